@@ -1,0 +1,76 @@
+// Package storage defines the transactional key-value contract that every
+// coffer backend implements. Values are opaque bytes; keys are UTF-8 strings
+// compared byte-wise. The package holds no implementation and does no I/O:
+// backends live in sub-packages (memstore, boltstore, pgstore) and the
+// encryption decorator in sealed. The conformance suite in storagetest checks
+// every rule written here.
+package storage
+
+import (
+	"context"
+	"errors"
+)
+
+// Errors returned by backends. Callers compare them with [errors.Is].
+var (
+	// ErrNotFound is returned by [Tx.Get] when the key is absent.
+	ErrNotFound = errors.New("storage: not found")
+	// ErrClosed is returned by every method once [Backend.Close] was called.
+	ErrClosed = errors.New("storage: closed")
+	// ErrReadOnly is returned by [Tx.Put] and [Tx.Delete] inside [Backend.View].
+	ErrReadOnly = errors.New("storage: write in a read-only transaction")
+)
+
+// Backend is a transactional, ordered key-value store.
+//
+// All methods are safe for concurrent use. A Backend must be closed with
+// Close when it is no longer needed; after Close every call returns an error
+// satisfying errors.Is(err, ErrClosed).
+type Backend interface {
+	// View runs fn in a read-only transaction that sees a consistent
+	// snapshot: it never observes part of a concurrent Update. Writes inside
+	// fn fail with ErrReadOnly. View returns fn's error, or an error
+	// satisfying errors.Is(err, context.Canceled) (or DeadlineExceeded) if
+	// ctx is done before fn runs.
+	View(ctx context.Context, fn func(Tx) error) error
+
+	// Update runs fn in a read-write transaction and commits its writes
+	// atomically when fn returns nil; when fn returns an error nothing fn
+	// wrote is kept and that error is returned. Update returns only once the
+	// commit is durable (it survives a process crash, and for disk backends
+	// a power loss as far as fsync guarantees it).
+	//
+	// fn may be called more than once (after a conflict with a concurrent
+	// Update, or to batch commits), so it must be idempotent and must have
+	// no effect outside the transaction. Concurrent Updates are serializable
+	// with respect to the keys they read and write: no update is lost.
+	Update(ctx context.Context, fn func(Tx) error) error
+
+	// Close releases the backend's resources. Transactions running when
+	// Close is called finish first. Close is idempotent.
+	Close() error
+}
+
+// Tx is a transaction. It is valid only inside the function passed to
+// [Backend.View] or [Backend.Update] and must not be used concurrently or
+// retained after that function returns.
+type Tx interface {
+	// Get returns the value stored under key, or ErrNotFound if there is
+	// none. An empty value is not a missing key. The returned slice belongs
+	// to the caller.
+	Get(key string) ([]byte, error)
+
+	// Put stores value under key, replacing any previous value. The store
+	// keeps its own copy: the caller may reuse value afterwards.
+	Put(key string, value []byte) error
+
+	// Delete removes key. Deleting an absent key is not an error. Keys that
+	// merely have key as a prefix are not affected.
+	Delete(key string) error
+
+	// List returns, in byte-wise ascending order, at most limit keys that
+	// start with prefix and compare greater than after ("" means from the
+	// start). A limit <= 0 means no limit. It sees the transaction's own
+	// writes.
+	List(prefix, after string, limit int) ([]string, error)
+}
