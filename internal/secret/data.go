@@ -1,0 +1,186 @@
+package secret
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"unicode/utf8"
+)
+
+// Data limits (okms-rest.md 2.4 and 2.9).
+const (
+	MaxDataSize  = 65536 // bytes of compact JSON
+	MaxDataDepth = 64    // nesting levels of objects and arrays
+)
+
+// Data is a secret value: a JSON object, kept as its compact JSON text with
+// key order and number literals as received. It redacts itself when printed
+// or logged; only [Data.JSON] reveals it. The zero value is the empty object.
+type Data struct{ raw []byte }
+
+// ParseData validates raw as a secret value: a JSON object (null is taken
+// as {}), valid UTF-8, no duplicate member names at any depth, no empty
+// top-level key, nesting at most [MaxDataDepth], and at most [MaxDataSize]
+// bytes once compacted. It returns [Violations] with [FieldData].
+func ParseData(raw []byte) (Data, error) {
+	raw = trimJSONSpace(raw)
+	if bytes.Equal(raw, []byte("null")) {
+		return Data{raw: []byte("{}")}, nil
+	}
+	if err := checkJSON(raw, true); err != nil {
+		return Data{}, dataInvalid(err.Error())
+	}
+	var buf bytes.Buffer
+	buf.Grow(len(raw))
+	if err := json.Compact(&buf, raw); err != nil {
+		return Data{}, dataInvalid("invalid JSON")
+	}
+	if buf.Len() > MaxDataSize {
+		return Data{}, Violations{{Field: FieldData, Rule: RuleMaxExceeded, Limit: MaxDataSize, Got: int64(buf.Len())}}
+	}
+	return Data{raw: buf.Bytes()}, nil
+}
+
+// DataFromStored wraps JSON text that was validated before it was stored.
+// It does not validate again; use it only for records coffer wrote itself.
+func DataFromStored(raw []byte) Data { return Data{raw: raw} }
+
+// trimJSONSpace removes the white space JSON allows around a value
+// (RFC 8259: space, tab, line feed, carriage return). Unlike
+// [bytes.TrimSpace] it keeps other Unicode spaces (U+00A0, U+0085, \v, \f),
+// so input that is not JSON is rejected.
+func trimJSONSpace(b []byte) []byte {
+	return bytes.Trim(b, " \t\r\n")
+}
+
+func dataInvalid(reason string) error {
+	return Violations{{Field: FieldData, Rule: RuleInvalidJSON, Reason: reason}}
+}
+
+// JSON returns the compact JSON text of the value. The slice must not be
+// modified.
+func (d Data) JSON() []byte {
+	if d.raw == nil {
+		return []byte("{}")
+	}
+	return d.raw
+}
+
+// Size returns the length of the compact JSON text.
+func (d Data) Size() int { return len(d.JSON()) }
+
+// String implements fmt.Stringer without revealing the value.
+func (Data) String() string { return "secret.Data(REDACTED)" }
+
+// GoString implements fmt.GoStringer without revealing the value.
+func (Data) GoString() string { return "secret.Data(REDACTED)" }
+
+// LogValue implements slog.LogValuer without revealing the value.
+func (Data) LogValue() slog.Value { return slog.StringValue("REDACTED") }
+
+// Format implements fmt.Formatter so that every verb, %x and %q included,
+// prints the redacted form.
+func (d Data) Format(f fmt.State, verb rune) { _, _ = io.WriteString(f, d.String()) }
+
+// MarshalJSON returns the value's JSON text: adapters embed Data in the
+// responses of authorized reads.
+func (d Data) MarshalJSON() ([]byte, error) { return d.JSON(), nil }
+
+// Object decodes the value into a map, numbers kept as [json.Number].
+func (d Data) Object() (map[string]any, error) {
+	var m map[string]any
+	dec := json.NewDecoder(bytes.NewReader(d.JSON()))
+	dec.UseNumber()
+	if err := dec.Decode(&m); err != nil {
+		return nil, fmt.Errorf("secret: decode data: %w", err)
+	}
+	return m, nil
+}
+
+var errNotObject = errors.New("the value must be a JSON object")
+
+// jsonFrame is one open object or array while checkJSON walks the tokens.
+type jsonFrame struct {
+	keys    map[string]struct{} // member names seen; nil for an array
+	wantKey bool                // an object expects a member name next
+}
+
+// CheckJSON verifies that raw is one valid JSON value of valid UTF-8,
+// without duplicate member names at any depth, nested at most maxDepth
+// levels. Surfaces use it on whole request bodies; messages never include
+// the input's content.
+func CheckJSON(raw []byte, maxDepth int) error {
+	return checkJSONDepth(raw, false, maxDepth)
+}
+
+// checkJSON is the data check: CheckJSON with MaxDataDepth, plus an object
+// at the top with non-empty keys when object is true.
+func checkJSON(raw []byte, object bool) error { return checkJSONDepth(raw, object, MaxDataDepth) }
+
+func checkJSONDepth(raw []byte, object bool, maxDepth int) error {
+	if !utf8.Valid(raw) {
+		return errors.New("invalid UTF-8")
+	}
+	if !json.Valid(raw) {
+		return errors.New("invalid JSON")
+	}
+	if object && (len(raw) == 0 || raw[0] != '{') {
+		return errNotObject
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var frames []jsonFrame
+	// valueDone marks the value of the enclosing object member as complete,
+	// so that the next token of that object is a member name.
+	valueDone := func() {
+		if n := len(frames); n > 0 && frames[n-1].keys != nil {
+			frames[n-1].wantKey = true
+		}
+	}
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return errors.New("invalid JSON")
+		}
+		top := len(frames) - 1
+		if top >= 0 && frames[top].wantKey {
+			if d, ok := tok.(json.Delim); ok && d == '}' {
+				frames = frames[:top]
+				valueDone()
+				continue
+			}
+			key, _ := tok.(string)
+			if _, dup := frames[top].keys[key]; dup {
+				return fmt.Errorf("duplicate member name at depth %d", top+1)
+			}
+			if key == "" && top == 0 && object {
+				return errors.New("empty top-level key")
+			}
+			frames[top].keys[key] = struct{}{}
+			frames[top].wantKey = false
+			continue
+		}
+		switch d, _ := tok.(json.Delim); d {
+		case '{', '[':
+			if len(frames) >= maxDepth {
+				return fmt.Errorf("nesting deeper than %d levels", maxDepth)
+			}
+			f := jsonFrame{}
+			if d == '{' {
+				f.keys, f.wantKey = make(map[string]struct{}), true
+			}
+			frames = append(frames, f)
+		case '}', ']':
+			frames = frames[:top]
+			valueDone()
+		default:
+			valueDone()
+		}
+	}
+}
