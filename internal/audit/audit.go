@@ -1,0 +1,67 @@
+package audit
+
+import (
+	"context"
+	"log/slog"
+	"time"
+)
+
+// Outcomes of a decision or an operation.
+const (
+	Allowed = "allowed"
+	Denied  = "denied"
+	Failed  = "failed"
+)
+
+// Phases: a request event is written before the operation runs, a
+// response event after (reliability-security.md 7).
+const (
+	PhaseRequest  = "request"
+	PhaseResponse = "response"
+)
+
+// Event is one audit record. It never holds a value, a token or a password.
+type Event struct {
+	Time       time.Time `json:"time"`
+	Phase      string    `json:"phase"`
+	RequestID  string    `json:"request_id,omitempty"`
+	Surface    string    `json:"surface,omitempty"`
+	Principal  []string  `json:"principal"`
+	Credential string    `json:"credential,omitempty"` // kind:id, never the secret part
+	Action     string    `json:"action"`
+	Resource   string    `json:"resource"`
+	Outcome    string    `json:"outcome"`
+	Reason     string    `json:"reason,omitempty"`
+	RemoteAddr string    `json:"remote_addr,omitempty"`
+}
+
+// Sink records audit events. Record must be safe for concurrent use; it
+// returns only once the event is recorded as durably as the sink promises.
+type Sink interface {
+	Record(ctx context.Context, e Event) error
+}
+
+// SlogSink writes events to a structured logger, one record per event.
+type SlogSink struct{ Logger *slog.Logger }
+
+// Record implements [Sink].
+func (s SlogSink) Record(ctx context.Context, e Event) error {
+	s.Logger.LogAttrs(ctx, slog.LevelInfo, "audit",
+		slog.String("phase", e.Phase),
+		slog.String("request_id", e.RequestID),
+		slog.String("surface", e.Surface),
+		slog.Any("principal", e.Principal),
+		slog.String("credential", e.Credential),
+		slog.String("action", e.Action),
+		slog.String("resource", e.Resource),
+		slog.String("outcome", e.Outcome),
+		slog.String("reason", e.Reason),
+	)
+	return nil
+}
+
+// Discard drops every event (tests that do not look at the audit trail).
+type Discard struct{}
+
+// Record implements [Sink].
+func (Discard) Record(context.Context, Event) error { return nil }

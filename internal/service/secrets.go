@@ -1,0 +1,483 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/seed-3e8d63de/coffer/internal/policy"
+	"github.com/seed-3e8d63de/coffer/internal/secret"
+	"github.com/seed-3e8d63de/coffer/internal/storage"
+)
+
+// SecretView is a secret as a read returns it: its metadata, one version
+// as it stands at the time of the read, and that version's data when it was
+// asked for, allowed and the version is active.
+type SecretView struct {
+	Secret  *secret.Secret
+	Version *secret.Version // nil when the secret has no version
+	Data    *secret.Data
+}
+
+// GetOptions select what GetSecret returns.
+type GetOptions struct {
+	Version     uint32 // 0: the current version
+	IncludeData bool   // needs secret/version/getData
+}
+
+// CreateSecret creates a secret at path p with version 1 holding d, and
+// the settings and custom metadata of meta (okms-rest.md 4.2). It fails with
+// secret.ErrExists if the path is taken. Action: secret/create.
+func (s *Service) CreateSecret(ctx context.Context, c Caller, domain string, p secret.Path, d secret.Data, meta secret.MetadataUpdate) (*secret.Secret, error) {
+	var out *secret.Secret
+	now := s.clock()
+	id := s.newID()
+	err := s.run(ctx, c, s.SecretURN(domain, p), []string{c.action(policy.SecretCreate)}, func() error {
+		return s.store.Update(ctx, func(tx storage.Tx) error {
+			cfg, err := domainConfig(tx, domain)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.Get(secretKey(domain, p)); err == nil {
+				return secret.ErrExists
+			} else if !errors.Is(err, storage.ErrNotFound) {
+				return err
+			}
+			sec := secret.New(id, p, now)
+			if err := sec.ApplyMetadata(meta, now); err != nil {
+				return err
+			}
+			if _, err := writeVersion(tx, domain, sec, d, now, secret.EffectiveSettings(cfg, sec.Settings)); err != nil {
+				return err
+			}
+			out = sec
+			return nil
+		})
+	})
+	return out, internalUnlessDomain("CreateSecret", err)
+}
+
+// GetSecret returns a secret with one version (okms-rest.md 4.3, 4.8).
+// Actions: secret/get, plus secret/version/getData when data is asked for.
+// A version that is not active is returned without data.
+func (s *Service) GetSecret(ctx context.Context, c Caller, domain string, p secret.Path, opt GetOptions) (SecretView, error) {
+	actions := []string{c.action(policy.SecretGet)}
+	if opt.IncludeData {
+		actions = append(actions, c.action(policy.SecretVersionGetData))
+	}
+	var view SecretView
+	now := s.clock()
+	err := s.run(ctx, c, s.SecretURN(domain, p), actions, func() error {
+		return s.store.View(ctx, func(tx storage.Tx) error {
+			sec, err := loadSecret(tx, domain, p)
+			if err != nil {
+				return err
+			}
+			view = SecretView{Secret: sec}
+			if opt.Version == 0 && sec.CurrentVersion == 0 {
+				return nil
+			}
+			v, err := sec.Version(opt.Version, now)
+			if err != nil {
+				return err
+			}
+			view.Version = &v
+			if opt.IncludeData && v.State == secret.Active {
+				d, err := loadData(tx, domain, sec.ID, v.ID)
+				if err != nil {
+					return err
+				}
+				view.Data = &d
+			}
+			return nil
+		})
+	})
+	return view, internalUnlessDomain("GetSecret", err)
+}
+
+// UpdateSecretInput is a surface-B or surface-A secret update: metadata,
+// a new version, or both.
+type UpdateSecretInput struct {
+	Metadata *secret.MetadataUpdate
+	Data     *secret.Data
+	CAS      *uint32
+}
+
+// UpdateSecret applies metadata and/or adds a version in one transaction
+// (okms-rest.md 4.4): metadata first, then CAS with the new effective
+// settings, then the version and pruning; all or nothing. Actions:
+// secret/version/create with data, secret/updateMetadata with metadata, and
+// secret/edit on surface A.
+func (s *Service) UpdateSecret(ctx context.Context, c Caller, domain string, p secret.Path, in UpdateSecretInput) (*secret.Secret, error) {
+	var actions []string
+	if c.Dialect == Central {
+		actions = append(actions, c.action(policy.SecretEdit))
+	}
+	if in.Data != nil {
+		actions = append(actions, c.action(policy.SecretVersionCreate))
+	}
+	if in.Metadata != nil {
+		actions = append(actions, c.action(policy.SecretUpdateMetadata))
+	}
+	var out *secret.Secret
+	now := s.clock()
+	err := s.run(ctx, c, s.SecretURN(domain, p), actions, func() error {
+		return s.store.Update(ctx, func(tx storage.Tx) error {
+			cfg, err := domainConfig(tx, domain)
+			if err != nil {
+				return err
+			}
+			sec, err := loadSecret(tx, domain, p)
+			if err != nil {
+				return err
+			}
+			if in.Metadata != nil {
+				if err := sec.ApplyMetadata(*in.Metadata, now); err != nil {
+					return err
+				}
+			}
+			eff := secret.EffectiveSettings(cfg, sec.Settings)
+			if in.Data == nil {
+				// okms-rest.md 3.3: a metadata-only PUT is not subject to
+				// casRequired, but a cas it carries is checked.
+				if err := secret.CheckCAS(false, in.CAS, sec.CurrentVersion); err != nil {
+					return err
+				}
+				out = sec
+				return saveSecret(tx, domain, sec)
+			}
+			if err := secret.CheckCAS(eff.CASRequired, in.CAS, sec.CurrentVersion); err != nil {
+				return err
+			}
+			if _, err := writeVersion(tx, domain, sec, *in.Data, now, eff); err != nil {
+				return err
+			}
+			out = sec
+			return nil
+		})
+	})
+	return out, internalUnlessDomain("UpdateSecret", err)
+}
+
+// DeleteSecret deletes a secret and destroys all its versions' data
+// (okms-rest.md 4.5). It returns secret.ErrNotFound if there is no such
+// secret. Action: secret/delete.
+func (s *Service) DeleteSecret(ctx context.Context, c Caller, domain string, p secret.Path) error {
+	err := s.run(ctx, c, s.SecretURN(domain, p), []string{c.action(policy.SecretDelete)}, func() error {
+		return s.store.Update(ctx, func(tx storage.Tx) error {
+			if err := domainExists(tx, domain); err != nil {
+				return err
+			}
+			sec, err := loadSecret(tx, domain, p)
+			if err != nil {
+				return err
+			}
+			keys, err := tx.List(versionPrefix(domain, sec.ID), "", 0)
+			if err != nil {
+				return err
+			}
+			for _, k := range keys {
+				if err := tx.Delete(k); err != nil {
+					return err
+				}
+			}
+			return tx.Delete(secretKey(domain, p))
+		})
+	})
+	return internalUnlessDomain("DeleteSecret", err)
+}
+
+// PutOptions tune PutVersion.
+type PutOptions struct {
+	CAS *uint32
+	// CreateIfMissing creates the secret when it does not exist (Vault's
+	// data write); the action is then secret/create instead of
+	// secret/version/create.
+	CreateIfMissing bool
+}
+
+// PutVersion adds a version holding d to the secret at p (okms-rest.md
+// 4.7, vault-kv2.md 4.3), after the CAS check, pruning beyond the
+// effective maximum. It returns the new version and the secret after the
+// write. Action: secret/version/create (or secret/create when it creates the
+// secret).
+func (s *Service) PutVersion(ctx context.Context, c Caller, domain string, p secret.Path, d secret.Data, opt PutOptions) (secret.Version, *secret.Secret, error) {
+	var (
+		v   secret.Version
+		out *secret.Secret
+	)
+	now := s.clock()
+	id := s.newID()
+	urn := s.SecretURN(domain, p)
+	actVersion, actCreate := c.action(policy.SecretVersionCreate), c.action(policy.SecretCreate)
+	actions := []string{actVersion}
+	if opt.CreateIfMissing {
+		// Vault data write: the action depends on existence, which must not
+		// be revealed to a caller holding neither (iam.md 6).
+		switch {
+		case s.allowed(c, actVersion, urn):
+		case s.allowed(c, actCreate, urn):
+			actions = []string{actCreate}
+		}
+	}
+	err := s.run(ctx, c, urn, actions, func() error {
+		return s.store.Update(ctx, func(tx storage.Tx) error {
+			cfg, err := domainConfig(tx, domain)
+			if err != nil {
+				return err
+			}
+			sec, err := loadSecret(tx, domain, p)
+			switch {
+			case errors.Is(err, secret.ErrNotFound) && opt.CreateIfMissing:
+				if !s.allowed(c, actCreate, urn) {
+					return ErrDenied
+				}
+				sec = secret.New(id, p, now)
+			case err != nil:
+				return err
+			case !s.allowed(c, actVersion, urn):
+				return ErrDenied
+			}
+			eff := secret.EffectiveSettings(cfg, sec.Settings)
+			if err := secret.CheckCAS(eff.CASRequired, opt.CAS, sec.CurrentVersion); err != nil {
+				return err
+			}
+			v, err = writeVersion(tx, domain, sec, d, now, eff)
+			out = sec
+			return err
+		})
+	})
+	return v, out, internalUnlessDomain("PutVersion", err)
+}
+
+// GetVersion returns one version as it stands now, with its data when
+// includeData is set and the version is active (okms-rest.md 4.8). Actions:
+// secret/get, plus secret/version/getData with data.
+func (s *Service) GetVersion(ctx context.Context, c Caller, domain string, p secret.Path, id uint32, includeData bool) (secret.Version, *secret.Data, error) {
+	view, err := s.GetSecret(ctx, c, domain, p, GetOptions{Version: id, IncludeData: includeData})
+	if err != nil {
+		return secret.Version{}, nil, err
+	}
+	if view.Version == nil {
+		return secret.Version{}, nil, secret.ErrVersionNotFound
+	}
+	return *view.Version, view.Data, nil
+}
+
+// ListVersions returns up to limit retained versions with ids above after,
+// ascending, as they stand now, and whether more follow (okms-rest.md 4.6).
+// Action: secret/get.
+func (s *Service) ListVersions(ctx context.Context, c Caller, domain string, p secret.Path, after uint32, limit int) ([]secret.Version, bool, error) {
+	var (
+		out  []secret.Version
+		more bool
+	)
+	now := s.clock()
+	err := s.run(ctx, c, s.SecretURN(domain, p), []string{c.action(policy.SecretGet)}, func() error {
+		return s.store.View(ctx, func(tx storage.Tx) error {
+			sec, err := loadSecret(tx, domain, p)
+			if err != nil {
+				return err
+			}
+			out, more = nil, false
+			for _, v := range sec.VersionsAt(now) {
+				if v.ID <= after {
+					continue
+				}
+				if limit > 0 && len(out) == limit {
+					more = true
+					break
+				}
+				out = append(out, v)
+			}
+			return nil
+		})
+	})
+	return out, more, internalUnlessDomain("ListVersions", err)
+}
+
+// stateAction is the action needed to move a version to a state.
+var stateAction = map[secret.State]string{
+	secret.Active:      policy.SecretVersionActivate,
+	secret.Deactivated: policy.SecretVersionDeactivate,
+	secret.Deleted:     policy.SecretVersionDelete,
+}
+
+// SetVersionState moves a version to another state (okms-rest.md 3.4, 4.9);
+// deleting destroys its data. Actions: the one of the target state (even for
+// a no-op), plus secret/version/edit on surface A.
+func (s *Service) SetVersionState(ctx context.Context, c Caller, domain string, p secret.Path, id uint32, to secret.State) (secret.Version, error) {
+	var actions []string
+	if c.Dialect == Central {
+		actions = append(actions, c.action(policy.SecretVersionEdit))
+	}
+	actions = append(actions, c.action(stateAction[to]))
+	var out secret.Version
+	now := s.clock()
+	err := s.run(ctx, c, s.SecretURN(domain, p), actions, func() error {
+		return s.store.Update(ctx, func(tx storage.Tx) error {
+			cfg, err := domainConfig(tx, domain)
+			if err != nil {
+				return err
+			}
+			sec, err := loadSecret(tx, domain, p)
+			if err != nil {
+				return err
+			}
+			v, changed, err := sec.SetState(id, to, now, secret.EffectiveSettings(cfg, sec.Settings), secret.SetOptions{})
+			if err != nil {
+				return err
+			}
+			out = v
+			if !changed {
+				return nil
+			}
+			if to == secret.Deleted {
+				if err := tx.Delete(versionKey(domain, sec.ID, id)); err != nil {
+					return err
+				}
+			}
+			return saveSecret(tx, domain, sec)
+		})
+	})
+	return out, internalUnlessDomain("SetVersionState", err)
+}
+
+// ListOptions page through a domain's secrets.
+type ListOptions struct {
+	// Prefix restricts the list to paths starting with it ("prod/").
+	Prefix string
+	// After is the path after which the page starts ("" from the start).
+	After string
+	// Limit is the page size (at least 1).
+	Limit int
+}
+
+// SecretPage is one page of a secret list.
+type SecretPage struct {
+	Items []SecretView // each with its current version, without data
+	// Next is the position to resume from, set only when more secrets may
+	// follow; pages may be short because items the caller may not see are
+	// skipped and each page scans a bounded number of records.
+	Next string
+}
+
+// maxScan bounds the records one list page reads (okms-rest.md 7).
+const maxScan = 1000
+
+// ListSecrets returns one page of the secrets of a domain that the caller
+// may secret/get, in byte-wise path order (okms-rest.md 4.1).
+func (s *Service) ListSecrets(ctx context.Context, c Caller, domain string, opt ListOptions) (SecretPage, error) {
+	if opt.Limit < 1 {
+		opt.Limit = 1
+	}
+	var page SecretPage
+	now := s.clock()
+	act := c.action(policy.SecretGet)
+	err := s.runList(ctx, c, s.DomainURN(domain), act, func() error {
+		return s.store.View(ctx, func(tx storage.Tx) error {
+			page = SecretPage{}
+			if err := domainExists(tx, domain); err != nil {
+				return err
+			}
+			prefix := secretPrefix(domain)
+			after := ""
+			if opt.After != "" {
+				after = prefix + opt.After
+			}
+			keys, err := tx.List(prefix+opt.Prefix, after, maxScan+1)
+			if err != nil {
+				return err
+			}
+			for i, k := range keys {
+				if i == maxScan || len(page.Items) == opt.Limit {
+					page.Next = strings.TrimPrefix(keys[i-1], prefix)
+					return nil
+				}
+				if !s.allowed(c, act, policy.SecretURN(s.zone, domain, escapeKeyPath(k, prefix))) {
+					continue
+				}
+				b, err := tx.Get(k)
+				if err != nil {
+					return err
+				}
+				sec, err := decodeSecret(b)
+				if err != nil {
+					return err
+				}
+				view := SecretView{Secret: sec}
+				if sec.CurrentVersion != 0 {
+					if v, err := sec.Version(0, now); err == nil {
+						view.Version = &v
+					}
+				}
+				page.Items = append(page.Items, view)
+			}
+			return nil
+		})
+	})
+	return page, internalUnlessDomain("ListSecrets", err)
+}
+
+// escapeKeyPath returns the escaped path of a secret key.
+func escapeKeyPath(key, prefix string) string {
+	return strings.ReplaceAll(strings.TrimPrefix(key, prefix), "/", "%2F")
+}
+
+// domainConfig checks that the domain exists and returns its configuration.
+func domainConfig(tx storage.Tx, domain string) (secret.Config, error) {
+	if err := domainExists(tx, domain); err != nil {
+		return secret.Config{}, err
+	}
+	return loadConfig(tx, domain)
+}
+
+func loadSecret(tx storage.Tx, domain string, p secret.Path) (*secret.Secret, error) {
+	b, err := tx.Get(secretKey(domain, p))
+	if errors.Is(err, storage.ErrNotFound) {
+		if derr := domainExists(tx, domain); derr != nil {
+			return nil, derr
+		}
+		return nil, secret.ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	return decodeSecret(b)
+}
+
+func saveSecret(tx storage.Tx, domain string, sec *secret.Secret) error {
+	b, err := encodeSecret(sec)
+	if err != nil {
+		return err
+	}
+	return tx.Put(secretKey(domain, sec.Path), b)
+}
+
+func loadData(tx storage.Tx, domain, secretID string, id uint32) (secret.Data, error) {
+	b, err := tx.Get(versionKey(domain, secretID, id))
+	if err != nil {
+		// The index says the version is active: its data must be there.
+		return secret.Data{}, err
+	}
+	return decodeData(b)
+}
+
+// writeVersion adds a version holding d to sec, stores its data, destroys
+// the data of pruned versions and saves the secret.
+func writeVersion(tx storage.Tx, domain string, sec *secret.Secret, d secret.Data, now time.Time, eff secret.Effective) (secret.Version, error) {
+	v, pruned, err := sec.AddVersion(now, eff)
+	if err != nil {
+		return secret.Version{}, err
+	}
+	if err := tx.Put(versionKey(domain, sec.ID, v.ID), encodeData(d)); err != nil {
+		return secret.Version{}, err
+	}
+	for _, id := range pruned {
+		if err := tx.Delete(versionKey(domain, sec.ID, id)); err != nil {
+			return secret.Version{}, err
+		}
+	}
+	return v, saveSecret(tx, domain, sec)
+}

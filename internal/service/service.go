@@ -1,0 +1,259 @@
+package service
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/seed-3e8d63de/coffer/internal/audit"
+	"github.com/seed-3e8d63de/coffer/internal/auth"
+	"github.com/seed-3e8d63de/coffer/internal/policy"
+	"github.com/seed-3e8d63de/coffer/internal/secret"
+	"github.com/seed-3e8d63de/coffer/internal/storage"
+)
+
+// Options configure a [Service]. Store is required; the rest have defaults.
+type Options struct {
+	Store   storage.Backend
+	Audit   audit.Sink       // default: discard
+	Logger  *slog.Logger     // default: discard
+	Now     func() time.Time // default: time.Now
+	Rand    io.Reader        // default: crypto/rand
+	Zone    string           // IAM zone of URNs, default "eu"
+	Account string           // account name, default "coffer"
+	Region  string           // the region this server runs, default "local"
+}
+
+// Service implements coffer's use cases. It is safe for concurrent use.
+type Service struct {
+	store   storage.Backend
+	audit   audit.Sink
+	log     *slog.Logger
+	now     func() time.Time
+	rand    io.Reader
+	zone    string
+	account string
+	region  string
+
+	pepper        atomic.Pointer[[]byte]
+	defaultDomain atomic.Pointer[string]
+}
+
+// New returns a Service over opts.Store.
+func New(opts Options) *Service {
+	s := &Service{
+		store: opts.Store, audit: opts.Audit, log: opts.Logger, now: opts.Now, rand: opts.Rand,
+		zone: opts.Zone, account: opts.Account, region: opts.Region,
+	}
+	if s.audit == nil {
+		s.audit = audit.Discard{}
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.rand == nil {
+		s.rand = rand.Reader
+	}
+	if s.zone == "" {
+		s.zone = "eu"
+	}
+	if s.account == "" {
+		s.account = "coffer"
+	}
+	if s.region == "" {
+		s.region = "local"
+	}
+	return s
+}
+
+// Dialect selects the action namespace of a call: the data plane
+// (surfaces B and C, okms:apikms:) or the central API (surface A,
+// okms:apiovh:). It never selects a behaviour.
+type Dialect uint8
+
+// Dialects.
+const (
+	KMS Dialect = iota
+	Central
+)
+
+// Caller describes who makes a call and through which surface, for
+// authorization and audit.
+type Caller struct {
+	Principal  auth.Principal
+	Dialect    Dialect
+	Surface    string // "A", "B", "C", "sys"
+	RequestID  string
+	RemoteAddr string
+}
+
+func (c Caller) action(suffix string) string {
+	if c.Dialect == Central {
+		return policy.NamespaceCentral + suffix
+	}
+	return policy.NamespaceKMS + suffix
+}
+
+func (s *Service) clock() time.Time { return s.now().UTC() }
+
+// Zone returns the IAM zone used in URNs.
+func (s *Service) Zone() string { return s.zone }
+
+// Region returns the region this service runs.
+func (s *Service) Region() string { return s.region }
+
+// SecretURN returns the URN of a secret (okms-rest.md 2.7).
+func (s *Service) SecretURN(domain string, p secret.Path) string {
+	return policy.SecretURN(s.zone, domain, p.Escaped())
+}
+
+// DomainURN returns the URN of a domain.
+func (s *Service) DomainURN(domain string) string { return policy.DomainURN(s.zone, domain) }
+
+// allowed decides one action on one resource, without auditing.
+func (s *Service) allowed(c Caller, action, resource string) bool {
+	// IAM policies arrive with issue #4; until then only the account root
+	// (the root token) may act, and it may do everything.
+	_ = action
+	_ = resource
+	return c.Principal.Root
+}
+
+// op is one audited operation.
+type op struct {
+	c        Caller
+	resource string
+	actions  []string
+}
+
+// begin authorizes every action on resource, in order, and writes the audit
+// request event. A denial is audited and returned as ErrDenied; a failure to
+// audit stops the operation (fail closed).
+func (s *Service) begin(ctx context.Context, c Caller, resource string, actions ...string) (*op, error) {
+	o := &op{c: c, resource: resource, actions: actions}
+	outcome, reason := audit.Allowed, ""
+	for _, a := range actions {
+		if !s.allowed(c, a, resource) {
+			outcome, reason = audit.Denied, "not allowed: "+a
+			break
+		}
+	}
+	if err := s.audit.Record(ctx, s.event(o, audit.PhaseRequest, outcome, reason)); err != nil {
+		s.log.ErrorContext(ctx, "audit request event failed; operation refused", "err", err, "request_id", c.RequestID)
+		return nil, ErrAuditUnavailable
+	}
+	if outcome == audit.Denied {
+		return nil, ErrDenied
+	}
+	return o, nil
+}
+
+// end writes the audit response event. Its failure cannot undo a committed
+// change: it is logged.
+func (s *Service) end(ctx context.Context, o *op, err error) {
+	outcome, reason := audit.Allowed, ""
+	switch {
+	case errors.Is(err, ErrDenied):
+		outcome, reason = audit.Denied, "not allowed"
+	case err != nil:
+		outcome, reason = audit.Failed, reasonOf(err)
+	}
+	if aerr := s.audit.Record(ctx, s.event(o, audit.PhaseResponse, outcome, reason)); aerr != nil {
+		s.log.ErrorContext(ctx, "audit response event failed", "err", aerr, "request_id", o.c.RequestID)
+	}
+}
+
+// runList audits a list request under action without enforcing it on
+// the domain: lists are filtered item by item instead (iam.md 6.1).
+func (s *Service) runList(ctx context.Context, c Caller, resource, action string, fn func() error) error {
+	o := &op{c: c, resource: resource, actions: []string{action}}
+	if err := s.audit.Record(ctx, s.event(o, audit.PhaseRequest, audit.Allowed, "list, filtered per item")); err != nil {
+		s.log.ErrorContext(ctx, "audit request event failed; operation refused", "err", err, "request_id", c.RequestID)
+		return ErrAuditUnavailable
+	}
+	err := fn()
+	s.end(ctx, o, err)
+	return err
+}
+
+// run is begin, fn, end.
+func (s *Service) run(ctx context.Context, c Caller, resource string, actions []string, fn func() error) error {
+	o, err := s.begin(ctx, c, resource, actions...)
+	if err != nil {
+		return err
+	}
+	err = fn()
+	s.end(ctx, o, err)
+	return err
+}
+
+func (s *Service) event(o *op, phase, outcome, reason string) audit.Event {
+	p := o.c.Principal
+	return audit.Event{
+		Time: s.clock(), Phase: phase, RequestID: o.c.RequestID, Surface: o.c.Surface,
+		Principal: slices.Clone(p.Identities), Credential: string(p.Kind) + ":" + p.CredentialID,
+		Action: joinActions(o.actions), Resource: o.resource, Outcome: outcome, Reason: reason,
+		RemoteAddr: o.c.RemoteAddr,
+	}
+}
+
+func joinActions(as []string) string {
+	switch len(as) {
+	case 0:
+		return ""
+	case 1:
+		return as[0]
+	}
+	out := as[0]
+	for _, a := range as[1:] {
+		out += "," + a
+	}
+	return out
+}
+
+// reasonOf summarises an error for the audit log without any value: domain
+// sentinels and violations name rules, never content.
+func reasonOf(err error) string {
+	if vs, ok := secret.AsViolations(err); ok {
+		ids := make([]string, len(vs))
+		for i, v := range vs {
+			ids[i] = v.ID()
+		}
+		return fmt.Sprint(ids)
+	}
+	for _, e := range knownErrors {
+		if errors.Is(err, e) {
+			return e.Error()
+		}
+	}
+	return "internal error"
+}
+
+func (s *Service) newID() string {
+	id, err := uuid.NewRandomFromReader(s.rand)
+	if err != nil {
+		// crypto/rand does not fail on supported platforms.
+		panic(fmt.Sprintf("service: random id: %v", err))
+	}
+	return id.String()
+}
+
+// internal wraps an unexpected storage or encoding error with the
+// operation's name; surfaces answer it with a generic 500.
+func internal(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("service.%s: %w", op, err)
+}

@@ -1,0 +1,249 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+
+	"github.com/seed-3e8d63de/coffer/internal/auth"
+	"github.com/seed-3e8d63de/coffer/internal/policy"
+	"github.com/seed-3e8d63de/coffer/internal/secret"
+	"github.com/seed-3e8d63de/coffer/internal/storage"
+)
+
+// InitOptions configure the first start of an installation.
+type InitOptions struct {
+	// RootToken, if set, becomes the root token instead of a generated one
+	// (COFFER_INIT_ROOT_TOKEN, --dev-root-token).
+	RootToken string
+}
+
+// InitResult says what Init did.
+type InitResult struct {
+	// Created is true on the first start, when the installation was made.
+	Created bool
+	// DefaultDomain is the id of the default OKMS domain.
+	DefaultDomain string
+	// RootToken is the generated root token, set only when Created and no
+	// token was supplied: it is shown once and stored only as a digest.
+	RootToken string
+}
+
+type initRecord struct {
+	F       int    `json:"f"`
+	Account string `json:"account"`
+	Created int64  `json:"created"`
+}
+
+// Init makes sure the store holds an installation: on the first start it
+// creates the token pepper, the first OKMS domain in this region (the
+// default domain) with the default secret configuration, and the root
+// token, all in one transaction. On later starts it only loads what the
+// service keeps in memory. It is not authorized: only the server calls it.
+func (s *Service) Init(ctx context.Context, opt InitOptions) (InitResult, error) {
+	now := s.clock()
+	var pepper [32]byte
+	if _, err := io.ReadFull(s.rand, pepper[:]); err != nil {
+		return InitResult{}, fmt.Errorf("service.Init: pepper: %w", err)
+	}
+	domainID := s.newID()
+	token := opt.RootToken
+	generated := false
+	if token == "" {
+		t, err := auth.NewToken(auth.KindRootToken, s.rand)
+		if err != nil {
+			return InitResult{}, fmt.Errorf("service.Init: %w", err)
+		}
+		token, generated = t, true
+	}
+	var res InitResult
+	err := s.store.Update(ctx, func(tx storage.Tx) error {
+		res = InitResult{}
+		if _, err := tx.Get(keyInit); err == nil {
+			return nil
+		} else if !errors.Is(err, storage.ErrNotFound) {
+			return err
+		}
+		res.Created = true
+		res.DefaultDomain = domainID
+		if generated {
+			res.RootToken = token
+		}
+		steps := []struct {
+			key string
+			val func() ([]byte, error)
+		}{
+			{keyPepper, func() ([]byte, error) { return pepper[:], nil }},
+			{domainKey(domainID), func() ([]byte, error) {
+				return encodeDomain(Domain{ID: domainID, Region: s.region, DisplayName: "default", CreatedAt: now})
+			}},
+			{configKey(domainID), func() ([]byte, error) { return encodeConfig(secret.DefaultConfig()) }},
+			{keyDefaultDomain, func() ([]byte, error) { return []byte(domainID), nil }},
+			{tokenKey(auth.Digest(pepper[:], token)), func() ([]byte, error) {
+				return json.Marshal(tokenRecord{F: recordFormat, Kind: string(auth.KindRootToken), Name: "root",
+					Identities: []string{policy.AccountURN(s.zone, s.account)}, Root: true, Created: unixNano(now)})
+			}},
+			{keyInit, func() ([]byte, error) {
+				return json.Marshal(initRecord{F: recordFormat, Account: s.account, Created: unixNano(now)})
+			}},
+		}
+		for _, st := range steps {
+			v, err := st.val()
+			if err != nil {
+				return err
+			}
+			if err := tx.Put(st.key, v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return InitResult{}, internal("Init", err)
+	}
+	if err := s.load(ctx); err != nil {
+		return InitResult{}, err
+	}
+	res.DefaultDomain = *s.defaultDomain.Load()
+	return res, nil
+}
+
+// load reads the pepper and the default domain into memory.
+func (s *Service) load(ctx context.Context) error {
+	return internal("load", s.store.View(ctx, func(tx storage.Tx) error {
+		p, err := tx.Get(keyPepper)
+		if err != nil {
+			return fmt.Errorf("pepper: %w", err)
+		}
+		d, err := tx.Get(keyDefaultDomain)
+		if err != nil {
+			return fmt.Errorf("default domain: %w", err)
+		}
+		dd := string(d)
+		s.pepper.Store(&p)
+		s.defaultDomain.Store(&dd)
+		return nil
+	}))
+}
+
+// DefaultDomain returns the id of the default OKMS domain, served by the
+// unprefixed Vault routes (/v1/secret/...).
+func (s *Service) DefaultDomain() string {
+	if d := s.defaultDomain.Load(); d != nil {
+		return *d
+	}
+	return ""
+}
+
+// Authenticate returns the principal a bearer token acts as, or
+// ErrUnauthenticated for a token that is unknown or expired. The token is
+// looked up by its digest and never logged.
+func (s *Service) Authenticate(ctx context.Context, token string) (auth.Principal, error) {
+	pp := s.pepper.Load()
+	if pp == nil {
+		return auth.Principal{}, ErrNotInitialized
+	}
+	if !auth.PlausibleToken(token) {
+		return auth.Principal{}, ErrUnauthenticated
+	}
+	digest := auth.Digest(*pp, token)
+	var rec tokenRecord
+	err := s.store.View(ctx, func(tx storage.Tx) error {
+		b, err := tx.Get(tokenKey(digest))
+		if err != nil {
+			return err
+		}
+		return json.Unmarshal(b, &rec)
+	})
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		return auth.Principal{}, ErrUnauthenticated
+	case err != nil:
+		return auth.Principal{}, internal("Authenticate", err)
+	case rec.Expires != 0 && s.clock().UnixNano() >= rec.Expires:
+		return auth.Principal{}, ErrUnauthenticated
+	}
+	return auth.Principal{
+		Identities: rec.Identities, Root: rec.Root, Name: rec.Name,
+		Kind: auth.Kind(rec.Kind), CredentialID: auth.Accessor(digest),
+	}, nil
+}
+
+// ListDomains returns the OKMS domains the caller may see, sorted by id.
+func (s *Service) ListDomains(ctx context.Context, c Caller) ([]Domain, error) {
+	c.Dialect = Central
+	var out []Domain
+	err := s.runList(ctx, c, policy.DomainURN(s.zone, "*"), c.action(policy.ResourceGet), func() error {
+		return s.store.View(ctx, func(tx storage.Tx) error {
+			out = out[:0]
+			keys, err := tx.List(prefixDomains, "", 0)
+			if err != nil {
+				return err
+			}
+			for _, k := range keys {
+				b, err := tx.Get(k)
+				if err != nil {
+					return err
+				}
+				d, err := decodeDomain(b)
+				if err != nil {
+					return err
+				}
+				if s.allowed(c, c.action(policy.ResourceGet), s.DomainURN(d.ID)) {
+					out = append(out, d)
+				}
+			}
+			return nil
+		})
+	})
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, internalUnlessDomain("ListDomains", err)
+}
+
+// internalUnlessDomain wraps err unless it is one the surfaces map.
+func internalUnlessDomain(op string, err error) error {
+	if err == nil || isDomainError(err) {
+		return err
+	}
+	return internal(op, err)
+}
+
+// isDomainError reports whether err is one the surfaces know how to render:
+// anything else is an internal error.
+func isDomainError(err error) bool {
+	if _, ok := secret.AsViolations(err); ok {
+		return true
+	}
+	for _, e := range knownErrors {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
+// domainExists checks, inside a transaction, that the domain exists.
+func domainExists(tx storage.Tx, domain string) error {
+	if _, err := tx.Get(domainKey(domain)); err != nil {
+		if errors.Is(err, storage.ErrNotFound) {
+			return ErrDomainNotFound
+		}
+		return err
+	}
+	return nil
+}
+
+// loadConfig reads a domain's configuration (the default when absent).
+func loadConfig(tx storage.Tx, domain string) (secret.Config, error) {
+	b, err := tx.Get(configKey(domain))
+	if errors.Is(err, storage.ErrNotFound) {
+		return secret.DefaultConfig(), nil
+	}
+	if err != nil {
+		return secret.Config{}, err
+	}
+	return decodeConfig(b)
+}
