@@ -1,0 +1,295 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/seed-3e8d63de/coffer/internal/secret"
+)
+
+// MaxBody is the largest request body any route accepts (okms-rest.md 1.1).
+const MaxBody = 1 << 20
+
+// Errors of request decoding. Surfaces map them in their error tables.
+var (
+	// ErrBodyTooLarge: the body exceeds MaxBody (413).
+	ErrBodyTooLarge = errors.New("request body too large")
+	// ErrFormBody: a form-encoded body where JSON is required.
+	ErrFormBody = errors.New("the body is form-encoded; send JSON with Content-Type: application/json (curl -d needs -H 'Content-Type: application/json')")
+)
+
+// BodyError is a request body that is not acceptable JSON. Its message says
+// what is wrong without quoting the body.
+type BodyError struct{ Reason string }
+
+func (e *BodyError) Error() string { return "invalid JSON body: " + e.Reason }
+
+// Handler is an http handler that returns its error instead of writing it,
+// so that one function per surface renders every error.
+type Handler func(w http.ResponseWriter, r *http.Request) error
+
+// ErrorWriter renders err in a surface's envelope.
+type ErrorWriter func(w http.ResponseWriter, r *http.Request, err error)
+
+// Wrap turns h into an http.Handler that renders h's error with ew,
+// recovers panics (logged with their stack, answered as an internal error)
+// and records the error on the access-log line.
+func Wrap(ew ErrorWriter, log *slog.Logger, h Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				log.ErrorContext(r.Context(), "panic in handler", "panic", fmt.Sprint(p),
+					"request_id", RequestID(r.Context()), "stack", string(debug.Stack()))
+				err := fmt.Errorf("panic: %v", p)
+				NoteError(r.Context(), err)
+				ew(w, r, err)
+			}
+		}()
+		if err := h(w, r); err != nil {
+			NoteError(r.Context(), err)
+			ew(w, r, err)
+		}
+	})
+}
+
+// info is the per-request state shared by the middleware and the
+// surfaces: the request id and what the access log records.
+type info struct {
+	requestID string
+	principal string
+	err       error
+}
+
+type ctxKey struct{}
+
+func infoFrom(ctx context.Context) *info {
+	i, _ := ctx.Value(ctxKey{}).(*info)
+	return i
+}
+
+// RequestID returns the request's id, or "" outside Middleware.
+func RequestID(ctx context.Context) string {
+	if i := infoFrom(ctx); i != nil {
+		return i.requestID
+	}
+	return ""
+}
+
+// NotePrincipal records the caller's identity on the access-log line.
+func NotePrincipal(ctx context.Context, who string) {
+	if i := infoFrom(ctx); i != nil {
+		i.principal = who
+	}
+}
+
+// NoteError records err on the access-log line.
+func NoteError(ctx context.Context, err error) {
+	if i := infoFrom(ctx); i != nil {
+		i.err = err
+	}
+}
+
+// NewRequestID returns a random UUID (version 4) string.
+func NewRequestID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	var s [36]byte
+	hex.Encode(s[0:8], b[0:4])
+	s[8] = '-'
+	hex.Encode(s[9:13], b[4:6])
+	s[13] = '-'
+	hex.Encode(s[14:18], b[6:8])
+	s[18] = '-'
+	hex.Encode(s[19:23], b[8:10])
+	s[23] = '-'
+	hex.Encode(s[24:], b[10:])
+	return string(s[:])
+}
+
+// statusWriter captures the status code for the access log.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += int64(n)
+	return n, err
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Middleware assigns a request id (X-Request-Id), sets Cache-Control:
+// no-store, and writes one access-log record per request: method, route
+// pattern, status, duration, request id, principal and error. Paths of
+// secrets may appear in the route; values, tokens and bodies never do.
+func Middleware(log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		in := &info{requestID: NewRequestID()}
+		h := w.Header()
+		h.Set("X-Request-Id", in.requestID)
+		h.Set("Cache-Control", "no-store")
+		sw := &statusWriter{ResponseWriter: w}
+		r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, in))
+		next.ServeHTTP(sw, r)
+		if sw.status == 0 {
+			sw.status = http.StatusOK
+		}
+		attrs := []slog.Attr{
+			slog.String("method", r.Method),
+			slog.String("route", r.Pattern),
+			slog.String("path", r.URL.EscapedPath()),
+			slog.Int("status", sw.status),
+			slog.Int64("bytes", sw.bytes),
+			slog.Duration("duration", time.Since(start)),
+			slog.String("request_id", in.requestID),
+			slog.String("remote", r.RemoteAddr),
+		}
+		if in.principal != "" {
+			attrs = append(attrs, slog.String("principal", in.principal))
+		}
+		if in.err != nil {
+			attrs = append(attrs, slog.String("error", in.err.Error()))
+		}
+		log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
+	})
+}
+
+// Token returns the bearer token of a request: X-Vault-Token if present,
+// else an Authorization: Bearer value (iam.md 7.1). It returns "" if there
+// is none.
+func Token(r *http.Request) string {
+	if t := r.Header.Get("X-Vault-Token"); t != "" {
+		return t
+	}
+	if a := r.Header.Get("Authorization"); len(a) > 7 && strings.EqualFold(a[:7], "bearer ") {
+		return strings.TrimSpace(a[7:])
+	}
+	return ""
+}
+
+// ReadBody reads a request body of at most MaxBody bytes. A larger body
+// gives ErrBodyTooLarge without reading past the limit.
+func ReadBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	if r.ContentLength > MaxBody {
+		return nil, ErrBodyTooLarge
+	}
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return nil, ErrBodyTooLarge
+	}
+	if err != nil {
+		return nil, &BodyError{Reason: "the body could not be read"}
+	}
+	return b, nil
+}
+
+// maxBodyDepth bounds JSON nesting in request bodies: the deepest data
+// allowed plus the envelope around it.
+const maxBodyDepth = secret.MaxDataDepth + 4
+
+// DecodeJSON reads the body and decodes it into v: the body must be one
+// JSON value (whatever the Content-Type says, except a form encoding), of
+// valid UTF-8, without duplicate member names and not nested too deep.
+// Unknown members are ignored. An empty body decodes nothing when
+// allowEmpty is set, and is an error otherwise.
+func DecodeJSON(w http.ResponseWriter, r *http.Request, v any, allowEmpty bool) error {
+	if ct := r.Header.Get("Content-Type"); strings.HasPrefix(strings.ToLower(ct), "application/x-www-form-urlencoded") {
+		return ErrFormBody
+	}
+	b, err := ReadBody(w, r)
+	if err != nil {
+		return err
+	}
+	return Unmarshal(b, v, allowEmpty)
+}
+
+// Unmarshal decodes a request body already read, with DecodeJSON's rules.
+func Unmarshal(b []byte, v any, allowEmpty bool) error {
+	if len(bytes.TrimSpace(b)) == 0 {
+		if allowEmpty {
+			return nil
+		}
+		return &BodyError{Reason: "the body is empty"}
+	}
+	if err := secret.CheckJSON(b, maxBodyDepth); err != nil {
+		return &BodyError{Reason: err.Error()}
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if err := dec.Decode(v); err != nil {
+		return &BodyError{Reason: describeJSONError(err)}
+	}
+	return nil
+}
+
+// describeJSONError explains a decoding error by field and expected type,
+// never quoting the input.
+func describeJSONError(err error) string {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		if te.Field != "" {
+			return fmt.Sprintf("field %q must be of type %s", te.Field, jsonType(te.Type.Kind().String()))
+		}
+		return "the body must be a JSON object"
+	}
+	return "invalid JSON"
+}
+
+func jsonType(kind string) string {
+	switch kind {
+	case "int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64":
+		return "integer"
+	case "float32", "float64":
+		return "number"
+	case "map", "struct":
+		return "object"
+	case "slice":
+		return "array"
+	case "ptr":
+		return "value"
+	}
+	return kind
+}
+
+// WriteJSON writes v as JSON with the given status and
+// Content-Type: application/json.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status = http.StatusInternalServerError
+		b = []byte(`{"errors":["internal error"]}`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}

@@ -1,0 +1,70 @@
+package rest
+
+import (
+	"net/http"
+
+	"github.com/seed-3e8d63de/coffer/api"
+	"github.com/seed-3e8d63de/coffer/internal/httpapi"
+	"github.com/seed-3e8d63de/coffer/internal/secret"
+)
+
+// getConfig serves GET /v2/secretConfig (okms-rest.md 4.10).
+func (a *API) getConfig(w http.ResponseWriter, r *http.Request) error {
+	domain, c, err := a.begin(r)
+	if err != nil {
+		return err
+	}
+	cfg, err := a.svc.GetConfig(r.Context(), c, domain)
+	if err != nil {
+		return err
+	}
+	httpapi.WriteJSON(w, http.StatusOK, toConfig(cfg))
+	return nil
+}
+
+// updateConfig serves PUT /v2/secretConfig (okms-rest.md 4.10).
+func (a *API) updateConfig(w http.ResponseWriter, r *http.Request) error {
+	domain, c, err := a.begin(r)
+	if err != nil {
+		return err
+	}
+	var req api.UpdateSecretConfigRequest
+	if err := httpapi.DecodeJSON(w, r, &req, false); err != nil {
+		return err
+	}
+	u, err := configUpdate(req)
+	if err != nil {
+		return err
+	}
+	cfg, err := a.svc.UpdateConfig(r.Context(), c, domain, u)
+	if err != nil {
+		return err
+	}
+	out := toConfig(cfg)
+	httpapi.WriteJSON(w, http.StatusOK, api.SecretConfigResponse{
+		CasRequired: out.CasRequired, DeactivateVersionAfter: out.DeactivateVersionAfter, MaxVersions: out.MaxVersions,
+	})
+	return nil
+}
+
+func configUpdate(req api.UpdateSecretConfigRequest) (secret.ConfigUpdate, error) {
+	u := secret.ConfigUpdate{CASRequired: req.CasRequired}
+	var vs secret.Violations
+	if req.MaxVersions != nil {
+		n, err := secret.ParseMaxVersions(*req.MaxVersions)
+		vs = appendViolations(vs, err)
+		u.MaxVersions = &n
+	}
+	if req.DeactivateVersionAfter != nil {
+		d, err := secret.ParseDuration(*req.DeactivateVersionAfter)
+		vs = appendViolations(vs, err)
+		u.DeactivateAfter = &d
+	}
+	if len(vs) > 0 {
+		return u, vs
+	}
+	if u.IsEmpty() {
+		return u, secret.Required("casRequired, deactivateVersionAfter or maxVersions")
+	}
+	return u, nil
+}

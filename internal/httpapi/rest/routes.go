@@ -1,0 +1,92 @@
+package rest
+
+import (
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/seed-3e8d63de/coffer/internal/httpapi"
+	"github.com/seed-3e8d63de/coffer/internal/service"
+)
+
+// Prefix is the path prefix every surface-B route starts with, after
+// /api/{okmsId}.
+const Prefix = "/v2/"
+
+// API serves surface B.
+type API struct {
+	svc *service.Service
+	log *slog.Logger
+	mux *http.ServeMux
+	ew  httpapi.ErrorWriter
+}
+
+// New returns surface B over svc.
+func New(svc *service.Service, log *slog.Logger) *API {
+	a := &API{svc: svc, log: log, mux: http.NewServeMux(), ew: writeError(log)}
+	a.routes()
+	return a
+}
+
+// routes is the routing table of surface B (okms-rest.md section 4). Each
+// path also has a method-less pattern answering 405 in the OKMS envelope,
+// and a catch-all answers 404 RouteNotFound, so that no response is plain
+// text.
+func (a *API) routes() {
+	const base = "/api/{okmsId}/v2"
+	a.handle("GET "+base+"/secret", a.listSecrets)
+	a.handle("POST "+base+"/secret", a.createSecret)
+	a.handle(base+"/secret", notAllowed)
+	// {rest...} holds the secret path, a version collection or one version:
+	// split from the escaped URL by splitSecretRoute (okms-rest.md 1.2).
+	a.handle("GET "+base+"/secret/{rest...}", a.getOnSecret)
+	a.handle("PUT "+base+"/secret/{rest...}", a.putOnSecret)
+	a.handle("POST "+base+"/secret/{rest...}", a.postOnSecret)
+	a.handle("DELETE "+base+"/secret/{rest...}", a.deleteOnSecret)
+	a.handle(base+"/secret/{rest...}", notAllowed)
+	a.handle("GET "+base+"/secretConfig", a.getConfig)
+	a.handle("PUT "+base+"/secretConfig", a.updateConfig)
+	a.handle(base+"/secretConfig", notAllowed)
+	a.handle("/api/{okmsId}/", notFound)
+}
+
+func (a *API) handle(pattern string, h httpapi.Handler) {
+	a.mux.Handle(pattern, httpapi.Wrap(a.ew, a.log, h))
+}
+
+func notAllowed(http.ResponseWriter, *http.Request) error { return errMethodNotAllowed }
+func notFound(http.ResponseWriter, *http.Request) error   { return errRouteNotFound }
+
+// ServeHTTP serves a request under /api/{okmsId}/v2/. Paths that are not
+// canonical (a "." or ".." segment, an empty segment) never reach the mux,
+// which would redirect them: they are bad secret paths, answered with 400.
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !canonical(r.URL.Path) {
+		httpapi.Wrap(a.ew, a.log, badPath).ServeHTTP(w, r)
+		return
+	}
+	a.mux.ServeHTTP(w, r)
+}
+
+func canonical(p string) bool {
+	if strings.Contains(p, "//") {
+		return false
+	}
+	for seg := range strings.SplitSeq(p, "/") {
+		if seg == "." || seg == ".." {
+			return false
+		}
+	}
+	return true
+}
+
+// domainID returns the {okmsId} of the request, which must be a UUID.
+func domainID(r *http.Request) (string, error) {
+	id := r.PathValue("okmsId")
+	if _, err := uuid.Parse(id); err != nil || len(id) != 36 {
+		return "", errDomainInvalid
+	}
+	return strings.ToLower(id), nil
+}

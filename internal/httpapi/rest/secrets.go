@@ -1,0 +1,189 @@
+package rest
+
+import (
+	"net/http"
+
+	"github.com/seed-3e8d63de/coffer/api"
+	"github.com/seed-3e8d63de/coffer/internal/httpapi"
+	"github.com/seed-3e8d63de/coffer/internal/secret"
+	"github.com/seed-3e8d63de/coffer/internal/service"
+)
+
+// listSecrets serves GET /v2/secret (okms-rest.md 4.1).
+func (a *API) listSecrets(w http.ResponseWriter, r *http.Request) error {
+	domain, c, err := a.begin(r)
+	if err != nil {
+		return err
+	}
+	pg, err := readPaging(r, domain, cursorSecrets, "")
+	if err != nil {
+		return err
+	}
+	page, err := a.svc.ListSecrets(r.Context(), c, domain, service.ListOptions{After: pg.after, Limit: pg.size})
+	if err != nil {
+		return err
+	}
+	out := make([]api.GetSecretResponse, len(page.Items))
+	for i, v := range page.Items {
+		out[i] = toGetSecret(a.svc, domain, v)
+	}
+	writeNext(w, domain, cursorSecrets, "", page.Next)
+	httpapi.WriteJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// createSecret serves POST /v2/secret (okms-rest.md 4.2).
+func (a *API) createSecret(w http.ResponseWriter, r *http.Request) error {
+	domain, c, err := a.begin(r)
+	if err != nil {
+		return err
+	}
+	var req api.CreateSecretRequest
+	if err := httpapi.DecodeJSON(w, r, &req, false); err != nil {
+		return err
+	}
+	p, err := secret.ParsePath(req.Path)
+	if err != nil {
+		return err
+	}
+	if req.Version == nil {
+		return secret.Required("version")
+	}
+	d, err := parseData(req.Version.Data, "version.data")
+	if err != nil {
+		return err
+	}
+	meta, err := metadataUpdate(req.Metadata, true)
+	if err != nil {
+		return err
+	}
+	s, err := a.svc.CreateSecret(r.Context(), c, domain, p, d, meta)
+	if err != nil {
+		return err
+	}
+	httpapi.WriteJSON(w, http.StatusOK, api.SecretResponse{Path: s.Path.String(), Metadata: toMetadata(a.svc, domain, s)})
+	return nil
+}
+
+// getSecret serves GET /v2/secret/{path} (okms-rest.md 4.3).
+func (a *API) getSecret(w http.ResponseWriter, r *http.Request, domain string, c service.Caller, p secret.Path) error {
+	version, err := versionQuery(r)
+	if err != nil {
+		return err
+	}
+	include, err := boolQuery(r, "includeData")
+	if err != nil {
+		return err
+	}
+	v, err := a.svc.GetSecret(r.Context(), c, domain, p, service.GetOptions{Version: version, IncludeData: include})
+	if err != nil {
+		return err
+	}
+	httpapi.WriteJSON(w, http.StatusOK, toGetSecret(a.svc, domain, v))
+	return nil
+}
+
+// updateSecret serves PUT /v2/secret/{path} (okms-rest.md 4.4).
+func (a *API) updateSecret(w http.ResponseWriter, r *http.Request, domain string, c service.Caller, p secret.Path) error {
+	cas, err := casQuery(r)
+	if err != nil {
+		return err
+	}
+	var req api.UpdateSecretRequest
+	if err := httpapi.DecodeJSON(w, r, &req, false); err != nil {
+		return err
+	}
+	if req.Metadata == nil && req.Version == nil {
+		return secret.Required("metadata or version")
+	}
+	var in service.UpdateSecretInput
+	in.CAS = cas
+	if req.Metadata != nil {
+		meta, err := metadataUpdate(req.Metadata, false)
+		if err != nil {
+			return err
+		}
+		in.Metadata = &meta
+	}
+	if req.Version != nil {
+		d, err := parseData(req.Version.Data, "version.data")
+		if err != nil {
+			return err
+		}
+		in.Data = &d
+	}
+	s, err := a.svc.UpdateSecret(r.Context(), c, domain, p, in)
+	if err != nil {
+		return err
+	}
+	httpapi.WriteJSON(w, http.StatusOK, api.SecretResponse{Path: s.Path.String(), Metadata: toMetadata(a.svc, domain, s)})
+	return nil
+}
+
+// deleteSecret serves DELETE /v2/secret/{path} (okms-rest.md 4.5).
+func (a *API) deleteSecret(w http.ResponseWriter, r *http.Request, domain string, c service.Caller, p secret.Path) error {
+	if err := a.svc.DeleteSecret(r.Context(), c, domain, p); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// begin checks the domain id and authenticates the caller.
+func (a *API) begin(r *http.Request) (string, service.Caller, error) {
+	domain, err := domainID(r)
+	if err != nil {
+		// Authenticate first so that an unauthenticated caller learns
+		// nothing, not even which ids are well formed.
+		if _, aerr := a.caller(r); aerr != nil {
+			return "", service.Caller{}, aerr
+		}
+		return "", service.Caller{}, err
+	}
+	c, err := a.caller(r)
+	return domain, c, err
+}
+
+// onSecret dispatches a /v2/secret/{rest...} request to the handler of its
+// route kind and method.
+type secretHandler func(w http.ResponseWriter, r *http.Request, domain string, c service.Caller, rt secretRoute) error
+
+func (a *API) onSecret(w http.ResponseWriter, r *http.Request, byKind map[routeKind]secretHandler) error {
+	domain, c, err := a.begin(r)
+	if err != nil {
+		return err
+	}
+	rt, err := secretRouteOf(r)
+	if err != nil {
+		return err
+	}
+	h, ok := byKind[rt.kind]
+	if !ok {
+		return errMethodNotAllowed
+	}
+	return h(w, r, domain, c, rt)
+}
+
+func onPath(h func(http.ResponseWriter, *http.Request, string, service.Caller, secret.Path) error) secretHandler {
+	return func(w http.ResponseWriter, r *http.Request, domain string, c service.Caller, rt secretRoute) error {
+		return h(w, r, domain, c, rt.path)
+	}
+}
+
+func (a *API) getOnSecret(w http.ResponseWriter, r *http.Request) error {
+	return a.onSecret(w, r, map[routeKind]secretHandler{
+		routeSecret: onPath(a.getSecret), routeVersions: a.listVersions, routeVersion: a.getVersion,
+	})
+}
+
+func (a *API) putOnSecret(w http.ResponseWriter, r *http.Request) error {
+	return a.onSecret(w, r, map[routeKind]secretHandler{routeSecret: onPath(a.updateSecret), routeVersion: a.updateVersion})
+}
+
+func (a *API) postOnSecret(w http.ResponseWriter, r *http.Request) error {
+	return a.onSecret(w, r, map[routeKind]secretHandler{routeVersions: a.addVersion})
+}
+
+func (a *API) deleteOnSecret(w http.ResponseWriter, r *http.Request) error {
+	return a.onSecret(w, r, map[routeKind]secretHandler{routeSecret: onPath(a.deleteSecret)})
+}

@@ -1,0 +1,96 @@
+package rest
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/seed-3e8d63de/coffer/api"
+	"github.com/seed-3e8d63de/coffer/internal/httpapi"
+	"github.com/seed-3e8d63de/coffer/internal/secret"
+	"github.com/seed-3e8d63de/coffer/internal/service"
+)
+
+// listVersions serves GET /v2/secret/{path}/version (okms-rest.md 4.6).
+func (a *API) listVersions(w http.ResponseWriter, r *http.Request, domain string, c service.Caller, rt secretRoute) error {
+	pg, err := readPaging(r, domain, cursorVersions, rt.path.String())
+	if err != nil {
+		return err
+	}
+	var after uint64
+	if pg.after != "" {
+		if after, err = strconv.ParseUint(pg.after, 10, 32); err != nil {
+			return errCursorInvalid
+		}
+	}
+	vs, more, err := a.svc.ListVersions(r.Context(), c, domain, rt.path, uint32(after), pg.size)
+	if err != nil {
+		return err
+	}
+	out := make([]*api.SecretVersion, len(vs))
+	for i, v := range vs {
+		out[i] = toVersion(v, nil)
+	}
+	if more {
+		writeNext(w, domain, cursorVersions, rt.path.String(), strconv.FormatUint(uint64(vs[len(vs)-1].ID), 10))
+	}
+	httpapi.WriteJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// addVersion serves POST /v2/secret/{path}/version (okms-rest.md 4.7).
+func (a *API) addVersion(w http.ResponseWriter, r *http.Request, domain string, c service.Caller, rt secretRoute) error {
+	cas, err := casQuery(r)
+	if err != nil {
+		return err
+	}
+	var req api.AddVersionRequest
+	if err := httpapi.DecodeJSON(w, r, &req, false); err != nil {
+		return err
+	}
+	d, err := parseData(req.Data, "data")
+	if err != nil {
+		return err
+	}
+	v, _, err := a.svc.PutVersion(r.Context(), c, domain, rt.path, d, service.PutOptions{CAS: cas})
+	if err != nil {
+		return err
+	}
+	httpapi.WriteJSON(w, http.StatusOK, toVersion(v, nil))
+	return nil
+}
+
+// getVersion serves GET /v2/secret/{path}/version/{version} (okms-rest.md 4.8).
+func (a *API) getVersion(w http.ResponseWriter, r *http.Request, domain string, c service.Caller, rt secretRoute) error {
+	include, err := boolQuery(r, "includeData")
+	if err != nil {
+		return err
+	}
+	v, d, err := a.svc.GetVersion(r.Context(), c, domain, rt.path, rt.version, include)
+	if err != nil {
+		return err
+	}
+	httpapi.WriteJSON(w, http.StatusOK, toVersion(v, d))
+	return nil
+}
+
+// updateVersion serves PUT /v2/secret/{path}/version/{version}
+// (okms-rest.md 4.9).
+func (a *API) updateVersion(w http.ResponseWriter, r *http.Request, domain string, c service.Caller, rt secretRoute) error {
+	var req api.UpdateVersionRequest
+	if err := httpapi.DecodeJSON(w, r, &req, false); err != nil {
+		return err
+	}
+	if req.State == nil {
+		return secret.Required("state")
+	}
+	st, err := secret.ParseState(*req.State)
+	if err != nil {
+		return err
+	}
+	v, err := a.svc.SetVersionState(r.Context(), c, domain, rt.path, rt.version, st)
+	if err != nil {
+		return err
+	}
+	httpapi.WriteJSON(w, http.StatusOK, toVersion(v, nil))
+	return nil
+}
