@@ -1,0 +1,65 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+
+	"github.com/spf13/cobra"
+
+	"github.com/seed-3e8d63de/coffer/internal/server"
+)
+
+func newServerCmd(e *env) *cobra.Command {
+	cfg := server.Defaults()
+	var logLevel string
+	cmd := &cobra.Command{
+		Use:   "server",
+		Short: "Run the coffer server",
+		Long: `Run the coffer server.
+
+By default it stores secrets, encrypted, in an embedded database under
+--data-dir and listens on 127.0.0.1:8200. On the first start it creates the
+root key (<data-dir>/root.key, unless --root-key-file is given), the first
+OKMS domain and the root token, which it prints once.
+
+Every flag can also be set through the environment variable named in its
+help; a flag given on the command line wins.`,
+		Example: `  # Run on the embedded store in ./coffer-data
+  coffer server
+
+  # Try it out: in memory, root token "root"
+  coffer server --dev`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var level slog.Level
+			if err := level.UnmarshalText([]byte(logLevel)); err != nil {
+				return usageError{fmt.Errorf("--log-level: %w", err)}
+			}
+			cfg.Logger = slog.New(slog.NewJSONHandler(e.stderr, &slog.HandlerOptions{Level: level}))
+			cfg.Out = e.stdout
+			if cfg.RootToken == "" {
+				cfg.RootToken = e.getenv("COFFER_INIT_ROOT_TOKEN")
+			}
+			return server.Run(cmd.Context(), cfg)
+		},
+	}
+	f := cmd.Flags()
+	envString := func(p *string, name, envName, usage string) {
+		if v := e.getenv(envName); v != "" {
+			*p = v
+		}
+		f.StringVar(p, name, *p, usage+" ("+envName+")")
+	}
+	envString(&cfg.Listen, "listen", "COFFER_LISTEN", "address to listen on")
+	envString(&cfg.DataDir, "data-dir", "COFFER_DATA_DIR", "directory of the embedded store")
+	envString(&cfg.Region, "region", "COFFER_REGION", "region this server serves")
+	envString(&cfg.RootKeyFile, "root-key-file", "COFFER_ROOT_KEY_FILE", "file holding the root key (default <data-dir>/root.key, created on first start)")
+	envString(&cfg.PublicURL, "public-url", "COFFER_PUBLIC_URL", "base URL clients reach this server at (default http://<listen>)")
+	envString(&cfg.Account, "account", "COFFER_ACCOUNT", "account name used in identity URNs")
+	envString(&cfg.Zone, "iam-zone", "COFFER_IAM_ZONE", "IAM zone used in URNs")
+	logLevel = "info"
+	envString(&logLevel, "log-level", "COFFER_LOG_LEVEL", "log level: debug, info, warn or error")
+	f.BoolVar(&cfg.Dev, "dev", e.getenv("COFFER_DEV") == "true", "in-memory, ephemeral store for trying coffer out (COFFER_DEV=true)")
+	envString(&cfg.DevRootToken, "dev-root-token", "COFFER_DEV_ROOT_TOKEN", "root token in --dev mode")
+	return cmd
+}

@@ -1,0 +1,249 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/seed-3e8d63de/coffer/internal/audit"
+	"github.com/seed-3e8d63de/coffer/internal/buildinfo"
+	"github.com/seed-3e8d63de/coffer/internal/crypto"
+	"github.com/seed-3e8d63de/coffer/internal/httpapi"
+	"github.com/seed-3e8d63de/coffer/internal/httpapi/central"
+	"github.com/seed-3e8d63de/coffer/internal/httpapi/rest"
+	"github.com/seed-3e8d63de/coffer/internal/service"
+	"github.com/seed-3e8d63de/coffer/internal/storage"
+	"github.com/seed-3e8d63de/coffer/internal/storage/boltstore"
+	"github.com/seed-3e8d63de/coffer/internal/storage/memstore"
+	"github.com/seed-3e8d63de/coffer/internal/storage/sealed"
+)
+
+// Config configures a server. The zero value is not valid; start from
+// [Defaults].
+type Config struct {
+	Listen       string // address to listen on, default 127.0.0.1:8200
+	DataDir      string // embedded store directory, default ./coffer-data
+	Region       string // region served, default "local"
+	PublicURL    string // base URL clients use; derived from Listen if empty
+	RootKeyFile  string // root key; default <DataDir>/root.key, created on first start
+	RootToken    string // root token to set on first start instead of generating one
+	Dev          bool   // in-memory, ephemeral store
+	DevRootToken string // root token in dev mode, default "root"
+	Zone         string // IAM zone, default "eu"
+	Account      string // account name, default "coffer"
+
+	Logger *slog.Logger     // default: JSON to stderr
+	Out    io.Writer        // where the first-start root token is printed once; default stdout
+	Now    func() time.Time // clock; default time.Now
+}
+
+// Defaults returns the default configuration.
+func Defaults() Config {
+	return Config{Listen: "127.0.0.1:8200", DataDir: "./coffer-data", Region: "local", DevRootToken: "root", Zone: "eu", Account: "coffer"}
+}
+
+// Server is a running coffer: its service and HTTP handler.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	store   storage.Backend
+	svc     *service.Service
+	handler http.Handler
+	domain  string
+}
+
+// New opens the storage, initialises the installation on first start and
+// builds the HTTP handler. Close releases the storage.
+func New(ctx context.Context, cfg Config) (*Server, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	}
+	if cfg.Out == nil {
+		cfg.Out = os.Stdout
+	}
+	log := cfg.Logger
+	store, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	svc := service.New(service.Options{
+		Store: store, Audit: audit.SlogSink{Logger: log}, Logger: log, Now: cfg.Now,
+		Zone: cfg.Zone, Account: cfg.Account, Region: cfg.Region,
+	})
+	token := cfg.RootToken
+	if cfg.Dev {
+		token = cfg.DevRootToken
+	}
+	res, err := svc.Init(ctx, service.InitOptions{RootToken: token})
+	if err != nil {
+		store.Close()
+		return nil, fmt.Errorf("initialise: %w", err)
+	}
+	if res.Created {
+		log.Info("initialised a new installation", "default_domain", res.DefaultDomain, "region", cfg.Region)
+		if res.RootToken != "" {
+			// Printed once, to the terminal, never to the log.
+			fmt.Fprintf(cfg.Out, "\ncoffer: this is the first start. The root token is shown once; keep it safe:\n\n    %s\n\n", res.RootToken)
+		}
+	}
+	log.Info("default OKMS domain", "okms_id", res.DefaultDomain)
+	s := &Server{cfg: cfg, log: log, store: store, svc: svc, domain: res.DefaultDomain}
+	s.handler = s.routes()
+	return s, nil
+}
+
+// openStore opens the configured backend under the encryption layer.
+func openStore(ctx context.Context, cfg Config, log *slog.Logger) (storage.Backend, error) {
+	var (
+		raw  storage.Backend
+		root crypto.Key
+		err  error
+	)
+	switch {
+	case cfg.Dev:
+		log.Warn("dev mode: secrets are kept in memory and lost when the server stops")
+		raw = memstore.New()
+		if root, err = crypto.NewKey(rand.Reader); err != nil {
+			return nil, err
+		}
+	default:
+		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+			return nil, fmt.Errorf("data directory: %w", err)
+		}
+		if root, err = rootKey(cfg, log); err != nil {
+			return nil, err
+		}
+		path := filepath.Join(cfg.DataDir, "coffer.db")
+		if raw, err = boltstore.Open(path, boltstore.Options{}); err != nil {
+			return nil, err
+		}
+	}
+	family := func(key string) crypto.KeyID { return crypto.KeyID(service.KeyFamily(key)) }
+	st, err := sealed.Open(ctx, raw, root, family)
+	if err != nil {
+		raw.Close()
+		return nil, err
+	}
+	return st, nil
+}
+
+// rootKey loads the root key, creating <data-dir>/root.key on the first
+// start when no key file is configured.
+func rootKey(cfg Config, log *slog.Logger) (crypto.Key, error) {
+	if cfg.RootKeyFile != "" {
+		return crypto.LoadRootKeyFile(cfg.RootKeyFile)
+	}
+	path := filepath.Join(cfg.DataDir, "root.key")
+	k, err := crypto.LoadRootKeyFile(path)
+	if err == nil || !errors.Is(err, os.ErrNotExist) {
+		return k, err
+	}
+	if _, serr := os.Stat(filepath.Join(cfg.DataDir, "coffer.db")); serr == nil {
+		return crypto.Key{}, fmt.Errorf("the data directory holds a store but no root key at %s; give the key with --root-key-file", path)
+	}
+	k, err = crypto.CreateRootKeyFile(path, rand.Reader)
+	if err != nil {
+		return crypto.Key{}, err
+	}
+	log.Warn("generated a new root key beside the data; move it elsewhere and pass --root-key-file for production", "path", path)
+	return k, nil
+}
+
+// Handler returns the server's HTTP handler.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Service returns the server's service (tests and tools).
+func (s *Server) Service() *service.Service { return s.svc }
+
+// DefaultDomain returns the default OKMS domain id.
+func (s *Server) DefaultDomain() string { return s.domain }
+
+// Close releases the storage.
+func (s *Server) Close() error { return s.store.Close() }
+
+// routes mounts every surface on one handler. Dispatch is by prefix rather
+// than through one ServeMux so that each surface receives its requests
+// unmodified (ServeMux would redirect non-canonical secret paths) and
+// answers every error, "no route" included, in its own envelope.
+func (s *Server) routes() http.Handler {
+	publicURL := s.cfg.PublicURL
+	if publicURL == "" {
+		publicURL = "http://" + s.cfg.Listen
+	}
+	restAPI := rest.New(s.svc, s.log)
+	centralAPI := central.New(s.svc, s.log, publicURL)
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		httpapi.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok", "version": buildinfo.String()})
+	})
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		httpapi.WriteJSON(w, http.StatusNotFound, map[string][]string{"errors": {"no route matches " + r.Method + " " + r.URL.EscapedPath()}})
+	})
+	root := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Server", "coffer/"+buildinfo.Version())
+		p := r.URL.Path
+		switch {
+		case strings.HasPrefix(p, "/api/"):
+			restAPI.ServeHTTP(w, r)
+		case strings.HasPrefix(p, "/v2/"):
+			centralAPI.ServeHTTP(w, r)
+		default:
+			mux.ServeHTTP(w, r)
+		}
+	})
+	return httpapi.Middleware(s.log, root)
+}
+
+// Serve serves HTTP on ln until ctx is done, then shuts down gracefully,
+// letting requests in flight finish for up to 10 seconds.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	hs := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	s.log.Info("listening", "addr", ln.Addr().String(), "version", buildinfo.String())
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	s.log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+// Run builds a server from cfg, listens on cfg.Listen and serves until ctx
+// is done.
+func Run(ctx context.Context, cfg Config) error {
+	s, err := New(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return err
+	}
+	return s.Serve(ctx, ln)
+}
