@@ -1,0 +1,139 @@
+package depstest
+
+import (
+	"bytes"
+	"encoding/json"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/seed-3e8d63de/coffer"
+
+// rules lists, for each package of the module, what it may depend on,
+// directly or not: packages of the module (by path relative to the module)
+// and third-party modules (by module path prefix). The standard library is
+// always allowed. Packages marked free (the composition root, the command,
+// end-to-end tests) may depend on anything, subject to the negative rules.
+var rules = map[string][]string{
+	"api":                          {},
+	"client":                       {"api"},
+	"internal/secret":              {},
+	"internal/policy":              {"internal/secret"},
+	"internal/auth":                {},
+	"internal/audit":               {},
+	"internal/buildinfo":           {},
+	"internal/storage":             {},
+	"internal/crypto":              {},
+	"internal/storage/memstore":    {"internal/storage"},
+	"internal/storage/storagetest": {"internal/storage"},
+	"internal/storage/boltstore":   {"internal/storage", "go.etcd.io/bbolt", "golang.org/x/sys"},
+	"internal/storage/pgstore":     {"internal/storage", "github.com/jackc/", "golang.org/x/"},
+	"internal/storage/sealed":      {"internal/storage", "internal/crypto"},
+	"internal/service":             {"internal/secret", "internal/policy", "internal/auth", "internal/audit", "internal/storage", "github.com/google/uuid"},
+	"internal/httpapi":             {"internal/secret", "internal/policy", "internal/auth", "internal/audit", "internal/storage", "internal/service", "github.com/google/uuid"},
+}
+
+// surfaces may depend on what httpapi may, plus httpapi itself and api.
+var surfaces = []string{"internal/httpapi/rest", "internal/httpapi/central", "internal/httpapi/kv2", "internal/httpapi/iamapi"}
+
+// free packages may depend on anything but what the negative rules forbid.
+var free = []string{"internal/server", "internal/depstest", "internal/config", "cmd/coffer", "e2e"}
+
+// Negative rules: they win over everything (architecture.md section 3).
+var (
+	noHTTP              = []string{"internal/secret", "internal/policy", "internal/auth", "internal/audit", "internal/storage", "internal/service"}
+	onlyServer          = []string{"internal/storage/memstore", "internal/storage/boltstore", "internal/storage/pgstore", "internal/storage/sealed", "internal/pki"}
+	onlySealedAndServer = []string{"internal/crypto"}
+)
+
+type goPackage struct {
+	ImportPath string
+	Imports    []string // direct
+	Deps       []string // transitive
+}
+
+// packages lists the module's packages with their transitive dependencies.
+func packages(t *testing.T) []goPackage {
+	t.Helper()
+	cmd := exec.Command("go", "list", "-json", module+"/...")
+	cmd.Dir = "../.."
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	var pkgs []goPackage
+	for dec := json.NewDecoder(bytes.NewReader(out)); dec.More(); {
+		var p goPackage
+		if err := dec.Decode(&p); err != nil {
+			t.Fatalf("decode go list output: %v", err)
+		}
+		pkgs = append(pkgs, p)
+	}
+	return pkgs
+}
+
+// rel returns path relative to the module, and whether it is in it.
+func rel(path string) (string, bool) { return strings.CutPrefix(path, module+"/") }
+
+// external reports whether path is a third-party package.
+func external(path string) bool {
+	first, _, _ := strings.Cut(path, "/")
+	return strings.Contains(first, ".") && !strings.HasPrefix(path, module)
+}
+
+func isFree(name string) bool {
+	return slices.ContainsFunc(free, func(f string) bool { return name == f || strings.HasPrefix(name, f+"/") })
+}
+
+func allows(allow []string, dep string) bool {
+	if r, ok := rel(dep); ok {
+		return slices.Contains(allow, r)
+	}
+	return slices.ContainsFunc(allow, func(a string) bool { return !strings.HasPrefix(a, "internal") && strings.HasPrefix(dep, a) })
+}
+
+func TestImportRules(t *testing.T) {
+	for _, s := range surfaces {
+		rules[s] = append(slices.Clone(rules["internal/httpapi"]), "internal/httpapi", "api")
+	}
+	pkgs := packages(t)
+	if len(pkgs) < 10 {
+		t.Fatalf("go list found %d packages; expected the whole module", len(pkgs))
+	}
+	for _, p := range pkgs {
+		name, _ := rel(p.ImportPath)
+		allow, listed := rules[name]
+		for _, dep := range p.Deps {
+			_, inModule := rel(dep)
+			switch {
+			case isFree(name):
+			case !listed && (inModule || external(dep)):
+				t.Errorf("%s depends on %s but has no import rule: add one here and in architecture.md section 3", name, dep)
+			case listed && (inModule || external(dep)) && !allows(allow, dep):
+				t.Errorf("%s may not depend on %s (architecture.md section 3)", name, dep)
+			}
+		}
+		// The negative rules are about direct imports: the command reaches
+		// the backends through the server, as it should.
+		for _, dep := range p.Imports {
+			depName, inModule := rel(dep)
+			if !inModule {
+				continue
+			}
+			if slices.Contains(onlyServer, depName) && name != "internal/server" {
+				t.Errorf("%s depends on %s: only internal/server may", name, depName)
+			}
+			if slices.Contains(onlySealedAndServer, depName) && name != "internal/server" && name != "internal/storage/sealed" {
+				t.Errorf("%s depends on %s: only internal/storage/sealed and internal/server may", name, depName)
+			}
+			if strings.HasPrefix(name, "internal/") && (strings.HasPrefix(depName, "cmd/") || strings.HasPrefix(depName, "e2e")) {
+				t.Errorf("%s depends on %s: nothing under internal/ depends on cmd/ or e2e/", name, depName)
+			}
+		}
+		if slices.Contains(noHTTP, name) && slices.Contains(p.Deps, "net/http") {
+			t.Errorf("%s depends on net/http; it must stay free of HTTP", name)
+		}
+	}
+}
