@@ -132,8 +132,8 @@ func (s *Secret) SetState(id uint32, to State, now time.Time, eff Effective, opt
 	return v, true, nil
 }
 
-// RetainedActive counts the retained versions that are not deleted, as
-// they stand at now.
+// RetainedActive counts the retained versions that are not deleted
+// (active or deactivated, explicitly or by schedule).
 func (s *Secret) RetainedActive() int {
 	n := 0
 	for _, v := range s.Versions {
