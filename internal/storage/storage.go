@@ -31,7 +31,7 @@ type Backend interface {
 	// snapshot: it never observes part of a concurrent Update. Writes inside
 	// fn fail with ErrReadOnly. View returns fn's error, or an error
 	// satisfying errors.Is(err, context.Canceled) (or DeadlineExceeded) if
-	// ctx is done before fn runs.
+	// ctx is done before fn runs. A panic in fn propagates to the caller.
 	View(ctx context.Context, fn func(Tx) error) error
 
 	// Update runs fn in a read-write transaction and commits its writes
@@ -44,6 +44,9 @@ type Backend interface {
 	// Update, or to batch commits), so it must be idempotent and must have
 	// no effect outside the transaction. Concurrent Updates are serializable
 	// with respect to the keys they read and write: no update is lost.
+	//
+	// A panic in fn propagates to the caller (possibly from a later call of
+	// fn) and nothing fn wrote is kept; the Backend stays usable.
 	Update(ctx context.Context, fn func(Tx) error) error
 
 	// Close releases the backend's resources. Transactions running when
