@@ -1,0 +1,161 @@
+package sealed
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/seed-3e8d63de/coffer/internal/crypto"
+	"github.com/seed-3e8d63de/coffer/internal/storage"
+)
+
+// tx is the [storage.Tx] a Store hands to transaction functions: it seals on
+// Put, opens on Get, and hides KeyringKey. One tx serves one attempt of one
+// transaction function, so everything it learns (a keyring read or changed
+// in the transaction) is discarded if the attempt is retried.
+type tx struct {
+	s        *Store
+	tx       storage.Tx
+	writable bool
+
+	// keyring is the keyring as this transaction sees it once read from the
+	// transaction (nil until then), including terms added by this
+	// transaction. When set it is preferred to the Store's cached keyring.
+	keyring  *crypto.Keyring
+	root     crypto.Key // the root key keyring was sealed under
+	rootTerm uint32
+}
+
+// Get returns the plaintext of the value stored under key, or
+// [storage.ErrNotFound] (unwrapped, from the backend) if there is none. A
+// value that does not open gives an error naming key and wrapping
+// [crypto.ErrIntegrity]; it never carries plaintext.
+func (t *tx) Get(key string) ([]byte, error) {
+	if key == KeyringKey {
+		return nil, fmt.Errorf("sealed: get %q: %w", key, ErrReserved)
+	}
+	ct, err := t.tx.Get(key)
+	if err != nil {
+		return nil, err
+	}
+	id := t.s.selectKey(key)
+	if err := checkKeyID(id, key); err != nil {
+		return nil, err
+	}
+	term, err := crypto.Term(ct)
+	if err != nil {
+		return nil, fmt.Errorf("sealed: get %q: %w", key, err)
+	}
+	kt, err := t.lookup(id, term)
+	if err != nil {
+		return nil, fmt.Errorf("sealed: get %q: %w", key, err)
+	}
+	pt, err := crypto.Open(kt.Key, id, key, ct)
+	if err != nil {
+		return nil, fmt.Errorf("sealed: get %q: %w", key, err)
+	}
+	return pt, nil
+}
+
+// lookup returns term term of family id, reading the keyring from the
+// transaction if the cache does not know it: another process may have
+// created it since the cache was filled.
+func (t *tx) lookup(id crypto.KeyID, term uint32) (crypto.KeyTerm, error) {
+	if t.keyring == nil {
+		if kt, ok := t.s.keyring.Load().Lookup(id, term); ok {
+			return kt, nil
+		}
+		if err := t.loadKeyring(); err != nil {
+			return crypto.KeyTerm{}, err
+		}
+	}
+	kt, ok := t.keyring.Lookup(id, term)
+	if !ok {
+		return crypto.KeyTerm{}, fmt.Errorf("no term %d for key id %q: %w", term, id, crypto.ErrIntegrity)
+	}
+	return kt, nil
+}
+
+// Put seals value under the current term of key's family, with key as
+// associated data, and stores the result. It returns [storage.ErrReadOnly]
+// in a View.
+func (t *tx) Put(key string, value []byte) error {
+	if key == KeyringKey {
+		return fmt.Errorf("sealed: put %q: %w", key, ErrReserved)
+	}
+	if !t.writable {
+		// Checked before sealing so that a read-only transaction never
+		// creates a key term.
+		return fmt.Errorf("sealed: put %q: %w", key, storage.ErrReadOnly)
+	}
+	id := t.s.selectKey(key)
+	if err := checkKeyID(id, key); err != nil {
+		return err
+	}
+	kt, err := t.current(id)
+	if err != nil {
+		return fmt.Errorf("sealed: put %q: %w", key, err)
+	}
+	ct, err := crypto.Seal(kt.Key, id, kt.Term, key, value)
+	if err != nil {
+		return fmt.Errorf("sealed: put %q: %w", key, err)
+	}
+	return t.tx.Put(key, ct)
+}
+
+// current returns the current term of family id. A family without a term
+// gets its first one here, added to the keyring read from this transaction
+// and written back in it: two writers racing to create it then conflict in
+// the backend instead of each keeping a key of its own.
+func (t *tx) current(id crypto.KeyID) (crypto.KeyTerm, error) {
+	if t.keyring == nil {
+		if kt, ok := t.s.keyring.Load().Current(id); ok {
+			return kt, nil
+		}
+		if err := t.loadKeyring(); err != nil {
+			return crypto.KeyTerm{}, err
+		}
+	}
+	if kt, ok := t.keyring.Current(id); ok {
+		return kt, nil
+	}
+	k, err := crypto.NewKey(t.s.rand)
+	if err != nil {
+		return crypto.KeyTerm{}, err
+	}
+	if _, err := t.keyring.Add(id, k, t.s.now()); err != nil {
+		return crypto.KeyTerm{}, err
+	}
+	if err := t.saveKeyring(); err != nil {
+		return crypto.KeyTerm{}, err
+	}
+	kt, _ := t.keyring.Current(id)
+	return kt, nil
+}
+
+// Delete removes key from the wrapped backend.
+func (t *tx) Delete(key string) error {
+	if key == KeyringKey {
+		return fmt.Errorf("sealed: delete %q: %w", key, ErrReserved)
+	}
+	return t.tx.Delete(key)
+}
+
+// List lists the wrapped backend's keys, which are in clear, leaving out
+// KeyringKey.
+func (t *tx) List(prefix, after string, limit int) ([]string, error) {
+	n := limit
+	if limit > 0 && strings.HasPrefix(KeyringKey, prefix) && KeyringKey > after {
+		// The hidden key may take a place in the page: ask for one more.
+		n = limit + 1
+	}
+	keys, err := t.tx.List(prefix, after, n)
+	if err != nil {
+		return nil, err
+	}
+	keys = slices.DeleteFunc(keys, func(k string) bool { return k == KeyringKey })
+	if limit > 0 && len(keys) > limit {
+		keys = keys[:limit]
+	}
+	return keys, nil
+}
