@@ -1,8 +1,11 @@
 package rest
 
 import (
+	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/seed-3e8d63de/coffer/api"
@@ -126,8 +129,8 @@ func casQuery(r *http.Request) (*uint32, error) {
 	if !q.Has("cas") {
 		return nil, nil
 	}
-	n, err := strconv.ParseInt(q.Get("cas"), 10, 64)
-	if err != nil {
+	n, ok := queryInt(q.Get("cas"))
+	if !ok {
 		return nil, &queryError{msg: "cas must be an integer between 0 and 24000"}
 	}
 	c, err := secret.ParseCAS(n)
@@ -143,11 +146,20 @@ func versionQuery(r *http.Request) (uint32, error) {
 	if s == "" {
 		return 0, nil
 	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil {
+	n, ok := queryInt(s)
+	if !ok {
 		return 0, &queryError{msg: "version must be an integer between 1 and 24000"}
 	}
 	return secret.ParseVersionID(n)
+}
+
+// queryInt parses an integer query value. One beyond 64 bits is still an
+// integer: it comes back clamped to the int64 range, so that the range
+// check names the bound it breaks (SecretVersionMaxExceeded, as the same
+// number gets in the URL path) rather than QueryParameterInvalid.
+func queryInt(s string) (int64, bool) {
+	n, err := strconv.ParseInt(s, 10, 64)
+	return n, err == nil || errors.Is(err, strconv.ErrRange)
 }
 
 // parseData validates a version value; absent data is a missing field.
@@ -156,4 +168,66 @@ func parseData(raw []byte, field string) (secret.Data, error) {
 		return secret.Data{}, secret.Required(field)
 	}
 	return secret.ParseData(raw)
+}
+
+// decodeWithData decodes the JSON body of a request that carries a secret
+// value, with the rules of httpapi.DecodeJSON, except that a problem lying
+// inside the value (a duplicate member name, invalid UTF-8, nesting beyond
+// 64 levels) is reported as SecretDataInvalidKeyValueJson rather than
+// RequestBodyInvalidJson (okms-rest.md 1.1, 2.4). data returns the raw
+// value of the decoded request, nil if absent.
+func decodeWithData(w http.ResponseWriter, r *http.Request, v any, data func() json.RawMessage) error {
+	if ct := r.Header.Get("Content-Type"); strings.HasPrefix(strings.ToLower(ct), "application/x-www-form-urlencoded") {
+		return httpapi.ErrFormBody
+	}
+	b, err := httpapi.ReadBody(w, r)
+	if err != nil {
+		return err
+	}
+	err = httpapi.Unmarshal(b, v, false)
+	var be *httpapi.BodyError
+	if !errors.As(err, &be) {
+		return err
+	}
+	// The strict check of the whole body failed. encoding/json accepts
+	// duplicate names and invalid UTF-8 and keeps data as raw text: if it
+	// decodes and the value alone is refused, the problem is in data.
+	if json.Unmarshal(b, v) != nil {
+		return err
+	}
+	if raw := data(); raw != nil {
+		if _, derr := secret.ParseData(raw); derr != nil {
+			return derr
+		}
+	}
+	return err
+}
+
+// versionData returns the raw data of a version input, nil if absent.
+func versionData(v *api.VersionInput) json.RawMessage {
+	if v == nil {
+		return nil
+	}
+	return v.Data
+}
+
+// violations merges the validation errors of a request so that every
+// problem is reported at once, the first one naming the error
+// (okms-rest.md 8.1). An error that is not a violation wins.
+func violations(errs ...error) error {
+	var vs secret.Violations
+	for _, err := range errs {
+		if err == nil {
+			continue
+		}
+		more, ok := secret.AsViolations(err)
+		if !ok {
+			return err
+		}
+		vs = append(vs, more...)
+	}
+	if len(vs) == 0 {
+		return nil
+	}
+	return vs
 }

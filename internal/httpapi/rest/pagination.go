@@ -3,6 +3,7 @@ package rest
 import (
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 
@@ -43,6 +44,11 @@ func readPaging(r *http.Request, domain, kind, of string) (paging, error) {
 	pg := paging{size: defaultPageSize}
 	if s := r.Header.Get(api.HeaderPageSize); s != "" {
 		n, err := strconv.Atoi(s)
+		if errors.Is(err, strconv.ErrRange) && s[0] != '-' {
+			// okms-rest.md 7: any positive integer is clamped, even one
+			// too large for an int.
+			n, err = maxPageSize, nil
+		}
 		if err != nil || n < 1 {
 			return pg, errPageSizeInvalid
 		}

@@ -60,6 +60,12 @@ func splitSecretRoute(r string) (secretRoute, error) {
 	if err != nil {
 		return rt, secret.Violations{{Field: secret.FieldPath, Rule: secret.RuleInvalidCharacter, Reason: "it is not correctly percent-encoded"}}
 	}
+	if raw == "" {
+		// okms-rest.md 2.2: an empty path breaks the 1..255 rule, an
+		// invalid-character error; SecretFieldRequired is for a create
+		// body without a path.
+		return rt, secret.Violations{{Field: secret.FieldPath, Rule: secret.RuleInvalidCharacter, Reason: "it must not be empty"}}
+	}
 	p, err := secret.ParsePath(raw)
 	if err != nil {
 		return rt, err

@@ -50,6 +50,11 @@ func (a *API) routes() {
 	a.handle("PUT "+base+"/secretConfig", a.updateConfig)
 	a.handle(base+"/secretConfig", notAllowed)
 	a.handle("/api/{okmsId}/", notFound)
+	// Without these two, ServeMux would answer /api/{okmsId} with a
+	// text/html redirect and /api/ with a text/plain 404 (okms-rest.md
+	// 1.1: every response body is JSON).
+	a.handle("/api/{okmsId}", notFound)
+	a.handle("/", notFound)
 }
 
 func (a *API) handle(pattern string, h httpapi.Handler) {

@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"encoding/json"
 	"net/http"
 
 	"github.com/seed-3e8d63de/coffer/api"
@@ -39,22 +40,19 @@ func (a *API) createSecret(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var req api.CreateSecretRequest
-	if err := httpapi.DecodeJSON(w, r, &req, false); err != nil {
+	if err := decodeWithData(w, r, &req, func() json.RawMessage { return versionData(req.Version) }); err != nil {
 		return err
 	}
-	p, err := secret.ParsePath(req.Path)
-	if err != nil {
-		return err
+	p, perr := secret.ParsePath(req.Path)
+	meta, merr := metadataUpdate(req.Metadata, true)
+	var (
+		d    secret.Data
+		derr = secret.Required("version")
+	)
+	if req.Version != nil {
+		d, derr = parseData(req.Version.Data, "version.data")
 	}
-	if req.Version == nil {
-		return secret.Required("version")
-	}
-	d, err := parseData(req.Version.Data, "version.data")
-	if err != nil {
-		return err
-	}
-	meta, err := metadataUpdate(req.Metadata, true)
-	if err != nil {
+	if err := violations(perr, merr, derr); err != nil {
 		return err
 	}
 	s, err := a.svc.CreateSecret(r.Context(), c, domain, p, d, meta)
@@ -90,27 +88,26 @@ func (a *API) updateSecret(w http.ResponseWriter, r *http.Request, domain string
 		return err
 	}
 	var req api.UpdateSecretRequest
-	if err := httpapi.DecodeJSON(w, r, &req, false); err != nil {
+	if err := decodeWithData(w, r, &req, func() json.RawMessage { return versionData(req.Version) }); err != nil {
 		return err
 	}
 	if req.Metadata == nil && req.Version == nil {
 		return secret.Required("metadata or version")
 	}
-	var in service.UpdateSecretInput
-	in.CAS = cas
+	in := service.UpdateSecretInput{CAS: cas}
+	var merr, derr error
 	if req.Metadata != nil {
-		meta, err := metadataUpdate(req.Metadata, false)
-		if err != nil {
-			return err
-		}
+		var meta secret.MetadataUpdate
+		meta, merr = metadataUpdate(req.Metadata, false)
 		in.Metadata = &meta
 	}
 	if req.Version != nil {
-		d, err := parseData(req.Version.Data, "version.data")
-		if err != nil {
-			return err
-		}
+		var d secret.Data
+		d, derr = parseData(req.Version.Data, "version.data")
 		in.Data = &d
+	}
+	if err := violations(merr, derr); err != nil {
+		return err
 	}
 	s, err := a.svc.UpdateSecret(r.Context(), c, domain, p, in)
 	if err != nil {

@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"encoding/json"
 	"net/http"
 	"strconv"
 
@@ -44,7 +45,7 @@ func (a *API) addVersion(w http.ResponseWriter, r *http.Request, domain string, 
 		return err
 	}
 	var req api.AddVersionRequest
-	if err := httpapi.DecodeJSON(w, r, &req, false); err != nil {
+	if err := decodeWithData(w, r, &req, func() json.RawMessage { return req.Data }); err != nil {
 		return err
 	}
 	d, err := parseData(req.Data, "data")

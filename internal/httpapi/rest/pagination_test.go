@@ -1,0 +1,245 @@
+package rest_test
+
+import (
+	"encoding/base64"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"sort"
+	"testing"
+
+	"github.com/seed-3e8d63de/coffer/api"
+)
+
+// pageNames returns n secret paths whose byte-wise order differs from
+// their natural order and from the order they are created in.
+func pageNames(n int) []string {
+	prefixes := []string{"app", "App", "app-x", "app.x", "app/x", "_z", "0", "z:y", "z=y", "z@y"}
+	names := make([]string, n)
+	for i := range names {
+		names[i] = fmt.Sprintf("%s/%d", prefixes[i%len(prefixes)], i)
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	r.Shuffle(len(names), func(i, j int) { names[i], names[j] = names[j], names[i] })
+	return names
+}
+
+// manySecrets creates n secrets named by pageNames.
+func manySecrets(n int) func(*env) {
+	return func(e *env) {
+		for _, p := range pageNames(n) {
+			e.create(p, `{}`)
+		}
+	}
+}
+
+// manyVersions creates secret p with n versions (maxVersions 100).
+func manyVersions(n int) func(*env) {
+	return func(e *env) {
+		e.create("p", `{"n":1}`, `"metadata":{"maxVersions":100}`)
+		e.writeN("p", n-1)
+	}
+}
+
+// page checks the size of a page and whether a next cursor came with it.
+func page(items int, more bool) func(*testing.T, *env, *response) {
+	return func(t *testing.T, e *env, r *response) {
+		t.Helper()
+		want(t, "items", len(decode[[]any](t, r)), items)
+		want(t, "X-Pagination-Cursor-Next present", r.header.Get(api.HeaderCursorNext) != "", more)
+	}
+}
+
+// iterate follows the cursor from the first page r, requesting size
+// items per page, checks the page sizes and returns every item.
+func iterate[T any](t *testing.T, e *env, target, size string, r *response, sizes []int) []T {
+	t.Helper()
+	var all []T
+	for i := 0; ; i++ {
+		items := decode[[]T](t, r)
+		all = append(all, items...)
+		next := r.header.Get(api.HeaderCursorNext)
+		if i < len(sizes) && len(items) != sizes[i] {
+			t.Errorf("page %d has %d items, want %d", i+1, len(items), sizes[i])
+		}
+		if next == "" {
+			if i+1 != len(sizes) {
+				t.Errorf("the cursor ended after %d pages, want %d", i+1, len(sizes))
+			}
+			return all
+		}
+		if i+1 >= len(sizes) {
+			t.Fatalf("page %d (the last) carries X-Pagination-Cursor-Next %q", i+1, next)
+		}
+		r = e.send(request{method: "GET", target: target, header: map[string]string{api.HeaderPageSize: size, api.HeaderCursor: next}})
+		r.expect(t, 200, "")
+	}
+}
+
+func iterateSecrets(size string, sizes ...int) func(*testing.T, *env, *response) {
+	return func(t *testing.T, e *env, r *response) {
+		t.Helper()
+		var got []string
+		for _, s := range iterate[api.GetSecretResponse](t, e, "/secret", size, r, sizes) {
+			got = append(got, s.Path)
+		}
+		n := 0
+		for _, s := range sizes {
+			n += s
+		}
+		wantNames := pageNames(n)
+		sort.Strings(wantNames) // byte-wise
+		if !slices.Equal(got, wantNames) {
+			t.Errorf("iteration returned %d paths, want every one of the %d exactly once in byte-wise order\ngot  %q\nwant %q",
+				len(got), len(wantNames), got, wantNames)
+		}
+	}
+}
+
+func iterateVersions(size string, sizes ...int) func(*testing.T, *env, *response) {
+	return func(t *testing.T, e *env, r *response) {
+		t.Helper()
+		var got []uint32
+		for _, v := range iterate[api.SecretVersion](t, e, "/secret/p/version", size, r, sizes) {
+			got = append(got, v.ID)
+		}
+		n := 0
+		for _, s := range sizes {
+			n += s
+		}
+		wantIDs(t, "ids", got, seq(n))
+	}
+}
+
+// cursorOf returns the next cursor of the first page of a listing.
+func cursorOf(e *env, target string) string {
+	e.t.Helper()
+	r := e.send(request{method: "GET", target: target, header: map[string]string{api.HeaderPageSize: "10"}})
+	c := r.header.Get(api.HeaderCursorNext)
+	if r.status != 200 || c == "" {
+		e.t.Fatalf("GET %s: %d, cursor %q; want a first page with a cursor", target, r.status, c)
+	}
+	return c
+}
+
+// paginationCases returns the pagination table of a listing, read on a
+// shared server where the listing has more than 100 items and each of the
+// listings named in others has a second page of 10.
+func paginationCases(target string, others []string, pinErrors bool) []apiCase {
+	size := func(s string) map[string]string { return map[string]string{api.HeaderPageSize: s} }
+	g := func(name string) string {
+		if pinErrors {
+			return name
+		}
+		return ""
+	}
+	cases := []apiCase{
+		{name: "200/no size: 100 items and a cursor", target: target, status: 200, check: page(100, true)},
+		{name: "200/size 1 is clamped to 10", target: target, header: size("1"), status: 200, check: page(10, true)},
+		{name: "200/size 9 is clamped to 10", target: target, header: size("9"), status: 200, check: page(10, true)},
+		{name: "200/size 10", target: target, header: size("10"), status: 200, check: page(10, true)},
+		{name: "200/size 55", target: target, header: size("55"), status: 200, check: page(55, true)},
+		{name: "200/size 100", target: target, header: size("100"), status: 200, check: page(100, true)},
+		{name: "200/size 101 is clamped to 100", target: target, header: size("101"), status: 200, check: page(100, true)},
+		{name: "200/size 500 is clamped to 100", target: target, header: size("500"), status: 200, check: page(100, true)},
+		{name: "200/size beyond 64 bits is clamped to 100", target: target, header: size("99999999999999999999999"),
+			status: 200, check: page(100, true)},
+		{name: "400/size abc", target: target, header: size("abc"), status: 400, errID: "PaginationSizeInvalid",
+			golden: g("error_PaginationSizeInvalid")},
+		{name: "400/size 0", target: target, header: size("0"), status: 400, errID: "PaginationSizeInvalid"},
+		{name: "400/size -10", target: target, header: size("-10"), status: 400, errID: "PaginationSizeInvalid"},
+		{name: "400/size below -2^63", target: target, header: size("-99999999999999999999999"), status: 400,
+			errID: "PaginationSizeInvalid"},
+		{name: "400/size 1.5", target: target, header: size("1.5"), status: 400, errID: "PaginationSizeInvalid"},
+		{name: "400/garbage cursor", target: target, header: map[string]string{api.HeaderCursor: "garbage!"},
+			status: 400, errID: "PaginationCursorInvalid", golden: g("error_PaginationCursorInvalid")},
+		{name: "400/base64url cursor that is not a position", target: target, status: 400, errID: "PaginationCursorInvalid",
+			header: map[string]string{api.HeaderCursor: base64.RawURLEncoding.EncodeToString([]byte("prod/db"))}},
+		{name: "400/empty position", target: target, status: 400, errID: "PaginationCursorInvalid",
+			header: map[string]string{api.HeaderCursor: base64.RawURLEncoding.EncodeToString([]byte("{}"))}},
+	}
+	for _, other := range others {
+		// A cursor of another listing: the right format, the wrong list.
+		cases = append(cases, apiCase{name: "400/cursor of " + other, target: target, status: 400,
+			errID: "PaginationCursorInvalid", headerFn: func(e *env) map[string]string {
+				return map[string]string{api.HeaderCursor: cursorOf(e, other)}
+			}})
+	}
+	return cases
+}
+
+func TestListSecrets_Pagination(t *testing.T) {
+	t.Parallel()
+	size := func(s string) map[string]string { return map[string]string{api.HeaderPageSize: s} }
+	// Shared: the 250 secrets of pageNames, one of them with 16 versions.
+	withVersions := pageNames(250)[0]
+	shared := func(e *env) {
+		manySecrets(250)(e)
+		e.must("PUT", "/secret/"+esc(withVersions), `{"metadata":{"maxVersions":100}}`)
+		e.writeN(withVersions, 15)
+	}
+	cases := paginationCases("/secret", []string{"/secret/" + esc(withVersions) + "/version"}, true)
+	cases = append(cases,
+		apiCase{name: "200/250 secrets by 100: every path once, byte-wise", target: "/secret", header: size("100"),
+			status: 200, check: iterateSecrets("100", 100, 100, 50)},
+		apiCase{name: "200/250 secrets by 10", target: "/secret", header: size("10"), status: 200,
+			check: iterateSecrets("10", slices.Repeat([]int{10}, 25)...)},
+		apiCase{name: "200/200 secrets by 100: no cursor on a full last page", setup: manySecrets(200), target: "/secret",
+			header: size("100"), status: 200, check: iterateSecrets("100", 100, 100)},
+		apiCase{name: "200/fewer secrets than a page: no cursor", setup: manySecrets(7), target: "/secret", status: 200,
+			check: iterateSecrets("100", 7)},
+		apiCase{name: "200/a secret deleted between pages is skipped", setup: manySecrets(30), target: "/secret",
+			header: size("10"), status: 200, check: func(t *testing.T, e *env, r *response) {
+				names := pageNames(30)
+				sort.Strings(names)
+				e.must("DELETE", "/secret/"+esc(names[15]), "")
+				r = e.send(request{method: "GET", target: "/secret",
+					header: map[string]string{api.HeaderPageSize: "10", api.HeaderCursor: r.header.Get(api.HeaderCursorNext)}})
+				r.expect(t, 200, "")
+				items := decode[[]api.GetSecretResponse](t, r)
+				want(t, "first path of page 2", items[0].Path, names[10])
+				want(t, "last path of page 2", items[9].Path, names[20])
+			}},
+	)
+	runShared(t, shared, cases)
+}
+
+func TestListVersions_Pagination(t *testing.T) {
+	t.Parallel()
+	size := func(s string) map[string]string { return map[string]string{api.HeaderPageSize: s} }
+	const target = "/secret/p/version"
+	// Shared: p has 120 versions, q 15, and there are 17 secrets: each
+	// listing has a second page of 10.
+	shared := func(e *env) {
+		e.create("p", `{"n":1}`, `"metadata":{"maxVersions":200}`)
+		e.writeN("p", 119)
+		e.create("q", `{}`, `"metadata":{"maxVersions":100}`)
+		e.writeN("q", 14)
+		manySecrets(15)(e)
+	}
+	cases := paginationCases(target, []string{"/secret", "/secret/q/version"}, false)
+	cases = append(cases,
+		apiCase{name: "200/120 versions by 100", target: target, header: size("100"), status: 200,
+			check: iterateVersions("100", 100, 20)},
+		apiCase{name: "200/120 versions by 10: no cursor on a full last page", target: target, header: size("10"), status: 200,
+			check: iterateVersions("10", slices.Repeat([]int{10}, 12)...)},
+		apiCase{name: "200/25 versions by 10", setup: manyVersions(25), target: target, header: size("10"), status: 200,
+			check: iterateVersions("10", 10, 10, 5)},
+		apiCase{name: "200/fewer versions than a page: no cursor", setup: manyVersions(7), target: target, status: 200,
+			check: iterateVersions("100", 7)},
+		apiCase{name: "200/pruned versions are not counted", target: target, header: size("10"), status: 200,
+			setup: func(e *env) {
+				e.create("p", `{}`, `"metadata":{"maxVersions":15}`)
+				e.writeN("p", 19)
+			}, check: func(t *testing.T, e *env, r *response) {
+				var got []uint32
+				for _, v := range iterate[api.SecretVersion](t, e, target, "10", r, []int{10, 5}) {
+					got = append(got, v.ID)
+				}
+				wantIDs(t, "ids", got, seq(20)[5:])
+			}},
+		apiCase{name: "404/unknown secret with a page size", target: "/secret/nope/version", header: size("10"), status: 404,
+			errID: "SecretNotFound"},
+	)
+	runShared(t, shared, cases)
+}
