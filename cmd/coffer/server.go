@@ -55,6 +55,7 @@ help; a flag given on the command line wins.`,
 	envString(&cfg.Region, "region", "COFFER_REGION", "region this server serves")
 	envString(&cfg.RootKeyFile, "root-key-file", "COFFER_ROOT_KEY_FILE", "file holding the root key (default <data-dir>/root.key, created on first start)")
 	envString(&cfg.PublicURL, "public-url", "COFFER_PUBLIC_URL", "base URL clients reach this server at (default http://<listen>)")
+	envString(&cfg.AuditFile, "audit-file", "COFFER_AUDIT_FILE", "append audit events to this file as JSON lines (default: the server log)")
 	envString(&cfg.Account, "account", "COFFER_ACCOUNT", "account name used in identity URNs")
 	envString(&cfg.Zone, "iam-zone", "COFFER_IAM_ZONE", "IAM zone used in URNs")
 	logLevel = "info"

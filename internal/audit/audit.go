@@ -33,6 +33,9 @@ type Event struct {
 	Outcome    string    `json:"outcome"`
 	Reason     string    `json:"reason,omitempty"`
 	RemoteAddr string    `json:"remote_addr,omitempty"`
+	// Durable asks the sink to make the event durable before Record
+	// returns: the service sets it for operations that change state.
+	Durable bool `json:"-"`
 }
 
 // Sink records audit events. Record must be safe for concurrent use; it

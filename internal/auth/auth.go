@@ -20,6 +20,7 @@ const (
 	KindPAT         Kind = "pat"
 	KindChildToken  Kind = "child-token"
 	KindCertificate Kind = "certificate"
+	KindPassword    Kind = "password"
 	KindSystem      Kind = "system"
 )
 
@@ -37,6 +38,9 @@ type Principal struct {
 	Identities []string
 	// Root is true for the account root, which bypasses IAM.
 	Root bool
+	// Admin is true for a user of a group whose role is ADMIN: like the
+	// root, it passes without any policy (iam.md 3).
+	Admin bool
 	// Name is a display name (a login, "root").
 	Name string
 	// Kind and CredentialID name the credential (a token's accessor, a

@@ -24,7 +24,7 @@ var rules = map[string][]string{
 	"client":                       {"api"},
 	"internal/secret":              {},
 	"internal/policy":              {"internal/secret"},
-	"internal/auth":                {},
+	"internal/auth":                {"golang.org/x/crypto", "golang.org/x/sys"},
 	"internal/audit":               {},
 	"internal/buildinfo":           {},
 	"internal/storage":             {},
@@ -34,8 +34,8 @@ var rules = map[string][]string{
 	"internal/storage/boltstore":   {"internal/storage", "go.etcd.io/bbolt", "golang.org/x/sys"},
 	"internal/storage/pgstore":     {"internal/storage", "github.com/jackc/", "golang.org/x/"},
 	"internal/storage/sealed":      {"internal/storage", "internal/crypto"},
-	"internal/service":             {"internal/secret", "internal/policy", "internal/auth", "internal/audit", "internal/storage", "github.com/google/uuid"},
-	"internal/httpapi":             {"internal/secret", "internal/policy", "internal/auth", "internal/audit", "internal/storage", "internal/service", "github.com/google/uuid"},
+	"internal/service":             {"internal/secret", "internal/policy", "internal/auth", "internal/audit", "internal/storage", "github.com/google/uuid", "golang.org/x/crypto", "golang.org/x/sys"},
+	"internal/httpapi":             {"internal/secret", "internal/policy", "internal/auth", "internal/audit", "internal/storage", "internal/service", "github.com/google/uuid", "golang.org/x/crypto", "golang.org/x/sys"},
 }
 
 // surfaces may depend on what httpapi may, plus httpapi itself and api.

@@ -19,6 +19,7 @@ import (
 	"github.com/seed-3e8d63de/coffer/internal/crypto"
 	"github.com/seed-3e8d63de/coffer/internal/httpapi"
 	"github.com/seed-3e8d63de/coffer/internal/httpapi/central"
+	"github.com/seed-3e8d63de/coffer/internal/httpapi/kv2"
 	"github.com/seed-3e8d63de/coffer/internal/httpapi/rest"
 	"github.com/seed-3e8d63de/coffer/internal/service"
 	"github.com/seed-3e8d63de/coffer/internal/storage"
@@ -38,6 +39,7 @@ type Config struct {
 	RootToken    string // root token to set on first start instead of generating one
 	Dev          bool   // in-memory, ephemeral store
 	DevRootToken string // root token in dev mode, default "root"
+	AuditFile    string // audit log file (JSON lines); default: the server log
 	Zone         string // IAM zone, default "eu"
 	Account      string // account name, default "coffer"
 
@@ -59,6 +61,8 @@ type Server struct {
 	svc     *service.Service
 	handler http.Handler
 	domain  string
+
+	auditFile *audit.FileSink // nil when auditing to the log
 }
 
 // New opens the storage, initialises the installation on first start and
@@ -75,8 +79,17 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	var sink audit.Sink = audit.SlogSink{Logger: log}
+	var auditFile *audit.FileSink
+	if cfg.AuditFile != "" {
+		if auditFile, err = audit.OpenFile(cfg.AuditFile); err != nil {
+			store.Close()
+			return nil, err
+		}
+		sink = auditFile
+	}
 	svc := service.New(service.Options{
-		Store: store, Audit: audit.SlogSink{Logger: log}, Logger: log, Now: cfg.Now,
+		Store: store, Audit: sink, Logger: log, Now: cfg.Now,
 		Zone: cfg.Zone, Account: cfg.Account, Region: cfg.Region,
 	})
 	token := cfg.RootToken
@@ -86,6 +99,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	res, err := svc.Init(ctx, service.InitOptions{RootToken: token})
 	if err != nil {
 		store.Close()
+		if auditFile != nil {
+			auditFile.Close()
+		}
 		return nil, fmt.Errorf("initialise: %w", err)
 	}
 	if res.Created {
@@ -96,7 +112,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		}
 	}
 	log.Info("default OKMS domain", "okms_id", res.DefaultDomain)
-	s := &Server{cfg: cfg, log: log, store: store, svc: svc, domain: res.DefaultDomain}
+	s := &Server{cfg: cfg, log: log, store: store, svc: svc, domain: res.DefaultDomain, auditFile: auditFile}
 	s.handler = s.routes()
 	return s, nil
 }
@@ -167,8 +183,14 @@ func (s *Server) Service() *service.Service { return s.svc }
 // DefaultDomain returns the default OKMS domain id.
 func (s *Server) DefaultDomain() string { return s.domain }
 
-// Close releases the storage.
-func (s *Server) Close() error { return s.store.Close() }
+// Close releases the storage and the audit file.
+func (s *Server) Close() error {
+	err := s.store.Close()
+	if s.auditFile != nil {
+		err = errors.Join(err, s.auditFile.Close())
+	}
+	return err
+}
 
 // routes mounts every surface on one handler. Dispatch is by prefix rather
 // than through one ServeMux so that each surface receives its requests
@@ -181,6 +203,7 @@ func (s *Server) routes() http.Handler {
 	}
 	restAPI := rest.New(s.svc, s.log)
 	centralAPI := central.New(s.svc, s.log, publicURL)
+	vaultAPI := kv2.New(s.svc, s.log)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		httpapi.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok", "version": buildinfo.String()})
@@ -192,6 +215,12 @@ func (s *Server) routes() http.Handler {
 		w.Header().Set("Server", "coffer/"+buildinfo.Version())
 		p := r.URL.Path
 		switch {
+		case strings.HasPrefix(p, "/v1/"):
+			// Surface C on the default domain (vault-kv2.md section 1).
+			vaultAPI.ServeHTTP(w, r)
+		case kv2.HasDomainPrefix(p):
+			// Surface C on the domain named by /api/{okmsId}/v1/.
+			vaultAPI.ServeHTTP(w, r)
 		case strings.HasPrefix(p, "/api/"):
 			restAPI.ServeHTTP(w, r)
 		case strings.HasPrefix(p, "/v2/"):

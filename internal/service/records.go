@@ -221,6 +221,11 @@ type tokenRecord struct {
 	Name       string   `json:"name"`
 	Identities []string `json:"identities"`
 	Root       bool     `json:"root,omitempty"`
-	Created    int64    `json:"created"`
-	Expires    int64    `json:"expires,omitempty"`
+	// Login names the user a personal access token acts as; its
+	// identities are derived from the user at each authentication, so that
+	// group changes apply at once.
+	Login    string `json:"login,omitempty"`
+	Created  int64  `json:"created"`
+	Expires  int64  `json:"expires,omitempty"`
+	LastUsed int64  `json:"lastUsed,omitempty"`
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -43,6 +44,7 @@ type Service struct {
 	account string
 	region  string
 
+	policies      atomic.Pointer[policy.Index]
 	pepper        atomic.Pointer[[]byte]
 	defaultDomain atomic.Pointer[string]
 }
@@ -123,11 +125,15 @@ func (s *Service) DomainURN(domain string) string { return policy.DomainURN(s.zo
 
 // allowed decides one action on one resource, without auditing.
 func (s *Service) allowed(c Caller, action, resource string) bool {
-	// IAM policies arrive with issue #4; until then only the account root
-	// (the root token) may act, and it may do everything.
-	_ = action
-	_ = resource
-	return c.Principal.Root
+	return s.decide(c, action, resource).Allowed
+}
+
+// decide evaluates IAM (iam.md 4.3) for one action on one resource: the
+// account root and ADMIN users pass; others need a policy.
+func (s *Service) decide(c Caller, action, resource string) policy.Decision {
+	p := c.Principal
+	sub := policy.Subject{Identities: p.Identities, Root: p.Root, Admin: p.Admin}
+	return s.policies.Load().Evaluate(sub, action, resource, s.clock())
 }
 
 // op is one audited operation.
@@ -144,8 +150,10 @@ func (s *Service) begin(ctx context.Context, c Caller, resource string, actions 
 	o := &op{c: c, resource: resource, actions: actions}
 	outcome, reason := audit.Allowed, ""
 	for _, a := range actions {
-		if !s.allowed(c, a, resource) {
-			outcome, reason = audit.Denied, "not allowed: "+a
+		d := s.decide(c, a, resource)
+		reason = d.String()
+		if !d.Allowed {
+			outcome, reason = audit.Denied, a+": "+reason
 			break
 		}
 	}
@@ -204,8 +212,22 @@ func (s *Service) event(o *op, phase, outcome, reason string) audit.Event {
 		Time: s.clock(), Phase: phase, RequestID: o.c.RequestID, Surface: o.c.Surface,
 		Principal: slices.Clone(p.Identities), Credential: string(p.Kind) + ":" + p.CredentialID,
 		Action: joinActions(o.actions), Resource: o.resource, Outcome: outcome, Reason: reason,
-		RemoteAddr: o.c.RemoteAddr,
+		RemoteAddr: o.c.RemoteAddr, Durable: changesState(o.actions),
 	}
+}
+
+// changesState reports whether an operation with these actions may change
+// state: its audit events are then made durable before it proceeds
+// (iam issue: fsync'd before the response for writes).
+func changesState(actions []string) bool {
+	for _, a := range actions {
+		switch {
+		case strings.HasSuffix(a, "/get"), strings.HasSuffix(a, "/getData"), strings.HasSuffix(a, "/list"):
+		default:
+			return true
+		}
+	}
+	return false
 }
 
 func joinActions(as []string) string {

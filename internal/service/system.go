@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"time"
 
 	"github.com/seed-3e8d63de/coffer/internal/auth"
 	"github.com/seed-3e8d63de/coffer/internal/policy"
@@ -113,7 +114,7 @@ func (s *Service) Init(ctx context.Context, opt InitOptions) (InitResult, error)
 
 // load reads the pepper and the default domain into memory.
 func (s *Service) load(ctx context.Context) error {
-	return internal("load", s.store.View(ctx, func(tx storage.Tx) error {
+	err := internal("load", s.store.View(ctx, func(tx storage.Tx) error {
 		p, err := tx.Get(keyPepper)
 		if err != nil {
 			return fmt.Errorf("pepper: %w", err)
@@ -127,6 +128,10 @@ func (s *Service) load(ctx context.Context) error {
 		s.defaultDomain.Store(&dd)
 		return nil
 	}))
+	if err != nil {
+		return err
+	}
+	return s.loadPolicies(ctx)
 }
 
 // DefaultDomain returns the id of the default OKMS domain, served by the
@@ -139,37 +144,69 @@ func (s *Service) DefaultDomain() string {
 }
 
 // Authenticate returns the principal a bearer token acts as, or
-// ErrUnauthenticated for a token that is unknown or expired. The token is
-// looked up by its digest and never logged.
+// ErrUnauthenticated for a token that is unknown, expired or revoked, whose
+// user no longer exists, or whose parent token is gone. The token is looked
+// up by its digest and never logged.
 func (s *Service) Authenticate(ctx context.Context, token string) (auth.Principal, error) {
-	pp := s.pepper.Load()
-	if pp == nil {
-		return auth.Principal{}, ErrNotInitialized
+	digest, err := s.tokenDigest(token)
+	if err != nil {
+		return auth.Principal{}, err
 	}
-	if !auth.PlausibleToken(token) {
-		return auth.Principal{}, ErrUnauthenticated
-	}
-	digest := auth.Digest(*pp, token)
-	var rec tokenRecord
-	err := s.store.View(ctx, func(tx storage.Tx) error {
-		b, err := tx.Get(tokenKey(digest))
+	now := s.clock()
+	var (
+		p        auth.Principal
+		lastUsed int64
+	)
+	err = s.store.View(ctx, func(tx storage.Tx) error {
+		rec, err := loadToken(tx, digest, now)
 		if err != nil {
 			return err
 		}
-		return json.Unmarshal(b, &rec)
+		lastUsed = rec.LastUsed
+		// A child token acts as its parent, and dies with it.
+		origin := rec
+		for depth := 0; origin.Parent != ""; depth++ {
+			if depth > 16 {
+				return ErrUnauthenticated
+			}
+			if origin, err = loadToken(tx, origin.Parent, now); err != nil {
+				return err
+			}
+		}
+		if origin.Login != "" {
+			p, err = s.userPrincipalTx(tx, origin.Login, auth.Kind(rec.Kind), auth.Accessor(digest))
+			return err
+		}
+		p = auth.Principal{Identities: rec.Identities, Root: origin.Root, Name: rec.Name,
+			Kind: auth.Kind(rec.Kind), CredentialID: auth.Accessor(digest)}
+		return nil
 	})
 	switch {
-	case errors.Is(err, storage.ErrNotFound):
+	case errors.Is(err, ErrUnauthenticated):
 		return auth.Principal{}, ErrUnauthenticated
 	case err != nil:
 		return auth.Principal{}, internal("Authenticate", err)
-	case rec.Expires != 0 && s.clock().UnixNano() >= rec.Expires:
-		return auth.Principal{}, ErrUnauthenticated
 	}
-	return auth.Principal{
-		Identities: rec.Identities, Root: rec.Root, Name: rec.Name,
-		Kind: auth.Kind(rec.Kind), CredentialID: auth.Accessor(digest),
-	}, nil
+	if now.UnixNano()-lastUsed > int64(time.Minute) {
+		s.touchToken(ctx, digest, now)
+	}
+	return p, nil
+}
+
+// touchToken records a token's last use, at most once a minute (iam.md
+// 7.2). Failing to record it does not fail the request.
+func (s *Service) touchToken(ctx context.Context, digest string, now time.Time) {
+	err := s.store.Update(ctx, func(tx storage.Tx) error {
+		var rec childTokenRecord
+		if err := getJSON(tx, tokenKey(digest), &rec, storage.ErrNotFound); err != nil {
+			return err
+		}
+		rec.LastUsed = now.UnixNano()
+		return putJSON(tx, tokenKey(digest), rec)
+	})
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		s.log.WarnContext(ctx, "record token use", "err", err)
+	}
 }
 
 // ListDomains returns the OKMS domains the caller may see, sorted by id.
