@@ -56,6 +56,9 @@ help; a flag given on the command line wins.`,
 	envString(&cfg.RootKeyFile, "root-key-file", "COFFER_ROOT_KEY_FILE", "file holding the root key (default <data-dir>/root.key, created on first start)")
 	envString(&cfg.PublicURL, "public-url", "COFFER_PUBLIC_URL", "base URL clients reach this server at (default http://<listen>)")
 	envString(&cfg.AuditFile, "audit-file", "COFFER_AUDIT_FILE", "append audit events to this file as JSON lines (default: the server log)")
+	envString(&cfg.TLSCert, "tls-cert", "COFFER_TLS_CERT", "TLS server certificate (PEM)")
+	envString(&cfg.TLSKey, "tls-key", "COFFER_TLS_KEY", "TLS server key (PEM)")
+	f.BoolVar(&cfg.TLSAuto, "tls-auto", e.getenv("COFFER_TLS_AUTO") == "true", "serve TLS with a certificate from the installation CA even on loopback (COFFER_TLS_AUTO=true); non-loopback addresses get it by default")
 	envString(&cfg.Account, "account", "COFFER_ACCOUNT", "account name used in identity URNs")
 	envString(&cfg.Zone, "iam-zone", "COFFER_IAM_ZONE", "IAM zone used in URNs")
 	logLevel = "info"

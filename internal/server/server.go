@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -19,6 +20,7 @@ import (
 	"github.com/seed-3e8d63de/coffer/internal/crypto"
 	"github.com/seed-3e8d63de/coffer/internal/httpapi"
 	"github.com/seed-3e8d63de/coffer/internal/httpapi/central"
+	"github.com/seed-3e8d63de/coffer/internal/httpapi/iamapi"
 	"github.com/seed-3e8d63de/coffer/internal/httpapi/kv2"
 	"github.com/seed-3e8d63de/coffer/internal/httpapi/rest"
 	"github.com/seed-3e8d63de/coffer/internal/service"
@@ -40,6 +42,9 @@ type Config struct {
 	Dev          bool   // in-memory, ephemeral store
 	DevRootToken string // root token in dev mode, default "root"
 	AuditFile    string // audit log file (JSON lines); default: the server log
+	TLSCert      string // server certificate (PEM); with TLSKey
+	TLSKey       string // server key (PEM)
+	TLSAuto      bool   // serve TLS from the installation CA even on loopback
 	Zone         string // IAM zone, default "eu"
 	Account      string // account name, default "coffer"
 
@@ -63,6 +68,7 @@ type Server struct {
 	domain  string
 
 	auditFile *audit.FileSink // nil when auditing to the log
+	tls       *tls.Config     // nil: plain HTTP
 }
 
 // New opens the storage, initialises the installation on first start and
@@ -90,7 +96,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	svc := service.New(service.Options{
 		Store: store, Audit: sink, Logger: log, Now: cfg.Now,
-		Zone: cfg.Zone, Account: cfg.Account, Region: cfg.Region,
+		Zone: cfg.Zone, Account: cfg.Account, Region: cfg.Region, Certs: certIssuer{},
 	})
 	token := cfg.RootToken
 	if cfg.Dev {
@@ -113,6 +119,10 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	log.Info("default OKMS domain", "okms_id", res.DefaultDomain)
 	s := &Server{cfg: cfg, log: log, store: store, svc: svc, domain: res.DefaultDomain, auditFile: auditFile}
+	if s.tls, err = tlsConfig(cfg, log); err != nil {
+		s.Close()
+		return nil, err
+	}
 	s.handler = s.routes()
 	return s, nil
 }
@@ -183,6 +193,9 @@ func (s *Server) Service() *service.Service { return s.svc }
 // DefaultDomain returns the default OKMS domain id.
 func (s *Server) DefaultDomain() string { return s.domain }
 
+// TLSConfig returns the server's TLS configuration, nil for plain HTTP.
+func (s *Server) TLSConfig() *tls.Config { return s.tls }
+
 // Close releases the storage and the audit file.
 func (s *Server) Close() error {
 	err := s.store.Close()
@@ -204,6 +217,7 @@ func (s *Server) routes() http.Handler {
 	restAPI := rest.New(s.svc, s.log)
 	centralAPI := central.New(s.svc, s.log, publicURL)
 	vaultAPI := kv2.New(s.svc, s.log)
+	iamAPI := iamapi.New(s.svc, s.log)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		httpapi.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok", "version": buildinfo.String()})
@@ -223,6 +237,10 @@ func (s *Server) routes() http.Handler {
 			vaultAPI.ServeHTTP(w, r)
 		case strings.HasPrefix(p, "/api/"):
 			restAPI.ServeHTTP(w, r)
+		case strings.HasPrefix(p, iamapi.PrefixIdentity), strings.HasPrefix(p, iamapi.PrefixPolicy):
+			// Identity management (iam.md 7.4); /v2/iam/ before the rest of
+			// /v2/, which is surface A.
+			iamAPI.ServeHTTP(w, r)
 		case strings.HasPrefix(p, "/v2/"):
 			centralAPI.ServeHTTP(w, r)
 		default:
@@ -245,9 +263,14 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
+	scheme := "http"
+	if s.tls != nil {
+		ln = tls.NewListener(ln, s.tls)
+		scheme = "https"
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
-	s.log.Info("listening", "addr", ln.Addr().String(), "version", buildinfo.String())
+	s.log.Info("listening", "addr", ln.Addr().String(), "scheme", scheme, "version", buildinfo.String())
 	select {
 	case err := <-errc:
 		return err

@@ -792,7 +792,7 @@ func (s *Service) userPrincipalTx(tx storage.Tx, login string, kind auth.Kind, c
 
 // iamErrors are the identity-management errors surfaces render.
 var iamErrors = []error{ErrUserNotFound, ErrGroupNotFound, ErrTokenNotFound, ErrPolicyNotFound,
-	ErrIdentityExists, ErrGroupInUse, ErrLoginFailed, ErrAuditNotReadable}
+	ErrIdentityExists, ErrGroupInUse, ErrLoginFailed, ErrAuditNotReadable, ErrCredentialNotFound, ErrNoPKI}
 
 func internalUnlessIAM(op string, err error) error {
 	if err == nil {

@@ -31,6 +31,7 @@ type Options struct {
 	Zone    string           // IAM zone of URNs, default "eu"
 	Account string           // account name, default "coffer"
 	Region  string           // the region this server runs, default "local"
+	Certs   CertIssuer       // access certificates; nil disables them
 }
 
 // Service implements coffer's use cases. It is safe for concurrent use.
@@ -43,6 +44,7 @@ type Service struct {
 	zone    string
 	account string
 	region  string
+	certs   CertIssuer
 
 	policies      atomic.Pointer[policy.Index]
 	pepper        atomic.Pointer[[]byte]
@@ -53,7 +55,7 @@ type Service struct {
 func New(opts Options) *Service {
 	s := &Service{
 		store: opts.Store, audit: opts.Audit, log: opts.Logger, now: opts.Now, rand: opts.Rand,
-		zone: opts.Zone, account: opts.Account, region: opts.Region,
+		zone: opts.Zone, account: opts.Account, region: opts.Region, certs: opts.Certs,
 	}
 	if s.audit == nil {
 		s.audit = audit.Discard{}

@@ -373,14 +373,13 @@ func vaultHeaders(r *http.Request) error {
 // Authorization: Bearer) and records the caller on c.
 func (a *API) authenticate(r *http.Request, c *call) error {
 	tok := httpapi.Token(r)
-	if tok == "" {
+	if tok == "" && (r.TLS == nil || len(r.TLS.PeerCertificates) == 0) {
 		return errNoToken
 	}
-	p, err := a.svc.Authenticate(r.Context(), tok)
+	p, err := httpapi.Authenticate(r, a.svc, c.domain)
 	if err != nil {
 		return err
 	}
-	httpapi.NotePrincipal(r.Context(), p.Name)
 	c.token = tok
 	c.caller = service.Caller{Principal: p, Dialect: service.KMS, Surface: "C",
 		RequestID: httpapi.RequestID(r.Context()), RemoteAddr: r.RemoteAddr}
