@@ -1,0 +1,149 @@
+package iamapi
+
+import (
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/seed-3e8d63de/coffer/internal/httpapi"
+	"github.com/seed-3e8d63de/coffer/internal/service"
+)
+
+// Path prefixes of the routes this package serves; the server sends it
+// every request under either.
+const (
+	PrefixIdentity = "/1.0/"
+	PrefixPolicy   = "/v2/iam/"
+)
+
+// HeaderQueryID is the OVH API's request id header, set on every response
+// to the request id (okms-rest.md 8.2).
+const HeaderQueryID = "X-Ovh-QueryID"
+
+// API serves the identity-management routes. It is safe for concurrent
+// use.
+type API struct {
+	svc *service.Service
+	log *slog.Logger
+	mux *http.ServeMux
+}
+
+// New returns the identity-management API over svc.
+func New(svc *service.Service, log *slog.Logger) *API {
+	a := &API{svc: svc, log: log, mux: http.NewServeMux()}
+	a.routes()
+	return a
+}
+
+// routes is the routing table (iam.md 7.4). Each path also has a
+// method-less pattern answering 405, and a catch-all answers 404
+// RouteNotFound, all in the OVH envelope. The kind names the object a
+// route manages, for the wording of conflicts and validation errors.
+func (a *API) routes() {
+	const (
+		users  = "/1.0/me/identity/user"
+		user   = users + "/{login}"
+		tokens = user + "/token"
+		token  = tokens + "/{name}"
+		groups = "/1.0/me/identity/group"
+		group  = groups + "/{name}"
+		pols   = "/v2/iam/policy"
+		pol    = pols + "/{id}"
+	)
+	a.handle(kindUser, "GET "+users, a.listUsers)
+	a.handle(kindUser, "POST "+users, a.createUser)
+	a.handle(kindUser, users, notAllowed)
+	a.handle(kindUser, "GET "+user, a.getUser)
+	a.handle(kindUser, "PUT "+user, a.updateUser)
+	a.handle(kindUser, "DELETE "+user, a.deleteUser)
+	a.handle(kindUser, user, notAllowed)
+
+	a.handle(kindToken, "GET "+tokens, a.listTokens)
+	a.handle(kindToken, "POST "+tokens, a.createToken)
+	a.handle(kindToken, tokens, notAllowed)
+	a.handle(kindToken, "GET "+token, a.getToken)
+	a.handle(kindToken, "DELETE "+token, a.revokeToken)
+	a.handle(kindToken, token, notAllowed)
+
+	a.handle(kindGroup, "GET "+groups, a.listGroups)
+	a.handle(kindGroup, "POST "+groups, a.createGroup)
+	a.handle(kindGroup, groups, notAllowed)
+	a.handle(kindGroup, "GET "+group, a.getGroup)
+	a.handle(kindGroup, "PUT "+group, a.updateGroup)
+	a.handle(kindGroup, "DELETE "+group, a.deleteGroup)
+	a.handle(kindGroup, group, notAllowed)
+
+	a.handle(kindPolicy, "GET "+pols, a.listPolicies)
+	a.handle(kindPolicy, "POST "+pols, a.createPolicy)
+	a.handle(kindPolicy, pols, notAllowed)
+	a.handle(kindPolicy, "GET "+pol, a.getPolicy)
+	a.handle(kindPolicy, "PUT "+pol, a.updatePolicy)
+	a.handle(kindPolicy, "DELETE "+pol, a.deletePolicy)
+	a.handle(kindPolicy, pol, notAllowed)
+
+	a.handle(kindNone, "/", notFound)
+}
+
+func (a *API) handle(k kind, pattern string, h httpapi.Handler) {
+	a.mux.Handle(pattern, httpapi.Wrap(a.writeError(k), a.log, h))
+}
+
+func notAllowed(http.ResponseWriter, *http.Request) error { return errMethodNotAllowed }
+func notFound(http.ResponseWriter, *http.Request) error   { return errRouteNotFound }
+
+// ServeHTTP serves a request under /1.0/ or /v2/iam/. Every response
+// carries X-Ovh-QueryID. A path that is not canonical (a "." or ".."
+// segment, an empty segment) never reaches the mux, which would answer it
+// with a redirect: no route has such a path, so it is a 404.
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set(HeaderQueryID, httpapi.RequestID(r.Context()))
+	if !httpapi.CanonicalPath(r.URL.Path) {
+		httpapi.Wrap(a.writeError(kindNone), a.log, notFound).ServeHTTP(w, r)
+		return
+	}
+	a.mux.ServeHTTP(w, r)
+}
+
+// caller authenticates the request and describes it for the service.
+// Identity management accepts bearer tokens only (X-Vault-Token or
+// Authorization: Bearer, iam.md 7.1): it belongs to no OKMS domain, so no
+// access certificate is valid for it.
+func (a *API) caller(r *http.Request) (service.Caller, error) {
+	p, err := httpapi.Authenticate(r, a.svc, "")
+	if err != nil {
+		return service.Caller{}, err
+	}
+	return service.Caller{Principal: p, Surface: "iam",
+		RequestID: httpapi.RequestID(r.Context()), RemoteAddr: r.RemoteAddr}, nil
+}
+
+// name returns the path value key if it is a well-formed login, group or
+// token name ([A-Za-z0-9._@-]{1,64}, iam.md 2), and notFound otherwise: no
+// object can have another name, and a "/" in a name (sent as %2F) must
+// never reach the storage keys built from it.
+func name(r *http.Request, key string, notFound error) (string, error) {
+	s := r.PathValue(key)
+	if len(s) == 0 || len(s) > 64 {
+		return "", notFound
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		alnum := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+		if !alnum && !strings.ContainsRune("._@-", rune(c)) {
+			return "", notFound
+		}
+	}
+	return s, nil
+}
+
+// policyID returns the {id} of the request if it is a UUID, in lower case
+// as the service writes them, and service.ErrPolicyNotFound otherwise.
+func policyID(r *http.Request) (string, error) {
+	id := r.PathValue("id")
+	if _, err := uuid.Parse(id); err != nil || len(id) != 36 {
+		return "", service.ErrPolicyNotFound
+	}
+	return strings.ToLower(id), nil
+}
