@@ -56,6 +56,24 @@ const (
 
 var nameRE = regexp.MustCompile(`^[A-Za-z0-9._@-]{1,64}$`)
 
+// validName reports whether s is a valid login, group or token name: 1..64
+// characters of [A-Za-z0-9._@-], and not "." or ".." (which would make
+// URNs and storage keys ambiguous).
+func validName(s string) bool { return nameRE.MatchString(s) && s != "." && s != ".." }
+
+// exists reports whether key is present, distinguishing a storage failure
+// from absence.
+func exists(tx storage.Tx, key string) (bool, error) {
+	_, err := tx.Get(key)
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, storage.ErrNotFound):
+		return false, nil
+	}
+	return false, err
+}
+
 // Storage keys of identities.
 const (
 	prefixUsers    = "iam/user/"
@@ -210,7 +228,7 @@ func listJSON[T any](tx storage.Tx, prefix string) ([]T, error) {
 // validateUser checks a user input; the password is hashed here, outside
 // any transaction, because Argon2id is deliberately slow.
 func validateUser(in UserInput, create bool) (hash string, err error) {
-	if create && !nameRE.MatchString(in.Login) {
+	if create && !validName(in.Login) {
 		return "", invalid("login", "must be 1 to 64 characters of A-Z a-z 0-9 . _ @ -")
 	}
 	if in.Description != nil && len(*in.Description) > 1024 {
@@ -219,7 +237,7 @@ func validateUser(in UserInput, create bool) (hash string, err error) {
 	if in.Email != nil && len(*in.Email) > 254 {
 		return "", invalid("email", "must be at most 254 characters")
 	}
-	if in.Group != nil && *in.Group != "" && !nameRE.MatchString(*in.Group) {
+	if in.Group != nil && *in.Group != "" && !validName(*in.Group) {
 		return "", invalid("group", "must name an existing group")
 	}
 	if in.Password != nil {
@@ -234,15 +252,17 @@ func validateUser(in UserInput, create bool) (hash string, err error) {
 // CreateUser creates a local user (iam.md 7.4). Root or ADMIN only.
 func (s *Service) CreateUser(ctx context.Context, c Caller, in UserInput) (User, error) {
 	var out User
-	hash, err := validateUser(in, true)
-	if err != nil {
-		return out, err
-	}
 	now := s.clock()
-	err = s.requireAdmin(ctx, c, "user/create", s.userURN(in.Login), func() error {
+	err := s.requireAdmin(ctx, c, "user/create", s.userURN(in.Login), func() error {
+		// Validate (and hash, which is deliberately slow) only for an
+		// administrator: nobody else can make the server do that work.
+		hash, err := validateUser(in, true)
+		if err != nil {
+			return err
+		}
 		return s.store.Update(ctx, func(tx storage.Tx) error {
-			if _, err := tx.Get(userKey(in.Login)); err == nil {
-				return ErrIdentityExists
+			if ok, err := exists(tx, userKey(in.Login)); err != nil || ok {
+				return cmpErr(err, ErrIdentityExists)
 			}
 			r := userRecord{F: recordFormat, Login: in.Login, PasswordHash: hash, Created: unixNano(now), Updated: unixNano(now)}
 			if err := applyUser(tx, &r, in); err != nil {
@@ -279,12 +299,12 @@ func applyUser(tx storage.Tx, r *userRecord, in UserInput) error {
 // UpdateUser changes a user. Root or ADMIN only.
 func (s *Service) UpdateUser(ctx context.Context, c Caller, in UserInput) (User, error) {
 	var out User
-	hash, err := validateUser(in, false)
-	if err != nil {
-		return out, err
-	}
 	now := s.clock()
-	err = s.requireAdmin(ctx, c, "user/update", s.userURN(in.Login), func() error {
+	err := s.requireAdmin(ctx, c, "user/update", s.userURN(in.Login), func() error {
+		hash, err := validateUser(in, false)
+		if err != nil {
+			return err
+		}
 		return s.store.Update(ctx, func(tx storage.Tx) error {
 			var r userRecord
 			if err := getJSON(tx, userKey(in.Login), &r, ErrUserNotFound); err != nil {
@@ -368,7 +388,7 @@ func (s *Service) DeleteUser(ctx context.Context, c Caller, login string) error 
 var roles = []string{RoleAdmin, RoleRegular, RoleUnprivileged, RoleNone}
 
 func validateGroup(in GroupInput, create bool) error {
-	if create && !nameRE.MatchString(in.Name) {
+	if create && !validName(in.Name) {
 		return invalid("name", "must be 1 to 64 characters of A-Z a-z 0-9 . _ @ -")
 	}
 	if in.Role != nil && !slices.Contains(roles, *in.Role) {
@@ -383,14 +403,14 @@ func validateGroup(in GroupInput, create bool) error {
 // CreateGroup creates a group (role NONE unless given). Root or ADMIN only.
 func (s *Service) CreateGroup(ctx context.Context, c Caller, in GroupInput) (Group, error) {
 	var out Group
-	if err := validateGroup(in, true); err != nil {
-		return out, err
-	}
 	now := s.clock()
 	err := s.requireAdmin(ctx, c, "group/create", s.groupURN(in.Name), func() error {
+		if err := validateGroup(in, true); err != nil {
+			return err
+		}
 		return s.store.Update(ctx, func(tx storage.Tx) error {
-			if _, err := tx.Get(groupKey(in.Name)); err == nil {
-				return ErrIdentityExists
+			if ok, err := exists(tx, groupKey(in.Name)); err != nil || ok {
+				return cmpErr(err, ErrIdentityExists)
 			}
 			r := groupRecord{F: recordFormat, Name: in.Name, Role: RoleNone, Created: unixNano(now), Updated: unixNano(now)}
 			applyGroup(&r, in)
@@ -413,11 +433,11 @@ func applyGroup(r *groupRecord, in GroupInput) {
 // UpdateGroup changes a group. Root or ADMIN only.
 func (s *Service) UpdateGroup(ctx context.Context, c Caller, in GroupInput) (Group, error) {
 	var out Group
-	if err := validateGroup(in, false); err != nil {
-		return out, err
-	}
 	now := s.clock()
 	err := s.requireAdmin(ctx, c, "group/update", s.groupURN(in.Name), func() error {
+		if err := validateGroup(in, false); err != nil {
+			return err
+		}
 		return s.store.Update(ctx, func(tx storage.Tx) error {
 			var r groupRecord
 			if err := getJSON(tx, groupKey(in.Name), &r, ErrGroupNotFound); err != nil {
@@ -514,35 +534,34 @@ func (r patRecord) pat(lastUsed int64) PAT {
 // CreatePAT creates a personal access token for a user and returns it,
 // shown once; only its digest is stored (iam.md 7.2). Root or ADMIN only.
 func (s *Service) CreatePAT(ctx context.Context, c Caller, login, name, description string, expiresAt time.Time) (string, PAT, error) {
-	var out PAT
-	if !nameRE.MatchString(name) {
-		return "", out, invalid("name", "must be 1 to 64 characters of A-Z a-z 0-9 . _ @ -")
-	}
-	if len(description) > 1024 {
-		return "", out, invalid("description", "must be at most 1024 characters")
-	}
+	var (
+		out   PAT
+		token string
+	)
 	now := s.clock()
-	if !expiresAt.IsZero() && !expiresAt.After(now) {
-		return "", out, invalid("expiresAt", "must be in the future")
-	}
-	token, err := auth.NewToken(auth.KindPAT, s.rand)
-	if err != nil {
-		return "", out, internal("CreatePAT", err)
-	}
-	digest, err := s.tokenDigest(token)
-	if err != nil {
-		return "", out, err
-	}
-	err = s.requireAdmin(ctx, c, "token/create", s.userURN(login), func() error {
+	err := s.requireAdmin(ctx, c, "token/create", s.userURN(login), func() error {
+		switch {
+		case !validName(name):
+			return invalid("name", "must be 1 to 64 characters of A-Z a-z 0-9 . _ @ -")
+		case len(description) > 1024:
+			return invalid("description", "must be at most 1024 characters")
+		case !expiresAt.IsZero() && !expiresAt.After(now):
+			return invalid("expiresAt", "must be in the future")
+		}
+		var err error
+		if token, err = auth.NewToken(auth.KindPAT, s.rand); err != nil {
+			return err
+		}
+		digest, err := s.tokenDigest(token)
+		if err != nil {
+			return err
+		}
 		return s.store.Update(ctx, func(tx storage.Tx) error {
-			if _, err := tx.Get(userKey(login)); err != nil {
-				if errors.Is(err, storage.ErrNotFound) {
-					return ErrUserNotFound
-				}
-				return err
+			if ok, err := exists(tx, userKey(login)); err != nil || !ok {
+				return cmpErr(err, ErrUserNotFound)
 			}
-			if _, err := tx.Get(patKey(login, name)); err == nil {
-				return ErrIdentityExists
+			if ok, err := exists(tx, patKey(login, name)); err != nil || ok {
+				return cmpErr(err, ErrIdentityExists)
 			}
 			pr := patRecord{F: recordFormat, Name: name, Description: description, Digest: digest,
 				Created: unixNano(now), Expires: unixNano(expiresAt)}
@@ -566,8 +585,8 @@ func (s *Service) ListPATs(ctx context.Context, c Caller, login string) ([]PAT, 
 	var out []PAT
 	err := s.requireAdmin(ctx, c, "token/list", s.userURN(login), func() error {
 		return s.store.View(ctx, func(tx storage.Tx) error {
-			if _, err := tx.Get(userKey(login)); errors.Is(err, storage.ErrNotFound) {
-				return ErrUserNotFound
+			if ok, err := exists(tx, userKey(login)); err != nil || !ok {
+				return cmpErr(err, ErrUserNotFound)
 			}
 			rs, err := listJSON[patRecord](tx, patPrefix(login))
 			out = make([]PAT, len(rs))
@@ -635,10 +654,6 @@ func (s *Service) UpdatePolicy(ctx context.Context, c Caller, p policy.Policy) (
 }
 
 func (s *Service) writePolicy(ctx context.Context, c Caller, p policy.Policy, create bool) (policy.Policy, error) {
-	if err := p.Validate(); err != nil {
-		return policy.Policy{}, err
-	}
-	p = p.Canonical()
 	now := s.clock()
 	what := "policy/update"
 	if create {
@@ -646,27 +661,26 @@ func (s *Service) writePolicy(ctx context.Context, c Caller, p policy.Policy, cr
 	}
 	var out policy.Policy
 	err := s.requireAdmin(ctx, c, what, "urn:v1:"+s.zone+":iam:policy:"+p.ID, func() error {
+		if err := p.Validate(); err != nil {
+			return err
+		}
+		p = p.Canonical()
 		return s.store.Update(ctx, func(tx storage.Tx) error {
 			all, err := listJSON[policy.Policy](tx, prefixPolicies)
 			if err != nil {
 				return err
 			}
-			var old *policy.Policy
-			for i, q := range all {
-				switch {
-				case q.ID == p.ID:
-					old = &all[i]
-				case q.Name == p.Name:
-					return ErrIdentityExists
-				}
-			}
+			i := slices.IndexFunc(all, func(q policy.Policy) bool { return q.ID == p.ID })
 			switch {
 			case create:
 				p.CreatedAt, p.UpdatedAt = now, now
-			case old == nil:
+			case i < 0:
 				return ErrPolicyNotFound
 			default:
-				p.CreatedAt, p.UpdatedAt = old.CreatedAt, now
+				p.CreatedAt, p.UpdatedAt = all[i].CreatedAt, now
+			}
+			if slices.ContainsFunc(all, func(q policy.Policy) bool { return q.ID != p.ID && q.Name == p.Name }) {
+				return ErrIdentityExists
 			}
 			p.Owner, p.ReadOnly = s.account, false
 			out = p
@@ -826,4 +840,12 @@ func (s *Service) AuditTail(ctx context.Context, c Caller, n int) ([]audit.Event
 		return err
 	})
 	return out, internalUnlessIAM("AuditTail", err)
+}
+
+// cmpErr returns err if it is set (a storage failure), else sentinel.
+func cmpErr(err, sentinel error) error {
+	if err != nil {
+		return err
+	}
+	return sentinel
 }

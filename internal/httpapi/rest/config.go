@@ -47,24 +47,8 @@ func (a *API) updateConfig(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// configUpdate parses a secretConfig update with the rules shared with
+// surface A (httpapi.ParseConfigUpdate).
 func configUpdate(req api.UpdateSecretConfigRequest) (secret.ConfigUpdate, error) {
-	u := secret.ConfigUpdate{CASRequired: req.CasRequired}
-	var vs secret.Violations
-	if req.MaxVersions != nil {
-		n, err := secret.ParseMaxVersions(*req.MaxVersions)
-		vs = appendViolations(vs, err)
-		u.MaxVersions = &n
-	}
-	if req.DeactivateVersionAfter != nil {
-		d, err := secret.ParseDuration(*req.DeactivateVersionAfter)
-		vs = appendViolations(vs, err)
-		u.DeactivateAfter = &d
-	}
-	if len(vs) > 0 {
-		return u, vs
-	}
-	if u.IsEmpty() {
-		return u, secret.Required("casRequired, deactivateVersionAfter or maxVersions")
-	}
-	return u, nil
+	return httpapi.ParseConfigUpdate(httpapi.ConfigFields(req))
 }

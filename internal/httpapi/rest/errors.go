@@ -24,15 +24,13 @@ type wireError struct {
 var (
 	errRouteNotFound    = errors.New("route not found")
 	errMethodNotAllowed = errors.New("method not allowed")
-	errCursorInvalid    = errors.New("the pagination cursor is invalid")
-	errPageSizeInvalid  = errors.New("X-Pagination-Size must be a positive integer")
+	errCursorInvalid    = httpapi.ErrCursorInvalid
+	errPageSizeInvalid  = httpapi.ErrPageSizeInvalid
 	errDomainInvalid    = errors.New("no OKMS domain has this id")
 )
 
 // queryError is an invalid query parameter; its message names it.
-type queryError struct{ msg string }
-
-func (e *queryError) Error() string { return e.msg }
+type queryError = httpapi.QueryError
 
 // table maps errors to the wire, in the order they are tested.
 var table = []struct {
@@ -96,7 +94,7 @@ func describe(err error) (wireError, []string) {
 	}
 	var qe *queryError
 	if errors.As(err, &qe) {
-		return wireError{400, "QueryParameterInvalid", 50405384}, []string{qe.msg}
+		return wireError{400, "QueryParameterInvalid", 50405384}, []string{qe.Msg}
 	}
 	for _, row := range table {
 		if errors.Is(err, row.err) {

@@ -75,17 +75,7 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	a.mux.ServeHTTP(w, r)
 }
 
-func canonical(p string) bool {
-	if strings.Contains(p, "//") {
-		return false
-	}
-	for seg := range strings.SplitSeq(p, "/") {
-		if seg == "." || seg == ".." {
-			return false
-		}
-	}
-	return true
-}
+func canonical(p string) bool { return httpapi.CanonicalPath(p) }
 
 // domainID returns the {okmsId} of the request, which must be a UUID.
 func domainID(r *http.Request) (string, error) {

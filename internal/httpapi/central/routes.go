@@ -1,0 +1,136 @@
+package central
+
+import (
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/seed-3e8d63de/coffer/internal/httpapi"
+	"github.com/seed-3e8d63de/coffer/internal/service"
+)
+
+// headerQueryID is the OVH API's request id header, set on every response
+// of surface A to the request id (okms-rest.md 1.1, 8.2).
+const headerQueryID = "X-Ovh-QueryID"
+
+// API serves surface A.
+type API struct {
+	svc       *service.Service
+	log       *slog.Logger
+	publicURL string
+	mux       *http.ServeMux
+}
+
+// New returns surface A over svc; publicURL is the base URL clients reach
+// coffer at, used for the endpoints of each domain.
+func New(svc *service.Service, log *slog.Logger, publicURL string) *API {
+	a := &API{svc: svc, log: log, publicURL: strings.TrimRight(publicURL, "/"), mux: http.NewServeMux()}
+	a.routes()
+	return a
+}
+
+// routes is the routing table of surface A (okms-rest.md 5.2, 5.3). Each
+// path also has a method-less pattern answering 405, and a catch-all
+// answers 404 RouteNotFound, all in the OVH envelope.
+func (a *API) routes() {
+	const base = "/v2/okms/resource/{okmsId}"
+	a.handle("GET /v2/okms/resource", a.listDomains)
+	a.handle("/v2/okms/resource", notAllowed)
+	a.handle("GET "+base+"/secret", a.listSecrets)
+	a.handle("POST "+base+"/secret", a.createSecret)
+	a.handle(base+"/secret", notAllowed)
+	// {rest...} holds the secret path, a version collection or one version:
+	// split from the escaped URL by secretRouteOf (okms-rest.md 1.2).
+	a.handle("GET "+base+"/secret/{rest...}", a.getOnSecret)
+	a.handle("PUT "+base+"/secret/{rest...}", a.putOnSecret)
+	a.handle("POST "+base+"/secret/{rest...}", a.postOnSecret)
+	a.handle("DELETE "+base+"/secret/{rest...}", a.deleteOnSecret)
+	a.handle(base+"/secret/{rest...}", notAllowed)
+	a.handle("GET "+base+"/secretConfig", a.getConfig)
+	a.handle("PUT "+base+"/secretConfig", a.updateConfig)
+	a.handle(base+"/secretConfig", notAllowed)
+	a.handle("/", notFound)
+}
+
+func (a *API) handle(pattern string, h httpapi.Handler) {
+	a.mux.Handle(pattern, httpapi.Wrap(a.writeError, a.log, h))
+}
+
+func notAllowed(http.ResponseWriter, *http.Request) error { return errMethodNotAllowed }
+func notFound(http.ResponseWriter, *http.Request) error   { return errRouteNotFound }
+
+// ServeHTTP serves a request under /v2/. Every response carries
+// X-Ovh-QueryID. Paths that are not canonical (a "." or ".." segment, an
+// empty segment) never reach the mux, which would redirect them: they are
+// bad secret paths, answered with 400.
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set(headerQueryID, httpapi.RequestID(r.Context()))
+	if !httpapi.CanonicalPath(r.URL.Path) {
+		httpapi.Wrap(a.writeError, a.log, badPath).ServeHTTP(w, r)
+		return
+	}
+	a.mux.ServeHTTP(w, r)
+}
+
+func badPath(http.ResponseWriter, *http.Request) error { return httpapi.NonCanonicalPathError() }
+
+// caller authenticates the request and describes it for the service.
+// Surface A accepts bearer tokens only (okms-rest.md 1, 5.1): neither
+// X-Vault-Token nor OVH application-key signatures.
+func (a *API) caller(r *http.Request) (service.Caller, error) {
+	tok := bearer(r)
+	if tok == "" {
+		return service.Caller{}, service.ErrUnauthenticated
+	}
+	p, err := a.svc.Authenticate(r.Context(), tok)
+	if err != nil {
+		return service.Caller{}, err
+	}
+	httpapi.NotePrincipal(r.Context(), p.Name)
+	return service.Caller{Principal: p, Dialect: service.Central, Surface: "A",
+		RequestID: httpapi.RequestID(r.Context()), RemoteAddr: r.RemoteAddr}, nil
+}
+
+// bearer returns the token of an Authorization: Bearer header, "" if
+// there is none.
+func bearer(r *http.Request) string {
+	if a := r.Header.Get("Authorization"); len(a) > 7 && strings.EqualFold(a[:7], "bearer ") {
+		return strings.TrimSpace(a[7:])
+	}
+	return ""
+}
+
+// begin authenticates the caller and checks the {okmsId} of the request.
+func (a *API) begin(r *http.Request) (string, service.Caller, error) {
+	// Authenticate first so that an unauthenticated caller learns nothing,
+	// not even which ids are well formed.
+	c, err := a.caller(r)
+	if err != nil {
+		return "", c, err
+	}
+	domain, err := domainID(r)
+	return domain, c, err
+}
+
+// domainID returns the {okmsId} of the request, which must be a UUID.
+func domainID(r *http.Request) (string, error) {
+	id := r.PathValue("okmsId")
+	if _, err := uuid.Parse(id); err != nil || len(id) != 36 {
+		return "", errDomainInvalid
+	}
+	return strings.ToLower(id), nil
+}
+
+// secretRouteOf returns the parsed secret route of a request on
+// /v2/okms/resource/{okmsId}/secret/{rest...}: the ESCAPED path after
+// "/secret/" is split as okms-rest.md 1.2 prescribes, then decoded.
+func secretRouteOf(r *http.Request) (httpapi.SecretRoute, error) {
+	// "", "v2", "okms", "resource", okmsId, "secret", R
+	parts := strings.SplitN(r.URL.EscapedPath(), "/", 7)
+	if len(parts) != 7 || parts[5] != "secret" {
+		return httpapi.SecretRoute{}, errRouteNotFound
+	}
+	return httpapi.SplitSecretRoute(parts[6])
+}
