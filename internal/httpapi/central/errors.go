@@ -60,6 +60,9 @@ var table = []struct {
 	{secret.ErrCASMismatch, 400, classBadRequest + "SecretCasMismatch", "cas parameter did not match the current version"},
 	{secret.ErrTransition, 400, classBadRequest + "SecretVersionStateTransitionInvalid", "a deleted version cannot change state"},
 	{secret.ErrVersionLimit, 400, classBadRequest + "SecretVersionLimitReached", "the secret has reached the maximum version number 24000"},
+	{service.ErrCredentialNotFound, 404, classNotFound + "CredentialNotFound", "credential not found"},
+	{errCredentialCursor, 400, classBadRequest + "CredentialPaginationCursorInvalidValue", ""},
+	{service.ErrNoPKI, 404, classNotFound + "RouteNotFound", "access certificates are not available on this server"},
 	// The client went away; nobody reads this answer.
 	{context.Canceled, 400, classBadRequest + "RequestCanceled", "request canceled"},
 }
@@ -72,6 +75,10 @@ func describe(err error) (int, string, string) {
 	var be *httpapi.BodyError
 	if errors.As(err, &be) {
 		return http.StatusBadRequest, classBadRequest + "RequestBodyInvalidJson", be.Error()
+	}
+	var ie *service.InvalidError
+	if errors.As(err, &ie) {
+		return http.StatusBadRequest, classBadRequest + ie.Field, ie.Reason
 	}
 	var qe *httpapi.QueryError
 	if errors.As(err, &qe) {

@@ -51,6 +51,12 @@ func (a *API) routes() {
 	a.handle("GET "+base+"/secretConfig", a.getConfig)
 	a.handle("PUT "+base+"/secretConfig", a.updateConfig)
 	a.handle(base+"/secretConfig", notAllowed)
+	a.handle("GET "+base+"/credential", a.listCredentials)
+	a.handle("POST "+base+"/credential", a.createCredential)
+	a.handle(base+"/credential", notAllowed)
+	a.handle("GET "+base+"/credential/{credentialId}", a.getCredential)
+	a.handle("DELETE "+base+"/credential/{credentialId}", a.revokeCredential)
+	a.handle(base+"/credential/{credentialId}", notAllowed)
 	a.handle("/", notFound)
 }
 

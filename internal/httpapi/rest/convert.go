@@ -11,18 +11,14 @@ import (
 	"github.com/seed-3e8d63de/coffer/internal/service"
 )
 
-// caller authenticates the request (okms-rest.md 1: bearer token or
-// X-Vault-Token) and describes it for the service.
-func (a *API) caller(r *http.Request) (service.Caller, error) {
-	tok := httpapi.Token(r)
-	if tok == "" {
-		return service.Caller{}, service.ErrUnauthenticated
-	}
-	p, err := a.svc.Authenticate(r.Context(), tok)
+// caller authenticates the request (okms-rest.md 1: bearer token,
+// X-Vault-Token, or an access certificate of domain) and describes it for
+// the service.
+func (a *API) caller(r *http.Request, domain string) (service.Caller, error) {
+	p, err := httpapi.Authenticate(r, a.svc, domain)
 	if err != nil {
 		return service.Caller{}, err
 	}
-	httpapi.NotePrincipal(r.Context(), p.Name)
 	return service.Caller{Principal: p, Dialect: service.KMS, Surface: "B",
 		RequestID: httpapi.RequestID(r.Context()), RemoteAddr: r.RemoteAddr}, nil
 }

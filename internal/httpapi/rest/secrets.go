@@ -132,12 +132,12 @@ func (a *API) begin(r *http.Request) (string, service.Caller, error) {
 	if err != nil {
 		// Authenticate first so that an unauthenticated caller learns
 		// nothing, not even which ids are well formed.
-		if _, aerr := a.caller(r); aerr != nil {
+		if _, aerr := a.caller(r, ""); aerr != nil {
 			return "", service.Caller{}, aerr
 		}
 		return "", service.Caller{}, err
 	}
-	c, err := a.caller(r)
+	c, err := a.caller(r, domain)
 	return domain, c, err
 }
 
