@@ -69,6 +69,7 @@ type Server struct {
 
 	auditFile *audit.FileSink // nil when auditing to the log
 	tls       *tls.Config     // nil: plain HTTP
+	publicCA  string          // PEM of the installation CA clients trust, "" if none
 }
 
 // New opens the storage, initialises the installation on first start and
@@ -119,7 +120,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	log.Info("default OKMS domain", "okms_id", res.DefaultDomain)
 	s := &Server{cfg: cfg, log: log, store: store, svc: svc, domain: res.DefaultDomain, auditFile: auditFile}
-	if s.tls, err = tlsConfig(cfg, log); err != nil {
+	if s.tls, s.publicCA, err = tlsConfig(cfg, log); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -213,9 +214,12 @@ func (s *Server) routes() http.Handler {
 	publicURL := s.cfg.PublicURL
 	if publicURL == "" {
 		publicURL = "http://" + s.cfg.Listen
+		if s.tls != nil {
+			publicURL = "https://" + s.cfg.Listen
+		}
 	}
 	restAPI := rest.New(s.svc, s.log)
-	centralAPI := central.New(s.svc, s.log, publicURL)
+	centralAPI := central.New(s.svc, s.log, publicURL, s.publicCA)
 	vaultAPI := kv2.New(s.svc, s.log)
 	iamAPI := iamapi.New(s.svc, s.log)
 	mux := http.NewServeMux()

@@ -24,33 +24,39 @@ import (
 // the handshake: access certificates belong to domains that come and go at
 // run time, so each request's certificate is verified by the service
 // against the CA of the domain it addresses (iam.md 7.3).
-func tlsConfig(cfg Config, log *slog.Logger) (*tls.Config, error) {
-	var cert tls.Certificate
+//
+// It also returns the PEM of the installation CA when it issued the
+// certificate, for the domains' publicCA.
+func tlsConfig(cfg Config, log *slog.Logger) (*tls.Config, string, error) {
+	var (
+		cert  tls.Certificate
+		caPEM string
+	)
 	switch {
 	case cfg.TLSCert != "" || cfg.TLSKey != "":
 		if cfg.TLSCert == "" || cfg.TLSKey == "" {
-			return nil, errors.New("--tls-cert and --tls-key go together")
+			return nil, "", errors.New("--tls-cert and --tls-key go together")
 		}
 		c, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
 		if err != nil {
-			return nil, fmt.Errorf("load TLS certificate: %w", err)
+			return nil, "", fmt.Errorf("load TLS certificate: %w", err)
 		}
 		cert = c
 	case cfg.TLSAuto || !loopback(cfg.Listen):
-		c, err := installationCert(cfg, log)
+		c, pem, err := installationCert(cfg, log)
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
-		cert = c
+		cert, caPEM = c, pem
 	default:
 		log.Warn("serving plain HTTP on loopback: access certificates (mTLS) need TLS; use --tls-cert/--tls-key or --tls-auto")
-		return nil, nil
+		return nil, "", nil
 	}
 	return &tls.Config{
 		MinVersion:   tls.VersionTLS12,
 		Certificates: []tls.Certificate{cert},
 		ClientAuth:   tls.RequestClientCert,
-	}, nil
+	}, caPEM, nil
 }
 
 // loopback reports whether addr listens only on a loopback address.
@@ -69,19 +75,19 @@ func loopback(addr string) bool {
 // installationCert issues a server certificate from the installation CA,
 // creating the CA on first use: <data-dir>/tls-ca.json (mode 0600, the CA
 // with its key) and <data-dir>/ca.pem (its certificate, for clients).
-func installationCert(cfg Config, log *slog.Logger) (tls.Certificate, error) {
+func installationCert(cfg Config, log *slog.Logger) (tls.Certificate, string, error) {
 	now := time.Now()
 	var ca *pki.CA
 	if cfg.Dev {
 		c, err := pki.NewInstallationCA(now, rand.Reader)
 		if err != nil {
-			return tls.Certificate{}, err
+			return tls.Certificate{}, "", err
 		}
 		ca = c
 	} else {
 		c, err := loadOrCreateCA(cfg.DataDir, now, log)
 		if err != nil {
-			return tls.Certificate{}, err
+			return tls.Certificate{}, "", err
 		}
 		ca = c
 	}
@@ -95,9 +101,10 @@ func installationCert(cfg Config, log *slog.Logger) (tls.Certificate, error) {
 	}
 	certPEM, keyPEM, err := ca.IssueServer(hosts, now, rand.Reader)
 	if err != nil {
-		return tls.Certificate{}, fmt.Errorf("issue the server certificate: %w", err)
+		return tls.Certificate{}, "", fmt.Errorf("issue the server certificate: %w", err)
 	}
-	return tls.X509KeyPair(certPEM, keyPEM)
+	c, err := tls.X509KeyPair(certPEM, keyPEM)
+	return c, string(ca.CertificatePEM()), err
 }
 
 func loadOrCreateCA(dir string, now time.Time, log *slog.Logger) (*pki.CA, error) {

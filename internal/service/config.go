@@ -13,7 +13,7 @@ import (
 func (s *Service) GetConfig(ctx context.Context, c Caller, domain string) (secret.Config, error) {
 	var cfg secret.Config
 	err := s.run(ctx, c, s.DomainURN(domain), []string{c.action(policy.SecretConfigGet)}, func() error {
-		return s.store.View(ctx, func(tx storage.Tx) (err error) {
+		return s.domainView(ctx, domain, func(tx storage.Tx) (err error) {
 			cfg, err = domainConfig(tx, domain)
 			return err
 		})
@@ -27,7 +27,7 @@ func (s *Service) GetConfig(ctx context.Context, c Caller, domain string) (secre
 func (s *Service) UpdateConfig(ctx context.Context, c Caller, domain string, u secret.ConfigUpdate) (secret.Config, error) {
 	var cfg secret.Config
 	err := s.run(ctx, c, s.DomainURN(domain), []string{c.action(policy.SecretConfigUpdate)}, func() error {
-		return s.store.Update(ctx, func(tx storage.Tx) error {
+		return s.domainUpdate(ctx, domain, func(tx storage.Tx) error {
 			cur, err := domainConfig(tx, domain)
 			if err != nil {
 				return err

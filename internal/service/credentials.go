@@ -182,7 +182,7 @@ func (s *Service) CreateCredential(ctx context.Context, c Caller, domain string,
 				}
 			}
 		}
-		return s.store.Update(ctx, func(tx storage.Tx) error {
+		return s.domainUpdate(ctx, domain, func(tx storage.Tx) error {
 			if err := domainExists(tx, domain); err != nil {
 				return err
 			}
@@ -231,7 +231,7 @@ func (s *Service) ListCredentials(ctx context.Context, c Caller, domain string) 
 	now := s.clock()
 	var out []Credential
 	err := s.run(ctx, c, s.DomainURN(domain), []string{c.action(policy.CredentialGet)}, func() error {
-		return s.store.View(ctx, func(tx storage.Tx) error {
+		return s.domainView(ctx, domain, func(tx storage.Tx) error {
 			if err := domainExists(tx, domain); err != nil {
 				return err
 			}
@@ -252,7 +252,7 @@ func (s *Service) GetCredential(ctx context.Context, c Caller, domain, id string
 	now := s.clock()
 	var out Credential
 	err := s.run(ctx, c, s.DomainURN(domain), []string{c.action(policy.CredentialGet)}, func() error {
-		return s.store.View(ctx, func(tx storage.Tx) error {
+		return s.domainView(ctx, domain, func(tx storage.Tx) error {
 			if err := domainExists(tx, domain); err != nil {
 				return err
 			}
@@ -274,7 +274,7 @@ func (s *Service) RevokeCredential(ctx context.Context, c Caller, domain, id str
 	now := s.clock()
 	var out Credential
 	err := s.run(ctx, c, s.DomainURN(domain), []string{c.action(policy.CredentialDelete)}, func() error {
-		return s.store.Update(ctx, func(tx storage.Tx) error {
+		return s.domainUpdate(ctx, domain, func(tx storage.Tx) error {
 			if err := domainExists(tx, domain); err != nil {
 				return err
 			}
@@ -305,8 +305,10 @@ func (s *Service) AuthenticateCertificate(ctx context.Context, domain string, ce
 		return auth.Principal{}, ErrUnauthenticated
 	}
 	now := s.clock()
-	var p auth.Principal
-	err := s.store.View(ctx, func(tx storage.Tx) error {
+	var r credentialRecord
+	// The credential lives in the domain's region; the identities it binds
+	// are global.
+	err := s.domainView(ctx, domain, func(tx storage.Tx) error {
 		ca, err := tx.Get(caKey(domain))
 		if err != nil {
 			return ErrUnauthenticated
@@ -319,14 +321,23 @@ func (s *Service) AuthenticateCertificate(ctx context.Context, domain string, ce
 		if err != nil {
 			return ErrUnauthenticated
 		}
-		var r credentialRecord
 		if err := getJSON(tx, credentialKey(domain, string(id)), &r, ErrUnauthenticated); err != nil {
 			return err
 		}
 		if !now.Before(fromNano(r.Expires)) {
 			return ErrUnauthenticated
 		}
-		p = auth.Principal{Kind: auth.KindCertificate, CredentialID: "cert:" + serial, Name: r.Name}
+		return nil
+	})
+	if errors.Is(err, ErrDomainNotFound) || errors.Is(err, ErrDomainNotReady) {
+		return auth.Principal{}, ErrUnauthenticated
+	}
+	if err != nil {
+		return auth.Principal{}, internalUnlessDomain("AuthenticateCertificate", err)
+	}
+	p := auth.Principal{Kind: auth.KindCertificate, CredentialID: "cert:" + r.Serial, Name: r.Name}
+	err = s.store.View(ctx, func(tx storage.Tx) error {
+		p.Identities, p.Root, p.Admin = nil, false, false
 		for _, u := range r.URNs {
 			urn, err := policy.ParseURN(u)
 			if err != nil {
@@ -352,15 +363,15 @@ func (s *Service) AuthenticateCertificate(ctx context.Context, domain string, ce
 				p.Identities = append(p.Identities, u)
 			}
 		}
-		if len(p.Identities) == 0 {
-			return ErrUnauthenticated
-		}
-		slices.Sort(p.Identities)
-		p.Identities = slices.Compact(p.Identities)
 		return nil
 	})
-	if errors.Is(err, ErrUnauthenticated) {
-		return auth.Principal{}, err
+	if err != nil {
+		return auth.Principal{}, internal("AuthenticateCertificate", err)
 	}
-	return p, internal("AuthenticateCertificate", err)
+	if len(p.Identities) == 0 {
+		return auth.Principal{}, ErrUnauthenticated
+	}
+	slices.Sort(p.Identities)
+	p.Identities = slices.Compact(p.Identities)
+	return p, nil
 }

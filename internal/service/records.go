@@ -192,7 +192,17 @@ type Domain struct {
 	Region      string
 	DisplayName string
 	CreatedAt   time.Time
+	// State is DomainCreating until the domain's key material and
+	// configuration exist in its region, then DomainReady.
+	State string
 }
+
+// Domain states.
+const (
+	DomainCreating = "CREATING"
+	DomainReady    = "READY"
+	DomainDeleting = "DELETING"
+)
 
 type domainRecord struct {
 	F       int    `json:"f"`
@@ -200,10 +210,11 @@ type domainRecord struct {
 	Region  string `json:"region"`
 	Name    string `json:"name"`
 	Created int64  `json:"created"`
+	State   string `json:"state,omitempty"` // "" reads as READY (records written before states existed)
 }
 
 func encodeDomain(d Domain) ([]byte, error) {
-	return json.Marshal(domainRecord{F: recordFormat, ID: d.ID, Region: d.Region, Name: d.DisplayName, Created: unixNano(d.CreatedAt)})
+	return json.Marshal(domainRecord{F: recordFormat, ID: d.ID, Region: d.Region, Name: d.DisplayName, Created: unixNano(d.CreatedAt), State: d.State})
 }
 
 func decodeDomain(b []byte) (Domain, error) {
@@ -211,7 +222,10 @@ func decodeDomain(b []byte) (Domain, error) {
 	if err := json.Unmarshal(b, &r); err != nil {
 		return Domain{}, fmt.Errorf("service: decode domain record: %w", err)
 	}
-	return Domain{ID: r.ID, Region: r.Region, DisplayName: r.Name, CreatedAt: fromNano(r.Created)}, nil
+	if r.State == "" {
+		r.State = DomainReady
+	}
+	return Domain{ID: r.ID, Region: r.Region, DisplayName: r.Name, CreatedAt: fromNano(r.Created), State: r.State}, nil
 }
 
 // tokenRecord is what coffer keeps of a token: never the token itself.

@@ -34,7 +34,7 @@ func (s *Service) CreateSecret(ctx context.Context, c Caller, domain string, p s
 	now := s.clock()
 	id := s.newID()
 	err := s.run(ctx, c, s.SecretURN(domain, p), []string{c.action(policy.SecretCreate)}, func() error {
-		return s.store.Update(ctx, func(tx storage.Tx) error {
+		return s.domainUpdate(ctx, domain, func(tx storage.Tx) error {
 			cfg, err := domainConfig(tx, domain)
 			if err != nil {
 				return err
@@ -69,7 +69,7 @@ func (s *Service) GetSecret(ctx context.Context, c Caller, domain string, p secr
 	var view SecretView
 	now := s.clock()
 	err := s.run(ctx, c, s.SecretURN(domain, p), actions, func() error {
-		return s.store.View(ctx, func(tx storage.Tx) error {
+		return s.domainView(ctx, domain, func(tx storage.Tx) error {
 			sec, err := loadSecret(tx, domain, p)
 			if err != nil {
 				return err
@@ -123,7 +123,7 @@ func (s *Service) UpdateSecret(ctx context.Context, c Caller, domain string, p s
 	var out *secret.Secret
 	now := s.clock()
 	err := s.run(ctx, c, s.SecretURN(domain, p), actions, func() error {
-		return s.store.Update(ctx, func(tx storage.Tx) error {
+		return s.domainUpdate(ctx, domain, func(tx storage.Tx) error {
 			cfg, err := domainConfig(tx, domain)
 			if err != nil {
 				return err
@@ -165,7 +165,7 @@ func (s *Service) UpdateSecret(ctx context.Context, c Caller, domain string, p s
 // secret. Action: secret/delete.
 func (s *Service) DeleteSecret(ctx context.Context, c Caller, domain string, p secret.Path) error {
 	err := s.run(ctx, c, s.SecretURN(domain, p), []string{c.action(policy.SecretDelete)}, func() error {
-		return s.store.Update(ctx, func(tx storage.Tx) error {
+		return s.domainUpdate(ctx, domain, func(tx storage.Tx) error {
 			if err := domainExists(tx, domain); err != nil {
 				return err
 			}
@@ -222,7 +222,7 @@ func (s *Service) PutVersion(ctx context.Context, c Caller, domain string, p sec
 		}
 	}
 	err := s.run(ctx, c, urn, actions, func() error {
-		return s.store.Update(ctx, func(tx storage.Tx) error {
+		return s.domainUpdate(ctx, domain, func(tx storage.Tx) error {
 			cfg, err := domainConfig(tx, domain)
 			if err != nil {
 				return err
@@ -275,7 +275,7 @@ func (s *Service) ListVersions(ctx context.Context, c Caller, domain string, p s
 	)
 	now := s.clock()
 	err := s.run(ctx, c, s.SecretURN(domain, p), []string{c.action(policy.SecretGet)}, func() error {
-		return s.store.View(ctx, func(tx storage.Tx) error {
+		return s.domainView(ctx, domain, func(tx storage.Tx) error {
 			sec, err := loadSecret(tx, domain, p)
 			if err != nil {
 				return err
@@ -316,7 +316,7 @@ func (s *Service) SetVersionState(ctx context.Context, c Caller, domain string, 
 	var out secret.Version
 	now := s.clock()
 	err := s.run(ctx, c, s.SecretURN(domain, p), actions, func() error {
-		return s.store.Update(ctx, func(tx storage.Tx) error {
+		return s.domainUpdate(ctx, domain, func(tx storage.Tx) error {
 			cfg, err := domainConfig(tx, domain)
 			if err != nil {
 				return err
@@ -376,7 +376,7 @@ func (s *Service) ListSecrets(ctx context.Context, c Caller, domain string, opt 
 	now := s.clock()
 	act := c.action(policy.SecretGet)
 	err := s.runList(ctx, c, s.DomainURN(domain), act, func() error {
-		return s.store.View(ctx, func(tx storage.Tx) error {
+		return s.domainView(ctx, domain, func(tx storage.Tx) error {
 			page = SecretPage{}
 			if err := domainExists(tx, domain); err != nil {
 				return err

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -32,6 +33,9 @@ type Options struct {
 	Account string           // account name, default "coffer"
 	Region  string           // the region this server runs, default "local"
 	Certs   CertIssuer       // access certificates; nil disables them
+	// Regions maps each region this installation serves to its storage.
+	// Empty means one region, Region, on Store.
+	Regions map[string]storage.Backend
 }
 
 // Service implements coffer's use cases. It is safe for concurrent use.
@@ -45,6 +49,9 @@ type Service struct {
 	account string
 	region  string
 	certs   CertIssuer
+	regions map[string]storage.Backend // region → its storage; Store holds IAM and the domain registry
+	domains atomic.Pointer[map[string]Domain]
+	bg      sync.WaitGroup
 
 	policies      atomic.Pointer[policy.Index]
 	pepper        atomic.Pointer[[]byte]
@@ -77,6 +84,10 @@ func New(opts Options) *Service {
 	}
 	if s.region == "" {
 		s.region = "local"
+	}
+	s.regions = opts.Regions
+	if len(s.regions) == 0 {
+		s.regions = map[string]storage.Backend{s.region: opts.Store}
 	}
 	return s
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
 	"time"
 
 	"github.com/seed-3e8d63de/coffer/internal/auth"
@@ -79,9 +78,8 @@ func (s *Service) Init(ctx context.Context, opt InitOptions) (InitResult, error)
 		}{
 			{keyPepper, func() ([]byte, error) { return pepper[:], nil }},
 			{domainKey(domainID), func() ([]byte, error) {
-				return encodeDomain(Domain{ID: domainID, Region: s.region, DisplayName: "default", CreatedAt: now})
+				return encodeDomain(Domain{ID: domainID, Region: s.region, DisplayName: "default", CreatedAt: now, State: DomainCreating})
 			}},
-			{configKey(domainID), func() ([]byte, error) { return encodeConfig(secret.DefaultConfig()) }},
 			{keyDefaultDomain, func() ([]byte, error) { return []byte(domainID), nil }},
 			{tokenKey(auth.Digest(pepper[:], token)), func() ([]byte, error) {
 				return json.Marshal(tokenRecord{F: recordFormat, Kind: string(auth.KindRootToken), Name: "root",
@@ -106,6 +104,11 @@ func (s *Service) Init(ctx context.Context, opt InitOptions) (InitResult, error)
 		return InitResult{}, internal("Init", err)
 	}
 	if err := s.load(ctx); err != nil {
+		return InitResult{}, err
+	}
+	// Finish what a previous run left half done (a crash while a domain
+	// was being created or deleted), the first domain included.
+	if err := s.resumeDomains(ctx); err != nil {
 		return InitResult{}, err
 	}
 	res.DefaultDomain = *s.defaultDomain.Load()
@@ -209,37 +212,6 @@ func (s *Service) touchToken(ctx context.Context, digest string, now time.Time) 
 	}
 }
 
-// ListDomains returns the OKMS domains the caller may see, sorted by id.
-func (s *Service) ListDomains(ctx context.Context, c Caller) ([]Domain, error) {
-	c.Dialect = Central
-	var out []Domain
-	err := s.runList(ctx, c, policy.DomainURN(s.zone, "*"), c.action(policy.ResourceGet), func() error {
-		return s.store.View(ctx, func(tx storage.Tx) error {
-			out = out[:0]
-			keys, err := tx.List(prefixDomains, "", 0)
-			if err != nil {
-				return err
-			}
-			for _, k := range keys {
-				b, err := tx.Get(k)
-				if err != nil {
-					return err
-				}
-				d, err := decodeDomain(b)
-				if err != nil {
-					return err
-				}
-				if s.allowed(c, c.action(policy.ResourceGet), s.DomainURN(d.ID)) {
-					out = append(out, d)
-				}
-			}
-			return nil
-		})
-	})
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out, internalUnlessDomain("ListDomains", err)
-}
-
 // internalUnlessDomain wraps err unless it is one the surfaces map.
 func internalUnlessDomain(op string, err error) error {
 	if err == nil || isDomainError(err) {
@@ -262,9 +234,11 @@ func isDomainError(err error) bool {
 	return false
 }
 
-// domainExists checks, inside a transaction, that the domain exists.
+// domainExists checks, inside a transaction on the domain's region store,
+// that the domain exists there: its configuration record is written when
+// the domain becomes ready and removed when it is deleted.
 func domainExists(tx storage.Tx, domain string) error {
-	if _, err := tx.Get(domainKey(domain)); err != nil {
+	if _, err := tx.Get(configKey(domain)); err != nil {
 		if errors.Is(err, storage.ErrNotFound) {
 			return ErrDomainNotFound
 		}
@@ -273,11 +247,12 @@ func domainExists(tx storage.Tx, domain string) error {
 	return nil
 }
 
-// loadConfig reads a domain's configuration (the default when absent).
+// loadConfig reads a domain's configuration; a domain without one does not
+// exist (yet, or any more) in this store.
 func loadConfig(tx storage.Tx, domain string) (secret.Config, error) {
 	b, err := tx.Get(configKey(domain))
 	if errors.Is(err, storage.ErrNotFound) {
-		return secret.DefaultConfig(), nil
+		return secret.Config{}, ErrDomainNotFound
 	}
 	if err != nil {
 		return secret.Config{}, err

@@ -48,7 +48,7 @@ func (s *Service) PatchVersion(ctx context.Context, c Caller, domain string, p s
 	)
 	now := s.clock()
 	err := s.run(ctx, c, s.SecretURN(domain, p), []string{c.action(policy.SecretVersionCreate)}, func() error {
-		return s.store.Update(ctx, func(tx storage.Tx) error {
+		return s.domainUpdate(ctx, domain, func(tx storage.Tx) error {
 			v, out = secret.Version{}, nil
 			cfg, err := domainConfig(tx, domain)
 			if err != nil {
@@ -105,7 +105,7 @@ func (s *Service) SetVersionStates(ctx context.Context, c Caller, domain string,
 	opt := secret.SetOptions{Rearm: to == secret.Active}
 	now := s.clock()
 	err := s.run(ctx, c, s.SecretURN(domain, p), []string{c.action(stateAction[to])}, func() error {
-		return s.store.Update(ctx, func(tx storage.Tx) error {
+		return s.domainUpdate(ctx, domain, func(tx storage.Tx) error {
 			cfg, err := domainConfig(tx, domain)
 			if err != nil {
 				return err
@@ -155,7 +155,7 @@ func (s *Service) SetVersionStates(ctx context.Context, c Caller, domain string,
 func (s *Service) DeleteCurrentVersion(ctx context.Context, c Caller, domain string, p secret.Path) error {
 	now := s.clock()
 	err := s.run(ctx, c, s.SecretURN(domain, p), []string{c.action(policy.SecretVersionDeactivate)}, func() error {
-		return s.store.Update(ctx, func(tx storage.Tx) error {
+		return s.domainUpdate(ctx, domain, func(tx storage.Tx) error {
 			cfg, err := domainConfig(tx, domain)
 			if err != nil {
 				return err
@@ -207,7 +207,7 @@ func (s *Service) WriteMetadata(ctx context.Context, c Caller, domain string, p 
 	id := s.newID()
 	urn := s.SecretURN(domain, p)
 	err := s.run(ctx, c, urn, []string{c.action(policy.SecretUpdateMetadata)}, func() error {
-		return s.store.Update(ctx, func(tx storage.Tx) error {
+		return s.domainUpdate(ctx, domain, func(tx storage.Tx) error {
 			out = MetadataResult{}
 			cfg, err := domainConfig(tx, domain)
 			if err != nil {
@@ -247,7 +247,7 @@ func (s *Service) PatchMetadata(ctx context.Context, c Caller, domain string, p 
 	var out MetadataResult
 	now := s.clock()
 	err := s.run(ctx, c, s.SecretURN(domain, p), []string{c.action(policy.SecretUpdateMetadata)}, func() error {
-		return s.store.Update(ctx, func(tx storage.Tx) error {
+		return s.domainUpdate(ctx, domain, func(tx storage.Tx) error {
 			out = MetadataResult{}
 			cfg, err := domainConfig(tx, domain)
 			if err != nil {
@@ -286,7 +286,7 @@ func (s *Service) GetSubkeys(ctx context.Context, c Caller, domain string, p sec
 	var out SubkeysView
 	now := s.clock()
 	err := s.run(ctx, c, s.SecretURN(domain, p), []string{c.action(policy.SecretSubkeysGet)}, func() error {
-		return s.store.View(ctx, func(tx storage.Tx) error {
+		return s.domainView(ctx, domain, func(tx storage.Tx) error {
 			sec, err := loadSecret(tx, domain, p)
 			if err != nil {
 				return err
@@ -319,7 +319,7 @@ func (s *Service) GetSubkeys(ctx context.Context, c Caller, domain string, p sec
 // action; the call is audited.
 func (s *Service) CheckDomain(ctx context.Context, c Caller, domain string) error {
 	err := s.run(ctx, c, s.DomainURN(domain), nil, func() error {
-		return s.store.View(ctx, func(tx storage.Tx) error { return domainExists(tx, domain) })
+		return s.domainView(ctx, domain, func(tx storage.Tx) error { return domainExists(tx, domain) })
 	})
 	return internalUnlessDomain("CheckDomain", err)
 }

@@ -20,13 +20,17 @@ type API struct {
 	svc       *service.Service
 	log       *slog.Logger
 	publicURL string
+	publicCA  string // PEM of the CA of coffer's TLS certificate, "" if publicly trusted or no TLS
 	mux       *http.ServeMux
 }
 
 // New returns surface A over svc; publicURL is the base URL clients reach
 // coffer at, used for the endpoints of each domain.
-func New(svc *service.Service, log *slog.Logger, publicURL string) *API {
-	a := &API{svc: svc, log: log, publicURL: strings.TrimRight(publicURL, "/"), mux: http.NewServeMux()}
+//
+// publicCA is the PEM of the CA clients must trust for coffer's TLS
+// certificate (the installation CA), "" when none is needed.
+func New(svc *service.Service, log *slog.Logger, publicURL, publicCA string) *API {
+	a := &API{svc: svc, log: log, publicURL: strings.TrimRight(publicURL, "/"), publicCA: publicCA, mux: http.NewServeMux()}
 	a.routes()
 	return a
 }
@@ -37,7 +41,16 @@ func New(svc *service.Service, log *slog.Logger, publicURL string) *API {
 func (a *API) routes() {
 	const base = "/v2/okms/resource/{okmsId}"
 	a.handle("GET /v2/okms/resource", a.listDomains)
+	a.handle("POST /v2/okms/resource", a.createDomain)
 	a.handle("/v2/okms/resource", notAllowed)
+	a.handle("GET "+base, a.getDomain)
+	a.handle("PUT "+base, a.renameDomain)
+	a.handle("DELETE "+base, a.deleteDomain)
+	a.handle(base, notAllowed)
+	a.handle("GET /v2/okms/reference/regions", a.listRegions)
+	a.handle("/v2/okms/reference/regions", notAllowed)
+	a.handle("GET /v2/okms/reference/secretConfig", a.regionSecretConfig)
+	a.handle("/v2/okms/reference/secretConfig", notAllowed)
 	a.handle("GET "+base+"/secret", a.listSecrets)
 	a.handle("POST "+base+"/secret", a.createSecret)
 	a.handle(base+"/secret", notAllowed)

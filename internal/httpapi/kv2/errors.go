@@ -128,6 +128,7 @@ var table = []struct {
 	{secret.ErrNotFound, wireError{http.StatusNotFound, []string{}, "SecretNotFound", 17125377, false}},
 	{secret.ErrVersionNotFound, wireError{http.StatusNotFound, []string{}, "SecretVersionNotFound", 17125378, false}},
 	{service.ErrDomainNotFound, wireError{http.StatusNotFound, []string{"OKMS domain not found"}, "DomainNotFound", 16994305, false}},
+	{service.ErrDomainNotReady, wireError{http.StatusBadRequest, []string{"the OKMS domain is being created or deleted; retry shortly"}, "DomainNotReady", 17014785, false}},
 	{errNoDefaultDomain, wireError{http.StatusNotFound, nil, "DomainNotFound", 16994305, false}},
 	{errNoRoute, wireError{http.StatusNotFound, nil, "RouteNotFound", 50417665, false}},
 	{errMethod, wireError{http.StatusMethodNotAllowed, []string{}, "MethodNotAllowed", 50405378, false}},

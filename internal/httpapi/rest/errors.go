@@ -41,6 +41,7 @@ var table = []struct {
 	{secret.ErrNotFound, wireError{404, "SecretNotFound", 17125377}, "secret not found"},
 	{secret.ErrVersionNotFound, wireError{404, "SecretVersionNotFound", 17125378}, "secret version not found"},
 	{service.ErrDomainNotFound, wireError{404, "DomainNotFound", 16994305}, "OKMS domain not found"},
+	{service.ErrDomainNotReady, wireError{409, "DomainNotReady", 17014785}, "the OKMS domain is being created or deleted; retry shortly"},
 	{errDomainInvalid, wireError{404, "DomainNotFound", 16994305}, "OKMS domain not found"},
 	{errRouteNotFound, wireError{404, "RouteNotFound", 50417665}, "no route matches this request"},
 	{errMethodNotAllowed, wireError{405, "MethodNotAllowed", 50405378}, "method not allowed on this route"},
