@@ -51,6 +51,7 @@ help; a flag given on the command line wins.`,
 		f.StringVar(p, name, *p, usage+" ("+envName+")")
 	}
 	envString(&cfg.Listen, "listen", "COFFER_LISTEN", "address to listen on")
+	envString(&cfg.ConfigFile, "config", "COFFER_CONFIG", "configuration file declaring the regions served and their storage (see the README)")
 	envString(&cfg.DataDir, "data-dir", "COFFER_DATA_DIR", "directory of the embedded store")
 	envString(&cfg.Region, "region", "COFFER_REGION", "region this server serves")
 	envString(&cfg.RootKeyFile, "root-key-file", "COFFER_ROOT_KEY_FILE", "file holding the root key (default <data-dir>/root.key, created on first start)")

@@ -17,6 +17,7 @@ import (
 
 	"github.com/seed-3e8d63de/coffer/internal/audit"
 	"github.com/seed-3e8d63de/coffer/internal/buildinfo"
+	"github.com/seed-3e8d63de/coffer/internal/config"
 	"github.com/seed-3e8d63de/coffer/internal/crypto"
 	"github.com/seed-3e8d63de/coffer/internal/httpapi"
 	"github.com/seed-3e8d63de/coffer/internal/httpapi/central"
@@ -34,6 +35,7 @@ import (
 // [Defaults].
 type Config struct {
 	Listen       string // address to listen on, default 127.0.0.1:8200
+	ConfigFile   string // regions and their storage (internal/config); default: one region on DataDir
 	DataDir      string // embedded store directory, default ./coffer-data
 	Region       string // region served, default "local"
 	PublicURL    string // base URL clients use; derived from Listen if empty
@@ -62,7 +64,7 @@ func Defaults() Config {
 type Server struct {
 	cfg     Config
 	log     *slog.Logger
-	store   storage.Backend
+	store   *stores
 	svc     *service.Service
 	handler http.Handler
 	domain  string
@@ -82,7 +84,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		cfg.Out = os.Stdout
 	}
 	log := cfg.Logger
-	store, err := openStore(ctx, cfg, log)
+	store, err := openStores(ctx, cfg, log)
 	if err != nil {
 		return nil, err
 	}
@@ -96,8 +98,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		sink = auditFile
 	}
 	svc := service.New(service.Options{
-		Store: store, Audit: sink, Logger: log, Now: cfg.Now,
-		Zone: cfg.Zone, Account: cfg.Account, Region: cfg.Region, Certs: certIssuer{},
+		Store: store.system, Regions: store.regions, Audit: sink, Logger: log, Now: cfg.Now,
+		Zone: cfg.Zone, Account: cfg.Account, Region: store.region, Certs: certIssuer{},
 	})
 	token := cfg.RootToken
 	if cfg.Dev {
@@ -128,44 +130,94 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// openStore opens the configured backend under the encryption layer.
-func openStore(ctx context.Context, cfg Config, log *slog.Logger) (storage.Backend, error) {
-	var (
-		raw  storage.Backend
-		root crypto.Key
-		err  error
-	)
-	switch {
-	case cfg.Dev:
+// stores are the opened region stores of an installation.
+type stores struct {
+	system  storage.Backend            // the default region's store: IAM and the domain registry live there too
+	regions map[string]storage.Backend // region id → its store
+	region  string                     // the default region
+}
+
+// Close closes every region store.
+func (st *stores) Close() error {
+	var errs []error
+	for _, b := range st.regions {
+		errs = append(errs, b.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// regionsOf returns the regions to serve: those of the configuration file,
+// or one region (--region) on the embedded store in the data directory.
+func regionsOf(cfg Config) (config.File, error) {
+	if cfg.ConfigFile != "" {
+		return config.Load(cfg.ConfigFile)
+	}
+	st := config.Storage{Type: config.StorageBolt, Path: filepath.Join(cfg.DataDir, "coffer.db")}
+	if cfg.Dev {
+		st = config.Storage{Type: config.StorageMemory}
+	}
+	return config.File{DefaultRegion: cfg.Region, Regions: []config.Region{{ID: cfg.Region, Storage: st}}}, nil
+}
+
+// openStores opens every region's backend under the encryption layer,
+// all with the installation's root key. Each region's data stays in its
+// own storage.
+func openStores(ctx context.Context, cfg Config, log *slog.Logger) (*stores, error) {
+	file, err := regionsOf(cfg)
+	if err != nil {
+		return nil, err
+	}
+	var root crypto.Key
+	if cfg.Dev {
 		log.Warn("dev mode: secrets are kept in memory and lost when the server stops")
-		raw = memstore.New()
 		if root, err = crypto.NewKey(rand.Reader); err != nil {
 			return nil, err
 		}
-	default:
+	} else {
 		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 			return nil, fmt.Errorf("data directory: %w", err)
 		}
-		if root, err = rootKey(cfg, log); err != nil {
-			return nil, err
-		}
-		path := filepath.Join(cfg.DataDir, "coffer.db")
-		if raw, err = boltstore.Open(path, boltstore.Options{}); err != nil {
+		if root, err = rootKey(cfg, file, log); err != nil {
 			return nil, err
 		}
 	}
+	st := &stores{regions: map[string]storage.Backend{}, region: file.DefaultRegion}
 	family := func(key string) crypto.KeyID { return crypto.KeyID(service.KeyFamily(key)) }
-	st, err := sealed.Open(ctx, raw, root, family)
-	if err != nil {
-		raw.Close()
-		return nil, err
+	for _, r := range file.Regions {
+		raw, err := openBackend(ctx, cfg, r.Storage)
+		if err != nil {
+			st.Close()
+			return nil, fmt.Errorf("region %s: %w", r.ID, err)
+		}
+		sb, err := sealed.Open(ctx, raw, root, family)
+		if err != nil {
+			raw.Close()
+			st.Close()
+			return nil, fmt.Errorf("region %s: %w", r.ID, err)
+		}
+		st.regions[r.ID] = sb
 	}
+	st.system = st.regions[file.DefaultRegion]
 	return st, nil
+}
+
+// openBackend opens one raw backend: an explicit switch, no registry.
+func openBackend(_ context.Context, _ Config, spec config.Storage) (storage.Backend, error) {
+	switch spec.Type {
+	case config.StorageMemory:
+		return memstore.New(), nil
+	case config.StorageBolt:
+		if err := os.MkdirAll(filepath.Dir(spec.Path), 0o700); err != nil {
+			return nil, fmt.Errorf("directory of %s: %w", spec.Path, err)
+		}
+		return boltstore.Open(spec.Path, boltstore.Options{})
+	}
+	return nil, fmt.Errorf("storage type %q is not supported", spec.Type)
 }
 
 // rootKey loads the root key, creating <data-dir>/root.key on the first
 // start when no key file is configured.
-func rootKey(cfg Config, log *slog.Logger) (crypto.Key, error) {
+func rootKey(cfg Config, file config.File, log *slog.Logger) (crypto.Key, error) {
 	if cfg.RootKeyFile != "" {
 		return crypto.LoadRootKeyFile(cfg.RootKeyFile)
 	}
@@ -174,8 +226,10 @@ func rootKey(cfg Config, log *slog.Logger) (crypto.Key, error) {
 	if err == nil || !errors.Is(err, os.ErrNotExist) {
 		return k, err
 	}
-	if _, serr := os.Stat(filepath.Join(cfg.DataDir, "coffer.db")); serr == nil {
-		return crypto.Key{}, fmt.Errorf("the data directory holds a store but no root key at %s; give the key with --root-key-file", path)
+	for _, r := range file.Regions {
+		if _, serr := os.Stat(r.Storage.Path); r.Storage.Type == config.StorageBolt && serr == nil {
+			return crypto.Key{}, fmt.Errorf("%s holds a store but there is no root key at %s; give the key with --root-key-file", r.Storage.Path, path)
+		}
 	}
 	k, err = crypto.CreateRootKeyFile(path, rand.Reader)
 	if err != nil {
@@ -197,8 +251,10 @@ func (s *Server) DefaultDomain() string { return s.domain }
 // TLSConfig returns the server's TLS configuration, nil for plain HTTP.
 func (s *Server) TLSConfig() *tls.Config { return s.tls }
 
-// Close releases the storage and the audit file.
+// Close waits for background work (domain creations), then releases the
+// storage and the audit file.
 func (s *Server) Close() error {
+	s.svc.Wait()
 	err := s.store.Close()
 	if s.auditFile != nil {
 		err = errors.Join(err, s.auditFile.Close())
