@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/seed-3e8d63de/coffer/internal/auth"
@@ -25,6 +26,10 @@ func Authenticate(r *http.Request, svc *service.Service, domain string) (auth.Pr
 		p, err = svc.AuthenticateCertificate(r.Context(), domain, r.TLS.PeerCertificates[0].Raw)
 	default:
 		err = service.ErrUnauthenticated
+	}
+	if errors.Is(err, service.ErrUnauthenticated) && svc.AuthFailed(r.RemoteAddr) {
+		// iam.md 7.1: failed authentications are limited per address.
+		return auth.Principal{}, service.ErrTooManyRequests
 	}
 	if err != nil {
 		return auth.Principal{}, err

@@ -21,6 +21,7 @@ import (
 	"github.com/seed-3e8d63de/coffer/internal/crypto"
 	"github.com/seed-3e8d63de/coffer/internal/httpapi"
 	"github.com/seed-3e8d63de/coffer/internal/httpapi/central"
+	"github.com/seed-3e8d63de/coffer/internal/httpapi/docs"
 	"github.com/seed-3e8d63de/coffer/internal/httpapi/iamapi"
 	"github.com/seed-3e8d63de/coffer/internal/httpapi/kv2"
 	"github.com/seed-3e8d63de/coffer/internal/httpapi/rest"
@@ -77,6 +78,15 @@ type Server struct {
 // New opens the storage, initialises the installation on first start and
 // builds the HTTP handler. Close releases the storage.
 func New(ctx context.Context, cfg Config) (*Server, error) {
+	def := Defaults()
+	for _, f := range []struct{ v, d *string }{
+		{&cfg.Listen, &def.Listen}, {&cfg.DataDir, &def.DataDir}, {&cfg.Region, &def.Region},
+		{&cfg.DevRootToken, &def.DevRootToken}, {&cfg.Zone, &def.Zone}, {&cfg.Account, &def.Account},
+	} {
+		if *f.v == "" {
+			*f.v = *f.d
+		}
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	}
@@ -282,6 +292,10 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		httpapi.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok", "version": buildinfo.String()})
 	})
+	// The OpenAPI document of surfaces A and B and identity management, and
+	// its readable page: the swaggerEndpoint of every domain.
+	mux.Handle("GET /docs", docs.PageHandler())
+	mux.Handle("GET /docs/openapi.json", docs.DocumentHandler())
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		httpapi.WriteJSON(w, http.StatusNotFound, map[string][]string{"errors": {"no route matches " + r.Method + " " + r.URL.EscapedPath()}})
 	})

@@ -31,6 +31,6 @@ var knownErrors = []error{
 	secret.ErrNotFound, secret.ErrVersionNotFound, secret.ErrExists,
 	secret.ErrCASRequired, secret.ErrCASMismatch, secret.ErrTransition, secret.ErrVersionLimit,
 	secret.ErrVersionInactive, ErrDomainNotFound, ErrDenied, ErrUnauthenticated, ErrAuditUnavailable,
-	ErrRegionNotFound, ErrDomainNotReady, ErrConfirmationRequired,
+	ErrRegionNotFound, ErrDomainNotReady, ErrConfirmationRequired, ErrTooManyRequests,
 	context.Canceled, context.DeadlineExceeded,
 }

@@ -159,6 +159,9 @@ func (s *Service) requireAdmin(ctx context.Context, c Caller, what, resource str
 		return ErrAuditUnavailable
 	}
 	if outcome != audit.Allowed {
+		// reliability-security.md 7: denied requests get their response
+		// event too.
+		s.end(ctx, o, ErrDenied)
 		return ErrDenied
 	}
 	err := fn()

@@ -52,6 +52,7 @@ type Service struct {
 	regions map[string]storage.Backend // region → its storage; Store holds IAM and the domain registry
 	domains atomic.Pointer[map[string]Domain]
 	bg      sync.WaitGroup
+	fails   *failLimiter
 
 	policies      atomic.Pointer[policy.Index]
 	pepper        atomic.Pointer[[]byte]
@@ -85,6 +86,7 @@ func New(opts Options) *Service {
 	if s.region == "" {
 		s.region = "local"
 	}
+	s.fails = newFailLimiter()
 	s.regions = opts.Regions
 	if len(s.regions) == 0 {
 		s.regions = map[string]storage.Backend{s.region: opts.Store}
@@ -175,6 +177,9 @@ func (s *Service) begin(ctx context.Context, c Caller, resource string, actions 
 		return nil, ErrAuditUnavailable
 	}
 	if outcome == audit.Denied {
+		// reliability-security.md 7: a denied request is audited like any
+		// other, with the response event of its pair.
+		s.end(ctx, o, ErrDenied)
 		return nil, ErrDenied
 	}
 	return o, nil

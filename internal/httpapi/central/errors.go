@@ -55,6 +55,7 @@ var table = []struct {
 	{service.ErrUnauthenticated, 401, "Client::Unauthorized", "missing or invalid credentials"},
 	{service.ErrDenied, 403, "Client::Forbidden", "permission denied"},
 	{service.ErrAuditUnavailable, 503, "Server::ServiceUnavailable", "the audit log is unavailable; try again later"},
+	{service.ErrTooManyRequests, 429, "Client::TooManyRequests", "too many failed authentications from this address; slow down"},
 	{secret.ErrExists, 409, "Client::Conflict::SecretAlreadyExists", "a secret already exists at this path"},
 	{secret.ErrCASRequired, 400, classBadRequest + "SecretCasRequired", "cas parameter required for this call"},
 	{secret.ErrCASMismatch, 400, classBadRequest + "SecretCasMismatch", "cas parameter did not match the current version"},

@@ -76,6 +76,7 @@ var table = []struct {
 	{httpapi.ErrBodyTooLarge, 413, "Client::PayloadTooLarge", "request body exceeds 1048576 bytes"},
 	{httpapi.ErrFormBody, 400, classBadRequest + "RequestBodyInvalidJson", ""},
 	{service.ErrAuditUnavailable, 503, "Server::ServiceUnavailable", "the audit log is unavailable; try again later"},
+	{service.ErrTooManyRequests, 429, "Client::TooManyRequests", "too many failed authentications from this address; slow down"},
 	// The client went away; nobody reads this answer.
 	{context.Canceled, 400, classBadRequest + "RequestCanceled", "request canceled"},
 }

@@ -156,6 +156,7 @@ var table = []struct {
 	{service.ErrTokenNotRevocable, wireError{http.StatusBadRequest, []string{"this token can only be revoked through the identity API"}, "Forbidden", 16924673, false}},
 	{errNotRenewable, wireError{http.StatusBadRequest, nil, "QueryParameterInvalid", 50405384, false}},
 	{service.ErrAuditUnavailable, wireError{http.StatusServiceUnavailable, []string{"the audit log is unavailable; try again later"}, "ServiceUnavailable", 50425858, false}},
+	{service.ErrTooManyRequests, wireError{http.StatusTooManyRequests, []string{"too many failed authentications from this address; slow down"}, "TooManyRequests", 50434049, false}},
 	{service.ErrNotInitialized, wireError{http.StatusServiceUnavailable, []string{"Vault is sealed"}, "ServiceUnavailable", 50425858, false}},
 	// The client went away; nobody reads this answer.
 	{context.Canceled, wireError{http.StatusBadRequest, []string{"request canceled"}, "RequestCanceled", 50405385, false}},

@@ -52,6 +52,7 @@ var table = []struct {
 	{service.ErrUnauthenticated, wireError{401, "Unauthenticated", 50475011}, "missing or invalid credentials"},
 	{service.ErrDenied, wireError{403, "Forbidden", 16924673}, "permission denied"},
 	{service.ErrAuditUnavailable, wireError{503, "ServiceUnavailable", 50425858}, "the audit log is unavailable; try again later"},
+	{service.ErrTooManyRequests, wireError{429, "TooManyRequests", 50434049}, "too many failed authentications from this address; slow down"},
 	{secret.ErrExists, wireError{409, "SecretAlreadyExists", 17145857}, "a secret already exists at this path"},
 	{secret.ErrCASRequired, wireError{400, "SecretCasRequired", 17137665}, "cas parameter required for this call"},
 	{secret.ErrCASMismatch, wireError{400, "SecretCasMismatch", 17137666}, "cas parameter did not match the current version"},
