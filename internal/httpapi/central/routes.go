@@ -22,6 +22,8 @@ type API struct {
 	publicURL string
 	publicCA  string // PEM of the CA of coffer's TLS certificate, "" if publicly trusted or no TLS
 	mux       *http.ServeMux
+
+	patterns []string // the "METHOD /pattern" routes, for Routes
 }
 
 // New returns surface A over svc; publicURL is the base URL clients reach
@@ -74,8 +76,18 @@ func (a *API) routes() {
 }
 
 func (a *API) handle(pattern string, h httpapi.Handler) {
+	if strings.Contains(pattern, " ") {
+		a.patterns = append(a.patterns, pattern)
+	}
 	a.mux.Handle(pattern, httpapi.Wrap(a.writeError, a.log, h))
 }
+
+// Routes returns the "METHOD /pattern" of every route a serves, in the
+// order they are registered (net/http pattern syntax: a secret route ends
+// in {rest...}). The method-less patterns answering 405 and the 404
+// catch-alls are not routes and are left out. The OpenAPI document of
+// internal/httpapi/docs is checked against this list.
+func (a *API) Routes() []string { return append([]string(nil), a.patterns...) }
 
 func notAllowed(http.ResponseWriter, *http.Request) error { return errMethodNotAllowed }
 func notFound(http.ResponseWriter, *http.Request) error   { return errRouteNotFound }

@@ -42,6 +42,7 @@ const (
 	kindGroup
 	kindToken
 	kindPolicy
+	kindAudit
 )
 
 var kinds = [...]struct {
@@ -53,6 +54,7 @@ var kinds = [...]struct {
 	kindGroup:  {"Group", "a group with this name already exists"},
 	kindToken:  {"Token", "the user already has a token with this name"},
 	kindPolicy: {"Policy", "a policy with this name already exists"},
+	kindAudit:  {"Audit", "the name is already taken"},
 }
 
 // table maps sentinel errors to the wire, in the order they are tested:
@@ -75,6 +77,9 @@ var table = []struct {
 	{service.ErrGroupInUse, 409, classConflict + "GroupInUse", "the group still has members; move them to another group first"},
 	{httpapi.ErrBodyTooLarge, 413, "Client::PayloadTooLarge", "request body exceeds 1048576 bytes"},
 	{httpapi.ErrFormBody, 400, classBadRequest + "RequestBodyInvalidJson", ""},
+	// The server audits to its log, which it cannot read back.
+	{service.ErrAuditNotReadable, 501, "Server::NotImplemented::AuditNotReadable",
+		"the audit log cannot be read back: the server writes it to its own log; start it with --audit-file"},
 	{service.ErrAuditUnavailable, 503, "Server::ServiceUnavailable", "the audit log is unavailable; try again later"},
 	{service.ErrTooManyRequests, 429, "Client::TooManyRequests", "too many failed authentications from this address; slow down"},
 	// The client went away; nobody reads this answer.
