@@ -149,6 +149,7 @@ func (s *Service) setDomainState(ctx context.Context, id, state string) error {
 	if err != nil {
 		return err
 	}
+	s.notify(ctx, changedDomains)
 	return s.loadDomains(ctx)
 }
 
@@ -237,6 +238,7 @@ func (s *Service) purgeDomain(ctx context.Context, d Domain) error {
 		empty := ""
 		s.defaultDomain.Store(&empty)
 	}
+	s.notify(ctx, changedDomains)
 	return s.loadDomains(ctx)
 }
 
@@ -309,6 +311,7 @@ func (s *Service) CreateDomain(ctx context.Context, c Caller, region, displayNam
 	if err := s.loadDomains(ctx); err != nil {
 		return Domain{}, err
 	}
+	s.notify(ctx, changedDomains)
 	s.background(func(bctx context.Context) {
 		if err := s.finishDomain(bctx, out); err != nil {
 			s.log.Error("finish domain creation; it will be retried at the next start", "okms_id", id, "err", err)
@@ -333,9 +336,6 @@ func (s *Service) background(fn func(context.Context)) {
 		fn(context.WithoutCancel(context.Background()))
 	}()
 }
-
-// Wait waits for background work (domain creations) to finish.
-func (s *Service) Wait() { s.bg.Wait() }
 
 // ListDomains returns the OKMS domains the caller may see (resource/get on
 // each), sorted by id, with their counters.
@@ -451,6 +451,7 @@ func (s *Service) RenameDomain(ctx context.Context, c Caller, id, displayName st
 		})
 	})
 	if err == nil {
+		s.notify(ctx, changedDomains)
 		err = s.loadDomains(ctx)
 	}
 	return out, internalUnlessIAM("RenameDomain", err)

@@ -692,6 +692,7 @@ func (s *Service) writePolicy(ctx context.Context, c Caller, p policy.Policy, cr
 	})
 	if err == nil {
 		s.reloadPolicies(ctx)
+		s.notify(ctx, changedPolicies)
 	}
 	return out, internalUnlessIAM("writePolicy", err)
 }
@@ -734,6 +735,7 @@ func (s *Service) DeletePolicy(ctx context.Context, c Caller, id string) error {
 	})
 	if err == nil {
 		s.reloadPolicies(ctx)
+		s.notify(ctx, changedPolicies)
 	}
 	return internalUnlessIAM("DeletePolicy", err)
 }

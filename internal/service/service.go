@@ -40,19 +40,21 @@ type Options struct {
 
 // Service implements coffer's use cases. It is safe for concurrent use.
 type Service struct {
-	store   storage.Backend
-	audit   audit.Sink
-	log     *slog.Logger
-	now     func() time.Time
-	rand    io.Reader
-	zone    string
-	account string
-	region  string
-	certs   CertIssuer
-	regions map[string]storage.Backend // region → its storage; Store holds IAM and the domain registry
-	domains atomic.Pointer[map[string]Domain]
-	bg      sync.WaitGroup
-	fails   *failLimiter
+	store     storage.Backend
+	audit     audit.Sink
+	log       *slog.Logger
+	now       func() time.Time
+	rand      io.Reader
+	zone      string
+	account   string
+	region    string
+	certs     CertIssuer
+	regions   map[string]storage.Backend // region → its storage; Store holds IAM and the domain registry
+	domains   atomic.Pointer[map[string]Domain]
+	bg        sync.WaitGroup
+	fails     *failLimiter
+	stop      context.CancelFunc // stops listen
+	listening sync.WaitGroup
 
 	policies      atomic.Pointer[policy.Index]
 	pepper        atomic.Pointer[[]byte]

@@ -111,6 +111,7 @@ func (s *Service) Init(ctx context.Context, opt InitOptions) (InitResult, error)
 	if err := s.resumeDomains(ctx); err != nil {
 		return InitResult{}, err
 	}
+	s.listen()
 	res.DefaultDomain = *s.defaultDomain.Load()
 	return res, nil
 }
@@ -123,6 +124,9 @@ func (s *Service) load(ctx context.Context) error {
 			return fmt.Errorf("pepper: %w", err)
 		}
 		d, err := tx.Get(keyDefaultDomain)
+		if errors.Is(err, storage.ErrNotFound) {
+			d, err = nil, nil // the default domain was deleted
+		}
 		if err != nil {
 			return fmt.Errorf("default domain: %w", err)
 		}

@@ -159,6 +159,10 @@ func (s *Store) Close() error {
 	return err
 }
 
+// Unwrap returns the backend under the encryption layer, for optional
+// capabilities that carry no values (storage.NotifierOf).
+func (s *Store) Unwrap() storage.Backend { return s.b }
+
 // String returns "sealed.Store(REDACTED)": a Store holds key material.
 func (s *Store) String() string { return "sealed.Store(REDACTED)" }
 
