@@ -1,12 +1,15 @@
 package service
 
 import (
+	"context"
 	"errors"
 	"net"
 	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/seed-3e8d63de/coffer/internal/audit"
 )
 
 // ErrTooManyRequests: the client address failed to authenticate too often
@@ -49,7 +52,7 @@ func (s *Service) AuthFailed(remote string) bool {
 	if err != nil {
 		host = remote
 	}
-	now := time.Now()
+	now := s.now()
 	l := s.fails
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -68,4 +71,18 @@ func (s *Service) AuthFailed(remote string) bool {
 	}
 	a.last = now
 	return !a.lim.AllowN(now, 1)
+}
+
+// AuditUnauthenticated records a request refused at authentication (no
+// credential, or one that is unknown, expired or revoked), so that the
+// audit log holds every decision, not only those about authorized
+// principals. resource is what the request addressed. A failure to write
+// it is logged: the request is refused anyway.
+func (s *Service) AuditUnauthenticated(ctx context.Context, surface, requestID, remote, resource, reason string) {
+	e := audit.Event{Time: s.clock(), Phase: audit.PhaseRequest, RequestID: requestID, Surface: surface,
+		Principal: []string{}, Action: "authenticate", Resource: resource, Outcome: audit.Denied, Reason: reason,
+		RemoteAddr: remote}
+	if err := s.audit.Record(ctx, e); err != nil {
+		s.log.ErrorContext(ctx, "audit of a refused authentication failed", "err", err, "request_id", requestID)
+	}
 }

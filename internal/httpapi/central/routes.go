@@ -111,26 +111,12 @@ func badPath(http.ResponseWriter, *http.Request) error { return httpapi.NonCanon
 // Surface A accepts bearer tokens only (okms-rest.md 1, 5.1): neither
 // X-Vault-Token nor OVH application-key signatures.
 func (a *API) caller(r *http.Request) (service.Caller, error) {
-	tok := bearer(r)
-	if tok == "" {
-		return service.Caller{}, service.ErrUnauthenticated
-	}
-	p, err := a.svc.Authenticate(r.Context(), tok)
+	p, err := httpapi.AuthenticateBearer(r, a.svc)
 	if err != nil {
 		return service.Caller{}, err
 	}
-	httpapi.NotePrincipal(r.Context(), p.Name)
 	return service.Caller{Principal: p, Dialect: service.Central, Surface: "A",
 		RequestID: httpapi.RequestID(r.Context()), RemoteAddr: r.RemoteAddr}, nil
-}
-
-// bearer returns the token of an Authorization: Bearer header, "" if
-// there is none.
-func bearer(r *http.Request) string {
-	if a := r.Header.Get("Authorization"); len(a) > 7 && strings.EqualFold(a[:7], "bearer ") {
-		return strings.TrimSpace(a[7:])
-	}
-	return ""
 }
 
 // begin authenticates the caller and checks the {okmsId} of the request.
