@@ -62,5 +62,6 @@ func newRootCmd(e *env) *cobra.Command {
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newServerCmd(e))
+	root.AddCommand(newOperatorCmd(e))
 	return root
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 
@@ -22,18 +23,34 @@ By default it stores secrets, encrypted, in an embedded database under
 root key (<data-dir>/root.key, unless --root-key-file is given), the first
 OKMS domain and the root token, which it prints once.
 
+With --storage postgres it keeps the data in PostgreSQL instead (--pg-url),
+creating and migrating its tables itself, and any number of servers may run
+on the same database. They must all unseal with the same root key: copy the
+first server's <data-dir>/root.key to every node, or give each the same
+--root-key-file. Prefer COFFER_PG_URL, or a ~/.pgpass file, to a password
+on the command line; add sslmode=verify-full to the URL for TLS to the
+database. To move an embedded installation to PostgreSQL, see
+` + "`coffer operator migrate`" + `.
+
 Every flag can also be set through the environment variable named in its
 help; a flag given on the command line wins.`,
 		Example: `  # Run on the embedded store in ./coffer-data
   coffer server
 
   # Try it out: in memory, root token "root"
-  coffer server --dev`,
+  coffer server --dev
+
+  # Run on PostgreSQL, with the installation's root key
+  COFFER_PG_URL='postgres://coffer@db.example.com/coffer?sslmode=verify-full' \
+    coffer server --storage postgres --root-key-file /etc/coffer/root.key`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var level slog.Level
 			if err := level.UnmarshalText([]byte(logLevel)); err != nil {
 				return usageError{fmt.Errorf("--log-level: %w", err)}
+			}
+			if err := checkStorage(cfg); err != nil {
+				return usageError{err}
 			}
 			cfg.Logger = slog.New(slog.NewJSONHandler(e.stderr, &slog.HandlerOptions{Level: level}))
 			cfg.Out = e.stdout
@@ -53,6 +70,9 @@ help; a flag given on the command line wins.`,
 	envString(&cfg.Listen, "listen", "COFFER_LISTEN", "address to listen on")
 	envString(&cfg.ConfigFile, "config", "COFFER_CONFIG", "configuration file declaring the regions served and their storage (see the README)")
 	envString(&cfg.DataDir, "data-dir", "COFFER_DATA_DIR", "directory of the embedded store")
+	cfg.Storage = "bolt"
+	envString(&cfg.Storage, "storage", "COFFER_STORAGE", "where secrets are stored without --config: bolt (embedded, in --data-dir), postgres (--pg-url) or memory")
+	envString(&cfg.PGURL, "pg-url", "COFFER_PG_URL", "PostgreSQL URL for --storage postgres, e.g. postgres://coffer@db/coffer?sslmode=verify-full")
 	envString(&cfg.Region, "region", "COFFER_REGION", "region this server serves")
 	envString(&cfg.RootKeyFile, "root-key-file", "COFFER_ROOT_KEY_FILE", "file holding the root key (default <data-dir>/root.key, created on first start)")
 	envString(&cfg.PublicURL, "public-url", "COFFER_PUBLIC_URL", "base URL clients reach this server at (default http://<listen>)")
@@ -67,4 +87,17 @@ help; a flag given on the command line wins.`,
 	f.BoolVar(&cfg.Dev, "dev", e.getenv("COFFER_DEV") == "true", "in-memory, ephemeral store for trying coffer out (COFFER_DEV=true)")
 	envString(&cfg.DevRootToken, "dev-root-token", "COFFER_DEV_ROOT_TOKEN", "root token in --dev mode")
 	return cmd
+}
+
+// checkStorage rejects storage flags that contradict each other.
+func checkStorage(cfg server.Config) error {
+	switch {
+	case cfg.Storage != "bolt" && cfg.Storage != "postgres" && cfg.Storage != "memory":
+		return fmt.Errorf("--storage %q: want bolt, postgres or memory", cfg.Storage)
+	case cfg.ConfigFile != "" && (cfg.Storage != "bolt" || cfg.PGURL != ""):
+		return errors.New("--storage and --pg-url do not apply with --config: declare each region's storage in the configuration file")
+	case cfg.Storage == "postgres" && cfg.PGURL == "":
+		return errors.New("--storage postgres needs --pg-url (or COFFER_PG_URL)")
+	}
+	return nil
 }

@@ -29,7 +29,9 @@ import (
 	"github.com/seed-3e8d63de/coffer/internal/storage"
 	"github.com/seed-3e8d63de/coffer/internal/storage/boltstore"
 	"github.com/seed-3e8d63de/coffer/internal/storage/memstore"
+	"github.com/seed-3e8d63de/coffer/internal/storage/pgstore"
 	"github.com/seed-3e8d63de/coffer/internal/storage/sealed"
+	"github.com/seed-3e8d63de/coffer/internal/webui"
 )
 
 // Config configures a server. The zero value is not valid; start from
@@ -42,7 +44,9 @@ type Config struct {
 	PublicURL    string // base URL clients use; derived from Listen if empty
 	RootKeyFile  string // root key; default <DataDir>/root.key, created on first start
 	RootToken    string // root token to set on first start instead of generating one
-	Dev          bool   // in-memory, ephemeral store
+	Dev          bool   // in-memory, ephemeral store (implies Storage "memory")
+	Storage      string // without ConfigFile: "bolt" (default when empty), "memory" or "postgres"
+	PGURL        string // PostgreSQL URL for Storage "postgres"; see package pgstore for TLS and pool settings
 	DevRootToken string // root token in dev mode, default "root"
 	AuditFile    string // audit log file (JSON lines); default: the server log
 	TLSCert      string // server certificate (PEM); with TLSKey
@@ -163,8 +167,18 @@ func regionsOf(cfg Config) (config.File, error) {
 		return config.Load(cfg.ConfigFile)
 	}
 	st := config.Storage{Type: config.StorageBolt, Path: filepath.Join(cfg.DataDir, "coffer.db")}
-	if cfg.Dev {
+	switch {
+	case cfg.Dev || cfg.Storage == config.StorageMemory:
 		st = config.Storage{Type: config.StorageMemory}
+	case cfg.Storage == config.StoragePostgres:
+		// The root key is still <data-dir>/root.key unless --root-key-file
+		// is given, and every node on the database must use the same key.
+		if cfg.PGURL == "" {
+			return config.File{}, errors.New("storage postgres needs a PostgreSQL URL (--pg-url or COFFER_PG_URL)")
+		}
+		st = config.Storage{Type: config.StoragePostgres, URL: cfg.PGURL}
+	case cfg.Storage != "" && cfg.Storage != config.StorageBolt:
+		return config.File{}, fmt.Errorf("storage %q is not one of bolt, memory, postgres", cfg.Storage)
 	}
 	return config.File{DefaultRegion: cfg.Region, Regions: []config.Region{{ID: cfg.Region, Storage: st}}}, nil
 }
@@ -212,8 +226,10 @@ func openStores(ctx context.Context, cfg Config, log *slog.Logger) (*stores, err
 }
 
 // openBackend opens one raw backend: an explicit switch, no registry.
-func openBackend(_ context.Context, _ Config, spec config.Storage) (storage.Backend, error) {
+func openBackend(ctx context.Context, _ Config, spec config.Storage) (storage.Backend, error) {
 	switch spec.Type {
+	case config.StoragePostgres:
+		return pgstore.Open(ctx, spec.URL, pgstore.Options{})
 	case config.StorageMemory:
 		return memstore.New(), nil
 	case config.StorageBolt:
@@ -264,7 +280,7 @@ func (s *Server) TLSConfig() *tls.Config { return s.tls }
 // Close waits for background work (domain creations), then releases the
 // storage and the audit file.
 func (s *Server) Close() error {
-	s.svc.Wait()
+	s.svc.Close()
 	err := s.store.Close()
 	if s.auditFile != nil {
 		err = errors.Join(err, s.auditFile.Close())
@@ -288,6 +304,10 @@ func (s *Server) routes() http.Handler {
 	centralAPI := central.New(s.svc, s.log, publicURL, s.publicCA)
 	vaultAPI := kv2.New(s.svc, s.log)
 	iamAPI := iamapi.New(s.svc, s.log)
+	// The web panel; its cookies are Secure under TLS, or when clients
+	// reach coffer over HTTPS through a proxy.
+	panel := webui.New(webui.Options{Service: s.svc, Logger: s.log, Now: s.cfg.Now,
+		SecureCookies: strings.HasPrefix(publicURL, "https://")})
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		httpapi.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok", "version": buildinfo.String()})
@@ -317,6 +337,11 @@ func (s *Server) routes() http.Handler {
 			iamAPI.ServeHTTP(w, r)
 		case strings.HasPrefix(p, "/v2/"):
 			centralAPI.ServeHTTP(w, r)
+		case strings.HasPrefix(p, webui.Prefix):
+			panel.ServeHTTP(w, r)
+		case p == "/" && (r.Method == http.MethodGet || r.Method == http.MethodHead), p == "/ui":
+			// The control panel is what a person finds at the root.
+			http.Redirect(w, r, webui.Prefix, http.StatusFound)
 		default:
 			mux.ServeHTTP(w, r)
 		}

@@ -134,6 +134,38 @@ func Open(path string, opts Options) (*Store, error) {
 	return &Store{db: db, path: path}, nil
 }
 
+// ErrNotStore is returned (wrapped) by [OpenReadOnly] for a bbolt file that
+// holds no coffer store.
+var ErrNotStore = errors.New("boltstore: not a coffer store")
+
+// OpenReadOnly opens the existing bbolt file at path for reading, for tools
+// that copy or inspect a store (coffer operator migrate). It takes a shared
+// lock, so it fails after opts.Timeout with an error wrapping [ErrLocked]
+// while a server has the file open, and it never creates or changes the
+// file: Update on the returned Store fails. It fails with an error wrapping
+// [ErrNotStore] if the file is a bbolt file without coffer's bucket. Only
+// opts.Timeout is used.
+func OpenReadOnly(path string, opts Options) (*Store, error) {
+	opts = opts.withDefaults()
+	db, err := bolt.Open(path, fileMode, &bolt.Options{Timeout: opts.Timeout, ReadOnly: true})
+	if errors.Is(err, bolt.ErrTimeout) {
+		return nil, fmt.Errorf("boltstore.OpenReadOnly %s: %w (waited %v; stop the coffer server using it first)", path, ErrLocked, opts.Timeout)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("boltstore.OpenReadOnly %s: %w", path, err)
+	}
+	var ok bool
+	_ = db.View(func(tx *bolt.Tx) error {
+		ok = tx.Bucket(bucketName) != nil
+		return nil
+	})
+	if !ok {
+		_ = db.Close()
+		return nil, fmt.Errorf("boltstore.OpenReadOnly %s: %w", path, ErrNotStore)
+	}
+	return &Store{db: db, path: path}, nil
+}
+
 // ensureBucket creates the bucket on first use. It looks first, so that
 // reopening an existing file costs no write and no fsync.
 func ensureBucket(db *bolt.DB) error {

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	bolt "go.etcd.io/bbolt"
+
 	"github.com/seed-3e8d63de/coffer/internal/storage"
 	"github.com/seed-3e8d63de/coffer/internal/storage/boltstore"
 	"github.com/seed-3e8d63de/coffer/internal/storage/storagetest"
@@ -276,4 +278,79 @@ func BenchmarkView(b *testing.B) {
 			}
 		}
 	})
+}
+
+func TestOpenReadOnly(t *testing.T) {
+	t.Parallel()
+	path := tempPath(t)
+	s, err := boltstore.Open(path, boltstore.Options{})
+	if err != nil {
+		t.Fatalf("Open(%q) = %v, want nil", path, err)
+	}
+	if err := s.Update(t.Context(), func(tx storage.Tx) error { return tx.Put("k", []byte("v")) }); err != nil {
+		t.Fatalf("Update() = %v, want nil", err)
+	}
+
+	// A server holding the file keeps read-only openers out.
+	if ro, err := boltstore.OpenReadOnly(path, boltstore.Options{Timeout: 50 * time.Millisecond}); !errors.Is(err, boltstore.ErrLocked) {
+		if err == nil {
+			ro.Close()
+		}
+		t.Errorf("OpenReadOnly(%q) while open = %v, want ErrLocked", path, err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close() = %v, want nil", err)
+	}
+
+	ro, err := boltstore.OpenReadOnly(path, boltstore.Options{})
+	if err != nil {
+		t.Fatalf("OpenReadOnly(%q) = %v, want nil", path, err)
+	}
+	defer ro.Close()
+	// Read-only openers share the file.
+	ro2, err := boltstore.OpenReadOnly(path, boltstore.Options{Timeout: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatalf("second OpenReadOnly(%q) = %v, want nil", path, err)
+	}
+	ro2.Close()
+	err = ro.View(t.Context(), func(tx storage.Tx) error {
+		v, err := tx.Get("k")
+		if err != nil || string(v) != "v" {
+			t.Errorf("Get(k) read-only = %q, %v; want v", v, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("View() = %v, want nil", err)
+	}
+	if err := ro.Update(t.Context(), func(tx storage.Tx) error { return tx.Put("k", []byte("x")) }); err == nil {
+		t.Error("Update() on a read-only store = nil error, want an error")
+	}
+}
+
+func TestOpenReadOnly_errors(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "missing.db")
+	if s, err := boltstore.OpenReadOnly(missing, boltstore.Options{}); err == nil {
+		s.Close()
+		t.Errorf("OpenReadOnly(%q) of a missing file = nil error, want an error", missing)
+	}
+	if _, err := os.Stat(missing); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("OpenReadOnly created %q (stat: %v), want no file", missing, err)
+	}
+
+	// A bbolt file of someone else's, without coffer's bucket.
+	other := filepath.Join(dir, "other.db")
+	db, err := bolt.Open(other, 0o600, nil)
+	if err != nil {
+		t.Fatalf("bolt.Open(%q) = %v", other, err)
+	}
+	db.Close()
+	if s, err := boltstore.OpenReadOnly(other, boltstore.Options{}); !errors.Is(err, boltstore.ErrNotStore) {
+		if err == nil {
+			s.Close()
+		}
+		t.Errorf("OpenReadOnly(%q) of a bbolt file without the bucket = %v, want ErrNotStore", other, err)
+	}
 }
