@@ -190,35 +190,52 @@ func openStores(ctx context.Context, cfg Config, log *slog.Logger) (*stores, err
 	if err != nil {
 		return nil, err
 	}
-	var root crypto.Key
 	if cfg.Dev {
 		log.Warn("dev mode: secrets are kept in memory and lost when the server stops")
-		if root, err = crypto.NewKey(rand.Reader); err != nil {
-			return nil, err
-		}
-	} else {
-		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-			return nil, fmt.Errorf("data directory: %w", err)
-		}
-		if root, err = rootKey(cfg, file, log); err != nil {
-			return nil, err
+	} else if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	raws := map[string]storage.Backend{}
+	closeRaws := func() {
+		for _, b := range raws {
+			b.Close()
 		}
 	}
-	st := &stores{regions: map[string]storage.Backend{}, region: file.DefaultRegion}
-	family := func(key string) crypto.KeyID { return crypto.KeyID(service.KeyFamily(key)) }
 	for _, r := range file.Regions {
 		raw, err := openBackend(ctx, cfg, r.Storage)
 		if err != nil {
-			st.Close()
+			closeRaws()
 			return nil, fmt.Errorf("region %s: %w", r.ID, err)
 		}
+		raws[r.ID] = raw
+	}
+	// The root key is read (or, for a new installation only, created) once
+	// the stores are open, so that a store that already holds data is never
+	// given a fresh key — a second node without the key file fails clearly.
+	var root crypto.Key
+	if cfg.Dev {
+		root, err = crypto.NewKey(rand.Reader)
+	} else {
+		root, err = rootKey(ctx, cfg, raws, log)
+	}
+	if err != nil {
+		closeRaws()
+		return nil, err
+	}
+	st := &stores{regions: map[string]storage.Backend{}, region: file.DefaultRegion}
+	family := func(key string) crypto.KeyID { return crypto.KeyID(service.KeyFamily(key)) }
+	for id, raw := range raws {
 		sb, err := sealed.Open(ctx, raw, root, family)
 		if err != nil {
-			raw.Close()
+			for rid, b := range raws {
+				if _, done := st.regions[rid]; !done {
+					b.Close()
+				}
+			}
 			st.Close()
-			return nil, fmt.Errorf("region %s: %w", r.ID, err)
+			return nil, fmt.Errorf("region %s: %w", id, err)
 		}
-		st.regions[r.ID] = sb
+		st.regions[id] = sb
 	}
 	st.system = st.regions[file.DefaultRegion]
 	return st, nil
@@ -242,7 +259,7 @@ func openBackend(ctx context.Context, _ Config, spec config.Storage) (storage.Ba
 
 // rootKey loads the root key, creating <data-dir>/root.key on the first
 // start when no key file is configured.
-func rootKey(cfg Config, file config.File, log *slog.Logger) (crypto.Key, error) {
+func rootKey(ctx context.Context, cfg Config, raws map[string]storage.Backend, log *slog.Logger) (crypto.Key, error) {
 	if cfg.RootKeyFile != "" {
 		return crypto.LoadRootKeyFile(cfg.RootKeyFile)
 	}
@@ -251,9 +268,18 @@ func rootKey(cfg Config, file config.File, log *slog.Logger) (crypto.Key, error)
 	if err == nil || !errors.Is(err, os.ErrNotExist) {
 		return k, err
 	}
-	for _, r := range file.Regions {
-		if _, serr := os.Stat(r.Storage.Path); r.Storage.Type == config.StorageBolt && serr == nil {
-			return crypto.Key{}, fmt.Errorf("%s holds a store but there is no root key at %s; give the key with --root-key-file", r.Storage.Path, path)
+	for id, raw := range raws {
+		used := false
+		err := raw.View(ctx, func(tx storage.Tx) error {
+			keys, err := tx.List("", "", 1)
+			used = len(keys) > 0
+			return err
+		})
+		if err != nil {
+			return crypto.Key{}, fmt.Errorf("region %s: %w", id, err)
+		}
+		if used {
+			return crypto.Key{}, fmt.Errorf("region %s already holds an installation but there is no root key at %s: give its key with --root-key-file (every node of an installation uses the same key)", id, path)
 		}
 	}
 	k, err = crypto.CreateRootKeyFile(path, rand.Reader)

@@ -80,6 +80,7 @@ type Store struct {
 	pool        *pgxpool.Pool
 	where       string // host:port/database, for messages (no password)
 	maxAttempts int
+	schema      string // current_schema(): notification channels are per schema
 
 	// mu guards closed, and makes checking it and registering a
 	// transaction in active one step, so Close cannot start waiting on
@@ -160,6 +161,9 @@ func (s *Store) setUp(ctx context.Context) error {
 	}
 	if encoding != "UTF8" {
 		return fmt.Errorf("the database encoding is %s: coffer needs UTF8 (CREATE DATABASE … ENCODING 'UTF8')", encoding)
+	}
+	if err := conn.QueryRow(ctx, "SELECT coalesce(current_schema(), '')").Scan(&s.schema); err != nil {
+		return fmt.Errorf("reading the schema: %w", ctxErr(ctx, err))
 	}
 	return migrate(ctx, conn.Conn())
 }
