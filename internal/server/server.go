@@ -31,6 +31,7 @@ import (
 	"github.com/seed-3e8d63de/coffer/internal/storage/memstore"
 	"github.com/seed-3e8d63de/coffer/internal/storage/pgstore"
 	"github.com/seed-3e8d63de/coffer/internal/storage/sealed"
+	"github.com/seed-3e8d63de/coffer/internal/webui"
 )
 
 // Config configures a server. The zero value is not valid; start from
@@ -329,6 +330,10 @@ func (s *Server) routes() http.Handler {
 	centralAPI := central.New(s.svc, s.log, publicURL, s.publicCA)
 	vaultAPI := kv2.New(s.svc, s.log)
 	iamAPI := iamapi.New(s.svc, s.log)
+	// The web panel; its cookies are Secure under TLS, or when clients
+	// reach coffer over HTTPS through a proxy.
+	panel := webui.New(webui.Options{Service: s.svc, Logger: s.log, Now: s.cfg.Now,
+		SecureCookies: strings.HasPrefix(publicURL, "https://")})
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		httpapi.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok", "version": buildinfo.String()})
@@ -358,6 +363,11 @@ func (s *Server) routes() http.Handler {
 			iamAPI.ServeHTTP(w, r)
 		case strings.HasPrefix(p, "/v2/"):
 			centralAPI.ServeHTTP(w, r)
+		case strings.HasPrefix(p, webui.Prefix):
+			panel.ServeHTTP(w, r)
+		case p == "/" && (r.Method == http.MethodGet || r.Method == http.MethodHead), p == "/ui":
+			// The control panel is what a person finds at the root.
+			http.Redirect(w, r, webui.Prefix, http.StatusFound)
 		default:
 			mux.ServeHTTP(w, r)
 		}

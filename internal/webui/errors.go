@@ -1,0 +1,124 @@
+package webui
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/seed-3e8d63de/coffer/internal/httpapi"
+	"github.com/seed-3e8d63de/coffer/internal/policy"
+	"github.com/seed-3e8d63de/coffer/internal/secret"
+	"github.com/seed-3e8d63de/coffer/internal/service"
+)
+
+var (
+	errBadForm  = errors.New("webui: the form could not be read")
+	errNotFound = errors.New("webui: not found")
+)
+
+// errorTable is the panel's one table from error to status and message
+// (architecture.md 1.6). Messages speak to people and never quote a value.
+var errorTable = []struct {
+	err     error
+	status  int
+	message string
+}{
+	{service.ErrDenied, http.StatusForbidden, "You are not allowed to do this. Ask an administrator for a policy that allows it."},
+	{errCSRF, http.StatusForbidden, "This form has expired or did not come from this page. Go back, reload the page and try again."},
+	{errBadForm, http.StatusBadRequest, "The form could not be read."},
+	{errNotFound, http.StatusNotFound, "There is no such page."},
+	{secret.ErrNotFound, http.StatusNotFound, "There is no secret at this path."},
+	{secret.ErrVersionNotFound, http.StatusNotFound, "This version does not exist: it was never created, or it was removed beyond the maximum number of versions."},
+	{secret.ErrExists, http.StatusConflict, "A secret already exists at this path."},
+	{secret.ErrCASRequired, http.StatusConflict, "Check-and-set is required for this secret: the current version must be sent."},
+	{secret.ErrCASMismatch, http.StatusConflict, "The secret changed since this page was loaded."},
+	{secret.ErrTransition, http.StatusConflict, "A deleted version cannot change state: its value is destroyed."},
+	{secret.ErrVersionLimit, http.StatusConflict, "This secret has reached the highest version number."},
+	{service.ErrDomainNotFound, http.StatusNotFound, "There is no OKMS domain with this id."},
+	{service.ErrDomainNotReady, http.StatusConflict, "This OKMS domain is still being created. Try again in a moment."},
+	{service.ErrRegionNotFound, http.StatusNotFound, "This installation does not serve that region."},
+	{service.ErrCredentialNotFound, http.StatusNotFound, "There is no such access certificate."},
+	{service.ErrNoPKI, http.StatusServiceUnavailable, "Access certificates are not available on this server."},
+	{service.ErrUserNotFound, http.StatusNotFound, "There is no such user."},
+	{service.ErrGroupNotFound, http.StatusNotFound, "There is no such group."},
+	{service.ErrTokenNotFound, http.StatusNotFound, "There is no such token."},
+	{service.ErrPolicyNotFound, http.StatusNotFound, "There is no such policy."},
+	{service.ErrIdentityExists, http.StatusConflict, "This name is already taken."},
+	{service.ErrGroupInUse, http.StatusConflict, "This group still has members."},
+	{service.ErrAuditNotReadable, http.StatusServiceUnavailable, "The audit log goes to the server log and cannot be read here: start the server with --audit-file."},
+	{service.ErrAuditUnavailable, http.StatusServiceUnavailable, "The audit log cannot be written, so nothing was done. Try again later."},
+	{service.ErrTooManyRequests, http.StatusTooManyRequests, "Too many failed attempts from your address. Wait a moment and try again."},
+}
+
+// describe returns the status and message of err.
+func describe(err error) (int, string) {
+	if vs, ok := secret.AsViolations(err); ok {
+		msgs := make([]string, len(vs))
+		for i, v := range vs {
+			msgs[i] = violationMessage(v)
+		}
+		return http.StatusBadRequest, strings.Join(msgs, " ")
+	}
+	var ie *service.InvalidError
+	if errors.As(err, &ie) {
+		return http.StatusBadRequest, sentence(ie.Reason)
+	}
+	var ps policy.Problems
+	if errors.As(err, &ps) {
+		return http.StatusBadRequest, sentence(strings.TrimPrefix(ps.Error(), "policy: invalid policy: "))
+	}
+	for _, e := range errorTable {
+		if errors.Is(err, e.err) {
+			return e.status, e.message
+		}
+	}
+	return http.StatusInternalServerError, "Something went wrong on the server. Quote the request id to your administrator."
+}
+
+// violationMessage words a validation problem for the panel's forms,
+// whose fields do not bear the API's names.
+func violationMessage(v secret.Violation) string {
+	switch v.Field {
+	case secret.FieldDeactivateVersionAfter:
+		return "The expiration period must be a duration such as 30d, 12h or 1h30m (units d, h, m and s), at most 100 years."
+	case secret.FieldMaxVersions:
+		return fmt.Sprintf("The maximum number of versions must be between 0 and %d.", secret.MaxVersionID)
+	case secret.FieldData:
+		if v.Rule == secret.RuleMaxExceeded {
+			return fmt.Sprintf("The value is %d bytes of compact JSON; the limit is %d (64 KiB).", v.Got, v.Limit)
+		}
+		return sentence("the value must be a JSON object of key-value pairs: " + v.Reason)
+	}
+	return sentence(v.Error())
+}
+
+// sentence capitalises a message and ends it with a period.
+func sentence(s string) string {
+	if s == "" {
+		return s
+	}
+	s = strings.ToUpper(s[:1]) + s[1:]
+	if !strings.HasSuffix(s, ".") {
+		s += "."
+	}
+	return s
+}
+
+// fail renders err: an error page, or a JSON error for a fetch. Internal
+// errors are logged with the request id; their text is not shown.
+func (u *UI) fail(w http.ResponseWriter, r *http.Request, rc *reqCtx, err error) {
+	httpapi.NoteError(r.Context(), err)
+	if errors.Is(err, service.ErrUnauthenticated) {
+		u.toSignin(w, r, false, "ended")
+		return
+	}
+	status, msg := describe(err)
+	if status == http.StatusInternalServerError {
+		u.log.ErrorContext(r.Context(), "web panel", "err", err, "request_id", httpapi.RequestID(r.Context()))
+	}
+	if rc != nil && rc.caller.Principal.IsZero() {
+		rc = nil
+	}
+	u.renderError(w, r, rc, status, msg)
+}

@@ -1,0 +1,302 @@
+package webui_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/seed-3e8d63de/coffer/internal/auth"
+	"github.com/seed-3e8d63de/coffer/internal/policy"
+	"github.com/seed-3e8d63de/coffer/internal/secret"
+	"github.com/seed-3e8d63de/coffer/internal/server"
+	"github.com/seed-3e8d63de/coffer/internal/service"
+)
+
+// clock is the server's clock; tests move it instead of sleeping.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// logBuffer collects the server's log, to check that no value reaches it.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// env is one coffer server (dev mode, in memory) behind an httptest
+// listener.
+type env struct {
+	t      *testing.T
+	srv    *server.Server
+	svc    *service.Service
+	ts     *httptest.Server
+	clock  *clock
+	log    *logBuffer
+	domain string // the default domain
+	root   string // the root token
+}
+
+// envOptions choose the server's regions and audit.
+type envOptions struct {
+	regions []string // region ids, the first being the default; empty: one region "local"
+	audit   bool     // audit to a file, readable in the panel
+}
+
+const rootToken = "cof_root_webui-test-root-token"
+
+func newEnv(t *testing.T, opt envOptions) *env {
+	t.Helper()
+	dir := t.TempDir()
+	c := &clock{now: time.Now().UTC().Truncate(time.Second)}
+	logs := &logBuffer{}
+	cfg := server.Defaults()
+	cfg.Listen = "127.0.0.1:0"
+	cfg.Dev, cfg.DevRootToken = true, rootToken
+	cfg.Now = c.Now
+	cfg.Logger = slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	cfg.Out = io.Discard
+	if opt.audit {
+		cfg.AuditFile = filepath.Join(dir, "audit.log")
+	}
+	if len(opt.regions) > 0 {
+		var y strings.Builder
+		fmt.Fprintf(&y, "defaultRegion: %s\nregions:\n", opt.regions[0])
+		for _, r := range opt.regions {
+			fmt.Fprintf(&y, "  - id: %s\n    storage: {type: memory}\n", r)
+		}
+		cfg.ConfigFile = filepath.Join(dir, "coffer.yaml")
+		if err := os.WriteFile(cfg.ConfigFile, []byte(y.String()), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv, err := server.New(t.Context(), cfg)
+	if err != nil {
+		t.Fatalf("server.New: %v", err)
+	}
+	ts := httptest.NewServer(srv.Handler())
+	t.Cleanup(func() {
+		ts.Close()
+		if err := srv.Close(); err != nil {
+			t.Errorf("server.Close: %v", err)
+		}
+	})
+	return &env{t: t, srv: srv, svc: srv.Service(), ts: ts, clock: c, log: logs, domain: srv.DefaultDomain(), root: rootToken}
+}
+
+// root is the caller the tests seed data as.
+var root = service.Caller{Principal: auth.System(), Surface: "test"}
+
+func (e *env) ctx() context.Context { return e.t.Context() }
+
+// putSecret creates a secret with a first version, or adds a version.
+func (e *env) putSecret(domain, path, value string) secret.Version {
+	e.t.Helper()
+	d, err := secret.ParseData([]byte(value))
+	if err != nil {
+		e.t.Fatalf("ParseData(%s): %v", path, err)
+	}
+	v, _, err := e.svc.PutVersion(e.ctx(), root, domain, secret.MustParsePath(path), d, service.PutOptions{CreateIfMissing: true})
+	if err != nil {
+		e.t.Fatalf("PutVersion(%s): %v", path, err)
+	}
+	return v
+}
+
+// setSettings changes a secret's settings.
+func (e *env) setSettings(domain, path string, u secret.MetadataUpdate) {
+	e.t.Helper()
+	if _, err := e.svc.UpdateSecret(e.ctx(), root, domain, secret.MustParsePath(path), service.UpdateSecretInput{Metadata: &u}); err != nil {
+		e.t.Fatalf("UpdateSecret(%s): %v", path, err)
+	}
+}
+
+func (e *env) setState(domain, path string, id uint32, to secret.State) {
+	e.t.Helper()
+	if _, err := e.svc.SetVersionState(e.ctx(), root, domain, secret.MustParsePath(path), id, to); err != nil {
+		e.t.Fatalf("SetVersionState(%s, %d): %v", path, id, err)
+	}
+}
+
+// createUser creates a user with a password (none if empty: hashing one
+// takes a while, under the race detector most of all), in a group if
+// given.
+func (e *env) createUser(login, password, group string) {
+	e.t.Helper()
+	in := service.UserInput{Login: login}
+	if password != "" {
+		in.Password = &password
+	}
+	if group != "" {
+		in.Group = &group
+	}
+	if _, err := e.svc.CreateUser(e.ctx(), root, in); err != nil {
+		e.t.Fatalf("CreateUser(%s): %v", login, err)
+	}
+}
+
+func (e *env) createGroup(name, role string) {
+	e.t.Helper()
+	if _, err := e.svc.CreateGroup(e.ctx(), root, service.GroupInput{Name: name, Role: &role}); err != nil {
+		e.t.Fatalf("CreateGroup(%s): %v", name, err)
+	}
+}
+
+// allow gives a user a policy allowing actions on resources.
+func (e *env) allow(login string, resources []string, actions ...string) {
+	e.t.Helper()
+	p := policy.Policy{Name: "p-" + login, Identities: []string{policy.UserURN("eu", "coffer", login)}, Resources: resources, Allow: actions}
+	if _, err := e.svc.CreatePolicy(e.ctx(), root, p); err != nil {
+		e.t.Fatalf("CreatePolicy(%s): %v", login, err)
+	}
+}
+
+// activate creates a domain in region and waits until it is ready.
+func (e *env) activate(region, name string) string {
+	e.t.Helper()
+	d, err := e.svc.CreateDomain(e.ctx(), root, region, name)
+	if err != nil {
+		e.t.Fatalf("CreateDomain(%s): %v", region, err)
+	}
+	e.svc.Wait()
+	return d.ID
+}
+
+func (e *env) domainURN(id string) string { return e.svc.DomainURN(id) }
+
+// createPAT returns a new personal access token of a user.
+func (e *env) createPAT(login, name string) string {
+	e.t.Helper()
+	tok, _, err := e.svc.CreatePAT(e.ctx(), root, login, name, "", time.Time{})
+	if err != nil {
+		e.t.Fatalf("CreatePAT(%s): %v", login, err)
+	}
+	return tok
+}
+
+// client is a browser-like HTTP client: a cookie jar, no redirects
+// followed.
+type client struct {
+	t    *testing.T
+	e    *env
+	http *http.Client
+}
+
+func (e *env) client() *client {
+	jar, _ := cookiejar.New(nil)
+	return &client{t: e.t, e: e, http: &http.Client{Jar: jar,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+// response is a response read in full.
+type response struct {
+	status int
+	header http.Header
+	body   string
+}
+
+func (c *client) do(method, path string, form url.Values, header http.Header) response {
+	c.t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequestWithContext(c.t.Context(), method, c.e.ts.URL+path, body)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	res, err := c.http.Do(req)
+	if err != nil {
+		c.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return response{status: res.StatusCode, header: res.Header, body: string(b)}
+}
+
+func (c *client) get(path string) response { c.t.Helper(); return c.do("GET", path, nil, nil) }
+
+func (c *client) post(path string, form url.Values) response {
+	c.t.Helper()
+	return c.do("POST", path, form, nil)
+}
+
+var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// csrf returns the CSRF token of a page.
+func csrfOf(t *testing.T, page string) string {
+	t.Helper()
+	m := csrfRE.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no CSRF token in the page:\n%.2000s", page)
+	}
+	return m[1]
+}
+
+// signIn signs in with a login and password, or a token when login is
+// empty, and returns the session's CSRF token.
+func (c *client) signIn(login, secretText string) string {
+	c.t.Helper()
+	page := c.get("/ui/signin")
+	form := url.Values{"csrf": {csrfOf(c.t, page.body)}}
+	if login == "" {
+		form.Set("method", "token")
+		form.Set("token", secretText)
+	} else {
+		form.Set("method", "password")
+		form.Set("login", login)
+		form.Set("password", secretText)
+	}
+	r := c.post("/ui/signin", form)
+	if r.status != http.StatusSeeOther {
+		c.t.Fatalf("sign in as %q = %d, want 303:\n%.2000s", login, r.status, r.body)
+	}
+	page = c.get("/ui/secrets")
+	if page.status == http.StatusSeeOther {
+		page = c.get(page.header.Get("Location"))
+	}
+	return csrfOf(c.t, page.body)
+}

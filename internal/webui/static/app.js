@@ -1,0 +1,369 @@
+// coffer control panel: progressive enhancement only. Every page works
+// without this script; with it, the JSON value is checked as you type, the
+// value of a secret opens in a side panel, copy and download buttons work,
+// and the activation of a domain shows its progress.
+//
+// The script never uses innerHTML: everything it shows is set with
+// textContent, so nothing it displays can run as markup.
+(function () {
+  'use strict';
+
+  const $ = (sel, root) => (root || document).querySelector(sel);
+  const $$ = (sel, root) => Array.from((root || document).querySelectorAll(sel));
+
+  function el(tag, props, children) {
+    const e = document.createElement(tag);
+    Object.assign(e, props || {});
+    for (const c of children || []) e.append(c);
+    return e;
+  }
+
+  // Controls that need the script are hidden in the markup and shown
+  // here; their no-script fallbacks are hidden instead.
+  function enhance() {
+    $$('[data-js-hide]').forEach((e) => { e.hidden = true; });
+    $$('[data-add-row],[data-download],[data-copy-from],[data-load-current]').forEach((e) => { e.hidden = false; });
+  }
+
+  // ---- copy to the clipboard ----------------------------------------
+  async function copyText(text) {
+    try {
+      await navigator.clipboard.writeText(text);
+      return true;
+    } catch (_) {
+      const t = el('textarea', { value: text, readOnly: true });
+      t.className = 'visually-hidden';
+      document.body.append(t);
+      t.select();
+      let ok = false;
+      try { ok = document.execCommand('copy'); } catch (_) { ok = false; }
+      t.remove();
+      return ok;
+    }
+  }
+
+  function copyButton(label, getText, name) {
+    const b = el('button', { type: 'button', className: 'btn btn-small', textContent: label });
+    if (name) b.setAttribute('aria-label', 'Copy the value of ' + name);
+    b.addEventListener('click', async () => {
+      const ok = await copyText(getText());
+      b.textContent = ok ? 'Copied' : 'Copy failed';
+      b.dataset.copied = ok ? 'true' : 'false';
+      setTimeout(() => { b.textContent = label; delete b.dataset.copied; }, 1500);
+    });
+    return b;
+  }
+
+  function initCopyFrom() {
+    $$('[data-copy-from]').forEach((b) => {
+      b.addEventListener('click', async () => {
+        const src = document.getElementById(b.dataset.copyFrom);
+        const ok = await copyText(src ? src.value : '');
+        const label = b.textContent;
+        b.textContent = ok ? 'Copied' : 'Copy failed';
+        setTimeout(() => { b.textContent = label; }, 1500);
+      });
+    });
+  }
+
+  // ---- downloads of text shown once (certificates, keys) --------------
+  function initDownloads() {
+    $$('[data-download]').forEach((b) => {
+      b.addEventListener('click', () => {
+        const src = document.getElementById(b.dataset.download);
+        const blob = new Blob([src ? src.value : ''], { type: 'application/x-pem-file' });
+        const url = URL.createObjectURL(blob);
+        const a = el('a', { href: url, download: b.dataset.filename || 'download.pem' });
+        document.body.append(a);
+        a.click();
+        a.remove();
+        setTimeout(() => URL.revokeObjectURL(url), 1000);
+      });
+    });
+  }
+
+  // ---- the JSON value, checked as you type ----------------------------
+  function formatBytes(n) {
+    return n < 1024 ? n + ' B' : (n / 1024).toFixed(1) + ' KiB';
+  }
+
+  function jsonProblem(err) {
+    const m = /line (\d+) column (\d+)/.exec(err && err.message ? err.message : '');
+    if (m) return 'Not valid JSON near line ' + m[1] + ', column ' + m[2] + '.';
+    const p = /position (\d+)/.exec(err && err.message ? err.message : '');
+    if (p) return 'Not valid JSON near character ' + (Number(p[1]) + 1) + '.';
+    return 'Not valid JSON: check the quotes, commas and braces.';
+  }
+
+  function checkJSON(area) {
+    const box = area.closest('.field') || area.parentElement;
+    const status = $('[data-json-status]', box);
+    const meter = $('[data-json-bar]', box);
+    const max = Number(area.dataset.max) || 65536;
+    let ok = false;
+    let msg;
+    let size = 0;
+    const text = area.value;
+    if (text.trim() === '') {
+      msg = 'Enter a JSON object, such as {"login": "admin"}.';
+    } else {
+      try {
+        const v = JSON.parse(text);
+        if (v === null || typeof v !== 'object' || Array.isArray(v)) {
+          msg = 'The value must be a JSON object of key-value pairs, between { and }.';
+        } else {
+          size = new TextEncoder().encode(JSON.stringify(v)).length;
+          const keys = Object.keys(v);
+          if (size > max) {
+            msg = 'Too large: ' + formatBytes(size) + ' of compact JSON; the limit is 64 KiB.';
+          } else if (keys.includes('')) {
+            msg = 'A key must not be empty.';
+          } else {
+            ok = true;
+            msg = 'Valid JSON object · ' + keys.length + (keys.length === 1 ? ' key' : ' keys') +
+              ' · ' + formatBytes(size) + ' of 64 KiB';
+          }
+        }
+      } catch (e) {
+        msg = jsonProblem(e);
+      }
+    }
+    area.setCustomValidity(ok ? '' : msg);
+    area.setAttribute('aria-invalid', ok ? 'false' : 'true');
+    if (status) {
+      status.textContent = msg;
+      status.classList.toggle('ok', ok);
+      status.classList.toggle('bad', !ok);
+    }
+    if (meter) {
+      meter.style.width = Math.min(100, (size / max) * 100) + '%';
+      meter.parentElement.classList.toggle('over', size > max);
+    }
+  }
+
+  function initJSONEditors() {
+    $$('[data-json-editor]').forEach((area) => {
+      area.addEventListener('input', () => checkJSON(area));
+      checkJSON(area);
+    });
+  }
+
+  // ---- custom-metadata rows -------------------------------------------
+  function initMetaRows() {
+    $$('[data-add-row]').forEach((b) => {
+      b.addEventListener('click', () => {
+        const rows = $('[data-meta-rows]', b.closest('fieldset'));
+        const key = el('input', { name: 'meta_key', placeholder: 'Key' });
+        key.setAttribute('aria-label', 'Key');
+        const val = el('input', { name: 'meta_value', placeholder: 'Value' });
+        val.setAttribute('aria-label', 'Value');
+        rows.append(el('div', { className: 'meta-row' }, [key, val]));
+        key.focus();
+      });
+    });
+  }
+
+  // ---- forms that submit themselves -----------------------------------
+  function initAutosubmit() {
+    $$('select[data-autosubmit]').forEach((s) => {
+      s.addEventListener('change', () => {
+        if (s.form.requestSubmit) s.form.requestSubmit(); else s.form.submit();
+      });
+    });
+  }
+
+  // ---- filtering the rows of the current page as you type -------------
+  function initRowFilter() {
+    $$('input[data-filter-rows]').forEach((input) => {
+      const body = document.getElementById(input.dataset.filterRows);
+      if (!body) return;
+      const empty = $('[data-filter-empty]');
+      input.addEventListener('input', () => {
+        const q = input.value.trim().toLowerCase();
+        let shown = 0;
+        for (const tr of body.rows) {
+          const match = q === '' || tr.cells[0].textContent.toLowerCase().includes(q);
+          tr.hidden = !match;
+          if (match) shown++;
+        }
+        if (empty) empty.hidden = shown > 0;
+      });
+    });
+  }
+
+  // ---- posting a form for JSON ----------------------------------------
+  async function postJSON(url, fields) {
+    const body = new URLSearchParams(fields);
+    const res = await fetch(url, {
+      method: 'POST', body, credentials: 'same-origin', cache: 'no-store',
+      headers: { Accept: 'application/json' },
+    });
+    let data = {};
+    try { data = await res.json(); } catch (_) { data = {}; }
+    if (!res.ok) throw new Error(data.error || 'The request failed (' + res.status + ').');
+    return data;
+  }
+
+  function csrfToken() {
+    const i = $('input[name="csrf"]');
+    return i ? i.value : '';
+  }
+
+  // ---- the value side panel -------------------------------------------
+  function initValuePanel() {
+    const panel = $('#value-panel');
+    if (!panel) return;
+    const backdrop = $('[data-panel-backdrop]');
+    const select = $('[data-value-version]', panel);
+    const message = $('[data-value-message]', panel);
+    const entries = $('[data-value-entries]', panel);
+    let opener = null;
+    let seq = 0;
+
+    function clear() {
+      entries.replaceChildren();
+      message.textContent = '';
+    }
+
+    async function load(version) {
+      const mine = ++seq;
+      clear();
+      message.textContent = 'Reading the value…';
+      try {
+        const data = await postJSON(panel.dataset.valueUrl, {
+          csrf: panel.dataset.csrf, path: panel.dataset.path, version: String(version),
+        });
+        if (mine !== seq || panel.hidden) return; // closed or superseded meanwhile
+        if (data.version) select.value = String(data.version);
+        message.textContent = data.message || '';
+        for (const e of data.entries || []) {
+          const value = e.value;
+          entries.append(el('div', { className: 'kv' }, [
+            el('div', { className: 'k', textContent: e.key }),
+            el('div', { className: 'v' }, [el('code', { textContent: value })]),
+            copyButton('Copy', () => value, e.key),
+          ]));
+        }
+      } catch (err) {
+        if (mine === seq) message.textContent = err.message;
+      }
+    }
+
+    function open(version, trigger) {
+      opener = trigger || null;
+      panel.hidden = false;
+      if (backdrop) backdrop.hidden = false;
+      panel.focus();
+      load(version);
+    }
+
+    function close() {
+      seq++;
+      clear();
+      panel.hidden = true;
+      if (backdrop) backdrop.hidden = true;
+      if (opener) opener.focus();
+      opener = null;
+    }
+
+    $$('form[data-value-form]').forEach((f) => {
+      f.addEventListener('submit', (e) => {
+        e.preventDefault();
+        open(f.elements.version.value || '0', e.submitter || $('button', f));
+      });
+    });
+    select.addEventListener('change', () => load(select.value));
+    $('[data-panel-close]', panel).addEventListener('click', close);
+    if (backdrop) backdrop.addEventListener('click', close);
+    document.addEventListener('keydown', (e) => {
+      if (panel.hidden) return;
+      if (e.key === 'Escape') {
+        e.preventDefault();
+        close();
+      } else if (e.key === 'Tab') {
+        // Keep the focus in the panel while it is open.
+        const items = $$('button, select, [href], input, [tabindex]:not([tabindex="-1"])', panel)
+          .filter((x) => !x.disabled && x.offsetParent !== null);
+        if (items.length === 0) return;
+        const first = items[0];
+        const last = items[items.length - 1];
+        if (e.shiftKey && (document.activeElement === first || document.activeElement === panel)) {
+          e.preventDefault();
+          last.focus();
+        } else if (!e.shiftKey && document.activeElement === last) {
+          e.preventDefault();
+          first.focus();
+        }
+      }
+    });
+    // Do not keep a value in a page the browser may cache.
+    window.addEventListener('pagehide', () => { if (!panel.hidden) close(); });
+  }
+
+  // ---- starting a new version from the current value ------------------
+  function initLoadCurrent() {
+    $$('[data-load-current]').forEach((b) => {
+      b.addEventListener('click', async () => {
+        const area = $('[data-json-editor]', b.form);
+        try {
+          const data = await postJSON(b.dataset.url, {
+            csrf: csrfToken(), path: b.dataset.path, version: '0', as: 'json',
+          });
+          if (data.json === undefined) throw new Error(data.message || 'The current value cannot be read.');
+          area.value = data.json;
+          area.dispatchEvent(new Event('input'));
+          area.focus();
+        } catch (err) {
+          const status = $('[data-json-status]', b.form);
+          if (status) status.textContent = err.message;
+        }
+      });
+    });
+  }
+
+  // ---- activation progress --------------------------------------------
+  function initActivation() {
+    const box = $('[data-poll-state]');
+    if (!box || box.dataset.ready === 'true') return;
+    const text = $('[data-state-text]', box);
+    const bar = $('[data-progress]', box);
+    const next = $('[data-continue]', box);
+    async function poll() {
+      try {
+        const res = await fetch(box.dataset.pollState, { headers: { Accept: 'application/json' }, cache: 'no-store', credentials: 'same-origin' });
+        const data = await res.json();
+        if (res.ok && data.ready) {
+          text.textContent = 'The OKMS domain is ready.';
+          bar.classList.add('progress-done');
+          bar.setAttribute('aria-valuenow', '100');
+          next.hidden = false;
+          next.focus();
+          return;
+        }
+        if (!res.ok) {
+          text.textContent = data.error || 'The progress could not be read.';
+          if (res.status < 500) return; // refused or gone: polling will not help
+        }
+      } catch (_) { /* retried below */ }
+      setTimeout(poll, 600);
+    }
+    setTimeout(poll, 300);
+  }
+
+  function init() {
+    enhance();
+    initCopyFrom();
+    initDownloads();
+    initJSONEditors();
+    initMetaRows();
+    initAutosubmit();
+    initRowFilter();
+    initValuePanel();
+    initLoadCurrent();
+    initActivation();
+    document.documentElement.dataset.enhanced = 'true';
+  }
+
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', init);
+  else init();
+})();
