@@ -25,7 +25,8 @@ activating, renaming and deleting are for the account root and ADMIN users.`,
 		`  coffer domain list
   coffer domain activate --name staging
   coffer domain delete 6a0f0b6e-3c1d-4a53-9a7e-1f2b3c4d5e6f`,
-		newDomainListCmd(x), newDomainGetCmd(x), newDomainActivateCmd(x), newDomainRenameCmd(x), newDomainDeleteCmd(x))
+		newDomainListCmd(x), newDomainGetCmd(x), newDomainActivateCmd(x), newDomainRenameCmd(x), newDomainDeleteCmd(x),
+		newDomainRotateKeyCmd(x))
 	x.connFlags(cmd, true)
 	return cmd
 }

@@ -10,15 +10,16 @@ import (
 	"github.com/seed-3e8d63de/coffer/internal/server"
 )
 
-// newOperatorCmd groups the commands that work on an installation's
-// storage directly, with no server running on it.
-func newOperatorCmd(e *env) *cobra.Command {
+// newOperatorCmd groups the commands that operate an installation: its
+// storage directly, with no server running on it (migrate), and its keys
+// through the running server (rotate-master-key).
+func newOperatorCmd(x *cli) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "operator",
-		Short: "Operate on an installation's storage (no server involved)",
+		Short: "Operate an installation: storage migration, root key rotation",
 		Args:  cobra.NoArgs,
 	}
-	cmd.AddCommand(newMigrateCmd(e))
+	cmd.AddCommand(newMigrateCmd(x.e), newRotateMasterKeyCmd(x))
 	return cmd
 }
 

@@ -123,8 +123,8 @@ usage error (unknown flag, malformed DATA, missing argument).`,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newServerCmd(e))
-	root.AddCommand(newOperatorCmd(e))
 	x := &cli{e: e}
+	root.AddCommand(newOperatorCmd(x))
 	// --format is checked before any command runs, so that a command with
 	// effects never fails on it afterwards.
 	root.PersistentPreRunE = func(*cobra.Command, []string) error {
@@ -137,6 +137,7 @@ usage error (unknown flag, malformed DATA, missing argument).`,
 		newUserCmd(x), newGroupCmd(x), newTokenCmd(x), newPolicyCmd(x),
 		newCredentialCmd(x), newAuditCmd(x), newRunCmd(x), newExportCmd(x),
 	)
+	root.AddCommand(newBenchCmd(x))
 	// The completion commands capture the output writer when they are
 	// made: set it first.
 	root.SetIn(e.stdin)

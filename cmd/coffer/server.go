@@ -7,12 +7,16 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/seed-3e8d63de/coffer/internal/logio"
 	"github.com/seed-3e8d63de/coffer/internal/server"
 )
 
 func newServerCmd(e *env) *cobra.Command {
 	cfg := server.Defaults()
-	var logLevel string
+	var (
+		logLevel string
+		lf       limitFlags
+	)
 	cmd := &cobra.Command{
 		Use:   "server",
 		Short: "Run the coffer server",
@@ -52,7 +56,17 @@ help; a flag given on the command line wins.`,
 			if err := checkStorage(cfg); err != nil {
 				return usageError{err}
 			}
-			cfg.Logger = slog.New(slog.NewJSONHandler(e.stderr, &slog.HandlerOptions{Level: level}))
+			if err := lf.parse(&cfg.Limits); err != nil {
+				return usageError{err}
+			}
+			// The log is written in batches from a goroutine of its own
+			// (three lines per request: access log and audit pair);
+			// audit events of writes still reach stderr before the write
+			// proceeds (LogFlush). See docs/performance.md.
+			lw := logio.NewWriter(e.stderr)
+			defer lw.Close()
+			cfg.Logger = slog.New(slog.NewJSONHandler(lw, &slog.HandlerOptions{Level: level}))
+			cfg.LogFlush = lw.Flush
 			cfg.Out = e.stdout
 			if cfg.RootToken == "" {
 				cfg.RootToken = e.getenv("COFFER_INIT_ROOT_TOKEN")
@@ -86,6 +100,7 @@ help; a flag given on the command line wins.`,
 	envString(&logLevel, "log-level", "COFFER_LOG_LEVEL", "log level: debug, info, warn or error")
 	f.BoolVar(&cfg.Dev, "dev", e.getenv("COFFER_DEV") == "true", "in-memory, ephemeral store for trying coffer out (COFFER_DEV=true)")
 	envString(&cfg.DevRootToken, "dev-root-token", "COFFER_DEV_ROOT_TOKEN", "root token in --dev mode")
+	lf.register(envString)
 	return cmd
 }
 

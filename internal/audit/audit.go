@@ -45,7 +45,15 @@ type Sink interface {
 }
 
 // SlogSink writes events to a structured logger, one record per event.
-type SlogSink struct{ Logger *slog.Logger }
+type SlogSink struct {
+	Logger *slog.Logger
+	// Flush, if set, makes what the logger wrote so far reach its output
+	// (a logio.Writer's Flush): Record calls it for Durable events, so that
+	// the events of operations that change state are written before the
+	// operation proceeds even when the log is written asynchronously, and
+	// returns its error (the operation is then refused: fail closed).
+	Flush func() error
+}
 
 // Record implements [Sink].
 func (s SlogSink) Record(ctx context.Context, e Event) error {
@@ -60,6 +68,9 @@ func (s SlogSink) Record(ctx context.Context, e Event) error {
 		slog.String("outcome", e.Outcome),
 		slog.String("reason", e.Reason),
 	)
+	if e.Durable && s.Flush != nil {
+		return s.Flush()
+	}
 	return nil
 }
 

@@ -54,6 +54,10 @@ func authenticate(r *http.Request, svc *service.Service, tok, domain string) (au
 		return auth.Principal{}, err
 	}
 	NotePrincipal(r.Context(), p.Name)
+	if !svc.AllowRequest(p) {
+		// reliability-security.md 8: the optional per-identity rate limit.
+		return auth.Principal{}, service.ErrRateLimited
+	}
 	return p, nil
 }
 

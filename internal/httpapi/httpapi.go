@@ -71,6 +71,7 @@ func Wrap(ew ErrorWriter, log *slog.Logger, h Handler) http.Handler {
 type info struct {
 	requestID string
 	principal string
+	route     string // set by surfaces that route without a ServeMux
 	err       error
 }
 
@@ -93,6 +94,16 @@ func RequestID(ctx context.Context) string {
 func NotePrincipal(ctx context.Context, who string) {
 	if i := infoFrom(ctx); i != nil {
 		i.principal = who
+	}
+}
+
+// NoteRoute records the route pattern a request matched, for surfaces
+// that do not route with an http.ServeMux (whose pattern is used
+// otherwise). A route is a pattern such as "/v1/secret/data/{path}": it
+// must never hold a secret path, since it becomes a metric label.
+func NoteRoute(ctx context.Context, route string) {
+	if i := infoFrom(ctx); i != nil {
+		i.route = route
 	}
 }
 
@@ -150,8 +161,19 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 // Middleware assigns a request id (X-Request-Id), sets Cache-Control:
 // no-store, and writes one access-log record per request: method, route
 // pattern, status, duration, request id, principal and error. Paths of
-// secrets may appear in the route; values, tokens and bodies never do.
+// secrets may appear in the path; values, tokens and bodies never do.
 func Middleware(log *slog.Logger, next http.Handler) http.Handler {
+	return MiddlewareWith(log, nil, next)
+}
+
+// Observer is told about every request once it is answered: its route
+// pattern ("" when no route matched; never a secret path), status and
+// duration. It must be safe for concurrent use.
+type Observer func(r *http.Request, route string, status int, elapsed time.Duration)
+
+// MiddlewareWith is [Middleware] that also reports every request to obs
+// (nil: none), for metrics.
+func MiddlewareWith(log *slog.Logger, obs Observer, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		in := &info{requestID: NewRequestID()}
@@ -164,13 +186,21 @@ func Middleware(log *slog.Logger, next http.Handler) http.Handler {
 		if sw.status == 0 {
 			sw.status = http.StatusOK
 		}
+		route := r.Pattern
+		if in.route != "" {
+			route = in.route
+		}
+		elapsed := time.Since(start)
+		if obs != nil {
+			obs(r, route, sw.status, elapsed)
+		}
 		attrs := []slog.Attr{
 			slog.String("method", r.Method),
-			slog.String("route", r.Pattern),
+			slog.String("route", route),
 			slog.String("path", r.URL.EscapedPath()),
 			slog.Int("status", sw.status),
 			slog.Int64("bytes", sw.bytes),
-			slog.Duration("duration", time.Since(start)),
+			slog.Duration("duration", elapsed),
 			slog.String("request_id", in.requestID),
 			slog.String("remote", r.RemoteAddr),
 		}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"unicode/utf8"
 )
 
 // Data limits (okms-rest.md 2.4 and 2.9).
@@ -30,18 +29,15 @@ func ParseData(raw []byte) (Data, error) {
 	if bytes.Equal(raw, []byte("null")) {
 		return Data{raw: []byte("{}")}, nil
 	}
-	if err := checkJSON(raw, true); err != nil {
+	// One pass checks every rule and compacts (json.go).
+	compact, err := scanJSON(raw, true, MaxDataDepth, true)
+	if err != nil {
 		return Data{}, dataInvalid(err.Error())
 	}
-	var buf bytes.Buffer
-	buf.Grow(len(raw))
-	if err := json.Compact(&buf, raw); err != nil {
-		return Data{}, dataInvalid("invalid JSON")
+	if len(compact) > MaxDataSize {
+		return Data{}, Violations{{Field: FieldData, Rule: RuleMaxExceeded, Limit: MaxDataSize, Got: int64(len(compact))}}
 	}
-	if buf.Len() > MaxDataSize {
-		return Data{}, Violations{{Field: FieldData, Rule: RuleMaxExceeded, Limit: MaxDataSize, Got: int64(buf.Len())}}
-	}
-	return Data{raw: buf.Bytes()}, nil
+	return Data{raw: compact}, nil
 }
 
 // DataFromStored wraps JSON text that was validated before it was stored.
@@ -102,12 +98,6 @@ func (d Data) Object() (map[string]any, error) {
 
 var errNotObject = errors.New("the value must be a JSON object")
 
-// jsonFrame is one open object or array while checkJSON walks the tokens.
-type jsonFrame struct {
-	keys    map[string]struct{} // member names seen; nil for an array
-	wantKey bool                // an object expects a member name next
-}
-
 // CheckJSON verifies that raw is one valid JSON value of valid UTF-8,
 // without duplicate member names at any depth, nested at most maxDepth
 // levels. Surfaces use it on whole request bodies; messages never include
@@ -121,66 +111,6 @@ func CheckJSON(raw []byte, maxDepth int) error {
 func checkJSON(raw []byte, object bool) error { return checkJSONDepth(raw, object, MaxDataDepth) }
 
 func checkJSONDepth(raw []byte, object bool, maxDepth int) error {
-	if !utf8.Valid(raw) {
-		return errors.New("invalid UTF-8")
-	}
-	if !json.Valid(raw) {
-		return errors.New("invalid JSON")
-	}
-	if object && (len(raw) == 0 || raw[0] != '{') {
-		return errNotObject
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var frames []jsonFrame
-	// valueDone marks the value of the enclosing object member as complete,
-	// so that the next token of that object is a member name.
-	valueDone := func() {
-		if n := len(frames); n > 0 && frames[n-1].keys != nil {
-			frames[n-1].wantKey = true
-		}
-	}
-	for {
-		tok, err := dec.Token()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return errors.New("invalid JSON")
-		}
-		top := len(frames) - 1
-		if top >= 0 && frames[top].wantKey {
-			if d, ok := tok.(json.Delim); ok && d == '}' {
-				frames = frames[:top]
-				valueDone()
-				continue
-			}
-			key, _ := tok.(string)
-			if _, dup := frames[top].keys[key]; dup {
-				return fmt.Errorf("duplicate member name at depth %d", top+1)
-			}
-			if key == "" && top == 0 && object {
-				return errors.New("empty top-level key")
-			}
-			frames[top].keys[key] = struct{}{}
-			frames[top].wantKey = false
-			continue
-		}
-		switch d, _ := tok.(json.Delim); d {
-		case '{', '[':
-			if len(frames) >= maxDepth {
-				return fmt.Errorf("nesting deeper than %d levels", maxDepth)
-			}
-			f := jsonFrame{}
-			if d == '{' {
-				f.keys, f.wantKey = make(map[string]struct{}), true
-			}
-			frames = append(frames, f)
-		case '}', ']':
-			frames = frames[:top]
-			valueDone()
-		default:
-			valueDone()
-		}
-	}
+	_, err := scanJSON(raw, object, maxDepth, false)
+	return err
 }

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/seed-3e8d63de/coffer/internal/audit"
@@ -30,7 +31,6 @@ import (
 	"github.com/seed-3e8d63de/coffer/internal/storage/boltstore"
 	"github.com/seed-3e8d63de/coffer/internal/storage/memstore"
 	"github.com/seed-3e8d63de/coffer/internal/storage/pgstore"
-	"github.com/seed-3e8d63de/coffer/internal/storage/sealed"
 	"github.com/seed-3e8d63de/coffer/internal/webui"
 )
 
@@ -54,10 +54,18 @@ type Config struct {
 	TLSAuto      bool   // serve TLS from the installation CA even on loopback
 	Zone         string // IAM zone, default "eu"
 	Account      string // account name, default "coffer"
+	// Limits are the optional request-rate and quota limits
+	// (reliability-security.md T11); the zero value sets none.
+	Limits service.Limits
 
-	Logger *slog.Logger     // default: JSON to stderr
-	Out    io.Writer        // where the first-start root token is printed once; default stdout
-	Now    func() time.Time // clock; default time.Now
+	Logger *slog.Logger // default: JSON to stderr
+	// LogFlush, if set, waits until everything Logger wrote has reached
+	// its output (logio.Writer.Flush, for a log written asynchronously):
+	// audit events of state-changing operations, when they go to the log,
+	// are then written before the operation proceeds.
+	LogFlush func() error
+	Out      io.Writer        // where the first-start root token is printed once; default stdout
+	Now      func() time.Time // clock; default time.Now
 }
 
 // Defaults returns the default configuration.
@@ -75,6 +83,8 @@ type Server struct {
 	domain  string
 
 	auditFile *audit.FileSink // nil when auditing to the log
+	metrics   *metrics        // Prometheus collectors, served at /metrics
+	rotating  sync.Mutex      // serialises root key rotations (keys.go)
 	tls       *tls.Config     // nil: plain HTTP
 	publicCA  string          // PEM of the installation CA clients trust, "" if none
 }
@@ -98,11 +108,12 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		cfg.Out = os.Stdout
 	}
 	log := cfg.Logger
-	store, err := openStores(ctx, cfg, log)
+	m := newMetrics()
+	store, err := openStores(ctx, cfg, log, m)
 	if err != nil {
 		return nil, err
 	}
-	var sink audit.Sink = audit.SlogSink{Logger: log}
+	var sink audit.Sink = audit.SlogSink{Logger: log, Flush: cfg.LogFlush}
 	var auditFile *audit.FileSink
 	if cfg.AuditFile != "" {
 		if auditFile, err = audit.OpenFile(cfg.AuditFile); err != nil {
@@ -112,8 +123,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		sink = auditFile
 	}
 	svc := service.New(service.Options{
-		Store: store.system, Regions: store.regions, Audit: sink, Logger: log, Now: cfg.Now,
-		Zone: cfg.Zone, Account: cfg.Account, Region: store.region, Certs: certIssuer{},
+		Store: store.system, Regions: store.regions, Audit: m.counted(sink), Logger: log, Now: cfg.Now,
+		Zone: cfg.Zone, Account: cfg.Account, Region: store.region, Certs: certIssuer{}, Limits: cfg.Limits,
 	})
 	token := cfg.RootToken
 	if cfg.Dev {
@@ -135,7 +146,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		}
 	}
 	log.Info("default OKMS domain", "okms_id", res.DefaultDomain)
-	s := &Server{cfg: cfg, log: log, store: store, svc: svc, domain: res.DefaultDomain, auditFile: auditFile}
+	s := &Server{cfg: cfg, log: log, store: store, svc: svc, domain: res.DefaultDomain, auditFile: auditFile, metrics: m}
 	if s.tls, s.publicCA, err = tlsConfig(cfg, log); err != nil {
 		s.Close()
 		return nil, err
@@ -186,7 +197,7 @@ func regionsOf(cfg Config) (config.File, error) {
 // openStores opens every region's backend under the encryption layer,
 // all with the installation's root key. Each region's data stays in its
 // own storage.
-func openStores(ctx context.Context, cfg Config, log *slog.Logger) (*stores, error) {
+func openStores(ctx context.Context, cfg Config, log *slog.Logger, m *metrics) (*stores, error) {
 	file, err := regionsOf(cfg)
 	if err != nil {
 		return nil, err
@@ -225,8 +236,12 @@ func openStores(ctx context.Context, cfg Config, log *slog.Logger) (*stores, err
 	}
 	st := &stores{regions: map[string]storage.Backend{}, region: file.DefaultRegion}
 	family := func(key string) crypto.KeyID { return crypto.KeyID(service.KeyFamily(key)) }
+	pending := 0 // regions sealed under the key of an unfinished rotation
 	for id, raw := range raws {
-		sb, err := sealed.Open(ctx, raw, root, family)
+		sb, usedPending, err := openRegion(ctx, cfg, m.timed(id, raw), root, family, log)
+		if usedPending {
+			pending++
+		}
 		if err != nil {
 			for rid, b := range raws {
 				if _, done := st.regions[rid]; !done {
@@ -237,6 +252,10 @@ func openStores(ctx context.Context, cfg Config, log *slog.Logger) (*stores, err
 			return nil, fmt.Errorf("region %s: %w", id, err)
 		}
 		st.regions[id] = sb
+	}
+	if err := finishRotation(cfg, pending, len(raws), log); err != nil {
+		st.Close()
+		return nil, err
 	}
 	st.system = st.regions[file.DefaultRegion]
 	return st, nil
@@ -335,6 +354,11 @@ func (s *Server) routes() http.Handler {
 	panel := webui.New(webui.Options{Service: s.svc, Logger: s.log, Now: s.cfg.Now,
 		SecureCookies: strings.HasPrefix(publicURL, "https://")})
 	mux := http.NewServeMux()
+	// Readiness (the storage answers) and Prometheus metrics, beside
+	// liveness; none needs a token, and none carries secret data.
+	mux.HandleFunc("GET /readyz", s.ready)
+	s.keyRoutes(mux)
+	mux.Handle("GET /metrics", s.metrics.handler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		httpapi.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok", "version": buildinfo.String()})
 	})
@@ -372,7 +396,7 @@ func (s *Server) routes() http.Handler {
 			mux.ServeHTTP(w, r)
 		}
 	})
-	return httpapi.Middleware(s.log, root)
+	return httpapi.MiddlewareWith(s.log, s.metrics.observe, root)
 }
 
 // Serve serves HTTP on ln until ctx is done, then shuts down gracefully,

@@ -12,9 +12,10 @@ import (
 // memory what every request needs: the policy index, the domain registry
 // and the default domain. When a process changes one of them, it notifies
 // the others through the store (storage.Notifier: LISTEN/NOTIFY), and they
-// reload. Data (secrets, versions, tokens) is never cached, so a read on
-// any node after an acknowledged write on another sees that write; cached
-// IAM state follows within the notification's delivery time.
+// reload. Data (secrets, versions) is never cached, so a read on any node
+// after an acknowledged write on another sees that write; cached IAM state
+// follows within the notification's delivery time. Tokens are cached for
+// at most a second (authcache.go), and dropped on notification too.
 
 // notifyChannel is the channel coffer's processes use.
 const notifyChannel = "coffer_cache"
@@ -68,6 +69,9 @@ func (s *Service) listen() {
 func (s *Service) reload(ctx context.Context, what string) {
 	if what == "" || what == changedPolicies {
 		s.reloadPolicies(ctx)
+	}
+	if what == "" || what == changedTokens {
+		s.principals.invalidate()
 	}
 	if what == "" || what == changedDomains {
 		if err := s.loadDomains(ctx); err != nil {

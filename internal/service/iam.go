@@ -675,6 +675,8 @@ func (s *Service) writePolicy(ctx context.Context, c Caller, p policy.Policy, cr
 			}
 			i := slices.IndexFunc(all, func(q policy.Policy) bool { return q.ID == p.ID })
 			switch {
+			case create && s.limits.Policies > 0 && len(all) >= s.limits.Policies:
+				return &LimitError{What: "policies", Scope: "account", Limit: s.limits.Policies}
 			case create:
 				p.CreatedAt, p.UpdatedAt = now, now
 			case i < 0:
@@ -822,6 +824,9 @@ func internalUnlessIAM(op string, err error) error {
 		return err
 	}
 	if errors.Is(err, policy.ErrInvalidPolicy) {
+		return err
+	}
+	if _, ok := errors.AsType[*LimitError](err); ok {
 		return err
 	}
 	for _, e := range iamErrors {

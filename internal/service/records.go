@@ -30,7 +30,13 @@ func versionPrefix(domain, secretID string) string {
 	return "d/" + domain + "/v/" + secretID + "/"
 }
 func versionKey(domain, secretID string, id uint32) string {
-	return fmt.Sprintf("%s%010d", versionPrefix(domain, secretID), id)
+	// "%s%010d", without fmt: it is on every read and write.
+	var digits [10]byte
+	for i, n := len(digits)-1, id; i >= 0; i-- {
+		digits[i] = byte('0' + n%10)
+		n /= 10
+	}
+	return "d/" + domain + "/v/" + secretID + "/" + string(digits[:])
 }
 func tokenKey(digest string) string { return prefixTokens + digest }
 
@@ -41,7 +47,7 @@ func tokenKey(digest string) string { return prefixTokens + digest }
 func KeyFamily(storageKey string) string {
 	if rest, ok := strings.CutPrefix(storageKey, "d/"); ok {
 		if i := strings.IndexByte(rest, '/'); i > 0 {
-			return "d/" + rest[:i]
+			return storageKey[:len("d/")+i] // "d/" + rest[:i], without a copy
 		}
 	}
 	return "sys"
@@ -108,12 +114,13 @@ func encodeSecret(s *secret.Secret) ([]byte, error) {
 			DeactivatedAt: unixNano(v.DeactivatedAt), DeactivateAt: unixNano(v.DeactivateAt),
 		}
 	}
-	return json.Marshal(r)
+	// recordcodec.go: the JSON json.Marshal would write, without reflection.
+	return appendSecretRecord(make([]byte, 0, 160+40*len(r.Versions)), &r), nil
 }
 
 func decodeSecret(b []byte) (*secret.Secret, error) {
 	var r secretRecord
-	if err := json.Unmarshal(b, &r); err != nil {
+	if err := parseSecretRecord(b, &r); err != nil {
 		return nil, fmt.Errorf("service: decode secret record: %w", err)
 	}
 	if r.F != recordFormat {

@@ -48,7 +48,7 @@ func (s *Service) CreateSecret(ctx context.Context, c Caller, domain string, p s
 			if err := sec.ApplyMetadata(meta, now); err != nil {
 				return err
 			}
-			if _, err := writeVersion(tx, domain, sec, d, now, secret.EffectiveSettings(cfg, sec.Settings)); err != nil {
+			if _, err := s.writeVersion(tx, domain, sec, d, now, secret.EffectiveSettings(cfg, sec.Settings)); err != nil {
 				return err
 			}
 			out = sec
@@ -150,7 +150,7 @@ func (s *Service) UpdateSecret(ctx context.Context, c Caller, domain string, p s
 			if err := secret.CheckCAS(eff.CASRequired, in.CAS, sec.CurrentVersion); err != nil {
 				return err
 			}
-			if _, err := writeVersion(tx, domain, sec, *in.Data, now, eff); err != nil {
+			if _, err := s.writeVersion(tx, domain, sec, *in.Data, now, eff); err != nil {
 				return err
 			}
 			out = sec
@@ -243,7 +243,7 @@ func (s *Service) PutVersion(ctx context.Context, c Caller, domain string, p sec
 			if err := secret.CheckCAS(eff.CASRequired, opt.CAS, sec.CurrentVersion); err != nil {
 				return err
 			}
-			v, err = writeVersion(tx, domain, sec, d, now, eff)
+			v, err = s.writeVersion(tx, domain, sec, d, now, eff)
 			out = sec
 			return err
 		})
@@ -425,11 +425,10 @@ func escapeKeyPath(key, prefix string) string {
 	return strings.ReplaceAll(strings.TrimPrefix(key, prefix), "/", "%2F")
 }
 
-// domainConfig checks that the domain exists and returns its configuration.
+// domainConfig checks that the domain exists and returns its configuration:
+// the configuration record is the domain's presence in its store, so one
+// read does both.
 func domainConfig(tx storage.Tx, domain string) (secret.Config, error) {
-	if err := domainExists(tx, domain); err != nil {
-		return secret.Config{}, err
-	}
 	return loadConfig(tx, domain)
 }
 

@@ -36,6 +36,9 @@ type Options struct {
 	// Regions maps each region this installation serves to its storage.
 	// Empty means one region, Region, on Store.
 	Regions map[string]storage.Backend
+	// Limits bound secrets, versions, policies and request rates; the zero
+	// value sets no limit.
+	Limits Limits
 }
 
 // Service implements coffer's use cases. It is safe for concurrent use.
@@ -53,12 +56,15 @@ type Service struct {
 	domains   atomic.Pointer[map[string]Domain]
 	bg        sync.WaitGroup
 	fails     *failLimiter
+	limits    Limits
+	requests  *requestLimiter    // nil: no request rate limit
 	stop      context.CancelFunc // stops listen
 	listening sync.WaitGroup
 
 	policies      atomic.Pointer[policy.Index]
 	pepper        atomic.Pointer[[]byte]
 	defaultDomain atomic.Pointer[string]
+	principals    principalCache // token digest → principal (authcache.go)
 }
 
 // New returns a Service over opts.Store.
@@ -89,9 +95,13 @@ func New(opts Options) *Service {
 		s.region = "local"
 	}
 	s.fails = newFailLimiter()
+	s.limits, s.requests = opts.Limits, newRequestLimiter(opts.Limits)
 	s.regions = opts.Regions
 	if len(s.regions) == 0 {
 		s.regions = map[string]storage.Backend{s.region: opts.Store}
+	}
+	if opts.Store != nil {
+		s.store = &iamWatch{Backend: opts.Store, changed: s.principalsChanged}
 	}
 	return s
 }
@@ -278,6 +288,14 @@ func reasonOf(err error) string {
 		if errors.Is(err, e) {
 			return e.Error()
 		}
+	}
+	if _, ok := errors.AsType[*LimitError](err); ok {
+		return "limit"
+	}
+	if errors.Is(err, storage.ErrIntegrity) {
+		// reliability-security.md 3: a record that does not open (altered
+		// or moved) is audited as such; the caller still gets a generic 500.
+		return "integrity"
 	}
 	return "internal error"
 }

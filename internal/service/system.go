@@ -153,18 +153,26 @@ func (s *Service) DefaultDomain() string {
 // Authenticate returns the principal a bearer token acts as, or
 // ErrUnauthenticated for a token that is unknown, expired or revoked, whose
 // user no longer exists, or whose parent token is gone. The token is looked
-// up by its digest and never logged.
+// up by its digest and never logged. The principal is cached for at most a
+// second (authcache.go); revocations through the service apply at once.
 func (s *Service) Authenticate(ctx context.Context, token string) (auth.Principal, error) {
 	digest, err := s.tokenDigest(token)
 	if err != nil {
 		return auth.Principal{}, err
 	}
 	now := s.clock()
+	if e, ok := s.principals.get(digest, now); ok {
+		s.touchIfStale(ctx, digest, e, now)
+		return e.p, nil
+	}
+	gen := s.principals.generation()
 	var (
 		p        auth.Principal
 		lastUsed int64
+		expires  int64 // the earliest expiry of the token and its parents
 	)
 	err = s.store.View(ctx, func(tx storage.Tx) error {
+		expires = 0
 		rec, err := loadToken(tx, digest, now)
 		if err != nil {
 			return err
@@ -172,7 +180,13 @@ func (s *Service) Authenticate(ctx context.Context, token string) (auth.Principa
 		lastUsed = rec.LastUsed
 		// A child token acts as its parent, and dies with it.
 		origin := rec
-		for depth := 0; origin.Parent != ""; depth++ {
+		for depth := 0; ; depth++ {
+			if origin.Expires != 0 && (expires == 0 || origin.Expires < expires) {
+				expires = origin.Expires
+			}
+			if origin.Parent == "" {
+				break
+			}
 			if depth > 16 {
 				return ErrUnauthenticated
 			}
@@ -194,10 +208,20 @@ func (s *Service) Authenticate(ctx context.Context, token string) (auth.Principa
 	case err != nil:
 		return auth.Principal{}, internal("Authenticate", err)
 	}
-	if now.UnixNano()-lastUsed > int64(time.Minute) {
+	e := newCachedPrincipal(p, now, expires, lastUsed)
+	s.principals.put(digest, e, gen)
+	s.touchIfStale(ctx, digest, e, now)
+	return e.p, nil
+}
+
+// touchIfStale records a token's use when its recorded last use is more
+// than a minute old (iam.md 7.2); of concurrent requests with the same
+// token, one does it.
+func (s *Service) touchIfStale(ctx context.Context, digest string, e *cachedPrincipal, now time.Time) {
+	last := e.lastUsed.Load()
+	if now.UnixNano()-last > int64(time.Minute) && e.lastUsed.CompareAndSwap(last, now.UnixNano()) {
 		s.touchToken(ctx, digest, now)
 	}
-	return p, nil
 }
 
 // touchToken records a token's last use, at most once a minute (iam.md

@@ -81,7 +81,7 @@ func (s *Service) PatchVersion(ctx context.Context, c Caller, domain string, p s
 			if err != nil {
 				return err
 			}
-			nv, err := writeVersion(tx, domain, sec, merged, now, eff)
+			nv, err := s.writeVersion(tx, domain, sec, merged, now, eff)
 			if err != nil {
 				return err
 			}

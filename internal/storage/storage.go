@@ -19,6 +19,13 @@ var (
 	ErrClosed = errors.New("storage: closed")
 	// ErrReadOnly is returned by [Tx.Put] and [Tx.Delete] inside [Backend.View].
 	ErrReadOnly = errors.New("storage: write in a read-only transaction")
+	// ErrIntegrity is returned, wrapped, by [Tx.Get] of a backend that
+	// authenticates its values (the encryption layer) when a stored value
+	// does not open: it was altered, or moved from another key. Such an
+	// error never carries any part of the value. Callers that may not know
+	// the encryption layer (the service) tell integrity failures apart with
+	// it, for the audit log.
+	ErrIntegrity = errors.New("storage: integrity check failed")
 )
 
 // Backend is a transactional, ordered key-value store.

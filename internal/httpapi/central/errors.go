@@ -56,6 +56,7 @@ var table = []struct {
 	{service.ErrDenied, 403, "Client::Forbidden", "permission denied"},
 	{service.ErrAuditUnavailable, 503, "Server::ServiceUnavailable", "the audit log is unavailable; try again later"},
 	{service.ErrTooManyRequests, 429, "Client::TooManyRequests", "too many failed authentications from this address; slow down"},
+	{service.ErrRateLimited, 429, "Client::TooManyRequests", "this identity sent more requests than the server's rate limit allows; retry later"},
 	{secret.ErrExists, 409, "Client::Conflict::SecretAlreadyExists", "a secret already exists at this path"},
 	{secret.ErrCASRequired, 400, classBadRequest + "SecretCasRequired", "cas parameter required for this call"},
 	{secret.ErrCASMismatch, 400, classBadRequest + "SecretCasMismatch", "cas parameter did not match the current version"},
@@ -87,6 +88,9 @@ func describe(err error) (int, string, string) {
 	var qe *httpapi.QueryError
 	if errors.As(err, &qe) {
 		return http.StatusBadRequest, classBadRequest + "QueryParameterInvalid", qe.Error()
+	}
+	if id, msg, ok := httpapi.Limit(err); ok {
+		return http.StatusBadRequest, classBadRequest + id, msg
 	}
 	for _, row := range table {
 		if errors.Is(err, row.err) {

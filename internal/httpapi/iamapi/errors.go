@@ -82,6 +82,7 @@ var table = []struct {
 		"the audit log cannot be read back: the server writes it to its own log; start it with --audit-file"},
 	{service.ErrAuditUnavailable, 503, "Server::ServiceUnavailable", "the audit log is unavailable; try again later"},
 	{service.ErrTooManyRequests, 429, "Client::TooManyRequests", "too many failed authentications from this address; slow down"},
+	{service.ErrRateLimited, 429, "Client::TooManyRequests", "this identity sent more requests than the server's rate limit allows; retry later"},
 	// The client went away; nobody reads this answer.
 	{context.Canceled, 400, classBadRequest + "RequestCanceled", "request canceled"},
 }
@@ -97,6 +98,9 @@ func describe(k kind, err error) (int, string, string) {
 	}
 	if be, ok := errors.AsType[*httpapi.BodyError](err); ok {
 		return http.StatusBadRequest, classBadRequest + "RequestBodyInvalidJson", be.Error()
+	}
+	if id, msg, ok := httpapi.Limit(err); ok {
+		return http.StatusBadRequest, classBadRequest + id, msg
 	}
 	if errors.Is(err, service.ErrIdentityExists) {
 		return http.StatusConflict, classConflict + kinds[k].name + "AlreadyExists", kinds[k].exists

@@ -157,6 +157,7 @@ var table = []struct {
 	{errNotRenewable, wireError{http.StatusBadRequest, nil, "QueryParameterInvalid", 50405384, false}},
 	{service.ErrAuditUnavailable, wireError{http.StatusServiceUnavailable, []string{"the audit log is unavailable; try again later"}, "ServiceUnavailable", 50425858, false}},
 	{service.ErrTooManyRequests, wireError{http.StatusTooManyRequests, []string{"too many failed authentications from this address; slow down"}, "TooManyRequests", 50434049, false}},
+	{service.ErrRateLimited, wireError{http.StatusTooManyRequests, []string{"this identity sent more requests than the server's rate limit allows; retry later"}, "TooManyRequests", 50434049, false}},
 	{service.ErrNotInitialized, wireError{http.StatusServiceUnavailable, []string{"Vault is sealed"}, "ServiceUnavailable", 50425858, false}},
 	// The client went away; nobody reads this answer.
 	{context.Canceled, wireError{http.StatusBadRequest, []string{"request canceled"}, "RequestCanceled", 50405385, false}},
@@ -197,6 +198,15 @@ func describe(err error) wireError {
 		}
 		id := vs[0].ID()
 		return wireError{status: http.StatusBadRequest, errors: violationMessages(vs, m), id: id, code: violationCodes[id]}
+	}
+	if id, msg, ok := httpapi.Limit(err); ok {
+		return wireError{status: http.StatusBadRequest, errors: []string{msg}, id: id, code: 50405386}
+	}
+	if be, ok := errors.AsType[*httpapi.BodyError](err); ok {
+		// A body that could not be read in full (the client sent less than
+		// its Content-Length, or a broken chunked encoding): the client's
+		// fault, as Vault's "failed to parse JSON input" is.
+		return wireError{status: http.StatusBadRequest, errors: []string{be.Error()}, id: "RequestBodyInvalidJson", code: 50405379}
 	}
 	for _, row := range table {
 		if errors.Is(err, row.err) {

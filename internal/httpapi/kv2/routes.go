@@ -177,6 +177,11 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request) error {
 	for _, sr := range shimRoutes {
 		if key, ok := sr.matches(c.path); ok {
 			c.key = key
+			route := sr.path
+			if key != "" {
+				route += "/{key}"
+			}
+			noteRoute(r, route)
 			return a.serveShim(w, r, c, sr)
 		}
 	}
@@ -186,6 +191,17 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return routeError(c.path)
+}
+
+// noteRoute records the route a request matched, for the access log and
+// the metrics: route is the logical path with its variable part named
+// ("secret/data/{path}"), under /v1/ or /api/{okmsId}/v1/.
+func noteRoute(r *http.Request, route string) {
+	prefix := "/v1/"
+	if !strings.HasPrefix(r.URL.Path, prefix) {
+		prefix = "/api/{okmsId}/v1/"
+	}
+	httpapi.NoteRoute(r.Context(), prefix+route)
 }
 
 func (sr shimRoute) matches(path string) (string, bool) {
@@ -216,7 +232,13 @@ func (a *API) serveKV(w http.ResponseWriter, r *http.Request, c *call) error {
 	}
 	rt, ok := matchKV(rest)
 	if !ok {
+		noteRoute(r, "secret/{path}")
 		return a.catchAll(w, r, c, rest)
+	}
+	if rt.prefix == "config" {
+		noteRoute(r, "secret/config")
+	} else {
+		noteRoute(r, "secret/"+rt.prefix+"{path}")
 	}
 	h, ok := rt.ops[c.op]
 	if !ok {

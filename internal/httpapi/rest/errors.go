@@ -53,6 +53,7 @@ var table = []struct {
 	{service.ErrDenied, wireError{403, "Forbidden", 16924673}, "permission denied"},
 	{service.ErrAuditUnavailable, wireError{503, "ServiceUnavailable", 50425858}, "the audit log is unavailable; try again later"},
 	{service.ErrTooManyRequests, wireError{429, "TooManyRequests", 50434049}, "too many failed authentications from this address; slow down"},
+	{service.ErrRateLimited, wireError{429, "TooManyRequests", 50434049}, "this identity sent more requests than the server's rate limit allows; retry later"},
 	{secret.ErrExists, wireError{409, "SecretAlreadyExists", 17145857}, "a secret already exists at this path"},
 	{secret.ErrCASRequired, wireError{400, "SecretCasRequired", 17137665}, "cas parameter required for this call"},
 	{secret.ErrCASMismatch, wireError{400, "SecretCasMismatch", 17137666}, "cas parameter did not match the current version"},
@@ -97,6 +98,9 @@ func describe(err error) (wireError, []string) {
 	var qe *queryError
 	if errors.As(err, &qe) {
 		return wireError{400, "QueryParameterInvalid", 50405384}, []string{qe.Msg}
+	}
+	if id, msg, ok := httpapi.Limit(err); ok {
+		return wireError{400, id, 50405386}, []string{msg}
 	}
 	for _, row := range table {
 		if errors.Is(err, row.err) {

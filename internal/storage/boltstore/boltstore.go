@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -21,17 +20,8 @@ const (
 	// covers a previous process that is still releasing the lock.
 	DefaultTimeout = time.Second
 
-	// DefaultMaxBatchDelay is how long the first Update of a group waits for
-	// others to join it before the group commits. Only Updates that find
-	// another one in flight wait at all (a lone Update commits at once), so
-	// the delay is paid under concurrency, where closed-loop callers
-	// released by one commit come back within microseconds: a short window
-	// already gathers most of them. It is far below bbolt's 10ms default,
-	// which is tuned for throughput, not for request latency. Measured on a
-	// 2-CPU VM with 0.3ms fsyncs, 32 writers: 50µs 84µs/op, 200µs 57µs/op,
-	// 1ms 58µs/op, 2ms 106µs/op. Note that Go wakes the timers of an idle
-	// process with 1ms resolution on Linux, so at low concurrency any value
-	// below 1ms behaves like 1ms.
+	// DefaultMaxBatchDelay is kept for compatibility: Updates no longer wait
+	// for others to join them (see [Options.MaxBatchDelay]).
 	DefaultMaxBatchDelay = 200 * time.Microsecond
 
 	// DefaultMaxBatchSize caps the number of Updates in one group. A full
@@ -48,8 +38,12 @@ type Options struct {
 	// before failing with ErrLocked. Zero or negative means DefaultTimeout.
 	Timeout time.Duration
 
-	// MaxBatchDelay is the longest an Update waits for other Updates to
-	// share its commit. Zero or negative means DefaultMaxBatchDelay.
+	// MaxBatchDelay is ignored. Updates used to wait up to this long for
+	// others to join their group (bbolt's DB.Batch); they now commit at
+	// once, and the Updates that arrive while a commit is being written
+	// and fsynced form the next group, which waits for no timer.
+	//
+	// Deprecated: group commit needs no delay.
 	MaxBatchDelay time.Duration
 
 	// MaxBatchSize is the largest number of Updates committed together.
@@ -98,7 +92,13 @@ type Store struct {
 	closed bool
 	active sync.WaitGroup // transactions in flight; Close waits for them
 
-	writers atomic.Int32 // Updates in flight, to skip grouping when alone
+	batchSize int // Options.MaxBatchSize
+
+	// Group commit (Update): the Updates waiting to be committed, and
+	// whether one of them leads (is committing a group, or about to).
+	gmu     sync.Mutex
+	pending []*call
+	leading bool
 
 	closeOnce sync.Once
 	closeErr  error
@@ -124,14 +124,11 @@ func Open(path string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("boltstore.Open %s: %w", path, err)
 	}
-	db.MaxBatchDelay = opts.MaxBatchDelay
-	db.MaxBatchSize = opts.MaxBatchSize
-
 	if err := ensureBucket(db); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("boltstore.Open %s: %w", path, err)
 	}
-	return &Store{db: db, path: path}, nil
+	return &Store{db: db, path: path, batchSize: opts.MaxBatchSize}, nil
 }
 
 // ErrNotStore is returned (wrapped) by [OpenReadOnly] for a bbolt file that
@@ -199,41 +196,132 @@ func (s *Store) View(ctx context.Context, fn func(storage.Tx) error) error {
 }
 
 // Update runs fn in a read-write transaction and returns once it has been
-// committed and fsynced. If no other Update is in flight, fn gets a bbolt
-// transaction of its own; otherwise it joins a group of concurrent Updates
-// that share one bbolt transaction and one fsync (see [Options]). Update
-// returns fn's error unchanged (and then nothing fn wrote is kept), an error
-// wrapping [storage.ErrClosed] after Close, or one wrapping ctx.Err() if ctx
-// is done before fn is queued; in those two cases fn is not called. Once
-// queued, fn runs and commits even if ctx is cancelled meanwhile: the wait
-// is at most MaxBatchDelay plus the commits queued ahead of it.
+// committed and fsynced. Updates are committed in groups that share one
+// bbolt transaction and one fsync (group commit, without any delay): an
+// Update that finds no commit in progress commits at once, alone or with
+// whatever Updates arrived with it; the Updates that arrive while a group
+// is being committed wait for it to finish, then form the next group, up to
+// [Options.MaxBatchSize] Updates. Update returns fn's error unchanged (and
+// then nothing fn wrote is kept), an error wrapping [storage.ErrClosed]
+// after Close, or one wrapping ctx.Err() if ctx is done before fn is
+// queued; in those two cases fn is not called. Once queued, fn runs and
+// commits even if ctx is cancelled meanwhile: the wait is at most the
+// commits queued ahead of it.
 //
 // fn may be called several times, and on a goroutine other than the
 // caller's: when another function of its group fails, the group is rolled
-// back and run again without it. A panic in fn propagates to the caller and
-// nothing fn wrote is kept.
+// back and run again without it. A function that fails (or panics) is then
+// run again alone in its caller's goroutine with an ordinary bbolt Update,
+// whose error (or panic) reaches the caller, as with bbolt's DB.Batch. A
+// panic in fn propagates to the caller and nothing fn wrote is kept.
 func (s *Store) Update(ctx context.Context, fn func(storage.Tx) error) error {
 	if err := s.enter(ctx); err != nil {
 		return fmt.Errorf("boltstore.Update: %w", err)
 	}
 	defer s.active.Done()
-	do := s.db.Batch
-	if s.writers.Add(1) == 1 {
-		// No other Update is in flight, so there is no one to share a
-		// commit with: waiting for a group would only add latency (and Go
-		// rounds an idle process's sub-millisecond timers up to 1ms).
-		// Updates that arrive while this one commits will group.
-		do = s.db.Update
-	}
-	defer s.writers.Add(-1)
-	// bbolt's Batch keeps bbolt's semantics for each function: one that
-	// returns an error (or panics) rolls the group back, the others are
-	// retried without it, and it is rerun alone in the caller's goroutine
-	// with an ordinary Update, whose error (or panic) reaches this caller.
-	err := do(func(btx *bolt.Tx) error {
+	bfn := func(btx *bolt.Tx) error {
 		return run(fn, &tx{b: btx.Bucket(bucketName), writable: true})
-	})
+	}
+	err := s.group(bfn)
+	if errors.Is(err, errSolo) {
+		// fn failed inside a group: run it alone, so that its error (or
+		// panic) is its own and reaches this goroutine.
+		err = s.db.Update(bfn)
+	}
 	return s.result("Update", err)
+}
+
+// call is one Update waiting in a group.
+type call struct {
+	fn   func(*bolt.Tx) error
+	done chan error // its outcome; errLead makes its goroutine the leader
+}
+
+var (
+	// errSolo tells an Update whose function failed in a group to run
+	// alone.
+	errSolo = errors.New("boltstore: run alone")
+	// errLead hands the leadership to a waiting Update.
+	errLead = errors.New("boltstore: lead the next group")
+)
+
+// group queues fn for the next group commit and returns its outcome.
+//
+// One waiting Update at a time leads: it takes every Update queued (up to
+// the batch size), commits them together and delivers their outcomes; if
+// more arrived meanwhile, it hands the leadership to the first of them and
+// returns. An Update never waits for a timer, only for the commit in
+// progress, and a leader commits one group only, so that no caller pays for
+// other callers' commits after its own.
+func (s *Store) group(fn func(*bolt.Tx) error) error {
+	c := &call{fn: fn, done: make(chan error, 1)}
+	s.gmu.Lock()
+	s.pending = append(s.pending, c)
+	lead := !s.leading
+	s.leading = true
+	s.gmu.Unlock()
+	if !lead {
+		if err := <-c.done; err != errLead {
+			return err
+		}
+	}
+	s.gmu.Lock()
+	n := len(s.pending)
+	if s.batchSize > 0 {
+		n = min(n, s.batchSize)
+	}
+	batch := s.pending[:n:n]
+	s.pending = s.pending[n:]
+	s.gmu.Unlock()
+
+	s.commit(batch)
+
+	s.gmu.Lock()
+	if len(s.pending) > 0 {
+		s.pending[0].done <- errLead
+	} else {
+		s.leading = false
+		s.pending = nil
+	}
+	s.gmu.Unlock()
+	return <-c.done
+}
+
+// commit runs the functions of batch in one bbolt transaction and delivers
+// each its outcome. A function that fails is taken out, told to run alone,
+// and the others run again.
+func (s *Store) commit(batch []*call) {
+	for len(batch) > 0 {
+		failed := -1
+		err := s.db.Update(func(btx *bolt.Tx) error {
+			for i, c := range batch {
+				if err := safely(c.fn, btx); err != nil {
+					failed = i
+					return err
+				}
+			}
+			return nil
+		})
+		if failed < 0 {
+			for _, c := range batch {
+				c.done <- err // nil, or the commit's own failure
+			}
+			return
+		}
+		batch[failed].done <- errSolo
+		batch = append(batch[:failed:failed], batch[failed+1:]...)
+	}
+}
+
+// safely calls fn, turning a panic into an error (the function is then
+// run again alone, where it panics in its own goroutine).
+func safely(fn func(*bolt.Tx) error, btx *bolt.Tx) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("boltstore: panic in Update function: %v", p)
+		}
+	}()
+	return fn(btx)
 }
 
 // Close waits for the transactions in flight, then closes the file and

@@ -1,6 +1,7 @@
 package sealed
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -28,8 +29,9 @@ type tx struct {
 
 // Get returns the plaintext of the value stored under key, or
 // [storage.ErrNotFound] (unwrapped, from the backend) if there is none. A
-// value that does not open gives an error naming key and wrapping
-// [crypto.ErrIntegrity]; it never carries plaintext.
+// value that does not open gives an error naming key and wrapping both
+// [crypto.ErrIntegrity] and [storage.ErrIntegrity]; it never carries
+// plaintext.
 func (t *tx) Get(key string) ([]byte, error) {
 	if key == KeyringKey {
 		return nil, fmt.Errorf("sealed: get %q: %w", key, ErrReserved)
@@ -42,19 +44,28 @@ func (t *tx) Get(key string) ([]byte, error) {
 	if err := checkKeyID(id, key); err != nil {
 		return nil, err
 	}
-	term, err := crypto.Term(ct)
+	pt, err := t.open(id, key, ct)
 	if err != nil {
-		return nil, fmt.Errorf("sealed: get %q: %w", key, err)
-	}
-	kt, err := t.lookup(id, term)
-	if err != nil {
-		return nil, fmt.Errorf("sealed: get %q: %w", key, err)
-	}
-	pt, err := crypto.Open(kt.Key, id, key, ct)
-	if err != nil {
+		if errors.Is(err, crypto.ErrIntegrity) {
+			return nil, fmt.Errorf("sealed: get %q: %w (%w)", key, err, storage.ErrIntegrity)
+		}
 		return nil, fmt.Errorf("sealed: get %q: %w", key, err)
 	}
 	return pt, nil
+}
+
+// open opens ct, the value stored under key in family id, with the key
+// term its header names.
+func (t *tx) open(id crypto.KeyID, key string, ct []byte) ([]byte, error) {
+	term, err := crypto.Term(ct)
+	if err != nil {
+		return nil, err
+	}
+	kt, err := t.lookup(id, term)
+	if err != nil {
+		return nil, err
+	}
+	return crypto.Open(kt.Key, id, key, ct)
 }
 
 // lookup returns term term of family id, reading the keyring from the

@@ -1,0 +1,173 @@
+package e2e
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/seed-3e8d63de/coffer/internal/crypto"
+	"github.com/seed-3e8d63de/coffer/internal/service"
+	"github.com/seed-3e8d63de/coffer/internal/storage"
+	"github.com/seed-3e8d63de/coffer/internal/storage/boltstore"
+	"github.com/seed-3e8d63de/coffer/internal/storage/pgstore"
+	"github.com/seed-3e8d63de/coffer/internal/storage/sealed"
+)
+
+// pgSchemaURL creates a schema of the test's own in COFFER_TEST_PGURL's
+// database, dropped when the test ends, and returns a URL selecting it
+// (search_path). It skips the test without COFFER_TEST_PGURL.
+func pgSchemaURL(t *testing.T) string {
+	t.Helper()
+	base := os.Getenv("COFFER_TEST_PGURL")
+	if base == "" {
+		t.Skip("needs PostgreSQL: COFFER_TEST_PGURL=postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
+	}
+	schema := "coffer_e2e_" + strings.ToLower(rand.Text()[:16])
+	ident := pgx.Identifier{schema}.Sanitize()
+	exec := func(sql string) {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		conn, err := pgx.Connect(ctx, base)
+		if err != nil {
+			t.Fatalf("connect to COFFER_TEST_PGURL: %v", err)
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, sql); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+	exec("CREATE SCHEMA " + ident)
+	t.Cleanup(func() { exec("DROP SCHEMA " + ident + " CASCADE") })
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatalf("COFFER_TEST_PGURL must be a URL here: %v", err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// storeReport is what checkStore found in a store.
+type storeReport struct {
+	Records  int // every record of the store, the keyring excepted
+	Secrets  int // secret records
+	Versions int // version data records
+	Problems []string
+}
+
+// openSealed opens a store of a stopped server: the bbolt file when pgURL
+// is "", else the PostgreSQL schema, under the root key in keyFile.
+func openSealed(t *testing.T, boltPath, pgURL, keyFile string) *sealed.Store {
+	t.Helper()
+	root, err := crypto.LoadRootKeyFile(keyFile)
+	if err != nil {
+		t.Fatalf("root key: %v", err)
+	}
+	var raw storage.Backend
+	if pgURL != "" {
+		raw, err = pgstore.Open(t.Context(), pgURL, pgstore.Options{MaxConns: 2})
+	} else {
+		raw, err = boltstore.Open(boltPath, boltstore.Options{})
+	}
+	if err != nil {
+		t.Fatalf("open the store: %v", err)
+	}
+	family := func(key string) crypto.KeyID { return crypto.KeyID(service.KeyFamily(key)) }
+	st, err := sealed.Open(t.Context(), raw, root, family)
+	if err != nil {
+		raw.Close()
+		t.Fatalf("sealed.Open: %v", err)
+	}
+	return st
+}
+
+// checkStore is the store integrity check of reliability-security.md T3:
+// every record opens (decrypts and authenticates under its key), every
+// secret record decodes, every version its index lists as not deleted has
+// its data record, and no data record lies outside a secret's index.
+func checkStore(ctx context.Context, st storage.Backend) (storeReport, error) {
+	var rep storeReport
+	err := st.View(ctx, func(tx storage.Tx) error {
+		keys, err := tx.List("", "", 0)
+		if err != nil {
+			return err
+		}
+		present := map[string]bool{}
+		type index struct {
+			domain string
+			rec    secretIndex
+		}
+		var secrets []index
+		for _, k := range keys {
+			rep.Records++
+			present[k] = true
+			b, err := tx.Get(k)
+			if err != nil {
+				rep.Problems = append(rep.Problems, fmt.Sprintf("%s: %v", k, err))
+				continue
+			}
+			domain, rest, ok := strings.Cut(strings.TrimPrefix(k, "d/"), "/")
+			if !strings.HasPrefix(k, "d/") || !ok {
+				continue
+			}
+			switch {
+			case strings.HasPrefix(rest, "s/"):
+				var r secretIndex
+				if err := json.Unmarshal(b, &r); err != nil || r.ID == "" {
+					rep.Problems = append(rep.Problems, fmt.Sprintf("%s: secret record does not decode: %v", k, err))
+					continue
+				}
+				rep.Secrets++
+				secrets = append(secrets, index{domain, r})
+			case strings.HasPrefix(rest, "v/"):
+				rep.Versions++
+				if len(b) < 2 || b[0] != 1 || !json.Valid(b[1:]) {
+					rep.Problems = append(rep.Problems, k+": version record is not format 1 with JSON")
+				}
+			}
+		}
+		indexed := map[string]bool{}
+		for _, s := range secrets {
+			for _, v := range s.rec.Versions {
+				k := fmt.Sprintf("d/%s/v/%s/%010d", s.domain, s.rec.ID, v.ID)
+				indexed[k] = true
+				if v.State != 3 && !present[k] { // 3: deleted, whose data is destroyed
+					rep.Problems = append(rep.Problems, fmt.Sprintf("secret %s lists version %d without its data record", s.rec.Path, v.ID))
+				}
+			}
+		}
+		for _, k := range keys {
+			_, rest, _ := strings.Cut(strings.TrimPrefix(k, "d/"), "/")
+			if strings.HasPrefix(k, "d/") && strings.HasPrefix(rest, "v/") && !indexed[k] {
+				rep.Problems = append(rep.Problems, k+": version record outside any secret's index")
+			}
+		}
+		return nil
+	})
+	return rep, err
+}
+
+// secretIndex is the part of a stored secret record (service/records.go)
+// the integrity check reads.
+type secretIndex struct {
+	ID       string `json:"id"`
+	Path     string `json:"path"`
+	Current  uint32 `json:"cur"`
+	Versions []struct {
+		ID    uint32 `json:"id"`
+		State uint8  `json:"s"`
+	} `json:"v"`
+}
+
+// errIntegrity reports whether err is, or wraps, crypto.ErrIntegrity.
+func errIntegrity(err error) bool { return errors.Is(err, crypto.ErrIntegrity) }

@@ -1,0 +1,50 @@
+package service
+
+import (
+	"context"
+
+	"github.com/seed-3e8d63de/coffer/internal/audit"
+	"github.com/seed-3e8d63de/coffer/internal/policy"
+)
+
+// Operate runs fn, an operator action on the whole installation (a key
+// rotation), for the account root or an ADMIN user only. It is audited as
+// every call is: a request event before fn runs (and fn does not run if
+// that event cannot be written: ErrAuditUnavailable), a response event
+// after. A caller who is neither root nor ADMIN gets ErrDenied.
+func (s *Service) Operate(ctx context.Context, c Caller, action, resource string, fn func() error) error {
+	o := &op{c: c, resource: resource, actions: []string{action}}
+	outcome, reason := adminDecision(c)
+	if err := s.audit.Record(ctx, s.event(o, audit.PhaseRequest, outcome, reason)); err != nil {
+		s.log.ErrorContext(ctx, "audit request event failed; operation refused", "err", err, "request_id", c.RequestID)
+		return ErrAuditUnavailable
+	}
+	if outcome != audit.Allowed {
+		s.end(ctx, o, ErrDenied)
+		return ErrDenied
+	}
+	err := fn()
+	s.end(ctx, o, err)
+	return err
+}
+
+// AccountURN returns the URN of the account, the resource of operations
+// on the whole installation.
+func (s *Service) AccountURN() string { return policy.AccountURN(s.zone, s.account) }
+
+// DomainRegion returns the region of the OKMS domain id, reading the
+// domain registry if it does not know the domain yet. It returns
+// ErrDomainNotFound for an unknown domain. It checks no permission: the
+// caller has.
+func (s *Service) DomainRegion(ctx context.Context, id string) (string, error) {
+	if d, ok := s.cachedDomain(id); ok {
+		return d.Region, nil
+	}
+	if err := s.loadDomains(ctx); err != nil {
+		return "", internal("DomainRegion", err)
+	}
+	if d, ok := s.cachedDomain(id); ok {
+		return d.Region, nil
+	}
+	return "", ErrDomainNotFound
+}
