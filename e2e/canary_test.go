@@ -164,6 +164,11 @@ func TestCanary(t *testing.T) {
 	}
 	c.send("vault token header", "", "GET", "/v1/secret/data/canary/c", "", false, "X-Vault-Token", rootToken+"x")
 	c.send("metrics", root, "GET", "/metrics", "", false)
+	// A backup holds every value, encrypted under its passphrase.
+	if st, body := c.send("backup", root, "POST", "/sys/backup", `{"passphrase":"canary backup passphrase"}`, false); st != 200 {
+		t.Errorf("backup = %d %.200s", st, body)
+	}
+	c.send("restore refused", root, "POST", "/sys/restore", value, false, "X-Coffer-Backup-Passphrase", password)
 	l.stop()
 
 	needles := []string{value, id, rootToken, tok.Token, password}

@@ -346,7 +346,7 @@ func verifyCrash(base string, l *crashLedger, full bool) crashVerification {
 				l.mu.Lock()
 				done := l.verified[path]
 				l.mu.Unlock()
-				stored, read, err := readVersions(base, path, done)
+				stored, read, err := readVersions(base, path, done, crashToken)
 				if err != nil {
 					note(0, 1, 0, path+": "+err.Error())
 				}
@@ -397,14 +397,14 @@ func verifyCrash(base string, l *crashLedger, full bool) crashVerification {
 	return out
 }
 
-// readVersions lists the versions of path and returns their data by id,
-// reading only those not in skip (they map to nil); an absent secret has
-// none. read counts the versions read.
-func readVersions(base, path string, skip map[uint32]bool) (_ map[uint32][]byte, read int, _ error) {
+// readVersions lists the versions of path with token and returns their
+// data by id, reading only those not in skip (they map to nil); an absent
+// secret has none. read counts the versions read.
+func readVersions(base, path string, skip map[uint32]bool, token string) (_ map[uint32][]byte, read int, _ error) {
 	c := &http.Client{Transport: crashTransport, Timeout: 30 * time.Second}
 	get := func(u string, hdr map[string]string) (*http.Response, []byte, error) {
 		req, _ := http.NewRequest(http.MethodGet, u, nil)
-		req.Header.Set("Authorization", "Bearer "+crashToken)
+		req.Header.Set("Authorization", "Bearer "+token)
 		for k, v := range hdr {
 			req.Header.Set(k, v)
 		}

@@ -478,6 +478,8 @@ var hostileRoutes = []struct{ surface, path string }{
 	{"iam", "/v2/iam/policy"}, {"iam", "/v2/iam/policy/{id}"}, {"iam", "/v2/iam/audit"},
 	{"root", "/healthz"}, {"root", "/readyz"}, {"root", "/metrics"}, {"root", "/docs"}, {"root", "/docs/openapi.json"},
 	{"root", "/{p}"}, {"ui", "/ui/{p}"},
+	{"root", "/sys/backup"}, {"root", "/sys/restore"}, {"root", "/sys/{p}"},
+	{"root", "/sys/master-key/rotate"}, {"root", "/sys/domains/{d}/key/rotate"},
 }
 
 var (
@@ -605,8 +607,9 @@ func (g *hostileGen) next() *hostile {
 		fmt.Fprintf(&hdr, "Authorization: Bearer %s\r\nX-Vault-Token: \x01\r\n", g.token)
 		kind = append(kind, "control byte in header")
 	}
-	if strings.HasSuffix(path, "revoke-self") {
-		// Never revoke the root token the probe uses.
+	if strings.HasSuffix(path, "revoke-self") || strings.HasSuffix(path, "/rotate") {
+		// Never revoke the root token the probe uses, nor rotate keys: an
+		// unauthenticated request only.
 		hdr.Reset()
 		fmt.Fprintf(&hdr, "%s %s HTTP/1.1\r\nHost: coffer\r\n", h.method, target)
 	}

@@ -12,14 +12,15 @@ import (
 
 // newOperatorCmd groups the commands that operate an installation: its
 // storage directly, with no server running on it (migrate), and its keys
-// through the running server (rotate-master-key).
+// and backups through the running server (rotate-master-key, backup,
+// restore).
 func newOperatorCmd(x *cli) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "operator",
-		Short: "Operate an installation: storage migration, root key rotation",
+		Short: "Operate an installation: storage migration, root key rotation, backup and restore",
 		Args:  cobra.NoArgs,
 	}
-	cmd.AddCommand(newMigrateCmd(x.e), newRotateMasterKeyCmd(x))
+	cmd.AddCommand(newMigrateCmd(x.e), newRotateMasterKeyCmd(x), newBackupCmd(x), newRestoreCmd(x))
 	return cmd
 }
 

@@ -27,6 +27,8 @@ var rules = map[string][]string{
 	"internal/auth":                {"golang.org/x/crypto", "golang.org/x/sys"},
 	"internal/audit":               {},
 	"internal/buildinfo":           {},
+	"internal/loadgen":             {},
+	"internal/logio":               {},
 	"internal/storage":             {},
 	"internal/crypto":              {},
 	"internal/storage/memstore":    {"internal/storage"},

@@ -57,6 +57,7 @@ func pendingKeyPath(keyFile string) string { return keyFile + ".next" }
 func (s *Server) keyRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /sys/master-key/rotate", s.rotateMasterKey)
 	mux.HandleFunc("POST /sys/domains/{okmsId}/key/rotate", s.rotateDomainKey)
+	s.backupRoutes(mux)
 }
 
 // MasterKeyRotation is the answer to a root key rotation.
@@ -255,8 +256,14 @@ func (s *Server) keyError(w http.ResponseWriter, r *http.Request, err error) {
 		status, msg = http.StatusNotFound, "OKMS domain not found"
 	case errors.Is(err, service.ErrAuditUnavailable):
 		status, msg = http.StatusServiceUnavailable, "the audit log is unavailable; try again later"
-	case errors.Is(err, errRotationPending):
+	case errors.Is(err, errRotationPending), errors.Is(err, errNotEmpty), errors.Is(err, errRegions):
 		status, msg = http.StatusConflict, err.Error()
+	case errors.Is(err, ErrBackupPassphrase), errors.Is(err, ErrBackupOpen), errors.Is(err, httpapi.ErrFormBody):
+		status, msg = http.StatusBadRequest, err.Error()
+	case errors.As(err, new(*httpapi.BodyError)):
+		status, msg = http.StatusBadRequest, err.Error()
+	case errors.Is(err, httpapi.ErrBodyTooLarge), errors.As(err, new(*http.MaxBytesError)):
+		status, msg = http.StatusRequestEntityTooLarge, "the request body is too large"
 	default:
 		s.log.ErrorContext(r.Context(), "key management failed", "err", err, "request_id", httpapi.RequestID(r.Context()))
 	}

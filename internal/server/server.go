@@ -58,14 +58,15 @@ type Config struct {
 	// (reliability-security.md T11); the zero value sets none.
 	Limits service.Limits
 
-	Logger *slog.Logger // default: JSON to stderr
+	Logger *slog.Logger     // default: JSON to stderr
+	Out    io.Writer        // where the first-start root token is printed once; default stdout
+	Now    func() time.Time // clock; default time.Now
+
 	// LogFlush, if set, waits until everything Logger wrote has reached
 	// its output (logio.Writer.Flush, for a log written asynchronously):
 	// audit events of state-changing operations, when they go to the log,
 	// are then written before the operation proceeds.
 	LogFlush func() error
-	Out      io.Writer        // where the first-start root token is printed once; default stdout
-	Now      func() time.Time // clock; default time.Now
 }
 
 // Defaults returns the default configuration.

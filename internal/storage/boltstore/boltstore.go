@@ -99,6 +99,8 @@ type Store struct {
 	gmu     sync.Mutex
 	pending []*call
 	leading bool
+	updates uint64 // Updates committed in groups, for GroupStats; under gmu
+	commits uint64 // group commits (each one fsynced transaction); under gmu
 
 	closeOnce sync.Once
 	closeErr  error
@@ -274,9 +276,11 @@ func (s *Store) group(fn func(*bolt.Tx) error) error {
 	s.pending = s.pending[n:]
 	s.gmu.Unlock()
 
-	s.commit(batch)
+	commits := s.commit(batch)
 
 	s.gmu.Lock()
+	s.updates += uint64(len(batch))
+	s.commits += uint64(commits)
 	if len(s.pending) > 0 {
 		s.pending[0].done <- errLead
 	} else {
@@ -287,11 +291,22 @@ func (s *Store) group(fn func(*bolt.Tx) error) error {
 	return <-c.done
 }
 
+// GroupStats returns the number of Updates committed through groups so far
+// and the number of bbolt transactions that committed them: their ratio is
+// the number of writes that shared each fsync. (An Update whose function
+// fails in a group, and is run again alone, is counted in the group.)
+func (s *Store) GroupStats() (updates, commits uint64) {
+	s.gmu.Lock()
+	defer s.gmu.Unlock()
+	return s.updates, s.commits
+}
+
 // commit runs the functions of batch in one bbolt transaction and delivers
 // each its outcome. A function that fails is taken out, told to run alone,
-// and the others run again.
-func (s *Store) commit(batch []*call) {
+// and the others run again. It returns the number of transactions run.
+func (s *Store) commit(batch []*call) (txs int) {
 	for len(batch) > 0 {
+		txs++
 		failed := -1
 		err := s.db.Update(func(btx *bolt.Tx) error {
 			for i, c := range batch {
@@ -306,11 +321,12 @@ func (s *Store) commit(batch []*call) {
 			for _, c := range batch {
 				c.done <- err // nil, or the commit's own failure
 			}
-			return
+			return txs
 		}
 		batch[failed].done <- errSolo
 		batch = append(batch[:failed:failed], batch[failed+1:]...)
 	}
+	return txs
 }
 
 // safely calls fn, turning a panic into an error (the function is then

@@ -214,6 +214,9 @@ func BenchmarkUpdateParallel(b *testing.B) {
 					}
 				}
 			})
+			if updates, commits := s.GroupStats(); commits > 0 {
+				b.ReportMetric(float64(updates)/float64(commits), "updates/commit")
+			}
 		})
 	}
 }
