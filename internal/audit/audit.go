@@ -4,6 +4,8 @@ import (
 	"context"
 	"log/slog"
 	"time"
+
+	"github.com/seed-3e8d63de/coffer/internal/logio"
 )
 
 // Outcomes of a decision or an operation.
@@ -57,7 +59,7 @@ type SlogSink struct {
 
 // Record implements [Sink].
 func (s SlogSink) Record(ctx context.Context, e Event) error {
-	s.Logger.LogAttrs(ctx, slog.LevelInfo, "audit",
+	logio.Log(ctx, s.Logger, slog.LevelInfo, "audit",
 		slog.String("phase", e.Phase),
 		slog.String("request_id", e.RequestID),
 		slog.String("surface", e.Surface),

@@ -25,7 +25,7 @@ var rules = map[string][]string{
 	"internal/secret":              {},
 	"internal/policy":              {"internal/secret"},
 	"internal/auth":                {"golang.org/x/crypto", "golang.org/x/sys"},
-	"internal/audit":               {},
+	"internal/audit":               {"internal/logio"},
 	"internal/buildinfo":           {},
 	"internal/loadgen":             {},
 	"internal/logio":               {},
@@ -36,8 +36,8 @@ var rules = map[string][]string{
 	"internal/storage/boltstore":   {"internal/storage", "go.etcd.io/bbolt", "golang.org/x/sys"},
 	"internal/storage/pgstore":     {"internal/storage", "github.com/jackc/", "golang.org/x/"},
 	"internal/storage/sealed":      {"internal/storage", "internal/crypto"},
-	"internal/service":             {"internal/secret", "internal/policy", "internal/auth", "internal/audit", "internal/storage", "github.com/google/uuid", "golang.org/x/crypto", "golang.org/x/sys", "golang.org/x/time"},
-	"internal/httpapi":             {"internal/secret", "internal/policy", "internal/auth", "internal/audit", "internal/storage", "internal/service", "github.com/google/uuid", "golang.org/x/crypto", "golang.org/x/sys", "golang.org/x/time"},
+	"internal/service":             {"internal/secret", "internal/policy", "internal/auth", "internal/audit", "internal/logio", "internal/storage", "github.com/google/uuid", "golang.org/x/crypto", "golang.org/x/sys", "golang.org/x/time"},
+	"internal/httpapi":             {"internal/secret", "internal/policy", "internal/auth", "internal/audit", "internal/logio", "internal/storage", "internal/service", "github.com/google/uuid", "golang.org/x/crypto", "golang.org/x/sys", "golang.org/x/time"},
 }
 
 // surfaces may depend on what httpapi may, plus httpapi itself and api.

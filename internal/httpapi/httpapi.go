@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/seed-3e8d63de/coffer/internal/logio"
 	"github.com/seed-3e8d63de/coffer/internal/secret"
 )
 
@@ -210,7 +211,7 @@ func MiddlewareWith(log *slog.Logger, obs Observer, next http.Handler) http.Hand
 		if in.err != nil {
 			attrs = append(attrs, slog.String("error", in.err.Error()))
 		}
-		log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
+		logio.Log(r.Context(), log, slog.LevelInfo, "request", attrs...)
 	})
 }
 

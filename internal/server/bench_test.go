@@ -38,10 +38,8 @@ func benchServer(b *testing.B, storage string) *server.Server {
 		lw.Close()
 		logFile.Close()
 	})
-	cfg.Logger = slog.New(slog.NewJSONHandler(lw, nil))
-	if os.Getenv("NOFLUSH") == "" {
-		cfg.LogFlush = lw.Flush
-	}
+	cfg.Logger = slog.New(logio.NewJSONHandler(lw, nil))
+	cfg.LogFlush = lw.Flush
 	cfg.Out = io.Discard
 	cfg.RootToken, cfg.DevRootToken = benchToken, benchToken
 	if storage == "memory" {
