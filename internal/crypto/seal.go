@@ -94,16 +94,23 @@ func Open(k Key, id KeyID, storageKey string, ciphertext []byte) ([]byte, error)
 	}
 	ad := associatedData(id, term, storageKey)
 
-	dk, err := k.material().wrap.Open(nil, nil, ciphertext[headerSize:dataOffset], ad)
-	if err != nil {
-		return nil, fmt.Errorf("crypto.Open: data key does not authenticate: %w", ErrIntegrity)
-	}
-	defer clear(dk)
-	data, err := newAEAD(dk)
-	if err != nil {
-		// Unreachable for an authenticated 32-byte key, but this is the
-		// error path for bad data, so report it as such.
-		return nil, fmt.Errorf("crypto.Open: %v: %w", err, ErrIntegrity)
+	m := k.material()
+	var wrapped [wrappedSize]byte
+	copy(wrapped[:], ciphertext[headerSize:dataOffset])
+	data := dataKeys.get(m, wrapped, ad)
+	if data == nil {
+		dk, err := m.wrap.Open(nil, nil, wrapped[:], ad)
+		if err != nil {
+			return nil, fmt.Errorf("crypto.Open: data key does not authenticate: %w", ErrIntegrity)
+		}
+		data, err = newAEAD(dk)
+		clear(dk)
+		if err != nil {
+			// Unreachable for an authenticated 32-byte key, but this is the
+			// error path for bad data, so report it as such.
+			return nil, fmt.Errorf("crypto.Open: %v: %w", err, ErrIntegrity)
+		}
+		dataKeys.put(m, wrapped, ad, data)
 	}
 	// The destination is a non-nil empty slice so that an empty plaintext
 	// comes back as an empty value, not nil (storage distinguishes them).

@@ -158,6 +158,10 @@ func TestOpen_integrity(t *testing.T) {
 	k, other := testKey(t), testKey(t)
 	const id, storageKey = KeyID("d/a"), "d/a/v/s1/0000000001"
 	ct := mustSeal(t, k, id, 2, storageKey, []byte("top secret value"))
+	// Open it once, so that every case below meets its data key cached.
+	if _, err := Open(k, id, storageKey, ct); err != nil {
+		t.Fatalf("Open: %v", err)
+	}
 
 	edit := func(f func(b []byte) []byte) []byte { return f(bytes.Clone(ct)) }
 	tests := []struct {
@@ -217,6 +221,9 @@ func TestOpen_bitFlips(t *testing.T) {
 	t.Parallel()
 	k := testKey(t)
 	ct := mustSeal(t, k, "d/a", 1, "d/a/s/x", []byte("0123456789"))
+	if _, err := Open(k, "d/a", "d/a/s/x", ct); err != nil { // data key cached
+		t.Fatalf("Open: %v", err)
+	}
 	for i := range len(ct) * 8 {
 		b := bytes.Clone(ct)
 		b[i/8] ^= 1 << (i % 8)
@@ -349,4 +356,44 @@ func FuzzOpen(f *testing.F) {
 			t.Fatalf("Open() succeeded on %x at %q, which is not a valid seal", ct, key)
 		}
 	})
+}
+
+// TestOpen_dataKeyCache checks the cache of unwrapped data keys: a second
+// Open of a record finds its data key, gives the same plaintext, and the
+// cache stays within its bound however many records are opened.
+func TestOpen_dataKeyCache(t *testing.T) {
+	k := testKey(t)
+	ct := mustSeal(t, k, "d/c", 1, "d/c/s/x", []byte("value"))
+	var wrapped [wrappedSize]byte
+	copy(wrapped[:], ct[headerSize:dataOffset])
+	ad := associatedData("d/c", 1, "d/c/s/x")
+	if dataKeys.get(k.material(), wrapped, ad) != nil {
+		t.Fatal("data key cached before any Open")
+	}
+	for range 2 {
+		pt, err := Open(k, "d/c", "d/c/s/x", ct)
+		if err != nil || string(pt) != "value" {
+			t.Fatalf("Open = %q, %v", pt, err)
+		}
+		if dataKeys.get(k.material(), wrapped, ad) == nil {
+			t.Fatal("data key not cached after Open")
+		}
+	}
+	// The same wrapped key under another storage key, family or key term
+	// misses the cache and fails as without it.
+	if dataKeys.get(k.material(), wrapped, associatedData("d/c", 1, "d/c/s/y")) != nil {
+		t.Error("cache hit for another storage key")
+	}
+	if dataKeys.get(testKey(t).material(), wrapped, ad) != nil {
+		t.Error("cache hit under another key term")
+	}
+	for i := range dataKeyCacheSize + 100 {
+		key := "d/c/s/" + string(rune('a'+i%26)) + string(binary.BigEndian.AppendUint32(nil, uint32(i)))
+		if _, err := Open(k, "d/c", key, mustSeal(t, k, "d/c", 1, key, []byte("v"))); err != nil {
+			t.Fatalf("Open %d: %v", i, err)
+		}
+	}
+	if n := dataKeys.len(); n > dataKeyCacheSize {
+		t.Fatalf("cache holds %d data keys, bound %d", n, dataKeyCacheSize)
+	}
 }
