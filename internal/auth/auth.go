@@ -1,14 +1,17 @@
 package auth
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"hash"
 	"io"
 	"strings"
+	"sync"
 )
 
 // Kind is the kind of credential that authenticated a request.
@@ -77,11 +80,32 @@ func NewToken(kind Kind, r io.Reader) (string, error) {
 // Digest returns the hex HMAC-SHA256 of token under the server pepper. Only
 // digests are stored; a token is found by its digest, so checking one never
 // compares secrets byte by byte.
+//
+// Every request with a token computes one, so the keyed HMAC states are
+// pooled: hmac.New derives the pads and allocates two hash states, about
+// half the cost of a digest.
 func Digest(pepper []byte, token string) string {
-	m := hmac.New(sha256.New, pepper)
-	io.WriteString(m, token)
-	return hex.EncodeToString(m.Sum(nil))
+	d, _ := digesters.Get().(*digester)
+	if d == nil || !bytes.Equal(d.pepper, pepper) {
+		d = &digester{pepper: bytes.Clone(pepper), mac: hmac.New(sha256.New, pepper)}
+	} else {
+		d.mac.Reset()
+	}
+	io.WriteString(d.mac, token)
+	var sum [sha256.Size]byte
+	var out [2 * sha256.Size]byte
+	hex.Encode(out[:], d.mac.Sum(sum[:0]))
+	digesters.Put(d)
+	return string(out[:])
 }
+
+// digester is a pooled HMAC-SHA256 state for one pepper.
+type digester struct {
+	pepper []byte
+	mac    hash.Hash
+}
+
+var digesters sync.Pool
 
 // Accessor returns a stable, non-secret identifier for a token digest,
 // suitable for audit lines and Vault's accessor field.
