@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/seed-3e8d63de/coffer/internal/httpapi"
@@ -194,17 +195,41 @@ func writePlain(w http.ResponseWriter, status int, v any) { writeJSON(w, status,
 // writeJSON encodes v without HTML escaping, so that stored data reads back
 // as it was written, with Vault's trailing newline when newline is set.
 func writeJSON(w http.ResponseWriter, status int, v any, newline bool) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		status, buf = http.StatusInternalServerError, *bytes.NewBufferString(`{"errors":["internal error"]}` + "\n")
+	e := encoders.Get().(*encoder)
+	defer e.release()
+	b := []byte(`{"errors":["internal error"]}` + "\n")
+	if err := e.enc.Encode(v); err == nil {
+		b = e.buf.Bytes()
+	} else {
+		status = http.StatusInternalServerError
 	}
-	b := buf.Bytes()
 	if !newline {
 		b = bytes.TrimSuffix(b, []byte("\n"))
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
+}
+
+// encoder is a pooled JSON encoder and its buffer: every response is
+// encoded through one, without allocating either.
+type encoder struct {
+	buf bytes.Buffer
+	enc *json.Encoder
+}
+
+var encoders = sync.Pool{New: func() any {
+	e := &encoder{}
+	e.enc = json.NewEncoder(&e.buf)
+	e.enc.SetEscapeHTML(false)
+	return e
+}}
+
+// release returns e to the pool, unless a large response grew its buffer.
+func (e *encoder) release() {
+	if e.buf.Cap() > 64<<10 {
+		return
+	}
+	e.buf.Reset()
+	encoders.Put(e)
 }
