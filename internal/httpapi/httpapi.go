@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -74,6 +75,11 @@ type info struct {
 	principal string
 	route     string // set by surfaces that route without a ServeMux
 	err       error
+	// url and escapedPath: the request URL as the middleware received it
+	// and its EscapedPath, which surfaces and the access log need and is
+	// costly to recompute (it unescapes the raw path to check it).
+	url         *url.URL
+	escapedPath string
 }
 
 type ctxKey struct{}
@@ -89,6 +95,15 @@ func RequestID(ctx context.Context) string {
 		return i.requestID
 	}
 	return ""
+}
+
+// EscapedPath returns r.URL.EscapedPath(), computed once per request by
+// Middleware while r.URL is the URL it received.
+func EscapedPath(r *http.Request) string {
+	if i := infoFrom(r.Context()); i != nil && i.url == r.URL {
+		return i.escapedPath
+	}
+	return r.URL.EscapedPath()
 }
 
 // NotePrincipal records the caller's identity on the access-log line.
@@ -134,6 +149,10 @@ func NewRequestID() string {
 	return string(s[:])
 }
 
+// noStore is the Cache-Control value of every response, shared (header
+// values are never modified in place).
+var noStore = []string{"no-store"}
+
 // statusWriter captures the status code for the access log.
 type statusWriter struct {
 	http.ResponseWriter
@@ -177,11 +196,15 @@ type Observer func(r *http.Request, route string, status int, elapsed time.Durat
 func MiddlewareWith(log *slog.Logger, obs Observer, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		in := &info{requestID: NewRequestID()}
+		// One allocation for the request's state and its writer.
+		st := &struct {
+			in info
+			sw statusWriter
+		}{in: info{requestID: NewRequestID(), url: r.URL, escapedPath: r.URL.EscapedPath()}, sw: statusWriter{ResponseWriter: w}}
+		in, sw := &st.in, &st.sw
 		h := w.Header()
-		h.Set("X-Request-Id", in.requestID)
-		h.Set("Cache-Control", "no-store")
-		sw := &statusWriter{ResponseWriter: w}
+		h["X-Request-Id"] = []string{in.requestID}
+		h["Cache-Control"] = noStore
 		r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, in))
 		next.ServeHTTP(sw, r)
 		if sw.status == 0 {
@@ -198,7 +221,7 @@ func MiddlewareWith(log *slog.Logger, obs Observer, next http.Handler) http.Hand
 		attrs := []slog.Attr{
 			slog.String("method", r.Method),
 			slog.String("route", route),
-			slog.String("path", r.URL.EscapedPath()),
+			slog.String("path", EscapedPath(r)),
 			slog.Int("status", sw.status),
 			slog.Int64("bytes", sw.bytes),
 			slog.Duration("duration", elapsed),

@@ -34,7 +34,7 @@ func splitSecretRoute(r string) (secretRoute, error) {
 
 // secretRouteOf returns the parsed secret route of a request.
 func secretRouteOf(r *http.Request) (secretRoute, error) {
-	ep := r.URL.EscapedPath()
+	ep := httpapi.EscapedPath(r)
 	// ep is /api/{okmsId}/v2/secret/R; the okmsId was checked to be a UUID.
 	i := strings.Index(ep, "/v2/secret/")
 	if i < 0 {
