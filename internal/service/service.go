@@ -168,6 +168,13 @@ type op struct {
 	c        Caller
 	resource string
 	actions  []string
+
+	// The fields both audit events of the pair share, set by the first.
+	evented    bool
+	principal  []string
+	credential string
+	action     string
+	durable    bool
 }
 
 // begin authorizes every action on resource, in order, and writes the audit
@@ -237,12 +244,19 @@ func (s *Service) run(ctx context.Context, c Caller, resource string, actions []
 }
 
 func (s *Service) event(o *op, phase, outcome, reason string) audit.Event {
-	p := o.c.Principal
+	if !o.evented {
+		p := o.c.Principal
+		o.evented = true
+		o.principal = slices.Clone(p.Identities)
+		o.credential = string(p.Kind) + ":" + p.CredentialID
+		o.action = joinActions(o.actions)
+		o.durable = changesState(o.actions)
+	}
 	return audit.Event{
 		Time: s.clock(), Phase: phase, RequestID: o.c.RequestID, Surface: o.c.Surface,
-		Principal: slices.Clone(p.Identities), Credential: string(p.Kind) + ":" + p.CredentialID,
-		Action: joinActions(o.actions), Resource: o.resource, Outcome: outcome, Reason: reason,
-		RemoteAddr: o.c.RemoteAddr, Durable: changesState(o.actions),
+		Principal: o.principal, Credential: o.credential,
+		Action: o.action, Resource: o.resource, Outcome: outcome, Reason: reason,
+		RemoteAddr: o.c.RemoteAddr, Durable: o.durable,
 	}
 }
 
