@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/seed-3e8d63de/coffer/internal/logio"
@@ -335,15 +336,53 @@ func jsonType(kind string) string {
 	return kind
 }
 
-// WriteJSON writes v as JSON with the given status and
-// Content-Type: application/json.
+// WriteJSON writes v as JSON (as json.Marshal encodes it) with the given
+// status and Content-Type: application/json.
 func WriteJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
+	EncodeJSON(w, status, v, true, false)
+}
+
+// EncodeJSON writes v as JSON with the given status and Content-Type:
+// application/json; escapeHTML as json.Encoder's SetEscapeHTML, newline to
+// keep the newline json.Encoder ends with. A value that does not encode
+// gives a 500 with a generic error. Encoders and their buffers are pooled:
+// every response goes through here.
+func EncodeJSON(w http.ResponseWriter, status int, v any, escapeHTML, newline bool) {
+	pool := &encoders[0]
+	if !escapeHTML {
+		pool = &encoders[1]
+	}
+	e, _ := pool.Get().(*encoder)
+	if e == nil {
+		e = &encoder{}
+		e.enc = json.NewEncoder(&e.buf)
+		e.enc.SetEscapeHTML(escapeHTML)
+	}
+	defer func() {
+		if e.buf.Cap() <= 64<<10 { // do not keep the buffer of a large response
+			e.buf.Reset()
+			pool.Put(e)
+		}
+	}()
+	b := []byte(`{"errors":["internal error"]}` + "\n")
+	if err := e.enc.Encode(v); err == nil {
+		b = e.buf.Bytes()
+	} else {
 		status = http.StatusInternalServerError
-		b = []byte(`{"errors":["internal error"]}`)
+	}
+	if !newline {
+		b = b[:len(b)-1]
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
 }
+
+// encoder is a pooled JSON encoder and its buffer.
+type encoder struct {
+	buf bytes.Buffer
+	enc *json.Encoder
+}
+
+// encoders pools encoders that escape HTML ([0]) and that do not ([1]).
+var encoders [2]sync.Pool

@@ -1,12 +1,10 @@
 package kv2
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/seed-3e8d63de/coffer/internal/httpapi"
@@ -195,41 +193,5 @@ func writePlain(w http.ResponseWriter, status int, v any) { writeJSON(w, status,
 // writeJSON encodes v without HTML escaping, so that stored data reads back
 // as it was written, with Vault's trailing newline when newline is set.
 func writeJSON(w http.ResponseWriter, status int, v any, newline bool) {
-	e := encoders.Get().(*encoder)
-	defer e.release()
-	b := []byte(`{"errors":["internal error"]}` + "\n")
-	if err := e.enc.Encode(v); err == nil {
-		b = e.buf.Bytes()
-	} else {
-		status = http.StatusInternalServerError
-	}
-	if !newline {
-		b = bytes.TrimSuffix(b, []byte("\n"))
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_, _ = w.Write(b)
-}
-
-// encoder is a pooled JSON encoder and its buffer: every response is
-// encoded through one, without allocating either.
-type encoder struct {
-	buf bytes.Buffer
-	enc *json.Encoder
-}
-
-var encoders = sync.Pool{New: func() any {
-	e := &encoder{}
-	e.enc = json.NewEncoder(&e.buf)
-	e.enc.SetEscapeHTML(false)
-	return e
-}}
-
-// release returns e to the pool, unless a large response grew its buffer.
-func (e *encoder) release() {
-	if e.buf.Cap() > 64<<10 {
-		return
-	}
-	e.buf.Reset()
-	encoders.Put(e)
+	httpapi.EncodeJSON(w, status, v, false, newline)
 }
