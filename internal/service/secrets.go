@@ -386,35 +386,48 @@ func (s *Service) ListSecrets(ctx context.Context, c Caller, domain string, opt 
 			if opt.After != "" {
 				after = prefix + opt.After
 			}
-			keys, err := tx.List(prefix+opt.Prefix, after, maxScan+1)
-			if err != nil {
-				return err
-			}
-			for i, k := range keys {
-				if i == maxScan || len(page.Items) == opt.Limit {
-					page.Next = strings.TrimPrefix(keys[i-1], prefix)
-					return nil
-				}
-				if !s.allowed(c, act, policy.SecretURN(s.zone, domain, escapeKeyPath(k, prefix))) {
-					continue
-				}
-				b, err := tx.Get(k)
+			// Keys are listed in chunks of what the page still needs (plus
+			// one, to know whether a next page exists), not maxScan at
+			// once: a page of 100 from a domain of a million secrets
+			// lists about 100 keys. More chunks follow only when the
+			// caller's policies filter keys out, up to maxScan keys read.
+			scanned, last := 0, ""
+			for {
+				want := min(opt.Limit-len(page.Items), maxScan-scanned) + 1
+				keys, err := tx.List(prefix+opt.Prefix, after, want)
 				if err != nil {
 					return err
 				}
-				sec, err := decodeSecret(b)
-				if err != nil {
-					return err
-				}
-				view := SecretView{Secret: sec}
-				if sec.CurrentVersion != 0 {
-					if v, err := sec.Version(0, now); err == nil {
-						view.Version = &v
+				for _, k := range keys {
+					if scanned == maxScan || len(page.Items) == opt.Limit {
+						page.Next = strings.TrimPrefix(last, prefix)
+						return nil
 					}
+					scanned, last = scanned+1, k
+					if !s.allowed(c, act, policy.SecretURN(s.zone, domain, escapeKeyPath(k, prefix))) {
+						continue
+					}
+					b, err := tx.Get(k)
+					if err != nil {
+						return err
+					}
+					sec, err := decodeSecret(b)
+					if err != nil {
+						return err
+					}
+					view := SecretView{Secret: sec}
+					if sec.CurrentVersion != 0 {
+						if v, err := sec.Version(0, now); err == nil {
+							view.Version = &v
+						}
+					}
+					page.Items = append(page.Items, view)
 				}
-				page.Items = append(page.Items, view)
+				if len(keys) < want {
+					return nil // the end of the prefix
+				}
+				after = last
 			}
-			return nil
 		})
 	})
 	return page, internalUnlessDomain("ListSecrets", err)

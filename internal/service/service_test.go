@@ -12,6 +12,7 @@ import (
 
 	"github.com/seed-3e8d63de/coffer/internal/audit"
 	"github.com/seed-3e8d63de/coffer/internal/auth"
+	"github.com/seed-3e8d63de/coffer/internal/policy"
 	"github.com/seed-3e8d63de/coffer/internal/secret"
 	"github.com/seed-3e8d63de/coffer/internal/service"
 	"github.com/seed-3e8d63de/coffer/internal/storage"
@@ -462,5 +463,79 @@ func TestService_ListSecretsPaging(t *testing.T) {
 	}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("paged list = %v, want %v", got, want)
+	}
+}
+
+// TestService_ListSecretsPagingFiltered pages through a domain as a caller
+// whose policies grant one secret in three, with page sizes below, at and
+// above the number of visible secrets: the pages together hold exactly the
+// visible secrets, in order, without repeats, and only the last page has
+// no cursor. Keys are read in chunks of what a page still needs, so the
+// filtered keys make the service read further chunks.
+func TestService_ListSecretsPagingFiltered(t *testing.T) {
+	f := newFixture(t, memstore.New())
+	ctx := t.Context()
+	var visible []string
+	for i := range 60 {
+		path := fmt.Sprintf("team/%02d", i)
+		if i%3 == 0 {
+			path = fmt.Sprintf("team/%02d-seen", i)
+			visible = append(visible, path)
+		}
+		if _, err := f.svc.CreateSecret(ctx, f.root, f.domain, secret.MustParsePath(path), data(t, `{}`), secret.MetadataUpdate{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pw := "correct horse battery"
+	if _, err := f.svc.CreateUser(ctx, f.root, service.UserInput{Login: "bob", Password: &pw}); err != nil {
+		t.Fatal(err)
+	}
+	users, err := f.svc.ListUsers(ctx, f.root)
+	if err != nil || len(users) == 0 {
+		t.Fatalf("ListUsers = %v, %v", users, err)
+	}
+	_, err = f.svc.CreatePolicy(ctx, f.root, policy.Policy{
+		Name: "seen", Identities: []string{users[0].URN}, Allow: []string{"okms:apikms:secret/get"},
+		Resources: []string{"*-seen"},
+	})
+	if err != nil {
+		t.Fatalf("CreatePolicy: %v", err)
+	}
+	tok, _, err := f.svc.CreatePAT(ctx, f.root, "bob", "t", "", time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := f.svc.Authenticate(ctx, tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob := service.Caller{Principal: p, Surface: "B", RequestID: "req"}
+	for _, limit := range []int{1, 2, 7, 20, 21, 100} {
+		t.Run(fmt.Sprint("limit=", limit), func(t *testing.T) {
+			var got []string
+			after := ""
+			for pages := 0; ; pages++ {
+				if pages > 60 {
+					t.Fatal("paging does not end")
+				}
+				pg, err := f.svc.ListSecrets(ctx, bob, f.domain, service.ListOptions{After: after, Limit: limit})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(pg.Items) > limit {
+					t.Fatalf("page of %d items, limit %d", len(pg.Items), limit)
+				}
+				for _, it := range pg.Items {
+					got = append(got, it.Secret.Path.String())
+				}
+				if pg.Next == "" {
+					break
+				}
+				after = pg.Next
+			}
+			if fmt.Sprint(got) != fmt.Sprint(visible) {
+				t.Errorf("paged list = %v, want %v", got, visible)
+			}
+		})
 	}
 }
