@@ -59,7 +59,7 @@ type SlogSink struct {
 
 // Record implements [Sink].
 func (s SlogSink) Record(ctx context.Context, e Event) error {
-	logio.Log(ctx, s.Logger, slog.LevelInfo, "audit",
+	logio.LogAt(ctx, s.Logger, e.Time, slog.LevelInfo, "audit",
 		slog.String("phase", e.Phase),
 		slog.String("request_id", e.RequestID),
 		slog.String("surface", e.Surface),

@@ -288,11 +288,20 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 // handler with AddSource uses; call it where a record is logged per
 // request. l's handler must not use AddSource.
 func Log(ctx context.Context, l *slog.Logger, level slog.Level, msg string, attrs ...slog.Attr) {
+	LogAt(ctx, l, time.Time{}, level, msg, attrs...)
+}
+
+// LogAt is [Log] for a record of time t (the current time if t is zero),
+// for callers that have just read the clock.
+func LogAt(ctx context.Context, l *slog.Logger, t time.Time, level slog.Level, msg string, attrs ...slog.Attr) {
 	h := l.Handler()
 	if !h.Enabled(ctx, level) {
 		return
 	}
-	r := slog.NewRecord(time.Now(), level, msg, 0)
+	if t.IsZero() {
+		t = time.Now()
+	}
+	r := slog.NewRecord(t, level, msg, 0)
 	r.AddAttrs(attrs...)
 	_ = h.Handle(ctx, r)
 }
