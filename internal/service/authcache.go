@@ -135,6 +135,9 @@ type iamWatchTx struct {
 	hit *atomic.Bool
 }
 
+// GetShared keeps the watched transaction's shared reads.
+func (t *iamWatchTx) GetShared(key string) ([]byte, error) { return storage.GetShared(t.Tx, key) }
+
 func (t *iamWatchTx) Put(key string, value []byte) error {
 	// A token record, once written, only changes in its last use: writing
 	// one creates a token or records a use, and revokes nothing.

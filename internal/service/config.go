@@ -28,7 +28,7 @@ func (s *Service) UpdateConfig(ctx context.Context, c Caller, domain string, u s
 	var cfg secret.Config
 	err := s.run(ctx, c, s.DomainURN(domain), []string{c.action(policy.SecretConfigUpdate)}, func() error {
 		return s.domainUpdate(ctx, domain, func(tx storage.Tx) error {
-			cur, err := domainConfig(tx, domain)
+			cur, err := loadConfigForUpdate(tx, domain)
 			if err != nil {
 				return err
 			}

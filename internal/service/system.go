@@ -265,8 +265,11 @@ func isDomainError(err error) bool {
 // domainExists checks, inside a transaction on the domain's region store,
 // that the domain exists there: its configuration record is written when
 // the domain becomes ready and removed when it is deleted.
+//
+// The configuration record is read shared (storage.GetShared): every write
+// in the domain reads it, and only UpdateConfig writes it.
 func domainExists(tx storage.Tx, domain string) error {
-	if _, err := tx.Get(configKey(domain)); err != nil {
+	if _, err := storage.GetShared(tx, configKey(domain)); err != nil {
 		if errors.Is(err, storage.ErrNotFound) {
 			return ErrDomainNotFound
 		}
@@ -277,8 +280,19 @@ func domainExists(tx storage.Tx, domain string) error {
 
 // loadConfig reads a domain's configuration; a domain without one does not
 // exist (yet, or any more) in this store.
+// It reads the record shared, as domainExists does; UpdateConfig, which
+// writes it, reads it with loadConfigForUpdate.
 func loadConfig(tx storage.Tx, domain string) (secret.Config, error) {
-	b, err := tx.Get(configKey(domain))
+	return readConfig(domain, func(k string) ([]byte, error) { return storage.GetShared(tx, k) })
+}
+
+// loadConfigForUpdate is loadConfig for an Update that writes the record.
+func loadConfigForUpdate(tx storage.Tx, domain string) (secret.Config, error) {
+	return readConfig(domain, tx.Get)
+}
+
+func readConfig(domain string, get func(string) ([]byte, error)) (secret.Config, error) {
+	b, err := get(configKey(domain))
 	if errors.Is(err, storage.ErrNotFound) {
 		return secret.Config{}, ErrDomainNotFound
 	}

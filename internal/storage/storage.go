@@ -84,3 +84,25 @@ type Tx interface {
 	// writes.
 	List(prefix, after string, limit int) ([]string, error)
 }
+
+// SharedGetter is an optional capability of a Tx. GetShared reads like
+// Get; inside an Update it tells the backend that the caller does not mean
+// to write key in this Update, so that a backend which locks what an
+// Update reads may lock it shared: concurrent Updates that read a common,
+// rarely written record (a domain's configuration, read by every write in
+// the domain) then run side by side, while an Update that writes the
+// record still excludes them and they it. Writing a key read with
+// GetShared in the same Update stays correct, but may cost a retry.
+// Backends whose Updates run one at a time need not implement it; use
+// [GetShared], which falls back to Get.
+type SharedGetter interface {
+	GetShared(key string) ([]byte, error)
+}
+
+// GetShared reads key with tx's GetShared if it has one, else with Get.
+func GetShared(tx Tx, key string) ([]byte, error) {
+	if s, ok := tx.(SharedGetter); ok {
+		return s.GetShared(key)
+	}
+	return tx.Get(key)
+}

@@ -22,6 +22,7 @@ const (
 
 	sqlGet       = "SELECT value FROM kv WHERE key = $1"
 	sqlGetLocked = "SELECT value FROM kv WHERE key = $1 FOR UPDATE"
+	sqlGetShared = "SELECT value FROM kv WHERE key = $1 FOR SHARE"
 	sqlInsert    = "INSERT INTO kv (key, value) VALUES ($1, $2)"
 	sqlUpsert    = "INSERT INTO kv (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value"
 	sqlDelete    = "DELETE FROM kv WHERE key = $1"
@@ -104,7 +105,16 @@ func newTx(ctx context.Context, conn *pgx.Conn, writable bool) *tx {
 
 // Get implements [storage.Tx]. It returns [storage.ErrNotFound] itself (not
 // wrapped). Inside Update it locks the row it finds until the commit.
-func (t *tx) Get(key string) ([]byte, error) {
+func (t *tx) Get(key string) ([]byte, error) { return t.get(key, sqlGetLocked) }
+
+// GetShared implements [storage.SharedGetter]: Get with a shared row lock
+// inside Update (SELECT … FOR SHARE), which concurrent Updates reading the
+// same row hold together and an Update writing it waits for. Every write
+// in a domain reads the domain's configuration: with FOR UPDATE they ran
+// one after another.
+func (t *tx) GetShared(key string) ([]byte, error) { return t.get(key, sqlGetShared) }
+
+func (t *tx) get(key, lockingSQL string) ([]byte, error) {
 	if err := t.usable(); err != nil {
 		return nil, err
 	}
@@ -114,7 +124,7 @@ func (t *tx) Get(key string) ([]byte, error) {
 	}
 	sql := sqlGet
 	if t.writable {
-		sql = sqlGetLocked
+		sql = lockingSQL
 	}
 	var value []byte
 	found := true

@@ -32,11 +32,19 @@ type tx struct {
 // value that does not open gives an error naming key and wrapping both
 // [crypto.ErrIntegrity] and [storage.ErrIntegrity]; it never carries
 // plaintext.
-func (t *tx) Get(key string) ([]byte, error) {
+func (t *tx) Get(key string) ([]byte, error) { return t.get(key, t.tx.Get) }
+
+// GetShared implements [storage.SharedGetter]: Get, through the wrapped
+// transaction's GetShared if it has one.
+func (t *tx) GetShared(key string) ([]byte, error) {
+	return t.get(key, func(k string) ([]byte, error) { return storage.GetShared(t.tx, k) })
+}
+
+func (t *tx) get(key string, fetch func(string) ([]byte, error)) ([]byte, error) {
 	if key == KeyringKey {
 		return nil, fmt.Errorf("sealed: get %q: %w", key, ErrReserved)
 	}
-	ct, err := t.tx.Get(key)
+	ct, err := fetch(key)
 	if err != nil {
 		return nil, err
 	}

@@ -48,6 +48,7 @@ func Run(t *testing.T, newBackend func(t *testing.T) storage.Backend) {
 		{"update/no lost increment", testConcurrentIncrement},
 		{"update/concurrent failures leave no trace", testConcurrentFailures},
 		{"update/one create-if-absent wins", testCreateIfAbsent},
+		{"update/shared reads", testSharedReads},
 		{"update/panic propagates and commits nothing", testUpdatePanics},
 		{"view/never sees a partial update", testViewSnapshot},
 		{"view/writes fail with ErrReadOnly", testViewReadOnly},
@@ -800,6 +801,78 @@ func increment(tx storage.Tx, key string) error {
 		return err
 	}
 	return tx.Put(key, []byte(strconv.Itoa(n+1)))
+}
+
+// storage.GetShared reads what Get reads (missing keys, own writes, in
+// Views and Updates), and concurrent Updates that read a common key shared
+// while others write it all commit without losing a write: the writers of
+// the common key are counted exactly, and every reader recorded a value
+// the key held.
+func testSharedReads(t *testing.T, b storage.Backend) {
+	putAll(t, b, map[string]string{"common": "0"})
+	view(t, b, func(tx storage.Tx) error {
+		if v, err := storage.GetShared(tx, "common"); err != nil || string(v) != "0" {
+			t.Errorf("View: GetShared(common) = %q, %v; want \"0\"", v, err)
+		}
+		if _, err := storage.GetShared(tx, "missing"); !errors.Is(err, storage.ErrNotFound) {
+			t.Errorf("View: GetShared(missing) = %v, want ErrNotFound", err)
+		}
+		return nil
+	})
+	err := b.Update(t.Context(), func(tx storage.Tx) error {
+		if _, err := storage.GetShared(tx, "missing"); !errors.Is(err, storage.ErrNotFound) {
+			t.Errorf("Update: GetShared(missing) = %v, want ErrNotFound", err)
+		}
+		if err := tx.Put("own", []byte("mine")); err != nil {
+			return err
+		}
+		if v, err := storage.GetShared(tx, "own"); err != nil || string(v) != "mine" {
+			t.Errorf("Update: GetShared(own write) = %q, %v; want \"mine\"", v, err)
+		}
+		return errRollback
+	})
+	if !errors.Is(err, errRollback) {
+		t.Fatalf("Update = %v, want the rollback", err)
+	}
+	wantMissing(t, b, "own")
+
+	const writers = 5
+	var wg sync.WaitGroup
+	for i := range concurrency {
+		wg.Go(func() {
+			err := b.Update(t.Context(), func(tx storage.Tx) error {
+				if i%(concurrency/writers) == 0 {
+					return increment(tx, "common")
+				}
+				v, err := storage.GetShared(tx, "common")
+				if err != nil {
+					return err
+				}
+				return tx.Put("reader/"+strconv.Itoa(i), v)
+			})
+			if err != nil {
+				t.Errorf("Update %d = %v, want nil", i, err)
+			}
+		})
+	}
+	wg.Wait()
+	wantValue(t, b, "common", strconv.Itoa(writers))
+	view(t, b, func(tx storage.Tx) error {
+		keys, err := tx.List("reader/", "", 0)
+		if err != nil {
+			return err
+		}
+		if len(keys) != concurrency-writers {
+			t.Errorf("%d readers committed, want %d", len(keys), concurrency-writers)
+		}
+		for _, k := range keys {
+			v, err := tx.Get(k)
+			if n, cerr := strconv.Atoi(string(v)); err != nil || cerr != nil || n < 0 || n > writers {
+				t.Errorf("%s = %q, %v: not a value the common key held", k, v, err)
+			}
+		}
+		return nil
+	})
 }
 
 // Rule 7: N concurrent create-if-absent Updates of one key: exactly one
