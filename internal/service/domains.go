@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/seed-3e8d63de/coffer/internal/policy"
@@ -384,8 +385,12 @@ func (s *Service) GetDomain(ctx context.Context, c Caller, id string) (DomainInf
 }
 
 // domainInfo counts a domain's secrets and retained, non-deleted versions.
-// It reads every secret record of the domain: its cost grows with the
-// domain.
+// Counting reads every secret record of the domain, so its cost grows with
+// the domain (2.6 s of CPU for a million secrets): the counts are kept
+// with the revision of the store they were read at, when the store has
+// revisions (storage.Revisioner: the embedded and in-memory stores, each
+// written by one process), and reused while no commit has changed it. On
+// PostgreSQL, which other nodes write, every call counts.
 func (s *Service) domainInfo(ctx context.Context, d Domain) (DomainInfo, error) {
 	info := DomainInfo{Domain: d}
 	st, ok := s.regions[d.Region]
@@ -393,6 +398,13 @@ func (s *Service) domainInfo(ctx context.Context, d Domain) (DomainInfo, error) 
 		return info, nil
 	}
 	err := st.View(ctx, func(tx storage.Tx) error {
+		rev, hasRev := storage.RevisionOf(tx)
+		if hasRev {
+			if c, ok := s.counts.get(d.ID, rev); ok {
+				info.SecretCount, info.SecretVersionCount = c.secrets, c.versions
+				return nil
+			}
+		}
 		info.SecretCount, info.SecretVersionCount = 0, 0
 		prefix := secretPrefix(d.ID)
 		for after := ""; ; {
@@ -413,12 +425,46 @@ func (s *Service) domainInfo(ctx context.Context, d Domain) (DomainInfo, error) 
 				info.SecretVersionCount += sec.RetainedActive()
 			}
 			if len(keys) < 1000 {
-				return nil
+				break
 			}
 			after = keys[len(keys)-1]
 		}
+		if hasRev {
+			s.counts.put(d.ID, domainCounts{rev: rev, secrets: info.SecretCount, versions: info.SecretVersionCount})
+		}
+		return nil
 	})
 	return info, err
+}
+
+// countsCache keeps the last counts of each domain with the store
+// revision they were read at. Counts depend only on stored data (the
+// number of versions not deleted, whatever their deactivation), so they
+// stay exact while the revision does.
+type countsCache struct {
+	mu sync.Mutex
+	m  map[string]domainCounts
+}
+
+type domainCounts struct {
+	rev               uint64
+	secrets, versions int
+}
+
+func (c *countsCache) get(domain string, rev uint64) (domainCounts, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[domain]
+	return e, ok && e.rev == rev
+}
+
+func (c *countsCache) put(domain string, e domainCounts) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = make(map[string]domainCounts)
+	}
+	c.m[domain] = e
 }
 
 // RenameDomain changes a domain's display name. Root or ADMIN only.

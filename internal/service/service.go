@@ -65,6 +65,7 @@ type Service struct {
 	pepper        atomic.Pointer[[]byte]
 	defaultDomain atomic.Pointer[string]
 	principals    principalCache // token digest → principal (authcache.go)
+	counts        countsCache    // domain → counts at a store revision (domains.go)
 }
 
 // New returns a Service over opts.Store.

@@ -99,6 +99,25 @@ type SharedGetter interface {
 	GetShared(key string) ([]byte, error)
 }
 
+// Revisioner is an optional capability of the Tx of a View: Revision
+// identifies the committed state the View reads. Two Views with the same
+// revision read the same data; any committed Update changes it. A caller
+// may therefore keep what it derived from a View (a count over a whole
+// domain, say) and reuse it while the revision stays the same. Backends
+// shared by several processes, whose state changes behind this one's back
+// without a cheap revision to read, do not implement it.
+type Revisioner interface {
+	Revision() uint64
+}
+
+// RevisionOf returns the revision of a View's tx, if its backend has one.
+func RevisionOf(tx Tx) (uint64, bool) {
+	if r, ok := tx.(Revisioner); ok {
+		return r.Revision(), true
+	}
+	return 0, false
+}
+
 // GetShared reads key with tx's GetShared if it has one, else with Get.
 func GetShared(tx Tx, key string) ([]byte, error) {
 	if s, ok := tx.(SharedGetter); ok {

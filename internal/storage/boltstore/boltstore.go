@@ -192,7 +192,12 @@ func (s *Store) View(ctx context.Context, fn func(storage.Tx) error) error {
 	}
 	defer s.active.Done()
 	err := s.db.View(func(btx *bolt.Tx) error {
-		return run(fn, &tx{b: btx.Bucket(bucketName)})
+		t := &viewTx{tx: tx{b: btx.Bucket(bucketName)}, rev: uint64(btx.ID())}
+		defer t.end()
+		if err := fn(t); err != nil {
+			return fnError{err}
+		}
+		return nil
 	})
 	return s.result("View", err)
 }
@@ -411,6 +416,17 @@ type tx struct {
 	b        *bolt.Bucket // nil once the transaction has ended
 	writable bool
 }
+
+// viewTx is the Tx of a View.
+type viewTx struct {
+	tx
+	rev uint64 // the bbolt transaction id the View reads: the last commit's
+}
+
+// Revision implements [storage.Revisioner]: the id of the last committed
+// bbolt transaction, which every commit increments. The store's file is
+// locked by one process, so no commit happens behind its back.
+func (t *viewTx) Revision() uint64 { return t.rev }
 
 func (t *tx) end() { t.b = nil }
 

@@ -26,6 +26,8 @@ type Store struct {
 	// a binary search followed by a scan instead of a sort of the whole map.
 	keys []string
 	vals map[string][]byte
+	// rev counts the Updates committed: the revision of a View.
+	rev uint64
 }
 
 var _ storage.Backend = (*Store)(nil)
@@ -52,7 +54,7 @@ func (s *Store) View(ctx context.Context, fn func(storage.Tx) error) error {
 	if err := s.usable(ctx); err != nil {
 		return fmt.Errorf("memstore.View: %w", err)
 	}
-	t := &tx{s: s}
+	t := &viewTx{tx: tx{s: s}, rev: s.rev}
 	defer t.end()
 	return fn(t)
 }
@@ -75,6 +77,7 @@ func (s *Store) Update(ctx context.Context, fn func(storage.Tx) error) error {
 		return err
 	}
 	s.apply(t.writes)
+	s.rev++
 	return nil
 }
 
@@ -177,6 +180,16 @@ type tx struct {
 }
 
 func (t *tx) end() { t.s = nil }
+
+// viewTx is the Tx of a View.
+type viewTx struct {
+	tx
+	rev uint64
+}
+
+// Revision implements [storage.Revisioner]: the number of Updates committed
+// before this View (the read lock keeps it so while the View runs).
+func (t *viewTx) Revision() uint64 { return t.rev }
 
 // Get implements [storage.Tx]. It returns [storage.ErrNotFound] itself (not
 // wrapped), which keeps the hot "absent" path free of allocations.

@@ -114,6 +114,9 @@ func (s *Store) View(ctx context.Context, fn func(storage.Tx) error) error {
 	var last *tx
 	err := s.b.View(ctx, func(btx storage.Tx) error {
 		last = &tx{s: s, tx: btx}
+		if rev, ok := storage.RevisionOf(btx); ok {
+			return fn(revisionTx{last, rev})
+		}
 		return fn(last)
 	})
 	if err == nil && last != nil {

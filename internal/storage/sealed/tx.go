@@ -34,6 +34,15 @@ type tx struct {
 // plaintext.
 func (t *tx) Get(key string) ([]byte, error) { return t.get(key, t.tx.Get) }
 
+// revisionTx is the Tx of a View whose wrapped transaction has a
+// revision ([storage.Revisioner]): sealing changes no revision.
+type revisionTx struct {
+	*tx
+	rev uint64
+}
+
+func (t revisionTx) Revision() uint64 { return t.rev }
+
 // GetShared implements [storage.SharedGetter]: Get, through the wrapped
 // transaction's GetShared if it has one.
 func (t *tx) GetShared(key string) ([]byte, error) {

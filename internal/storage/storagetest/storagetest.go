@@ -53,6 +53,7 @@ func Run(t *testing.T, newBackend func(t *testing.T) storage.Backend) {
 		{"view/never sees a partial update", testViewSnapshot},
 		{"view/writes fail with ErrReadOnly", testViewReadOnly},
 		{"view/panic propagates", testViewPanics},
+		{"view/revision changes with every commit", testRevision},
 		{"context/done before fn runs", testContextDone},
 		{"close/then every call fails with ErrClosed", testClosed},
 	}
@@ -873,6 +874,37 @@ func testSharedReads(t *testing.T, b storage.Backend) {
 		}
 		return nil
 	})
+}
+
+// storage.Revisioner, for backends that offer it: Views with no commit
+// between them read the same revision, and every committed Update changes
+// it; a failed Update does not have to.
+func testRevision(t *testing.T, b storage.Backend) {
+	rev := func() (uint64, bool) {
+		var r uint64
+		var ok bool
+		view(t, b, func(tx storage.Tx) error {
+			r, ok = storage.RevisionOf(tx)
+			return nil
+		})
+		return r, ok
+	}
+	r0, ok := rev()
+	if !ok {
+		t.Skip("the backend's Views have no revision")
+	}
+	if r, _ := rev(); r != r0 {
+		t.Errorf("two Views without a commit between them: revisions %d and %d", r0, r)
+	}
+	seen := map[uint64]bool{r0: true}
+	for i := range 3 {
+		putAll(t, b, map[string]string{"k": strconv.Itoa(i)})
+		r, _ := rev()
+		if seen[r] {
+			t.Errorf("commit %d: revision %d seen before a commit already", i, r)
+		}
+		seen[r] = true
+	}
 }
 
 // Rule 7: N concurrent create-if-absent Updates of one key: exactly one
