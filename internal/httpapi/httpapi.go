@@ -81,6 +81,7 @@ type info struct {
 	// costly to recompute (it unescapes the raw path to check it).
 	url         *url.URL
 	escapedPath string
+	query       url.Values // parsed on first use by Query
 }
 
 type ctxKey struct{}
@@ -105,6 +106,20 @@ func EscapedPath(r *http.Request) string {
 		return i.escapedPath
 	}
 	return r.URL.EscapedPath()
+}
+
+// Query returns r.URL.Query(), parsed once per request while r.URL is the
+// URL Middleware received: surfaces read several parameters of a request.
+// The result is shared; callers must not modify it.
+func Query(r *http.Request) url.Values {
+	i := infoFrom(r.Context())
+	if i == nil || i.url != r.URL {
+		return r.URL.Query()
+	}
+	if i.query == nil {
+		i.query = r.URL.Query()
+	}
+	return i.query
 }
 
 // NotePrincipal records the caller's identity on the access-log line.

@@ -29,7 +29,7 @@ func (e *QueryError) Error() string { return e.Msg }
 // BoolQuery parses the optional boolean query parameter name (false when
 // absent). It returns a *QueryError for anything strconv.ParseBool refuses.
 func BoolQuery(r *http.Request, name string) (bool, error) {
-	s := r.URL.Query().Get(name)
+	s := Query(r).Get(name)
 	if s == "" {
 		return false, nil
 	}
@@ -44,7 +44,7 @@ func BoolQuery(r *http.Request, name string) (bool, error) {
 // when absent, a *QueryError when not an integer, secret.Violations when
 // out of 0..24000.
 func CASQuery(r *http.Request) (*uint32, error) {
-	q := r.URL.Query()
+	q := Query(r)
 	if !q.Has("cas") {
 		return nil, nil
 	}
@@ -63,7 +63,7 @@ func CASQuery(r *http.Request) (*uint32, error) {
 // 4.3): 0 when absent, a *QueryError when not an integer,
 // secret.Violations when out of 1..24000.
 func VersionQuery(r *http.Request) (uint32, error) {
-	s := r.URL.Query().Get("version")
+	s := Query(r).Get("version")
 	if s == "" {
 		return 0, nil
 	}
