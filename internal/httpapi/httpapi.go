@@ -379,11 +379,11 @@ func EncodeJSON(w http.ResponseWriter, status int, v any, escapeHTML, newline bo
 			pool.Put(e)
 		}
 	}()
-	b := []byte(`{"errors":["internal error"]}` + "\n")
+	var b []byte
 	if err := e.enc.Encode(v); err == nil {
 		b = e.buf.Bytes()
 	} else {
-		status = http.StatusInternalServerError
+		status, b = http.StatusInternalServerError, []byte(`{"errors":["internal error"]}`+"\n")
 	}
 	if !newline {
 		b = b[:len(b)-1]

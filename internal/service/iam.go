@@ -152,21 +152,7 @@ type GroupInput struct {
 // account root and ADMIN users may (iam.md 7.4). It is audited like every
 // other call, under the pseudo-action "coffer:iam/<what>".
 func (s *Service) requireAdmin(ctx context.Context, c Caller, what, resource string, fn func() error) error {
-	o := &op{c: c, resource: resource, actions: []string{"coffer:iam/" + what}}
-	outcome, reason := adminDecision(c)
-	if err := s.audit.Record(ctx, s.event(o, audit.PhaseRequest, outcome, reason)); err != nil {
-		s.log.ErrorContext(ctx, "audit request event failed; operation refused", "err", err, "request_id", c.RequestID)
-		return ErrAuditUnavailable
-	}
-	if outcome != audit.Allowed {
-		// reliability-security.md 7: denied requests get their response
-		// event too.
-		s.end(ctx, o, ErrDenied)
-		return ErrDenied
-	}
-	err := fn()
-	s.end(ctx, o, err)
-	return err
+	return s.Operate(ctx, c, "coffer:iam/"+what, resource, fn)
 }
 
 func adminDecision(c Caller) (outcome, reason string) {

@@ -3,7 +3,6 @@ package service
 import (
 	"context"
 
-	"github.com/seed-3e8d63de/coffer/internal/audit"
 	"github.com/seed-3e8d63de/coffer/internal/policy"
 )
 
@@ -13,15 +12,10 @@ import (
 // that event cannot be written: ErrAuditUnavailable), a response event
 // after. A caller who is neither root nor ADMIN gets ErrDenied.
 func (s *Service) Operate(ctx context.Context, c Caller, action, resource string, fn func() error) error {
-	o := &op{c: c, resource: resource, actions: []string{action}}
+	o := newOp(c, resource, action)
 	outcome, reason := adminDecision(c)
-	if err := s.audit.Record(ctx, s.event(o, audit.PhaseRequest, outcome, reason)); err != nil {
-		s.log.ErrorContext(ctx, "audit request event failed; operation refused", "err", err, "request_id", c.RequestID)
-		return ErrAuditUnavailable
-	}
-	if outcome != audit.Allowed {
-		s.end(ctx, o, ErrDenied)
-		return ErrDenied
+	if err := s.start(ctx, o, outcome, reason); err != nil {
+		return err
 	}
 	err := fn()
 	s.end(ctx, o, err)

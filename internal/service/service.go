@@ -164,25 +164,32 @@ func (s *Service) decide(c Caller, action, resource string) policy.Decision {
 	return s.policies.Load().Evaluate(sub, action, resource, s.clock())
 }
 
-// op is one audited operation.
+// op is one audited operation: what both audit events of its pair say.
 type op struct {
-	c        Caller
-	resource string
-	actions  []string
-
-	// The fields both audit events of the pair share, set by the first.
-	evented    bool
+	c          Caller
+	resource   string
 	principal  []string
 	credential string
 	action     string
 	durable    bool
 }
 
+func newOp(c Caller, resource string, actions ...string) *op {
+	p := c.Principal
+	return &op{
+		c: c, resource: resource,
+		principal:  slices.Clone(p.Identities),
+		credential: string(p.Kind) + ":" + p.CredentialID,
+		action:     joinActions(actions),
+		durable:    changesState(actions),
+	}
+}
+
 // begin authorizes every action on resource, in order, and writes the audit
 // request event. A denial is audited and returned as ErrDenied; a failure to
 // audit stops the operation (fail closed).
 func (s *Service) begin(ctx context.Context, c Caller, resource string, actions ...string) (*op, error) {
-	o := &op{c: c, resource: resource, actions: actions}
+	o := newOp(c, resource, actions...)
 	outcome, reason := audit.Allowed, ""
 	for _, a := range actions {
 		d := s.decide(c, a, resource)
@@ -192,17 +199,27 @@ func (s *Service) begin(ctx context.Context, c Caller, resource string, actions 
 			break
 		}
 	}
-	if err := s.audit.Record(ctx, s.event(o, audit.PhaseRequest, outcome, reason)); err != nil {
-		s.log.ErrorContext(ctx, "audit request event failed; operation refused", "err", err, "request_id", c.RequestID)
-		return nil, ErrAuditUnavailable
-	}
-	if outcome == audit.Denied {
-		// reliability-security.md 7: a denied request is audited like any
-		// other, with the response event of its pair.
-		s.end(ctx, o, ErrDenied)
-		return nil, ErrDenied
+	if err := s.start(ctx, o, outcome, reason); err != nil {
+		return nil, err
 	}
 	return o, nil
+}
+
+// start writes o's request event with the decision taken on it. When the
+// event cannot be written the operation does not run (fail closed:
+// ErrAuditUnavailable); a denial is audited like any other request, with
+// the response event of its pair (reliability-security.md 7), and returned
+// as ErrDenied.
+func (s *Service) start(ctx context.Context, o *op, outcome, reason string) error {
+	if err := s.audit.Record(ctx, s.event(o, audit.PhaseRequest, outcome, reason)); err != nil {
+		s.log.ErrorContext(ctx, "audit request event failed; operation refused", "err", err, "request_id", o.c.RequestID)
+		return ErrAuditUnavailable
+	}
+	if outcome == audit.Denied {
+		s.end(ctx, o, ErrDenied)
+		return ErrDenied
+	}
+	return nil
 }
 
 // end writes the audit response event. Its failure cannot undo a committed
@@ -223,10 +240,9 @@ func (s *Service) end(ctx context.Context, o *op, err error) {
 // runList audits a list request under action without enforcing it on
 // the domain: lists are filtered item by item instead (iam.md 6.1).
 func (s *Service) runList(ctx context.Context, c Caller, resource, action string, fn func() error) error {
-	o := &op{c: c, resource: resource, actions: []string{action}}
-	if err := s.audit.Record(ctx, s.event(o, audit.PhaseRequest, audit.Allowed, "list, filtered per item")); err != nil {
-		s.log.ErrorContext(ctx, "audit request event failed; operation refused", "err", err, "request_id", c.RequestID)
-		return ErrAuditUnavailable
+	o := newOp(c, resource, action)
+	if err := s.start(ctx, o, audit.Allowed, "list, filtered per item"); err != nil {
+		return err
 	}
 	err := fn()
 	s.end(ctx, o, err)
@@ -245,14 +261,6 @@ func (s *Service) run(ctx context.Context, c Caller, resource string, actions []
 }
 
 func (s *Service) event(o *op, phase, outcome, reason string) audit.Event {
-	if !o.evented {
-		p := o.c.Principal
-		o.evented = true
-		o.principal = slices.Clone(p.Identities)
-		o.credential = string(p.Kind) + ":" + p.CredentialID
-		o.action = joinActions(o.actions)
-		o.durable = changesState(o.actions)
-	}
 	return audit.Event{
 		Time: s.clock(), Phase: phase, RequestID: o.c.RequestID, Surface: o.c.Surface,
 		Principal: o.principal, Credential: o.credential,
