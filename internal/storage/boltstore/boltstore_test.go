@@ -4,9 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -182,38 +180,13 @@ func TestOpen_errors(t *testing.T) {
 	}
 }
 
-// benchGoroutinesPerCPU stands in for the many concurrent HTTP requests of
-// a busy server: group commit only pays off when writers overlap.
-const benchGoroutinesPerCPU = 16
-
 // BenchmarkUpdateParallel measures concurrent durable writes of 1 KiB values
 // under distinct keys, with group commit and without it.
 func BenchmarkUpdateParallel(b *testing.B) {
-	benchmarks := []struct {
-		name string
-		opts boltstore.Options
-	}{
-		{"group commit", boltstore.Options{}},
-		{"one commit per update", boltstore.Options{MaxBatchSize: 1}},
-	}
-	for _, bm := range benchmarks {
+	for _, bm := range benchModes {
 		b.Run(bm.name, func(b *testing.B) {
 			s := open(b, tempPath(b), bm.opts)
-			value := make([]byte, 1024)
-			var next atomic.Int64
-			b.SetBytes(int64(len(value)))
-			b.SetParallelism(benchGoroutinesPerCPU)
-			b.ResetTimer()
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					key := "bench/" + strconv.FormatInt(next.Add(1), 10)
-					err := s.Update(b.Context(), func(tx storage.Tx) error { return tx.Put(key, value) })
-					if err != nil {
-						b.Errorf("Update() = %v, want nil", err)
-						return
-					}
-				}
-			})
+			storagetest.BenchUpdateParallel(b, s)
 			if updates, commits := s.GroupStats(); commits > 0 {
 				b.ReportMetric(float64(updates)/float64(commits), "updates/commit")
 			}
@@ -221,66 +194,28 @@ func BenchmarkUpdateParallel(b *testing.B) {
 	}
 }
 
-// BenchmarkUpdate measures the latency of one writer alone, which pays the
-// batch delay without sharing its fsync.
+// BenchmarkUpdate measures the latency of one writer alone, which commits
+// without sharing its fsync.
 func BenchmarkUpdate(b *testing.B) {
-	benchmarks := []struct {
-		name string
-		opts boltstore.Options
-	}{
-		{"group commit", boltstore.Options{}},
-		{"one commit per update", boltstore.Options{MaxBatchSize: 1}},
-	}
-	for _, bm := range benchmarks {
+	for _, bm := range benchModes {
 		b.Run(bm.name, func(b *testing.B) {
-			s := open(b, tempPath(b), bm.opts)
-			value := make([]byte, 1024)
-			b.SetBytes(int64(len(value)))
-			i := 0
-			for b.Loop() {
-				i++
-				key := "bench/" + strconv.Itoa(i)
-				if err := s.Update(b.Context(), func(tx storage.Tx) error { return tx.Put(key, value) }); err != nil {
-					b.Fatalf("Update() = %v, want nil", err)
-				}
-			}
+			storagetest.BenchUpdate(b, open(b, tempPath(b), bm.opts))
 		})
 	}
 }
 
+// benchModes are the commit modes the write benchmarks compare.
+var benchModes = []struct {
+	name string
+	opts boltstore.Options
+}{
+	{"group commit", boltstore.Options{}},
+	{"one commit per update", boltstore.Options{MaxBatchSize: 1}},
+}
+
 // BenchmarkView measures concurrent reads of a 1 KiB value among 1,000 keys.
 func BenchmarkView(b *testing.B) {
-	const keys = 1000
-	s := open(b, tempPath(b), boltstore.Options{})
-	value := make([]byte, 1024)
-	err := s.Update(b.Context(), func(tx storage.Tx) error {
-		for i := range keys {
-			if err := tx.Put("bench/"+strconv.Itoa(i), value); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		b.Fatalf("Update(populate) = %v, want nil", err)
-	}
-	b.SetBytes(int64(len(value)))
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		i := 0
-		for pb.Next() {
-			i++
-			key := "bench/" + strconv.Itoa(i%keys)
-			err := s.View(b.Context(), func(tx storage.Tx) error {
-				_, err := tx.Get(key)
-				return err
-			})
-			if err != nil {
-				b.Errorf("View() = %v, want nil", err)
-				return
-			}
-		}
-	})
+	storagetest.BenchView(b, open(b, tempPath(b), boltstore.Options{}))
 }
 
 func TestOpenReadOnly(t *testing.T) {

@@ -689,79 +689,16 @@ func TestTx_listPrefixEdges(t *testing.T) {
 	}
 }
 
-// benchGoroutinesPerCPU stands in for the many concurrent HTTP requests of
-// a busy server, as in boltstore's benchmarks.
-const benchGoroutinesPerCPU = 16
-
 // BenchmarkView measures concurrent reads of a 1 KiB value among 1,000 keys.
-func BenchmarkView(b *testing.B) {
-	const keys = 1000
-	s := open(b, pgstore.Options{})
-	value := make([]byte, 1024)
-	err := s.Update(b.Context(), func(tx storage.Tx) error {
-		for i := range keys {
-			if err := tx.Put("bench/"+strconv.Itoa(i), value); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		b.Fatalf("Update(populate) = %v, want nil", err)
-	}
-	b.SetBytes(int64(len(value)))
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		i := 0
-		for pb.Next() {
-			i++
-			key := "bench/" + strconv.Itoa(i%keys)
-			err := s.View(b.Context(), func(tx storage.Tx) error {
-				_, err := tx.Get(key)
-				return err
-			})
-			if err != nil {
-				b.Errorf("View() = %v, want nil", err)
-				return
-			}
-		}
-	})
-}
+func BenchmarkView(b *testing.B) { storagetest.BenchView(b, open(b, pgstore.Options{})) }
 
 // BenchmarkUpdate measures the latency of one writer alone.
-func BenchmarkUpdate(b *testing.B) {
-	s := open(b, pgstore.Options{})
-	value := make([]byte, 1024)
-	b.SetBytes(int64(len(value)))
-	i := 0
-	for b.Loop() {
-		i++
-		key := "bench/" + strconv.Itoa(i)
-		if err := s.Update(b.Context(), func(tx storage.Tx) error { return tx.Put(key, value) }); err != nil {
-			b.Fatalf("Update() = %v, want nil", err)
-		}
-	}
-}
+func BenchmarkUpdate(b *testing.B) { storagetest.BenchUpdate(b, open(b, pgstore.Options{})) }
 
 // BenchmarkUpdateParallel measures concurrent writes of 1 KiB values under
 // distinct keys.
 func BenchmarkUpdateParallel(b *testing.B) {
-	s := open(b, pgstore.Options{})
-	value := make([]byte, 1024)
-	var next atomic.Int64
-	b.SetBytes(int64(len(value)))
-	b.SetParallelism(benchGoroutinesPerCPU)
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			key := "bench/" + strconv.FormatInt(next.Add(1), 10)
-			err := s.Update(b.Context(), func(tx storage.Tx) error { return tx.Put(key, value) })
-			if err != nil {
-				b.Errorf("Update() = %v, want nil", err)
-				return
-			}
-		}
-	})
+	storagetest.BenchUpdateParallel(b, open(b, pgstore.Options{}))
 }
 
 // BenchmarkUpdateReadModifyWrite measures the service's usual Update shape,
@@ -772,20 +709,10 @@ func BenchmarkUpdateReadModifyWrite(b *testing.B) {
 	const keys = 1000
 	s := open(b, pgstore.Options{})
 	value := make([]byte, 1024)
-	err := s.Update(b.Context(), func(tx storage.Tx) error {
-		for i := range keys {
-			if err := tx.Put("bench/"+strconv.Itoa(i), value); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		b.Fatalf("Update(populate) = %v, want nil", err)
-	}
+	storagetest.Populate(b, s, keys, value)
 	var next, attempts atomic.Int64
 	b.SetBytes(int64(len(value)))
-	b.SetParallelism(benchGoroutinesPerCPU)
+	b.SetParallelism(storagetest.BenchGoroutinesPerCPU)
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
