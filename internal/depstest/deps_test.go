@@ -31,6 +31,7 @@ var rules = map[string][]string{
 	"internal/logio":               {},
 	"internal/storage":             {},
 	"internal/crypto":              {},
+	"internal/crypto/backupfile":   {"golang.org/x/crypto", "golang.org/x/sys"},
 	"internal/storage/memstore":    {"internal/storage"},
 	"internal/storage/storagetest": {"internal/storage"},
 	"internal/storage/boltstore":   {"internal/storage", "go.etcd.io/bbolt", "golang.org/x/sys"},
@@ -50,7 +51,7 @@ var free = []string{"internal/server", "internal/depstest", "internal/config", "
 var (
 	noHTTP              = []string{"internal/secret", "internal/policy", "internal/auth", "internal/audit", "internal/storage", "internal/service"}
 	onlyServer          = []string{"internal/storage/memstore", "internal/storage/boltstore", "internal/storage/pgstore", "internal/storage/sealed", "internal/pki"}
-	onlySealedAndServer = []string{"internal/crypto"}
+	onlySealedAndServer = []string{"internal/crypto", "internal/crypto/backupfile"}
 )
 
 type goPackage struct {

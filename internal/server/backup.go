@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/seed-3e8d63de/coffer/internal/crypto/backupfile"
 	"github.com/seed-3e8d63de/coffer/internal/httpapi"
 	"github.com/seed-3e8d63de/coffer/internal/storage"
 )
@@ -97,8 +98,8 @@ func (s *Server) backup(w http.ResponseWriter, r *http.Request) {
 		s.keyError(w, r, err)
 		return
 	}
-	if len(req.Passphrase) < MinPassphrase {
-		s.keyError(w, r, ErrBackupPassphrase)
+	if len(req.Passphrase) < backupfile.MinPassphrase {
+		s.keyError(w, r, backupfile.ErrPassphrase)
 		return
 	}
 	var snap bytes.Buffer
@@ -115,7 +116,7 @@ func (s *Server) backup(w http.ResponseWriter, r *http.Request) {
 	defer clear(snap.Bytes())
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set("Content-Disposition", `attachment; filename="coffer.backup"`)
-	bw, err := newBackupWriter(w, req.Passphrase)
+	bw, err := backupfile.NewWriter(w, req.Passphrase)
 	if err == nil {
 		_, err = bw.Write(snap.Bytes())
 	}
@@ -184,7 +185,7 @@ func (s *Server) restore(w http.ResponseWriter, r *http.Request) {
 	}
 	var out RestoreResult
 	err = s.svc.Operate(r.Context(), c, "coffer:sys/restore", s.svc.AccountURN(), func() error {
-		plain, err := openBackup(http.MaxBytesReader(w, r.Body, maxRestore), r.Header.Get(HeaderBackupPassphrase), maxRestore)
+		plain, err := backupfile.Open(http.MaxBytesReader(w, r.Body, maxRestore), r.Header.Get(HeaderBackupPassphrase), maxRestore)
 		if err != nil {
 			return err
 		}
@@ -215,17 +216,17 @@ func (s *Server) restoreSnapshot(ctx context.Context, plain []byte) (RestoreResu
 	for first := true; sc.Scan(); first = false {
 		var l backupLine
 		if err := json.Unmarshal(sc.Bytes(), &l); err != nil || ended {
-			return out, ErrBackupOpen
+			return out, backupfile.ErrOpen
 		}
 		switch {
 		case first:
 			if l.Format != backupFormatName || l.Version != 1 {
-				return out, ErrBackupOpen
+				return out, backupfile.ErrOpen
 			}
 			head = l
 		case l.End:
 			if l.Records != n {
-				return out, ErrBackupOpen
+				return out, backupfile.ErrOpen
 			}
 			ended = true
 		default:
@@ -234,7 +235,7 @@ func (s *Server) restoreSnapshot(ctx context.Context, plain []byte) (RestoreResu
 		}
 	}
 	if sc.Err() != nil || !ended {
-		return out, ErrBackupOpen
+		return out, backupfile.ErrOpen
 	}
 	if !slices.Equal(head.Regions, s.regionIDs()) || head.DefaultRegion != s.store.region {
 		return out, fmt.Errorf("%w: the backup has %v (default %s), this server %v (default %s)",

@@ -12,6 +12,7 @@ import (
 	"slices"
 
 	"github.com/seed-3e8d63de/coffer/internal/crypto"
+	"github.com/seed-3e8d63de/coffer/internal/crypto/backupfile"
 	"github.com/seed-3e8d63de/coffer/internal/httpapi"
 	"github.com/seed-3e8d63de/coffer/internal/service"
 	"github.com/seed-3e8d63de/coffer/internal/storage"
@@ -258,7 +259,7 @@ func (s *Server) keyError(w http.ResponseWriter, r *http.Request, err error) {
 		status, msg = http.StatusServiceUnavailable, "the audit log is unavailable; try again later"
 	case errors.Is(err, errRotationPending), errors.Is(err, errNotEmpty), errors.Is(err, errRegions):
 		status, msg = http.StatusConflict, err.Error()
-	case errors.Is(err, ErrBackupPassphrase), errors.Is(err, ErrBackupOpen), errors.Is(err, httpapi.ErrFormBody):
+	case errors.Is(err, backupfile.ErrPassphrase), errors.Is(err, backupfile.ErrOpen), errors.Is(err, httpapi.ErrFormBody):
 		status, msg = http.StatusBadRequest, err.Error()
 	case errors.As(err, new(*httpapi.BodyError)):
 		status, msg = http.StatusBadRequest, err.Error()

@@ -1,4 +1,4 @@
-package server
+package backupfile
 
 import (
 	"bytes"
@@ -12,7 +12,7 @@ import (
 func sealBackup(t *testing.T, plain []byte, pass string) []byte {
 	t.Helper()
 	var b bytes.Buffer
-	w, err := newBackupWriter(&b, pass)
+	w, err := NewWriter(&b, pass)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,12 +34,12 @@ func TestBackupFile(t *testing.T) {
 	rand.Read(plain)
 	file := sealBackup(t, plain, pass)
 
-	got, err := openBackup(bytes.NewReader(file), pass, maxRestore)
+	got, err := Open(bytes.NewReader(file), pass, 1<<30)
 	if err != nil || !bytes.Equal(got, plain) {
 		t.Fatalf("openBackup = %d bytes, %v; want the %d bytes sealed", len(got), err, len(plain))
 	}
-	if _, err := newBackupWriter(&bytes.Buffer{}, "short"); !errors.Is(err, ErrBackupPassphrase) {
-		t.Errorf("a short passphrase: %v, want ErrBackupPassphrase", err)
+	if _, err := NewWriter(&bytes.Buffer{}, "short"); !errors.Is(err, ErrPassphrase) {
+		t.Errorf("a short passphrase: %v, want ErrPassphrase", err)
 	}
 	chunk := 4 + backupChunk + 16 // length, data, tag
 	first, second := backupHeaderSize, backupHeaderSize+chunk
@@ -69,18 +69,18 @@ func TestBackupFile(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if _, err := openBackup(bytes.NewReader(tc.file), tc.pass, maxRestore); !errors.Is(err, ErrBackupOpen) {
-				t.Errorf("openBackup = %v, want ErrBackupOpen", err)
+			if _, err := Open(bytes.NewReader(tc.file), tc.pass, 1<<30); !errors.Is(err, ErrOpen) {
+				t.Errorf("openBackup = %v, want ErrOpen", err)
 			}
 		})
 	}
 	// Parameters no coffer writes are refused before any work.
 	huge := bytes.Clone(file)
 	binary.BigEndian.PutUint32(huge[13:], 1<<30)
-	if _, err := openBackup(bytes.NewReader(huge), pass, maxRestore); !errors.Is(err, ErrBackupOpen) {
-		t.Errorf("a file asking for 1 TiB of Argon2 memory: %v, want ErrBackupOpen", err)
+	if _, err := Open(bytes.NewReader(huge), pass, 1<<30); !errors.Is(err, ErrOpen) {
+		t.Errorf("a file asking for 1 TiB of Argon2 memory: %v, want ErrOpen", err)
 	}
-	if _, err := openBackup(bytes.NewReader(file), pass, 1000); err == nil {
+	if _, err := Open(bytes.NewReader(file), pass, 1000); err == nil {
 		t.Error("a file over the size limit opened")
 	}
 }

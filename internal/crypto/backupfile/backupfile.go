@@ -1,4 +1,8 @@
-package server
+// Package backupfile is the encrypted file format of coffer's backups:
+// a snapshot sealed in chunks with AES-256-GCM under a key derived from a
+// passphrase with Argon2id. It sits beside internal/crypto, behind the same
+// seam, so that the record-sealing package does not carry a password hash.
+package backupfile
 
 import (
 	"bytes"
@@ -13,7 +17,8 @@ import (
 	"golang.org/x/crypto/argon2"
 )
 
-// The backup file: a header, then the snapshot in chunks sealed with
+// The backup file of `coffer operator backup` (reliability-security.md
+// T19): a header, then the snapshot in chunks sealed with
 // AES-256-GCM under a key derived from the passphrase with Argon2id
 // (RFC 9106's second recommended option: t = 3, m = 64 MiB, p = 4, the
 // parameters of reliability-security.md 4).
@@ -46,11 +51,11 @@ const (
 
 // Errors of backup files.
 var (
-	// ErrBackupPassphrase: the passphrase is too short.
-	ErrBackupPassphrase = fmt.Errorf("the backup passphrase must be at least %d characters", MinPassphrase)
-	// ErrBackupOpen: the file is not a coffer backup, was altered or cut,
+	// ErrPassphrase: the passphrase is too short.
+	ErrPassphrase = fmt.Errorf("the backup passphrase must be at least %d characters", MinPassphrase)
+	// ErrOpen: the file is not a coffer backup, was altered or cut,
 	// or the passphrase is wrong (which cannot be told apart).
-	ErrBackupOpen = errors.New("the backup does not open: wrong passphrase, or the file is not a complete coffer backup")
+	ErrOpen = errors.New("the backup does not open: wrong passphrase, or the file is not a complete coffer backup")
 )
 
 func backupAEAD(passphrase string, salt []byte, t, m uint32, p uint8) (cipher.AEAD, error) {
@@ -73,9 +78,13 @@ type backupWriter struct {
 	buf    []byte
 }
 
-func newBackupWriter(w io.Writer, passphrase string) (*backupWriter, error) {
+// NewWriter returns a writer that seals what it is given into w, in
+// the backup format, under a key derived from passphrase (at least
+// MinPassphrase characters, else ErrPassphrase). Its Close writes the
+// last chunk: without it the file does not open.
+func NewWriter(w io.Writer, passphrase string) (io.WriteCloser, error) {
 	if len(passphrase) < MinPassphrase {
-		return nil, ErrBackupPassphrase
+		return nil, ErrPassphrase
 	}
 	h := make([]byte, backupHeaderSize)
 	copy(h, backupMagic)
@@ -140,16 +149,16 @@ func chunkAD(header []byte, final bool) []byte {
 	return ad
 }
 
-// openBackup reads and opens a whole backup file from r, of at most limit
-// bytes. It returns ErrBackupOpen for anything that does not open.
-func openBackup(r io.Reader, passphrase string, limit int64) ([]byte, error) {
+// Open reads and opens a whole backup file from r, of at most limit
+// bytes. It returns ErrOpen for anything that does not open.
+func Open(r io.Reader, passphrase string, limit int64) ([]byte, error) {
 	h := make([]byte, backupHeaderSize)
 	if _, err := io.ReadFull(r, h); err != nil || string(h[:8]) != backupMagic || h[8] != backupFormat {
-		return nil, ErrBackupOpen
+		return nil, ErrOpen
 	}
 	t, m, p := binary.BigEndian.Uint32(h[9:]), binary.BigEndian.Uint32(h[13:]), h[17]
 	if t == 0 || t > 16 || p == 0 || m < 8*uint32(p) || m > 256<<10 {
-		return nil, ErrBackupOpen // parameters no coffer writes: refuse rather than spend
+		return nil, ErrOpen // parameters no coffer writes: refuse rather than spend
 	}
 	aead, err := backupAEAD(passphrase, h[18:34], t, m, p)
 	if err != nil {
@@ -164,29 +173,29 @@ func openBackup(r io.Reader, passphrase string, limit int64) ([]byte, error) {
 	for n := uint32(0); ; n++ {
 		var l [4]byte
 		if _, err := io.ReadFull(r, l[:]); err != nil {
-			return nil, ErrBackupOpen // cut before the last chunk
+			return nil, ErrOpen // cut before the last chunk
 		}
 		size := binary.BigEndian.Uint32(l[:])
 		if size < uint32(aead.Overhead()) || size > backupChunk+uint32(aead.Overhead()) {
-			return nil, ErrBackupOpen
+			return nil, ErrOpen
 		}
 		if total += 4 + int64(size); total > limit {
 			return nil, fmt.Errorf("the backup is larger than %d bytes", limit)
 		}
 		ct := make([]byte, size)
 		if _, err := io.ReadFull(r, ct); err != nil {
-			return nil, ErrBackupOpen
+			return nil, ErrOpen
 		}
 		binary.BigEndian.PutUint32(nonce[8:], n)
 		if pt, err := aead.Open(nil, nonce, ct, chunkAD(h, true)); err == nil {
 			if n, _ := io.ReadFull(r, make([]byte, 1)); n != 0 {
-				return nil, ErrBackupOpen // data after the last chunk
+				return nil, ErrOpen // data after the last chunk
 			}
 			return append(out, pt...), nil
 		}
 		pt, err := aead.Open(nil, nonce, ct, chunkAD(h, false))
 		if err != nil {
-			return nil, ErrBackupOpen
+			return nil, ErrOpen
 		}
 		out = append(out, pt...)
 	}
