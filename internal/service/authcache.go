@@ -141,14 +141,14 @@ func (t *iamWatchTx) GetShared(key string) ([]byte, error) { return storage.GetS
 func (t *iamWatchTx) Put(key string, value []byte) error {
 	// A token record, once written, only changes in its last use: writing
 	// one creates a token or records a use, and revokes nothing.
-	if strings.HasPrefix(key, "iam/") && !strings.HasPrefix(key, prefixTokens) {
+	if strings.HasPrefix(key, prefixIAM) && !strings.HasPrefix(key, prefixTokens) {
 		t.hit.Store(true)
 	}
 	return t.Tx.Put(key, value)
 }
 
 func (t *iamWatchTx) Delete(key string) error {
-	if strings.HasPrefix(key, "iam/") {
+	if strings.HasPrefix(key, prefixIAM) {
 		t.hit.Store(true)
 	}
 	return t.Tx.Delete(key)

@@ -77,24 +77,6 @@ type Credential struct {
 	Serial          string
 }
 
-type credentialRecord struct {
-	F        int      `json:"f"`
-	ID       string   `json:"id"`
-	Name     string   `json:"name"`
-	Desc     string   `json:"description,omitempty"`
-	URNs     []string `json:"urns"`
-	FromCSR  bool     `json:"fromCSR,omitempty"`
-	CertType string   `json:"certType"`
-	Created  int64    `json:"created"`
-	Expires  int64    `json:"expires"`
-	CertPEM  string   `json:"cert"`
-	Serial   string   `json:"serial"`
-}
-
-func caKey(domain string) string             { return "d/" + domain + "/ca" }
-func credentialPrefix(domain string) string  { return "d/" + domain + "/cred/" }
-func credentialKey(domain, id string) string { return credentialPrefix(domain) + id }
-func serialKey(domain, serial string) string { return "d/" + domain + "/serial/" + serial }
 func (r credentialRecord) credential(now time.Time) Credential {
 	c := Credential{ID: r.ID, Name: r.Name, Description: r.Desc, IdentityURNs: slices.Clone(r.URNs),
 		Status: CredentialReady, FromCSR: r.FromCSR, CertificateType: r.CertType,

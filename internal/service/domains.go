@@ -9,11 +9,30 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 	"unicode/utf8"
 
 	"github.com/seed-3e8d63de/coffer/internal/policy"
 	"github.com/seed-3e8d63de/coffer/internal/secret"
 	"github.com/seed-3e8d63de/coffer/internal/storage"
+)
+
+// Domain is an OKMS domain: a tenant holding secrets, in one region.
+type Domain struct {
+	ID          string
+	Region      string
+	DisplayName string
+	CreatedAt   time.Time
+	// State is DomainCreating until the domain's key material and
+	// configuration exist in its region, then DomainReady.
+	State string
+}
+
+// Domain states.
+const (
+	DomainCreating = "CREATING"
+	DomainReady    = "READY"
+	DomainDeleting = "DELETING"
 )
 
 // Errors of domains and regions.
@@ -196,7 +215,7 @@ func (s *Service) purgeDomain(ctx context.Context, d Domain) error {
 	if !ok {
 		return fmt.Errorf("service: domain %s: region %q is not served", d.ID, d.Region)
 	}
-	prefix := "d/" + d.ID + "/"
+	prefix := domainPrefix(d.ID)
 	for {
 		var n int
 		err := st.Update(ctx, func(tx storage.Tx) error {
@@ -534,4 +553,15 @@ func (s *Service) RegionDefaults(region string) (secret.Config, error) {
 		return secret.Config{}, ErrRegionNotFound
 	}
 	return secret.DefaultConfig(), nil
+}
+
+// CheckDomain returns ErrDomainNotFound unless the domain exists. The Vault
+// CLI's preflight (vault-kv2.md 6.1) uses it to answer 403 rather than
+// claim a mount for an unknown domain. It needs a valid credential and no
+// action; the call is audited.
+func (s *Service) CheckDomain(ctx context.Context, c Caller, domain string) error {
+	err := s.run(ctx, c, s.DomainURN(domain), nil, func() error {
+		return s.domainView(ctx, domain, func(tx storage.Tx) error { return domainExists(tx, domain) })
+	})
+	return internalUnlessDomain("CheckDomain", err)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/seed-3e8d63de/coffer/internal/policy"
 	"github.com/seed-3e8d63de/coffer/internal/secret"
 )
 
@@ -33,4 +34,78 @@ var knownErrors = []error{
 	secret.ErrVersionInactive, ErrDomainNotFound, ErrDenied, ErrUnauthenticated, ErrAuditUnavailable,
 	ErrRegionNotFound, ErrDomainNotReady, ErrConfirmationRequired, ErrTooManyRequests,
 	context.Canceled, context.DeadlineExceeded,
+}
+
+// Errors of identity management shared by its use cases; each use case's
+// own errors are declared in its file (users.go, groups.go, …).
+var (
+	// ErrIdentityExists: a user, group, token name or policy name is taken.
+	ErrIdentityExists = errors.New("service: already exists")
+)
+
+// InvalidError is an invalid identity-management input; its message names
+// the field and the rule, never a password.
+type InvalidError struct {
+	Field  string
+	Reason string
+}
+
+func (e *InvalidError) Error() string { return e.Field + ": " + e.Reason }
+
+func invalid(field, reason string) error { return &InvalidError{Field: field, Reason: reason} }
+
+// iamErrors are the identity-management errors surfaces render.
+var iamErrors = []error{ErrUserNotFound, ErrGroupNotFound, ErrTokenNotFound, ErrPolicyNotFound,
+	ErrIdentityExists, ErrGroupInUse, ErrLoginFailed, ErrAuditNotReadable, ErrCredentialNotFound, ErrNoPKI}
+
+func internalUnlessIAM(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var ie *InvalidError
+	if errors.As(err, &ie) {
+		return err
+	}
+	if errors.Is(err, policy.ErrInvalidPolicy) {
+		return err
+	}
+	if _, ok := errors.AsType[*LimitError](err); ok {
+		return err
+	}
+	for _, e := range iamErrors {
+		if errors.Is(err, e) {
+			return err
+		}
+	}
+	return internalUnlessDomain(op, err)
+}
+
+// cmpErr returns err if it is set (a storage failure), else sentinel.
+func cmpErr(err, sentinel error) error {
+	if err != nil {
+		return err
+	}
+	return sentinel
+}
+
+// internalUnlessDomain wraps err unless it is one the surfaces map.
+func internalUnlessDomain(op string, err error) error {
+	if err == nil || isDomainError(err) {
+		return err
+	}
+	return internal(op, err)
+}
+
+// isDomainError reports whether err is one the surfaces know how to render:
+// anything else is an internal error.
+func isDomainError(err error) bool {
+	if _, ok := secret.AsViolations(err); ok {
+		return true
+	}
+	for _, e := range knownErrors {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
 }

@@ -65,7 +65,7 @@ func (s *Service) checkDomainQuota(tx storage.Tx, domain string, newSecret bool,
 		}
 	}
 	if l.VersionsPerDomain > 0 {
-		keys, err := tx.List("d/"+domain+"/v/", "", l.VersionsPerDomain+1)
+		keys, err := tx.List(domainVersionsPrefix(domain), "", l.VersionsPerDomain+1)
 		if err != nil {
 			return err
 		}

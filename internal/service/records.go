@@ -2,32 +2,80 @@ package service
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/seed-3e8d63de/coffer/internal/secret"
+	"github.com/seed-3e8d63de/coffer/internal/storage"
 )
 
-// Storage key schema (architecture.md section 6). Keys are UTF-8 and
-// compared byte-wise; raw paths in secret keys keep list order equal to
-// path order, and version data is keyed by the secret's id, not its path.
+// The storage key schema (architecture.md section 6). Every key the
+// service reads or writes is built in this file and nowhere else; the
+// records stored under them are declared here too. Keys are UTF-8 and
+// compared byte-wise. The system store (Options.Store) holds the sys/ and
+// iam/ keys; the store of each region holds the d/ keys of its domains.
+//
+//	sys/init                                 the installation: account, creation time (initRecord); its presence means initialised
+//	sys/pepper                               the pepper of token digests (32 raw bytes)
+//	sys/default-domain                       the id of the default OKMS domain (raw), absent once it is deleted
+//	sys/domains/<okmsId>                     the domain registry: region, display name, state (domainRecord)
+//	sys/keyring                              wrapped key material, written by internal/storage/sealed (sealed.KeyringKey), never by the service
+//	iam/user/<login>                         a local user, with its password hash (userRecord)
+//	iam/group/<name>                         a group and its role (groupRecord)
+//	iam/policy/<id>                          an IAM policy (policy.Policy as JSON)
+//	iam/pat/<login>/<name>                   a user's personal access token as listed, with its digest (patRecord)
+//	iam/token/<digest>                       a token of any kind, by digest, never the token (tokenRecord, childTokenRecord)
+//	d/<okmsId>/config                        the domain's secret configuration (configRecord); the domain exists in a region while it does
+//	d/<okmsId>/s/<path>                      a secret: id, settings, custom metadata, version index (secretRecord)
+//	d/<okmsId>/v/<secretId>/<10-digit id>    a version's data: a format byte and the JSON (encodeData)
+//	d/<okmsId>/ca                            the domain's access CA, opaque to the service (CertIssuer)
+//	d/<okmsId>/cred/<credentialId>           an access certificate (credentialRecord)
+//	d/<okmsId>/serial/<hex>                  certificate serial to credential id (raw)
+//
+// Raw paths in secret keys keep list order equal to byte-wise path order,
+// and a prefix scan of d/<okmsId>/s/prod/ returns exactly the secrets under
+// prod/. Version data is keyed by the secret's id, not its path, so that a
+// ciphertext can never be valid at a re-created path.
 const (
-	keyPepper        = "sys/pepper"
 	keyInit          = "sys/init"
+	keyPepper        = "sys/pepper"
 	keyDefaultDomain = "sys/default-domain"
 	prefixDomains    = "sys/domains/"
-	prefixTokens     = "iam/token/"
+
+	prefixIAM      = "iam/" // every record authentication reads (authcache.go)
+	prefixUsers    = "iam/user/"
+	prefixGroups   = "iam/group/"
+	prefixPolicies = "iam/policy/"
+	prefixPATs     = "iam/pat/"
+	prefixTokens   = "iam/token/"
+
+	prefixDomainData = "d/"
 )
 
-func domainKey(id string) string        { return prefixDomains + id }
-func configKey(domain string) string    { return "d/" + domain + "/config" }
-func secretPrefix(domain string) string { return "d/" + domain + "/s/" }
+func domainKey(id string) string       { return prefixDomains + id }
+func userKey(login string) string      { return prefixUsers + login }
+func groupKey(name string) string      { return prefixGroups + name }
+func policyKey(id string) string       { return prefixPolicies + id }
+func patKey(login, name string) string { return prefixPATs + login + "/" + name }
+func patPrefix(login string) string    { return prefixPATs + login + "/" }
+func tokenKey(digest string) string    { return prefixTokens + digest }
+
+// domainPrefix is the prefix of every record of a domain in its region.
+func domainPrefix(domain string) string { return prefixDomainData + domain + "/" }
+
+func configKey(domain string) string    { return prefixDomainData + domain + "/config" }
+func secretPrefix(domain string) string { return prefixDomainData + domain + "/s/" }
 func secretKey(domain string, p secret.Path) string {
 	return secretPrefix(domain) + p.String()
 }
+
+// domainVersionsPrefix is the prefix of the version data of all the
+// secrets of a domain.
+func domainVersionsPrefix(domain string) string { return prefixDomainData + domain + "/v/" }
 func versionPrefix(domain, secretID string) string {
-	return "d/" + domain + "/v/" + secretID + "/"
+	return prefixDomainData + domain + "/v/" + secretID + "/"
 }
 func versionKey(domain, secretID string, id uint32) string {
 	// "%s%010d", without fmt: it is on every read and write.
@@ -36,18 +84,22 @@ func versionKey(domain, secretID string, id uint32) string {
 		digits[i] = byte('0' + n%10)
 		n /= 10
 	}
-	return "d/" + domain + "/v/" + secretID + "/" + string(digits[:])
+	return prefixDomainData + domain + "/v/" + secretID + "/" + string(digits[:])
 }
-func tokenKey(digest string) string { return prefixTokens + digest }
+
+func caKey(domain string) string             { return prefixDomainData + domain + "/ca" }
+func credentialPrefix(domain string) string  { return prefixDomainData + domain + "/cred/" }
+func credentialKey(domain, id string) string { return credentialPrefix(domain) + id }
+func serialKey(domain, serial string) string { return prefixDomainData + domain + "/serial/" + serial }
 
 // KeyFamily names the encryption key family of a storage key: "d/<okmsId>"
 // for a domain's records, "sys" for everything else. The server hands it to
 // the encryption layer, which keeps one key per family so that a domain's
 // records are encrypted only under that domain's key.
 func KeyFamily(storageKey string) string {
-	if rest, ok := strings.CutPrefix(storageKey, "d/"); ok {
+	if rest, ok := strings.CutPrefix(storageKey, prefixDomainData); ok {
 		if i := strings.IndexByte(rest, '/'); i > 0 {
-			return storageKey[:len("d/")+i] // "d/" + rest[:i], without a copy
+			return storageKey[:len(prefixDomainData)+i] // "d/" + rest[:i], without a copy
 		}
 	}
 	return "sys"
@@ -56,6 +108,69 @@ func KeyFamily(storageKey string) string {
 // recordFormat is written in every record so that a future encoding can be
 // told apart without guessing.
 const recordFormat = 1
+
+func unixNano(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func fromNano(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}
+
+// exists reports whether key is present, distinguishing a storage failure
+// from absence.
+func exists(tx storage.Tx, key string) (bool, error) {
+	_, err := tx.Get(key)
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, storage.ErrNotFound):
+		return false, nil
+	}
+	return false, err
+}
+
+func getJSON(tx storage.Tx, key string, v any, notFound error) error {
+	b, err := tx.Get(key)
+	if errors.Is(err, storage.ErrNotFound) {
+		return notFound
+	}
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, v)
+}
+
+func putJSON(tx storage.Tx, key string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return tx.Put(key, b)
+}
+
+// listJSON decodes every record under prefix, in key order.
+func listJSON[T any](tx storage.Tx, prefix string) ([]T, error) {
+	keys, err := tx.List(prefix, "", 0)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]T, 0, len(keys))
+	for _, k := range keys {
+		var v T
+		if err := getJSON(tx, k, &v, storage.ErrNotFound); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
 
 // secretRecord is the stored form of a secret.Secret.
 type secretRecord struct {
@@ -80,20 +195,6 @@ type versionRecord struct {
 	Created       int64  `json:"c"`
 	DeactivatedAt int64  `json:"da,omitempty"`
 	DeactivateAt  int64  `json:"sch,omitempty"`
-}
-
-func unixNano(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixNano()
-}
-
-func fromNano(n int64) time.Time {
-	if n == 0 {
-		return time.Time{}
-	}
-	return time.Unix(0, n).UTC()
 }
 
 func encodeSecret(s *secret.Secret) ([]byte, error) {
@@ -193,24 +294,7 @@ func decodeConfig(b []byte) (secret.Config, error) {
 	}, nil
 }
 
-// Domain is an OKMS domain: a tenant holding secrets, in one region.
-type Domain struct {
-	ID          string
-	Region      string
-	DisplayName string
-	CreatedAt   time.Time
-	// State is DomainCreating until the domain's key material and
-	// configuration exist in its region, then DomainReady.
-	State string
-}
-
-// Domain states.
-const (
-	DomainCreating = "CREATING"
-	DomainReady    = "READY"
-	DomainDeleting = "DELETING"
-)
-
+// domainRecord is the stored form of a Domain, in the domain registry.
 type domainRecord struct {
 	F       int    `json:"f"`
 	ID      string `json:"id"`
@@ -235,6 +319,46 @@ func decodeDomain(b []byte) (Domain, error) {
 	return Domain{ID: r.ID, Region: r.Region, DisplayName: r.Name, CreatedAt: fromNano(r.Created), State: r.State}, nil
 }
 
+// initRecord marks an initialised installation.
+type initRecord struct {
+	F       int    `json:"f"`
+	Account string `json:"account"`
+	Created int64  `json:"created"`
+}
+
+// userRecord is the stored form of a User, with its password hash.
+type userRecord struct {
+	F            int    `json:"f"`
+	Login        string `json:"login"`
+	Description  string `json:"description,omitempty"`
+	Email        string `json:"email,omitempty"`
+	Group        string `json:"group,omitempty"`
+	PasswordHash string `json:"pw,omitempty"`
+	Created      int64  `json:"created"`
+	Updated      int64  `json:"updated"`
+}
+
+// groupRecord is the stored form of a Group.
+type groupRecord struct {
+	F           int    `json:"f"`
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
+	Role        string `json:"role"`
+	Created     int64  `json:"created"`
+	Updated     int64  `json:"updated"`
+}
+
+// patRecord lists a personal access token under its user; the token
+// itself is the token record its digest names.
+type patRecord struct {
+	F           int    `json:"f"`
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
+	Digest      string `json:"digest"`
+	Created     int64  `json:"created"`
+	Expires     int64  `json:"expires,omitempty"`
+}
+
 // tokenRecord is what coffer keeps of a token: never the token itself.
 type tokenRecord struct {
 	F          int      `json:"f"`
@@ -249,4 +373,29 @@ type tokenRecord struct {
 	Created  int64  `json:"created"`
 	Expires  int64  `json:"expires,omitempty"`
 	LastUsed int64  `json:"lastUsed,omitempty"`
+}
+
+// childTokenRecord is a token record with the digest of the token that
+// created it. It embeds tokenRecord so that Authenticate reads a child token
+// like any other; Parent lets a revocation reach the children
+// (vault-kv2.md 6.4: a child token is revoked with its parent).
+type childTokenRecord struct {
+	tokenRecord
+	Parent string `json:"parent,omitempty"`
+}
+
+// credentialRecord is the stored form of a Credential: never its
+// private key.
+type credentialRecord struct {
+	F        int      `json:"f"`
+	ID       string   `json:"id"`
+	Name     string   `json:"name"`
+	Desc     string   `json:"description,omitempty"`
+	URNs     []string `json:"urns"`
+	FromCSR  bool     `json:"fromCSR,omitempty"`
+	CertType string   `json:"certType"`
+	Created  int64    `json:"created"`
+	Expires  int64    `json:"expires"`
+	CertPEM  string   `json:"cert"`
+	Serial   string   `json:"serial"`
 }

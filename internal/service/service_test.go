@@ -6,9 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -348,27 +346,6 @@ func contains(s, sub string) bool {
 	return false
 }
 
-func TestService_Authenticate(t *testing.T) {
-	f := newFixture(t, memstore.New())
-	for _, tok := range []string{"", "wrong", "root-token ", "ROOT-TOKEN"} {
-		if _, err := f.svc.Authenticate(t.Context(), tok); !errors.Is(err, service.ErrUnauthenticated) {
-			t.Errorf("Authenticate(%q) = %v, want ErrUnauthenticated", tok, err)
-		}
-	}
-	p, err := f.svc.Authenticate(t.Context(), "root-token")
-	if err != nil || !p.Root || p.CredentialID == "" || contains(p.CredentialID, "root-token") {
-		t.Errorf("Authenticate(root) = %+v, %v", p, err)
-	}
-	// Init again is a no-op that keeps the installation.
-	res, err := f.svc.Init(t.Context(), service.InitOptions{RootToken: "other"})
-	if err != nil || res.Created || res.DefaultDomain != f.domain {
-		t.Errorf("second Init = %+v, %v", res, err)
-	}
-	if _, err := f.svc.Authenticate(t.Context(), "other"); !errors.Is(err, service.ErrUnauthenticated) {
-		t.Errorf("a second Init replaced the root token")
-	}
-}
-
 func TestService_UnknownDomain(t *testing.T) {
 	f := newFixture(t, memstore.New())
 	other := "6a0f0b6e-3c1d-4a53-9a7e-1f2b3c4d5e6f"
@@ -542,111 +519,89 @@ func TestService_ListSecretsPagingFiltered(t *testing.T) {
 	}
 }
 
-// countingGets counts the Gets of secret records in the Views of a
-// backend, keeping the revisions of its Views.
-type countingGets struct {
-	storage.Backend
-	gets atomic.Int64
+// vtClock, vtAudit and vtEnv are the environment of the tests of the use
+// cases the Vault surface added (versions_test.go, metadata_test.go,
+// tokens_test.go, domains_test.go).
+type vtClock struct {
+	mu sync.Mutex
+	t  time.Time
 }
 
-type countingTx struct {
-	storage.Tx
-	gets *atomic.Int64
+func (c *vtClock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+
+func (c *vtClock) advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+type vtAudit struct {
+	mu     sync.Mutex
+	events []audit.Event
 }
 
-func (c *countingGets) View(ctx context.Context, fn func(storage.Tx) error) error {
-	return c.Backend.View(ctx, func(tx storage.Tx) error {
-		if rev, ok := storage.RevisionOf(tx); ok {
-			return fn(revisionedTx{countingTx{tx, &c.gets}, rev})
-		}
-		return fn(countingTx{tx, &c.gets})
-	})
+func (a *vtAudit) Record(_ context.Context, e audit.Event) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.events = append(a.events, e)
+	return nil
 }
 
-func (t countingTx) Get(key string) ([]byte, error) {
-	if strings.Contains(key, "/s/") { // a secret record
-		t.gets.Add(1)
+func (a *vtAudit) last() audit.Event {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.events[len(a.events)-1]
+}
+
+type vtEnv struct {
+	svc    *service.Service
+	clock  *vtClock
+	audit  *vtAudit
+	root   service.Caller
+	other  service.Caller // authenticated, not the root: IAM denies everything for now
+	domain string
+	ctx    context.Context
+}
+
+const vtRootToken = "cof_root_vault-test"
+
+func newVT(t *testing.T) *vtEnv {
+	t.Helper()
+	e := &vtEnv{clock: &vtClock{t: time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)}, audit: &vtAudit{}, ctx: context.Background()}
+	store := memstore.New()
+	t.Cleanup(func() { store.Close() })
+	e.svc = service.New(service.Options{Store: store, Audit: e.audit, Now: e.clock.now})
+	res, err := e.svc.Init(e.ctx, service.InitOptions{RootToken: vtRootToken})
+	if err != nil {
+		t.Fatal(err)
 	}
-	return t.Tx.Get(key)
-}
-
-type revisionedTx struct {
-	countingTx
-	rev uint64
-}
-
-func (t revisionedTx) Revision() uint64 { return t.rev }
-
-// TestService_DomainCountsCached checks the domain's counts on every kind
-// of change, including one made in the store behind the service's back,
-// and that an unchanged store is not counted again.
-func TestService_DomainCountsCached(t *testing.T) {
-	for _, withRevisions := range []bool{true, false} {
-		t.Run(fmt.Sprint("revisions=", withRevisions), func(t *testing.T) {
-			mem := memstore.New()
-			store := &countingGets{Backend: mem}
-			var backend storage.Backend = store
-			if !withRevisions {
-				backend = noRevisions{store}
-			}
-			f := newFixture(t, backend)
-			ctx := t.Context()
-			want := func(step string, secrets, versions int) {
-				t.Helper()
-				info, err := f.svc.GetDomain(ctx, f.root, f.domain)
-				if err != nil {
-					t.Fatalf("%s: GetDomain: %v", step, err)
-				}
-				if info.SecretCount != secrets || info.SecretVersionCount != versions {
-					t.Errorf("%s: counts %d secrets, %d versions; want %d, %d", step, info.SecretCount, info.SecretVersionCount, secrets, versions)
-				}
-			}
-			p := secret.MustParsePath("app/db")
-			want("empty", 0, 0)
-			if _, err := f.svc.CreateSecret(ctx, f.root, f.domain, p, data(t, `{"a":1}`), secret.MetadataUpdate{}); err != nil {
-				t.Fatal(err)
-			}
-			want("created", 1, 1)
-			if _, _, err := f.svc.PutVersion(ctx, f.root, f.domain, p, data(t, `{"a":2}`), service.PutOptions{}); err != nil {
-				t.Fatal(err)
-			}
-			want("second version", 1, 2)
-			before := store.gets.Load()
-			want("unchanged", 1, 2)
-			if got := store.gets.Load() - before; withRevisions && got != 0 {
-				t.Errorf("unchanged store counted again: %d secret records read", got)
-			} else if !withRevisions && got == 0 {
-				t.Errorf("store without revisions: counts reused")
-			}
-			if _, err := f.svc.CreateSecret(ctx, f.root, f.domain, secret.MustParsePath("app/other"), data(t, `{}`), secret.MetadataUpdate{}); err != nil {
-				t.Fatal(err)
-			}
-			want("another secret", 2, 3)
-			// A change behind the service's back: the secret's records go.
-			if err := mem.Update(ctx, func(tx storage.Tx) error {
-				keys, err := tx.List("d/"+f.domain+"/s/app/other", "", 0)
-				if err != nil {
-					return err
-				}
-				for _, k := range keys {
-					if err := tx.Delete(k); err != nil {
-						return err
-					}
-				}
-				return nil
-			}); err != nil {
-				t.Fatal(err)
-			}
-			want("deleted in the store", 1, 2)
-		})
+	e.domain = res.DefaultDomain
+	p, err := e.svc.Authenticate(e.ctx, vtRootToken)
+	if err != nil {
+		t.Fatal(err)
 	}
+	e.root = service.Caller{Principal: p, Dialect: service.KMS, Surface: "C"}
+	e.other = service.Caller{Principal: auth.Principal{Identities: []string{"urn:v1:eu:identity:user:coffer/bob"}, Name: "bob"},
+		Dialect: service.KMS, Surface: "C"}
+	return e
 }
 
-// noRevisions hides the revisions of a backend's Views.
-type noRevisions struct{ *countingGets }
-
-func (n noRevisions) View(ctx context.Context, fn func(storage.Tx) error) error {
-	return n.Backend.View(ctx, func(tx storage.Tx) error {
-		return fn(countingTx{tx, &n.gets})
-	})
+func (e *vtEnv) put(t *testing.T, path, data string) secret.Version {
+	t.Helper()
+	d, err := secret.ParseData([]byte(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, _, err := e.svc.PutVersion(e.ctx, e.root, e.domain, secret.MustParsePath(path), d, service.PutOptions{CreateIfMissing: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }
+
+func (e *vtEnv) view(t *testing.T, path string, version uint32) service.SecretView {
+	t.Helper()
+	v, err := e.svc.GetSecret(e.ctx, e.root, e.domain, secret.MustParsePath(path), service.GetOptions{Version: version, IncludeData: true})
+	if err != nil {
+		t.Fatalf("GetSecret(%s, %d): %v", path, version, err)
+	}
+	return v
+}
+
+func vtCAS(n uint32) *uint32 { return &n }

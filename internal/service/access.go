@@ -5,16 +5,34 @@ import (
 	"sort"
 
 	"github.com/seed-3e8d63de/coffer/internal/audit"
-	"github.com/seed-3e8d63de/coffer/internal/auth"
 	"github.com/seed-3e8d63de/coffer/internal/policy"
 	"github.com/seed-3e8d63de/coffer/internal/storage"
 )
 
-// This file holds the few questions the web panel (internal/webui) asks
-// the service so that it offers only what the caller may do. They reuse the
-// service's own decisions: the panel never holds a copy of the rules, and
-// every operation it then runs is authorized and audited again by the
-// method that performs it.
+// Access: who may do what, beyond the authorization each use case does
+// for itself (service.go). requireAdmin gates identity management and
+// operator actions. The rest are the few questions interfaces (the web
+// panel, internal/webui) ask the service so that they offer only what the
+// caller may do. They reuse the service's own decisions: an interface never
+// holds a copy of the rules, and every operation it then runs is authorized
+// and audited again by the method that performs it.
+
+// requireAdmin runs fn as an identity-management operation: only the
+// account root and ADMIN users may (iam.md 7.4). It is audited like every
+// other call, under the pseudo-action "coffer:iam/<what>".
+func (s *Service) requireAdmin(ctx context.Context, c Caller, what, resource string, fn func() error) error {
+	return s.Operate(ctx, c, "coffer:iam/"+what, resource, fn)
+}
+
+func adminDecision(c Caller) (outcome, reason string) {
+	switch {
+	case c.Principal.Root:
+		return audit.Allowed, "root"
+	case c.Principal.Admin:
+		return audit.Allowed, "admin"
+	}
+	return audit.Denied, "identity management needs the account root or an ADMIN user"
+}
 
 // Allowed reports whether the caller may perform action (a full action
 // name such as "okms:apikms:secret/version/getData") on resource (a URN
@@ -116,16 +134,4 @@ func (s *Service) seesASecret(ctx context.Context, c Caller, d Domain, act strin
 		return nil
 	})
 	return found, err
-}
-
-// RefreshLogin returns the current principal of a user signed in to the
-// web panel with a password: its group and ADMIN role as they are now. It
-// returns ErrUnauthenticated when the user no longer exists, which ends
-// the session.
-func (s *Service) RefreshLogin(ctx context.Context, login string) (auth.Principal, error) {
-	p, err := s.userPrincipal(ctx, login, auth.KindPassword, "password:"+login)
-	if err != nil {
-		return auth.Principal{}, internalUnlessIAM("RefreshLogin", err)
-	}
-	return p, nil
 }
