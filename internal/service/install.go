@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 
 	"github.com/seed-3e8d63de/coffer/internal/auth"
 	"github.com/seed-3e8d63de/coffer/internal/policy"
@@ -140,4 +142,34 @@ func (s *Service) DefaultDomain() string {
 		return *d
 	}
 	return ""
+}
+
+// IsEmpty reports whether the installation holds no content in any of its
+// regions: no secret, user, group or policy. Its own records (the pepper,
+// the domain registry, the root token and other tokens, domain
+// configurations, access CAs and credentials) do not count, so a freshly
+// initialised installation is empty. A restore replaces the records of an
+// empty installation only. It checks no permission: the caller has.
+func (s *Service) IsEmpty(ctx context.Context) (bool, error) {
+	// The system store (identities, policies) is usually the store of the
+	// default region too: reading it twice costs a few empty lists.
+	stores := []storage.Backend{s.store}
+	names := []string{"system"}
+	for _, id := range slices.Sorted(maps.Keys(s.regions)) {
+		stores, names = append(stores, s.regions[id]), append(names, "region "+id)
+	}
+	for i, st := range stores {
+		var found bool
+		err := st.View(ctx, func(tx storage.Tx) (err error) {
+			found, err = holdsContent(tx)
+			return err
+		})
+		if err != nil {
+			return false, internal("IsEmpty", fmt.Errorf("%s: %w", names[i], err))
+		}
+		if found {
+			return false, nil
+		}
+	}
+	return true, nil
 }

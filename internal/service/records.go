@@ -105,6 +105,41 @@ func KeyFamily(storageKey string) string {
 	return "sys"
 }
 
+// DomainKeyFamily is the encryption key family of the records of the OKMS
+// domain okmsID: KeyFamily of any of its keys.
+func DomainKeyFamily(okmsID string) string { return prefixDomainData + okmsID }
+
+// holdsContent reports whether the store of tx holds content a restore
+// would lose: a user, a group, a policy, or a secret of any domain. The
+// records every installation has from its first start (sys/, tokens, a
+// domain's configuration, access CA and credentials) are not content.
+func holdsContent(tx storage.Tx) (bool, error) {
+	for _, prefix := range []string{prefixUsers, prefixGroups, prefixPolicies} {
+		keys, err := tx.List(prefix, "", 1)
+		if err != nil || len(keys) > 0 {
+			return len(keys) > 0, err
+		}
+	}
+	// One domain at a time: its first key names it, then its secrets are
+	// looked for, then the scan resumes after its last possible key.
+	for after := ""; ; {
+		keys, err := tx.List(prefixDomainData, after, 1)
+		if err != nil || len(keys) == 0 {
+			return false, err
+		}
+		domain, _, ok := strings.Cut(keys[0][len(prefixDomainData):], "/")
+		if !ok {
+			after = keys[0] // not a domain record
+			continue
+		}
+		if keys, err = tx.List(secretPrefix(domain), "", 1); err != nil || len(keys) > 0 {
+			return len(keys) > 0, err
+		}
+		// "0" is the byte after "/": every key of the domain sorts before.
+		after = prefixDomainData + domain + "0"
+	}
+}
+
 // recordFormat is written in every record so that a future encoding can be
 // told apart without guessing.
 const recordFormat = 1
