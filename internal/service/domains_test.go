@@ -125,11 +125,12 @@ func (n noRevisions) View(ctx context.Context, fn func(storage.Tx) error) error 
 
 func TestService_CheckDomain(t *testing.T) {
 	t.Parallel()
-	e := newVT(t)
-	if err := e.svc.CheckDomain(e.ctx, e.root, e.domain); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.svc.CheckDomain(e.ctx, e.root, "6a0f3c1e-0000-4000-8000-000000000000"); !errors.Is(err, service.ErrDomainNotFound) {
-		t.Fatalf("unknown domain: %v", err)
-	}
+	eachVT(t, func(t *testing.T, e *vtEnv) {
+		if err := e.svc.CheckDomain(e.ctx, e.root, e.domain); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.svc.CheckDomain(e.ctx, e.root, "6a0f3c1e-0000-4000-8000-000000000000"); !errors.Is(err, service.ErrDomainNotFound) {
+			t.Fatalf("unknown domain: %v", err)
+		}
+	})
 }

@@ -49,6 +49,13 @@ func (r *recorder) Record(_ context.Context, e audit.Event) error {
 	return nil
 }
 
+// last returns the last event recorded.
+func (r *recorder) last() audit.Event {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.events[len(r.events)-1]
+}
+
 // failAfter runs each Update's function, then fails the transaction, so
 // that the function's writes are staged and must be rolled back.
 type failAfter struct {
@@ -519,40 +526,14 @@ func TestService_ListSecretsPagingFiltered(t *testing.T) {
 	}
 }
 
-// vtClock, vtAudit and vtEnv are the environment of the tests of the use
-// cases the Vault surface added (versions_test.go, metadata_test.go,
-// tokens_test.go, domains_test.go).
-type vtClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *vtClock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-
-func (c *vtClock) advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
-
-type vtAudit struct {
-	mu     sync.Mutex
-	events []audit.Event
-}
-
-func (a *vtAudit) Record(_ context.Context, e audit.Event) error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.events = append(a.events, e)
-	return nil
-}
-
-func (a *vtAudit) last() audit.Event {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.events[len(a.events)-1]
-}
-
+// vtEnv is the environment of the tests of the use cases the Vault surface
+// added (versions_test.go, metadata_test.go, tokens_test.go,
+// domains_test.go): the root calls through surface C, and other is
+// authenticated but holds no right.
 type vtEnv struct {
 	svc    *service.Service
-	clock  *vtClock
-	audit  *vtAudit
+	clock  *clock
+	audit  *recorder
 	root   service.Caller
 	other  service.Caller // authenticated, not the root: IAM denies everything for now
 	domain string
@@ -561,12 +542,11 @@ type vtEnv struct {
 
 const vtRootToken = "cof_root_vault-test"
 
-func newVT(t *testing.T) *vtEnv {
+func newVT(t *testing.T, store storage.Backend) *vtEnv {
 	t.Helper()
-	e := &vtEnv{clock: &vtClock{t: time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)}, audit: &vtAudit{}, ctx: context.Background()}
-	store := memstore.New()
+	e := &vtEnv{clock: &clock{t: time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)}, audit: &recorder{}, ctx: context.Background()}
 	t.Cleanup(func() { store.Close() })
-	e.svc = service.New(service.Options{Store: store, Audit: e.audit, Now: e.clock.now})
+	e.svc = service.New(service.Options{Store: store, Audit: e.audit, Now: e.clock.Now})
 	res, err := e.svc.Init(e.ctx, service.InitOptions{RootToken: vtRootToken})
 	if err != nil {
 		t.Fatal(err)
@@ -580,6 +560,16 @@ func newVT(t *testing.T) *vtEnv {
 	e.other = service.Caller{Principal: auth.Principal{Identities: []string{"urn:v1:eu:identity:user:coffer/bob"}, Name: "bob"},
 		Dialect: service.KMS, Surface: "C"}
 	return e
+}
+
+// eachVT runs test on a vtEnv of every backend.
+func eachVT(t *testing.T, test func(t *testing.T, e *vtEnv)) {
+	for name, open := range backends {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			test(t, newVT(t, open(t)))
+		})
+	}
 }
 
 func (e *vtEnv) put(t *testing.T, path, data string) secret.Version {
