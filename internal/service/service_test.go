@@ -100,9 +100,20 @@ var backends = map[string]func(t *testing.T) storage.Backend{
 
 func newFixture(t *testing.T, backend storage.Backend) *fixture {
 	t.Helper()
+	return newFixtureWith(t, backend, nil)
+}
+
+// newFixtureWith is newFixture with options set by with (limits, a
+// certificate issuer) before the service is made.
+func newFixtureWith(t *testing.T, backend storage.Backend, with func(*service.Options)) *fixture {
+	t.Helper()
 	t.Cleanup(func() { backend.Close() })
 	f := &fixture{clock: newClock(), audit: &recorder{}, store: &failAfter{Backend: backend}}
-	f.svc = service.New(service.Options{Store: f.store, Audit: f.audit, Now: f.clock.Now, Rand: rand.Reader})
+	opts := service.Options{Store: f.store, Audit: f.audit, Now: f.clock.Now, Rand: rand.Reader}
+	if with != nil {
+		with(&opts)
+	}
+	f.svc = service.New(opts)
 	res, err := f.svc.Init(t.Context(), service.InitOptions{RootToken: "root-token"})
 	if err != nil {
 		t.Fatalf("Init: %v", err)
@@ -124,6 +135,66 @@ func eachBackend(t *testing.T, test func(t *testing.T, f *fixture)) {
 		})
 	}
 }
+
+// mark returns the position of the next audit event, for since.
+func (f *fixture) mark() int {
+	f.audit.mu.Lock()
+	defer f.audit.mu.Unlock()
+	return len(f.audit.events)
+}
+
+// since returns the audit events recorded from mark on.
+func (f *fixture) since(mark int) []audit.Event {
+	f.audit.mu.Lock()
+	defer f.audit.mu.Unlock()
+	return append([]audit.Event(nil), f.audit.events[mark:]...)
+}
+
+// wantAudited checks that the events since mark are one call's pair: a
+// request and a response event of action on resource, the response with
+// outcome.
+func (f *fixture) wantAudited(t *testing.T, mark int, action, resource, outcome string) {
+	t.Helper()
+	evs := f.since(mark)
+	if len(evs) != 2 || evs[0].Phase != audit.PhaseRequest || evs[1].Phase != audit.PhaseResponse {
+		t.Fatalf("audit events %+v; want one request and one response event", evs)
+	}
+	for _, e := range evs {
+		if e.Action != action || e.Resource != resource {
+			t.Errorf("audit event %s of %q on %q; want %q on %q", e.Phase, e.Action, e.Resource, action, resource)
+		}
+	}
+	if evs[1].Outcome != outcome {
+		t.Errorf("audited outcome %q (%s); want %q", evs[1].Outcome, evs[1].Reason, outcome)
+	}
+}
+
+// asUser creates a user, in group unless it is empty, with a personal
+// access token, and returns the caller that token authenticates (surface
+// B). The user has no password: hashing one is deliberately slow.
+func (f *fixture) asUser(t *testing.T, login, group string) service.Caller {
+	t.Helper()
+	ctx := t.Context()
+	in := service.UserInput{Login: login}
+	if group != "" {
+		in.Group = &group
+	}
+	if _, err := f.svc.CreateUser(ctx, f.root, in); err != nil {
+		t.Fatalf("CreateUser(%s): %v", login, err)
+	}
+	tok, _, err := f.svc.CreatePAT(ctx, f.root, login, "test", "", time.Time{})
+	if err != nil {
+		t.Fatalf("CreatePAT(%s): %v", login, err)
+	}
+	p, err := f.svc.Authenticate(ctx, tok)
+	if err != nil {
+		t.Fatalf("Authenticate(%s's token): %v", login, err)
+	}
+	return service.Caller{Principal: p, Surface: "B", RequestID: "req-" + login}
+}
+
+// str returns a pointer to s.
+func str(s string) *string { return &s }
 
 func data(t *testing.T, s string) secret.Data {
 	t.Helper()

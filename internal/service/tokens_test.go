@@ -2,10 +2,12 @@ package service_test
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/seed-3e8d63de/coffer/internal/audit"
 	"github.com/seed-3e8d63de/coffer/internal/auth"
 	"github.com/seed-3e8d63de/coffer/internal/service"
 	"github.com/seed-3e8d63de/coffer/internal/storage/memstore"
@@ -103,6 +105,190 @@ func TestService_ChildTokens(t *testing.T) {
 			if strings.Contains(ev.Resource, "cof_") || strings.Contains(ev.Reason, "cof_") {
 				t.Fatalf("a token leaked into the audit log: %+v", ev)
 			}
+		}
+	})
+}
+
+func TestService_PATs(t *testing.T) {
+	eachBackend(t, func(t *testing.T, f *fixture) {
+		ctx := t.Context()
+		aliceURN := "urn:v1:eu:identity:user:coffer/alice"
+		if _, err := f.svc.CreateUser(ctx, f.root, service.UserInput{Login: "alice"}); err != nil {
+			t.Fatal(err)
+		}
+		t0 := f.clock.Now()
+		expires := t0.Add(24 * time.Hour)
+
+		m := f.mark()
+		tok, pat, err := f.svc.CreatePAT(ctx, f.root, "alice", "ci", "the CI", expires)
+		if err != nil || !strings.HasPrefix(tok, "cof_pat_") {
+			t.Fatalf("CreatePAT = %q, %v", tok, err)
+		}
+		want := service.PAT{Name: "ci", Description: "the CI", CreatedAt: t0, ExpiresAt: expires}
+		if pat != want {
+			t.Errorf("CreatePAT = %+v, want %+v", pat, want)
+		}
+		f.wantAudited(t, m, "coffer:iam/token/create", aliceURN, audit.Allowed)
+
+		errs := []struct {
+			name string
+			call func() error
+			want error
+			// field is set for an invalid input.
+			field string
+		}{
+			{"taken name", func() error { _, _, err := f.svc.CreatePAT(ctx, f.root, "alice", "ci", "", time.Time{}); return err }, service.ErrIdentityExists, ""},
+			{"unknown user", func() error { _, _, err := f.svc.CreatePAT(ctx, f.root, "nobody", "ci", "", time.Time{}); return err }, service.ErrUserNotFound, ""},
+			{"invalid name", func() error { _, _, err := f.svc.CreatePAT(ctx, f.root, "alice", "a/b", "", time.Time{}); return err }, nil, "name"},
+			{"long description", func() error {
+				_, _, err := f.svc.CreatePAT(ctx, f.root, "alice", "d", strings.Repeat("x", 1025), time.Time{})
+				return err
+			}, nil, "description"},
+			{"expiry in the past", func() error { _, _, err := f.svc.CreatePAT(ctx, f.root, "alice", "e", "", t0); return err }, nil, "expiresAt"},
+			{"list of an unknown user", func() error { _, err := f.svc.ListPATs(ctx, f.root, "nobody"); return err }, service.ErrUserNotFound, ""},
+			{"get of an unknown token", func() error { _, err := f.svc.GetPAT(ctx, f.root, "alice", "nope"); return err }, service.ErrTokenNotFound, ""},
+			{"revoke of an unknown token", func() error { return f.svc.RevokePAT(ctx, f.root, "alice", "nope") }, service.ErrTokenNotFound, ""},
+		}
+		for _, tc := range errs {
+			err := tc.call()
+			if tc.field != "" && !isInvalid(err, tc.field) || tc.field == "" && !errors.Is(err, tc.want) {
+				t.Errorf("%s: %v, want %v%s", tc.name, err, tc.want, tc.field)
+			}
+		}
+
+		// The token acts as its user; its use is recorded at most once a
+		// minute.
+		p, err := f.svc.Authenticate(ctx, tok)
+		if err != nil || p.Kind != auth.KindPAT || p.Name != "alice" || len(p.Identities) != 1 || p.Identities[0] != aliceURN {
+			t.Fatalf("Authenticate(PAT) = %+v, %v", p, err)
+		}
+		lastUsed := func() time.Time {
+			t.Helper()
+			got, err := f.svc.GetPAT(ctx, f.root, "alice", "ci")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return got.LastUsed
+		}
+		if got := lastUsed(); !got.Equal(t0) {
+			t.Errorf("LastUsed after the first use = %v, want %v", got, t0)
+		}
+		f.clock.Advance(30 * time.Second)
+		if _, err := f.svc.Authenticate(ctx, tok); err != nil {
+			t.Fatal(err)
+		}
+		if got := lastUsed(); !got.Equal(t0) {
+			t.Errorf("LastUsed 30s later = %v, want %v (recorded once a minute)", got, t0)
+		}
+		f.clock.Advance(31 * time.Second)
+		if _, err := f.svc.Authenticate(ctx, tok); err != nil {
+			t.Fatal(err)
+		}
+		if got := lastUsed(); !got.Equal(f.clock.Now()) {
+			t.Errorf("LastUsed 61s later = %v, want %v", got, f.clock.Now())
+		}
+		info, err := f.svc.LookupToken(ctx, service.Caller{Principal: p}, tok)
+		if err != nil || info.Kind != auth.KindPAT || info.Child || info.Root || !info.ExpiresAt.Equal(expires) || info.Accessor != p.CredentialID {
+			t.Errorf("LookupToken(PAT) = %+v, %v", info, err)
+		}
+
+		if _, _, err := f.svc.CreatePAT(ctx, f.root, "alice", "deploy", "", time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+		list, err := f.svc.ListPATs(ctx, f.root, "alice")
+		if err != nil || len(list) != 2 || list[0].Name != "ci" || list[1].Name != "deploy" || !list[1].ExpiresAt.IsZero() {
+			t.Errorf("ListPATs = %+v, %v; want ci and deploy (no expiry)", list, err)
+		}
+
+		// Revoking a PAT revokes the child tokens made from it.
+		child, _, err := f.svc.CreateChildToken(ctx, service.Caller{Principal: p}, tok, service.ChildTokenOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m = f.mark()
+		if err := f.svc.RevokePAT(ctx, f.root, "alice", "ci"); err != nil {
+			t.Fatalf("RevokePAT: %v", err)
+		}
+		f.wantAudited(t, m, "coffer:iam/token/delete", aliceURN, audit.Allowed)
+		for name, tk := range map[string]string{"PAT": tok, "its child": child} {
+			if _, err := f.svc.Authenticate(ctx, tk); !errors.Is(err, service.ErrUnauthenticated) {
+				t.Errorf("Authenticate(%s) after RevokePAT = %v, want ErrUnauthenticated", name, err)
+			}
+		}
+		if err := f.svc.RevokePAT(ctx, f.root, "alice", "ci"); !errors.Is(err, service.ErrTokenNotFound) {
+			t.Errorf("RevokePAT again = %v, want ErrTokenNotFound", err)
+		}
+
+		for _, e := range f.since(0) {
+			if strings.Contains(fmt.Sprintf("%+v", e), "cof_pat_") {
+				t.Errorf("a token reached the audit log: %+v", e)
+			}
+		}
+	})
+}
+
+func TestService_PATExpiry(t *testing.T) {
+	eachBackend(t, func(t *testing.T, f *fixture) {
+		ctx := t.Context()
+		if _, err := f.svc.CreateUser(ctx, f.root, service.UserInput{Login: "alice"}); err != nil {
+			t.Fatal(err)
+		}
+		tok, _, err := f.svc.CreatePAT(ctx, f.root, "alice", "short", "", f.clock.Now().Add(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.clock.Advance(time.Hour - time.Nanosecond)
+		if _, err := f.svc.Authenticate(ctx, tok); err != nil {
+			t.Fatalf("Authenticate just before the expiry = %v", err)
+		}
+		f.clock.Advance(time.Nanosecond)
+		if _, err := f.svc.Authenticate(ctx, tok); !errors.Is(err, service.ErrUnauthenticated) {
+			t.Errorf("Authenticate at the expiry = %v, want ErrUnauthenticated", err)
+		}
+		// Deleting the user revokes its tokens.
+		forever, _, err := f.svc.CreatePAT(ctx, f.root, "alice", "forever", "", time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := f.svc.DeleteUser(ctx, f.root, "alice"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.Authenticate(ctx, forever); !errors.Is(err, service.ErrUnauthenticated) {
+			t.Errorf("Authenticate with the PAT of a deleted user = %v, want ErrUnauthenticated", err)
+		}
+		if _, err := f.svc.CreateUser(ctx, f.root, service.UserInput{Login: "alice"}); err != nil {
+			t.Fatal(err)
+		}
+		if list, err := f.svc.ListPATs(ctx, f.root, "alice"); err != nil || len(list) != 0 {
+			t.Errorf("a re-created user inherited tokens: %+v, %v", list, err)
+		}
+		if _, err := f.svc.Authenticate(ctx, forever); !errors.Is(err, service.ErrUnauthenticated) {
+			t.Errorf("a deleted user's PAT works for the re-created user: %v", err)
+		}
+	})
+}
+
+func TestService_PATsNeedAnAdmin(t *testing.T) {
+	eachBackend(t, func(t *testing.T, f *fixture) {
+		ctx := t.Context()
+		bob := f.asUser(t, "bob", "")
+		calls := map[string]func() error{
+			"token/create": func() error { _, _, err := f.svc.CreatePAT(ctx, bob, "bob", "more", "", time.Time{}); return err },
+			"token/list":   func() error { _, err := f.svc.ListPATs(ctx, bob, "bob"); return err },
+			"token/get":    func() error { _, err := f.svc.GetPAT(ctx, bob, "bob", "test"); return err },
+			"token/delete": func() error { return f.svc.RevokePAT(ctx, bob, "bob", "test") },
+		}
+		for action, call := range calls {
+			m := f.mark()
+			if err := call(); !errors.Is(err, service.ErrDenied) {
+				t.Errorf("%s of one's own tokens by a user = %v, want ErrDenied", action, err)
+			}
+			if evs := f.since(m); len(evs) != 2 || evs[0].Action != "coffer:iam/"+action || evs[1].Outcome != audit.Denied {
+				t.Errorf("%s refused: audit events %+v; want a denied pair", action, evs)
+			}
+		}
+		if list, err := f.svc.ListPATs(ctx, f.root, "bob"); err != nil || len(list) != 1 {
+			t.Errorf("refused calls changed bob's tokens: %+v, %v", list, err)
 		}
 	})
 }

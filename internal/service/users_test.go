@@ -1,0 +1,180 @@
+package service_test
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/seed-3e8d63de/coffer/internal/audit"
+	"github.com/seed-3e8d63de/coffer/internal/service"
+)
+
+func TestService_Users(t *testing.T) {
+	eachBackend(t, func(t *testing.T, f *fixture) {
+		ctx := t.Context()
+		pw := "CANARY-password-of-alice"
+		aliceURN := "urn:v1:eu:identity:user:coffer/alice"
+
+		m := f.mark()
+		alice, err := f.svc.CreateUser(ctx, f.root, service.UserInput{Login: "alice", Description: str("Alice"), Email: str("alice@example.com"), Password: &pw})
+		if err != nil {
+			t.Fatalf("CreateUser: %v", err)
+		}
+		want := service.User{Login: "alice", Description: "Alice", Email: "alice@example.com", URN: aliceURN,
+			HasPassword: true, CreatedAt: f.clock.Now(), UpdatedAt: f.clock.Now()}
+		if alice != want {
+			t.Errorf("CreateUser = %+v, want %+v", alice, want)
+		}
+		f.wantAudited(t, m, "coffer:iam/user/create", aliceURN, audit.Allowed)
+
+		if _, err := f.svc.CreateUser(ctx, f.root, service.UserInput{Login: "alice"}); !errors.Is(err, service.ErrIdentityExists) {
+			t.Errorf("CreateUser(alice) again = %v, want ErrIdentityExists", err)
+		}
+		if got, err := f.svc.GetUser(ctx, f.root, "alice"); err != nil || got != want {
+			t.Errorf("GetUser(alice) = %+v, %v; want %+v", got, err, want)
+		}
+		m = f.mark()
+		if _, err := f.svc.GetUser(ctx, f.root, "nobody"); !errors.Is(err, service.ErrUserNotFound) {
+			t.Errorf("GetUser(nobody) = %v, want ErrUserNotFound", err)
+		}
+		f.wantAudited(t, m, "coffer:iam/user/get", "urn:v1:eu:identity:user:coffer/nobody", audit.Failed)
+
+		bob, err := f.svc.CreateUser(ctx, f.root, service.UserInput{Login: "bob"})
+		if err != nil || bob.HasPassword || bob.Group != "" {
+			t.Fatalf("CreateUser(bob) = %+v, %v; want a user without password nor group", bob, err)
+		}
+		users, err := f.svc.ListUsers(ctx, f.root)
+		if err != nil || len(users) != 2 || users[0].Login != "alice" || users[1].Login != "bob" {
+			t.Errorf("ListUsers = %+v, %v; want alice and bob", users, err)
+		}
+
+		// Update changes only the fields it sets, and checks the group.
+		f.clock.Advance(time.Minute)
+		if _, err := f.svc.UpdateUser(ctx, f.root, service.UserInput{Login: "alice", Group: str("ops")}); !isInvalid(err, "group") {
+			t.Errorf("UpdateUser into a missing group = %v, want an invalid group", err)
+		}
+		if _, err := f.svc.CreateGroup(ctx, f.root, service.GroupInput{Name: "ops"}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := f.svc.UpdateUser(ctx, f.root, service.UserInput{Login: "alice", Group: str("ops"), Description: str("Alice B.")})
+		want.Group, want.Description, want.UpdatedAt = "ops", "Alice B.", f.clock.Now()
+		if err != nil || got != want {
+			t.Errorf("UpdateUser = %+v, %v; want %+v", got, err, want)
+		}
+		if got, err := f.svc.GetUser(ctx, f.root, "alice"); err != nil || got != want {
+			t.Errorf("GetUser after update = %+v, %v; want %+v", got, err, want)
+		}
+		if _, err := f.svc.UpdateUser(ctx, f.root, service.UserInput{Login: "nobody", Description: str("x")}); !errors.Is(err, service.ErrUserNotFound) {
+			t.Errorf("UpdateUser(nobody) = %v, want ErrUserNotFound", err)
+		}
+
+		m = f.mark()
+		if err := f.svc.DeleteUser(ctx, f.root, "alice"); err != nil {
+			t.Fatalf("DeleteUser: %v", err)
+		}
+		f.wantAudited(t, m, "coffer:iam/user/delete", aliceURN, audit.Allowed)
+		if _, err := f.svc.GetUser(ctx, f.root, "alice"); !errors.Is(err, service.ErrUserNotFound) {
+			t.Errorf("GetUser after delete = %v, want ErrUserNotFound", err)
+		}
+		if err := f.svc.DeleteUser(ctx, f.root, "alice"); !errors.Is(err, service.ErrUserNotFound) {
+			t.Errorf("DeleteUser again = %v, want ErrUserNotFound", err)
+		}
+
+		for _, e := range f.since(0) {
+			if strings.Contains(fmt.Sprintf("%+v", e), "CANARY") {
+				t.Errorf("a password reached the audit log: %+v", e)
+			}
+		}
+	})
+}
+
+// isInvalid reports whether err is an InvalidError about field.
+func isInvalid(err error, field string) bool {
+	ie, ok := errors.AsType[*service.InvalidError](err)
+	return ok && ie.Field == field
+}
+
+func TestService_UserValidation(t *testing.T) {
+	eachBackend(t, func(t *testing.T, f *fixture) {
+		ctx := t.Context()
+		long := strings.Repeat("x", 1025)
+		tests := []struct {
+			name  string
+			in    service.UserInput
+			field string
+		}{
+			{"empty login", service.UserInput{}, "login"},
+			{"login with a slash", service.UserInput{Login: "a/b"}, "login"},
+			{"dot-dot login", service.UserInput{Login: ".."}, "login"},
+			{"login of 65 characters", service.UserInput{Login: strings.Repeat("a", 65)}, "login"},
+			{"long description", service.UserInput{Login: "carol", Description: &long}, "description"},
+			{"long email", service.UserInput{Login: "carol", Email: str(strings.Repeat("e", 255))}, "email"},
+			{"invalid group name", service.UserInput{Login: "carol", Group: str("a b")}, "group"},
+			{"short password", service.UserInput{Login: "carol", Password: str("short")}, "password"},
+		}
+		for _, tc := range tests {
+			if _, err := f.svc.CreateUser(ctx, f.root, tc.in); !isInvalid(err, tc.field) {
+				t.Errorf("%s: CreateUser = %v, want an invalid %s", tc.name, err, tc.field)
+			}
+		}
+		if users, err := f.svc.ListUsers(ctx, f.root); err != nil || len(users) != 0 {
+			t.Errorf("invalid inputs created users: %+v, %v", users, err)
+		}
+	})
+}
+
+// TestService_UsersNeedAnAdmin checks that only the root and ADMIN users
+// manage users, that a refusal is audited and changes nothing, and that
+// the password of a refused call is never hashed.
+func TestService_UsersNeedAnAdmin(t *testing.T) {
+	eachBackend(t, func(t *testing.T, f *fixture) {
+		ctx := t.Context()
+		if _, err := f.svc.CreateGroup(ctx, f.root, service.GroupInput{Name: "admins", Role: str(service.RoleAdmin)}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.CreateGroup(ctx, f.root, service.GroupInput{Name: "staff", Role: str(service.RoleRegular)}); err != nil {
+			t.Fatal(err)
+		}
+		dave := f.asUser(t, "dave", "staff")
+		calls := []struct {
+			action string
+			call   func(c service.Caller) error
+		}{
+			{"user/create", func(c service.Caller) error {
+				_, err := f.svc.CreateUser(ctx, c, service.UserInput{Login: "mallory", Password: str("x")})
+				return err
+			}},
+			{"user/get", func(c service.Caller) error { _, err := f.svc.GetUser(ctx, c, "dave"); return err }},
+			{"user/list", func(c service.Caller) error { _, err := f.svc.ListUsers(ctx, c); return err }},
+			{"user/update", func(c service.Caller) error {
+				_, err := f.svc.UpdateUser(ctx, c, service.UserInput{Login: "dave", Group: str("admins")})
+				return err
+			}},
+			{"user/delete", func(c service.Caller) error { return f.svc.DeleteUser(ctx, c, "dave") }},
+		}
+		for _, call := range calls {
+			m := f.mark()
+			if err := call.call(dave); !errors.Is(err, service.ErrDenied) {
+				t.Errorf("%s by a REGULAR user = %v, want ErrDenied", call.action, err)
+			}
+			evs := f.since(m)
+			if len(evs) != 2 || evs[0].Outcome != audit.Denied || evs[1].Outcome != audit.Denied || evs[0].Action != "coffer:iam/"+call.action {
+				t.Errorf("%s refused: audit events %+v; want a denied pair", call.action, evs)
+			}
+		}
+		if u, err := f.svc.GetUser(ctx, f.root, "dave"); err != nil || u.Group != "staff" {
+			t.Errorf("after refused calls dave is %+v, %v; want unchanged", u, err)
+		}
+		if _, err := f.svc.GetUser(ctx, f.root, "mallory"); !errors.Is(err, service.ErrUserNotFound) {
+			t.Errorf("a refused CreateUser created a user: %v", err)
+		}
+
+		// A member of an ADMIN group may.
+		admin := f.asUser(t, "erin", "admins")
+		if _, err := f.svc.CreateUser(ctx, admin, service.UserInput{Login: "frank"}); err != nil {
+			t.Errorf("CreateUser by an ADMIN user = %v", err)
+		}
+	})
+}
