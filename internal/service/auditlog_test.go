@@ -27,14 +27,7 @@ func TestService_AuditTail(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			store := open(t)
 			t.Cleanup(func() { store.Close() })
-			svc := service.New(service.Options{Store: store, Audit: sink, Rand: rand.Reader})
-			if _, err := svc.Init(t.Context(), service.InitOptions{RootToken: "root-token"}); err != nil {
-				t.Fatal(err)
-			}
-			p, err := svc.Authenticate(t.Context(), "root-token")
-			if err != nil {
-				t.Fatal(err)
-			}
+			svc, _, p := startService(t, service.Options{Store: store, Audit: sink, Rand: rand.Reader}, "root-token")
 			root := service.Caller{Principal: p, Surface: "B"}
 			if _, err := svc.ListUsers(t.Context(), root); err != nil {
 				t.Fatal(err)

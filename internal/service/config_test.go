@@ -45,16 +45,13 @@ func TestService_Config(t *testing.T) {
 		// without policy is refused either way, and nothing changes.
 		bob := f.asUser(t, "bob", "")
 		bob.Dialect = service.Central
-		m = f.mark()
-		if _, err := f.svc.UpdateConfig(ctx, bob, f.domain, secret.ConfigUpdate{MaxVersions: new(uint32)}); !errors.Is(err, service.ErrDenied) {
-			t.Errorf("UpdateConfig by a user = %v, want ErrDenied", err)
-		}
-		if evs := f.since(m); len(evs) != 2 || evs[0].Action != "okms:apiovh:secretConfig/update" || evs[1].Outcome != audit.Denied {
-			t.Errorf("refusal audited as %+v", evs)
-		}
-		if _, err := f.svc.GetConfig(ctx, bob, f.domain); !errors.Is(err, service.ErrDenied) {
-			t.Errorf("GetConfig by a user = %v, want ErrDenied", err)
-		}
+		f.wantRefused(t, map[string]func() error{
+			"okms:apiovh:secretConfig/update": func() error {
+				_, err := f.svc.UpdateConfig(ctx, bob, f.domain, secret.ConfigUpdate{MaxVersions: new(uint32)})
+				return err
+			},
+			"okms:apiovh:secretConfig/get": func() error { _, err := f.svc.GetConfig(ctx, bob, f.domain); return err },
+		})
 		if got, _ := f.svc.GetConfig(ctx, f.root, f.domain); got != want {
 			t.Errorf("a refused update changed the configuration: %+v", got)
 		}

@@ -95,16 +95,9 @@ func TestService_IsEmpty(t *testing.T) {
 func TestService_IsEmptyRegions(t *testing.T) {
 	sys, other := memstore.New(), memstore.New()
 	t.Cleanup(func() { sys.Close(); other.Close() })
-	svc := service.New(service.Options{Store: sys, Region: "eu-west-par",
-		Regions: map[string]storage.Backend{"eu-west-par": sys, "ca-east-bhs": other}})
+	svc, _, p := startService(t, service.Options{Store: sys, Region: "eu-west-par",
+		Regions: map[string]storage.Backend{"eu-west-par": sys, "ca-east-bhs": other}}, "root-token")
 	ctx := t.Context()
-	if _, err := svc.Init(ctx, service.InitOptions{RootToken: "root-token"}); err != nil {
-		t.Fatal(err)
-	}
-	p, err := svc.Authenticate(ctx, "root-token")
-	if err != nil {
-		t.Fatal(err)
-	}
 	root := service.Caller{Principal: p, Surface: "B"}
 	d, err := svc.CreateDomain(ctx, root, "ca-east-bhs", "bhs")
 	if err != nil {

@@ -112,18 +112,26 @@ func newFixtureWith(t *testing.T, backend storage.Backend, with func(*service.Op
 	if with != nil {
 		with(&opts)
 	}
-	f.svc = service.New(opts)
-	res, err := f.svc.Init(t.Context(), service.InitOptions{RootToken: "root-token"})
+	var p auth.Principal
+	f.svc, f.domain, p = startService(t, opts, "root-token")
+	f.root = service.Caller{Principal: p, Surface: "B", RequestID: "req"}
+	return f
+}
+
+// startService makes a service over opts, initialises it with rootToken
+// and returns it with its default domain and the root's principal.
+func startService(t *testing.T, opts service.Options, rootToken string) (*service.Service, string, auth.Principal) {
+	t.Helper()
+	svc := service.New(opts)
+	res, err := svc.Init(t.Context(), service.InitOptions{RootToken: rootToken})
 	if err != nil {
 		t.Fatalf("Init: %v", err)
 	}
-	f.domain = res.DefaultDomain
-	p, err := f.svc.Authenticate(t.Context(), "root-token")
+	p, err := svc.Authenticate(t.Context(), rootToken)
 	if err != nil {
 		t.Fatalf("Authenticate(root): %v", err)
 	}
-	f.root = service.Caller{Principal: p, Surface: "B", RequestID: "req"}
-	return f
+	return svc, res.DefaultDomain, p
 }
 
 func eachBackend(t *testing.T, test func(t *testing.T, f *fixture)) {
@@ -165,6 +173,22 @@ func (f *fixture) wantAudited(t *testing.T, mark int, action, resource, outcome 
 	}
 	if evs[1].Outcome != outcome {
 		t.Errorf("audited outcome %q (%s); want %q", evs[1].Outcome, evs[1].Reason, outcome)
+	}
+}
+
+// wantRefused runs each call, keyed by the action it is audited under, and
+// checks that it returns ErrDenied with a denied audit pair of that action.
+func (f *fixture) wantRefused(t *testing.T, calls map[string]func() error) {
+	t.Helper()
+	for action, call := range calls {
+		m := f.mark()
+		if err := call(); !errors.Is(err, service.ErrDenied) {
+			t.Errorf("%s = %v, want ErrDenied", action, err)
+		}
+		evs := f.since(m)
+		if len(evs) != 2 || evs[0].Action != action || evs[0].Outcome != audit.Denied || evs[1].Outcome != audit.Denied {
+			t.Errorf("%s refused: audit events %+v; want a denied pair", action, evs)
+		}
 	}
 }
 
@@ -284,16 +308,8 @@ func newVT(t *testing.T, store storage.Backend) *vtEnv {
 	t.Helper()
 	e := &vtEnv{clock: &clock{t: time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)}, audit: &recorder{}, ctx: context.Background()}
 	t.Cleanup(func() { store.Close() })
-	e.svc = service.New(service.Options{Store: store, Audit: e.audit, Now: e.clock.Now})
-	res, err := e.svc.Init(e.ctx, service.InitOptions{RootToken: vtRootToken})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.domain = res.DefaultDomain
-	p, err := e.svc.Authenticate(e.ctx, vtRootToken)
-	if err != nil {
-		t.Fatal(err)
-	}
+	var p auth.Principal
+	e.svc, e.domain, p = startService(t, service.Options{Store: store, Audit: e.audit, Now: e.clock.Now}, vtRootToken)
 	e.root = service.Caller{Principal: p, Dialect: service.KMS, Surface: "C"}
 	e.other = service.Caller{Principal: auth.Principal{Identities: []string{"urn:v1:eu:identity:user:coffer/bob"}, Name: "bob"},
 		Dialect: service.KMS, Surface: "C"}

@@ -272,21 +272,13 @@ func TestService_PATsNeedAnAdmin(t *testing.T) {
 	eachBackend(t, func(t *testing.T, f *fixture) {
 		ctx := t.Context()
 		bob := f.asUser(t, "bob", "")
-		calls := map[string]func() error{
-			"token/create": func() error { _, _, err := f.svc.CreatePAT(ctx, bob, "bob", "more", "", time.Time{}); return err },
-			"token/list":   func() error { _, err := f.svc.ListPATs(ctx, bob, "bob"); return err },
-			"token/get":    func() error { _, err := f.svc.GetPAT(ctx, bob, "bob", "test"); return err },
-			"token/delete": func() error { return f.svc.RevokePAT(ctx, bob, "bob", "test") },
-		}
-		for action, call := range calls {
-			m := f.mark()
-			if err := call(); !errors.Is(err, service.ErrDenied) {
-				t.Errorf("%s of one's own tokens by a user = %v, want ErrDenied", action, err)
-			}
-			if evs := f.since(m); len(evs) != 2 || evs[0].Action != "coffer:iam/"+action || evs[1].Outcome != audit.Denied {
-				t.Errorf("%s refused: audit events %+v; want a denied pair", action, evs)
-			}
-		}
+		// Not even for one's own tokens.
+		f.wantRefused(t, map[string]func() error{
+			"coffer:iam/token/create": func() error { _, _, err := f.svc.CreatePAT(ctx, bob, "bob", "more", "", time.Time{}); return err },
+			"coffer:iam/token/list":   func() error { _, err := f.svc.ListPATs(ctx, bob, "bob"); return err },
+			"coffer:iam/token/get":    func() error { _, err := f.svc.GetPAT(ctx, bob, "bob", "test"); return err },
+			"coffer:iam/token/delete": func() error { return f.svc.RevokePAT(ctx, bob, "bob", "test") },
+		})
 		if list, err := f.svc.ListPATs(ctx, f.root, "bob"); err != nil || len(list) != 1 {
 			t.Errorf("refused calls changed bob's tokens: %+v, %v", list, err)
 		}
