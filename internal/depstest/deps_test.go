@@ -42,7 +42,7 @@ var rules = map[string][]string{
 }
 
 // surfaces may depend on what httpapi may, plus httpapi itself and api.
-var surfaces = []string{"internal/httpapi/rest", "internal/httpapi/central", "internal/httpapi/kv2", "internal/httpapi/iamapi", "internal/httpapi/docs", "internal/webui"}
+var surfaces = []string{"internal/httpapi/rest", "internal/httpapi/central", "internal/httpapi/kv2", "internal/httpapi/iamapi", "internal/httpapi/sys", "internal/httpapi/docs", "internal/webui"}
 
 // free packages may depend on anything but what the negative rules forbid.
 var free = []string{"internal/server", "internal/depstest", "internal/config", "cmd/coffer", "e2e"}

@@ -8,49 +8,34 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/seed-3e8d63de/coffer/internal/crypto/backupfile"
-	"github.com/seed-3e8d63de/coffer/internal/httpapi"
+	"github.com/seed-3e8d63de/coffer/internal/httpapi/sys"
+	"github.com/seed-3e8d63de/coffer/internal/service"
 	"github.com/seed-3e8d63de/coffer/internal/storage"
 )
 
-// Backup and restore of a running server (reliability-security.md T19),
-// for the account root and ADMIN users, audited:
-//
-//	POST /sys/backup    {"passphrase": "…"} → the backup file
-//	POST /sys/restore   the backup file, passphrase in X-Coffer-Backup-Passphrase
+// Backup and restore of a running server (reliability-security.md T19):
+// the work of the routes of internal/httpapi/sys (backup.go there), which
+// the server's operator does.
 //
 // A backup is a consistent snapshot of each region (one read-only
 // transaction per region) of every record in clear, the keyring excepted,
-// sealed into the backup file format (backupfile.go) under the passphrase.
-// Records are in clear inside it so that a backup restores into an
-// installation with another root key: restoring writes each record through
-// the target's encryption layer. Domain ids, paths, versions, states,
-// settings, identities, policies, tokens (and the pepper their digests
-// need) and credentials come back as they were.
+// sealed into the backup file format (internal/crypto/backupfile) under
+// the passphrase. Records are in clear inside it so that a backup restores
+// into an installation with another root key: restoring writes each record
+// through the target's encryption layer. Domain ids, paths, versions,
+// states, settings, identities, policies, tokens (and the pepper their
+// digests need) and credentials come back as they were.
 //
 // Restore replaces every record of an empty installation (no secret, no
-// user, group or policy) with those of the backup, region by region, each
-// in one transaction, then reloads what the service keeps in memory. The
-// target's own root token is gone afterwards: the backup's tokens are
-// valid. Other servers sharing the target's PostgreSQL store must restart.
-
-// maxRestore bounds a backup file the server accepts.
-const maxRestore = 1 << 30
-
-// HeaderBackupPassphrase carries the passphrase of a restore: the body is
-// the backup file itself.
-const HeaderBackupPassphrase = "X-Coffer-Backup-Passphrase"
-
-// Errors of backup and restore.
-var (
-	errNotEmpty = errors.New("the installation is not empty: restore needs one with no secret, user, group or policy")
-	errRegions  = errors.New("the backup's regions are not this server's")
-)
+// user, group or policy: service.HoldsData) with those of the backup,
+// region by region, each in one transaction, then reloads what the service
+// keeps in memory. The target's own root token is gone afterwards: the
+// backup's tokens are valid. Other servers sharing the target's PostgreSQL
+// store must restart.
 
 // backupLine is one line of a backup's plaintext: the header, a record,
 // or the trailer.
@@ -69,11 +54,6 @@ type backupLine struct {
 
 const backupFormatName = "coffer-backup"
 
-func (s *Server) backupRoutes(mux *http.ServeMux) {
-	mux.HandleFunc("POST /sys/backup", s.backup)
-	mux.HandleFunc("POST /sys/restore", s.restore)
-}
-
 // regionIDs returns the server's regions, sorted.
 func (s *Server) regionIDs() []string {
 	ids := make([]string, 0, len(s.store.regions))
@@ -84,52 +64,43 @@ func (s *Server) regionIDs() []string {
 	return ids
 }
 
-// backup serves POST /sys/backup.
-func (s *Server) backup(w http.ResponseWriter, r *http.Request) {
-	c, err := s.operator(r)
-	if err != nil {
-		s.keyError(w, r, err)
-		return
+// Backup implements sys.Operator: a passphrase too short is refused
+// before the call is authorized.
+func (o operator) Backup(ctx context.Context, c service.Caller, passphrase string) (sys.Snapshot, error) {
+	if len(passphrase) < backupfile.MinPassphrase {
+		return nil, fmt.Errorf("%w: it must be at least %d characters", sys.ErrPassphrase, backupfile.MinPassphrase)
 	}
-	var req struct {
-		Passphrase string `json:"passphrase"`
-	}
-	if err := httpapi.DecodeJSON(w, r, &req, false); err != nil {
-		s.keyError(w, r, err)
-		return
-	}
-	if len(req.Passphrase) < backupfile.MinPassphrase {
-		s.keyError(w, r, backupfile.ErrPassphrase)
-		return
-	}
-	var snap bytes.Buffer
-	var records int
-	err = s.svc.Operate(r.Context(), c, "coffer:sys/backup", s.svc.AccountURN(), func() error {
-		var err error
-		records, err = s.snapshot(r.Context(), &snap)
+	snap := &snapshot{passphrase: passphrase}
+	err := o.s.svc.Operate(ctx, c, "coffer:sys/backup", o.s.svc.AccountURN(), func() (err error) {
+		snap.records, err = o.s.snapshot(ctx, &snap.plain)
 		return err
 	})
 	if err != nil {
-		s.keyError(w, r, err)
-		return
+		clear(snap.plain.Bytes())
+		return nil, err
 	}
-	defer clear(snap.Bytes())
-	w.Header().Set("Content-Type", "application/octet-stream")
-	w.Header().Set("Content-Disposition", `attachment; filename="coffer.backup"`)
-	bw, err := backupfile.NewWriter(w, req.Passphrase)
-	if err == nil {
-		_, err = bw.Write(snap.Bytes())
-	}
-	if err == nil {
-		err = bw.Close()
-	}
+	return snap, nil
+}
+
+// snapshot is a backup taken: its plaintext, sealed as it is written.
+type snapshot struct {
+	plain      bytes.Buffer
+	records    int
+	passphrase string
+}
+
+func (s *snapshot) Records() int { return s.records }
+
+func (s *snapshot) WriteFile(w io.Writer) error {
+	defer clear(s.plain.Bytes())
+	bw, err := backupfile.NewWriter(w, s.passphrase)
 	if err != nil {
-		// The status is sent: a cut file fails to open, which is the
-		// client's signal.
-		s.log.ErrorContext(r.Context(), "writing a backup failed", "err", err, "request_id", httpapi.RequestID(r.Context()))
-		return
+		return err
 	}
-	s.log.InfoContext(r.Context(), "backup taken", "records", records, "request_id", httpapi.RequestID(r.Context()))
+	if _, err := bw.Write(s.plain.Bytes()); err != nil {
+		return err
+	}
+	return bw.Close()
 }
 
 // snapshot writes the plaintext of a backup to out: one read-only
@@ -169,43 +140,30 @@ func (s *Server) snapshot(ctx context.Context, out io.Writer) (int, error) {
 	return n, enc.Encode(backupLine{End: true, Records: n})
 }
 
-// RestoreResult is the answer to a restore.
-type RestoreResult struct {
-	Records int      `json:"records"`
-	Regions []string `json:"regions"`
-	Created string   `json:"created"` // when the backup was taken
-}
-
-// restore serves POST /sys/restore.
-func (s *Server) restore(w http.ResponseWriter, r *http.Request) {
-	c, err := s.operator(r)
-	if err != nil {
-		s.keyError(w, r, err)
-		return
-	}
-	var out RestoreResult
-	err = s.svc.Operate(r.Context(), c, "coffer:sys/restore", s.svc.AccountURN(), func() error {
-		plain, err := backupfile.Open(http.MaxBytesReader(w, r.Body, maxRestore), r.Header.Get(HeaderBackupPassphrase), maxRestore)
-		if err != nil {
+// Restore implements sys.Operator.
+func (o operator) Restore(ctx context.Context, c service.Caller, file io.Reader, passphrase string) (sys.Restored, error) {
+	var out sys.Restored
+	err := o.s.svc.Operate(ctx, c, "coffer:sys/restore", o.s.svc.AccountURN(), func() error {
+		plain, err := backupfile.Open(file, passphrase, sys.MaxBackupSize)
+		switch {
+		case errors.Is(err, backupfile.ErrOpen):
+			return sys.ErrBackupUnreadable
+		case errors.Is(err, backupfile.ErrTooLarge):
+			return sys.ErrBackupTooLarge
+		case err != nil:
 			return err
 		}
 		defer clear(plain)
-		out, err = s.restoreSnapshot(r.Context(), plain)
+		out, err = o.s.restoreSnapshot(ctx, plain)
 		return err
 	})
-	if err != nil {
-		s.keyError(w, r, err)
-		return
-	}
-	s.log.InfoContext(r.Context(), "backup restored", "records", out.Records, "taken", out.Created, "request_id", httpapi.RequestID(r.Context()))
-	httpapi.WriteJSON(w, http.StatusOK, out)
+	return out, err
 }
 
 // restoreSnapshot checks the snapshot and the installation, replaces the
 // records of each region, and reloads the service.
-func (s *Server) restoreSnapshot(ctx context.Context, plain []byte) (RestoreResult, error) {
+func (s *Server) restoreSnapshot(ctx context.Context, plain []byte) (sys.Restored, error) {
 	var (
-		out      RestoreResult
 		head     backupLine
 		byRegion = map[string][]backupLine{}
 		ended    bool
@@ -216,17 +174,17 @@ func (s *Server) restoreSnapshot(ctx context.Context, plain []byte) (RestoreResu
 	for first := true; sc.Scan(); first = false {
 		var l backupLine
 		if err := json.Unmarshal(sc.Bytes(), &l); err != nil || ended {
-			return out, backupfile.ErrOpen
+			return sys.Restored{}, sys.ErrBackupUnreadable
 		}
 		switch {
 		case first:
 			if l.Format != backupFormatName || l.Version != 1 {
-				return out, backupfile.ErrOpen
+				return sys.Restored{}, sys.ErrBackupUnreadable
 			}
 			head = l
 		case l.End:
 			if l.Records != n {
-				return out, backupfile.ErrOpen
+				return sys.Restored{}, sys.ErrBackupUnreadable
 			}
 			ended = true
 		default:
@@ -235,14 +193,17 @@ func (s *Server) restoreSnapshot(ctx context.Context, plain []byte) (RestoreResu
 		}
 	}
 	if sc.Err() != nil || !ended {
-		return out, backupfile.ErrOpen
+		return sys.Restored{}, sys.ErrBackupUnreadable
 	}
 	if !slices.Equal(head.Regions, s.regionIDs()) || head.DefaultRegion != s.store.region {
-		return out, fmt.Errorf("%w: the backup has %v (default %s), this server %v (default %s)",
-			errRegions, head.Regions, head.DefaultRegion, s.regionIDs(), s.store.region)
+		return sys.Restored{}, fmt.Errorf("%w: the backup has %v (default %s), this server %v (default %s)",
+			sys.ErrRegions, head.Regions, head.DefaultRegion, s.regionIDs(), s.store.region)
 	}
-	if err := s.checkEmpty(ctx); err != nil {
-		return out, err
+	switch holds, err := s.svc.HoldsData(ctx); {
+	case err != nil:
+		return sys.Restored{}, err
+	case holds:
+		return sys.Restored{}, sys.ErrNotEmpty
 	}
 	for _, id := range head.Regions {
 		err := s.store.regions[id].Update(ctx, func(tx storage.Tx) error {
@@ -263,37 +224,11 @@ func (s *Server) restoreSnapshot(ctx context.Context, plain []byte) (RestoreResu
 			return nil
 		})
 		if err != nil {
-			return out, fmt.Errorf("region %s: %w", id, err)
+			return sys.Restored{}, fmt.Errorf("region %s: %w", id, err)
 		}
 	}
 	if err := s.svc.Reload(ctx); err != nil {
-		return out, err
+		return sys.Restored{}, err
 	}
-	return RestoreResult{Records: n, Regions: head.Regions, Created: head.Created}, nil
-}
-
-// checkEmpty refuses an installation holding a secret, a user, a group
-// or a policy.
-func (s *Server) checkEmpty(ctx context.Context) error {
-	for _, id := range s.regionIDs() {
-		err := s.store.regions[id].View(ctx, func(tx storage.Tx) error {
-			keys, err := tx.List("", "", 0)
-			if err != nil {
-				return err
-			}
-			for _, k := range keys {
-				_, rest, _ := strings.Cut(strings.TrimPrefix(k, "d/"), "/")
-				switch {
-				case strings.HasPrefix(k, "d/") && strings.HasPrefix(rest, "s/"),
-					strings.HasPrefix(k, "iam/user/"), strings.HasPrefix(k, "iam/group/"), strings.HasPrefix(k, "iam/policy/"):
-					return errNotEmpty
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	return sys.Restored{Records: n, Regions: head.Regions, Created: head.Created}, nil
 }

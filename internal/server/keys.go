@@ -6,24 +6,19 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"os"
 	"path/filepath"
-	"slices"
 
 	"github.com/seed-3e8d63de/coffer/internal/crypto"
-	"github.com/seed-3e8d63de/coffer/internal/crypto/backupfile"
-	"github.com/seed-3e8d63de/coffer/internal/httpapi"
+	"github.com/seed-3e8d63de/coffer/internal/httpapi/sys"
 	"github.com/seed-3e8d63de/coffer/internal/service"
 	"github.com/seed-3e8d63de/coffer/internal/storage"
 	"github.com/seed-3e8d63de/coffer/internal/storage/sealed"
 )
 
-// Key management of a running server (reliability-security.md 2), for the
-// account root and ADMIN users, audited:
-//
-//	POST /sys/master-key/rotate              re-seal every keyring under a new root key
-//	POST /sys/domains/{okmsId}/key/rotate    give a domain a new key term
+// Key management of a running server (reliability-security.md 2): the
+// work of the routes of internal/httpapi/sys (keys.go there), which the
+// server's operator does.
 //
 // Rotating the root key re-seals the keyring of each region and nothing
 // else: data records are sealed under key terms, which the keyring holds.
@@ -54,65 +49,30 @@ func keyFilePath(cfg Config) string {
 // keyring is sealed under it.
 func pendingKeyPath(keyFile string) string { return keyFile + ".next" }
 
-// keyRoutes mounts the key management routes on mux.
-func (s *Server) keyRoutes(mux *http.ServeMux) {
-	mux.HandleFunc("POST /sys/master-key/rotate", s.rotateMasterKey)
-	mux.HandleFunc("POST /sys/domains/{okmsId}/key/rotate", s.rotateDomainKey)
-	s.backupRoutes(mux)
-}
+// operator implements sys.Operator: the operations of the /sys routes,
+// authorized and audited by the service, carried out on the root key, the
+// keyrings and the region stores that only the server holds.
+type operator struct{ s *Server }
 
-// MasterKeyRotation is the answer to a root key rotation.
-type MasterKeyRotation struct {
-	KeyFile string   `json:"keyFile,omitempty"` // where the new key is; "" in dev mode
-	Regions []string `json:"regions"`           // the regions whose keyring was re-sealed
-}
+var _ sys.Operator = operator{}
 
-// DomainKeyRotation is the answer to a domain key rotation.
-type DomainKeyRotation struct {
-	OkmsID  string `json:"okmsId"`
-	KeyTerm uint32 `json:"keyTerm"` // the term new writes use
-}
-
-func (s *Server) operator(r *http.Request) (service.Caller, error) {
-	p, err := httpapi.Authenticate(r, s.svc, "")
-	if err != nil {
-		return service.Caller{}, err
-	}
-	return service.Caller{Principal: p, Surface: "sys", RequestID: httpapi.RequestID(r.Context()), RemoteAddr: r.RemoteAddr}, nil
-}
-
-// rotateMasterKey serves POST /sys/master-key/rotate.
-func (s *Server) rotateMasterKey(w http.ResponseWriter, r *http.Request) {
-	c, err := s.operator(r)
-	if err != nil {
-		s.keyError(w, r, err)
-		return
-	}
-	var out MasterKeyRotation
-	err = s.svc.Operate(r.Context(), c, "coffer:sys/masterKey/rotate", s.svc.AccountURN(), func() error {
-		var err error
-		out, err = s.rotateRoot(r.Context())
+// RotateRootKey implements sys.Operator.
+func (o operator) RotateRootKey(ctx context.Context, c service.Caller) (sys.RootKeyRotation, error) {
+	var out sys.RootKeyRotation
+	err := o.s.svc.Operate(ctx, c, "coffer:sys/masterKey/rotate", o.s.svc.AccountURN(), func() (err error) {
+		out, err = o.s.rotateRoot(ctx)
 		return err
 	})
-	if err != nil {
-		s.keyError(w, r, err)
-		return
-	}
-	s.log.InfoContext(r.Context(), "root key rotated", "key_file", out.KeyFile, "regions", out.Regions, "request_id", httpapi.RequestID(r.Context()))
-	httpapi.WriteJSON(w, http.StatusOK, out)
+	return out, err
 }
-
-// errRotationPending: a rotation stopped half way, and its key is still
-// needed.
-var errRotationPending = errors.New("a previous root key rotation did not finish")
 
 // rotateRoot re-seals the keyring of every region under a new root key
 // and saves the key, as the comment at the top of this file describes.
-func (s *Server) rotateRoot(ctx context.Context) (MasterKeyRotation, error) {
+func (s *Server) rotateRoot(ctx context.Context) (sys.RootKeyRotation, error) {
 	s.rotating.Lock()
 	defer s.rotating.Unlock()
 	keyFile := keyFilePath(s.cfg)
-	out := MasterKeyRotation{KeyFile: keyFile, Regions: []string{}}
+	out := sys.RootKeyRotation{KeyFile: keyFile, Regions: []string{}}
 	var (
 		next crypto.Key
 		err  error
@@ -122,19 +82,14 @@ func (s *Server) rotateRoot(ctx context.Context) (MasterKeyRotation, error) {
 	} else {
 		pending := pendingKeyPath(keyFile)
 		if _, err := os.Stat(pending); err == nil {
-			return out, fmt.Errorf("%w: %s exists; restart the server, which finishes it", errRotationPending, pending)
+			return out, fmt.Errorf("%w: %s exists; restart the server, which finishes it", sys.ErrRotationPending, pending)
 		}
 		next, err = crypto.CreateRootKeyFile(pending, rand.Reader)
 	}
 	if err != nil {
 		return out, fmt.Errorf("new root key: %w", err)
 	}
-	ids := make([]string, 0, len(s.store.regions))
-	for id := range s.store.regions {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	for _, id := range ids {
+	for _, id := range s.regionIDs() {
 		st, ok := s.store.regions[id].(*sealed.Store)
 		if !ok {
 			return out, fmt.Errorf("region %s is not encrypted by this server", id)
@@ -211,62 +166,20 @@ func finishRotation(cfg Config, pending, regions int, log *slog.Logger) error {
 	return nil
 }
 
-// rotateDomainKey serves POST /sys/domains/{okmsId}/key/rotate.
-func (s *Server) rotateDomainKey(w http.ResponseWriter, r *http.Request) {
-	c, err := s.operator(r)
-	if err != nil {
-		s.keyError(w, r, err)
-		return
-	}
-	id := r.PathValue("okmsId")
-	out := DomainKeyRotation{OkmsID: id}
-	err = s.svc.Operate(r.Context(), c, "coffer:sys/domainKey/rotate", s.svc.DomainURN(id), func() error {
-		region, err := s.svc.DomainRegion(r.Context(), id)
+// RotateDomainKey implements sys.Operator.
+func (o operator) RotateDomainKey(ctx context.Context, c service.Caller, id string) (sys.DomainKeyRotation, error) {
+	out := sys.DomainKeyRotation{OkmsID: id}
+	err := o.s.svc.Operate(ctx, c, "coffer:sys/domainKey/rotate", o.s.svc.DomainURN(id), func() error {
+		region, err := o.s.svc.DomainRegion(ctx, id)
 		if err != nil {
 			return err
 		}
-		st, ok := s.store.regions[region].(*sealed.Store)
+		st, ok := o.s.store.regions[region].(*sealed.Store)
 		if !ok {
 			return fmt.Errorf("region %s is not encrypted by this server", region)
 		}
-		out.KeyTerm, err = st.RotateKey(r.Context(), crypto.KeyID(service.KeyFamily("d/"+id+"/")))
+		out.KeyTerm, err = st.RotateKey(ctx, crypto.KeyID(service.DomainKeyFamily(id)))
 		return err
 	})
-	if err != nil {
-		s.keyError(w, r, err)
-		return
-	}
-	s.log.InfoContext(r.Context(), "domain key rotated", "okms_id", id, "key_term", out.KeyTerm, "request_id", httpapi.RequestID(r.Context()))
-	httpapi.WriteJSON(w, http.StatusOK, out)
-}
-
-// keyError answers a failed key management request in the server's own
-// envelope ({"errors": [...]}); unknown errors are logged and answered with
-// a generic 500.
-func (s *Server) keyError(w http.ResponseWriter, r *http.Request, err error) {
-	httpapi.NoteError(r.Context(), err)
-	status, msg := http.StatusInternalServerError, "internal error; see the server log for request "+httpapi.RequestID(r.Context())
-	switch {
-	case errors.Is(err, service.ErrUnauthenticated):
-		status, msg = http.StatusUnauthorized, "missing or invalid credentials"
-	case errors.Is(err, service.ErrTooManyRequests), errors.Is(err, service.ErrRateLimited):
-		status, msg = http.StatusTooManyRequests, "too many requests; retry later"
-	case errors.Is(err, service.ErrDenied):
-		status, msg = http.StatusForbidden, "permission denied: key management is for the account root and ADMIN users"
-	case errors.Is(err, service.ErrDomainNotFound):
-		status, msg = http.StatusNotFound, "OKMS domain not found"
-	case errors.Is(err, service.ErrAuditUnavailable):
-		status, msg = http.StatusServiceUnavailable, "the audit log is unavailable; try again later"
-	case errors.Is(err, errRotationPending), errors.Is(err, errNotEmpty), errors.Is(err, errRegions):
-		status, msg = http.StatusConflict, err.Error()
-	case errors.Is(err, backupfile.ErrPassphrase), errors.Is(err, backupfile.ErrOpen), errors.Is(err, httpapi.ErrFormBody):
-		status, msg = http.StatusBadRequest, err.Error()
-	case errors.As(err, new(*httpapi.BodyError)):
-		status, msg = http.StatusBadRequest, err.Error()
-	case errors.Is(err, httpapi.ErrBodyTooLarge), errors.As(err, new(*http.MaxBytesError)):
-		status, msg = http.StatusRequestEntityTooLarge, "the request body is too large"
-	default:
-		s.log.ErrorContext(r.Context(), "key management failed", "err", err, "request_id", httpapi.RequestID(r.Context()))
-	}
-	httpapi.WriteJSON(w, status, map[string][]string{"errors": {msg}})
+	return out, err
 }

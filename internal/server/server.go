@@ -26,6 +26,7 @@ import (
 	"github.com/seed-3e8d63de/coffer/internal/httpapi/iamapi"
 	"github.com/seed-3e8d63de/coffer/internal/httpapi/kv2"
 	"github.com/seed-3e8d63de/coffer/internal/httpapi/rest"
+	"github.com/seed-3e8d63de/coffer/internal/httpapi/sys"
 	"github.com/seed-3e8d63de/coffer/internal/service"
 	"github.com/seed-3e8d63de/coffer/internal/storage"
 	"github.com/seed-3e8d63de/coffer/internal/storage/boltstore"
@@ -350,6 +351,7 @@ func (s *Server) routes() http.Handler {
 	centralAPI := central.New(s.svc, s.log, publicURL, s.publicCA)
 	vaultAPI := kv2.New(s.svc, s.log)
 	iamAPI := iamapi.New(s.svc, s.log)
+	sysAPI := sys.New(s.svc, operator{s}, s.log)
 	// The web panel; its cookies are Secure under TLS, or when clients
 	// reach coffer over HTTPS through a proxy.
 	panel := webui.New(webui.Options{Service: s.svc, Logger: s.log, Now: s.cfg.Now,
@@ -358,7 +360,6 @@ func (s *Server) routes() http.Handler {
 	// Readiness (the storage answers) and Prometheus metrics, beside
 	// liveness; none needs a token, and none carries secret data.
 	mux.HandleFunc("GET /readyz", s.ready)
-	s.keyRoutes(mux)
 	mux.Handle("GET /metrics", s.metrics.handler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		httpapi.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok", "version": buildinfo.String()})
@@ -388,6 +389,9 @@ func (s *Server) routes() http.Handler {
 			iamAPI.ServeHTTP(w, r)
 		case strings.HasPrefix(p, "/v2/"):
 			centralAPI.ServeHTTP(w, r)
+		case strings.HasPrefix(p, sys.Prefix):
+			// Key management, backup and restore (internal/httpapi/sys).
+			sysAPI.ServeHTTP(w, r)
 		case strings.HasPrefix(p, webui.Prefix):
 			panel.ServeHTTP(w, r)
 		case p == "/" && (r.Method == http.MethodGet || r.Method == http.MethodHead), p == "/ui":

@@ -76,3 +76,8 @@ func dataKey(key string) bool {
 func keyDomain(key string) (string, bool) {
 	return strings.CutPrefix(KeyFamily(key), "d/")
 }
+
+// DomainKeyFamily names the encryption key family of the records of the
+// OKMS domain id (see [KeyFamily]), the family a domain key rotation
+// gives a new term.
+func DomainKeyFamily(id string) string { return KeyFamily(configKey(id)) }

@@ -116,3 +116,16 @@ func TestService_HoldsDataKeys(t *testing.T) {
 		}
 	}
 }
+
+func TestDomainKeyFamily(t *testing.T) {
+	const domain = "6a0f0b6e-3c1d-4a53-9a7e-1f2b3c4d5e6f"
+	fam := service.DomainKeyFamily(domain)
+	for _, key := range []string{"d/" + domain + "/config", "d/" + domain + "/s/app/db", "d/" + domain + "/v/x/0000000001"} {
+		if got := service.KeyFamily(key); got != fam {
+			t.Errorf("KeyFamily(%q) = %q, DomainKeyFamily(%q) = %q: want the same", key, got, domain, fam)
+		}
+	}
+	if other := service.DomainKeyFamily("0b7e3f8e-2c51-4d7e-9c1f-6b8a0e2d4c11"); other == fam || fam == service.KeyFamily("sys/keyring") {
+		t.Errorf("DomainKeyFamily(%q) = %q is shared with another domain or the system records", domain, fam)
+	}
+}

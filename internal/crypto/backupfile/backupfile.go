@@ -56,6 +56,8 @@ var (
 	// ErrOpen: the file is not a coffer backup, was altered or cut,
 	// or the passphrase is wrong (which cannot be told apart).
 	ErrOpen = errors.New("the backup does not open: wrong passphrase, or the file is not a complete coffer backup")
+	// ErrTooLarge: the file is larger than the limit given to Open.
+	ErrTooLarge = errors.New("the backup is too large")
 )
 
 func backupAEAD(passphrase string, salt []byte, t, m uint32, p uint8) (cipher.AEAD, error) {
@@ -150,7 +152,8 @@ func chunkAD(header []byte, final bool) []byte {
 }
 
 // Open reads and opens a whole backup file from r, of at most limit
-// bytes. It returns ErrOpen for anything that does not open.
+// bytes. It returns ErrOpen for anything that does not open, and
+// ErrTooLarge for a file that exceeds limit.
 func Open(r io.Reader, passphrase string, limit int64) ([]byte, error) {
 	h := make([]byte, backupHeaderSize)
 	if _, err := io.ReadFull(r, h); err != nil || string(h[:8]) != backupMagic || h[8] != backupFormat {
@@ -180,7 +183,7 @@ func Open(r io.Reader, passphrase string, limit int64) ([]byte, error) {
 			return nil, ErrOpen
 		}
 		if total += 4 + int64(size); total > limit {
-			return nil, fmt.Errorf("the backup is larger than %d bytes", limit)
+			return nil, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, limit)
 		}
 		ct := make([]byte, size)
 		if _, err := io.ReadFull(r, ct); err != nil {

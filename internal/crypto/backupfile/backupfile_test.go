@@ -80,7 +80,7 @@ func TestBackupFile(t *testing.T) {
 	if _, err := Open(bytes.NewReader(huge), pass, 1<<30); !errors.Is(err, ErrOpen) {
 		t.Errorf("a file asking for 1 TiB of Argon2 memory: %v, want ErrOpen", err)
 	}
-	if _, err := Open(bytes.NewReader(file), pass, 1000); err == nil {
-		t.Error("a file over the size limit opened")
+	if _, err := Open(bytes.NewReader(file), pass, 1000); !errors.Is(err, ErrTooLarge) {
+		t.Errorf("a file over the size limit: %v, want ErrTooLarge", err)
 	}
 }
