@@ -1,13 +1,14 @@
 // Package docs serves the OpenAPI 3.0.3 description of coffer's REST
-// surfaces: surface A (/v2/okms/...), surface B (/api/{okmsId}/v2/...) and
-// identity management (/1.0/me/identity/..., /v2/iam/policy...). The
+// surfaces: surface A (/v2/okms/...), surface B (/api/{okmsId}/v2/...),
+// identity management (/1.0/me/identity/..., /v2/iam/policy...) and the
+// operator routes (/sys/...). The
 // document is the hand-maintained openapi.json beside this file, embedded
 // in the binary; GET /docs/openapi.json serves it and GET /docs renders it
 // as a small HTML page, the swaggerEndpoint of every domain (okms-rest.md
 // 5.3).
 //
-// Tests check the document against the route tables of the rest, central
-// and iamapi packages in both directions: every route they register is
+// Tests check the document against the route tables of the rest, central,
+// iamapi and sys packages in both directions: every route they register is
 // documented and every documented route is served. A route added to one of
 // them must be added to openapi.json.
 package docs

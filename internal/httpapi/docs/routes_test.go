@@ -19,6 +19,7 @@ import (
 	"github.com/seed-3e8d63de/coffer/internal/httpapi/docs"
 	"github.com/seed-3e8d63de/coffer/internal/httpapi/iamapi"
 	"github.com/seed-3e8d63de/coffer/internal/httpapi/rest"
+	"github.com/seed-3e8d63de/coffer/internal/httpapi/sys"
 	"github.com/seed-3e8d63de/coffer/internal/server"
 )
 
@@ -126,7 +127,8 @@ func TestOpenAPIPaths(t *testing.T) {
 }
 
 // TestEveryRouteDocumented checks the document against the route tables
-// of surfaces A and B and identity management, both ways: every route a
+// of surfaces A and B, identity management and the operator routes, both
+// ways: every route a
 // surface registers is documented with the same method, and every
 // documented route is registered by a surface.
 func TestEveryRouteDocumented(t *testing.T) {
@@ -139,6 +141,7 @@ func TestEveryRouteDocumented(t *testing.T) {
 		{"rest (surface B)", rest.New(svc, log).Routes()},
 		{"central (surface A)", central.New(svc, log, "http://coffer.test", "").Routes()},
 		{"iamapi (identity management)", iamapi.New(svc, log).Routes()},
+		{"sys (operator routes)", sys.New(svc, nil, log).Routes()},
 	}
 	documented := e.documented()
 	registered := map[string]string{} // "METHOD /openapi/path" → surface
@@ -209,17 +212,20 @@ func (e *env) call(method, target, body string, header map[string]string) (int, 
 }
 
 // noRoute reports whether an answer says that no route serves the request:
-// 405, or 404 RouteNotFound in the surface's envelope.
+// 405, or 404 RouteNotFound in the surface's envelope ("no route matches
+// …" in the operator routes' {"errors": [...]}).
 func noRoute(status int, body []byte) bool {
 	if status == http.StatusMethodNotAllowed {
 		return true
 	}
 	var env struct {
-		ErrorID string `json:"error_id"`
-		Class   string `json:"class"`
+		ErrorID string   `json:"error_id"`
+		Class   string   `json:"class"`
+		Errors  []string `json:"errors"`
 	}
 	_ = json.Unmarshal(body, &env)
-	return status == http.StatusNotFound && (env.ErrorID == "RouteNotFound" || env.Class == "Client::NotFound::RouteNotFound")
+	sysNoRoute := len(env.Errors) == 1 && strings.HasPrefix(env.Errors[0], "no route matches ")
+	return status == http.StatusNotFound && (env.ErrorID == "RouteNotFound" || env.Class == "Client::NotFound::RouteNotFound" || sysNoRoute)
 }
 
 // TestDocumentedRoutesServed probes the running server: for every
@@ -309,6 +315,7 @@ func TestServerServesDocs(t *testing.T) {
 				"/v2/okms/resource/{okmsId}/credential",
 				"/1.0/me/identity/user/{login}/token",
 				"/v2/iam/policy/{id}",
+				"/sys/domains/{okmsId}/key/rotate",
 				"<code>okms:apiovh:secret/edit</code>",
 				"<code>okms:apikms:secret/version/getData</code>",
 			} {
@@ -483,6 +490,15 @@ func TestAnswersMatchSchemas(t *testing.T) {
 		{"GET", "/1.0/me/identity/user/{login}", "/1.0/me/identity/user/docs-alice", "", 404, nil},
 		{"GET", "/v2/iam/audit", "/v2/iam/audit?limit=20", "", 200, nil},
 		{"GET", "/v2/iam/audit", "/v2/iam/audit?limit=0", "", 400, nil},
+
+		// Operator routes (the backup file itself is not JSON).
+		{"POST", "/sys/master-key/rotate", "/sys/master-key/rotate", "", 200, nil},
+		{"POST", "/sys/master-key/rotate", "/sys/master-key/rotate", "", 401, map[string]string{"Authorization": "Bearer nope"}},
+		{"POST", "/sys/domains/{okmsId}/key/rotate", "/sys/domains/" + id + "/key/rotate", "", 200, nil},
+		{"POST", "/sys/domains/{okmsId}/key/rotate", "/sys/domains/6a0f0b6e-3c1d-4a53-9a7e-1f2b3c4d5e6f/key/rotate", "", 404, nil},
+		{"POST", "/sys/backup", "/sys/backup", `{"passphrase":"short"}`, 400, nil},
+		{"POST", "/sys/restore", "/sys/restore", "not a backup", 400, map[string]string{"X-Coffer-Backup-Passphrase": "correct horse battery"}},
+		{"GET", "/v2/iam/audit", "/v2/iam/audit?limit=1", "", 200, nil},
 	}
 	for _, s := range last {
 		status, hdr, got := e.call(s.method, s.target, s.body, s.header)
