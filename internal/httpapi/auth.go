@@ -19,6 +19,17 @@ func Authenticate(r *http.Request, svc *service.Service, domain string) (auth.Pr
 	return authenticate(r, svc, Token(r), domain)
 }
 
+// TokenCaller authenticates a request by its token alone (routes that
+// belong to no OKMS domain, where no access certificate is valid) and
+// describes it for the service as a call through surface.
+func TokenCaller(r *http.Request, svc *service.Service, surface string) (service.Caller, error) {
+	p, err := Authenticate(r, svc, "")
+	if err != nil {
+		return service.Caller{}, err
+	}
+	return service.Caller{Principal: p, Surface: surface, RequestID: RequestID(r.Context()), RemoteAddr: r.RemoteAddr}, nil
+}
+
 // AuthenticateBearer is Authenticate for surfaces that accept only an
 // Authorization: Bearer token (surface A, okms-rest.md 1).
 func AuthenticateBearer(r *http.Request, svc *service.Service) (auth.Principal, error) {

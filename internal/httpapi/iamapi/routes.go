@@ -127,12 +127,7 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // Authorization: Bearer, iam.md 7.1): it belongs to no OKMS domain, so no
 // access certificate is valid for it.
 func (a *API) caller(r *http.Request) (service.Caller, error) {
-	p, err := httpapi.Authenticate(r, a.svc, "")
-	if err != nil {
-		return service.Caller{}, err
-	}
-	return service.Caller{Principal: p, Surface: "iam",
-		RequestID: httpapi.RequestID(r.Context()), RemoteAddr: r.RemoteAddr}, nil
+	return httpapi.TokenCaller(r, a.svc, "iam")
 }
 
 // name returns the path value key if it is a well-formed login, group or

@@ -120,10 +120,5 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // Authorization: Bearer): they belong to no OKMS domain, so no access
 // certificate is valid for them.
 func (a *API) caller(r *http.Request) (service.Caller, error) {
-	p, err := httpapi.Authenticate(r, a.svc, "")
-	if err != nil {
-		return service.Caller{}, err
-	}
-	return service.Caller{Principal: p, Surface: "sys",
-		RequestID: httpapi.RequestID(r.Context()), RemoteAddr: r.RemoteAddr}, nil
+	return httpapi.TokenCaller(r, a.svc, "sys")
 }
