@@ -31,7 +31,7 @@ import (
 // digests need) and credentials come back as they were.
 //
 // Restore replaces every record of an empty installation (no secret, no
-// user, group or policy: service.HoldsData) with those of the backup,
+// user, group or policy: service.IsEmpty) with those of the backup,
 // region by region, each in one transaction, then reloads what the service
 // keeps in memory. The target's own root token is gone afterwards: the
 // backup's tokens are valid. Other servers sharing the target's PostgreSQL
@@ -199,10 +199,10 @@ func (s *Server) restoreSnapshot(ctx context.Context, plain []byte) (sys.Restore
 		return sys.Restored{}, fmt.Errorf("%w: the backup has %v (default %s), this server %v (default %s)",
 			sys.ErrRegions, head.Regions, head.DefaultRegion, s.regionIDs(), s.store.region)
 	}
-	switch holds, err := s.svc.HoldsData(ctx); {
+	switch empty, err := s.svc.IsEmpty(ctx); {
 	case err != nil:
 		return sys.Restored{}, err
-	case holds:
+	case !empty:
 		return sys.Restored{}, sys.ErrNotEmpty
 	}
 	for _, id := range head.Regions {
