@@ -1,6 +1,9 @@
 package main
 
 import (
+	"context"
+	"io"
+
 	"github.com/spf13/cobra"
 
 	"github.com/seed-3e8d63de/coffer/client"
@@ -15,34 +18,15 @@ func newGroupCmd(x *cli) *cobra.Command {
 		Example: "  coffer group list",
 		Args:    exactArgs(0, "no argument"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			asJSON, err := x.json()
-			if err != nil {
-				return err
-			}
-			c, err := x.client()
-			if err != nil {
-				return err
-			}
-			names, err := c.ListGroups(cmd.Context())
-			if err != nil {
-				return err
-			}
-			groups := []*client.Group{}
-			for _, n := range names {
-				g, err := c.GetGroup(cmd.Context(), n)
-				if err != nil {
-					return err
+			return show(cmd, x, func(ctx context.Context, c *client.Client) ([]*client.Group, error) {
+				return readAll(ctx, c.ListGroups, c.GetGroup)
+			}, func(w io.Writer, groups []*client.Group) error {
+				t := newTable(w, "NAME", "ROLE", "DESCRIPTION")
+				for _, g := range groups {
+					t.row(g.Name, g.Role, dash(g.Description))
 				}
-				groups = append(groups, g)
-			}
-			if asJSON {
-				return printJSON(x.e.stdout, groups)
-			}
-			t := newTable(x.e.stdout, "NAME", "ROLE", "DESCRIPTION")
-			for _, g := range groups {
-				t.row(g.Name, g.Role, dash(g.Description))
-			}
-			return t.flush()
+				return t.flush()
+			})
 		},
 	}
 	var desc, role string
@@ -68,7 +52,9 @@ func newGroupCmd(x *cli) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			r := request(cmd)
 			r.Name = args[0]
-			return x.groupCall(func(c *client.Client) (*client.Group, error) { return c.CreateGroup(cmd.Context(), r) })
+			return show(cmd, x, func(ctx context.Context, c *client.Client) (*client.Group, error) {
+				return c.CreateGroup(ctx, r)
+			}, printGroup)
 		},
 	}
 	flags(create)
@@ -82,7 +68,9 @@ func newGroupCmd(x *cli) *cobra.Command {
 			if r == (client.GroupRequest{}) {
 				return usagef("nothing to update: give --description or --role")
 			}
-			return x.groupCall(func(c *client.Client) (*client.Group, error) { return c.UpdateGroup(cmd.Context(), args[0], r) })
+			return show(cmd, x, func(ctx context.Context, c *client.Client) (*client.Group, error) {
+				return c.UpdateGroup(ctx, args[0], r)
+			}, printGroup)
 		},
 	}
 	flags(update)
@@ -92,7 +80,9 @@ func newGroupCmd(x *cli) *cobra.Command {
 		Example: "  coffer group get ops",
 		Args:    exactArgs(1, "NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return x.groupCall(func(c *client.Client) (*client.Group, error) { return c.GetGroup(cmd.Context(), args[0]) })
+			return show(cmd, x, func(ctx context.Context, c *client.Client) (*client.Group, error) {
+				return c.GetGroup(ctx, args[0])
+			}, printGroup)
 		},
 	}
 	del := &cobra.Command{
@@ -101,7 +91,9 @@ func newGroupCmd(x *cli) *cobra.Command {
 		Example: "  coffer group delete ops",
 		Args:    exactArgs(1, "NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return x.deleted("group", args[0], func(c *client.Client) error { return c.DeleteGroup(cmd.Context(), args[0]) })
+			return deleted(cmd, x, "group", args[0], func(ctx context.Context, c *client.Client) error {
+				return c.DeleteGroup(ctx, args[0])
+			})
 		},
 	}
 	cmd := group("group", "Manage groups", "A user belongs to at most one group and acts with its identity too; members\nof an ADMIN group pass every IAM check."+identityLong,
@@ -110,22 +102,7 @@ func newGroupCmd(x *cli) *cobra.Command {
 	return cmd
 }
 
-func (x *cli) groupCall(call func(*client.Client) (*client.Group, error)) error {
-	asJSON, err := x.json()
-	if err != nil {
-		return err
-	}
-	c, err := x.client()
-	if err != nil {
-		return err
-	}
-	g, err := call(c)
-	if err != nil {
-		return err
-	}
-	if asJSON {
-		return printJSON(x.e.stdout, g)
-	}
-	return pairs(x.e.stdout, [2]string{"name", g.Name}, [2]string{"role", g.Role}, [2]string{"description", dash(g.Description)},
+func printGroup(w io.Writer, g *client.Group) error {
+	return pairs(w, [2]string{"name", g.Name}, [2]string{"role", g.Role}, [2]string{"description", dash(g.Description)},
 		[2]string{"urn", g.URN}, [2]string{"created", g.Creation}, [2]string{"updated", g.LastUpdate})
 }

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"context"
 	"fmt"
+
+	"github.com/spf13/cobra"
 
 	"github.com/seed-3e8d63de/coffer/client"
 )
@@ -13,22 +16,25 @@ import (
 const identityLong = `
 Identity management is for the account root and the users of an ADMIN group.`
 
-// deleted runs a deletion and confirms it.
-func (x *cli) deleted(kind, name string, call func(*client.Client) error) error {
-	asJSON, err := x.json()
+// deleted runs the deletion of the kind object name and confirms it.
+func deleted(cmd *cobra.Command, x *cli, kind, name string, call func(context.Context, *client.Client) error) error {
+	return act(cmd, x, call, map[string]any{kind: name, "deleted": true}, fmt.Sprintf("Deleted %s %s.", kind, name))
+}
+
+// readAll reads in full each object that list names, in its order; it
+// returns an empty slice, not nil, when there is none.
+func readAll[T any](ctx context.Context, list func(context.Context) ([]string, error), get func(context.Context, string) (T, error)) ([]T, error) {
+	names, err := list(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	c, err := x.client()
-	if err != nil {
-		return err
+	out := []T{}
+	for _, n := range names {
+		v, err := get(ctx, n)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
 	}
-	if err := call(c); err != nil {
-		return err
-	}
-	if asJSON {
-		return printJSON(x.e.stdout, map[string]any{kind: name, "deleted": true})
-	}
-	fmt.Fprintf(x.e.stdout, "Deleted %s %s.\n", kind, name)
-	return nil
+	return out, nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -21,55 +22,20 @@ func newPolicyCmd(x *cli) *cobra.Command {
 		Example: "  coffer policy list",
 		Args:    exactArgs(0, "no argument"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			asJSON, err := x.json()
-			if err != nil {
-				return err
-			}
-			c, err := x.client()
-			if err != nil {
-				return err
-			}
-			ps, err := c.ListPolicies(cmd.Context())
-			if err != nil {
-				return err
-			}
-			if ps == nil {
-				ps = []client.Policy{}
-			}
-			if asJSON {
-				return printJSON(x.e.stdout, ps)
-			}
-			t := newTable(x.e.stdout, "NAME", "ID", "IDENTITIES", "RESOURCES", "EXPIRES")
-			for _, p := range ps {
-				t.row(p.Name, p.ID, fmt.Sprint(len(p.Identities)), fmt.Sprint(len(p.Resources)), optText(p.ExpiredAt))
-			}
-			return t.flush()
+			return show(cmd, x, func(ctx context.Context, c *client.Client) ([]client.Policy, error) {
+				ps, err := c.ListPolicies(ctx)
+				if ps == nil && err == nil {
+					ps = []client.Policy{}
+				}
+				return ps, err
+			}, func(w io.Writer, ps []client.Policy) error {
+				t := newTable(w, "NAME", "ID", "IDENTITIES", "RESOURCES", "EXPIRES")
+				for _, p := range ps {
+					t.row(p.Name, p.ID, fmt.Sprint(len(p.Identities)), fmt.Sprint(len(p.Resources)), optText(p.ExpiredAt))
+				}
+				return t.flush()
+			})
 		},
-	}
-	show := func(p *client.Policy) error {
-		asJSON, err := x.json()
-		if err != nil {
-			return err
-		}
-		if asJSON {
-			return printJSON(x.e.stdout, p)
-		}
-		acts := func(as []client.PolicyAction) string {
-			s := make([]string, len(as))
-			for i, a := range as {
-				s[i] = a.Action
-			}
-			return dash(strings.Join(s, ","))
-		}
-		res := make([]string, len(p.Resources))
-		for i, r := range p.Resources {
-			res[i] = r.URN
-		}
-		return pairs(x.e.stdout, [2]string{"name", p.Name}, [2]string{"id", p.ID}, [2]string{"description", dash(p.Description)},
-			[2]string{"identities", dash(strings.Join(p.Identities, ","))}, [2]string{"resources", dash(strings.Join(res, ","))},
-			[2]string{"allow", acts(p.Permissions.Allow)}, [2]string{"except", acts(p.Permissions.Except)},
-			[2]string{"deny", acts(p.Permissions.Deny)}, [2]string{"expires", optText(p.ExpiredAt)},
-			[2]string{"created", p.CreatedAt}, [2]string{"updated", p.UpdatedAt})
 	}
 	create := &cobra.Command{
 		Use:   "create FILE",
@@ -87,22 +53,13 @@ func newPolicyCmd(x *cli) *cobra.Command {
   EOF`,
 		Args: exactArgs(1, "FILE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if _, err := x.json(); err != nil {
-				return err
-			}
 			doc, err := x.readDocument(args[0])
 			if err != nil {
 				return err
 			}
-			c, err := x.client()
-			if err != nil {
-				return err
-			}
-			p, err := c.CreatePolicy(cmd.Context(), doc)
-			if err != nil {
-				return err
-			}
-			return show(p)
+			return show(cmd, x, func(ctx context.Context, c *client.Client) (*client.Policy, error) {
+				return c.CreatePolicy(ctx, doc)
+			}, printPolicy)
 		},
 	}
 	get := &cobra.Command{
@@ -111,22 +68,13 @@ func newPolicyCmd(x *cli) *cobra.Command {
 		Example: "  coffer policy get app-readers\n  coffer policy get app-readers --format json > app-readers.json",
 		Args:    exactArgs(1, "ID or NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if _, err := x.json(); err != nil {
-				return err
-			}
-			c, err := x.client()
-			if err != nil {
-				return err
-			}
-			id, err := policyID(cmd, c, args[0])
-			if err != nil {
-				return err
-			}
-			p, err := c.GetPolicy(cmd.Context(), id)
-			if err != nil {
-				return err
-			}
-			return show(p)
+			return show(cmd, x, func(ctx context.Context, c *client.Client) (*client.Policy, error) {
+				id, err := policyID(ctx, c, args[0])
+				if err != nil {
+					return nil, err
+				}
+				return c.GetPolicy(ctx, id)
+			}, printPolicy)
 		},
 	}
 	update := &cobra.Command{
@@ -135,26 +83,17 @@ func newPolicyCmd(x *cli) *cobra.Command {
 		Example: "  coffer policy update app-readers readers.json",
 		Args:    exactArgs(2, "ID or NAME, and FILE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if _, err := x.json(); err != nil {
-				return err
-			}
 			doc, err := x.readDocument(args[1])
 			if err != nil {
 				return err
 			}
-			c, err := x.client()
-			if err != nil {
-				return err
-			}
-			id, err := policyID(cmd, c, args[0])
-			if err != nil {
-				return err
-			}
-			p, err := c.UpdatePolicy(cmd.Context(), id, doc)
-			if err != nil {
-				return err
-			}
-			return show(p)
+			return show(cmd, x, func(ctx context.Context, c *client.Client) (*client.Policy, error) {
+				id, err := policyID(ctx, c, args[0])
+				if err != nil {
+					return nil, err
+				}
+				return c.UpdatePolicy(ctx, id, doc)
+			}, printPolicy)
 		},
 	}
 	del := &cobra.Command{
@@ -163,12 +102,12 @@ func newPolicyCmd(x *cli) *cobra.Command {
 		Example: "  coffer policy delete app-readers",
 		Args:    exactArgs(1, "ID or NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return x.deleted("policy", args[0], func(c *client.Client) error {
-				id, err := policyID(cmd, c, args[0])
+			return deleted(cmd, x, "policy", args[0], func(ctx context.Context, c *client.Client) error {
+				id, err := policyID(ctx, c, args[0])
 				if err != nil {
 					return err
 				}
-				return c.DeletePolicy(cmd.Context(), id)
+				return c.DeletePolicy(ctx, id)
 			})
 		},
 	}
@@ -177,6 +116,25 @@ func newPolicyCmd(x *cli) *cobra.Command {
 		"  coffer policy create readers.json\n  coffer policy list\n  coffer policy get app-readers", list, create, get, update, del)
 	x.connFlags(cmd, true)
 	return cmd
+}
+
+func printPolicy(w io.Writer, p *client.Policy) error {
+	acts := func(as []client.PolicyAction) string {
+		s := make([]string, len(as))
+		for i, a := range as {
+			s[i] = a.Action
+		}
+		return dash(strings.Join(s, ","))
+	}
+	res := make([]string, len(p.Resources))
+	for i, r := range p.Resources {
+		res[i] = r.URN
+	}
+	return pairs(w, [2]string{"name", p.Name}, [2]string{"id", p.ID}, [2]string{"description", dash(p.Description)},
+		[2]string{"identities", dash(strings.Join(p.Identities, ","))}, [2]string{"resources", dash(strings.Join(res, ","))},
+		[2]string{"allow", acts(p.Permissions.Allow)}, [2]string{"except", acts(p.Permissions.Except)},
+		[2]string{"deny", acts(p.Permissions.Deny)}, [2]string{"expires", optText(p.ExpiredAt)},
+		[2]string{"created", p.CreatedAt}, [2]string{"updated", p.UpdatedAt})
 }
 
 // readDocument reads a JSON document from a file, or standard input for
@@ -201,11 +159,11 @@ func (x *cli) readDocument(name string) (json.RawMessage, error) {
 }
 
 // policyID returns the id of a policy named by its id or its name.
-func policyID(cmd *cobra.Command, c *client.Client, ref string) (string, error) {
+func policyID(ctx context.Context, c *client.Client, ref string) (string, error) {
 	if len(ref) == 36 && strings.Count(ref, "-") == 4 {
 		return ref, nil
 	}
-	ps, err := c.ListPolicies(cmd.Context())
+	ps, err := c.ListPolicies(ctx)
 	if err != nil {
 		return "", err
 	}

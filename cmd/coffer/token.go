@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"time"
@@ -19,34 +20,18 @@ func newTokenCmd(x *cli) *cobra.Command {
 		Example: "  coffer token list alice",
 		Args:    exactArgs(1, "LOGIN"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			asJSON, err := x.json()
-			if err != nil {
-				return err
-			}
-			c, err := x.client()
-			if err != nil {
-				return err
-			}
-			names, err := c.ListTokens(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			toks := []*client.Token{}
-			for _, n := range names {
-				t, err := c.GetToken(cmd.Context(), args[0], n)
-				if err != nil {
-					return err
+			login := args[0]
+			return show(cmd, x, func(ctx context.Context, c *client.Client) ([]*client.Token, error) {
+				return readAll(ctx,
+					func(ctx context.Context) ([]string, error) { return c.ListTokens(ctx, login) },
+					func(ctx context.Context, name string) (*client.Token, error) { return c.GetToken(ctx, login, name) })
+			}, func(w io.Writer, toks []*client.Token) error {
+				t := newTable(w, "NAME", "CREATED", "EXPIRES", "LAST USED", "DESCRIPTION")
+				for _, k := range toks {
+					t.row(k.Name, k.Creation, optText(k.ExpiresAt), optText(k.LastUsed), dash(k.Description))
 				}
-				toks = append(toks, t)
-			}
-			if asJSON {
-				return printJSON(x.e.stdout, toks)
-			}
-			t := newTable(x.e.stdout, "NAME", "CREATED", "EXPIRES", "LAST USED", "DESCRIPTION")
-			for _, k := range toks {
-				t.row(k.Name, k.Creation, optText(k.ExpiresAt), optText(k.LastUsed), dash(k.Description))
-			}
-			return t.flush()
+				return t.flush()
+			})
 		},
 	}
 	var (
@@ -62,10 +47,6 @@ server keeps only a digest. With --format json it is the "token" member.`,
   TOKEN=$(coffer token create alice deploy --format json | jq -r .token)`,
 		Args: exactArgs(2, "LOGIN and NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			asJSON, err := x.json()
-			if err != nil {
-				return err
-			}
 			req := client.TokenRequest{Name: args[1], Description: desc, ExpiresAt: expiresAt}
 			if cmd.Flags().Changed("expires-in") {
 				if expiresAt != "" {
@@ -76,25 +57,18 @@ server keeps only a digest. With --format json it is the "token" member.`,
 				}
 				req.ExpiresAt = time.Now().Add(expiresIn).UTC().Format(time.RFC3339)
 			}
-			c, err := x.client()
-			if err != nil {
-				return err
-			}
-			t, err := c.CreateToken(cmd.Context(), args[0], req)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return printJSON(x.e.stdout, t)
-			}
-			if err := tokenPairs(x.e.stdout, t); err != nil {
-				return err
-			}
-			fmt.Fprintln(x.e.stdout)
-			fmt.Fprintln(x.e.stdout, "The token is shown once; keep it safe:")
-			fmt.Fprintln(x.e.stdout)
-			fmt.Fprintln(x.e.stdout, "    "+t.Token)
-			return nil
+			return show(cmd, x, func(ctx context.Context, c *client.Client) (*client.Token, error) {
+				return c.CreateToken(ctx, args[0], req)
+			}, func(w io.Writer, t *client.Token) error {
+				if err := printToken(w, t); err != nil {
+					return err
+				}
+				fmt.Fprintln(w)
+				fmt.Fprintln(w, "The token is shown once; keep it safe:")
+				fmt.Fprintln(w)
+				fmt.Fprintln(w, "    "+t.Token)
+				return nil
+			})
 		},
 	}
 	create.Flags().StringVar(&desc, "description", "", "description")
@@ -106,22 +80,9 @@ server keeps only a digest. With --format json it is the "token" member.`,
 		Example: "  coffer token get alice ci",
 		Args:    exactArgs(2, "LOGIN and NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			asJSON, err := x.json()
-			if err != nil {
-				return err
-			}
-			c, err := x.client()
-			if err != nil {
-				return err
-			}
-			t, err := c.GetToken(cmd.Context(), args[0], args[1])
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return printJSON(x.e.stdout, t)
-			}
-			return tokenPairs(x.e.stdout, t)
+			return show(cmd, x, func(ctx context.Context, c *client.Client) (*client.Token, error) {
+				return c.GetToken(ctx, args[0], args[1])
+			}, printToken)
 		},
 	}
 	revoke := &cobra.Command{
@@ -130,8 +91,8 @@ server keeps only a digest. With --format json it is the "token" member.`,
 		Example: "  coffer token revoke alice ci",
 		Args:    exactArgs(2, "LOGIN and NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return x.deleted("token", args[0]+"/"+args[1], func(c *client.Client) error {
-				return c.RevokeToken(cmd.Context(), args[0], args[1])
+			return deleted(cmd, x, "token", args[0]+"/"+args[1], func(ctx context.Context, c *client.Client) error {
+				return c.RevokeToken(ctx, args[0], args[1])
 			})
 		},
 	}
@@ -141,7 +102,8 @@ server keeps only a digest. With --format json it is the "token" member.`,
 	return cmd
 }
 
-func tokenPairs(w io.Writer, t *client.Token) error {
+// printToken prints a token's metadata, never its value.
+func printToken(w io.Writer, t *client.Token) error {
 	return pairs(w, [2]string{"name", t.Name}, [2]string{"description", dash(t.Description)}, [2]string{"created", t.Creation},
 		[2]string{"expires", optText(t.ExpiresAt)}, [2]string{"last_used", optText(t.LastUsed)})
 }

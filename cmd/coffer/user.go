@@ -1,6 +1,9 @@
 package main
 
 import (
+	"context"
+	"io"
+
 	"github.com/spf13/cobra"
 
 	"github.com/seed-3e8d63de/coffer/client"
@@ -15,34 +18,15 @@ func newUserCmd(x *cli) *cobra.Command {
 		Example: "  coffer user list",
 		Args:    exactArgs(0, "no argument"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			asJSON, err := x.json()
-			if err != nil {
-				return err
-			}
-			c, err := x.client()
-			if err != nil {
-				return err
-			}
-			logins, err := c.ListUsers(cmd.Context())
-			if err != nil {
-				return err
-			}
-			users := []*client.User{}
-			for _, l := range logins {
-				u, err := c.GetUser(cmd.Context(), l)
-				if err != nil {
-					return err
+			return show(cmd, x, func(ctx context.Context, c *client.Client) ([]*client.User, error) {
+				return readAll(ctx, c.ListUsers, c.GetUser)
+			}, func(w io.Writer, users []*client.User) error {
+				t := newTable(w, "LOGIN", "GROUP", "EMAIL", "DESCRIPTION")
+				for _, u := range users {
+					t.row(u.Login, dash(u.Group), dash(u.Email), dash(u.Description))
 				}
-				users = append(users, u)
-			}
-			if asJSON {
-				return printJSON(x.e.stdout, users)
-			}
-			t := newTable(x.e.stdout, "LOGIN", "GROUP", "EMAIL", "DESCRIPTION")
-			for _, u := range users {
-				t.row(u.Login, dash(u.Group), dash(u.Email), dash(u.Description))
-			}
-			return t.flush()
+				return t.flush()
+			})
 		},
 	}
 	var (
@@ -91,7 +75,9 @@ func newUserCmd(x *cli) *cobra.Command {
 				return err
 			}
 			r.Login = args[0]
-			return x.userCall(func(c *client.Client) (*client.User, error) { return c.CreateUser(cmd.Context(), r) })
+			return show(cmd, x, func(ctx context.Context, c *client.Client) (*client.User, error) {
+				return c.CreateUser(ctx, r)
+			}, printUser)
 		},
 	}
 	userFlags(create)
@@ -108,7 +94,9 @@ func newUserCmd(x *cli) *cobra.Command {
 			if r == (client.UserRequest{}) {
 				return usagef("nothing to update: give --description, --email, --group or --password-stdin")
 			}
-			return x.userCall(func(c *client.Client) (*client.User, error) { return c.UpdateUser(cmd.Context(), args[0], r) })
+			return show(cmd, x, func(ctx context.Context, c *client.Client) (*client.User, error) {
+				return c.UpdateUser(ctx, args[0], r)
+			}, printUser)
 		},
 	}
 	userFlags(update)
@@ -118,7 +106,9 @@ func newUserCmd(x *cli) *cobra.Command {
 		Example: "  coffer user get alice",
 		Args:    exactArgs(1, "LOGIN"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return x.userCall(func(c *client.Client) (*client.User, error) { return c.GetUser(cmd.Context(), args[0]) })
+			return show(cmd, x, func(ctx context.Context, c *client.Client) (*client.User, error) {
+				return c.GetUser(ctx, args[0])
+			}, printUser)
 		},
 	}
 	del := &cobra.Command{
@@ -127,7 +117,9 @@ func newUserCmd(x *cli) *cobra.Command {
 		Example: "  coffer user delete alice",
 		Args:    exactArgs(1, "LOGIN"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return x.deleted("user", args[0], func(c *client.Client) error { return c.DeleteUser(cmd.Context(), args[0]) })
+			return deleted(cmd, x, "user", args[0], func(ctx context.Context, c *client.Client) error {
+				return c.DeleteUser(ctx, args[0])
+			})
 		},
 	}
 	cmd := group("user", "Manage users", "Users authenticate with personal access tokens (coffer token) or access\ncertificates (coffer credential)."+identityLong,
@@ -136,24 +128,8 @@ func newUserCmd(x *cli) *cobra.Command {
 	return cmd
 }
 
-// userCall runs a call that returns a user and prints it.
-func (x *cli) userCall(call func(*client.Client) (*client.User, error)) error {
-	asJSON, err := x.json()
-	if err != nil {
-		return err
-	}
-	c, err := x.client()
-	if err != nil {
-		return err
-	}
-	u, err := call(c)
-	if err != nil {
-		return err
-	}
-	if asJSON {
-		return printJSON(x.e.stdout, u)
-	}
-	return pairs(x.e.stdout, [2]string{"login", u.Login}, [2]string{"group", dash(u.Group)}, [2]string{"email", dash(u.Email)},
+func printUser(w io.Writer, u *client.User) error {
+	return pairs(w, [2]string{"login", u.Login}, [2]string{"group", dash(u.Group)}, [2]string{"email", dash(u.Email)},
 		[2]string{"description", dash(u.Description)}, [2]string{"urn", u.URN}, [2]string{"created", u.Creation},
 		[2]string{"updated", u.LastUpdate}, [2]string{"status", u.Status})
 }
