@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"sort"
 	"strconv"
 	"strings"
@@ -34,14 +36,6 @@ func (o *kvOpts) key(cmd *cobra.Command, arg string) string {
 		}
 	}
 	return arg
-}
-
-func (x *cli) kv(o *kvOpts) (*client.KV, error) {
-	c, err := x.client()
-	if err != nil {
-		return nil, err
-	}
-	return c.KV(o.mount), nil
 }
 
 func newKVCmd(x *cli) *cobra.Command {
@@ -107,12 +101,12 @@ with 1.`,
 			if err != nil {
 				return err
 			}
-			kv, err := x.kv(o)
-			if err != nil {
-				return err
-			}
 			key := o.key(cmd, args[0])
-			s, err := kv.Get(cmd.Context(), key, version)
+			// Not show: a deactivated version comes with an error and is
+			// printed all the same, as vault kv get does.
+			s, err := fetch(cmd, x, func(ctx context.Context, c *client.Client) (*client.KVSecret, error) {
+				return c.KV(o.mount).Get(ctx, key, version)
+			})
 			if s == nil || field != "" && err != nil {
 				return err
 			}
@@ -138,7 +132,7 @@ with 1.`,
 			}
 			fmt.Fprintln(x.e.stdout)
 			heading(x.e.stdout, "Data")
-			return printData(x, s.Data)
+			return printData(x.e.stdout, s.Data)
 		},
 	}
 	cmd.Flags().IntVar(&version, "version", 0, "version to read (default: the current one)")
@@ -182,10 +176,6 @@ func newKVPutCmd(x *cli, o *kvOpts, patch bool) *cobra.Command {
 		Example: example,
 		Args:    minArgs(1, "KEY and DATA"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			asJSON, err := x.json()
-			if err != nil {
-				return err
-			}
 			data, err := dataArgs(args[1:], x.e.stdin)
 			if err != nil {
 				return err
@@ -196,28 +186,19 @@ func newKVPutCmd(x *cli, o *kvOpts, patch bool) *cobra.Command {
 			} else if cmd.Flags().Changed("cas") {
 				return usagef("-cas must be 0 or more")
 			}
-			kv, err := x.kv(o)
-			if err != nil {
-				return err
-			}
 			key := o.key(cmd, args[0])
-			var m *client.KVVersionMetadata
-			if patch {
-				m, err = kv.Patch(cmd.Context(), key, data, casp)
-			} else {
-				m, err = kv.Put(cmd.Context(), key, data, casp)
-			}
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return printJSON(x.e.stdout, m)
-			}
-			heading(x.e.stdout, "Secret Path")
-			fmt.Fprintln(x.e.stdout, o.mount+"/data/"+key)
-			fmt.Fprintln(x.e.stdout)
-			heading(x.e.stdout, "Metadata")
-			return pairs(x.e.stdout, versionMetadataPairs(*m)...)
+			return show(cmd, x, func(ctx context.Context, c *client.Client) (*client.KVVersionMetadata, error) {
+				if patch {
+					return c.KV(o.mount).Patch(ctx, key, data, casp)
+				}
+				return c.KV(o.mount).Put(ctx, key, data, casp)
+			}, func(w io.Writer, m *client.KVVersionMetadata) error {
+				heading(w, "Secret Path")
+				fmt.Fprintln(w, o.mount+"/data/"+key)
+				fmt.Fprintln(w)
+				heading(w, "Metadata")
+				return pairs(w, versionMetadataPairs(*m)...)
+			})
 		},
 	}
 	cmd.Flags().IntVar(&cas, "cas", -1, "write only if the current version is this one (0: only if there is none)")
@@ -234,31 +215,20 @@ func newKVListCmd(x *cli, o *kvOpts) *cobra.Command {
   coffer kv list secret/app`,
 		Args: rangeArgs(0, 1, "an optional PATH"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			asJSON, err := x.json()
-			if err != nil {
-				return err
-			}
-			kv, err := x.kv(o)
-			if err != nil {
-				return err
-			}
 			prefix := ""
 			if len(args) == 1 {
 				prefix = strings.TrimSuffix(o.key(cmd, args[0]), "/")
 			}
-			keys, err := kv.List(cmd.Context(), prefix)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return printJSON(x.e.stdout, keys)
-			}
-			t := newTable(x.e.stdout, "Keys")
-			t.row("----")
-			for _, k := range keys {
-				t.row(k)
-			}
-			return t.flush()
+			return show(cmd, x, func(ctx context.Context, c *client.Client) ([]string, error) {
+				return c.KV(o.mount).List(ctx, prefix)
+			}, func(w io.Writer, keys []string) error {
+				t := newTable(w, "Keys")
+				t.row("----")
+				for _, k := range keys {
+					t.row(k)
+				}
+				return t.flush()
+			})
 		},
 	}
 }
@@ -298,32 +268,20 @@ destroy, or kv metadata delete for the whole secret.`,
 			if cmd.Flags().Changed("versions") && len(vs) == 0 {
 				return usagef("-versions is empty")
 			}
-			kv, err := x.kv(o)
-			if err != nil {
-				return err
-			}
 			key := o.key(cmd, args[0])
-			if err := kv.Delete(cmd.Context(), key, vs); err != nil {
-				return err
-			}
-			return x.kvDone(fmt.Sprintf("Success! Data deleted (if it existed) at: %s/data/%s", o.mount, key))
+			return kvAct(cmd, x, func(ctx context.Context, c *client.Client) error {
+				return c.KV(o.mount).Delete(ctx, key, vs)
+			}, fmt.Sprintf("Success! Data deleted (if it existed) at: %s/data/%s", o.mount, key))
 		},
 	}
 	cmd.Flags().StringVar(&versions, "versions", "", "versions to deactivate, e.g. 1,2 (default: the current one)")
 	return cmd
 }
 
-// kvDone prints the confirmation of a command that returns nothing.
-func (x *cli) kvDone(msg string) error {
-	asJSON, err := x.json()
-	if err != nil {
-		return err
-	}
-	if asJSON {
-		return printJSON(x.e.stdout, map[string]string{"result": msg})
-	}
-	fmt.Fprintln(x.e.stdout, msg)
-	return nil
+// kvAct is act for the kv commands that return nothing: they confirm
+// with vault's message, as {"result": msg} in JSON.
+func kvAct(cmd *cobra.Command, x *cli, call func(context.Context, *client.Client) error, msg string) error {
+	return act(cmd, x, call, map[string]string{"result": msg}, msg)
 }
 
 func newKVVersionsCmd(x *cli, o *kvOpts, op string) *cobra.Command {
@@ -348,24 +306,17 @@ func newKVVersionsCmd(x *cli, o *kvOpts, op string) *cobra.Command {
 			if len(vs) == 0 {
 				return usagef("-versions is required (e.g. -versions=1,2)")
 			}
-			kv, err := x.kv(o)
-			if err != nil {
-				return err
-			}
 			key := o.key(cmd, args[0])
-			if op == "destroy" {
-				err = kv.Destroy(cmd.Context(), key, vs)
-			} else {
-				err = kv.Undelete(cmd.Context(), key, vs)
-			}
-			if err != nil {
-				return err
-			}
 			what := "undeleted"
 			if op == "destroy" {
 				what = "destroyed"
 			}
-			return x.kvDone(fmt.Sprintf("Success! Data written to: %s/%s/%s (versions %s %s)", o.mount, op, key, versions, what))
+			return kvAct(cmd, x, func(ctx context.Context, c *client.Client) error {
+				if op == "destroy" {
+					return c.KV(o.mount).Destroy(ctx, key, vs)
+				}
+				return c.KV(o.mount).Undelete(ctx, key, vs)
+			}, fmt.Sprintf("Success! Data written to: %s/%s/%s (versions %s %s)", o.mount, op, key, versions, what))
 		},
 	}
 	cmd.Flags().StringVar(&versions, "versions", "", "versions, e.g. 1,2")
@@ -383,26 +334,15 @@ rolled back to.`,
 		Example: "  coffer kv rollback -version=1 secret/app/db",
 		Args:    exactArgs(1, "KEY"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			asJSON, err := x.json()
-			if err != nil {
-				return err
-			}
 			if version < 1 {
 				return usagef("-version is required (the version to roll back to)")
 			}
-			kv, err := x.kv(o)
-			if err != nil {
-				return err
-			}
 			key := o.key(cmd, args[0])
-			m, err := kv.Rollback(cmd.Context(), key, version)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return printJSON(x.e.stdout, m)
-			}
-			return pairs(x.e.stdout, versionMetadataPairs(*m)...)
+			return show(cmd, x, func(ctx context.Context, c *client.Client) (*client.KVVersionMetadata, error) {
+				return c.KV(o.mount).Rollback(ctx, key, version)
+			}, func(w io.Writer, m *client.KVVersionMetadata) error {
+				return pairs(w, versionMetadataPairs(*m)...)
+			})
 		},
 	}
 	cmd.Flags().IntVar(&version, "version", 0, "version to roll back to")
@@ -463,23 +403,10 @@ func newKVMetadataCmd(x *cli, o *kvOpts) *cobra.Command {
 		Example: "  coffer kv metadata get secret/app/db",
 		Args:    exactArgs(1, "KEY"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			asJSON, err := x.json()
-			if err != nil {
-				return err
-			}
-			kv, err := x.kv(o)
-			if err != nil {
-				return err
-			}
 			key := o.key(cmd, args[0])
-			m, err := kv.Metadata(cmd.Context(), key)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return printJSON(x.e.stdout, m)
-			}
-			return printKVMetadata(x, o.mount, key, m)
+			return show(cmd, x, func(ctx context.Context, c *client.Client) (*client.KVMetadata, error) {
+				return c.KV(o.mount).Metadata(ctx, key)
+			}, func(w io.Writer, m *client.KVMetadata) error { return printKVMetadata(w, o.mount, key, m) })
 		},
 	}
 	var putFlags, patchFlags kvMetadataFlags
@@ -495,20 +422,13 @@ func newKVMetadataCmd(x *cli, o *kvOpts) *cobra.Command {
 				if u.MaxVersions == nil && u.CasRequired == nil && u.DeleteVersionAfter == nil && u.CustomMetadata == nil {
 					return usagef("nothing to write: give -max-versions, -cas-required, -delete-version-after or -custom-metadata (see --help)")
 				}
-				kv, err := x.kv(o)
-				if err != nil {
-					return err
-				}
 				key := o.key(cmd, args[0])
-				if patch {
-					err = kv.PatchMetadata(cmd.Context(), key, u)
-				} else {
-					err = kv.PutMetadata(cmd.Context(), key, u)
-				}
-				if err != nil {
-					return err
-				}
-				return x.kvDone(fmt.Sprintf("Success! Data written to: %s/metadata/%s", o.mount, key))
+				return kvAct(cmd, x, func(ctx context.Context, c *client.Client) error {
+					if patch {
+						return c.KV(o.mount).PatchMetadata(ctx, key, u)
+					}
+					return c.KV(o.mount).PutMetadata(ctx, key, u)
+				}, fmt.Sprintf("Success! Data written to: %s/metadata/%s", o.mount, key))
 			},
 		}
 		f.add(cmd, patch)
@@ -527,15 +447,10 @@ func newKVMetadataCmd(x *cli, o *kvOpts) *cobra.Command {
 		Example: "  coffer kv metadata delete secret/app/db",
 		Args:    exactArgs(1, "KEY"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			kv, err := x.kv(o)
-			if err != nil {
-				return err
-			}
 			key := o.key(cmd, args[0])
-			if err := kv.DeleteMetadata(cmd.Context(), key); err != nil {
-				return err
-			}
-			return x.kvDone(fmt.Sprintf("Success! Data deleted (if it existed) at: %s/metadata/%s", o.mount, key))
+			return kvAct(cmd, x, func(ctx context.Context, c *client.Client) error {
+				return c.KV(o.mount).DeleteMetadata(ctx, key)
+			}, fmt.Sprintf("Success! Data deleted (if it existed) at: %s/metadata/%s", o.mount, key))
 		},
 	}
 	return group("metadata", "Manage a secret's settings and versions (vault kv metadata)", "",
@@ -544,16 +459,16 @@ func newKVMetadataCmd(x *cli, o *kvOpts) *cobra.Command {
   coffer kv metadata delete secret/app/db`, get, put, patch, del)
 }
 
-func printKVMetadata(x *cli, mount, key string, m *client.KVMetadata) error {
-	heading(x.e.stdout, "Metadata Path")
-	fmt.Fprintln(x.e.stdout, mount+"/metadata/"+key)
-	fmt.Fprintln(x.e.stdout)
-	heading(x.e.stdout, "Metadata")
+func printKVMetadata(w io.Writer, mount, key string, m *client.KVMetadata) error {
+	heading(w, "Metadata Path")
+	fmt.Fprintln(w, mount+"/metadata/"+key)
+	fmt.Fprintln(w)
+	heading(w, "Metadata")
 	cm := "<nil>"
 	if len(m.CustomMetadata) > 0 {
 		cm = "map[" + strings.ReplaceAll(strings.ReplaceAll(mapText(m.CustomMetadata), ",", " "), "=", ":") + "]"
 	}
-	if err := pairs(x.e.stdout,
+	if err := pairs(w,
 		[2]string{"cas_required", strconv.FormatBool(m.CasRequired)},
 		[2]string{"created_time", m.CreatedTime},
 		[2]string{"current_version", strconv.Itoa(m.CurrentVersion)},
@@ -575,9 +490,9 @@ func printKVMetadata(x *cli, mount, key string, m *client.KVMetadata) error {
 	sort.Ints(ids)
 	for _, id := range ids {
 		v := m.Versions[strconv.Itoa(id)]
-		fmt.Fprintln(x.e.stdout)
-		heading(x.e.stdout, fmt.Sprintf("Version %d", id))
-		if err := pairs(x.e.stdout,
+		fmt.Fprintln(w)
+		heading(w, fmt.Sprintf("Version %d", id))
+		if err := pairs(w,
 			[2]string{"created_time", v.CreatedTime},
 			[2]string{"deletion_time", dash(v.DeletionTime)},
 			[2]string{"destroyed", strconv.FormatBool(v.Destroyed)},

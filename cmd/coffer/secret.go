@@ -1,8 +1,11 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -93,35 +96,20 @@ sorted by path, following the pagination to the end.`,
   coffer secret list --prefix prod/ --format json`,
 		Args: exactArgs(0, "no argument"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			asJSON, err := x.json()
-			if err != nil {
-				return err
-			}
-			c, err := x.client()
-			if err != nil {
-				return err
-			}
-			out := []api.GetSecretResponse{}
-			for s, err := range c.Secrets(cmd.Context(), pageSize) {
-				if err != nil {
-					return err
+			return show(cmd, x, func(ctx context.Context, c *client.Client) ([]api.GetSecretResponse, error) {
+				all, err := collect(c.Secrets(ctx, pageSize))
+				return slices.DeleteFunc(all, func(s api.GetSecretResponse) bool { return !strings.HasPrefix(s.Path, prefix) }), err
+			}, func(w io.Writer, out []api.GetSecretResponse) error {
+				t := newTable(w, "PATH", "VERSION", "STATE", "UPDATED")
+				for _, s := range out {
+					state := "-"
+					if s.Version != nil {
+						state = s.Version.State
+					}
+					t.row(s.Path, strconv.FormatUint(uint64(s.Metadata.CurrentVersion), 10), state, s.Metadata.UpdatedAt)
 				}
-				if strings.HasPrefix(s.Path, prefix) {
-					out = append(out, s)
-				}
-			}
-			if asJSON {
-				return printJSON(x.e.stdout, out)
-			}
-			t := newTable(x.e.stdout, "PATH", "VERSION", "STATE", "UPDATED")
-			for _, s := range out {
-				state := "-"
-				if s.Version != nil {
-					state = s.Version.State
-				}
-				t.row(s.Path, strconv.FormatUint(uint64(s.Metadata.CurrentVersion), 10), state, s.Metadata.UpdatedAt)
-			}
-			return t.flush()
+				return t.flush()
+			})
 		},
 	}
 	cmd.Flags().StringVar(&prefix, "prefix", "", "only the secrets whose path starts with this")
@@ -141,10 +129,6 @@ func newSecretCreateCmd(x *cli) *cobra.Command {
   echo '{"token":"abc"}' | coffer secret create ci/token -`,
 		Args: minArgs(1, "PATH and DATA"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			asJSON, err := x.json()
-			if err != nil {
-				return err
-			}
 			data, err := dataArgs(args[1:], x.e.stdin)
 			if err != nil {
 				return err
@@ -153,27 +137,20 @@ func newSecretCreateCmd(x *cli) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			c, err := x.client()
-			if err != nil {
-				return err
-			}
-			res, err := c.CreateSecret(cmd.Context(), api.CreateSecretRequest{Path: args[0], Metadata: meta, Version: &api.VersionInput{Data: data}})
-			if err != nil {
-				return err
-			}
-			return x.printSecretResponse(res, asJSON)
+			req := api.CreateSecretRequest{Path: args[0], Metadata: meta, Version: &api.VersionInput{Data: data}}
+			return show(cmd, x, func(ctx context.Context, c *client.Client) (*api.SecretResponse, error) {
+				return c.CreateSecret(ctx, req)
+			}, x.printSecretResponse)
 		},
 	}
 	s.add(cmd, true)
 	return cmd
 }
 
-// printSecretResponse prints the answer to a create or an update.
-func (x *cli) printSecretResponse(res *api.SecretResponse, asJSON bool) error {
-	if asJSON {
-		return printJSON(x.e.stdout, res)
-	}
-	if err := pairs(x.e.stdout, metadataPairs(res.Path, res.Metadata)...); err != nil {
+// printSecretResponse prints the answer to a create or an update, its
+// warnings on stderr.
+func (x *cli) printSecretResponse(w io.Writer, res *api.SecretResponse) error {
+	if err := pairs(w, metadataPairs(res.Path, res.Metadata)...); err != nil {
 		return err
 	}
 	for _, w := range res.Warnings {
@@ -206,8 +183,25 @@ func versionPairs(v api.SecretVersion) [][2]string {
 	}
 }
 
+// printVersion prints a version and, with data, its value.
+func printVersion(w io.Writer, v *api.SecretVersion, data bool) error {
+	if err := pairs(w, versionPairs(*v)...); err != nil {
+		return err
+	}
+	if !data {
+		return nil
+	}
+	fmt.Fprintln(w)
+	heading(w, "Data")
+	if len(v.Data) == 0 {
+		fmt.Fprintf(w, "(none: the version is %s)\n", v.State)
+		return nil
+	}
+	return printData(w, v.Data)
+}
+
 // printData prints a version's value as a key/value table, in its order.
-func printData(x *cli, raw json.RawMessage) error {
+func printData(w io.Writer, raw json.RawMessage) error {
 	o, err := parseObject(raw)
 	if err != nil {
 		return fmt.Errorf("the server returned data that is not a JSON object: %w", err)
@@ -216,7 +210,7 @@ func printData(x *cli, raw json.RawMessage) error {
 	for _, k := range o.keys {
 		kv = append(kv, [2]string{k, valueText(o.vals[k])})
 	}
-	return pairs(x.e.stdout, kv...)
+	return pairs(w, kv...)
 }
 
 func newSecretGetCmd(x *cli) *cobra.Command {
@@ -237,46 +231,28 @@ key K, raw, for scripts.`,
   PASSWORD=$(coffer secret get prod/db --field password)`,
 		Args: exactArgs(1, "PATH"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			asJSON, err := x.json()
-			if err != nil {
-				return err
-			}
-			c, err := x.client()
-			if err != nil {
-				return err
-			}
-			s, err := c.GetSecret(cmd.Context(), args[0], client.GetSecretOptions{Version: version, IncludeData: includeData || field != ""})
-			if err != nil {
-				return err
+			get := func(ctx context.Context, c *client.Client) (*api.GetSecretResponse, error) {
+				return c.GetSecret(ctx, args[0], client.GetSecretOptions{Version: version, IncludeData: includeData || field != ""})
 			}
 			if field != "" {
+				s, err := fetch(cmd, x, get)
+				if err != nil {
+					return err
+				}
 				return x.printField(s, field)
 			}
-			if asJSON {
-				return printJSON(x.e.stdout, s)
-			}
-			heading(x.e.stdout, "Secret")
-			if err := pairs(x.e.stdout, metadataPairs(s.Path, s.Metadata)...); err != nil {
-				return err
-			}
-			if s.Version == nil {
-				return nil
-			}
-			fmt.Fprintln(x.e.stdout)
-			heading(x.e.stdout, "Version")
-			if err := pairs(x.e.stdout, versionPairs(*s.Version)...); err != nil {
-				return err
-			}
-			if includeData {
-				fmt.Fprintln(x.e.stdout)
-				heading(x.e.stdout, "Data")
-				if len(s.Version.Data) == 0 {
-					fmt.Fprintf(x.e.stdout, "(none: the version is %s)\n", s.Version.State)
+			return show(cmd, x, get, func(w io.Writer, s *api.GetSecretResponse) error {
+				heading(w, "Secret")
+				if err := pairs(w, metadataPairs(s.Path, s.Metadata)...); err != nil {
+					return err
+				}
+				if s.Version == nil {
 					return nil
 				}
-				return printData(x, s.Version.Data)
-			}
-			return nil
+				fmt.Fprintln(w)
+				heading(w, "Version")
+				return printVersion(w, s.Version, includeData)
+			})
 		},
 	}
 	f := cmd.Flags()
@@ -329,11 +305,10 @@ together or not at all.
   coffer secret update prod/db --cas-required=false`,
 		Args: minArgs(1, "PATH and optional DATA"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			asJSON, err := x.json()
-			if err != nil {
-				return err
-			}
-			var req api.UpdateSecretRequest
+			var (
+				req api.UpdateSecretRequest
+				err error
+			)
 			if len(args) > 1 {
 				data, err := dataArgs(args[1:], x.e.stdin)
 				if err != nil {
@@ -347,19 +322,13 @@ together or not at all.
 			if req.Version == nil && req.Metadata == nil {
 				return usagef("nothing to update: give DATA or a setting flag (see --help)")
 			}
-			c, err := x.client()
-			if err != nil {
-				return err
-			}
 			var casp *uint32
 			if cmd.Flags().Changed("cas") {
 				casp = &cas
 			}
-			res, err := c.UpdateSecret(cmd.Context(), args[0], req, casp)
-			if err != nil {
-				return err
-			}
-			return x.printSecretResponse(res, asJSON)
+			return show(cmd, x, func(ctx context.Context, c *client.Client) (*api.SecretResponse, error) {
+				return c.UpdateSecret(ctx, args[0], req, casp)
+			}, x.printSecretResponse)
 		},
 	}
 	s.add(cmd, true)
@@ -376,22 +345,8 @@ The path can then be used for a new secret.`,
 		Example: "  coffer secret delete prod/db",
 		Args:    exactArgs(1, "PATH"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			asJSON, err := x.json()
-			if err != nil {
-				return err
-			}
-			c, err := x.client()
-			if err != nil {
-				return err
-			}
-			if err := c.DeleteSecret(cmd.Context(), args[0]); err != nil {
-				return err
-			}
-			if asJSON {
-				return printJSON(x.e.stdout, map[string]any{"path": args[0], "deleted": true})
-			}
-			fmt.Fprintf(x.e.stdout, "Deleted secret %s.\n", args[0])
-			return nil
+			return act(cmd, x, func(ctx context.Context, c *client.Client) error { return c.DeleteSecret(ctx, args[0]) },
+				map[string]any{"path": args[0], "deleted": true}, fmt.Sprintf("Deleted secret %s.", args[0]))
 		},
 	}
 }
@@ -412,29 +367,15 @@ func newVersionCmd(x *cli) *cobra.Command {
 		Example: "  coffer secret version list prod/db",
 		Args:    exactArgs(1, "PATH"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			asJSON, err := x.json()
-			if err != nil {
-				return err
-			}
-			c, err := x.client()
-			if err != nil {
-				return err
-			}
-			out := []api.SecretVersion{}
-			for v, err := range c.Versions(cmd.Context(), args[0], 100) {
-				if err != nil {
-					return err
+			return show(cmd, x, func(ctx context.Context, c *client.Client) ([]api.SecretVersion, error) {
+				return collect(c.Versions(ctx, args[0], 100))
+			}, func(w io.Writer, out []api.SecretVersion) error {
+				t := newTable(w, "VERSION", "STATE", "CREATED", "DEACTIVATED")
+				for _, v := range out {
+					t.row(strconv.FormatUint(uint64(v.ID), 10), v.State, v.CreatedAt, optText(v.DeactivatedAt))
 				}
-				out = append(out, v)
-			}
-			if asJSON {
-				return printJSON(x.e.stdout, out)
-			}
-			t := newTable(x.e.stdout, "VERSION", "STATE", "CREATED", "DEACTIVATED")
-			for _, v := range out {
-				t.row(strconv.FormatUint(uint64(v.ID), 10), v.State, v.CreatedAt, optText(v.DeactivatedAt))
-			}
-			return t.flush()
+				return t.flush()
+			})
 		},
 	}
 	var includeData bool
@@ -445,38 +386,13 @@ func newVersionCmd(x *cli) *cobra.Command {
   coffer secret version get prod/db 2 --include-data --format json`,
 		Args: exactArgs(2, "PATH and VERSION"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			asJSON, err := x.json()
-			if err != nil {
-				return err
-			}
 			id, err := versionArg(args[1])
 			if err != nil {
 				return err
 			}
-			c, err := x.client()
-			if err != nil {
-				return err
-			}
-			v, err := c.GetVersion(cmd.Context(), args[0], id, includeData)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return printJSON(x.e.stdout, v)
-			}
-			if err := pairs(x.e.stdout, versionPairs(*v)...); err != nil {
-				return err
-			}
-			if includeData {
-				fmt.Fprintln(x.e.stdout)
-				heading(x.e.stdout, "Data")
-				if len(v.Data) == 0 {
-					fmt.Fprintf(x.e.stdout, "(none: the version is %s)\n", v.State)
-					return nil
-				}
-				return printData(x, v.Data)
-			}
-			return nil
+			return show(cmd, x, func(ctx context.Context, c *client.Client) (*api.SecretVersion, error) {
+				return c.GetVersion(ctx, args[0], id, includeData)
+			}, func(w io.Writer, v *api.SecretVersion) error { return printVersion(w, v, includeData) })
 		},
 	}
 	get.Flags().BoolVar(&includeData, "include-data", false, "show the value")
@@ -489,15 +405,7 @@ func newVersionCmd(x *cli) *cobra.Command {
   coffer secret version create prod/db @db.json --cas 3`,
 		Args: minArgs(1, "PATH and DATA"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			asJSON, err := x.json()
-			if err != nil {
-				return err
-			}
 			data, err := dataArgs(args[1:], x.e.stdin)
-			if err != nil {
-				return err
-			}
-			c, err := x.client()
 			if err != nil {
 				return err
 			}
@@ -505,14 +413,9 @@ func newVersionCmd(x *cli) *cobra.Command {
 			if cmd.Flags().Changed("cas") {
 				casp = &cas
 			}
-			v, err := c.AddVersion(cmd.Context(), args[0], data, casp)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return printJSON(x.e.stdout, v)
-			}
-			return pairs(x.e.stdout, versionPairs(*v)...)
+			return show(cmd, x, func(ctx context.Context, c *client.Client) (*api.SecretVersion, error) {
+				return c.AddVersion(ctx, args[0], data, casp)
+			}, func(w io.Writer, v *api.SecretVersion) error { return printVersion(w, v, false) })
 		},
 	}
 	create.Flags().Uint32Var(&cas, "cas", 0, "add the version only if the current version is this one")
@@ -524,26 +427,13 @@ func newVersionCmd(x *cli) *cobra.Command {
 			Example: fmt.Sprintf("  coffer secret version %s prod/db 2", use),
 			Args:    exactArgs(2, "PATH and VERSION"),
 			RunE: func(cmd *cobra.Command, args []string) error {
-				asJSON, err := x.json()
-				if err != nil {
-					return err
-				}
 				id, err := versionArg(args[1])
 				if err != nil {
 					return err
 				}
-				c, err := x.client()
-				if err != nil {
-					return err
-				}
-				v, err := c.SetVersionState(cmd.Context(), args[0], id, state)
-				if err != nil {
-					return err
-				}
-				if asJSON {
-					return printJSON(x.e.stdout, v)
-				}
-				return pairs(x.e.stdout, versionPairs(*v)...)
+				return show(cmd, x, func(ctx context.Context, c *client.Client) (*api.SecretVersion, error) {
+					return c.SetVersionState(ctx, args[0], id, state)
+				}, func(w io.Writer, v *api.SecretVersion) error { return printVersion(w, v, false) })
 			},
 		}
 	}
@@ -567,22 +457,11 @@ func newSecretConfigCmd(x *cli) *cobra.Command {
 		Example: "  coffer secret config get",
 		Args:    exactArgs(0, "no argument"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			asJSON, err := x.json()
-			if err != nil {
-				return err
-			}
-			c, err := x.client()
-			if err != nil {
-				return err
-			}
-			cfg, err := c.SecretConfig(cmd.Context())
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return printJSON(x.e.stdout, cfg)
-			}
-			return pairs(x.e.stdout, configPairs(cfg.CasRequired, cfg.MaxVersions, cfg.DeactivateVersionAfter)...)
+			return show(cmd, x, func(ctx context.Context, c *client.Client) (*api.SecretConfig, error) {
+				return c.SecretConfig(ctx)
+			}, func(w io.Writer, cfg *api.SecretConfig) error {
+				return pairs(w, configPairs(cfg.CasRequired, cfg.MaxVersions, cfg.DeactivateVersionAfter)...)
+			})
 		},
 	}
 	var s settingsFlags
@@ -596,10 +475,6 @@ afterwards; a secret's own settings win over them.`,
   coffer secret config update --cas-required --deactivate-version-after 90d`,
 		Args: exactArgs(0, "no argument"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			asJSON, err := x.json()
-			if err != nil {
-				return err
-			}
 			m, err := s.metadata(cmd)
 			if err != nil {
 				return err
@@ -607,19 +482,12 @@ afterwards; a secret's own settings win over them.`,
 			if m == nil {
 				return usagef("nothing to update: give --cas-required, --max-versions or --deactivate-version-after")
 			}
-			c, err := x.client()
-			if err != nil {
-				return err
-			}
-			cfg, err := c.UpdateSecretConfig(cmd.Context(), api.UpdateSecretConfigRequest{
-				CasRequired: m.CasRequired, MaxVersions: m.MaxVersions, DeactivateVersionAfter: m.DeactivateVersionAfter})
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return printJSON(x.e.stdout, cfg)
-			}
-			return pairs(x.e.stdout, configPairs(cfg.CasRequired, cfg.MaxVersions, cfg.DeactivateVersionAfter)...)
+			req := api.UpdateSecretConfigRequest{CasRequired: m.CasRequired, MaxVersions: m.MaxVersions, DeactivateVersionAfter: m.DeactivateVersionAfter}
+			return show(cmd, x, func(ctx context.Context, c *client.Client) (*api.SecretConfigResponse, error) {
+				return c.UpdateSecretConfig(ctx, req)
+			}, func(w io.Writer, cfg *api.SecretConfigResponse) error {
+				return pairs(w, configPairs(cfg.CasRequired, cfg.MaxVersions, cfg.DeactivateVersionAfter)...)
+			})
 		},
 	}
 	s.add(update, false)
