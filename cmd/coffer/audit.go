@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"io"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -24,32 +26,22 @@ secret values or tokens. The server must write its audit log to a file
   coffer audit tail -n 500 --format json`,
 		Args: exactArgs(0, "no argument"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			asJSON, err := x.json()
-			if err != nil {
-				return err
-			}
 			if n < 1 || n > 10000 {
 				return usagef("-n must be between 1 and 10000")
 			}
-			c, err := x.client()
-			if err != nil {
-				return err
-			}
-			evs, err := c.AuditTail(cmd.Context(), n)
-			if err != nil {
-				return err
-			}
-			if evs == nil {
-				evs = []client.AuditEvent{}
-			}
-			if asJSON {
-				return printJSON(x.e.stdout, evs)
-			}
-			t := newTable(x.e.stdout, "TIME", "PHASE", "OUTCOME", "ACTION", "RESOURCE", "PRINCIPAL", "REQUEST")
-			for _, e := range evs {
-				t.row(e.Time, e.Phase, e.Outcome, e.Action, e.Resource, strings.Join(e.Principal, ","), e.RequestID)
-			}
-			return t.flush()
+			return show(cmd, x, func(ctx context.Context, c *client.Client) ([]client.AuditEvent, error) {
+				evs, err := c.AuditTail(ctx, n)
+				if evs == nil && err == nil {
+					evs = []client.AuditEvent{}
+				}
+				return evs, err
+			}, func(w io.Writer, evs []client.AuditEvent) error {
+				t := newTable(w, "TIME", "PHASE", "OUTCOME", "ACTION", "RESOURCE", "PRINCIPAL", "REQUEST")
+				for _, e := range evs {
+					t.row(e.Time, e.Phase, e.Outcome, e.Action, e.Resource, strings.Join(e.Principal, ","), e.RequestID)
+				}
+				return t.flush()
+			})
 		},
 	}
 	tail.Flags().IntVarP(&n, "lines", "n", 20, "number of events, 1..10000")

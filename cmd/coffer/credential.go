@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"strings"
@@ -94,10 +96,6 @@ fails the command with nothing issued.`,
   coffer credential create --name edge --identity urn:v1:eu:identity:user:coffer/bob --csr edge.csr --cert-file edge.crt`,
 		Args: exactArgs(0, "no argument (flags only)"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			asJSON, err := x.json()
-			if err != nil {
-				return err
-			}
 			if req.Name == "" {
 				return usagef("--name is required")
 			}
@@ -117,70 +115,13 @@ fails the command with nothing issued.`,
 			if keyFile == "" && csrFile == "" {
 				keyFile = safeFileName(req.Name) + ".key"
 			}
-			c, err := x.client()
-			if err != nil {
-				return err
-			}
-			cf, err := createFile(certFile, force)
-			if err != nil {
-				return err
-			}
-			files := []string{certFile}
-			var kf *os.File
-			if keyFile != "" {
-				if kf, err = createFile(keyFile, force); err != nil {
-					cf.Close()
-					os.Remove(certFile)
-					return err
-				}
-				files = append(files, keyFile)
-			}
-			cleanup := func() {
-				cf.Close()
-				if kf != nil {
-					kf.Close()
-				}
-				for _, f := range files {
-					os.Remove(f)
-				}
-			}
-			cr, err := c.CreateCredential(cmd.Context(), req)
-			if err != nil {
-				cleanup()
-				return err
-			}
-			if _, err := cf.WriteString(cr.CertificatePEM); err != nil {
-				cleanup()
-				return fmt.Errorf("write %s: %w (credential %s was issued; revoke it)", certFile, err, cr.ID)
-			}
-			if err := cf.Close(); err != nil {
-				return err
-			}
-			if kf != nil {
-				if cr.PrivateKeyPEM == nil {
-					kf.Close()
-					os.Remove(keyFile)
-					keyFile = ""
-				} else {
-					if _, err := kf.WriteString(*cr.PrivateKeyPEM); err != nil {
-						return fmt.Errorf("write %s: %w (credential %s was issued; revoke it)", keyFile, err, cr.ID)
-					}
-					if err := kf.Close(); err != nil {
-						return err
-					}
-				}
-			}
-			cr.PrivateKeyPEM = nil
-			if asJSON {
-				return printJSON(x.e.stdout, struct {
-					*client.Credential
-					CertificateFile string `json:"certificateFile"`
-					KeyFile         string `json:"keyFile,omitempty"`
-				}{cr, certFile, keyFile})
-			}
-			kv := credentialPairs(cr)
-			kv = append(kv, [2]string{"certificate_file", certFile}, [2]string{"key_file", dash(keyFile)})
-			return pairs(x.e.stdout, kv...)
+			return show(cmd, x, func(ctx context.Context, c *client.Client) (*issuedCredential, error) {
+				return issueCredential(ctx, c, req, certFile, keyFile, force)
+			}, func(w io.Writer, ic *issuedCredential) error {
+				kv := credentialPairs(ic.Credential)
+				kv = append(kv, [2]string{"certificate_file", ic.CertificateFile}, [2]string{"key_file", dash(ic.KeyFile)})
+				return pairs(w, kv...)
+			})
 		},
 	}
 	f := cmd.Flags()
@@ -196,6 +137,72 @@ fails the command with nothing issued.`,
 	return cmd
 }
 
+// issuedCredential is a credential just issued, without its private key,
+// and the files written.
+type issuedCredential struct {
+	*client.Credential
+	CertificateFile string `json:"certificateFile"`
+	KeyFile         string `json:"keyFile,omitempty"`
+}
+
+// issueCredential issues a credential and writes its certificate to
+// certFile and the private key the server generated to keyFile (none if
+// ""). The files are created before the server is asked, so that an
+// existing file fails with nothing issued.
+func issueCredential(ctx context.Context, c *client.Client, req client.CredentialRequest, certFile, keyFile string, force bool) (*issuedCredential, error) {
+	cf, err := createFile(certFile, force)
+	if err != nil {
+		return nil, err
+	}
+	files := []string{certFile}
+	var kf *os.File
+	if keyFile != "" {
+		if kf, err = createFile(keyFile, force); err != nil {
+			cf.Close()
+			os.Remove(certFile)
+			return nil, err
+		}
+		files = append(files, keyFile)
+	}
+	cleanup := func() {
+		cf.Close()
+		if kf != nil {
+			kf.Close()
+		}
+		for _, f := range files {
+			os.Remove(f)
+		}
+	}
+	cr, err := c.CreateCredential(ctx, req)
+	if err != nil {
+		cleanup()
+		return nil, err
+	}
+	if _, err := cf.WriteString(cr.CertificatePEM); err != nil {
+		cleanup()
+		return nil, fmt.Errorf("write %s: %w (credential %s was issued; revoke it)", certFile, err, cr.ID)
+	}
+	if err := cf.Close(); err != nil {
+		return nil, err
+	}
+	if kf != nil {
+		if cr.PrivateKeyPEM == nil {
+			kf.Close()
+			os.Remove(keyFile)
+			keyFile = ""
+		} else {
+			if _, err := kf.WriteString(*cr.PrivateKeyPEM); err != nil {
+				return nil, fmt.Errorf("write %s: %w (credential %s was issued; revoke it)", keyFile, err, cr.ID)
+			}
+			if err := kf.Close(); err != nil {
+				return nil, err
+			}
+		}
+	}
+	cr.PrivateKeyPEM = nil
+	return &issuedCredential{cr, certFile, keyFile}, nil
+}
+
 func newCredentialGetCmd(x *cli) *cobra.Command {
 	var (
 		certFile string
@@ -208,44 +215,38 @@ func newCredentialGetCmd(x *cli) *cobra.Command {
   coffer credential get 1a2b3c4d-5e6f-4a5b-8c9d-0e1f2a3b4c5d --cert-file ci.crt`,
 		Args: exactArgs(1, "ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			asJSON, err := x.json()
-			if err != nil {
-				return err
-			}
-			c, err := x.client()
-			if err != nil {
-				return err
-			}
-			cr, err := c.GetCredential(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			if certFile != "" {
-				f, err := createFile(certFile, force)
-				if err != nil {
-					return err
+			return show(cmd, x, func(ctx context.Context, c *client.Client) (*client.Credential, error) {
+				cr, err := c.GetCredential(ctx, args[0])
+				if err != nil || certFile == "" {
+					return cr, err
 				}
-				if _, err := f.WriteString(cr.CertificatePEM); err != nil {
-					f.Close()
-					return err
+				return cr, writeCertificate(certFile, cr.CertificatePEM, force)
+			}, func(w io.Writer, cr *client.Credential) error {
+				kv := credentialPairs(cr)
+				if certFile != "" {
+					kv = append(kv, [2]string{"certificate_file", certFile})
 				}
-				if err := f.Close(); err != nil {
-					return err
-				}
-			}
-			if asJSON {
-				return printJSON(x.e.stdout, cr)
-			}
-			kv := credentialPairs(cr)
-			if certFile != "" {
-				kv = append(kv, [2]string{"certificate_file", certFile})
-			}
-			return pairs(x.e.stdout, kv...)
+				return pairs(w, kv...)
+			})
 		},
 	}
 	cmd.Flags().StringVar(&certFile, "cert-file", "", "write the certificate (PEM) to this file, mode 0600")
 	cmd.Flags().BoolVar(&force, "force", false, "overwrite an existing file")
 	return cmd
+}
+
+// writeCertificate writes a PEM certificate to a new file of mode 0600,
+// or over an existing one with force.
+func writeCertificate(path, pem string, force bool) error {
+	f, err := createFile(path, force)
+	if err != nil {
+		return err
+	}
+	if _, err := f.WriteString(pem); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 func newCredentialListCmd(x *cli) *cobra.Command {
@@ -255,29 +256,15 @@ func newCredentialListCmd(x *cli) *cobra.Command {
 		Example: "  coffer credential list",
 		Args:    exactArgs(0, "no argument"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			asJSON, err := x.json()
-			if err != nil {
-				return err
-			}
-			c, err := x.client()
-			if err != nil {
-				return err
-			}
-			out := []client.Credential{}
-			for cr, err := range c.Credentials(cmd.Context(), 100) {
-				if err != nil {
-					return err
+			return show(cmd, x, func(ctx context.Context, c *client.Client) ([]client.Credential, error) {
+				return collect(c.Credentials(ctx, 100))
+			}, func(w io.Writer, out []client.Credential) error {
+				t := newTable(w, "ID", "NAME", "STATUS", "EXPIRES", "IDENTITIES")
+				for _, cr := range out {
+					t.row(cr.ID, cr.Name, cr.Status, cr.ExpiredAt, strings.Join(cr.IdentityURNs, ","))
 				}
-				out = append(out, cr)
-			}
-			if asJSON {
-				return printJSON(x.e.stdout, out)
-			}
-			t := newTable(x.e.stdout, "ID", "NAME", "STATUS", "EXPIRES", "IDENTITIES")
-			for _, cr := range out {
-				t.row(cr.ID, cr.Name, cr.Status, cr.ExpiredAt, strings.Join(cr.IdentityURNs, ","))
-			}
-			return t.flush()
+				return t.flush()
+			})
 		},
 	}
 }
@@ -289,22 +276,9 @@ func newCredentialRevokeCmd(x *cli) *cobra.Command {
 		Example: "  coffer credential revoke 1a2b3c4d-5e6f-4a5b-8c9d-0e1f2a3b4c5d",
 		Args:    exactArgs(1, "ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			asJSON, err := x.json()
-			if err != nil {
-				return err
-			}
-			c, err := x.client()
-			if err != nil {
-				return err
-			}
-			cr, err := c.RevokeCredential(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return printJSON(x.e.stdout, cr)
-			}
-			return pairs(x.e.stdout, credentialPairs(cr)...)
+			return show(cmd, x, func(ctx context.Context, c *client.Client) (*client.Credential, error) {
+				return c.RevokeCredential(ctx, args[0])
+			}, func(w io.Writer, cr *client.Credential) error { return pairs(w, credentialPairs(cr)...) })
 		},
 	}
 }

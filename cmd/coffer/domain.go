@@ -38,32 +38,33 @@ func newDomainListCmd(x *cli) *cobra.Command {
 		Example: "  coffer domain list\n  coffer domain list --format json",
 		Args:    exactArgs(0, "no argument"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			asJSON, err := x.json()
-			if err != nil {
-				return err
-			}
-			c, err := x.client()
-			if err != nil {
-				return err
-			}
-			ds, err := c.ListDomains(cmd.Context())
-			if err != nil {
-				return err
-			}
-			if ds == nil {
-				ds = []client.Domain{}
-			}
-			if asJSON {
-				return printJSON(x.e.stdout, ds)
-			}
-			t := newTable(x.e.stdout, "ID", "NAME", "REGION", "STATE", "SECRETS", "VERSIONS")
-			for _, d := range ds {
-				t.row(d.ID, dash(d.IAM.DisplayName), d.Region, d.IAM.State, strconv.Itoa(d.SecretCount), strconv.Itoa(d.SecretVersionCount))
-			}
-			return t.flush()
+			return show(cmd, x, func(ctx context.Context, c *client.Client) ([]client.Domain, error) {
+				ds, err := c.ListDomains(ctx)
+				if ds == nil && err == nil {
+					ds = []client.Domain{}
+				}
+				return ds, err
+			}, func(w io.Writer, ds []client.Domain) error {
+				t := newTable(w, "ID", "NAME", "REGION", "STATE", "SECRETS", "VERSIONS")
+				for _, d := range ds {
+					t.row(d.ID, dash(d.IAM.DisplayName), d.Region, d.IAM.State, strconv.Itoa(d.SecretCount), strconv.Itoa(d.SecretVersionCount))
+				}
+				return t.flush()
+			})
 		},
 	}
 }
+
+// domainArg returns the domain named by the optional argument of args,
+// else the domain in use.
+func domainArg(ctx context.Context, c *client.Client, args []string) (string, error) {
+	if len(args) == 1 {
+		return args[0], nil
+	}
+	return c.Domain(ctx)
+}
+
+func printDomain(w io.Writer, d *client.Domain) error { return pairs(w, domainPairs(d)...) }
 
 func domainPairs(d *client.Domain) [][2]string {
 	return [][2]string{
@@ -87,40 +88,25 @@ func newDomainGetCmd(x *cli) *cobra.Command {
   coffer domain get 6a0f0b6e-3c1d-4a53-9a7e-1f2b3c4d5e6f --public-ca`,
 		Args: rangeArgs(0, 1, "an optional OKMS_ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			asJSON, err := x.json()
-			if err != nil {
-				return err
-			}
-			c, err := x.client()
-			if err != nil {
-				return err
-			}
-			id := ""
-			if len(args) == 1 {
-				id = args[0]
-			} else if id, err = c.Domain(cmd.Context()); err != nil {
-				return err
-			}
-			d, err := c.GetDomain(cmd.Context(), id, withCA)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return printJSON(x.e.stdout, d)
-			}
-			if err := pairs(x.e.stdout, domainPairs(d)...); err != nil {
-				return err
-			}
-			if withCA {
-				fmt.Fprintln(x.e.stdout)
-				heading(x.e.stdout, "Public CA")
-				if d.PublicCA == nil {
-					fmt.Fprintln(x.e.stdout, "(none: the server's certificate is publicly trusted, or it serves plain HTTP)")
-				} else {
-					fmt.Fprint(x.e.stdout, *d.PublicCA)
+			return show(cmd, x, func(ctx context.Context, c *client.Client) (*client.Domain, error) {
+				id, err := domainArg(ctx, c, args)
+				if err != nil {
+					return nil, err
 				}
-			}
-			return nil
+				return c.GetDomain(ctx, id, withCA)
+			}, func(w io.Writer, d *client.Domain) error {
+				if err := printDomain(w, d); err != nil || !withCA {
+					return err
+				}
+				fmt.Fprintln(w)
+				heading(w, "Public CA")
+				if d.PublicCA == nil {
+					fmt.Fprintln(w, "(none: the server's certificate is publicly trusted, or it serves plain HTTP)")
+				} else {
+					fmt.Fprint(w, *d.PublicCA)
+				}
+				return nil
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&withCA, "public-ca", false, "also print the CA certificate (PEM) clients must trust for the server's TLS certificate")
@@ -143,42 +129,17 @@ it is ready. --no-wait returns at once.`,
   coffer domain activate --region eu-west-par --name prod --format json`,
 		Args: exactArgs(0, "no argument"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			asJSON, err := x.json()
-			if err != nil {
-				return err
-			}
-			c, err := x.client()
-			if err != nil {
-				return err
-			}
-			ctx := cmd.Context()
-			if region == "" {
-				rs, err := c.Regions(ctx)
+			return show(cmd, x, func(ctx context.Context, c *client.Client) (*client.Domain, error) {
+				r, err := regionOrOnly(ctx, c, region)
 				if err != nil {
-					return err
+					return nil, err
 				}
-				if len(rs) != 1 {
-					ids := make([]string, len(rs))
-					for i, r := range rs {
-						ids[i] = r.ID
-					}
-					return usagef("the server has %d regions (%s): choose one with --region", len(rs), strings.Join(ids, ", "))
+				d, err := c.ActivateDomain(ctx, r, name)
+				if err != nil || noWait {
+					return d, err
 				}
-				region = rs[0].ID
-			}
-			d, err := c.ActivateDomain(ctx, region, name)
-			if err != nil {
-				return err
-			}
-			if !noWait {
-				if d, err = waitReady(ctx, c, d.ID, timeout, x.e.stderr); err != nil {
-					return err
-				}
-			}
-			if asJSON {
-				return printJSON(x.e.stdout, d)
-			}
-			return pairs(x.e.stdout, domainPairs(d)...)
+				return waitReady(ctx, c, d.ID, timeout, x.e.stderr)
+			}, printDomain)
 		},
 	}
 	f := cmd.Flags()
@@ -187,6 +148,26 @@ it is ready. --no-wait returns at once.`,
 	f.BoolVar(&noWait, "no-wait", false, "return as soon as the activation has started")
 	f.DurationVar(&timeout, "timeout", 5*time.Minute, "how long to wait for the domain to be ready")
 	return cmd
+}
+
+// regionOrOnly returns region, or when it is empty the server's only
+// region; a server with several asks for --region.
+func regionOrOnly(ctx context.Context, c *client.Client, region string) (string, error) {
+	if region != "" {
+		return region, nil
+	}
+	rs, err := c.Regions(ctx)
+	if err != nil {
+		return "", err
+	}
+	if len(rs) != 1 {
+		ids := make([]string, len(rs))
+		for i, r := range rs {
+			ids[i] = r.ID
+		}
+		return "", usagef("the server has %d regions (%s): choose one with --region", len(rs), strings.Join(ids, ", "))
+	}
+	return rs[0].ID, nil
 }
 
 // waitReady polls a domain until it is ready, with a progress indicator.
@@ -222,22 +203,9 @@ func newDomainRenameCmd(x *cli) *cobra.Command {
 		Example: `  coffer domain rename 6a0f0b6e-3c1d-4a53-9a7e-1f2b3c4d5e6f "production"`,
 		Args:    exactArgs(2, "OKMS_ID and NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			asJSON, err := x.json()
-			if err != nil {
-				return err
-			}
-			c, err := x.client()
-			if err != nil {
-				return err
-			}
-			d, err := c.RenameDomain(cmd.Context(), args[0], args[1])
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return printJSON(x.e.stdout, d)
-			}
-			return pairs(x.e.stdout, domainPairs(d)...)
+			return show(cmd, x, func(ctx context.Context, c *client.Client) (*client.Domain, error) {
+				return c.RenameDomain(ctx, args[0], args[1])
+			}, printDomain)
 		},
 	}
 }
@@ -254,46 +222,42 @@ domain id again on standard input.`,
   coffer domain delete 6a0f0b6e-3c1d-4a53-9a7e-1f2b3c4d5e6f --confirm`,
 		Args: exactArgs(1, "OKMS_ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			asJSON, err := x.json()
-			if err != nil {
-				return err
-			}
 			id := args[0]
-			c, err := x.client()
-			if err != nil {
-				return err
-			}
-			if !confirm {
-				d, err := c.GetDomain(cmd.Context(), id, false)
-				if err != nil {
-					return err
+			return act(cmd, x, func(ctx context.Context, c *client.Client) error {
+				if !confirm {
+					if err := x.confirmDelete(ctx, c, id); err != nil {
+						return err
+					}
 				}
-				fmt.Fprintf(x.e.stderr, "Domain %s (%s) holds %d secrets; deleting it destroys them for good.\nType the domain id to confirm: ",
-					d.ID, dash(d.IAM.DisplayName), d.SecretCount)
-				line, err := bufio.NewReader(x.e.stdin).ReadString('\n')
-				if err != nil && !errors.Is(err, io.EOF) {
-					return err
-				}
-				if !isTerminal(x.e.stdin) {
-					fmt.Fprintln(x.e.stderr) // the answer was not echoed
-				}
-				if strings.TrimSpace(line) == "" {
-					return usagef("no confirmation on standard input: pass --confirm to delete without asking")
-				}
-				if !strings.EqualFold(strings.TrimSpace(line), id) {
-					return errors.New("the id typed does not match: nothing deleted")
-				}
-			}
-			if err := c.DeleteDomain(cmd.Context(), id); err != nil {
-				return err
-			}
-			if asJSON {
-				return printJSON(x.e.stdout, map[string]any{"id": id, "deleted": true})
-			}
-			fmt.Fprintf(x.e.stdout, "Deleted domain %s.\n", id)
-			return nil
+				return c.DeleteDomain(ctx, id)
+			}, map[string]any{"id": id, "deleted": true}, fmt.Sprintf("Deleted domain %s.", id))
 		},
 	}
 	cmd.Flags().BoolVar(&confirm, "confirm", false, "delete without asking for confirmation")
 	return cmd
+}
+
+// confirmDelete asks on stderr to type the id of the domain again, which
+// it reads on stdin; it fails unless the answer is the id.
+func (x *cli) confirmDelete(ctx context.Context, c *client.Client, id string) error {
+	d, err := c.GetDomain(ctx, id, false)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(x.e.stderr, "Domain %s (%s) holds %d secrets; deleting it destroys them for good.\nType the domain id to confirm: ",
+		d.ID, dash(d.IAM.DisplayName), d.SecretCount)
+	line, err := bufio.NewReader(x.e.stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return err
+	}
+	if !isTerminal(x.e.stdin) {
+		fmt.Fprintln(x.e.stderr) // the answer was not echoed
+	}
+	if strings.TrimSpace(line) == "" {
+		return usagef("no confirmation on standard input: pass --confirm to delete without asking")
+	}
+	if !strings.EqualFold(strings.TrimSpace(line), id) {
+		return errors.New("the id typed does not match: nothing deleted")
+	}
+	return nil
 }

@@ -1,14 +1,18 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/seed-3e8d63de/coffer/client"
 )
 
 // Key management through the server (reliability-security.md 2): the
@@ -29,26 +33,15 @@ before they restart: copy it to them. Account root or ADMIN only.`,
 		Example: `  coffer operator rotate-master-key --addr https://coffer.example.com:8200`,
 		Args:    exactArgs(0, "no argument"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			asJSON, err := x.json()
-			if err != nil {
-				return err
-			}
-			c, err := x.client()
-			if err != nil {
-				return err
-			}
-			res, err := c.RotateMasterKey(cmd.Context())
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return printJSON(x.e.stdout, res)
-			}
-			file := res.KeyFile
-			if file == "" {
-				file = "(in memory: dev mode)"
-			}
-			return pairs(x.e.stdout, [2]string{"key_file", file}, [2]string{"regions", strings.Join(res.Regions, ", ")})
+			return show(cmd, x, func(ctx context.Context, c *client.Client) (*client.MasterKeyRotation, error) {
+				return c.RotateMasterKey(ctx)
+			}, func(w io.Writer, res *client.MasterKeyRotation) error {
+				file := res.KeyFile
+				if file == "" {
+					file = "(in memory: dev mode)"
+				}
+				return pairs(w, [2]string{"key_file", file}, [2]string{"regions", strings.Join(res.Regions, ", ")})
+			})
 		},
 	}
 	x.connFlags(cmd, true)
@@ -66,28 +59,15 @@ with. Account root or ADMIN only.`,
   coffer domain rotate-key 6a0f0b6e-3c1d-4a53-9a7e-1f2b3c4d5e6f`,
 		Args: rangeArgs(0, 1, "an optional OKMS_ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			asJSON, err := x.json()
-			if err != nil {
-				return err
-			}
-			c, err := x.client()
-			if err != nil {
-				return err
-			}
-			id := ""
-			if len(args) == 1 {
-				id = args[0]
-			} else if id, err = c.Domain(cmd.Context()); err != nil {
-				return err
-			}
-			res, err := c.RotateDomainKey(cmd.Context(), id)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return printJSON(x.e.stdout, res)
-			}
-			return pairs(x.e.stdout, [2]string{"id", res.OkmsID}, [2]string{"key_term", strconv.FormatUint(uint64(res.KeyTerm), 10)})
+			return show(cmd, x, func(ctx context.Context, c *client.Client) (*client.DomainKeyRotation, error) {
+				id, err := domainArg(ctx, c, args)
+				if err != nil {
+					return nil, err
+				}
+				return c.RotateDomainKey(ctx, id)
+			}, func(w io.Writer, res *client.DomainKeyRotation) error {
+				return pairs(w, [2]string{"id", res.OkmsID}, [2]string{"key_term", strconv.FormatUint(uint64(res.KeyTerm), 10)})
+			})
 		},
 	}
 }
@@ -186,10 +166,6 @@ Account root or ADMIN only.`,
 			if in == "" {
 				return usageError{errors.New("--in is required: the backup file")}
 			}
-			asJSON, err := x.json()
-			if err != nil {
-				return err
-			}
 			pass, err := x.passphrase(passFile)
 			if err != nil {
 				return err
@@ -199,19 +175,12 @@ Account root or ADMIN only.`,
 				return err
 			}
 			defer f.Close()
-			c, err := x.client()
-			if err != nil {
-				return err
-			}
-			res, err := c.Restore(cmd.Context(), pass, f)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return printJSON(x.e.stdout, res)
-			}
-			return pairs(x.e.stdout, [2]string{"records", strconv.Itoa(res.Records)},
-				[2]string{"regions", strings.Join(res.Regions, ", ")}, [2]string{"taken", res.Created})
+			return show(cmd, x, func(ctx context.Context, c *client.Client) (*client.RestoreResult, error) {
+				return c.Restore(ctx, pass, f)
+			}, func(w io.Writer, res *client.RestoreResult) error {
+				return pairs(w, [2]string{"records", strconv.Itoa(res.Records)},
+					[2]string{"regions", strings.Join(res.Regions, ", ")}, [2]string{"taken", res.Created})
+			})
 		},
 	}
 	cmd.Flags().StringVar(&in, "in", "", "backup file to restore")
