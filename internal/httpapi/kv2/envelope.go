@@ -182,7 +182,7 @@ func noContent(w http.ResponseWriter) error {
 // members of the error kind. It returns nil.
 func writeRaw404(w http.ResponseWriter, r *http.Request, data any, warnings []string, kind error) error {
 	we := describe(kind)
-	body := rawNotFound{envelope: newEnvelope(r, "", data, warnings), Errors: []string{}, ErrorCode: we.code, ErrorID: we.id}
+	body := rawNotFound{envelope: newEnvelope(r, "", data, warnings), Errors: []string{}, ErrorCode: httpapi.OKMSCode(we.id), ErrorID: we.id}
 	writeJSON(w, http.StatusNotFound, body, false)
 	return nil
 }

@@ -96,12 +96,12 @@ func (e *metadataError) Unwrap() error { return e.vs }
 
 // wireError is how an error goes on the wire (vault-kv2.md 2.4): the
 // status, Vault's errors strings (nil: the error's own message; empty:
-// []), and the OKMS error_id and error_code of okms-rest.md 8.1.
+// []), and the OKMS error_id of okms-rest.md 8.1, which comes with its
+// error_code (httpapi.OKMSCode).
 type wireError struct {
 	status int
 	errors []string
 	id     string
-	code   int32
 	empty  bool // 404 with an empty body (vault-kv2.md 2.5-3)
 }
 
@@ -120,72 +120,47 @@ var table = []struct {
 	err  error
 	wire wireError
 }{
-	{errNoToken, wireError{http.StatusForbidden, []string{"permission denied"}, "Unauthenticated", 50475011, false}},
-	{service.ErrUnauthenticated, wireError{http.StatusForbidden, []string{invalidToken}, "Unauthenticated", 50475011, false}},
-	{service.ErrDenied, wireError{http.StatusForbidden, []string{denied}, "Forbidden", 16924673, false}},
-	{errPreflight, wireError{http.StatusForbidden, nil, "Forbidden", 16924673, false}},
-	{errEmptyNotFound, wireError{http.StatusNotFound, []string{}, "SecretNotFound", 17125377, true}},
-	{secret.ErrNotFound, wireError{http.StatusNotFound, []string{}, "SecretNotFound", 17125377, false}},
-	{secret.ErrVersionNotFound, wireError{http.StatusNotFound, []string{}, "SecretVersionNotFound", 17125378, false}},
-	{service.ErrDomainNotFound, wireError{http.StatusNotFound, []string{"OKMS domain not found"}, "DomainNotFound", 16994305, false}},
-	{service.ErrDomainNotReady, wireError{http.StatusBadRequest, []string{"the OKMS domain is being created or deleted; retry shortly"}, "DomainNotReady", 17014785, false}},
-	{errNoDefaultDomain, wireError{http.StatusNotFound, nil, "DomainNotFound", 16994305, false}},
-	{errNoRoute, wireError{http.StatusNotFound, nil, "RouteNotFound", 50417665, false}},
-	{errMethod, wireError{http.StatusMethodNotAllowed, []string{}, "MethodNotAllowed", 50405378, false}},
-	{errUnsupported, wireError{http.StatusMethodNotAllowed, []string{unsupported}, "MethodNotAllowed", 50405378, false}},
-	{httpapi.ErrBodyTooLarge, wireError{http.StatusRequestEntityTooLarge, []string{"http: request body too large"}, "RequestBodyTooLarge", 50405380, false}},
-	{errBadMediaType, wireError{http.StatusUnsupportedMediaType, nil, "RequestBodyInvalidJson", 50405379, false}},
-	{errNoMediaType, wireError{http.StatusBadRequest, nil, "RequestBodyInvalidJson", 50405379, false}},
-	{errBadJSON, wireError{http.StatusBadRequest, nil, "RequestBodyInvalidJson", 50405379, false}},
-	{errListParam, wireError{http.StatusBadRequest, []string{}, "QueryParameterInvalid", 50405384, false}},
-	{errFieldValidation, wireError{http.StatusBadRequest, nil, "QueryParameterInvalid", 50405384, false}},
-	{errBadMetadataValue, wireError{http.StatusBadRequest, nil, "SecretCustomMetadataValueInvalidCharacter", 17113098, false}},
-	{errNamespace, wireError{http.StatusBadRequest, nil, "QueryParameterInvalid", 50405384, false}},
-	{errWrapping, wireError{http.StatusBadRequest, nil, "QueryParameterInvalid", 50405384, false}},
-	{errBadHealthCode, wireError{http.StatusBadRequest, nil, "QueryParameterInvalid", 50405384, false}},
-	{errWriteSlash, wireError{http.StatusBadRequest, nil, "SecretPathInvalidCharacter", 17113090, false}},
-	{errMissingPath, wireError{http.StatusBadRequest, nil, "SecretFieldRequired", 17113089, false}},
-	{errNoData, wireError{http.StatusBadRequest, nil, "SecretFieldRequired", 17113089, false}},
-	{errNoVersions, wireError{http.StatusBadRequest, nil, "SecretFieldRequired", 17113089, false}},
-	{errNoVersionsLower, wireError{http.StatusBadRequest, nil, "SecretFieldRequired", 17113089, false}},
-	{errCASParse, wireError{http.StatusBadRequest, nil, "SecretCasMinRequired", 17113107, false}},
-	{secret.ErrCASMismatch, wireError{http.StatusBadRequest, []string{"check-and-set parameter did not match the current version"}, "SecretCasMismatch", 17137666, false}},
-	{secret.ErrCASRequired, wireError{http.StatusBadRequest, []string{"check-and-set parameter required for this call"}, "SecretCasRequired", 17137665, false}},
-	{secret.ErrVersionLimit, wireError{http.StatusBadRequest, []string{"secret has reached the maximum version number 24000"}, "SecretVersionLimitReached", 17137668, false}},
-	{secret.ErrTransition, wireError{http.StatusBadRequest, []string{"a deleted version cannot change state"}, "SecretVersionStateTransitionInvalid", 17137667, false}},
-	{service.ErrTokenNotRevocable, wireError{http.StatusBadRequest, []string{"this token can only be revoked through the identity API"}, "Forbidden", 16924673, false}},
-	{errNotRenewable, wireError{http.StatusBadRequest, nil, "QueryParameterInvalid", 50405384, false}},
-	{service.ErrAuditUnavailable, wireError{http.StatusServiceUnavailable, []string{"the audit log is unavailable; try again later"}, "ServiceUnavailable", 50425858, false}},
-	{service.ErrTooManyRequests, wireError{http.StatusTooManyRequests, []string{"too many failed authentications from this address; slow down"}, "TooManyRequests", 50434049, false}},
-	{service.ErrRateLimited, wireError{http.StatusTooManyRequests, []string{"this identity sent more requests than the server's rate limit allows; retry later"}, "TooManyRequests", 50434049, false}},
-	{service.ErrNotInitialized, wireError{http.StatusServiceUnavailable, []string{"Vault is sealed"}, "ServiceUnavailable", 50425858, false}},
+	{errNoToken, wireError{http.StatusForbidden, []string{"permission denied"}, "Unauthenticated", false}},
+	{service.ErrUnauthenticated, wireError{http.StatusForbidden, []string{invalidToken}, "Unauthenticated", false}},
+	{service.ErrDenied, wireError{http.StatusForbidden, []string{denied}, "Forbidden", false}},
+	{errPreflight, wireError{http.StatusForbidden, nil, "Forbidden", false}},
+	{errEmptyNotFound, wireError{http.StatusNotFound, []string{}, "SecretNotFound", true}},
+	{secret.ErrNotFound, wireError{http.StatusNotFound, []string{}, "SecretNotFound", false}},
+	{secret.ErrVersionNotFound, wireError{http.StatusNotFound, []string{}, "SecretVersionNotFound", false}},
+	{service.ErrDomainNotFound, wireError{http.StatusNotFound, []string{"OKMS domain not found"}, "DomainNotFound", false}},
+	{service.ErrDomainNotReady, wireError{http.StatusBadRequest, []string{"the OKMS domain is being created or deleted; retry shortly"}, "DomainNotReady", false}},
+	{errNoDefaultDomain, wireError{http.StatusNotFound, nil, "DomainNotFound", false}},
+	{errNoRoute, wireError{http.StatusNotFound, nil, "RouteNotFound", false}},
+	{errMethod, wireError{http.StatusMethodNotAllowed, []string{}, "MethodNotAllowed", false}},
+	{errUnsupported, wireError{http.StatusMethodNotAllowed, []string{unsupported}, "MethodNotAllowed", false}},
+	{httpapi.ErrBodyTooLarge, wireError{http.StatusRequestEntityTooLarge, []string{"http: request body too large"}, "RequestBodyTooLarge", false}},
+	{errBadMediaType, wireError{http.StatusUnsupportedMediaType, nil, "RequestBodyInvalidJson", false}},
+	{errNoMediaType, wireError{http.StatusBadRequest, nil, "RequestBodyInvalidJson", false}},
+	{errBadJSON, wireError{http.StatusBadRequest, nil, "RequestBodyInvalidJson", false}},
+	{errListParam, wireError{http.StatusBadRequest, []string{}, "QueryParameterInvalid", false}},
+	{errFieldValidation, wireError{http.StatusBadRequest, nil, "QueryParameterInvalid", false}},
+	{errBadMetadataValue, wireError{http.StatusBadRequest, nil, "SecretCustomMetadataValueInvalidCharacter", false}},
+	{errNamespace, wireError{http.StatusBadRequest, nil, "QueryParameterInvalid", false}},
+	{errWrapping, wireError{http.StatusBadRequest, nil, "QueryParameterInvalid", false}},
+	{errBadHealthCode, wireError{http.StatusBadRequest, nil, "QueryParameterInvalid", false}},
+	{errWriteSlash, wireError{http.StatusBadRequest, nil, "SecretPathInvalidCharacter", false}},
+	{errMissingPath, wireError{http.StatusBadRequest, nil, "SecretFieldRequired", false}},
+	{errNoData, wireError{http.StatusBadRequest, nil, "SecretFieldRequired", false}},
+	{errNoVersions, wireError{http.StatusBadRequest, nil, "SecretFieldRequired", false}},
+	{errNoVersionsLower, wireError{http.StatusBadRequest, nil, "SecretFieldRequired", false}},
+	{errCASParse, wireError{http.StatusBadRequest, nil, "SecretCasMinRequired", false}},
+	{secret.ErrCASMismatch, wireError{http.StatusBadRequest, []string{"check-and-set parameter did not match the current version"}, "SecretCasMismatch", false}},
+	{secret.ErrCASRequired, wireError{http.StatusBadRequest, []string{"check-and-set parameter required for this call"}, "SecretCasRequired", false}},
+	{secret.ErrVersionLimit, wireError{http.StatusBadRequest, []string{"secret has reached the maximum version number 24000"}, "SecretVersionLimitReached", false}},
+	{secret.ErrTransition, wireError{http.StatusBadRequest, []string{"a deleted version cannot change state"}, "SecretVersionStateTransitionInvalid", false}},
+	{service.ErrTokenNotRevocable, wireError{http.StatusBadRequest, []string{"this token can only be revoked through the identity API"}, "Forbidden", false}},
+	{errNotRenewable, wireError{http.StatusBadRequest, nil, "QueryParameterInvalid", false}},
+	{service.ErrAuditUnavailable, wireError{http.StatusServiceUnavailable, []string{"the audit log is unavailable; try again later"}, "ServiceUnavailable", false}},
+	{service.ErrTooManyRequests, wireError{http.StatusTooManyRequests, []string{"too many failed authentications from this address; slow down"}, "TooManyRequests", false}},
+	{service.ErrRateLimited, wireError{http.StatusTooManyRequests, []string{"this identity sent more requests than the server's rate limit allows; retry later"}, "TooManyRequests", false}},
+	{service.ErrNotInitialized, wireError{http.StatusServiceUnavailable, []string{"Vault is sealed"}, "ServiceUnavailable", false}},
 	// The client went away; nobody reads this answer.
-	{context.Canceled, wireError{http.StatusBadRequest, []string{"request canceled"}, "RequestCanceled", 50405385, false}},
-}
-
-// violationCodes gives the error_code of each validation error id
-// (okms-rest.md 8.1).
-var violationCodes = map[string]int32{
-	"SecretFieldRequired":                         17113089,
-	"SecretPathInvalidCharacter":                  17113090,
-	"SecretPathMaxExceeded":                       17113091,
-	"SecretDataInvalidKeyValueJson":               17113092,
-	"SecretDataMaxExceeded":                       17113093,
-	"SecretCustomMetadataMaxExceeded":             17113094,
-	"SecretCustomMetadataKeyInvalidCharacter":     17113095,
-	"SecretCustomMetadataKeyMaxExceeded":          17113096,
-	"SecretCustomMetadataKeyMinRequired":          17113097,
-	"SecretCustomMetadataValueInvalidCharacter":   17113098,
-	"SecretCustomMetadataValueMaxExceeded":        17113099,
-	"SecretCustomMetadataValueMinRequired":        17113100,
-	"SecretDeactivateVersionAfterInvalidDuration": 17113101,
-	"SecretMaxVersionsMaxExceeded":                17113102,
-	"SecretMaxVersionsMinRequired":                17113103,
-	"SecretVersionMaxExceeded":                    17113104,
-	"SecretVersionMinRequired":                    17113105,
-	"SecretCasMaxExceeded":                        17113106,
-	"SecretCasMinRequired":                        17113107,
-	"SecretVersionStateInvalid":                   17113108,
+	{context.Canceled, wireError{http.StatusBadRequest, []string{"request canceled"}, "RequestCanceled", false}},
 }
 
 // describe returns the wire form of err.
@@ -197,16 +172,16 @@ func describe(err error) wireError {
 			m = me.m
 		}
 		id := vs[0].ID()
-		return wireError{status: http.StatusBadRequest, errors: violationMessages(vs, m), id: id, code: violationCodes[id]}
+		return wireError{status: http.StatusBadRequest, errors: violationMessages(vs, m), id: id}
 	}
 	if id, msg, ok := httpapi.Limit(err); ok {
-		return wireError{status: http.StatusBadRequest, errors: []string{msg}, id: id, code: 50405386}
+		return wireError{status: http.StatusBadRequest, errors: []string{msg}, id: id}
 	}
 	if be, ok := errors.AsType[*httpapi.BodyError](err); ok {
 		// A body that could not be read in full (the client sent less than
 		// its Content-Length, or a broken chunked encoding): the client's
 		// fault, as Vault's "failed to parse JSON input" is.
-		return wireError{status: http.StatusBadRequest, errors: []string{be.Error()}, id: "RequestBodyInvalidJson", code: 50405379}
+		return wireError{status: http.StatusBadRequest, errors: []string{be.Error()}, id: "RequestBodyInvalidJson"}
 	}
 	for _, row := range table {
 		if errors.Is(err, row.err) {
@@ -218,7 +193,7 @@ func describe(err error) wireError {
 		}
 	}
 	return wireError{status: http.StatusInternalServerError, errors: []string{"internal error; see the server log for request details"},
-		id: "InternalError", code: 50401281}
+		id: "InternalError"}
 }
 
 // writeError renders err (vault-kv2.md 2.4): Content-Type exactly
@@ -236,7 +211,7 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		w.WriteHeader(we.status)
 		return
 	}
-	writeJSON(w, we.status, errorBody{Errors: we.errors, ErrorCode: we.code, ErrorID: we.id, RequestID: rid}, true)
+	writeJSON(w, we.status, errorBody{Errors: we.errors, ErrorCode: httpapi.OKMSCode(we.id), ErrorID: we.id, RequestID: rid}, true)
 }
 
 // violationMessages renders violations in Vault's wording (vault-kv2.md

@@ -38,7 +38,7 @@ func secretRouteOf(r *http.Request) (secretRoute, error) {
 	// ep is /api/{okmsId}/v2/secret/R; the okmsId was checked to be a UUID.
 	i := strings.Index(ep, "/v2/secret/")
 	if i < 0 {
-		return secretRoute{}, errRouteNotFound
+		return secretRoute{}, httpapi.ErrRouteNotFound
 	}
 	return splitSecretRoute(ep[i+len("/v2/secret/"):])
 }

@@ -5,8 +5,6 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/google/uuid"
-
 	"github.com/seed-3e8d63de/coffer/internal/httpapi"
 	"github.com/seed-3e8d63de/coffer/internal/service"
 )
@@ -40,23 +38,23 @@ func (a *API) routes() {
 	const base = "/api/{okmsId}/v2"
 	a.handle("GET "+base+"/secret", a.listSecrets)
 	a.handle("POST "+base+"/secret", a.createSecret)
-	a.handle(base+"/secret", notAllowed)
+	a.handle(base+"/secret", httpapi.NotAllowed)
 	// {rest...} holds the secret path, a version collection or one version:
 	// split from the escaped URL by splitSecretRoute (okms-rest.md 1.2).
 	a.handle("GET "+base+"/secret/{rest...}", a.getOnSecret)
 	a.handle("PUT "+base+"/secret/{rest...}", a.putOnSecret)
 	a.handle("POST "+base+"/secret/{rest...}", a.postOnSecret)
 	a.handle("DELETE "+base+"/secret/{rest...}", a.deleteOnSecret)
-	a.handle(base+"/secret/{rest...}", notAllowed)
+	a.handle(base+"/secret/{rest...}", httpapi.NotAllowed)
 	a.handle("GET "+base+"/secretConfig", a.getConfig)
 	a.handle("PUT "+base+"/secretConfig", a.updateConfig)
-	a.handle(base+"/secretConfig", notAllowed)
-	a.handle("/api/{okmsId}/", notFound)
+	a.handle(base+"/secretConfig", httpapi.NotAllowed)
+	a.handle("/api/{okmsId}/", httpapi.NotFound)
 	// Without these two, ServeMux would answer /api/{okmsId} with a
 	// text/html redirect and /api/ with a text/plain 404 (okms-rest.md
 	// 1.1: every response body is JSON).
-	a.handle("/api/{okmsId}", notFound)
-	a.handle("/", notFound)
+	a.handle("/api/{okmsId}", httpapi.NotFound)
+	a.handle("/", httpapi.NotFound)
 }
 
 func (a *API) handle(pattern string, h httpapi.Handler) {
@@ -73,9 +71,6 @@ func (a *API) handle(pattern string, h httpapi.Handler) {
 // internal/httpapi/docs is checked against this list.
 func (a *API) Routes() []string { return append([]string(nil), a.patterns...) }
 
-func notAllowed(http.ResponseWriter, *http.Request) error { return errMethodNotAllowed }
-func notFound(http.ResponseWriter, *http.Request) error   { return errRouteNotFound }
-
 // ServeHTTP serves a request under /api/{okmsId}/v2/. Paths that are not
 // canonical (a "." or ".." segment, an empty segment) never reach the mux,
 // which would redirect them: they are bad secret paths, answered with 400.
@@ -88,12 +83,3 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func canonical(p string) bool { return httpapi.CanonicalPath(p) }
-
-// domainID returns the {okmsId} of the request, which must be a UUID.
-func domainID(r *http.Request) (string, error) {
-	id := r.PathValue("okmsId")
-	if _, err := uuid.Parse(id); err != nil || len(id) != 36 {
-		return "", errDomainInvalid
-	}
-	return strings.ToLower(id), nil
-}

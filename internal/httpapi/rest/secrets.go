@@ -128,7 +128,7 @@ func (a *API) deleteSecret(w http.ResponseWriter, r *http.Request, domain string
 
 // begin checks the domain id and authenticates the caller.
 func (a *API) begin(r *http.Request) (string, service.Caller, error) {
-	domain, err := domainID(r)
+	domain, err := httpapi.DomainID(r)
 	if err != nil {
 		// Authenticate first so that an unauthenticated caller learns
 		// nothing, not even which ids are well formed.
@@ -156,7 +156,7 @@ func (a *API) onSecret(w http.ResponseWriter, r *http.Request, byKind map[routeK
 	}
 	h, ok := byKind[rt.kind]
 	if !ok {
-		return errMethodNotAllowed
+		return httpapi.ErrMethodNotAllowed
 	}
 	return h(w, r, domain, c, rt)
 }

@@ -20,7 +20,7 @@ func (a *API) listVersions(w http.ResponseWriter, r *http.Request, domain string
 	var after uint64
 	if pg.after != "" {
 		if after, err = strconv.ParseUint(pg.after, 10, 32); err != nil {
-			return errCursorInvalid
+			return httpapi.ErrCursorInvalid
 		}
 	}
 	vs, more, err := a.svc.ListVersions(r.Context(), c, domain, rt.path, uint32(after), pg.size)
