@@ -5,8 +5,6 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/google/uuid"
-
 	"github.com/seed-3e8d63de/coffer/internal/httpapi"
 	"github.com/seed-3e8d63de/coffer/internal/service"
 )
@@ -44,35 +42,35 @@ func (a *API) routes() {
 	const base = "/v2/okms/resource/{okmsId}"
 	a.handle("GET /v2/okms/resource", a.listDomains)
 	a.handle("POST /v2/okms/resource", a.createDomain)
-	a.handle("/v2/okms/resource", notAllowed)
+	a.handle("/v2/okms/resource", httpapi.NotAllowed)
 	a.handle("GET "+base, a.getDomain)
 	a.handle("PUT "+base, a.renameDomain)
 	a.handle("DELETE "+base, a.deleteDomain)
-	a.handle(base, notAllowed)
+	a.handle(base, httpapi.NotAllowed)
 	a.handle("GET /v2/okms/reference/regions", a.listRegions)
-	a.handle("/v2/okms/reference/regions", notAllowed)
+	a.handle("/v2/okms/reference/regions", httpapi.NotAllowed)
 	a.handle("GET /v2/okms/reference/secretConfig", a.regionSecretConfig)
-	a.handle("/v2/okms/reference/secretConfig", notAllowed)
+	a.handle("/v2/okms/reference/secretConfig", httpapi.NotAllowed)
 	a.handle("GET "+base+"/secret", a.listSecrets)
 	a.handle("POST "+base+"/secret", a.createSecret)
-	a.handle(base+"/secret", notAllowed)
+	a.handle(base+"/secret", httpapi.NotAllowed)
 	// {rest...} holds the secret path, a version collection or one version:
 	// split from the escaped URL by secretRouteOf (okms-rest.md 1.2).
 	a.handle("GET "+base+"/secret/{rest...}", a.getOnSecret)
 	a.handle("PUT "+base+"/secret/{rest...}", a.putOnSecret)
 	a.handle("POST "+base+"/secret/{rest...}", a.postOnSecret)
 	a.handle("DELETE "+base+"/secret/{rest...}", a.deleteOnSecret)
-	a.handle(base+"/secret/{rest...}", notAllowed)
+	a.handle(base+"/secret/{rest...}", httpapi.NotAllowed)
 	a.handle("GET "+base+"/secretConfig", a.getConfig)
 	a.handle("PUT "+base+"/secretConfig", a.updateConfig)
-	a.handle(base+"/secretConfig", notAllowed)
+	a.handle(base+"/secretConfig", httpapi.NotAllowed)
 	a.handle("GET "+base+"/credential", a.listCredentials)
 	a.handle("POST "+base+"/credential", a.createCredential)
-	a.handle(base+"/credential", notAllowed)
+	a.handle(base+"/credential", httpapi.NotAllowed)
 	a.handle("GET "+base+"/credential/{credentialId}", a.getCredential)
 	a.handle("DELETE "+base+"/credential/{credentialId}", a.revokeCredential)
-	a.handle(base+"/credential/{credentialId}", notAllowed)
-	a.handle("/", notFound)
+	a.handle(base+"/credential/{credentialId}", httpapi.NotAllowed)
+	a.handle("/", httpapi.NotFound)
 }
 
 func (a *API) handle(pattern string, h httpapi.Handler) {
@@ -88,9 +86,6 @@ func (a *API) handle(pattern string, h httpapi.Handler) {
 // catch-alls are not routes and are left out. The OpenAPI document of
 // internal/httpapi/docs is checked against this list.
 func (a *API) Routes() []string { return append([]string(nil), a.patterns...) }
-
-func notAllowed(http.ResponseWriter, *http.Request) error { return errMethodNotAllowed }
-func notFound(http.ResponseWriter, *http.Request) error   { return errRouteNotFound }
 
 // ServeHTTP serves a request under /v2/. Every response carries
 // X-Ovh-QueryID. Paths that are not canonical (a "." or ".." segment, an
@@ -127,17 +122,8 @@ func (a *API) begin(r *http.Request) (string, service.Caller, error) {
 	if err != nil {
 		return "", c, err
 	}
-	domain, err := domainID(r)
+	domain, err := httpapi.DomainID(r)
 	return domain, c, err
-}
-
-// domainID returns the {okmsId} of the request, which must be a UUID.
-func domainID(r *http.Request) (string, error) {
-	id := r.PathValue("okmsId")
-	if _, err := uuid.Parse(id); err != nil || len(id) != 36 {
-		return "", errDomainInvalid
-	}
-	return strings.ToLower(id), nil
 }
 
 // secretRouteOf returns the parsed secret route of a request on
@@ -147,7 +133,7 @@ func secretRouteOf(r *http.Request) (httpapi.SecretRoute, error) {
 	// "", "v2", "okms", "resource", okmsId, "secret", R
 	parts := strings.SplitN(r.URL.EscapedPath(), "/", 7)
 	if len(parts) != 7 || parts[5] != "secret" {
-		return httpapi.SecretRoute{}, errRouteNotFound
+		return httpapi.SecretRoute{}, httpapi.ErrRouteNotFound
 	}
 	return httpapi.SplitSecretRoute(parts[6])
 }

@@ -153,7 +153,7 @@ func (a *API) onSecret(w http.ResponseWriter, r *http.Request, byKind map[httpap
 	}
 	h, ok := byKind[rt.Kind]
 	if !ok {
-		return errMethodNotAllowed
+		return httpapi.ErrMethodNotAllowed
 	}
 	return h(w, r, domain, c, rt)
 }

@@ -57,39 +57,39 @@ func (a *API) routes() {
 	)
 	a.handle(kindUser, "GET "+users, a.listUsers)
 	a.handle(kindUser, "POST "+users, a.createUser)
-	a.handle(kindUser, users, notAllowed)
+	a.handle(kindUser, users, httpapi.NotAllowed)
 	a.handle(kindUser, "GET "+user, a.getUser)
 	a.handle(kindUser, "PUT "+user, a.updateUser)
 	a.handle(kindUser, "DELETE "+user, a.deleteUser)
-	a.handle(kindUser, user, notAllowed)
+	a.handle(kindUser, user, httpapi.NotAllowed)
 
 	a.handle(kindToken, "GET "+tokens, a.listTokens)
 	a.handle(kindToken, "POST "+tokens, a.createToken)
-	a.handle(kindToken, tokens, notAllowed)
+	a.handle(kindToken, tokens, httpapi.NotAllowed)
 	a.handle(kindToken, "GET "+token, a.getToken)
 	a.handle(kindToken, "DELETE "+token, a.revokeToken)
-	a.handle(kindToken, token, notAllowed)
+	a.handle(kindToken, token, httpapi.NotAllowed)
 
 	a.handle(kindGroup, "GET "+groups, a.listGroups)
 	a.handle(kindGroup, "POST "+groups, a.createGroup)
-	a.handle(kindGroup, groups, notAllowed)
+	a.handle(kindGroup, groups, httpapi.NotAllowed)
 	a.handle(kindGroup, "GET "+group, a.getGroup)
 	a.handle(kindGroup, "PUT "+group, a.updateGroup)
 	a.handle(kindGroup, "DELETE "+group, a.deleteGroup)
-	a.handle(kindGroup, group, notAllowed)
+	a.handle(kindGroup, group, httpapi.NotAllowed)
 
 	a.handle(kindPolicy, "GET "+pols, a.listPolicies)
 	a.handle(kindPolicy, "POST "+pols, a.createPolicy)
-	a.handle(kindPolicy, pols, notAllowed)
+	a.handle(kindPolicy, pols, httpapi.NotAllowed)
 	a.handle(kindPolicy, "GET "+pol, a.getPolicy)
 	a.handle(kindPolicy, "PUT "+pol, a.updatePolicy)
 	a.handle(kindPolicy, "DELETE "+pol, a.deletePolicy)
-	a.handle(kindPolicy, pol, notAllowed)
+	a.handle(kindPolicy, pol, httpapi.NotAllowed)
 
 	a.handle(kindAudit, "GET "+audits, a.auditTail)
-	a.handle(kindAudit, audits, notAllowed)
+	a.handle(kindAudit, audits, httpapi.NotAllowed)
 
-	a.handle(kindNone, "/", notFound)
+	a.handle(kindNone, "/", httpapi.NotFound)
 }
 
 func (a *API) handle(k kind, pattern string, h httpapi.Handler) {
@@ -106,9 +106,6 @@ func (a *API) handle(k kind, pattern string, h httpapi.Handler) {
 // this list.
 func (a *API) Routes() []string { return append([]string(nil), a.patterns...) }
 
-func notAllowed(http.ResponseWriter, *http.Request) error { return errMethodNotAllowed }
-func notFound(http.ResponseWriter, *http.Request) error   { return errRouteNotFound }
-
 // ServeHTTP serves a request under /1.0/ or /v2/iam/. Every response
 // carries X-Ovh-QueryID. A path that is not canonical (a "." or ".."
 // segment, an empty segment) never reaches the mux, which would answer it
@@ -116,7 +113,7 @@ func notFound(http.ResponseWriter, *http.Request) error   { return errRouteNotFo
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set(HeaderQueryID, httpapi.RequestID(r.Context()))
 	if !httpapi.CanonicalPath(r.URL.Path) {
-		httpapi.Wrap(a.writeError(kindNone), a.log, notFound).ServeHTTP(w, r)
+		httpapi.Wrap(a.writeError(kindNone), a.log, httpapi.NotFound).ServeHTTP(w, r)
 		return
 	}
 	a.mux.ServeHTTP(w, r)
