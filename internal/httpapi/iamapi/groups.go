@@ -77,11 +77,7 @@ func (a *API) createGroup(w http.ResponseWriter, r *http.Request) error {
 
 // getGroup serves GET /1.0/me/identity/group/{name}.
 func (a *API) getGroup(w http.ResponseWriter, r *http.Request) error {
-	c, err := a.caller(r)
-	if err != nil {
-		return err
-	}
-	n, err := name(r, "name", service.ErrGroupNotFound)
+	c, n, err := a.begin(r, groupName)
 	if err != nil {
 		return err
 	}
@@ -95,11 +91,7 @@ func (a *API) getGroup(w http.ResponseWriter, r *http.Request) error {
 
 // updateGroup serves PUT /1.0/me/identity/group/{name}.
 func (a *API) updateGroup(w http.ResponseWriter, r *http.Request) error {
-	c, err := a.caller(r)
-	if err != nil {
-		return err
-	}
-	n, err := name(r, "name", service.ErrGroupNotFound)
+	c, n, err := a.begin(r, groupName)
 	if err != nil {
 		return err
 	}
@@ -118,11 +110,7 @@ func (a *API) updateGroup(w http.ResponseWriter, r *http.Request) error {
 // deleteGroup serves DELETE /1.0/me/identity/group/{name}; a group with
 // members cannot be deleted.
 func (a *API) deleteGroup(w http.ResponseWriter, r *http.Request) error {
-	c, err := a.caller(r)
-	if err != nil {
-		return err
-	}
-	n, err := name(r, "name", service.ErrGroupNotFound)
+	c, n, err := a.begin(r, groupName)
 	if err != nil {
 		return err
 	}

@@ -210,11 +210,7 @@ func (a *API) createPolicy(w http.ResponseWriter, r *http.Request) error {
 
 // getPolicy serves GET /v2/iam/policy/{id}.
 func (a *API) getPolicy(w http.ResponseWriter, r *http.Request) error {
-	c, err := a.caller(r)
-	if err != nil {
-		return err
-	}
-	id, err := policyID(r)
+	c, id, err := a.begin(r, policyID)
 	if err != nil {
 		return err
 	}
@@ -229,11 +225,7 @@ func (a *API) getPolicy(w http.ResponseWriter, r *http.Request) error {
 // updatePolicy serves PUT /v2/iam/policy/{id}: the document replaces the
 // policy whole.
 func (a *API) updatePolicy(w http.ResponseWriter, r *http.Request) error {
-	c, err := a.caller(r)
-	if err != nil {
-		return err
-	}
-	id, err := policyID(r)
+	c, id, err := a.begin(r, policyID)
 	if err != nil {
 		return err
 	}
@@ -252,11 +244,7 @@ func (a *API) updatePolicy(w http.ResponseWriter, r *http.Request) error {
 
 // deletePolicy serves DELETE /v2/iam/policy/{id}.
 func (a *API) deletePolicy(w http.ResponseWriter, r *http.Request) error {
-	c, err := a.caller(r)
-	if err != nil {
-		return err
-	}
-	id, err := policyID(r)
+	c, id, err := a.begin(r, policyID)
 	if err != nil {
 		return err
 	}

@@ -127,6 +127,24 @@ func (a *API) caller(r *http.Request) (service.Caller, error) {
 	return httpapi.TokenCaller(r, a.svc, "iam")
 }
 
+// begin authenticates the caller of a route on one object, then reads the
+// object's id from the path with id: authentication comes first, so that
+// an unauthenticated caller learns nothing of which ids are well formed.
+func (a *API) begin(r *http.Request, id func(*http.Request) (string, error)) (service.Caller, string, error) {
+	c, err := a.caller(r)
+	if err != nil {
+		return c, "", err
+	}
+	s, err := id(r)
+	return c, s, err
+}
+
+// userLogin returns the {login} of a route on one user.
+func userLogin(r *http.Request) (string, error) { return name(r, "login", service.ErrUserNotFound) }
+
+// groupName returns the {name} of a route on one group.
+func groupName(r *http.Request) (string, error) { return name(r, "name", service.ErrGroupNotFound) }
+
 // name returns the path value key if it is a well-formed login, group or
 // token name ([A-Za-z0-9._@-]{1,64}, iam.md 2), and notFound otherwise: no
 // object can have another name, and a "/" in a name (sent as %2F) must

@@ -74,11 +74,7 @@ func optTime(t time.Time) *string {
 // listTokens serves GET /1.0/me/identity/user/{login}/token: the token
 // names, as OVHcloud answers.
 func (a *API) listTokens(w http.ResponseWriter, r *http.Request) error {
-	c, err := a.caller(r)
-	if err != nil {
-		return err
-	}
-	login, err := name(r, "login", service.ErrUserNotFound)
+	c, login, err := a.begin(r, userLogin)
 	if err != nil {
 		return err
 	}
@@ -97,11 +93,7 @@ func (a *API) listTokens(w http.ResponseWriter, r *http.Request) error {
 // createToken serves POST /1.0/me/identity/user/{login}/token. The answer
 // holds the token's value, which coffer does not keep.
 func (a *API) createToken(w http.ResponseWriter, r *http.Request) error {
-	c, err := a.caller(r)
-	if err != nil {
-		return err
-	}
-	login, err := name(r, "login", service.ErrUserNotFound)
+	c, login, err := a.begin(r, userLogin)
 	if err != nil {
 		return err
 	}
@@ -154,11 +146,7 @@ func (a *API) revokeToken(w http.ResponseWriter, r *http.Request) error {
 // tokenRoute authenticates a request on one token and returns its login
 // and token name.
 func (a *API) tokenRoute(r *http.Request) (service.Caller, string, string, error) {
-	c, err := a.caller(r)
-	if err != nil {
-		return c, "", "", err
-	}
-	login, err := name(r, "login", service.ErrUserNotFound)
+	c, login, err := a.begin(r, userLogin)
 	if err != nil {
 		return c, "", "", err
 	}

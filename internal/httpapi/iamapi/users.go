@@ -95,11 +95,7 @@ func (a *API) createUser(w http.ResponseWriter, r *http.Request) error {
 
 // getUser serves GET /1.0/me/identity/user/{login}.
 func (a *API) getUser(w http.ResponseWriter, r *http.Request) error {
-	c, err := a.caller(r)
-	if err != nil {
-		return err
-	}
-	login, err := name(r, "login", service.ErrUserNotFound)
+	c, login, err := a.begin(r, userLogin)
 	if err != nil {
 		return err
 	}
@@ -113,11 +109,7 @@ func (a *API) getUser(w http.ResponseWriter, r *http.Request) error {
 
 // updateUser serves PUT /1.0/me/identity/user/{login}.
 func (a *API) updateUser(w http.ResponseWriter, r *http.Request) error {
-	c, err := a.caller(r)
-	if err != nil {
-		return err
-	}
-	login, err := name(r, "login", service.ErrUserNotFound)
+	c, login, err := a.begin(r, userLogin)
 	if err != nil {
 		return err
 	}
@@ -136,11 +128,7 @@ func (a *API) updateUser(w http.ResponseWriter, r *http.Request) error {
 // deleteUser serves DELETE /1.0/me/identity/user/{login}; the user's
 // tokens are revoked with it.
 func (a *API) deleteUser(w http.ResponseWriter, r *http.Request) error {
-	c, err := a.caller(r)
-	if err != nil {
-		return err
-	}
-	login, err := name(r, "login", service.ErrUserNotFound)
+	c, login, err := a.begin(r, userLogin)
 	if err != nil {
 		return err
 	}
