@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/seed-3e8d63de/coffer/internal/secret"
+	"github.com/seed-3e8d63de/coffer/internal/service"
 )
 
 // This file holds what the two OKMS REST dialects, surfaces A (central)
@@ -163,6 +164,56 @@ func ParseMetadata(m MetadataFields, create bool) (secret.MetadataUpdate, error)
 		return u, vs
 	}
 	return u, nil
+}
+
+// VersionFields is the version member of a create or update request of
+// surfaces A and B: Data nil when absent or null.
+type VersionFields struct {
+	Data json.RawMessage
+}
+
+// ParseCreate parses the members of a secret creation request (okms-rest.md
+// 4.2, 5.2), reporting every violation at once: the path, the metadata
+// (nil: none) and the version, which is required.
+func ParseCreate(path string, meta *MetadataFields, version *VersionFields) (secret.Path, secret.Data, secret.MetadataUpdate, error) {
+	p, perr := secret.ParsePath(path)
+	var (
+		m    secret.MetadataUpdate
+		merr error
+	)
+	if meta != nil {
+		m, merr = ParseMetadata(*meta, true)
+	}
+	var (
+		d    secret.Data
+		derr = secret.Required("version")
+	)
+	if version != nil {
+		d, derr = ParseData(version.Data, "version.data")
+	}
+	return p, d, m, JoinViolations(perr, merr, derr)
+}
+
+// ParseUpdate parses the members of a secret update request (okms-rest.md
+// 4.4, 5.2) and its cas into the service's input, reporting every
+// violation at once. Metadata (nil: no change) or a version is required.
+func ParseUpdate(meta *MetadataFields, version *VersionFields, cas *uint32) (service.UpdateSecretInput, error) {
+	in := service.UpdateSecretInput{CAS: cas}
+	if meta == nil && version == nil {
+		return in, secret.Required("metadata or version")
+	}
+	var merr, derr error
+	if meta != nil {
+		var m secret.MetadataUpdate
+		m, merr = ParseMetadata(*meta, false)
+		in.Metadata = &m
+	}
+	if version != nil {
+		var d secret.Data
+		d, derr = ParseData(version.Data, "version.data")
+		in.Data = &d
+	}
+	return in, JoinViolations(merr, derr)
 }
 
 // ConfigFields are the members of a secretConfig update of surfaces A and

@@ -82,7 +82,8 @@ type metadataInput struct {
 }
 
 // versionInput carries a new version's value, a JSON object
-// (okms.secret.version.Creation, also the version of a create or update).
+// (okms.secret.version.Creation, also the version of a create or update);
+// its field is that of httpapi.VersionFields.
 type versionInput struct {
 	Data json.RawMessage `json:"data"`
 }
@@ -180,14 +181,6 @@ func toSecret(s *secret.Secret) secretResponse {
 
 func toConfig(c secret.Config) secretConfig {
 	return secretConfig{CasRequired: c.CASRequired, DeactivateVersionAfter: c.DeactivateAfter.Text(), MaxVersions: c.MaxVersions}
-}
-
-// parseMetadata parses optional request metadata (nil: no change).
-func parseMetadata(m *metadataInput, create bool) (secret.MetadataUpdate, error) {
-	if m == nil {
-		return secret.MetadataUpdate{}, nil
-	}
-	return httpapi.ParseMetadata(httpapi.MetadataFields(*m), create)
 }
 
 // versionData returns the raw data of a version input, nil if absent.

@@ -5,7 +5,6 @@ import (
 	"net/http"
 
 	"github.com/seed-3e8d63de/coffer/internal/httpapi"
-	"github.com/seed-3e8d63de/coffer/internal/secret"
 	"github.com/seed-3e8d63de/coffer/internal/service"
 )
 
@@ -50,16 +49,8 @@ func (a *API) createSecret(w http.ResponseWriter, r *http.Request) error {
 	if err := httpapi.DecodeWithData(w, r, &req, func() json.RawMessage { return versionData(req.Version) }); err != nil {
 		return err
 	}
-	p, perr := secret.ParsePath(req.Path)
-	meta, merr := parseMetadata(req.Metadata, true)
-	var (
-		d    secret.Data
-		derr = secret.Required("version")
-	)
-	if req.Version != nil {
-		d, derr = httpapi.ParseData(req.Version.Data, "version.data")
-	}
-	if err := httpapi.JoinViolations(perr, merr, derr); err != nil {
+	p, d, meta, err := httpapi.ParseCreate(req.Path, (*httpapi.MetadataFields)(req.Metadata), (*httpapi.VersionFields)(req.Version))
+	if err != nil {
 		return err
 	}
 	s, err := a.svc.CreateSecret(r.Context(), c, domain, p, d, meta)
@@ -101,22 +92,8 @@ func (a *API) updateSecret(w http.ResponseWriter, r *http.Request, domain string
 	if err := httpapi.DecodeWithData(w, r, &req, func() json.RawMessage { return versionData(req.Version) }); err != nil {
 		return err
 	}
-	if req.Metadata == nil && req.Version == nil {
-		return secret.Required("metadata or version")
-	}
-	in := service.UpdateSecretInput{CAS: cas}
-	var merr, derr error
-	if req.Metadata != nil {
-		var meta secret.MetadataUpdate
-		meta, merr = parseMetadata(req.Metadata, false)
-		in.Metadata = &meta
-	}
-	if req.Version != nil {
-		var d secret.Data
-		d, derr = httpapi.ParseData(req.Version.Data, "version.data")
-		in.Data = &d
-	}
-	if err := httpapi.JoinViolations(merr, derr); err != nil {
+	in, err := httpapi.ParseUpdate((*httpapi.MetadataFields)(req.Metadata), (*httpapi.VersionFields)(req.Version), cas)
+	if err != nil {
 		return err
 	}
 	s, err := a.svc.UpdateSecret(r.Context(), c, domain, rt.Path, in)

@@ -5,7 +5,6 @@ import (
 
 	"github.com/seed-3e8d63de/coffer/api"
 	"github.com/seed-3e8d63de/coffer/internal/httpapi"
-	"github.com/seed-3e8d63de/coffer/internal/secret"
 )
 
 // getConfig serves GET /v2/secretConfig (okms-rest.md 4.10).
@@ -32,7 +31,7 @@ func (a *API) updateConfig(w http.ResponseWriter, r *http.Request) error {
 	if err := httpapi.DecodeJSON(w, r, &req, false); err != nil {
 		return err
 	}
-	u, err := configUpdate(req)
+	u, err := httpapi.ParseConfigUpdate(httpapi.ConfigFields(req))
 	if err != nil {
 		return err
 	}
@@ -45,10 +44,4 @@ func (a *API) updateConfig(w http.ResponseWriter, r *http.Request) error {
 		CasRequired: out.CasRequired, DeactivateVersionAfter: out.DeactivateVersionAfter, MaxVersions: out.MaxVersions,
 	})
 	return nil
-}
-
-// configUpdate parses a secretConfig update with the rules shared with
-// surface A (httpapi.ParseConfigUpdate).
-func configUpdate(req api.UpdateSecretConfigRequest) (secret.ConfigUpdate, error) {
-	return httpapi.ParseConfigUpdate(httpapi.ConfigFields(req))
 }

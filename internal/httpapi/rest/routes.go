@@ -75,11 +75,9 @@ func (a *API) Routes() []string { return append([]string(nil), a.patterns...) }
 // canonical (a "." or ".." segment, an empty segment) never reach the mux,
 // which would redirect them: they are bad secret paths, answered with 400.
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if !canonical(r.URL.Path) {
+	if !httpapi.CanonicalPath(r.URL.Path) {
 		httpapi.Wrap(a.ew, a.log, badPath).ServeHTTP(w, r)
 		return
 	}
 	a.mux.ServeHTTP(w, r)
 }
-
-func canonical(p string) bool { return httpapi.CanonicalPath(p) }

@@ -40,19 +40,11 @@ func (a *API) createSecret(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var req api.CreateSecretRequest
-	if err := decodeWithData(w, r, &req, func() json.RawMessage { return versionData(req.Version) }); err != nil {
+	if err := httpapi.DecodeWithData(w, r, &req, func() json.RawMessage { return versionData(req.Version) }); err != nil {
 		return err
 	}
-	p, perr := secret.ParsePath(req.Path)
-	meta, merr := metadataUpdate(req.Metadata, true)
-	var (
-		d    secret.Data
-		derr = secret.Required("version")
-	)
-	if req.Version != nil {
-		d, derr = parseData(req.Version.Data, "version.data")
-	}
-	if err := violations(perr, merr, derr); err != nil {
+	p, d, meta, err := httpapi.ParseCreate(req.Path, (*httpapi.MetadataFields)(req.Metadata), (*httpapi.VersionFields)(req.Version))
+	if err != nil {
 		return err
 	}
 	s, err := a.svc.CreateSecret(r.Context(), c, domain, p, d, meta)
@@ -65,11 +57,11 @@ func (a *API) createSecret(w http.ResponseWriter, r *http.Request) error {
 
 // getSecret serves GET /v2/secret/{path} (okms-rest.md 4.3).
 func (a *API) getSecret(w http.ResponseWriter, r *http.Request, domain string, c service.Caller, p secret.Path) error {
-	version, err := versionQuery(r)
+	version, err := httpapi.VersionQuery(r)
 	if err != nil {
 		return err
 	}
-	include, err := boolQuery(r, "includeData")
+	include, err := httpapi.BoolQuery(r, "includeData")
 	if err != nil {
 		return err
 	}
@@ -83,30 +75,16 @@ func (a *API) getSecret(w http.ResponseWriter, r *http.Request, domain string, c
 
 // updateSecret serves PUT /v2/secret/{path} (okms-rest.md 4.4).
 func (a *API) updateSecret(w http.ResponseWriter, r *http.Request, domain string, c service.Caller, p secret.Path) error {
-	cas, err := casQuery(r)
+	cas, err := httpapi.CASQuery(r)
 	if err != nil {
 		return err
 	}
 	var req api.UpdateSecretRequest
-	if err := decodeWithData(w, r, &req, func() json.RawMessage { return versionData(req.Version) }); err != nil {
+	if err := httpapi.DecodeWithData(w, r, &req, func() json.RawMessage { return versionData(req.Version) }); err != nil {
 		return err
 	}
-	if req.Metadata == nil && req.Version == nil {
-		return secret.Required("metadata or version")
-	}
-	in := service.UpdateSecretInput{CAS: cas}
-	var merr, derr error
-	if req.Metadata != nil {
-		var meta secret.MetadataUpdate
-		meta, merr = metadataUpdate(req.Metadata, false)
-		in.Metadata = &meta
-	}
-	if req.Version != nil {
-		var d secret.Data
-		d, derr = parseData(req.Version.Data, "version.data")
-		in.Data = &d
-	}
-	if err := violations(merr, derr); err != nil {
+	in, err := httpapi.ParseUpdate((*httpapi.MetadataFields)(req.Metadata), (*httpapi.VersionFields)(req.Version), cas)
+	if err != nil {
 		return err
 	}
 	s, err := a.svc.UpdateSecret(r.Context(), c, domain, p, in)

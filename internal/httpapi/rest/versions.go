@@ -40,15 +40,15 @@ func (a *API) listVersions(w http.ResponseWriter, r *http.Request, domain string
 
 // addVersion serves POST /v2/secret/{path}/version (okms-rest.md 4.7).
 func (a *API) addVersion(w http.ResponseWriter, r *http.Request, domain string, c service.Caller, rt secretRoute) error {
-	cas, err := casQuery(r)
+	cas, err := httpapi.CASQuery(r)
 	if err != nil {
 		return err
 	}
 	var req api.AddVersionRequest
-	if err := decodeWithData(w, r, &req, func() json.RawMessage { return req.Data }); err != nil {
+	if err := httpapi.DecodeWithData(w, r, &req, func() json.RawMessage { return req.Data }); err != nil {
 		return err
 	}
-	d, err := parseData(req.Data, "data")
+	d, err := httpapi.ParseData(req.Data, "data")
 	if err != nil {
 		return err
 	}
@@ -62,7 +62,7 @@ func (a *API) addVersion(w http.ResponseWriter, r *http.Request, domain string, 
 
 // getVersion serves GET /v2/secret/{path}/version/{version} (okms-rest.md 4.8).
 func (a *API) getVersion(w http.ResponseWriter, r *http.Request, domain string, c service.Caller, rt secretRoute) error {
-	include, err := boolQuery(r, "includeData")
+	include, err := httpapi.BoolQuery(r, "includeData")
 	if err != nil {
 		return err
 	}
