@@ -156,6 +156,15 @@ func sendAs[T any](ctx context.Context, c *Client, method, path string, body any
 	return &out, nil
 }
 
+// listAs decodes the JSON array of the answer; nil on error.
+func listAs[T any](ctx context.Context, c *Client, path string) ([]T, error) {
+	var out []T
+	if err := c.get(ctx, path, &out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *Client) del(ctx context.Context, path string) error {
 	_, err := c.do(ctx, request{method: http.MethodDelete, path: path})
 	return err
@@ -163,11 +172,7 @@ func (c *Client) del(ctx context.Context, path string) error {
 
 // ListUsers returns the logins of every user.
 func (c *Client) ListUsers(ctx context.Context) ([]string, error) {
-	out, err := getAs[[]string](ctx, c, usersPath)
-	if err != nil {
-		return nil, err
-	}
-	return *out, nil
+	return listAs[string](ctx, c, usersPath)
 }
 
 // CreateUser creates a user.
@@ -192,11 +197,7 @@ func (c *Client) DeleteUser(ctx context.Context, login string) error {
 
 // ListGroups returns the names of every group.
 func (c *Client) ListGroups(ctx context.Context) ([]string, error) {
-	out, err := getAs[[]string](ctx, c, groupsPath)
-	if err != nil {
-		return nil, err
-	}
-	return *out, nil
+	return listAs[string](ctx, c, groupsPath)
 }
 
 // CreateGroup creates a group.
@@ -224,11 +225,7 @@ func tokensPath(login string) string { return usersPath + "/" + url.PathEscape(l
 
 // ListTokens returns the names of a user's personal access tokens.
 func (c *Client) ListTokens(ctx context.Context, login string) ([]string, error) {
-	out, err := getAs[[]string](ctx, c, tokensPath(login))
-	if err != nil {
-		return nil, err
-	}
-	return *out, nil
+	return listAs[string](ctx, c, tokensPath(login))
 }
 
 // CreateToken creates a personal access token for a user; the answer holds
@@ -249,11 +246,7 @@ func (c *Client) RevokeToken(ctx context.Context, login, name string) error {
 
 // ListPolicies returns every policy.
 func (c *Client) ListPolicies(ctx context.Context) ([]Policy, error) {
-	out, err := getAs[[]Policy](ctx, c, policiesPath)
-	if err != nil {
-		return nil, err
-	}
-	return *out, nil
+	return listAs[Policy](ctx, c, policiesPath)
 }
 
 // CreatePolicy creates a policy from its JSON document (iam.md 4.1), sent
