@@ -500,15 +500,7 @@ func newProfileCmd(x *cli) *cobra.Command {
 		Example: "  coffer profile use prod",
 		Args:    exactArgs(1, "NAME"),
 		RunE: func(_ *cobra.Command, args []string) error {
-			cfg, path, err := x.loadConfig()
-			if err != nil {
-				return err
-			}
-			if _, ok := cfg.Profiles[args[0]]; !ok {
-				return fmt.Errorf("no profile %q (see coffer profile list)", args[0])
-			}
-			cfg.Current = args[0]
-			if err := saveConfig(path, cfg); err != nil {
+			if err := x.editProfile(args[0], func(cfg *configFile) { cfg.Current = args[0] }); err != nil {
 				return err
 			}
 			return x.done(map[string]any{"profile": args[0], "current": true}, fmt.Sprintf("Profile %q is now the current profile.", args[0]))
@@ -566,18 +558,13 @@ checks them first.`,
 		Example: "  coffer profile delete staging",
 		Args:    exactArgs(1, "NAME"),
 		RunE: func(_ *cobra.Command, args []string) error {
-			cfg, path, err := x.loadConfig()
+			err := x.editProfile(args[0], func(cfg *configFile) {
+				delete(cfg.Profiles, args[0])
+				if cfg.Current == args[0] {
+					cfg.Current = ""
+				}
+			})
 			if err != nil {
-				return err
-			}
-			if _, ok := cfg.Profiles[args[0]]; !ok {
-				return fmt.Errorf("no profile %q (see coffer profile list)", args[0])
-			}
-			delete(cfg.Profiles, args[0])
-			if cfg.Current == args[0] {
-				cfg.Current = ""
-			}
-			if err := saveConfig(path, cfg); err != nil {
 				return err
 			}
 			return x.done(map[string]any{"profile": args[0], "deleted": true}, fmt.Sprintf("Deleted profile %q.", args[0]))
@@ -595,6 +582,20 @@ override the profile's settings one by one.`,
 		list, use, set, del)
 	x.connFlags(cmd, true)
 	return cmd
+}
+
+// editProfile loads the configuration file, lets edit change it if it has
+// the profile name, and saves it.
+func (x *cli) editProfile(name string, edit func(*configFile)) error {
+	cfg, path, err := x.loadConfig()
+	if err != nil {
+		return err
+	}
+	if _, ok := cfg.Profiles[name]; !ok {
+		return fmt.Errorf("no profile %q (see coffer profile list)", name)
+	}
+	edit(cfg)
+	return saveConfig(path, cfg)
 }
 
 // mark renders a boolean column: "*" or nothing.
