@@ -21,6 +21,16 @@ import (
 // Z (okms-rest.md 2.8).
 func TimeText(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05Z") }
 
+// OptTimeText is TimeText for an optional time: nil for the zero time,
+// which the surfaces send as null.
+func OptTimeText(t time.Time) *string {
+	if t.IsZero() {
+		return nil
+	}
+	s := TimeText(t)
+	return &s
+}
+
 // QueryError is an invalid query parameter; its message names the
 // parameter and what it must be, never the value received.
 type QueryError struct{ Msg string }

@@ -150,11 +150,7 @@ func toMetadata(s *secret.Secret) secretMetadata {
 }
 
 func toVersion(v secret.Version, d *secret.Data) *secretVersion {
-	out := &secretVersion{ID: v.ID, State: states[v.State], CreatedAt: httpapi.TimeText(v.CreatedAt)}
-	if !v.DeactivatedAt.IsZero() {
-		t := httpapi.TimeText(v.DeactivatedAt)
-		out.DeactivatedAt = &t
-	}
+	out := &secretVersion{ID: v.ID, State: states[v.State], CreatedAt: httpapi.TimeText(v.CreatedAt), DeactivatedAt: httpapi.OptTimeText(v.DeactivatedAt)}
 	if d != nil {
 		out.Data = d.JSON()
 	}

@@ -159,7 +159,7 @@ func toPolicy(p policy.Policy) policyResponse {
 		out.Resources[i] = urnRef{URN: r}
 	}
 	if p.ExpiredAt != nil {
-		out.ExpiredAt = optTime(*p.ExpiredAt)
+		out.ExpiredAt = httpapi.OptTimeText(*p.ExpiredAt)
 	}
 	return out
 }

@@ -59,16 +59,7 @@ type tokenCreated struct {
 
 func toToken(p service.PAT) tokenResponse {
 	return tokenResponse{Name: p.Name, Description: p.Description, Creation: httpapi.TimeText(p.CreatedAt),
-		ExpiresAt: optTime(p.ExpiresAt), LastUsed: optTime(p.LastUsed)}
-}
-
-// optTime formats t, or returns nil for the zero time.
-func optTime(t time.Time) *string {
-	if t.IsZero() {
-		return nil
-	}
-	s := httpapi.TimeText(t)
-	return &s
+		ExpiresAt: httpapi.OptTimeText(p.ExpiresAt), LastUsed: httpapi.OptTimeText(p.LastUsed)}
 }
 
 // listTokens serves GET /1.0/me/identity/user/{login}/token: the token

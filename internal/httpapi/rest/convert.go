@@ -36,11 +36,7 @@ func toMetadata(svc *service.Service, domain string, s *secret.Secret) api.Secre
 }
 
 func toVersion(v secret.Version, d *secret.Data) *api.SecretVersion {
-	out := &api.SecretVersion{ID: v.ID, State: v.State.String(), CreatedAt: httpapi.TimeText(v.CreatedAt)}
-	if !v.DeactivatedAt.IsZero() {
-		t := httpapi.TimeText(v.DeactivatedAt)
-		out.DeactivatedAt = &t
-	}
+	out := &api.SecretVersion{ID: v.ID, State: v.State.String(), CreatedAt: httpapi.TimeText(v.CreatedAt), DeactivatedAt: httpapi.OptTimeText(v.DeactivatedAt)}
 	if d != nil {
 		out.Data = d.JSON()
 	}
