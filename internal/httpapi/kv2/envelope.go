@@ -28,10 +28,13 @@ type envelope struct {
 
 // rawNotFound is the complete envelope Vault returns with status 404 for
 // reads of versions that cannot be read (vault-kv2.md 2.5) and for the
-// catch-all (4.9), with coffer's OKMS members (2.4).
+// catch-all (4.9), with coffer's OKMS members (2.4). Errors is nil, and
+// so absent, in the bodies of 2.5: hvac reads an errors member whenever
+// there is one and then drops the body, metadata included; the catch-all
+// keeps its empty array (omitzero omits only a nil slice).
 type rawNotFound struct {
 	envelope
-	Errors    []string `json:"errors"`
+	Errors    []string `json:"errors,omitzero"`
 	ErrorCode int32    `json:"error_code"`
 	ErrorID   string   `json:"error_id"`
 }
@@ -179,10 +182,20 @@ func noContent(w http.ResponseWriter) error {
 // writeRaw404 writes a raw 404 body (vault-kv2.md 2.5): a complete
 // envelope with mount_type "" and no trailing newline (quirk: Vault
 // marshals these before its pipeline sets the mount type), plus the OKMS
-// members of the error kind. It returns nil.
+// members of the error kind but no errors member. It returns nil.
 func writeRaw404(w http.ResponseWriter, r *http.Request, data any, warnings []string, kind error) error {
+	return raw404(w, r, rawNotFound{envelope: newEnvelope(r, "", data, warnings)}, kind)
+}
+
+// writeCatchAll404 writes the catch-all's raw 404 (vault-kv2.md 4.9): as
+// writeRaw404, with warnings and an empty errors array. It returns nil.
+func writeCatchAll404(w http.ResponseWriter, r *http.Request, warnings []string) error {
+	return raw404(w, r, rawNotFound{envelope: newEnvelope(r, "", nil, warnings), Errors: []string{}}, errNoRoute)
+}
+
+func raw404(w http.ResponseWriter, r *http.Request, body rawNotFound, kind error) error {
 	we := describe(kind)
-	body := rawNotFound{envelope: newEnvelope(r, "", data, warnings), Errors: []string{}, ErrorCode: httpapi.OKMSCode(we.id), ErrorID: we.id}
+	body.ErrorCode, body.ErrorID = httpapi.OKMSCode(we.id), we.id
 	writeJSON(w, http.StatusNotFound, body, false)
 	return nil
 }

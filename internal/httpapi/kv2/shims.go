@@ -30,7 +30,7 @@ func (a *API) catchAll(w http.ResponseWriter, r *http.Request, c *call, rest str
 	case "metadata", "data", "delete", "undelete", "destroy":
 		msg = "Non-listing operations on the root of a K/V v2 mount are not supported."
 	}
-	return writeRaw404(w, r, nil, []string{msg}, errNoRoute)
+	return writeCatchAll404(w, r, []string{msg})
 }
 
 // mountInfo describes the mount to the vault CLI's preflight
