@@ -3,6 +3,7 @@ package kv2
 import (
 	"errors"
 	"math"
+	"mime"
 	"net/http"
 	"strings"
 
@@ -65,7 +66,7 @@ func (a *API) patchData(w http.ResponseWriter, r *http.Request, c *call) error {
 		return writeRaw404(w, r, toVersionMetadata(s, v), nil, secret.ErrVersionNotFound)
 	}
 	if err != nil {
-		return emptyNotFound(err)
+		return emptyNotFound(r, err)
 	}
 	return reply(w, r, c, toVersionMetadata(s, v))
 }
@@ -135,10 +136,16 @@ func dataInput(c *call) (secret.Path, []byte, *uint32, error) {
 
 // emptyNotFound turns the not-found errors of a patch into Vault's 404
 // with an empty body (vault-kv2.md 2.5-3), which the Go client reads as
-// ErrSecretNotFound.
-func emptyNotFound(err error) error {
-	if errors.Is(err, secret.ErrNotFound) || errors.Is(err, secret.ErrVersionNotFound) {
-		return errEmptyNotFound
+// ErrSecretNotFound. A patch sent as application/json comes from an OKMS
+// client (no Vault client sends that type): it gets the error's JSON body,
+// which the okms SDK decodes, where an empty body fails it with
+// "unexpected end of JSON input".
+func emptyNotFound(r *http.Request, err error) error {
+	if !errors.Is(err, secret.ErrNotFound) && !errors.Is(err, secret.ErrVersionNotFound) {
+		return err
 	}
-	return err
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "application/json" {
+		return err
+	}
+	return errEmptyNotFound
 }

@@ -91,7 +91,7 @@ func TestGolden(t *testing.T) {
 		{golden: "error_no_token", method: "GET", path: "secret/data/app/db", header: []string{"X-Vault-Token", ""}},
 		{golden: "error_invalid_token", method: "GET", path: "secret/data/app/db", header: []string{"X-Vault-Token", "cof_root_nope"}},
 		{golden: "error_patch_content_type", method: "PATCH", path: "secret/data/app/db", body: `{"data":{}}`,
-			header: []string{"Content-Type", "application/json"}},
+			header: []string{"Content-Type", "text/plain"}},
 		{golden: "error_patch_no_content_type", method: "PATCH", path: "secret/data/app/db", body: `{"data":{}}`},
 		{golden: "error_json", method: "PUT", path: "secret/data/app/db", body: `{"data":`},
 		{golden: "error_json_patch", method: "PATCH", path: "secret/data/app/db", header: mp, body: `{"data":`},

@@ -84,7 +84,7 @@ func (a *API) patchMetadata(w http.ResponseWriter, r *http.Request, c *call) err
 	}
 	res, err := a.svc.PatchMetadata(r.Context(), c.caller, c.domain, p, u)
 	if err != nil {
-		return emptyNotFound(err)
+		return emptyNotFound(r, err)
 	}
 	return metadataDone(w, r, c, u, res.Config)
 }

@@ -364,13 +364,15 @@ func operation(r *http.Request, q url.Values) (op, error) {
 	return 0, errMethod
 }
 
-// mergePatchType checks the media type of a PATCH (vault-kv2.md 2.1).
+// mergePatchType checks the media type of a PATCH (vault-kv2.md 2.1):
+// Vault's merge-patch type, or application/json, which the OKMS swagger
+// also accepts and OVHcloud's okms CLI sends.
 func mergePatchType(ct string) error {
 	mt, _, err := mime.ParseMediaType(ct)
 	if err != nil {
 		return mediaTypeError(err.Error())
 	}
-	if mt != "application/merge-patch+json" {
+	if mt != "application/merge-patch+json" && mt != "application/json" {
 		return unsupportedMediaType(mt)
 	}
 	return nil
