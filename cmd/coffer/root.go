@@ -115,13 +115,14 @@ usage error (unknown flag, malformed DATA, missing argument).`,
   coffer login --token root
   coffer secret create app/db login=admin password=s3cr3t
   coffer secret get app/db --include-data`,
-		Version:       buildinfo.String(),
+		Version:       buildinfo.Read().Text(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Args:          cobra.ArbitraryArgs,
 		RunE:          groupRunE,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.SetVersionTemplate("{{.Version}}") // --version prints what coffer version prints
 	root.AddCommand(newServerCmd(e))
 	x := &cli{e: e}
 	root.AddCommand(newOperatorCmd(x))
@@ -137,7 +138,7 @@ usage error (unknown flag, malformed DATA, missing argument).`,
 		newUserCmd(x), newGroupCmd(x), newTokenCmd(x), newPolicyCmd(x),
 		newCredentialCmd(x), newAuditCmd(x), newRunCmd(x), newExportCmd(x),
 	)
-	root.AddCommand(newBenchCmd(x))
+	root.AddCommand(newBenchCmd(x), newBuildVersionCmd(x))
 	// The completion commands capture the output writer when they are
 	// made: set it first.
 	root.SetIn(e.stdin)

@@ -69,10 +69,11 @@ func newMetrics() *metrics {
 			Help: "Audit events recorded, by outcome.",
 		}, []string{"outcome"}),
 	}
+	bi := buildinfo.Read()
 	info := prometheus.NewGauge(prometheus.GaugeOpts{
 		Name:        "coffer_build_info",
-		Help:        "Always 1; the version of the running binary as a label.",
-		ConstLabels: prometheus.Labels{"version": buildinfo.Version()},
+		Help:        "Always 1; the module version, VCS revision and Go version of the running binary as labels.",
+		ConstLabels: prometheus.Labels{"version": bi.Version, "revision": bi.Revision, "goversion": bi.GoVersion},
 	})
 	info.Set(1)
 	m.reg.MustRegister(m.requests, m.latency, m.storage, m.denials, m.authFails, m.integrity, m.audits, info,

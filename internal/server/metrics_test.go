@@ -92,7 +92,7 @@ func TestHealthAndMetrics(t *testing.T) {
 		`coffer_authorization_denials_total{action="okms:apikms:secret/get,okms:apikms:secret/version/getData",surface="B"} 1`,
 		`coffer_authentication_failures_total{surface="B"} 1`,
 		`coffer_authentication_failures_total{surface="C"} 1`,
-		`coffer_build_info{version=`,
+		`coffer_build_info{goversion=`,
 		`go_goroutines`,
 	} {
 		if !strings.Contains(body, want) {

@@ -335,6 +335,11 @@ func (s *Server) Close() error {
 	return err
 }
 
+// serverHeader is the Server header of every response: the release
+// version, never the exact revision of the build (a pseudo-version names
+// the commit), which is for /metrics and coffer version.
+var serverHeader = "coffer/" + buildinfo.Read().Release()
+
 // routes mounts every surface on one handler. Dispatch is by prefix rather
 // than through one ServeMux so that each surface receives its requests
 // unmodified (ServeMux would redirect non-canonical secret paths) and
@@ -372,7 +377,7 @@ func (s *Server) routes() http.Handler {
 		httpapi.WriteJSON(w, http.StatusNotFound, map[string][]string{"errors": {"no route matches " + r.Method + " " + r.URL.EscapedPath()}})
 	})
 	root := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Server", "coffer/"+buildinfo.Version())
+		w.Header().Set("Server", serverHeader)
 		p := r.URL.Path
 		switch {
 		case strings.HasPrefix(p, "/v1/"):
@@ -424,7 +429,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
-	s.log.Info("listening", "addr", ln.Addr().String(), "scheme", scheme, "version", buildinfo.String())
+	bi := buildinfo.Read()
+	s.log.Info("listening", "addr", ln.Addr().String(), "scheme", scheme, "version", bi.Version,
+		"revision", bi.Revision, "vcs_time", bi.Time, "modified", bi.Modified, "go_version", bi.GoVersion)
 	select {
 	case err := <-errc:
 		return err
