@@ -250,9 +250,17 @@ type TokenInfo struct {
 	// Accessor is the token's stable, non-secret identifier.
 	Accessor string
 	Kind     auth.Kind
-	// Name is the display name: the identity's name, or "token-<name>" for
-	// a child token created with a display name.
+	// Name is the display name: the login of the user the token acts as,
+	// "token-<name>" or "token" for a child token (as Vault names them),
+	// the token's own name otherwise ("root").
 	Name string
+	// Identities are the identity URNs the token acts as, its own first
+	// (a user's URN, then its group's).
+	Identities []string
+	// Policies are the sorted names of the IAM policies naming one of
+	// Identities and not expired: what the caller is subject to. Nil for
+	// the account root, which IAM does not restrict.
+	Policies []string
 	// Root is true for a token acting as the account root.
 	Root bool
 	// Child is true for a child token.
@@ -297,7 +305,23 @@ func (s *Service) LookupToken(ctx context.Context, c Caller, token string) (Toke
 			return nil
 		})
 	})
+	if err == nil {
+		s.describeCaller(&out, c, now)
+	}
 	return out, internalUnlessDomain("LookupToken", err)
+}
+
+// describeCaller completes the description of a token of c, or of a child
+// token acting as c, with what authentication derived: the login it acts
+// as, its identities and the policies naming them at now.
+func (s *Service) describeCaller(ti *TokenInfo, c Caller, now time.Time) {
+	if !ti.Child && c.Principal.Name != "" {
+		ti.Name = c.Principal.Name
+	}
+	ti.Identities = slices.Clone(c.Principal.Identities)
+	if !ti.Root {
+		ti.Policies = s.policies.Load().Names(ti.Identities, now)
+	}
 }
 
 // CreateChildToken issues a child token of parent, the credential of c
@@ -359,6 +383,7 @@ func (s *Service) CreateChildToken(ctx context.Context, c Caller, parent string,
 	if err != nil {
 		return "", TokenInfo{}, internalUnlessDomain("CreateChildToken", err)
 	}
+	s.describeCaller(&out, c, now)
 	return token, out, nil
 }
 

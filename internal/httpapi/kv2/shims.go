@@ -239,8 +239,8 @@ func (a *API) lookupSelf(w http.ResponseWriter, r *http.Request, c *call) error 
 		return err
 	}
 	out := tokenLookup{
-		Accessor: ti.Accessor, CreationTime: ti.CreatedAt.Unix(), DisplayName: ti.Name, ID: c.token, Orphan: !ti.Child,
-		Path: "auth/token/create", Policies: policies(ti), TTL: int64(ti.TTL / time.Second), Type: "service",
+		Accessor: ti.Accessor, CreationTime: ti.CreatedAt.Unix(), DisplayName: ti.Name, ID: c.token, Meta: tokenMeta(ti),
+		Orphan: !ti.Child, Path: "auth/token/create", Policies: policies(ti), TTL: int64(ti.TTL / time.Second), Type: "service",
 	}
 	if !ti.ExpiresAt.IsZero() {
 		exp := ti.ExpiresAt.UTC().Format(time.RFC3339)
@@ -312,14 +312,34 @@ func (a *API) revokeSelf(w http.ResponseWriter, r *http.Request, c *call) error 
 }
 
 // renewSelf serves POST|PUT auth/token/renew-self: no coffer token is
-// renewable.
-func (a *API) renewSelf(http.ResponseWriter, *http.Request, *call) error { return errNotRenewable }
+// renewable, and Vault answers a token without a renewable lease with
+// "lease is not renewable" (its leaseEntry.renewable).
+func (a *API) renewSelf(http.ResponseWriter, *http.Request, *call) error {
+	return &requestError{kind: errNotRenewable, msg: "lease is not renewable"}
+}
 
 // policies names what a token may do in Vault's terms: "root" for the
-// account root; otherwise "default" until IAM policies name the caller.
+// account root, otherwise the names of the IAM policies that apply to the
+// identities it acts as (an empty list when none does).
 func policies(ti service.TokenInfo) []string {
 	if ti.Root {
 		return []string{"root"}
 	}
-	return []string{"default"}
+	if ti.Policies == nil {
+		return []string{}
+	}
+	return ti.Policies
+}
+
+// tokenMeta is the meta map of a token lookup (vault-kv2.md 6.3): the
+// identity URN the token acts as and, when it acts as more than one (a
+// user and its group), all of them.
+func tokenMeta(ti service.TokenInfo) map[string]string {
+	switch len(ti.Identities) {
+	case 0:
+		return nil
+	case 1:
+		return map[string]string{"identity": ti.Identities[0]}
+	}
+	return map[string]string{"identity": ti.Identities[0], "identities": strings.Join(ti.Identities, ",")}
 }

@@ -463,7 +463,7 @@ func TestVaultClient_SysAndToken(t *testing.T) {
 			if err != nil || grandchild.Auth.LeaseDuration != 600 {
 				t.Fatalf("grandchild = %+v, %v; want the parent's expiry as cap", grandchild, err)
 			}
-			if _, err := cc.Auth().Token().RenewSelf(0); err == nil || !strings.Contains(err.Error(), "token is not renewable") {
+			if _, err := cc.Auth().Token().RenewSelf(0); err == nil || !strings.Contains(err.Error(), "lease is not renewable") {
 				t.Fatalf("RenewSelf: %v", err)
 			}
 			if err := cc.Auth().Token().RevokeSelf(""); err != nil {
