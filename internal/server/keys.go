@@ -71,6 +71,10 @@ func (o operator) RotateRootKey(ctx context.Context, c service.Caller) (sys.Root
 func (s *Server) rotateRoot(ctx context.Context) (sys.RootKeyRotation, error) {
 	s.rotating.Lock()
 	defer s.rotating.Unlock()
+	if regions, handled, err := s.sealer.rotateRoot(ctx); handled {
+		// A stored seal (shamir, passphrase) re-wraps the new key itself.
+		return sys.RootKeyRotation{Regions: regions}, err
+	}
 	keyFile := keyFilePath(s.cfg)
 	out := sys.RootKeyRotation{KeyFile: keyFile, Regions: []string{}}
 	var (
@@ -89,10 +93,10 @@ func (s *Server) rotateRoot(ctx context.Context) (sys.RootKeyRotation, error) {
 	if err != nil {
 		return out, fmt.Errorf("new root key: %w", err)
 	}
-	for _, id := range s.regionIDs() {
-		st, ok := s.store.regions[id].(*sealed.Store)
-		if !ok {
-			return out, fmt.Errorf("region %s is not encrypted by this server", id)
+	for _, id := range s.sealer.Regions() {
+		st, err := s.sealer.sealedStore(id)
+		if err != nil {
+			return out, err
 		}
 		if err := st.RotateRootKey(ctx, next); err != nil {
 			// Regions rotated so far need the pending key: it stays, and the
@@ -106,6 +110,7 @@ func (s *Server) rotateRoot(ctx context.Context) (sys.RootKeyRotation, error) {
 			return out, err
 		}
 	}
+	s.sealer.rotatedFileRoot(next)
 	return out, nil
 }
 
@@ -174,9 +179,9 @@ func (o operator) RotateDomainKey(ctx context.Context, c service.Caller, id stri
 		if err != nil {
 			return err
 		}
-		st, ok := o.s.store.regions[region].(*sealed.Store)
-		if !ok {
-			return fmt.Errorf("region %s is not encrypted by this server", region)
+		st, err := o.s.sealer.sealedStore(region)
+		if err != nil {
+			return err
 		}
 		out.KeyTerm, err = st.RotateKey(ctx, crypto.KeyID(service.DomainKeyFamily(id)))
 		return err

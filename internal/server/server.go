@@ -44,6 +44,14 @@ type Config struct {
 	Region       string // region served, default "local"
 	PublicURL    string // base URL clients use; derived from Listen if empty
 	RootKeyFile  string // root key; default <DataDir>/root.key, created on first start
+	// Seal is the seal type (internal/seal): "file" (the default), "shamir"
+	// or "passphrase". It decides a new installation's seal; an existing
+	// installation's seal is in its store, and a different Seal is refused.
+	Seal string
+	// KDFTime, KDFMemory (KiB) and KDFThreads set the Argon2id cost of a
+	// new passphrase seal; zero means RFC 9106's (tests lower them).
+	KDFTime, KDFMemory uint32
+	KDFThreads         uint8
 	RootToken    string // root token to set on first start instead of generating one
 	Dev          bool   // in-memory, ephemeral store (implies Storage "memory")
 	Storage      string // without ConfigFile: "bolt" (default when empty), "memory" or "postgres"
@@ -82,11 +90,11 @@ type Server struct {
 	store   *stores
 	svc     *service.Service
 	handler http.Handler
-	domain  string
 
 	auditFile *audit.FileSink // nil when auditing to the log
 	metrics   *metrics        // Prometheus collectors, served at /metrics
 	rotating  sync.Mutex      // serialises root key rotations (keys.go)
+	sealer    *sealer         // the seal: unseals, seals, and holds the root key
 	tls       *tls.Config     // nil: plain HTTP
 	publicCA  string          // PEM of the installation CA clients trust, "" if none
 }
@@ -115,6 +123,11 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	sl, err := newSealer(ctx, cfg, store.raws, store.region, log)
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
 	var sink audit.Sink = audit.SlogSink{Logger: log, Flush: cfg.LogFlush}
 	var auditFile *audit.FileSink
 	if cfg.AuditFile != "" {
@@ -125,30 +138,38 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		sink = auditFile
 	}
 	svc := service.New(service.Options{
-		Store: store.system, Regions: store.regions, Audit: m.counted(sink), Logger: log, Now: cfg.Now,
+		Sealer: sl, Audit: m.counted(sink), Logger: log, Now: cfg.Now,
 		Zone: cfg.Zone, Account: cfg.Account, Region: store.region, Certs: certIssuer{}, Limits: cfg.Limits,
 	})
+	store.regions = svc.Stores()
+	store.system = store.regions[store.region]
 	token := cfg.RootToken
 	if cfg.Dev {
 		token = cfg.DevRootToken
 	}
-	res, err := svc.Init(ctx, service.InitOptions{RootToken: token})
-	if err != nil {
-		store.Close()
-		if auditFile != nil {
-			auditFile.Close()
+	s := &Server{cfg: cfg, log: log, store: store, svc: svc, auditFile: auditFile, metrics: m, sealer: sl}
+	res, err := svc.Start(ctx, service.InitOptions{RootToken: token})
+	switch {
+	case errors.Is(err, service.ErrSealed):
+		st, _ := svc.SealStatus(ctx)
+		if st.Initialized {
+			log.Warn("sealed: unseal with `coffer operator unseal` (or PUT /v1/sys/unseal)", "seal", st.Type, "threshold", st.T, "shares", st.N)
+		} else {
+			log.Warn("not initialized: initialise with `coffer operator init` (or PUT /v1/sys/init), then unseal", "seal", st.Type)
 		}
+	case err != nil:
+		s.Close()
 		return nil, fmt.Errorf("initialise: %w", err)
-	}
-	if res.Created {
-		log.Info("initialised a new installation", "default_domain", res.DefaultDomain, "region", cfg.Region)
-		if res.RootToken != "" {
-			// Printed once, to the terminal, never to the log.
-			fmt.Fprintf(cfg.Out, "\ncoffer: this is the first start. The root token is shown once; keep it safe:\n\n    %s\n\n", res.RootToken)
+	default:
+		if res.Created {
+			log.Info("initialised a new installation", "default_domain", res.DefaultDomain, "region", cfg.Region)
+			if res.RootToken != "" {
+				// Printed once, to the terminal, never to the log.
+				fmt.Fprintf(cfg.Out, "\ncoffer: this is the first start. The root token is shown once; keep it safe:\n\n    %s\n\n", res.RootToken)
+			}
 		}
+		log.Info("default OKMS domain", "okms_id", res.DefaultDomain)
 	}
-	log.Info("default OKMS domain", "okms_id", res.DefaultDomain)
-	s := &Server{cfg: cfg, log: log, store: store, svc: svc, domain: res.DefaultDomain, auditFile: auditFile, metrics: m}
 	if s.tls, s.publicCA, err = tlsConfig(cfg, log); err != nil {
 		s.Close()
 		return nil, err
@@ -157,17 +178,18 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// stores are the opened region stores of an installation.
+// stores are the region stores of an installation.
 type stores struct {
 	system  storage.Backend            // the default region's store: IAM and the domain registry live there too
-	regions map[string]storage.Backend // region id → its store
+	regions map[string]storage.Backend // region id → its store as the service sees it (sealed: ErrSealed)
 	region  string                     // the default region
+	raws    map[string]storage.Backend // region id → its raw store, under the encryption layer
 }
 
-// Close closes every region store.
+// Close closes every raw region store.
 func (st *stores) Close() error {
 	var errs []error
-	for _, b := range st.regions {
+	for _, b := range st.raws {
 		errs = append(errs, b.Close())
 	}
 	return errors.Join(errs...)
@@ -196,9 +218,8 @@ func regionsOf(cfg Config) (config.File, error) {
 	return config.File{DefaultRegion: cfg.Region, Regions: []config.Region{{ID: cfg.Region, Storage: st}}}, nil
 }
 
-// openStores opens every region's backend under the encryption layer,
-// all with the installation's root key. Each region's data stays in its
-// own storage.
+// openStores opens every region's raw backend. Each region's data stays
+// in its own storage.
 func openStores(ctx context.Context, cfg Config, log *slog.Logger, m *metrics) (*stores, error) {
 	file, err := regionsOf(cfg)
 	if err != nil {
@@ -210,57 +231,19 @@ func openStores(ctx context.Context, cfg Config, log *slog.Logger, m *metrics) (
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
 	raws := map[string]storage.Backend{}
-	closeRaws := func() {
-		for _, b := range raws {
-			b.Close()
-		}
-	}
 	for _, r := range file.Regions {
 		raw, err := openBackend(ctx, cfg, r.Storage)
 		if err != nil {
-			closeRaws()
+			for _, b := range raws {
+				b.Close()
+			}
 			return nil, fmt.Errorf("region %s: %w", r.ID, err)
 		}
-		raws[r.ID] = raw
+		raws[r.ID] = m.timed(r.ID, raw)
 	}
-	// The root key is read (or, for a new installation only, created) once
-	// the stores are open, so that a store that already holds data is never
-	// given a fresh key — a second node without the key file fails clearly.
-	var root crypto.Key
-	if cfg.Dev {
-		root, err = crypto.NewKey(rand.Reader)
-	} else {
-		root, err = rootKey(ctx, cfg, raws, log)
-	}
-	if err != nil {
-		closeRaws()
-		return nil, err
-	}
-	st := &stores{regions: map[string]storage.Backend{}, region: file.DefaultRegion}
-	family := func(key string) crypto.KeyID { return crypto.KeyID(service.KeyFamily(key)) }
-	pending := 0 // regions sealed under the key of an unfinished rotation
-	for id, raw := range raws {
-		sb, usedPending, err := openRegion(ctx, cfg, m.timed(id, raw), root, family, log)
-		if usedPending {
-			pending++
-		}
-		if err != nil {
-			for rid, b := range raws {
-				if _, done := st.regions[rid]; !done {
-					b.Close()
-				}
-			}
-			st.Close()
-			return nil, fmt.Errorf("region %s: %w", id, err)
-		}
-		st.regions[id] = sb
-	}
-	if err := finishRotation(cfg, pending, len(raws), log); err != nil {
-		st.Close()
-		return nil, err
-	}
-	st.system = st.regions[file.DefaultRegion]
-	return st, nil
+	// The encryption layer goes over the raw stores once the seal gives
+	// the root key (sealer.go).
+	return &stores{raws: raws, region: file.DefaultRegion}, nil
 }
 
 // openBackend opens one raw backend: an explicit switch, no registry.
@@ -318,8 +301,9 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // Service returns the server's service (tests and tools).
 func (s *Server) Service() *service.Service { return s.svc }
 
-// DefaultDomain returns the default OKMS domain id.
-func (s *Server) DefaultDomain() string { return s.domain }
+// DefaultDomain returns the default OKMS domain id ("" while sealed on a
+// first start).
+func (s *Server) DefaultDomain() string { return s.svc.DefaultDomain() }
 
 // TLSConfig returns the server's TLS configuration, nil for plain HTTP.
 func (s *Server) TLSConfig() *tls.Config { return s.tls }
@@ -328,7 +312,7 @@ func (s *Server) TLSConfig() *tls.Config { return s.tls }
 // storage and the audit file.
 func (s *Server) Close() error {
 	s.svc.Close()
-	err := s.store.Close()
+	err := errors.Join(s.sealer.Seal(context.Background()), s.store.Close())
 	if s.auditFile != nil {
 		err = errors.Join(err, s.auditFile.Close())
 	}

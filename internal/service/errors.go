@@ -33,6 +33,7 @@ var knownErrors = []error{
 	secret.ErrCASRequired, secret.ErrCASMismatch, secret.ErrTransition, secret.ErrVersionLimit,
 	secret.ErrVersionInactive, ErrDomainNotFound, ErrDenied, ErrUnauthenticated, ErrAuditUnavailable,
 	ErrRegionNotFound, ErrDomainNotReady, ErrConfirmationRequired, ErrTooManyRequests,
+	ErrSealed, ErrAlreadyInitialized, ErrUnsealKeys, ErrSealParameters, ErrNoSealChange,
 	context.Canceled, context.DeadlineExceeded,
 }
 

@@ -47,13 +47,15 @@ func newFailLimiter() *failLimiter {
 // AuthFailed records a failed authentication from remote (a host:port or a
 // host) and reports whether that address is now over its limit, in which
 // case the request is answered with ErrTooManyRequests instead.
-func (s *Service) AuthFailed(remote string) bool {
+func (s *Service) AuthFailed(remote string) bool { return s.fails.over(remote, s.now()) }
+
+// over records one event from remote (a host:port or a host) at now and
+// reports whether that address is now over its limit.
+func (l *failLimiter) over(remote string, now time.Time) bool {
 	host, _, err := net.SplitHostPort(remote)
 	if err != nil {
 		host = remote
 	}
-	now := s.now()
-	l := s.fails
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if now.Sub(l.lastGC) > limiterIdle {

@@ -39,6 +39,9 @@ type Options struct {
 	// Limits bound secrets, versions, policies and request rates; the zero
 	// value sets no limit.
 	Limits Limits
+	// Sealer, if set, makes the service start sealed (seal.go): Store and
+	// Regions are then unused, and the Sealer's stores serve once unsealed.
+	Sealer Sealer
 }
 
 // Service implements coffer's use cases. It is safe for concurrent use.
@@ -66,6 +69,7 @@ type Service struct {
 	defaultDomain atomic.Pointer[string]
 	principals    principalCache // token digest → principal (authcache.go)
 	counts        countsCache    // domain → counts at a store revision (domains.go)
+	gate          *gate          // the sealed state (seal.go); nil without a Sealer
 }
 
 // New returns a Service over opts.Store.
@@ -100,6 +104,10 @@ func New(opts Options) *Service {
 	s.regions = opts.Regions
 	if len(s.regions) == 0 {
 		s.regions = map[string]storage.Backend{s.region: opts.Store}
+	}
+	if opts.Sealer != nil {
+		s.newGate(opts.Sealer)
+		opts.Store = s.regions[s.region]
 	}
 	if opts.Store != nil {
 		s.store = &iamWatch{Backend: opts.Store, changed: s.principalsChanged}
@@ -172,6 +180,8 @@ type op struct {
 	credential string
 	action     string
 	durable    bool
+	// whileSealed: the operation is served sealed (init, unseal).
+	whileSealed bool
 }
 
 func newOp(c Caller, resource string, actions ...string) *op {
@@ -211,6 +221,9 @@ func (s *Service) begin(ctx context.Context, c Caller, resource string, actions 
 // the response event of its pair (reliability-security.md 7), and returned
 // as ErrDenied.
 func (s *Service) start(ctx context.Context, o *op, outcome, reason string) error {
+	if err := s.sealedErr(); err != nil && !o.whileSealed {
+		return err
+	}
 	if err := s.audit.Record(ctx, s.event(o, audit.PhaseRequest, outcome, reason)); err != nil {
 		s.log.ErrorContext(ctx, "audit request event failed; operation refused", "err", err, "request_id", o.c.RequestID)
 		return ErrAuditUnavailable

@@ -160,6 +160,9 @@ func lastUsedOf(tx storage.Tx, digest string) int64 {
 // up by its digest and never logged. The principal is cached for at most a
 // second (authcache.go); revocations through the service apply at once.
 func (s *Service) Authenticate(ctx context.Context, token string) (auth.Principal, error) {
+	if err := s.sealedErr(); err != nil {
+		return auth.Principal{}, err
+	}
 	digest, err := s.tokenDigest(token)
 	if err != nil {
 		return auth.Principal{}, err

@@ -20,6 +20,11 @@ import (
 // callers and hides it from List.
 const KeyringKey = "sys/keyring"
 
+// SealRecordKey is the storage key of the seal record (internal/seal's
+// RecordKey), stored in clear beside the keyring. It is reserved like
+// KeyringKey.
+const SealRecordKey = "sys/seal"
+
 // ErrReserved is returned, wrapped, by Get, Put and Delete of [KeyringKey]
 // through a [Store].
 var ErrReserved = errors.New("sealed: reserved key")

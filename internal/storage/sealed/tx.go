@@ -50,7 +50,7 @@ func (t *tx) GetShared(key string) ([]byte, error) {
 }
 
 func (t *tx) get(key string, fetch func(string) ([]byte, error)) ([]byte, error) {
-	if key == KeyringKey {
+	if reserved(key) {
 		return nil, fmt.Errorf("sealed: get %q: %w", key, ErrReserved)
 	}
 	ct, err := fetch(key)
@@ -108,7 +108,7 @@ func (t *tx) lookup(id crypto.KeyID, term uint32) (crypto.KeyTerm, error) {
 // associated data, and stores the result. It returns [storage.ErrReadOnly]
 // in a View.
 func (t *tx) Put(key string, value []byte) error {
-	if key == KeyringKey {
+	if reserved(key) {
 		return fmt.Errorf("sealed: put %q: %w", key, ErrReserved)
 	}
 	if !t.writable {
@@ -163,27 +163,39 @@ func (t *tx) current(id crypto.KeyID) (crypto.KeyTerm, error) {
 
 // Delete removes key from the wrapped backend.
 func (t *tx) Delete(key string) error {
-	if key == KeyringKey {
+	if reserved(key) {
 		return fmt.Errorf("sealed: delete %q: %w", key, ErrReserved)
 	}
 	return t.tx.Delete(key)
 }
 
 // List lists the wrapped backend's keys, which are in clear, leaving out
-// KeyringKey.
+// the reserved keys.
 func (t *tx) List(prefix, after string, limit int) ([]string, error) {
 	n := limit
-	if limit > 0 && strings.HasPrefix(KeyringKey, prefix) && KeyringKey > after {
-		// The hidden key may take a place in the page: ask for one more.
-		n = limit + 1
+	if limit > 0 {
+		for _, k := range reservedKeys {
+			if strings.HasPrefix(k, prefix) && k > after {
+				// A hidden key may take a place in the page: ask for one more.
+				n++
+			}
+		}
 	}
 	keys, err := t.tx.List(prefix, after, n)
 	if err != nil {
 		return nil, err
 	}
-	keys = slices.DeleteFunc(keys, func(k string) bool { return k == KeyringKey })
+	keys = slices.DeleteFunc(keys, reserved)
 	if limit > 0 && len(keys) > limit {
 		keys = keys[:limit]
 	}
 	return keys, nil
 }
+
+// reservedKeys are the records of the wrapped backend a Store keeps from
+// its callers: the keyring, and the seal record (package internal/seal),
+// which is stored in clear for the seal to read before the root key is
+// known.
+var reservedKeys = [...]string{KeyringKey, SealRecordKey}
+
+func reserved(key string) bool { return key == KeyringKey || key == SealRecordKey }
