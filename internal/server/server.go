@@ -38,12 +38,12 @@ import (
 // Config configures a server. The zero value is not valid; start from
 // [Defaults].
 type Config struct {
-	Listen       string // address to listen on, default 127.0.0.1:8200
-	ConfigFile   string // regions and their storage (internal/config); default: one region on DataDir
-	DataDir      string // embedded store directory, default ./coffer-data
-	Region       string // region served, default "local"
-	PublicURL    string // base URL clients use; derived from Listen if empty
-	RootKeyFile  string // root key; default <DataDir>/root.key, created on first start
+	Listen      string // address to listen on, default 127.0.0.1:8200
+	ConfigFile  string // regions and their storage (internal/config); default: one region on DataDir
+	DataDir     string // embedded store directory, default ./coffer-data
+	Region      string // region served, default "local"
+	PublicURL   string // base URL clients use; derived from Listen if empty
+	RootKeyFile string // root key; default <DataDir>/root.key, created on first start
 	// Seal is the seal type (internal/seal): "file" (the default), "shamir"
 	// or "passphrase". It decides a new installation's seal; an existing
 	// installation's seal is in its store, and a different Seal is refused.
@@ -52,17 +52,17 @@ type Config struct {
 	// new passphrase seal; zero means RFC 9106's (tests lower them).
 	KDFTime, KDFMemory uint32
 	KDFThreads         uint8
-	RootToken    string // root token to set on first start instead of generating one
-	Dev          bool   // in-memory, ephemeral store (implies Storage "memory")
-	Storage      string // without ConfigFile: "bolt" (default when empty), "memory" or "postgres"
-	PGURL        string // PostgreSQL URL for Storage "postgres"; see package pgstore for TLS and pool settings
-	DevRootToken string // root token in dev mode, default "root"
-	AuditFile    string // audit log file (JSON lines); default: the server log
-	TLSCert      string // server certificate (PEM); with TLSKey
-	TLSKey       string // server key (PEM)
-	TLSAuto      bool   // serve TLS from the installation CA even on loopback
-	Zone         string // IAM zone, default "eu"
-	Account      string // account name, default "coffer"
+	RootToken          string // root token to set on first start instead of generating one
+	Dev                bool   // in-memory, ephemeral store (implies Storage "memory")
+	Storage            string // without ConfigFile: "bolt" (default when empty), "memory" or "postgres"
+	PGURL              string // PostgreSQL URL for Storage "postgres"; see package pgstore for TLS and pool settings
+	DevRootToken       string // root token in dev mode, default "root"
+	AuditFile          string // audit log file (JSON lines); default: the server log
+	TLSCert            string // server certificate (PEM); with TLSKey
+	TLSKey             string // server key (PEM)
+	TLSAuto            bool   // serve TLS from the installation CA even on loopback
+	Zone               string // IAM zone, default "eu"
+	Account            string // account name, default "coffer"
 	// Limits are the optional request-rate and quota limits
 	// (reliability-security.md T11); the zero value sets none.
 	Limits service.Limits
