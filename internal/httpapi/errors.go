@@ -121,6 +121,7 @@ var RequestErrors = []ErrorRow{
 	{ErrFormBody, 400, "RequestBodyInvalidJson", ""},
 	{service.ErrUnauthenticated, 401, "Unauthenticated", "missing or invalid credentials"},
 	{service.ErrAuditUnavailable, 503, "ServiceUnavailable", "the audit log is unavailable; try again later"},
+	{service.ErrSealed, 503, "ServiceUnavailable", "coffer is sealed; unseal it first"},
 	{service.ErrTooManyRequests, 429, "TooManyRequests", "too many failed authentications from this address; slow down"},
 	{service.ErrRateLimited, 429, "TooManyRequests", "this identity sent more requests than the server's rate limit allows; retry later"},
 }

@@ -93,6 +93,10 @@ func (a *API) Routes() []string { return append([]string(nil), a.patterns...) }
 // bad secret paths, answered with 400.
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set(headerQueryID, httpapi.RequestID(r.Context()))
+	if a.svc.Sealed() {
+		httpapi.Wrap(a.writeError, a.log, httpapi.Sealed).ServeHTTP(w, r)
+		return
+	}
 	if !httpapi.CanonicalPath(r.URL.Path) {
 		httpapi.Wrap(a.writeError, a.log, badPath).ServeHTTP(w, r)
 		return

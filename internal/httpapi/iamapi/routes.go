@@ -112,6 +112,10 @@ func (a *API) Routes() []string { return append([]string(nil), a.patterns...) }
 // with a redirect: no route has such a path, so it is a 404.
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set(HeaderQueryID, httpapi.RequestID(r.Context()))
+	if a.svc.Sealed() {
+		httpapi.Wrap(a.writeError(kindNone), a.log, httpapi.Sealed).ServeHTTP(w, r)
+		return
+	}
 	if !httpapi.CanonicalPath(r.URL.Path) {
 		httpapi.Wrap(a.writeError(kindNone), a.log, httpapi.NotFound).ServeHTTP(w, r)
 		return

@@ -159,6 +159,12 @@ var table = []struct {
 	{service.ErrTooManyRequests, wireError{http.StatusTooManyRequests, []string{"too many failed authentications from this address; slow down"}, "TooManyRequests", false}},
 	{service.ErrRateLimited, wireError{http.StatusTooManyRequests, []string{"this identity sent more requests than the server's rate limit allows; retry later"}, "TooManyRequests", false}},
 	{service.ErrNotInitialized, wireError{http.StatusServiceUnavailable, []string{"Vault is sealed"}, "ServiceUnavailable", false}},
+	{service.ErrSealed, wireError{http.StatusServiceUnavailable, []string{"Vault is sealed"}, "ServiceUnavailable", false}},
+	{service.ErrAlreadyInitialized, wireError{http.StatusBadRequest, []string{"Vault is already initialized"}, "QueryParameterInvalid", false}},
+	{service.ErrUnsealKeys, wireError{http.StatusBadRequest, nil, "QueryParameterInvalid", false}},
+	{service.ErrSealParameters, wireError{http.StatusBadRequest, nil, "QueryParameterInvalid", false}},
+	{service.ErrNoSealChange, wireError{http.StatusBadRequest, nil, "QueryParameterInvalid", false}},
+	{errSealRequest, wireError{http.StatusBadRequest, nil, "QueryParameterInvalid", false}},
 	// The client went away; nobody reads this answer.
 	{context.Canceled, wireError{http.StatusBadRequest, []string{"request canceled"}, "RequestCanceled", false}},
 }

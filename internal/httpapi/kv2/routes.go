@@ -154,6 +154,9 @@ var shimRoutes = []shimRoute{
 	{path: "sys/health", mount: "system", ops: map[op]handler{opRead: (*API).health, opHead: (*API).health}},
 	{path: "sys/seal-status", mount: "system", ops: map[op]handler{opRead: (*API).sealStatus}},
 	{path: "sys/leader", mount: "system", ops: map[op]handler{opRead: (*API).leader}},
+	{path: "sys/init", mount: "system", ops: map[op]handler{opRead: (*API).initStatus, opWrite: (*API).initialize}},
+	{path: "sys/unseal", mount: "system", ops: map[op]handler{opWrite: (*API).unseal}},
+	{path: "sys/seal", auth: true, mount: "system", ops: map[op]handler{opWrite: (*API).seal}},
 	// The preflight authenticates itself: its failures are a 403 with its
 	// own message (vault-kv2.md 6.1).
 	{path: "sys/internal/ui/mounts", prefix: true, mount: "system", ops: map[op]handler{opRead: (*API).preflight}},
@@ -170,6 +173,9 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request) error {
 	c, err := a.parse(r)
 	if err != nil {
 		return err
+	}
+	if a.svc.Sealed() && !sealedOK(c.path) {
+		return service.ErrSealed
 	}
 	if c.path == "secret" || strings.HasPrefix(c.path, "secret/") {
 		return a.serveKV(w, r, c)

@@ -123,7 +123,11 @@ var healthCodes = []string{"activecode", "standbycode", "drsecondarycode", "perf
 
 // health serves GET|HEAD sys/health, unauthenticated and without envelope.
 func (a *API) health(w http.ResponseWriter, r *http.Request, c *call) error {
-	status, err := healthStatus(c.query)
+	st, err := a.svc.SealStatus(r.Context())
+	if err != nil {
+		return err
+	}
+	status, err := healthStatus(c.query, st)
 	if err != nil {
 		return err
 	}
@@ -133,16 +137,23 @@ func (a *API) health(w http.ResponseWriter, r *http.Request, c *call) error {
 		return nil
 	}
 	writePlain(w, status, healthResponse{
-		Initialized: true, ReplicationPerformanceMode: "disabled", ReplicationDRMode: "disabled",
+		Initialized: st.Initialized, Sealed: st.Sealed, ReplicationPerformanceMode: "disabled", ReplicationDRMode: "disabled",
 		ServerTimeUTC: time.Now().Unix(), Version: vaultVersion, ClusterName: "coffer", ClusterID: a.clusterID(),
 	})
 	return nil
 }
 
-// healthStatus returns the status of an active, unsealed node: activecode
-// if given, else 200. Every override must be a valid status.
-func healthStatus(q url.Values) (int, error) {
-	status := http.StatusOK
+// healthStatus returns the status of the node: 200 active and unsealed,
+// 503 sealed, 501 not initialized, each overridable by its code
+// parameter. Every override must be a valid status.
+func healthStatus(q url.Values, st service.SealStatus) (int, error) {
+	status, code := http.StatusOK, "activecode"
+	switch {
+	case !st.Initialized:
+		status, code = http.StatusNotImplemented, "uninitcode"
+	case st.Sealed:
+		status, code = http.StatusServiceUnavailable, "sealedcode"
+	}
 	for _, name := range healthCodes {
 		s := q.Get(name)
 		if s == "" {
@@ -152,7 +163,7 @@ func healthStatus(q url.Values) (int, error) {
 		if err != nil || n < 200 || n > 599 {
 			return 0, &requestError{kind: errBadHealthCode, msg: "bad code: " + s}
 		}
-		if name == "activecode" {
+		if name == code {
 			status = n
 		}
 	}
@@ -178,12 +189,12 @@ type sealStatusResponse struct {
 }
 
 // sealStatus serves GET sys/seal-status (vault status), unauthenticated.
-// coffer answers only once its root key is loaded, so it is unsealed.
 func (a *API) sealStatus(w http.ResponseWriter, r *http.Request, c *call) error {
-	writePlain(w, http.StatusOK, sealStatusResponse{
-		Type: "shamir", Initialized: true, T: 1, N: 1, Version: vaultVersion, BuildDate: vaultBuildDate,
-		ClusterName: "coffer", ClusterID: a.clusterID(), StorageType: "coffer",
-	})
+	st, err := a.svc.SealStatus(r.Context())
+	if err != nil {
+		return err
+	}
+	writePlain(w, http.StatusOK, a.sealStatusOf(st))
 	return nil
 }
 

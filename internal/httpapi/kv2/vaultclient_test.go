@@ -432,7 +432,7 @@ func TestVaultClient_SysAndToken(t *testing.T) {
 				t.Fatalf("Health = %+v, %v", health, err)
 			}
 			ss, err := c.Sys().SealStatus()
-			if err != nil || ss.Sealed || !ss.Initialized || ss.Version != "1.21.0" || ss.Type != "shamir" {
+			if err != nil || ss.Sealed || !ss.Initialized || ss.Version != "1.21.0" || ss.Type != "file" {
 				t.Fatalf("SealStatus = %+v, %v", ss, err)
 			}
 			if _, err := c.Sys().Leader(); err != nil {

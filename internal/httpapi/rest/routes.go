@@ -75,6 +75,10 @@ func (a *API) Routes() []string { return append([]string(nil), a.patterns...) }
 // canonical (a "." or ".." segment, an empty segment) never reach the mux,
 // which would redirect them: they are bad secret paths, answered with 400.
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if a.svc.Sealed() {
+		httpapi.Wrap(a.ew, a.log, httpapi.Sealed).ServeHTTP(w, r)
+		return
+	}
 	if !httpapi.CanonicalPath(r.URL.Path) {
 		httpapi.Wrap(a.ew, a.log, badPath).ServeHTTP(w, r)
 		return
