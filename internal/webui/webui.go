@@ -51,6 +51,7 @@ type UI struct {
 	secureCookies bool
 	pages         *pages
 	handler       http.Handler
+	sealed        http.Handler // the unseal page, served while sealed (unseal.go)
 }
 
 // New returns the panel over opts.Service.
@@ -77,6 +78,7 @@ func New(opts Options) *UI {
 		u.renderError(w, r, nil, http.StatusForbidden, "This request came from another site and was refused.")
 	}))
 	u.handler = cop.Handler(u.routes())
+	u.sealed = cop.Handler(http.HandlerFunc(u.serveSealed))
 	return u
 }
 
@@ -92,6 +94,7 @@ func (u *UI) routes() http.Handler {
 	mux.HandleFunc("GET /ui/static/{file}", serveStatic)
 	mux.HandleFunc("GET /ui/signin", u.signinPage)
 	mux.HandleFunc("POST /ui/signin", u.signin)
+	mux.HandleFunc("/ui/unseal", unsealedRedirect)
 	mux.Handle("POST /ui/signout", u.page(u.signout))
 
 	mux.Handle("GET /ui/secrets", u.page(u.secretsHome))
@@ -148,6 +151,10 @@ func (u *UI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Cross-Origin-Opener-Policy", "same-origin")
 	h.Set("Cross-Origin-Resource-Policy", "same-origin")
 	h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=(), usb=()")
+	if u.svc.Sealed() {
+		u.sealed.ServeHTTP(w, r)
+		return
+	}
 	u.handler.ServeHTTP(w, r)
 }
 
