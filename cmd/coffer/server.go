@@ -101,6 +101,7 @@ help; a flag given on the command line wins.`,
 	envString(&cfg.PGURL, "pg-url", "COFFER_PG_URL", "PostgreSQL URL for --storage postgres, e.g. postgres://coffer@db/coffer?sslmode=verify-full")
 	envString(&cfg.Region, "region", "COFFER_REGION", "region this server serves")
 	envString(&cfg.RootKeyFile, "root-key-file", "COFFER_ROOT_KEY_FILE", "file holding the root key (default <data-dir>/root.key, created on first start)")
+	envString(&cfg.Seal, "seal", "COFFER_SEAL", "seal of a new installation: file (the root key in --root-key-file), shamir (key shares) or passphrase; an existing installation keeps its own (see coffer operator migrate-seal)")
 	envString(&cfg.PublicURL, "public-url", "COFFER_PUBLIC_URL", "base URL clients reach this server at (default http://<listen>)")
 	envString(&cfg.AuditFile, "audit-file", "COFFER_AUDIT_FILE", "append audit events to this file as JSON lines (default: the server log)")
 	envString(&cfg.TLSCert, "tls-cert", "COFFER_TLS_CERT", "TLS server certificate (PEM)")
