@@ -41,6 +41,10 @@ func AuthenticateBearer(r *http.Request, svc *service.Service) (auth.Principal, 
 }
 
 func authenticate(r *http.Request, svc *service.Service, tok, domain string) (auth.Principal, error) {
+	if svc.Sealed() {
+		// Before the credential: a sealed server says so to anyone.
+		return auth.Principal{}, service.ErrSealed
+	}
 	var (
 		p   auth.Principal
 		err error

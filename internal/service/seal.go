@@ -124,11 +124,12 @@ type Sealer interface {
 	CommitChange(ctx context.Context, req SealCommit) (SealStatus, error)
 }
 
-// Unseal attempts are limited per client address: bursts of 10, then one
-// every 2 seconds (a passphrase guess costs an Argon2id derivation).
+// Unseal attempts are limited per client address: bursts of 20, then one
+// a second (a passphrase guess also costs an Argon2id derivation, and the
+// derivations run one at a time).
 const (
-	unsealEvery = 2 * time.Second
-	unsealBurst = 10
+	unsealEvery = time.Second
+	unsealBurst = 20
 )
 
 // gate is the sealed state: the stores behind the service's storage, nil
