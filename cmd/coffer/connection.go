@@ -33,6 +33,7 @@ type cli struct {
 	addr, token, okmsID, ca, clientCert, clientKey, profile string
 	format                                                  string
 	flags                                                   []*pflag.FlagSet // where the connection flags live
+	in                                                      *bufio.Reader    // standard input, when secrets are read from it (seal.go)
 }
 
 // connFlags registers the connection and output flags on a group (or a

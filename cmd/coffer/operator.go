@@ -17,10 +17,11 @@ import (
 func newOperatorCmd(x *cli) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "operator",
-		Short: "Operate an installation: storage migration, root key rotation, backup and restore",
+		Short: "Operate an installation: sealing, storage migration, root key rotation, backup and restore",
 		Args:  cobra.NoArgs,
 	}
 	cmd.AddCommand(newMigrateCmd(x.e), newRotateMasterKeyCmd(x), newBackupCmd(x), newRestoreCmd(x))
+	cmd.AddCommand(newSealCmds(x)...)
 	return cmd
 }
 
