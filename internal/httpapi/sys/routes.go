@@ -57,6 +57,9 @@ func (a *API) table() []route {
 		// backup file.
 		{"POST /sys/backup", httpapi.MaxBody, a.backup},
 		{"POST /sys/restore", MaxBackupSize, a.restore},
+		// seal.go: rekey and seal migration (issue 19).
+		{"POST /sys/seal/change", httpapi.MaxBody, a.changeSeal},
+		{"POST /sys/seal/commit", httpapi.MaxBody, a.commitSeal},
 	}
 }
 
@@ -108,6 +111,10 @@ func notFound(_ http.ResponseWriter, r *http.Request) error {
 // would answer it with a redirect: no route has such a path, so it is a
 // 404.
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if a.svc.Sealed() {
+		a.wrap(httpapi.Sealed).ServeHTTP(w, r)
+		return
+	}
 	if !httpapi.CanonicalPath(r.URL.Path) {
 		a.wrap(notFound).ServeHTTP(w, r)
 		return

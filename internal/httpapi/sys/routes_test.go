@@ -23,6 +23,8 @@ func TestRouteTable(t *testing.T) {
 		{"POST /sys/domains/{okmsId}/key/rotate", httpapi.MaxBody},
 		{"POST /sys/backup", httpapi.MaxBody},
 		{"POST /sys/restore", 1 << 30},
+		{"POST /sys/seal/change", httpapi.MaxBody},
+		{"POST /sys/seal/commit", httpapi.MaxBody},
 	}
 	table := a.table()
 	if len(table) != len(want) {
