@@ -120,8 +120,10 @@ type harness struct {
 }
 
 type options struct {
-	auditFile bool // audit to a file, readable with coffer audit tail
-	tls       bool // TLS from the installation CA in a data directory
+	auditFile bool   // audit to a file, readable with coffer audit tail
+	tls       bool   // TLS from the installation CA in a data directory
+	seal      string // the server's --seal; the Argon2id cost of passphrase is lowered
+	dataDir   bool   // an embedded store in a data directory instead of memory
 }
 
 func newHarness(t *testing.T, opt options) *harness {
@@ -138,6 +140,12 @@ func newHarness(t *testing.T, opt options) *harness {
 		// Certificates are checked against the real time by the TLS
 		// stack: issue them at the real time too.
 		cfg.Now = nil
+	}
+	if opt.seal != "" {
+		cfg.Seal, cfg.KDFTime, cfg.KDFMemory, cfg.KDFThreads = opt.seal, 1, 64, 1
+	}
+	if opt.dataDir {
+		cfg.Dev, cfg.DataDir, cfg.RootToken = false, filepath.Join(dir, "data"), rootToken
 	}
 	srv, err := server.New(t.Context(), cfg)
 	if err != nil {
