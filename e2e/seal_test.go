@@ -6,8 +6,8 @@ import (
 	mrand "math/rand/v2"
 	"os"
 	"path/filepath"
-	"strings"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -191,7 +191,7 @@ func TestSealCrash(t *testing.T) {
 				ops.Add(1)
 			}
 		}()
-		time.Sleep(time.Duration(mrand.Int64N(int64(2500*time.Millisecond))))
+		time.Sleep(time.Duration(mrand.Int64N(int64(2500 * time.Millisecond))))
 		p.kill9(t)
 		close(stop)
 		<-done
