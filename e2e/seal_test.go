@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	mrand "math/rand/v2"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/seed-3e8d63de/coffer/api"
 	"github.com/seed-3e8d63de/coffer/client"
+	"github.com/seed-3e8d63de/coffer/internal/server"
 )
 
 func putSecret(ctx context.Context, c *client.Client, path, data string) error {
@@ -291,4 +293,60 @@ func adopt(s *sealCrashState, typ, how string) string {
 	}
 	s.pending, s.pendTyp = nil, ""
 	return how
+}
+
+// TestSealedRoutes, T16's first part: while sealed, every route of every
+// surface (the route templates of the hostile-request test, with each
+// method) answers 503, except those that say how the server is: /healthz,
+// Vault's sys/health, sys/seal-status, sys/leader and sys/init, /metrics
+// and the documentation. The panel answers its unseal page (503).
+func TestSealedRoutes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a server")
+	}
+	l := startLive(t, liveOptions{config: func(c *server.Config) { c.Seal = "shamir" }})
+	c := sealClient(t, &proc{addr: l.addr}, "")
+	init, err := c.Init(t.Context(), client.InitRequest{Shares: 1, Threshold: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fill := strings.NewReplacer("{d}", "6a0f0b6e-3c1d-4a53-9a7e-1f2b3c4d5e6f", "{p}", "app%2Fdb", "{n}", "1", "{u}", "alice",
+		"{t}", "ci", "{g}", "ops", "{id}", "6a0f0b6e-3c1d-4a53-9a7e-1f2b3c4d5e6f", "{c}", "6a0f0b6e-3c1d-4a53-9a7e-1f2b3c4d5e6f")
+	open := map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true, "/docs": true, "/docs/openapi.json": true,
+		"/v1/sys/health": true, "/v1/sys/seal-status": true, "/v1/sys/leader": true}
+	checked, outside := 0, 0
+	for _, rt := range hostileRoutes {
+		path := fill.Replace(rt.path)
+		for _, method := range []string{"GET", "POST", "PUT", "DELETE", "LIST"} {
+			for _, token := range []string{"", init.RootToken} {
+				st, _, body := l.doToken(t, token, method, path, "")
+				switch {
+				case open[path] || path == "/" || path == "/app%2Fdb":
+					outside++
+				case st != 503 || !sealedBody(rt.surface, body):
+					t.Errorf("sealed: %s %s (token %v) = %d %.120s, want 503 in the %s envelope", method, path, token != "", st, body, rt.surface)
+				default:
+					checked++
+				}
+			}
+		}
+	}
+	if checked < 400 {
+		t.Fatalf("only %d requests checked", checked)
+	}
+	t.Logf("T16 sealed: %d requests on %d routes × 5 methods × with and without a token answered 503 in their surface's envelope; %d on the status routes answered as they do unsealed",
+		checked, len(hostileRoutes), outside)
+}
+
+// sealedBody reports whether body is a surface's "sealed" error.
+func sealedBody(surface string, body []byte) bool {
+	switch surface {
+	case "C":
+		return bytes.Contains(body, []byte(`"errors":["Vault is sealed"]`))
+	case "B":
+		return bytes.Contains(body, []byte(`"error_id":"ServiceUnavailable"`))
+	case "A", "iam":
+		return bytes.Contains(body, []byte(`"class":"Server::ServiceUnavailable"`))
+	}
+	return bytes.Contains(body, []byte("coffer is sealed"))
 }

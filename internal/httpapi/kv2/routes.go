@@ -170,12 +170,12 @@ var shimRoutes = []shimRoute{
 // serve parses the request, then dispatches it to the mount, to a shim or
 // to "no route".
 func (a *API) serve(w http.ResponseWriter, r *http.Request) error {
+	if a.svc.Sealed() && !sealedOK(logicalPath(r.URL.Path)) {
+		return service.ErrSealed
+	}
 	c, err := a.parse(r)
 	if err != nil {
 		return err
-	}
-	if a.svc.Sealed() && !sealedOK(c.path) {
-		return service.ErrSealed
 	}
 	if c.path == "secret" || strings.HasPrefix(c.path, "secret/") {
 		return a.serveKV(w, r, c)

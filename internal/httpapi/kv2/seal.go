@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/seed-3e8d63de/coffer/internal/httpapi"
 	"github.com/seed-3e8d63de/coffer/internal/service"
@@ -24,6 +25,17 @@ func sealedOK(path string) bool {
 		return true
 	}
 	return false
+}
+
+// logicalPath returns the path after /v1/ or /api/{okmsId}/v1/.
+func logicalPath(p string) string {
+	if rest, ok := strings.CutPrefix(p, "/v1/"); ok {
+		return rest
+	}
+	rest, _ := strings.CutPrefix(p, "/api/")
+	_, rest, _ = strings.Cut(rest, "/")
+	rest, _ = strings.CutPrefix(rest, "v1/")
+	return rest
 }
 
 // sealCaller describes an unauthenticated seal request for the audit.
