@@ -29,15 +29,25 @@ not re-encrypted: they are sealed under the domain keys, which do not change.
 
 The old root key opens nothing afterwards. Servers sharing a PostgreSQL
 store keep working with the keyring they hold, but need the new key file
-before they restart: copy it to them. Account root or ADMIN only.`,
+before they restart: copy it to them. Under the shamir and passphrase
+seals there is no key file: the seal wraps the new key in the store, and
+the unseal keys stay the same. Account root or ADMIN only.`,
 		Example: `  coffer operator rotate-master-key --addr https://coffer.example.com:8200`,
 		Args:    exactArgs(0, "no argument"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			sealType := ""
 			return show(cmd, x, func(ctx context.Context, c *client.Client) (*client.MasterKeyRotation, error) {
+				if st, err := c.SealStatus(ctx); err == nil {
+					sealType = st.Type
+				}
 				return c.RotateMasterKey(ctx)
 			}, func(w io.Writer, res *client.MasterKeyRotation) error {
 				file := res.KeyFile
-				if file == "" {
+				switch {
+				case file != "":
+				case sealType != "" && sealType != "file":
+					file = "(none: the " + sealType + " seal wraps the new key in the store)"
+				default:
 					file = "(in memory: dev mode)"
 				}
 				return pairs(w, [2]string{"key_file", file}, [2]string{"regions", strings.Join(res.Regions, ", ")})

@@ -370,7 +370,7 @@ func (x *cli) changeSeal(cmd *cobra.Command, sf *sealChangeFlags) error {
 		return printJSON(x.e.stdout, map[string]any{"change": ch, "status": done})
 	}
 	fmt.Fprintf(x.e.stdout, "\nThe seal is now %s", done.Type)
-	if done.T > 0 {
+	if done.Type == "shamir" {
 		fmt.Fprintf(x.e.stdout, " (%d of %d keys)", done.T, done.N)
 	}
 	fmt.Fprintln(x.e.stdout, "; the root key is the same, no data was rewritten.")
