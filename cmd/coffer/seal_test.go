@@ -67,6 +67,10 @@ func TestSealCommands(t *testing.T) {
 	if out := h.unsealWith(keys[0]); sealedRow(out) != "true" || !strings.Contains(out, "1/2") {
 		t.Fatalf("after one key:\n%s", out)
 	}
+	if out := h.ok("operator", "unseal", "--reset"); !strings.Contains(out, "0/2") {
+		t.Fatalf("after --reset:\n%s", out)
+	}
+	h.unsealWith(keys[0])
 	if out := h.unsealWith(keys[2]); sealedRow(out) != "false" {
 		t.Fatalf("after two keys:\n%s", out)
 	}
