@@ -5,8 +5,11 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
+	neturl "net/url"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -289,4 +292,64 @@ func TestUnsealRateLimit(t *testing.T) {
 func is400(err error) bool {
 	var re *vault.ResponseError
 	return errors.As(err, &re) && re.StatusCode == 400
+}
+
+// TestPanelUnseal: while sealed the panel shows its unseal page on every
+// path, and unseals with the keys typed into it, one at a time.
+func TestPanelUnseal(t *testing.T) {
+	_, url := sealedServer(t, server.Config{Dev: true, Seal: "shamir"})
+	c := vaultClient(t, url, "")
+	init, err := c.Sys().Init(&vault.InitRequest{SecretShares: 3, SecretThreshold: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	jar, _ := cookiejar.New(nil)
+	hc := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	page := func(path string) (int, string) {
+		resp, err := hc.Get(url + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	csrfRE := regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+	submit := func(key string) (int, string) {
+		_, body := page("/ui/unseal")
+		m := csrfRE.FindStringSubmatch(body)
+		if m == nil {
+			t.Fatalf("no CSRF token on the unseal page:\n%s", body)
+		}
+		form := neturl.Values{"csrf": {m[1]}, "key": {key}}
+		req, _ := http.NewRequest("POST", url+"/ui/unseal", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Origin", url)
+		resp, err := hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode, resp.Header.Get("Location")
+	}
+	for _, p := range []string{"/ui/secrets", "/ui/d/x/settings", "/ui/signin", "/ui/nowhere"} {
+		if st, body := page(p); st != 503 || !strings.Contains(body, "coffer is sealed") || !strings.Contains(body, "Keys entered: 0 of 2") {
+			t.Errorf("GET %s while sealed = %d, want the unseal page", p, st)
+		}
+	}
+	if st, loc := submit(init.Keys[0]); st != 303 || loc != "/ui/unseal" {
+		t.Fatalf("first key: %d %s", st, loc)
+	}
+	if _, body := page("/ui/unseal"); !strings.Contains(body, "Keys entered: 1 of 2") {
+		t.Fatalf("progress not shown:\n%s", body)
+	}
+	if st, _ := submit("not a key"); st != 400 {
+		t.Fatalf("a malformed key = %d, want 400", st)
+	}
+	if st, loc := submit(init.Keys[2]); st != 303 || loc != "/ui/secrets" {
+		t.Fatalf("second key: %d %s", st, loc)
+	}
+	if st, _ := page("/ui/secrets"); st == 503 {
+		t.Fatal("still the unseal page once unsealed")
+	}
 }
