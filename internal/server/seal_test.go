@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
 	vault "github.com/hashicorp/vault/api"
@@ -351,5 +353,72 @@ func TestPanelUnseal(t *testing.T) {
 	}
 	if st, _ := page("/ui/secrets"); st == 503 {
 		t.Fatal("still the unseal page once unsealed")
+	}
+}
+
+// TestSealUnderLoad: sealing and unsealing while readers and writers run:
+// every answer is a success or "sealed", the seal waits for the requests
+// in flight, and no data race (go test -race).
+func TestSealUnderLoad(t *testing.T) {
+	_, url := sealedServer(t, server.Config{Dev: true, Seal: "shamir"})
+	c := vaultClient(t, url, "")
+	init, err := c.Sys().Init(&vault.InitRequest{SecretShares: 1, SecretThreshold: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Sys().Unseal(init.Keys[0]); err != nil {
+		t.Fatal(err)
+	}
+	rc := vaultClient(t, url, init.RootToken)
+	if _, err := rc.KVv2("secret").Put(t.Context(), "load", map[string]any{"n": "0"}); err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	errs := make(chan string, 64)
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				method, body := "GET", ""
+				if w%2 == 0 {
+					method, body = "POST", `{"data":{"n":"x"}}`
+				}
+				req, _ := http.NewRequest(method, url+"/v1/secret/data/load", strings.NewReader(body))
+				req.Header.Set("X-Vault-Token", init.RootToken)
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					errs <- err.Error()
+					return
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != 200 && resp.StatusCode != 503 {
+					errs <- fmt.Sprintf("%s = %d", method, resp.StatusCode)
+					return
+				}
+			}
+		})
+	}
+	for range 15 { // unseals are limited to bursts of 20 per address
+		if err := rc.Sys().Seal(); err != nil {
+			t.Fatalf("seal: %v", err)
+		}
+		if ss, err := c.Sys().Unseal(init.KeysB64[0]); err != nil || ss.Sealed {
+			t.Fatalf("unseal: %+v %v", ss, err)
+		}
+	}
+	close(stop)
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+	if s, err := rc.KVv2("secret").Get(t.Context(), "load"); err != nil || s.Data["n"] == nil {
+		t.Fatalf("read after the load: %v", err)
 	}
 }

@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -40,6 +41,9 @@ var (
 	// ErrNoSealChange: a commit names no pending rekey or seal migration,
 	// or another one.
 	ErrNoSealChange = errors.New("service: no such seal change in progress")
+	// ErrUnsealLimited: too many unseal (or init) attempts from the client
+	// address; it is an ErrTooManyRequests.
+	ErrUnsealLimited = fmt.Errorf("service: too many unseal attempts: %w", ErrTooManyRequests)
 )
 
 // SealStatus describes the seal (Vault's sys/seal-status).
@@ -310,7 +314,7 @@ func (s *Service) sealOp(ctx context.Context, c Caller, action string, fn func()
 	o.whileSealed = true
 	if s.gate.limiter.over(c.RemoteAddr, s.now()) {
 		_ = s.start(ctx, o, audit.Denied, "unseal rate limit")
-		return ErrTooManyRequests
+		return ErrUnsealLimited
 	}
 	if err := s.start(ctx, o, audit.Allowed, ""); err != nil {
 		return err

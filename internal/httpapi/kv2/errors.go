@@ -156,6 +156,7 @@ var table = []struct {
 	{service.ErrTokenNotRevocable, wireError{http.StatusBadRequest, []string{"this token can only be revoked through the identity API"}, "Forbidden", false}},
 	{errNotRenewable, wireError{http.StatusBadRequest, nil, "QueryParameterInvalid", false}},
 	{service.ErrAuditUnavailable, wireError{http.StatusServiceUnavailable, []string{"the audit log is unavailable; try again later"}, "ServiceUnavailable", false}},
+	{service.ErrUnsealLimited, wireError{http.StatusTooManyRequests, []string{"too many unseal attempts from this address; slow down"}, "TooManyRequests", false}},
 	{service.ErrTooManyRequests, wireError{http.StatusTooManyRequests, []string{"too many failed authentications from this address; slow down"}, "TooManyRequests", false}},
 	{service.ErrRateLimited, wireError{http.StatusTooManyRequests, []string{"this identity sent more requests than the server's rate limit allows; retry later"}, "TooManyRequests", false}},
 	{service.ErrNotInitialized, wireError{http.StatusServiceUnavailable, []string{"Vault is sealed"}, "ServiceUnavailable", false}},
