@@ -220,3 +220,33 @@ func TestSealChangeInterrupted(t *testing.T) {
 	t.Logf("seal changes interrupted before each of their writes (writes per change): %v; each time the store opened with the old or the new protection", figures)
 
 }
+
+// TestSealWipesKeys: a seal overwrites the root key and the key-encryption
+// key the sealer held, and the stores it handed out no longer serve.
+func TestSealWipesKeys(t *testing.T) {
+	ctx := t.Context()
+	dir := t.TempDir()
+	raw, p := fresh(t, dir)
+	m := testSealer(t, dir, raw)
+	st, err := unsealWith(ctx, m, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := m.root
+	before, err := copyKey(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Seal(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if root.Equal(before) {
+		t.Fatal("the root key's bytes survive the seal")
+	}
+	if !m.root.IsZero() || m.wrapper != nil || m.open != nil {
+		t.Fatal("the sealer still refers to keys or stores")
+	}
+	if err := st.View(ctx, func(storage.Tx) error { return nil }); !errors.Is(err, storage.ErrClosed) {
+		t.Fatalf("a store handed out before the seal still serves: %v", err)
+	}
+}
