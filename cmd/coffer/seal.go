@@ -54,6 +54,19 @@ func (x *cli) secretLine(file, prompt string) (string, error) {
 	return strings.TrimRight(line, "\r\n"), nil
 }
 
+// sealStart is how every seal command begins: the output format, the
+// client, and the seal's status.
+func (x *cli) sealStart(cmd *cobra.Command) (asJSON bool, c *client.Client, st *client.SealStatus, err error) {
+	if asJSON, err = x.json(); err != nil {
+		return
+	}
+	if c, err = x.client(); err != nil {
+		return
+	}
+	st, err = c.SealStatus(cmd.Context())
+	return
+}
+
 // newPassphrase reads a new passphrase from file, or twice from the
 // prompt.
 func (x *cli) newPassphrase(file string) (string, error) {
@@ -108,15 +121,7 @@ The server stays sealed afterwards: unseal it with coffer operator unseal.`,
   coffer operator init --passphrase-file /root/coffer-passphrase`,
 		Args: exactArgs(0, "no argument"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			asJSON, err := x.json()
-			if err != nil {
-				return err
-			}
-			c, err := x.client()
-			if err != nil {
-				return err
-			}
-			st, err := c.SealStatus(cmd.Context())
+			asJSON, c, st, err := x.sealStart(cmd)
 			if err != nil {
 				return err
 			}
@@ -176,15 +181,7 @@ file again. --reset forgets the keys submitted so far.`,
   coffer operator unseal --passphrase-file /root/coffer-passphrase`,
 		Args: exactArgs(0, "no argument: the key is prompted, never given on the command line"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			asJSON, err := x.json()
-			if err != nil {
-				return err
-			}
-			c, err := x.client()
-			if err != nil {
-				return err
-			}
-			st, err := c.SealStatus(cmd.Context())
+			asJSON, c, st, err := x.sealStart(cmd)
 			if err != nil {
 				return err
 			}
@@ -258,15 +255,7 @@ func newSealStatusCmd(x *cli) *cobra.Command {
 		Short: "Show the seal of a server: type, sealed, threshold, progress",
 		Args:  exactArgs(0, "no argument"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			asJSON, err := x.json()
-			if err != nil {
-				return err
-			}
-			c, err := x.client()
-			if err != nil {
-				return err
-			}
-			st, err := c.SealStatus(cmd.Context())
+			asJSON, _, st, err := x.sealStart(cmd)
 			if err != nil {
 				return err
 			}
@@ -300,15 +289,7 @@ func (sf *sealChangeFlags) register(cmd *cobra.Command) {
 // changeSeal runs a rekey or migration: the current keys, the new
 // protection, the new keys printed, then the commit.
 func (x *cli) changeSeal(cmd *cobra.Command, sf *sealChangeFlags) error {
-	asJSON, err := x.json()
-	if err != nil {
-		return err
-	}
-	c, err := x.client()
-	if err != nil {
-		return err
-	}
-	st, err := c.SealStatus(cmd.Context())
+	asJSON, c, st, err := x.sealStart(cmd)
 	if err != nil {
 		return err
 	}
