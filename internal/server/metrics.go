@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"github.com/seed-3e8d63de/coffer/internal/buildinfo"
 	"github.com/seed-3e8d63de/coffer/internal/httpapi"
 	"github.com/seed-3e8d63de/coffer/internal/httpapi/kv2"
+	"github.com/seed-3e8d63de/coffer/internal/service"
 	"github.com/seed-3e8d63de/coffer/internal/storage"
 )
 
@@ -224,6 +226,10 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 		_, err := tx.List("sys/", "", 1)
 		return err
 	})
+	if errors.Is(err, service.ErrSealed) {
+		httpapi.WriteJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "sealed", "errors": []string{"coffer is sealed"}})
+		return
+	}
 	if err != nil {
 		s.log.WarnContext(ctx, "readiness check failed", "err", err)
 		httpapi.WriteJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "unavailable", "errors": []string{"the storage does not answer"}})

@@ -89,7 +89,7 @@ func checkSealed(t *testing.T, url, token string, initialized bool) {
 	if st, _ := get(t, "GET", url+"/healthz", ""); st != 200 {
 		t.Errorf("sealed: /healthz = %d, want 200", st)
 	}
-	if st, _ := get(t, "GET", url+"/readyz", ""); st != 503 {
+	if st, body := get(t, "GET", url+"/readyz", ""); st != 503 || !strings.Contains(body, `"status":"sealed"`) {
 		t.Errorf("sealed: /readyz = %d, want 503", st)
 	}
 	if st, body := get(t, "GET", url+"/v1/sys/health", ""); initialized && (st != 503 || !strings.Contains(body, `"sealed":true`)) {
