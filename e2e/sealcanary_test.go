@@ -139,6 +139,12 @@ func TestSealCanary(t *testing.T) {
 			}
 		}
 	}
+	// Unseal attempts are audited, the failed ones as failed.
+	audited := strings.Count(string(places["audit file"]), `"action":"coffer:sys/unseal"`)
+	if audited < 2*7 || !strings.Contains(string(places["audit file"]), `"action":"coffer:sys/unseal","resource":`) ||
+		!bytes.Contains(places["audit file"], []byte(`"outcome":"failed","reason":"service: invalid unseal keys"`)) {
+		t.Errorf("unseal attempts in the audit file: %d events, failed ones missing?", audited)
+	}
 	if !strings.Contains(l.logs.String(), "unsealed") || len(answers) < 15 {
 		t.Fatalf("the run did not happen as planned: %d answers", len(answers))
 	}
