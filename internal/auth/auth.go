@@ -19,12 +19,16 @@ type Kind string
 
 // Credential kinds (iam.md 7.2, 7.3).
 const (
-	KindRootToken   Kind = "root-token"
-	KindPAT         Kind = "pat"
-	KindChildToken  Kind = "child-token"
-	KindCertificate Kind = "certificate"
-	KindPassword    Kind = "password"
-	KindSystem      Kind = "system"
+	KindRootToken  Kind = "root-token"
+	KindPAT        Kind = "pat"
+	KindChildToken Kind = "child-token"
+	KindOAuth2     Kind = "oauth2"
+	// KindClientSecret is a service account's OAuth2 client secret, which
+	// authenticates at the token endpoint only.
+	KindClientSecret Kind = "client-secret"
+	KindCertificate  Kind = "certificate"
+	KindPassword     Kind = "password"
+	KindSystem       Kind = "system"
 )
 
 // tokenPrefix gives the visible type prefix of each token kind.
@@ -32,6 +36,9 @@ var tokenPrefix = map[Kind]string{
 	KindRootToken:  "cof_root_",
 	KindPAT:        "cof_pat_",
 	KindChildToken: "cof_ctk_",
+	KindOAuth2:     "cof_oat_",
+	// A client secret is not a token, but made the same way.
+	KindClientSecret: "cof_ocs_",
 }
 
 // Principal is who a request acts as: one or more identity URNs, and the

@@ -379,6 +379,10 @@ func alnum(c byte) bool {
 	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
 }
 
+// ValidClientID reports whether s is a coffer OAuth2 client id: 16
+// lowercase hexadecimal digits (iam.md 2).
+func ValidClientID(s string) bool { return validClientID(s) }
+
 func validClientID(s string) bool {
 	if len(s) != clientIDLength {
 		return false

@@ -140,8 +140,9 @@ func (t *iamWatchTx) GetShared(key string) ([]byte, error) { return storage.GetS
 
 func (t *iamWatchTx) Put(key string, value []byte) error {
 	// A token record, once written, only changes in its last use: writing
-	// one creates a token or records a use, and revokes nothing.
-	if strings.HasPrefix(key, prefixIAM) && !strings.HasPrefix(key, prefixTokens) {
+	// one creates a token or records a use, and revokes nothing; nor does
+	// indexing an OAuth2 token under its service account.
+	if strings.HasPrefix(key, prefixIAM) && !strings.HasPrefix(key, prefixTokens) && !strings.HasPrefix(key, prefixOATs) {
 		t.hit.Store(true)
 	}
 	return t.Tx.Put(key, value)

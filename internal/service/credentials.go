@@ -341,6 +341,16 @@ func (s *Service) AuthenticateCertificate(ctx context.Context, domain string, ce
 				}
 				p.Identities = append(p.Identities, up.Identities...)
 				p.Admin = p.Admin || up.Admin
+			case policy.TypeCredential:
+				if urn.Account != s.account {
+					continue
+				}
+				if ok, err := exists(tx, saKey(urn.Name)); err != nil {
+					return err
+				} else if !ok {
+					continue // the service account was deleted
+				}
+				p.Identities = append(p.Identities, u)
 			default:
 				p.Identities = append(p.Identities, u)
 			}

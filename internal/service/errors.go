@@ -57,7 +57,8 @@ func invalid(field, reason string) error { return &InvalidError{Field: field, Re
 
 // iamErrors are the identity-management errors surfaces render.
 var iamErrors = []error{ErrUserNotFound, ErrGroupNotFound, ErrTokenNotFound, ErrPolicyNotFound,
-	ErrIdentityExists, ErrGroupInUse, ErrLoginFailed, ErrAuditNotReadable, ErrCredentialNotFound, ErrNoPKI}
+	ErrIdentityExists, ErrGroupInUse, ErrLoginFailed, ErrAuditNotReadable, ErrCredentialNotFound, ErrNoPKI,
+	ErrServiceAccountNotFound}
 
 func internalUnlessIAM(op string, err error) error {
 	if err == nil {

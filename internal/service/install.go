@@ -145,11 +145,12 @@ func (s *Service) DefaultDomain() string {
 }
 
 // IsEmpty reports whether the installation holds no content in any of its
-// regions: no secret, user, group or policy. Its own records (the pepper,
-// the domain registry, the root token and other tokens, domain
-// configurations, access CAs and credentials) do not count, so a freshly
-// initialised installation is empty. A restore replaces the records of an
-// empty installation only. It checks no permission: the caller has.
+// regions: no secret, user, group, service account or policy. Its own
+// records (the pepper, the domain registry, the root token and other
+// tokens, domain configurations, access CAs and credentials) do not
+// count, so a freshly initialised installation is empty. A restore
+// replaces the records of an empty installation only. It checks no
+// permission: the caller has.
 func (s *Service) IsEmpty(ctx context.Context) (bool, error) {
 	// The system store (identities, policies) is usually the store of the
 	// default region too: reading it twice costs a few empty lists.

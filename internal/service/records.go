@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -27,6 +28,8 @@ import (
 //	iam/policy/<id>                          an IAM policy (policy.Policy as JSON)
 //	iam/pat/<login>/<name>                   a user's personal access token as listed, with its digest (patRecord)
 //	iam/token/<digest>                       a token of any kind, by digest, never the token (tokenRecord, childTokenRecord)
+//	iam/sa/<clientId>                        a service account (OAuth2 client), with its secret's digest, never the secret (serviceAccountRecord)
+//	iam/oat/<clientId>/<19-digit expiry>/<digest>  an OAuth2 access token of a service account, by expiry (empty value)
 //	d/<okmsId>/config                        the domain's secret configuration (configRecord); the domain exists in a region while it does
 //	d/<okmsId>/s/<path>                      a secret: id, settings, custom metadata, version index (secretRecord)
 //	d/<okmsId>/v/<secretId>/<10-digit id>    a version's data: a format byte and the JSON (encodeData)
@@ -50,6 +53,8 @@ const (
 	prefixPolicies = "iam/policy/"
 	prefixPATs     = "iam/pat/"
 	prefixTokens   = "iam/token/"
+	prefixSAs      = "iam/sa/"
+	prefixOATs     = "iam/oat/" // an index: writing one revokes nothing (authcache.go)
 
 	prefixDomainData = "d/"
 )
@@ -61,6 +66,26 @@ func policyKey(id string) string       { return prefixPolicies + id }
 func patKey(login, name string) string { return prefixPATs + login + "/" + name }
 func patPrefix(login string) string    { return prefixPATs + login + "/" }
 func tokenKey(digest string) string    { return prefixTokens + digest }
+func saKey(clientID string) string     { return prefixSAs + clientID }
+func oatPrefix(clientID string) string { return prefixOATs + clientID + "/" }
+
+// oatKey indexes an OAuth2 access token under its service account, by
+// expiry (unix nanoseconds, 19 digits, so that byte order is time order:
+// the expired ones come first).
+func oatKey(clientID string, expires int64, digest string) string {
+	return fmt.Sprintf("%s%019d/%s", oatPrefix(clientID), expires, digest)
+}
+
+// parseOATKey returns the expiry and the token digest of an oatKey under
+// prefix.
+func parseOATKey(key, prefix string) (expires int64, digest string, ok bool) {
+	exp, digest, ok := strings.Cut(strings.TrimPrefix(key, prefix), "/")
+	if !ok || len(exp) != 19 {
+		return 0, "", false
+	}
+	n, err := strconv.ParseInt(exp, 10, 64)
+	return n, digest, err == nil
+}
 
 // domainPrefix is the prefix of every record of a domain in its region.
 func domainPrefix(domain string) string { return prefixDomainData + domain + "/" }
@@ -110,11 +135,12 @@ func KeyFamily(storageKey string) string {
 func DomainKeyFamily(okmsID string) string { return prefixDomainData + okmsID }
 
 // holdsContent reports whether the store of tx holds content a restore
-// would lose: a user, a group, a policy, or a secret of any domain. The
+// would lose: a user, a group, a policy, a service account, or a secret of
+// any domain. The
 // records every installation has from its first start (sys/, tokens, a
 // domain's configuration, access CA and credentials) are not content.
 func holdsContent(tx storage.Tx) (bool, error) {
-	for _, prefix := range []string{prefixUsers, prefixGroups, prefixPolicies} {
+	for _, prefix := range []string{prefixUsers, prefixGroups, prefixPolicies, prefixSAs} {
 		keys, err := tx.List(prefix, "", 1)
 		if err != nil || len(keys) > 0 {
 			return len(keys) > 0, err
@@ -404,7 +430,10 @@ type tokenRecord struct {
 	// Login names the user a personal access token acts as; its
 	// identities are derived from the user at each authentication, so that
 	// group changes apply at once.
-	Login    string `json:"login,omitempty"`
+	Login string `json:"login,omitempty"`
+	// ClientID names the service account an OAuth2 access token acts as;
+	// authentication checks that it still exists.
+	ClientID string `json:"clientId,omitempty"`
 	Created  int64  `json:"created"`
 	Expires  int64  `json:"expires,omitempty"`
 	LastUsed int64  `json:"lastUsed,omitempty"`
@@ -417,6 +446,19 @@ type tokenRecord struct {
 type childTokenRecord struct {
 	tokenRecord
 	Parent string `json:"parent,omitempty"`
+}
+
+// serviceAccountRecord is the stored form of a ServiceAccount, with the
+// digest of its client secret (HMAC-SHA256 under the pepper, as tokens):
+// never the secret.
+type serviceAccountRecord struct {
+	F            int    `json:"f"`
+	ClientID     string `json:"clientId"`
+	Name         string `json:"name"`
+	Description  string `json:"description,omitempty"`
+	Flow         string `json:"flow"`
+	SecretDigest string `json:"secret"`
+	Created      int64  `json:"created"`
 }
 
 // credentialRecord is the stored form of a Credential: never its

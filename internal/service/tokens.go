@@ -205,6 +205,10 @@ func (s *Service) Authenticate(ctx context.Context, token string) (auth.Principa
 			p, err = s.userPrincipalTx(tx, origin.Login, auth.Kind(rec.Kind), auth.Accessor(digest))
 			return err
 		}
+		if origin.ClientID != "" {
+			p, err = s.serviceAccountPrincipalTx(tx, origin.ClientID, auth.Kind(rec.Kind), auth.Accessor(digest))
+			return err
+		}
 		p = auth.Principal{Identities: rec.Identities, Root: origin.Root, Name: rec.Name,
 			Kind: auth.Kind(rec.Kind), CredentialID: auth.Accessor(digest)}
 		return nil
@@ -419,10 +423,13 @@ func (s *Service) RevokeChildToken(ctx context.Context, c Caller, token string) 
 	return internalUnlessDomain("RevokeChildToken", err)
 }
 
-// revokeTokenTree deletes the token with the given digest and all its
+// revokeTokenTree deletes the tokens with the given digests and all their
 // descendants. The identity API's revocations (iam.md 7.2: deleting a PAT
 // revokes its child tokens) can call it too.
-func revokeTokenTree(tx storage.Tx, digest string) error {
+func revokeTokenTree(tx storage.Tx, digests ...string) error {
+	if len(digests) == 0 {
+		return nil
+	}
 	keys, err := tx.List(prefixTokens, "", 0)
 	if err != nil {
 		return err
@@ -438,7 +445,7 @@ func revokeTokenTree(tx storage.Tx, digest string) error {
 			children[rec.Parent] = append(children[rec.Parent], k[len(prefixTokens):])
 		}
 	}
-	for queue := []string{digest}; len(queue) > 0; queue = queue[1:] {
+	for queue := slices.Clone(digests); len(queue) > 0; queue = queue[1:] {
 		d := queue[0]
 		if err := tx.Delete(tokenKey(d)); err != nil {
 			return err
