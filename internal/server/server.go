@@ -372,9 +372,11 @@ func (s *Server) routes() http.Handler {
 			vaultAPI.ServeHTTP(w, r)
 		case strings.HasPrefix(p, "/api/"):
 			restAPI.ServeHTTP(w, r)
-		case strings.HasPrefix(p, iamapi.PrefixIdentity), strings.HasPrefix(p, iamapi.PrefixPolicy):
-			// Identity management (iam.md 7.4); /v2/iam/ before the rest of
-			// /v2/, which is surface A.
+		case strings.HasPrefix(p, iamapi.PrefixIdentity), strings.HasPrefix(p, iamapi.PrefixPolicy),
+			strings.HasPrefix(p, iamapi.PrefixAuth):
+			// Identity management and the OAuth2 token endpoint (iam.md
+			// 7.2, 7.4); /v2/iam/ before the rest of /v2/, which is
+			// surface A.
 			iamAPI.ServeHTTP(w, r)
 		case strings.HasPrefix(p, "/v2/"):
 			centralAPI.ServeHTTP(w, r)

@@ -68,13 +68,15 @@ type ServiceAccountInput struct {
 	CallbackURLs []string
 }
 
-func (s *Service) serviceAccountURN(clientID string) string {
+// ServiceAccountURN returns the URN of the service account clientID
+// (iam.md 2), whether or not it exists.
+func (s *Service) ServiceAccountURN(clientID string) string {
 	return policy.ServiceAccountURN(s.zone, s.account, clientID)
 }
 
 func (s *Service) toServiceAccount(r serviceAccountRecord) ServiceAccount {
 	return ServiceAccount{ClientID: r.ClientID, Name: r.Name, Description: r.Description, Flow: r.Flow,
-		URN: s.serviceAccountURN(r.ClientID), CreatedAt: fromNano(r.Created)}
+		URN: s.ServiceAccountURN(r.ClientID), CreatedAt: fromNano(r.Created)}
 }
 
 // validText reports whether s is valid UTF-8 of at most max bytes without
@@ -119,7 +121,7 @@ func (s *Service) CreateServiceAccount(ctx context.Context, c Caller, in Service
 	if err != nil {
 		return ServiceAccount{}, "", internal("CreateServiceAccount", err)
 	}
-	err = s.requireAdmin(ctx, c, "serviceAccount/create", s.serviceAccountURN(id), func() error {
+	err = s.requireAdmin(ctx, c, "serviceAccount/create", s.ServiceAccountURN(id), func() error {
 		if err := validateServiceAccount(in); err != nil {
 			return err
 		}
@@ -168,7 +170,7 @@ func (s *Service) ListServiceAccounts(ctx context.Context, c Caller) ([]ServiceA
 // GetServiceAccount returns a service account. Root or ADMIN only.
 func (s *Service) GetServiceAccount(ctx context.Context, c Caller, clientID string) (ServiceAccount, error) {
 	var out ServiceAccount
-	err := s.requireAdmin(ctx, c, "serviceAccount/get", s.serviceAccountURN(clientID), func() error {
+	err := s.requireAdmin(ctx, c, "serviceAccount/get", s.ServiceAccountURN(clientID), func() error {
 		return s.store.View(ctx, func(tx storage.Tx) error {
 			var r serviceAccountRecord
 			if err := getJSON(tx, saKey(clientID), &r, ErrServiceAccountNotFound); err != nil {
@@ -187,7 +189,7 @@ func (s *Service) GetServiceAccount(ctx context.Context, c Caller, clientID stri
 // Certificates naming the account no longer authenticate as it from then
 // on (AuthenticateCertificate). Root or ADMIN only.
 func (s *Service) DeleteServiceAccount(ctx context.Context, c Caller, clientID string) error {
-	err := s.requireAdmin(ctx, c, "serviceAccount/delete", s.serviceAccountURN(clientID), func() error {
+	err := s.requireAdmin(ctx, c, "serviceAccount/delete", s.ServiceAccountURN(clientID), func() error {
 		return s.store.Update(ctx, func(tx storage.Tx) error {
 			if ok, err := exists(tx, saKey(clientID)); err != nil || !ok {
 				return cmpErr(err, ErrServiceAccountNotFound)
@@ -245,7 +247,7 @@ func (s *Service) AuthenticateClient(ctx context.Context, clientID, secret strin
 	case digest == "" || !hmac.Equal([]byte(digest), []byte(r.SecretDigest)):
 		return auth.Principal{}, ErrUnauthenticated
 	}
-	return auth.Principal{Identities: []string{s.serviceAccountURN(clientID)}, Name: r.Name,
+	return auth.Principal{Identities: []string{s.ServiceAccountURN(clientID)}, Name: r.Name,
 		Kind: auth.KindClientSecret, CredentialID: clientID}, nil
 }
 
@@ -274,7 +276,7 @@ func (s *Service) IssueOAuth2Token(ctx context.Context, c Caller) (OAuth2Token, 
 	}
 	o := newOp(c, urn, "coffer:iam/oauth2/token")
 	outcome, reason := audit.Allowed, "client credentials"
-	if p.Kind != auth.KindClientSecret || urn != s.serviceAccountURN(p.CredentialID) {
+	if p.Kind != auth.KindClientSecret || urn != s.ServiceAccountURN(p.CredentialID) {
 		outcome, reason = audit.Denied, "only a service account's client credentials obtain an OAuth2 token"
 	}
 	if err := s.start(ctx, o, outcome, reason); err != nil {
@@ -308,7 +310,7 @@ func (s *Service) issueOAuth2Token(ctx context.Context, clientID string) (OAuth2
 			return err
 		}
 		rec := childTokenRecord{tokenRecord: tokenRecord{F: recordFormat, Kind: string(auth.KindOAuth2), Name: sa.Name,
-			Identities: []string{s.serviceAccountURN(clientID)}, ClientID: clientID,
+			Identities: []string{s.ServiceAccountURN(clientID)}, ClientID: clientID,
 			Created: unixNano(now), Expires: expires.UnixNano()}}
 		if err := putJSON(tx, tokenKey(digest), rec); err != nil {
 			return err
@@ -357,6 +359,6 @@ func (s *Service) serviceAccountPrincipalTx(tx storage.Tx, clientID string, kind
 	if err := getJSON(tx, saKey(clientID), &r, ErrUnauthenticated); err != nil {
 		return auth.Principal{}, err
 	}
-	return auth.Principal{Identities: []string{s.serviceAccountURN(clientID)}, Name: r.Name, Kind: kind,
+	return auth.Principal{Identities: []string{s.ServiceAccountURN(clientID)}, Name: r.Name, Kind: kind,
 		CredentialID: credID}, nil
 }

@@ -272,6 +272,16 @@ func TestService_OAuth2Tokens(t *testing.T) {
 			t.Errorf("the store holds the access token in clear")
 		}
 
+		// Fail closed: without audit, no token.
+		f.audit.fail = true
+		if _, err := f.svc.IssueOAuth2Token(ctx, service.Caller{Principal: p}); !errors.Is(err, service.ErrAuditUnavailable) {
+			t.Errorf("IssueOAuth2Token with a failing audit = %v, want ErrAuditUnavailable", err)
+		}
+		f.audit.fail = false
+		if n := countKind(t, f.store.Backend, auth.KindOAuth2); n != 1 {
+			t.Errorf("%d OAuth2 token records after an issuance refused for audit, want 1", n)
+		}
+
 		tp, err := f.svc.Authenticate(ctx, tok.Token)
 		if err != nil || tp.Kind != auth.KindOAuth2 || tp.Root || tp.Admin || !slices.Equal(tp.Identities, []string{sa.URN}) || tp.Name != "eso" {
 			t.Fatalf("Authenticate(access token) = %+v, %v", tp, err)

@@ -1,16 +1,22 @@
 // Package iamapi is coffer's identity-management API, shaped like
 // OVHcloud's (../shared/spec/iam.md 7.4): users, their personal access
-// tokens and groups under /1.0/me/identity/..., and IAM policies under
+// tokens and groups under /1.0/me/identity/..., service accounts (OAuth2
+// clients) under /1.0/me/api/oauth2/client, and IAM policies under
 // /v2/iam/policy. Every route is restricted to the account root and ADMIN
-// users; the service decides that, this package only authenticates.
+// users; the service decides that, this package only authenticates. It
+// also serves the OAuth2 token endpoint, /auth/oauth2/token, where any
+// service account exchanges its client credentials for an access token;
+// that route speaks OAuth2 (RFC 6749 5.1, 5.2), not the OVH API
+// (oauth2.go).
 //
 // Wire choices, each reproducing OVHcloud where it has a shape:
 //
-//   - Listings of users, groups and tokens are arrays of their
-//     identifiers (logins, group names, token names), as OVHcloud's
-//     GET /me/identity/user, /me/identity/group and
-//     /me/identity/user/{user}/token answer; the policy listing is an array
-//     of policy objects, as OVHcloud's GET /v2/iam/policy answers.
+//   - Listings of users, groups, tokens and service accounts are arrays
+//     of their identifiers (logins, group names, token names, client ids),
+//     as OVHcloud's GET /me/identity/user, /me/identity/group,
+//     /me/identity/user/{user}/token and /me/api/oauth2/client answer; the
+//     policy listing is an array of policy objects, as OVHcloud's
+//     GET /v2/iam/policy answers.
 //   - POST and PUT answer 200 with the object as it now is (OVHcloud
 //     answers some of them with no body); DELETE answers 204 without a
 //     body on every route.
@@ -30,6 +36,15 @@
 //
 // Errors use the OVH envelope {"class", "message"} (okms-rest.md 8.2),
 // rendered by the one table of errors.go; every response carries
-// X-Ovh-QueryID. A token value appears in exactly one response: the one
-// that creates it. A password never appears in any.
+// X-Ovh-QueryID. A token value or client secret appears in exactly one
+// response: the one that creates it. A password never appears in any.
+//
+// The token endpoint's choices: client authentication by HTTP Basic or by
+// client_id and client_secret in the form, never both and never the
+// secret in the URL; scope must be "all", as on OVHcloud; grant types
+// other than client_credentials are unsupported_grant_type, except
+// refresh_token and authorization_code, grants OVHcloud takes but whose
+// codes and refresh tokens coffer never issues, which are invalid_grant
+// once the client has authenticated. Failed client authentications count
+// against the address's limit (iam.md 7.1) and are audited.
 package iamapi

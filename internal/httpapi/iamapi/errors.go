@@ -26,18 +26,20 @@ const (
 	kindToken
 	kindPolicy
 	kindAudit
+	kindServiceAccount
 )
 
 var kinds = [...]struct {
 	name   string // in error ids: UserAlreadyExists, InvalidUser
 	exists string // the message of a conflict
 }{
-	kindNone:   {"", "the name is already taken"},
-	kindUser:   {"User", "a user with this login already exists"},
-	kindGroup:  {"Group", "a group with this name already exists"},
-	kindToken:  {"Token", "the user already has a token with this name"},
-	kindPolicy: {"Policy", "a policy with this name already exists"},
-	kindAudit:  {"Audit", "the name is already taken"},
+	kindNone:           {"", "the name is already taken"},
+	kindUser:           {"User", "a user with this login already exists"},
+	kindGroup:          {"Group", "a group with this name already exists"},
+	kindToken:          {"Token", "the user already has a token with this name"},
+	kindPolicy:         {"Policy", "a policy with this name already exists"},
+	kindAudit:          {"Audit", "the name is already taken"},
+	kindServiceAccount: {"ServiceAccount", "the client id is already taken"},
 }
 
 // table holds the rows of the errors of identity management. Typed errors
@@ -48,6 +50,7 @@ var table = []httpapi.ErrorRow{
 	{Err: service.ErrGroupNotFound, Status: 404, ID: "GroupNotFound", Msg: "no group has this name"},
 	{Err: service.ErrTokenNotFound, Status: 404, ID: "TokenNotFound", Msg: "the user has no token with this name"},
 	{Err: service.ErrPolicyNotFound, Status: 404, ID: "PolicyNotFound", Msg: "no policy has this id"},
+	{Err: service.ErrServiceAccountNotFound, Status: 404, ID: "ServiceAccountNotFound", Msg: "no service account has this client id"},
 	{Err: service.ErrGroupInUse, Status: 409, ID: "GroupInUse", Msg: "the group still has members; move them to another group first"},
 	// The server audits to its log, which it cannot read back.
 	{Err: service.ErrAuditNotReadable, Status: 501, ID: "AuditNotReadable",

@@ -12,7 +12,7 @@ import (
 )
 
 // Path prefixes of the routes this package serves; the server sends it
-// every request under either.
+// every request under either, and under PrefixAuth.
 const (
 	PrefixIdentity = "/1.0/"
 	PrefixPolicy   = "/v2/iam/"
@@ -54,6 +54,8 @@ func (a *API) routes() {
 		pols   = "/v2/iam/policy"
 		pol    = pols + "/{id}"
 		audits = "/v2/iam/audit"
+		sas    = "/1.0/me/api/oauth2/client"
+		sa     = sas + "/{clientId}"
 	)
 	a.handle(kindUser, "GET "+users, a.listUsers)
 	a.handle(kindUser, "POST "+users, a.createUser)
@@ -89,14 +91,29 @@ func (a *API) routes() {
 	a.handle(kindAudit, "GET "+audits, a.auditTail)
 	a.handle(kindAudit, audits, httpapi.NotAllowed)
 
+	a.handle(kindServiceAccount, "GET "+sas, a.listServiceAccounts)
+	a.handle(kindServiceAccount, "POST "+sas, a.createServiceAccount)
+	a.handle(kindServiceAccount, sas, httpapi.NotAllowed)
+	a.handle(kindServiceAccount, "GET "+sa, a.getServiceAccount)
+	a.handle(kindServiceAccount, "DELETE "+sa, a.deleteServiceAccount)
+	a.handle(kindServiceAccount, sa, httpapi.NotAllowed)
+
+	// The OAuth2 token endpoint answers in OAuth2's format (oauth2.go).
+	a.handleWith(a.writeOAuthError, "POST "+TokenPath, a.issueToken)
+	a.handleWith(a.writeOAuthError, TokenPath, httpapi.NotAllowed)
+
 	a.handle(kindNone, "/", httpapi.NotFound)
 }
 
 func (a *API) handle(k kind, pattern string, h httpapi.Handler) {
+	a.handleWith(a.writeError(k), pattern, h)
+}
+
+func (a *API) handleWith(ew httpapi.ErrorWriter, pattern string, h httpapi.Handler) {
 	if strings.Contains(pattern, " ") {
 		a.patterns = append(a.patterns, pattern)
 	}
-	a.mux.Handle(pattern, httpapi.Wrap(a.writeError(k), a.log, h))
+	a.mux.Handle(pattern, httpapi.Wrap(ew, a.log, h))
 }
 
 // Routes returns the "METHOD /pattern" of every route a serves, in the
@@ -106,7 +123,7 @@ func (a *API) handle(k kind, pattern string, h httpapi.Handler) {
 // this list.
 func (a *API) Routes() []string { return append([]string(nil), a.patterns...) }
 
-// ServeHTTP serves a request under /1.0/ or /v2/iam/. Every response
+// ServeHTTP serves a request under /1.0/, /v2/iam/ or /auth/. Every response
 // carries X-Ovh-QueryID. A path that is not canonical (a "." or ".."
 // segment, an empty segment) never reaches the mux, which would answer it
 // with a redirect: no route has such a path, so it is a 404.
