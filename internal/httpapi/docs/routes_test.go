@@ -1,6 +1,7 @@
 package docs_test
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -240,7 +241,7 @@ func TestDocumentedRoutesServed(t *testing.T) {
 	values := map[string]string{
 		"okmsId": e.srv.DefaultDomain(), "path": "docs-probe", "version": "1",
 		"credentialId": "0b7e3f8e-2c51-4d7e-9c1f-6b8a0e2d4c11", "login": "docs-probe",
-		"name": "docs-probe", "id": "0b7e3f8e-2c51-4d7e-9c1f-6b8a0e2d4c12",
+		"name": "docs-probe", "id": "0b7e3f8e-2c51-4d7e-9c1f-6b8a0e2d4c12", "clientId": "0123456789abcdef",
 	}
 	tmpl := regexp.MustCompile(`\{([^}]+)\}`)
 	paths := e.doc["paths"].(obj)
@@ -508,6 +509,42 @@ func TestAnswersMatchSchemas(t *testing.T) {
 			continue
 		}
 		e.checkAnswer(s.method, s.template, status, hdr, got, where)
+	}
+	e.serviceAccountAnswers()
+}
+
+// serviceAccountAnswers checks the answers of the service-account routes
+// and of the OAuth2 token endpoint against their schemas.
+func (e *env) serviceAccountAnswers() {
+	const sas, one, tok = "/1.0/me/api/oauth2/client", "/1.0/me/api/oauth2/client/{clientId}", "/auth/oauth2/token"
+	check := func(s step) []byte {
+		status, hdr, got := e.call(s.method, s.target, s.body, s.header)
+		where := s.method + " " + s.target
+		if status != s.want {
+			e.t.Errorf("%s: status %d, want %d: %s", where, status, s.want, got)
+			return nil
+		}
+		e.checkAnswer(s.method, s.template, status, hdr, got, where)
+		return got
+	}
+	var sa struct{ ClientID, ClientSecret string }
+	_ = json.Unmarshal(check(step{"POST", sas, sas, `{"name":"docs","description":"docs","flow":"CLIENT_CREDENTIALS","callbackUrls":[]}`, 200, nil}), &sa)
+	form := map[string]string{"Content-Type": "application/x-www-form-urlencoded", "Authorization": ""}
+	basic := map[string]string{"Content-Type": "application/x-www-form-urlencoded",
+		"Authorization": "Basic " + base64.StdEncoding.EncodeToString([]byte(sa.ClientID+":"+sa.ClientSecret))}
+	for _, s := range []step{
+		{"POST", sas, sas, `{"name":"docs","flow":"AUTHORIZATION_CODE"}`, 400, nil},
+		{"GET", sas, sas, "", 200, nil},
+		{"GET", one, sas + "/" + sa.ClientID, "", 200, nil},
+		{"POST", tok, tok, "grant_type=client_credentials&scope=all", 200, basic},
+		{"POST", tok, tok, "grant_type=client_credentials&scope=all&client_id=" + sa.ClientID + "&client_secret=" + sa.ClientSecret, 200, form},
+		{"POST", tok, tok, "grant_type=client_credentials", 400, basic},
+		{"POST", tok, tok, "grant_type=client_credentials&scope=all&client_id=" + sa.ClientID + "&client_secret=wrong", 401, form},
+		{"POST", tok, tok, `{"grant_type":"client_credentials"}`, 400, nil},
+		{"DELETE", one, sas + "/" + sa.ClientID, "", 204, nil},
+		{"GET", one, sas + "/" + sa.ClientID, "", 404, nil},
+	} {
+		check(s)
 	}
 }
 
