@@ -210,7 +210,7 @@ func (c *Client) do(ctx context.Context, rq request) (*response, error) {
 	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", c.userAgent)
-	if c.token != "" {
+	if c.token != "" && req.Header.Get("Authorization") == "" {
 		req.Header.Set("Authorization", "Bearer "+c.token)
 	}
 	res, err := c.hc.Do(req)

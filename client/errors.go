@@ -39,6 +39,8 @@ var (
 //     message, and the request id in X-Ovh-QueryID.
 //   - Vault (surface C, vault-kv2.md 2.4): errors, plus coffer's OKMS
 //     members.
+//   - OAuth2 (the token endpoint, RFC 6749 5.2): error, which becomes the
+//     ID, and error_description.
 type Error struct {
 	StatusCode int
 	// Code is the OKMS error_code (bit-packed, okms-rest.md 8.1), 0 when
@@ -46,7 +48,8 @@ type Error struct {
 	Code int32
 	// ID is the OKMS error_id, or for an OVH envelope the last part of the
 	// class ("SecretNotFound" of "Client::NotFound::SecretNotFound",
-	// "Unauthorized" of "Client::Unauthorized").
+	// "Unauthorized" of "Client::Unauthorized"), or the OAuth2 error code
+	// ("invalid_client").
 	ID string
 	// Class is the OVH error class, "" for the other envelopes.
 	Class string
@@ -120,6 +123,9 @@ type envelope struct {
 	RequestID string   `json:"request_id"`
 	Class     string   `json:"class"`
 	Message   string   `json:"message"`
+	// The token endpoint answers in OAuth2's format (RFC 6749 5.2).
+	OAuthError       string `json:"error"`
+	OAuthDescription string `json:"error_description"`
 }
 
 // parseError builds the *Error of an answer with status >= 400. A body in
@@ -147,6 +153,12 @@ func parseError(status int, h http.Header, body []byte) *Error {
 	}
 	if env.Message != "" {
 		e.Messages = append(e.Messages, env.Message)
+	}
+	if env.OAuthError != "" && e.ID == "" {
+		e.ID = env.OAuthError
+		if env.OAuthDescription != "" {
+			e.Messages = append(e.Messages, env.OAuthDescription)
+		}
 	}
 	for _, m := range env.Errors {
 		e.Messages = append(e.Messages, vaultMessages(m)...)
