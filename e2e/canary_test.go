@@ -3,21 +3,24 @@ package e2e
 import (
 	"bytes"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 )
 
-// No leaks, reliability-security.md T8: a canary value and canary tokens go
-// through every surface and many failure paths of a live server (bbolt,
-// audit file). Afterwards the canaries may appear only in the answers of
-// authorized value reads (getData) and in the one answer that creates a
-// token: never in another answer (errors, lists, metadata), the access and
-// server log, the audit file, /metrics or the data directory.
+// No leaks, reliability-security.md T8: a canary value, canary tokens and a
+// service account's client secret go through every surface and many
+// failure paths of a live server (bbolt, audit file). Afterwards the
+// canaries may appear only in the answers of authorized value reads
+// (getData) and in the answers that create a token or a client secret:
+// never in another answer (errors, lists, metadata), the access and server
+// log, the audit file, /metrics or the data directory.
 //
 //	go test ./e2e -run TestCanary -v
 
@@ -132,6 +135,47 @@ func TestCanary(t *testing.T) {
 	c.send("denied C read", tok.Token, "GET", "/v1/secret/data/canary/c", "", false, "X-Vault-Token", tok.Token)
 	c.send("denied write", tok.Token, "POST", b+"/secret", `{"path":"canary/denied","version":{"data":`+data+`}}`, false)
 
+	// A service account: its client secret appears only in the answer that
+	// creates it, its access token only in the token endpoint's answer and
+	// lookup-self; both go through failure paths too (iam.md 7.2).
+	st, body = c.send("iam create service account", root, "POST", "/1.0/me/api/oauth2/client",
+		`{"name":"canary","flow":"CLIENT_CREDENTIALS","callbackUrls":[]}`, true)
+	var sa struct{ ClientID, ClientSecret string }
+	if st != 200 || json.Unmarshal(body, &sa) != nil || sa.ClientSecret == "" {
+		t.Fatalf("create a service account = %d %s", st, body)
+	}
+	c.send("iam list service accounts", root, "GET", "/1.0/me/api/oauth2/client", "", false)
+	c.send("iam get service account", root, "GET", "/1.0/me/api/oauth2/client/"+sa.ClientID, "", false)
+	form := "application/x-www-form-urlencoded"
+	exchange := "grant_type=client_credentials&scope=all&client_id=" + sa.ClientID + "&client_secret=" + url.QueryEscape(sa.ClientSecret)
+	st, body = c.send("oauth2 token", "", "POST", "/auth/oauth2/token", exchange, true, "Content-Type", form)
+	var oat struct {
+		AccessToken string `json:"access_token"`
+	}
+	if st != 200 || json.Unmarshal(body, &oat) != nil || oat.AccessToken == "" {
+		t.Fatalf("token exchange = %d %s", st, body)
+	}
+	basic := "Basic " + base64.StdEncoding.EncodeToString([]byte(sa.ClientID+":"+sa.ClientSecret))
+	c.send("oauth2 token over Basic", "", "POST", "/auth/oauth2/token", "grant_type=client_credentials&scope=all", true,
+		"Content-Type", form, "Authorization", basic)
+	c.send("oauth2 token used on B", oat.AccessToken, "GET", b+"/secret", "", false)
+	c.send("oauth2 token used on C", "", "GET", "/v1/secret/data/canary/c", "", false, "X-Vault-Token", oat.AccessToken)
+	c.send("oauth2 lookup-self", "", "GET", "/v1/auth/token/lookup-self", "", true, "X-Vault-Token", oat.AccessToken)
+	for _, f := range []struct{ what, path, body string }{
+		{"oauth2 wrong secret", "/auth/oauth2/token", exchange + "x"},
+		{"oauth2 secret for an unknown client", "/auth/oauth2/token", strings.Replace(exchange, sa.ClientID, "0123456789abcdef", 1)},
+		{"oauth2 secret without a scope", "/auth/oauth2/token", strings.Replace(exchange, "&scope=all", "", 1)},
+		{"oauth2 secret with another grant", "/auth/oauth2/token", strings.Replace(exchange, "client_credentials", "password", 1)},
+		{"oauth2 secret repeated", "/auth/oauth2/token", exchange + "&client_secret=" + url.QueryEscape(sa.ClientSecret)},
+		{"oauth2 secret in the URL", "/auth/oauth2/token?client_secret=" + url.QueryEscape(sa.ClientSecret), "grant_type=client_credentials&scope=all"},
+		{"oauth2 secret as a JSON body", "/auth/oauth2/token", `{"client_secret":"` + sa.ClientSecret + `"}`},
+	} {
+		c.send(f.what, "", "POST", f.path, f.body, false, "Content-Type", form)
+	}
+	c.send("oauth2 secret as a bearer token", sa.ClientSecret, "GET", b+"/secret", "", false)
+	c.send("oauth2 token refused by IAM", oat.AccessToken, "GET", b+"/secret/canary%2Fb?includeData=true", "", false)
+	c.send("oauth2 wrong access token", oat.AccessToken+"x", "GET", b+"/secret", "", false)
+
 	// Failure paths, each carrying the canary in the value or the token.
 	bad := []struct{ what, token, method, path, body string }{
 		{"wrong token", rootToken + "x", "GET", b + "/secret", ""},
@@ -171,7 +215,7 @@ func TestCanary(t *testing.T) {
 	c.send("restore refused", root, "POST", "/sys/restore", value, false, "X-Coffer-Backup-Passphrase", password)
 	l.stop()
 
-	needles := []string{value, id, rootToken, tok.Token, password}
+	needles := []string{value, id, rootToken, tok.Token, password, sa.ClientSecret, oat.AccessToken}
 	var leaks []string
 	var scanned int
 	check := func(where string, b []byte) {
