@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -395,6 +396,36 @@ func (e *env) createPolicy(t testing.TB, p policyDoc) string {
 
 func (e *env) domainURN() string { return "urn:v1:eu:resource:okms:" + e.domain }
 
+// serviceAccountURN is the URN of the service account clientID (iam.md 2).
+func serviceAccountURN(clientID string) string {
+	return "urn:v1:eu:identity:credential:coffer/oauth2-" + clientID
+}
+
+// createServiceAccount creates a service account as the root and returns
+// its client id and secret.
+func (e *env) createServiceAccount(t testing.TB, name string) (string, string) {
+	t.Helper()
+	r := e.must(t, "POST", "/1.0/me/api/oauth2/client", fmt.Sprintf(`{"name":%q,"flow":"CLIENT_CREDENTIALS"}`, name))
+	v := decode[struct{ ClientID, ClientSecret string }](t, r)
+	return v.ClientID, v.ClientSecret
+}
+
+// oauthToken exchanges a service account's client credentials for an
+// access token at the token endpoint (iam.md 7.2).
+func (e *env) oauthToken(t testing.TB, clientID, secret string) string {
+	t.Helper()
+	form := url.Values{"grant_type": {"client_credentials"}, "scope": {"all"}, "client_id": {clientID}, "client_secret": {secret}}
+	r := e.do(t, cred{}, request{method: "POST", target: "/auth/oauth2/token", body: form.Encode(),
+		contentType: "application/x-www-form-urlencoded"})
+	tok := decode[struct {
+		AccessToken string `json:"access_token"`
+	}](t, r).AccessToken
+	if r.status != http.StatusOK || tok == "" {
+		t.Fatalf("token exchange for %s: %s", clientID, r)
+	}
+	return tok
+}
+
 // credential is a created access certificate (okms-rest.md 5.4).
 type credential struct {
 	ID             string `json:"id"`
@@ -496,7 +527,7 @@ func vaultErrors(r response) []string {
 // "unauthenticated" or "denied"; "" if r is none of them.
 func refusal(surface string, r response) string {
 	switch surface {
-	case "A":
+	case "A", "iam":
 		var v struct{ Class string }
 		_ = json.Unmarshal(r.body, &v)
 		switch {

@@ -30,6 +30,11 @@ type identity struct {
 	urn      string  // what a credential it creates binds
 	cred     cred
 	skip     string // why the identity cannot be built on this server
+	// sa: the identity is a service account (iam.md 3), not a user; its
+	// token, when it has one, is fetched by afterAdvance once the clock
+	// has moved past the expiring identities' expiry.
+	sa           bool
+	afterAdvance func(t *testing.T)
 }
 
 // has reports whether id holds action, set being its granted actions.
@@ -44,7 +49,7 @@ type expectation struct {
 // expect computes the answer to op for id holding set, on the variant
 // needing need.
 func expect(op operation, id *identity, set map[string]bool, need []string) expectation {
-	if id.fail != "" || (id.certOnly && op.surface == "A") {
+	if id.fail != "" || (id.certOnly && (op.surface == "A" || op.surface == "iam")) {
 		f := id.fail
 		if f == "" || (f == "no token" && op.surface != "C") {
 			// Surfaces A and B answer every authentication failure with 401
@@ -55,6 +60,12 @@ func expect(op operation, id *identity, set map[string]bool, need []string) expe
 	}
 	if op.list != "" {
 		return expectation{outcome: "ok", visible: id.has(set, op.list)}
+	}
+	if op.admin {
+		if id.bypass {
+			return expectation{outcome: "ok"}
+		}
+		return expectation{outcome: "denied"}
 	}
 	for _, a := range need {
 		if !id.has(set, a) {
@@ -118,6 +129,11 @@ func TestAuthorizationMatrix(t *testing.T) {
 	}
 	e.clock.Advance(2 * time.Hour)
 	now := e.clock.Now()
+	for _, id := range ids {
+		if id.afterAdvance != nil {
+			id.afterAdvance(t)
+		}
+	}
 
 	ops := allOperations()
 	for _, op := range ops {
@@ -205,6 +221,16 @@ func setupIdentities(t *testing.T, e *env) []*identity {
 		{name: "expired-pat", fail: "unauthenticated", grants: []grant{{allow: all(kms, ovh)}}},
 		{name: "other-domain-cert", certOnly: true, fail: "unauthenticated"},
 		{name: "other-installation-cert", certOnly: true, fail: "unauthenticated"},
+		// Service accounts (iam.md 3, 7.2): an OAuth2 access token and a
+		// certificate bound to a service account's URN act as it, under its
+		// policies; an expired token, and a deleted account's token or
+		// certificate, authenticate no more.
+		{name: "service-account", sa: true, grants: []grant{
+			{allow: append(both("secret/get", "secret/version/getData"), ovh+"credential/get", ovh+"credential/create")}}},
+		{name: "service-account-cert", sa: true, certOnly: true, grants: []grant{{allow: both("secret/create", "secret/version/create", "secret/get")}}},
+		{name: "expired-oauth2-token", sa: true, fail: "unauthenticated", grants: []grant{{allow: all(kms, ovh)}}},
+		{name: "deleted-service-account", sa: true, fail: "unauthenticated", grants: []grant{{allow: all(kms, ovh)}}},
+		{name: "deleted-service-account-cert", sa: true, certOnly: true, fail: "unauthenticated", grants: []grant{{allow: all(kms, ovh)}}},
 	}
 	e.createGroup(t, "admins", "ADMIN")
 	for _, id := range ids {
@@ -213,6 +239,10 @@ func setupIdentities(t *testing.T, e *env) []*identity {
 			continue
 		case "root":
 			id.cred = cred{token: e.root}
+			continue
+		}
+		if id.sa {
+			setupServiceAccount(t, e, id)
 			continue
 		}
 		group := ""
@@ -266,7 +296,9 @@ func setupIdentities(t *testing.T, e *env) []*identity {
 		}
 	}
 	for _, id := range ids {
-		if id.fail != "" {
+		// Callers refused at authentication somewhere: a certificate is on
+		// surface A and identity management, which take tokens only.
+		if id.fail != "" || id.certOnly {
 			if id.cred.client == nil {
 				id.cred.client = e.client
 			}
@@ -274,6 +306,41 @@ func setupIdentities(t *testing.T, e *env) []*identity {
 		}
 	}
 	return ids
+}
+
+// setupServiceAccount makes id a service account with its policies, and
+// its credential: a certificate bound to its URN, or an access token,
+// fetched now for the expiring one and after the clock's advance for the
+// others; a deleted account is deleted once its credential exists.
+func setupServiceAccount(t *testing.T, e *env, id *identity) {
+	t.Helper()
+	clientID, secret := e.createServiceAccount(t, id.name)
+	id.urn = serviceAccountURN(clientID)
+	for i, g := range id.grants {
+		e.createPolicy(t, policyDoc{name: fmt.Sprintf("%s-%d", id.name, i), identities: []string{id.urn},
+			resources: []string{e.domainURN()}, allow: g.allow, except: g.except, deny: g.deny, expiredAt: g.expiredAt})
+	}
+	deleted := strings.HasPrefix(id.name, "deleted-")
+	switch {
+	case id.certOnly:
+		cr, r := e.createCredential(t, cred{}, e.domain, 30, id.urn)
+		if cr.ID == "" {
+			t.Fatalf("credential of %s: %s", id.name, r)
+		}
+		id.cred = cred{client: withCertificate(e.client, keyPair(t, cr))}
+		if deleted {
+			e.must(t, "DELETE", "/1.0/me/api/oauth2/client/"+clientID, "")
+		}
+	case id.name == "expired-oauth2-token":
+		id.cred.token = e.oauthToken(t, clientID, secret)
+	default:
+		id.afterAdvance = func(t *testing.T) {
+			id.cred.token = e.oauthToken(t, clientID, secret)
+			if deleted {
+				e.must(t, "DELETE", "/1.0/me/api/oauth2/client/"+clientID, "")
+			}
+		}
+	}
 }
 
 // runCase runs op as id on fresh objects named after base, checks the
@@ -294,6 +361,9 @@ func runCase(t *testing.T, e *env, tl *tally, op operation, id *identity, set ma
 			t.Fatalf("%s: prepare a credential: %s", op.name, r)
 		}
 		x.cred, other.cred = cr.ID, uuid.NewString()
+	case onServiceAccount:
+		x.sa, _ = e.createServiceAccount(t, "m")
+		other.sa = "0123456789abcdef" // no account has it: ids are random
 	}
 	want := expect(op, id, set, op.need)
 	before := ""
@@ -532,7 +602,7 @@ func checkAuditPairs(t *testing.T, path string, cases []auditedCase) {
 		case c.want.outcome != "ok" && c.want.outcome != "denied":
 			unauthenticated++
 			continue
-		case len(c.op.need) == 0 && c.op.list == "":
+		case len(c.op.need) == 0 && c.op.list == "" && !c.op.admin:
 			// A reference route: a valid credential and no decision.
 			undecided++
 			continue

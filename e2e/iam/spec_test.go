@@ -108,13 +108,14 @@ const (
 	onFresh                    // a path that does not exist (the variant: an existing secret)
 	onCredential               // an existing credential (the variant: an unknown id)
 	onDomainID                 // the domain named in the path (the variant: an unknown id)
+	onServiceAccount           // an existing service account (the variant: an unknown client id)
 )
 
 // operation is one row of the matrix: a request of one surface and the
 // actions iam.md section 6 requires for it.
 type operation struct {
 	name    string
-	surface string // "A", "B" or "C"
+	surface string // "A", "B", "C" or "iam" (identity management)
 	// need are the required actions (none: a valid credential suffices);
 	// needOther those of the variant on the opposite existence when they
 	// differ (Vault writes, iam.md 6), nil meaning the same.
@@ -122,6 +123,9 @@ type operation struct {
 	// list is set for a filtered list: the action that makes the probe
 	// item visible (iam.md 6.1). Any authenticated caller may list.
 	list string
+	// admin: identity management, for the account root and ADMIN users
+	// only, whatever the policies (iam.md 7.4); need is then empty.
+	admin bool
 	on   target
 	// deactivate prepares the secret with version 1 deactivated.
 	deactivate bool
@@ -135,6 +139,7 @@ type subject struct {
 	cred   string // the credential id
 	ownURN string // the caller's identity URN, for credential creation
 	domain string // the domain id of a domain route
+	sa     string // the client id of a service-account route
 }
 
 // Probe of the list operations: a secret every list may show, sorting
@@ -330,6 +335,27 @@ func vaultOperations(root func(e *env) string) []operation {
 	}
 }
 
+// iamOperations are identity management's service-account routes (iam.md
+// 7.4): the account root and ADMIN users only, tokens only. The OAuth2
+// token endpoint is not a row: it authenticates client credentials, not
+// the caller's credential (its tests are in internal/httpapi/iamapi and
+// e2e/oauth2_test.go).
+func iamOperations() []operation {
+	const sas = "/1.0/me/api/oauth2/client"
+	return []operation{
+		{name: "list service accounts", admin: true, on: onDomain, ok: 200,
+			build: func(*env, subject) request { return getReq(sas) }},
+		{name: "create service account", admin: true, on: onDomain, ok: 200,
+			build: func(*env, subject) request {
+				return req("POST", sas, `{"name":"matrix","flow":"CLIENT_CREDENTIALS","callbackUrls":[]}`)
+			}},
+		{name: "get service account", admin: true, on: onServiceAccount, ok: 200,
+			build: func(_ *env, x subject) request { return getReq(sas + "/" + x.sa) }},
+		{name: "delete service account", admin: true, on: onServiceAccount, ok: 204,
+			build: func(_ *env, x subject) request { return req("DELETE", sas+"/"+x.sa, "") }},
+	}
+}
+
 // allOperations is the whole matrix's operation axis.
 func allOperations() []operation {
 	var ops []operation
@@ -344,5 +370,6 @@ func allOperations() []operation {
 	add("B", "", restOperations())
 	add("C", " (/v1)", vaultOperations(func(*env) string { return "/v1" }))
 	add("C", " (/api/{okmsId}/v1)", vaultOperations(func(e *env) string { return "/api/" + e.domain + "/v1" }))
+	add("iam", "", iamOperations())
 	return ops
 }
