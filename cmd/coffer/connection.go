@@ -82,6 +82,13 @@ type settings struct {
 	CA         string `json:"ca,omitempty"`
 	ClientCert string `json:"clientCert,omitempty"`
 	ClientKey  string `json:"clientKey,omitempty"`
+	// A profile logged in as a service account (coffer login --client-id)
+	// keeps the client id, the path of the file holding the client secret
+	// (never the secret) and the expiry of Token, an OAuth2 access token
+	// renewed from them when it expires (serviceaccount.go).
+	ClientID         string `json:"clientId,omitempty"`
+	ClientSecretFile string `json:"clientSecretFile,omitempty"`
+	TokenExpiry      string `json:"tokenExpiry,omitempty"`
 }
 
 // configFile is the client configuration file: named profiles of
@@ -242,13 +249,22 @@ func (x *cli) resolveProfile(newOK bool) (settings, error) {
 	if (s.ClientCert == "") != (s.ClientKey == "") {
 		return settings{}, usagef("--client-cert and --client-key go together")
 	}
+	if !x.changed("token") && x.e.getenv("COFFER_TOKEN") == "" {
+		// The profile's own token: renewable if it came from a service
+		// account's credentials.
+		s.ClientID, s.ClientSecretFile, s.TokenExpiry = prof.ClientID, prof.ClientSecretFile, prof.TokenExpiry
+	}
 	return s, nil
 }
 
-// client returns a client of the server with the settings in effect.
+// client returns a client of the server with the settings in effect,
+// renewing the profile's OAuth2 access token first if it has expired.
 func (x *cli) client() (*client.Client, error) {
 	s, err := x.resolve()
 	if err != nil {
+		return nil, err
+	}
+	if err := x.renewToken(&s); err != nil {
 		return nil, err
 	}
 	return x.clientWith(s)
@@ -276,6 +292,7 @@ func (x *cli) clientWith(s settings) (*client.Client, error) {
 }
 
 func newLoginCmd(x *cli) *cobra.Command {
+	var clientID, secretFile string
 	cmd := &cobra.Command{
 		Use:   "login",
 		Short: "Check a token and save it in the configuration file",
@@ -287,9 +304,17 @@ written with mode 0600. Later commands use the profile's settings unless a
 flag or an environment variable overrides them.
 
 The token comes from --token, COFFER_TOKEN, or the first line of standard
-input. Nothing is saved if the server refuses it.`,
+input. Nothing is saved if the server refuses it.
+
+A service account logs in with --client-id and --client-secret-file instead:
+the command exchanges them for an OAuth2 access token (one hour) and saves
+the token, the client id and the path of the secret file, never the secret.
+Later commands renew the token from the file when it expires.`,
 		Example: `  # Save the root token of a local server in the default profile
   coffer login --token cof_root_...
+
+  # Log in as a service account; the token is renewed when it expires
+  coffer login --client-id 3f2a9c0d1b4e5f60 --client-secret-file ~/.config/coffer/ci.secret
 
   # Read the token from standard input, for another server, in a profile
   pass show coffer/prod | coffer login --profile prod --addr https://coffer.example.com:8200 --ca ca.pem`,
@@ -298,6 +323,9 @@ input. Nothing is saved if the server refuses it.`,
 			asJSON, err := x.json()
 			if err != nil {
 				return err
+			}
+			if cmd.Flags().Changed("client-id") || cmd.Flags().Changed("client-secret-file") {
+				return x.loginServiceAccount(cmd, asJSON, clientID, secretFile)
 			}
 			s, err := x.resolveProfile(true)
 			if err != nil {
@@ -326,19 +354,8 @@ input. Nothing is saved if the server refuses it.`,
 			name, _ := x.profileName(cfg)
 			prof := cfg.Profiles[name]
 			prof.Addr, prof.Token = s.Addr, s.Token
-			for _, f := range []struct {
-				flag, env string
-				dst       *string
-				v         string
-			}{
-				{"okms-id", "COFFER_OKMS_ID", &prof.OkmsID, s.OkmsID}, {"ca", "COFFER_CA", &prof.CA, s.CA},
-				{"client-cert", "COFFER_CLIENT_CERT", &prof.ClientCert, s.ClientCert},
-				{"client-key", "COFFER_CLIENT_KEY", &prof.ClientKey, s.ClientKey},
-			} {
-				if x.changed(f.flag) || x.e.getenv(f.env) != "" {
-					*f.dst = absPath(f.v, f.flag)
-				}
-			}
+			prof.ClientID, prof.ClientSecretFile, prof.TokenExpiry = "", "", ""
+			x.keepConnection(&prof, s)
 			cfg.Profiles[name] = prof
 			if cfg.Current == "" {
 				cfg.Current = name
@@ -364,15 +381,35 @@ input. Nothing is saved if the server refuses it.`,
 			return nil
 		},
 	}
+	cmd.Flags().StringVar(&clientID, "client-id", "", "log in as the service account with this client id")
+	cmd.Flags().StringVar(&secretFile, "client-secret-file", "", "file holding the service account's client secret (with --client-id)")
 	x.connFlags(cmd, true)
 	return cmd
+}
+
+// keepConnection copies into prof the connection settings of s that a flag
+// or an environment variable gave (coffer login saves them).
+func (x *cli) keepConnection(prof *settings, s settings) {
+	for _, f := range []struct {
+		flag, env string
+		dst       *string
+		v         string
+	}{
+		{"okms-id", "COFFER_OKMS_ID", &prof.OkmsID, s.OkmsID}, {"ca", "COFFER_CA", &prof.CA, s.CA},
+		{"client-cert", "COFFER_CLIENT_CERT", &prof.ClientCert, s.ClientCert},
+		{"client-key", "COFFER_CLIENT_KEY", &prof.ClientKey, s.ClientKey},
+	} {
+		if x.changed(f.flag) || x.e.getenv(f.env) != "" {
+			*f.dst = absPath(f.v, f.flag)
+		}
+	}
 }
 
 // absPath makes the path of a file setting absolute, so that a saved
 // profile works from any directory; flag names which settings are files.
 func absPath(v, flag string) string {
 	switch flag {
-	case "ca", "client-cert", "client-key":
+	case "ca", "client-cert", "client-key", "client-secret-file":
 	default:
 		return v
 	}
@@ -418,7 +455,7 @@ The token itself stays valid on the server: revoke it with coffer token revoke.`
 			if !ok || prof.Token == "" {
 				return x.done(map[string]any{"profile": name, "loggedOut": false}, fmt.Sprintf("Profile %q has no saved token.", name))
 			}
-			prof.Token = ""
+			prof.Token, prof.ClientID, prof.ClientSecretFile, prof.TokenExpiry = "", "", "", ""
 			cfg.Profiles[name] = prof
 			if err := saveConfig(path, cfg); err != nil {
 				return err
@@ -472,11 +509,12 @@ func newProfileCmd(x *cli) *cobra.Command {
 				OkmsID   string `json:"okmsId"`
 				HasToken bool   `json:"hasToken"`
 				HasCert  bool   `json:"hasClientCert"`
+				ClientID string `json:"clientId,omitempty"` // logged in as this service account
 			}
 			rows := []row{}
 			for _, n := range names {
 				p := cfg.Profiles[n]
-				rows = append(rows, row{n, n == current, p.Addr, p.OkmsID, p.Token != "", p.ClientCert != ""})
+				rows = append(rows, row{n, n == current, p.Addr, p.OkmsID, p.Token != "", p.ClientCert != "", p.ClientID})
 			}
 			if asJSON {
 				return printJSON(x.e.stdout, rows)
@@ -485,6 +523,8 @@ func newProfileCmd(x *cli) *cobra.Command {
 			for _, r := range rows {
 				cred := "-"
 				switch {
+				case r.HasToken && r.ClientID != "":
+					cred = "service account " + r.ClientID
 				case r.HasToken:
 					cred = "token"
 				case r.HasCert:

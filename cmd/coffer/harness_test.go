@@ -120,10 +120,11 @@ type harness struct {
 }
 
 type options struct {
-	auditFile bool   // audit to a file, readable with coffer audit tail
-	tls       bool   // TLS from the installation CA in a data directory
-	seal      string // the server's --seal; the Argon2id cost of passphrase is lowered
-	dataDir   bool   // an embedded store in a data directory instead of memory
+	auditFile bool             // audit to a file, readable with coffer audit tail
+	tls       bool             // TLS from the installation CA in a data directory
+	seal      string           // the server's --seal; the Argon2id cost of passphrase is lowered
+	dataDir   bool             // an embedded store in a data directory instead of memory
+	now       func() time.Time // the server's clock, instead of the fixed t0
 }
 
 func newHarness(t *testing.T, opt options) *harness {
@@ -133,6 +134,9 @@ func newHarness(t *testing.T, opt options) *harness {
 		Logger: slog.New(slog.DiscardHandler), Out: io.Discard}
 	if opt.auditFile {
 		cfg.AuditFile = filepath.Join(dir, "audit.log")
+	}
+	if opt.now != nil {
+		cfg.Now = opt.now
 	}
 	if opt.tls {
 		// The installation CA lands in the data directory: not dev mode.

@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -20,6 +21,15 @@ type env struct {
 	stdin  io.Reader
 	stdout io.Writer
 	stderr io.Writer
+	now    func() time.Time // nil: time.Now
+}
+
+// clock returns the current time of the command's clock.
+func (e *env) clock() time.Time {
+	if e.now == nil {
+		return time.Now()
+	}
+	return e.now()
 }
 
 // usageError marks an error in the command line (exit code 2).
@@ -42,9 +52,14 @@ func (c exitCode) Error() string { return fmt.Sprintf("exit code %d", int(c)) }
 // child's exit code for `coffer run`). It never calls os.Exit, so commands
 // are testable in-process. An error is reported on one line of stderr.
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return runEnv(ctx, &env{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr, now: time.Now}, args)
+}
+
+// runEnv is run in the environment e (tests give it a clock of their own).
+func runEnv(ctx context.Context, e *env, args []string) int {
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	e := &env{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
+	stderr := e.stderr
 	root := newRootCmd(e)
 	root.SetArgs(vaultStyleFlags(args))
 	err := root.ExecuteContext(ctx)
@@ -137,6 +152,7 @@ usage error (unknown flag, malformed DATA, missing argument).`,
 		newSecretCmd(x), newKVCmd(x), newDomainCmd(x),
 		newUserCmd(x), newGroupCmd(x), newTokenCmd(x), newPolicyCmd(x),
 		newCredentialCmd(x), newAuditCmd(x), newRunCmd(x), newExportCmd(x),
+		newServiceAccountCmd(x),
 	)
 	root.AddCommand(newBenchCmd(x), newBuildVersionCmd(x))
 	// The completion commands capture the output writer when they are
