@@ -88,7 +88,7 @@ func validText(s string, max int) bool {
 func validateServiceAccount(in ServiceAccountInput) error {
 	switch {
 	case strings.TrimSpace(in.Name) == "" || !validText(in.Name, 256):
-		return invalid("name", "is required: 1 to 256 characters, without control characters")
+		return invalid("name", "must be 1 to 256 characters, without control characters")
 	case !validText(in.Description, 1024):
 		return invalid("description", "must be at most 1024 characters, without control characters")
 	case in.Flow != FlowClientCredentials:

@@ -48,6 +48,9 @@ type settingsData struct {
 	AuditError string
 
 	Form map[string]string // what a form with a mistake sent back
+
+	// ServiceAccounts: the service accounts tab (serviceaccounts.go).
+	ServiceAccounts []service.ServiceAccount
 }
 
 // settingsTabs lists the tabs of the domain settings the caller may use.
@@ -61,7 +64,8 @@ func (u *UI) settingsTabs(c service.Caller, domain string) []tab {
 		tabs = append(tabs, tab{"certificates", "Access certificates"})
 	}
 	if u.svc.CanAdminister(c) {
-		tabs = append(tabs, tab{"users", "Users"}, tab{"tokens", "Tokens"}, tab{"policies", "Policies"}, tab{"audit", "Audit log"})
+		tabs = append(tabs, tab{"users", "Users"}, tab{"tokens", "Tokens"}, tab{"service-accounts", "Service accounts"},
+			tab{"policies", "Policies"}, tab{"audit", "Audit log"})
 	}
 	return tabs
 }
@@ -136,6 +140,10 @@ func (u *UI) loadTab(r *http.Request, rc *reqCtx, d *settingsData) error {
 				return err
 			}
 			d.Tokens = append(d.Tokens, userTokens{Login: usr.Login, PATs: pats})
+		}
+	case "service-accounts":
+		if d.ServiceAccounts, err = u.svc.ListServiceAccounts(ctx, c); err != nil {
+			return err
 		}
 	case "policies":
 		if d.Policies, err = u.svc.ListPolicies(ctx, c); err != nil {

@@ -44,6 +44,7 @@ var errorTable = []struct {
 	{service.ErrGroupNotFound, http.StatusNotFound, "There is no such group."},
 	{service.ErrTokenNotFound, http.StatusNotFound, "There is no such token."},
 	{service.ErrPolicyNotFound, http.StatusNotFound, "There is no such policy."},
+	{service.ErrServiceAccountNotFound, http.StatusNotFound, "There is no such service account."},
 	{service.ErrIdentityExists, http.StatusConflict, "This name is already taken."},
 	{service.ErrGroupInUse, http.StatusConflict, "This group still has members."},
 	{service.ErrAuditNotReadable, http.StatusServiceUnavailable, "The audit log goes to the server log and cannot be read here: start the server with --audit-file."},
