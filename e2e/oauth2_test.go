@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -137,6 +138,15 @@ func TestOAuth2ClientCredentials(t *testing.T) {
 	if ttl != time.Hour || exp != clock.Now().Add(time.Hour).Format(time.RFC3339) || self.Data["display_name"] != "external-secrets" {
 		t.Errorf("lookup-self: ttl %v, expire_time %q, display_name %v; want 1h, %s, external-secrets",
 			ttl, exp, self.Data["display_name"], clock.Now().Add(time.Hour).Format(time.RFC3339))
+	}
+	pols, _ := self.TokenPolicies()
+	meta, _ := self.TokenMetadata()
+	renewable, _ := self.TokenIsRenewable()
+	if !slices.Equal(pols, []string{"eso-prod"}) || meta["identity"] != sa.Identity || renewable {
+		t.Errorf("lookup-self: policies %v, meta %v, renewable %v; want [eso-prod], the account's URN, false", pols, meta, renewable)
+	}
+	if _, err := vc.Auth().Token().RenewSelf(0); err == nil {
+		t.Errorf("renew-self of an OAuth2 token: no error, want Vault's refusal of a non-renewable token")
 	}
 
 	// Expiry is the server's: an hour later, by its clock, the token is

@@ -287,10 +287,14 @@ func TestService_OAuth2Tokens(t *testing.T) {
 			t.Fatalf("Authenticate(access token) = %+v, %v", tp, err)
 		}
 		caller := service.Caller{Principal: tp, Surface: "C"}
+		if _, err := f.svc.CreatePolicy(ctx, f.root, readPolicy(f, "eso-reads", sa.URN)); err != nil {
+			t.Fatal(err)
+		}
 		info, err := f.svc.LookupToken(ctx, caller, tok.Token)
 		if err != nil || info.Kind != auth.KindOAuth2 || info.Child || info.Root || !info.ExpiresAt.Equal(tok.ExpiresAt) ||
-			info.TTL != time.Hour || !info.CreatedAt.Equal(issuedAt) || info.Name != "eso" {
-			t.Errorf("LookupToken = %+v, %v; want the real expiry", info, err)
+			info.TTL != time.Hour || !info.CreatedAt.Equal(issuedAt) || info.Name != "eso" ||
+			!slices.Equal(info.Identities, []string{sa.URN}) || !slices.Equal(info.Policies, []string{"eso-reads"}) {
+			t.Errorf("LookupToken = %+v, %v; want the real expiry, the account's name, URN and policy", info, err)
 		}
 		// A child token (Vault's auth/token/create) acts as the account and
 		// dies with its parent.
