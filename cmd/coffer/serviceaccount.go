@@ -34,34 +34,15 @@ func newServiceAccountCmd(x *cli) *cobra.Command {
 		Example: "  coffer service-account list",
 		Args:    exactArgs(0, "no argument"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			asJSON, err := x.json()
-			if err != nil {
-				return err
-			}
-			c, err := x.client()
-			if err != nil {
-				return err
-			}
-			ids, err := c.ListServiceAccounts(cmd.Context())
-			if err != nil {
-				return err
-			}
-			sas := []*client.ServiceAccount{}
-			for _, id := range ids {
-				sa, err := c.GetServiceAccount(cmd.Context(), id)
-				if err != nil {
-					return err
+			return show(cmd, x, func(ctx context.Context, c *client.Client) ([]*client.ServiceAccount, error) {
+				return readAll(ctx, c.ListServiceAccounts, c.GetServiceAccount)
+			}, func(w io.Writer, sas []*client.ServiceAccount) error {
+				t := newTable(w, "CLIENT ID", "NAME", "DESCRIPTION")
+				for _, sa := range sas {
+					t.row(sa.ClientID, sa.Name, dash(sa.Description))
 				}
-				sas = append(sas, sa)
-			}
-			if asJSON {
-				return printJSON(x.e.stdout, sas)
-			}
-			t := newTable(x.e.stdout, "CLIENT ID", "NAME", "DESCRIPTION")
-			for _, sa := range sas {
-				t.row(sa.ClientID, sa.Name, dash(sa.Description))
-			}
-			return t.flush()
+				return t.flush()
+			})
 		},
 	}
 	var desc, secretFile string
@@ -80,55 +61,14 @@ with coffer login --client-id, or exchange the id and secret for a token at
   coffer login --client-id 3f2a9c0d1b4e5f60 --client-secret-file eso.secret`,
 		Args: exactArgs(1, "NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			asJSON, err := x.json()
-			if err != nil {
-				return err
-			}
 			if secretFile != "" {
 				if _, err := os.Lstat(secretFile); err == nil {
 					return usagef("--secret-file %s exists: it is never overwritten", secretFile)
 				}
 			}
-			c, err := x.client()
-			if err != nil {
-				return err
-			}
-			creds, err := c.CreateServiceAccount(cmd.Context(), client.ServiceAccountRequest{Name: args[0], Description: desc})
-			if err != nil {
-				return err
-			}
-			sa, err := c.GetServiceAccount(cmd.Context(), creds.ClientID)
-			if err != nil {
-				return err
-			}
-			out := struct {
-				*client.ServiceAccount
-				ClientSecret string `json:"clientSecret,omitempty"`
-				SecretFile   string `json:"secretFile,omitempty"`
-			}{ServiceAccount: sa}
-			if secretFile != "" {
-				if err := writeSecretFile(secretFile, creds.ClientSecret); err != nil {
-					return fmt.Errorf("service account %s created, but its secret could not be saved (delete the account and start again): %w", sa.ClientID, err)
-				}
-				out.SecretFile = absPath(secretFile, "client-secret-file")
-			} else {
-				out.ClientSecret = creds.ClientSecret
-			}
-			if asJSON {
-				return printJSON(x.e.stdout, out)
-			}
-			if err := serviceAccountPairs(x.e.stdout, sa); err != nil {
-				return err
-			}
-			fmt.Fprintln(x.e.stdout)
-			if secretFile != "" {
-				fmt.Fprintf(x.e.stdout, "The client secret is in %s (mode 0600); it is not shown again.\n", out.SecretFile)
-				return nil
-			}
-			fmt.Fprintln(x.e.stdout, "The client secret is shown once; keep it safe:")
-			fmt.Fprintln(x.e.stdout)
-			fmt.Fprintln(x.e.stdout, "    "+creds.ClientSecret)
-			return nil
+			return show(cmd, x, func(ctx context.Context, c *client.Client) (*createdServiceAccount, error) {
+				return createServiceAccount(ctx, c, client.ServiceAccountRequest{Name: args[0], Description: desc}, secretFile)
+			}, printCreatedServiceAccount)
 		},
 	}
 	create.Flags().StringVar(&desc, "description", "", "description")
@@ -139,22 +79,9 @@ with coffer login --client-id, or exchange the id and secret for a token at
 		Example: "  coffer service-account get 3f2a9c0d1b4e5f60",
 		Args:    exactArgs(1, "CLIENT_ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			asJSON, err := x.json()
-			if err != nil {
-				return err
-			}
-			c, err := x.client()
-			if err != nil {
-				return err
-			}
-			sa, err := c.GetServiceAccount(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return printJSON(x.e.stdout, sa)
-			}
-			return serviceAccountPairs(x.e.stdout, sa)
+			return show(cmd, x, func(ctx context.Context, c *client.Client) (*client.ServiceAccount, error) {
+				return c.GetServiceAccount(ctx, args[0])
+			}, serviceAccountPairs)
 		},
 	}
 	del := &cobra.Command{
@@ -163,14 +90,8 @@ with coffer login --client-id, or exchange the id and secret for a token at
 		Example: "  coffer service-account delete 3f2a9c0d1b4e5f60",
 		Args:    exactArgs(1, "CLIENT_ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := x.client()
-			if err != nil {
-				return err
-			}
-			if err := c.DeleteServiceAccount(cmd.Context(), args[0]); err != nil {
-				return err
-			}
-			return x.done(map[string]any{"clientId": args[0], "deleted": true}, "Deleted service account "+args[0]+".")
+			return act(cmd, x, func(ctx context.Context, c *client.Client) error { return c.DeleteServiceAccount(ctx, args[0]) },
+				map[string]any{"clientId": args[0], "deleted": true}, "Deleted service account "+args[0]+".")
 		},
 	}
 	cmd := group("service-account", "Manage service accounts (OAuth2 clients)",
@@ -182,6 +103,50 @@ identity URN (urn:v1:eu:identity:credential:<account>/oauth2-<client id>).`+iden
 		list, create, get, del)
 	x.connFlags(cmd, true)
 	return cmd
+}
+
+// createdServiceAccount is what service-account create prints: the account
+// and its secret, or the file the secret went to.
+type createdServiceAccount struct {
+	*client.ServiceAccount
+	ClientSecret string `json:"clientSecret,omitempty"`
+	SecretFile   string `json:"secretFile,omitempty"`
+}
+
+// createServiceAccount creates a service account, reads it back for its
+// identity URN, and keeps its secret in secretFile when one is given.
+func createServiceAccount(ctx context.Context, c *client.Client, req client.ServiceAccountRequest, secretFile string) (*createdServiceAccount, error) {
+	creds, err := c.CreateServiceAccount(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	sa, err := c.GetServiceAccount(ctx, creds.ClientID)
+	if err != nil {
+		return nil, err
+	}
+	out := &createdServiceAccount{ServiceAccount: sa, ClientSecret: creds.ClientSecret}
+	if secretFile != "" {
+		if err := writeSecretFile(secretFile, creds.ClientSecret); err != nil {
+			return nil, fmt.Errorf("service account %s created, but its secret could not be saved (delete the account and start again): %w", sa.ClientID, err)
+		}
+		out.ClientSecret, out.SecretFile = "", absPath(secretFile, "client-secret-file")
+	}
+	return out, nil
+}
+
+func printCreatedServiceAccount(w io.Writer, out *createdServiceAccount) error {
+	if err := serviceAccountPairs(w, out.ServiceAccount); err != nil {
+		return err
+	}
+	fmt.Fprintln(w)
+	if out.SecretFile != "" {
+		fmt.Fprintf(w, "The client secret is in %s (mode 0600); it is not shown again.\n", out.SecretFile)
+		return nil
+	}
+	fmt.Fprintln(w, "The client secret is shown once; keep it safe:")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "    "+out.ClientSecret)
+	return nil
 }
 
 func serviceAccountPairs(w io.Writer, sa *client.ServiceAccount) error {
