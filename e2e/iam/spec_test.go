@@ -103,12 +103,12 @@ func granted(gs []grant, now time.Time) map[string]bool {
 type target uint8
 
 const (
-	onDomain     target = iota // domain-level: no existence to vary
-	onSecret                   // an existing secret (the variant: a missing one)
-	onFresh                    // a path that does not exist (the variant: an existing secret)
-	onCredential               // an existing credential (the variant: an unknown id)
-	onDomainID                 // the domain named in the path (the variant: an unknown id)
-	onServiceAccount           // an existing service account (the variant: an unknown client id)
+	onDomain         target = iota // domain-level: no existence to vary
+	onSecret                       // an existing secret (the variant: a missing one)
+	onFresh                        // a path that does not exist (the variant: an existing secret)
+	onCredential                   // an existing credential (the variant: an unknown id)
+	onDomainID                     // the domain named in the path (the variant: an unknown id)
+	onServiceAccount               // an existing service account (the variant: an unknown client id)
 )
 
 // operation is one row of the matrix: a request of one surface and the
@@ -126,7 +126,7 @@ type operation struct {
 	// admin: identity management, for the account root and ADMIN users
 	// only, whatever the policies (iam.md 7.4); need is then empty.
 	admin bool
-	on   target
+	on    target
 	// deactivate prepares the secret with version 1 deactivated.
 	deactivate bool
 	build      func(e *env, x subject) request
