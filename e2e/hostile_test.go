@@ -66,7 +66,7 @@ type hostile struct {
 	body    []byte
 	mode    bodyMode
 	method  string
-	surface string // "A", "B", "C", "iam", "root", "ui"; "" when net/http should refuse it
+	surface string // "A", "B", "C", "iam", "oauth2", "root", "ui"; "" when net/http should refuse it
 }
 
 type bodyMode uint8
@@ -147,6 +147,15 @@ func envelopeProblem(surface string, status int, hdr http.Header, body []byte) s
 	case "A", "iam":
 		if !strings.HasPrefix(e.Class, "Client::") || e.Message == "" {
 			return "not the OVH envelope"
+		}
+	case "oauth2":
+		// The token endpoint answers RFC 6749 5.2 errors.
+		var o struct {
+			Error string `json:"error"`
+			Desc  string `json:"error_description"`
+		}
+		if json.Unmarshal(body, &o) != nil || o.Error == "" || o.Desc == "" {
+			return "not an OAuth2 error"
 		}
 	case "C":
 		// Vault's errors member may be empty (405), and a 404 may carry
@@ -476,6 +485,7 @@ var hostileRoutes = []struct{ surface, path string }{
 	{"iam", "/1.0/me/identity/user"}, {"iam", "/1.0/me/identity/user/{u}"}, {"iam", "/1.0/me/identity/user/{u}/token"},
 	{"iam", "/1.0/me/identity/user/{u}/token/{t}"}, {"iam", "/1.0/me/identity/group"}, {"iam", "/1.0/me/identity/group/{g}"},
 	{"iam", "/v2/iam/policy"}, {"iam", "/v2/iam/policy/{id}"}, {"iam", "/v2/iam/audit"},
+	{"iam", "/1.0/me/api/oauth2/client"}, {"iam", "/1.0/me/api/oauth2/client/{s}"}, {"oauth2", "/auth/oauth2/token"},
 	{"root", "/healthz"}, {"root", "/readyz"}, {"root", "/metrics"}, {"root", "/docs"}, {"root", "/docs/openapi.json"},
 	{"root", "/{p}"}, {"ui", "/ui/{p}"},
 	{"root", "/sys/backup"}, {"root", "/sys/restore"}, {"root", "/sys/{p}"},
@@ -563,7 +573,7 @@ func (g *hostileGen) next() *hostile {
 	h.surface = rt.surface
 	path := rt.path
 	for _, ph := range []struct{ name, valid string }{{"{d}", g.domain}, {"{p}", "hz%2Fa"}, {"{n}", "1"}, {"{u}", "hz"},
-		{"{t}", "t"}, {"{g}", "hz"}, {"{id}", g.policy}, {"{c}", "00000000-0000-4000-8000-000000000000"}} {
+		{"{t}", "t"}, {"{g}", "hz"}, {"{id}", g.policy}, {"{c}", "00000000-0000-4000-8000-000000000000"}, {"{s}", "0123456789abcdef"}} {
 		if !strings.Contains(path, ph.name) {
 			continue
 		}

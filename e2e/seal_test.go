@@ -311,7 +311,8 @@ func TestSealedRoutes(t *testing.T) {
 		t.Fatal(err)
 	}
 	fill := strings.NewReplacer("{d}", "6a0f0b6e-3c1d-4a53-9a7e-1f2b3c4d5e6f", "{p}", "app%2Fdb", "{n}", "1", "{u}", "alice",
-		"{t}", "ci", "{g}", "ops", "{id}", "6a0f0b6e-3c1d-4a53-9a7e-1f2b3c4d5e6f", "{c}", "6a0f0b6e-3c1d-4a53-9a7e-1f2b3c4d5e6f")
+		"{t}", "ci", "{g}", "ops", "{id}", "6a0f0b6e-3c1d-4a53-9a7e-1f2b3c4d5e6f", "{c}", "6a0f0b6e-3c1d-4a53-9a7e-1f2b3c4d5e6f",
+		"{s}", "0123456789abcdef")
 	open := map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true, "/docs": true, "/docs/openapi.json": true,
 		"/v1/sys/health": true, "/v1/sys/seal-status": true, "/v1/sys/leader": true}
 	checked, outside := 0, 0
@@ -347,6 +348,8 @@ func sealedBody(surface string, body []byte) bool {
 		return bytes.Contains(body, []byte(`"error_id":"ServiceUnavailable"`))
 	case "A", "iam":
 		return bytes.Contains(body, []byte(`"class":"Server::ServiceUnavailable"`))
+	case "oauth2":
+		return bytes.Contains(body, []byte(`"error":"temporarily_unavailable"`))
 	}
 	return bytes.Contains(body, []byte("coffer is sealed"))
 }

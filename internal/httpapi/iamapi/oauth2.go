@@ -231,6 +231,9 @@ func describeOAuth(err error) *oauthError {
 	case errors.Is(err, service.ErrTooManyRequests):
 		return &oauthError{status: http.StatusTooManyRequests, Code: "temporarily_unavailable",
 			Desc: "too many failed authentications from this address; slow down"}
+	case errors.Is(err, service.ErrSealed):
+		return &oauthError{status: http.StatusServiceUnavailable, Code: "temporarily_unavailable",
+			Desc: "coffer is sealed; try again once it is unsealed"}
 	case errors.Is(err, service.ErrAuditUnavailable):
 		return &oauthError{status: http.StatusServiceUnavailable, Code: "temporarily_unavailable",
 			Desc: "the audit log is unavailable; try again later"}

@@ -130,7 +130,11 @@ func (a *API) Routes() []string { return append([]string(nil), a.patterns...) }
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set(HeaderQueryID, httpapi.RequestID(r.Context()))
 	if a.svc.Sealed() {
-		httpapi.Wrap(a.writeError(kindNone), a.log, httpapi.Sealed).ServeHTTP(w, r)
+		ew := a.writeError(kindNone)
+		if strings.HasPrefix(r.URL.Path, PrefixAuth) {
+			ew = a.writeOAuthError // OAuth2 clients read OAuth2 errors
+		}
+		httpapi.Wrap(ew, a.log, httpapi.Sealed).ServeHTTP(w, r)
 		return
 	}
 	if !httpapi.CanonicalPath(r.URL.Path) {
