@@ -85,6 +85,9 @@ func (a *API) issueToken(w http.ResponseWriter, r *http.Request) error {
 			Desc: "the grant type is not supported: use grant_type=client_credentials"}
 	}
 	id, secret, err := clientCredentials(r, form)
+	if errors.Is(err, errInvalidClient) {
+		return a.clientRefused(r, id) // no usable credentials: a failed authentication too
+	}
 	if err != nil {
 		return err
 	}
@@ -186,21 +189,28 @@ func (a *API) authenticateClient(r *http.Request, id, secret string) (service.Ca
 	ctx, rid := r.Context(), httpapi.RequestID(r.Context())
 	p, err := a.svc.AuthenticateClient(ctx, id, secret)
 	if errors.Is(err, service.ErrUnauthenticated) {
-		resource := TokenPath
-		if policy.ValidClientID(id) {
-			resource = a.svc.ServiceAccountURN(id)
-		}
-		a.svc.AuditUnauthenticated(ctx, "iam", rid, r.RemoteAddr, resource, "invalid client credentials")
-		if a.svc.AuthFailed(r.RemoteAddr) {
-			return service.Caller{}, service.ErrTooManyRequests
-		}
-		return service.Caller{}, errInvalidClient
+		return service.Caller{}, a.clientRefused(r, id)
 	}
 	if err != nil {
 		return service.Caller{}, err
 	}
 	httpapi.NotePrincipal(ctx, p.Name)
 	return service.Caller{Principal: p, Surface: "iam", RequestID: rid, RemoteAddr: r.RemoteAddr}, nil
+}
+
+// clientRefused audits a failed client authentication and counts it
+// against the client address's limit (iam.md 7.1): it returns
+// errInvalidClient, or ErrTooManyRequests once the address is over it.
+func (a *API) clientRefused(r *http.Request, id string) error {
+	resource := TokenPath
+	if policy.ValidClientID(id) {
+		resource = a.svc.ServiceAccountURN(id)
+	}
+	a.svc.AuditUnauthenticated(r.Context(), "iam", httpapi.RequestID(r.Context()), r.RemoteAddr, resource, "invalid client credentials")
+	if a.svc.AuthFailed(r.RemoteAddr) {
+		return service.ErrTooManyRequests
+	}
+	return errInvalidClient
 }
 
 // writeOAuth writes an answer of the token endpoint: JSON, never cached

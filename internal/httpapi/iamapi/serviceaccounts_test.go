@@ -483,6 +483,7 @@ func TestOAuth2Token_Limits(t *testing.T) {
 		t.Errorf("25 failures from one address at one instant: %v, want 20 × 401 and 5 × 429", statuses)
 	}
 	oauthExpect(t, last, 429, "temporarily_unavailable")
+	e.saGolden(t, "oauth2_error_temporarily_unavailable", last, a)
 	if got := last.header.Get("Retry-After"); got != "1" {
 		t.Errorf("Retry-After = %q, want 1", got)
 	}
