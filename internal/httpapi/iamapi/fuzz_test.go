@@ -3,14 +3,10 @@ package iamapi_test
 import (
 	"bytes"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
-
-	"github.com/seed-3e8d63de/coffer/internal/server"
 )
 
 // FuzzPolicyBodies sends fuzzed policy documents (and group and token
@@ -21,13 +17,7 @@ import (
 // the OVH envelope. User routes are left out: a password costs an
 // Argon2id hash of 64 MiB per execution.
 func FuzzPolicyBodies(f *testing.F) {
-	srv, err := server.New(f.Context(), server.Config{Dev: true, DevRootToken: "root",
-		Logger: slog.New(slog.DiscardHandler), Out: io.Discard})
-	if err != nil {
-		f.Fatalf("server.New: %v", err)
-	}
-	f.Cleanup(func() { srv.Close() })
-	h := srv.Handler()
+	h, domain := fuzzServer(f)
 	send := func(method, target string, body []byte, contentType string) *httptest.ResponseRecorder {
 		req, err := http.NewRequest(method, "http://coffer"+target, bytes.NewReader(body))
 		if err != nil {
@@ -41,7 +31,7 @@ func FuzzPolicyBodies(f *testing.F) {
 		h.ServeHTTP(rec, req)
 		return rec
 	}
-	domainURN := "urn:v1:eu:resource:okms:" + srv.DefaultDomain()
+	domainURN := "urn:v1:eu:resource:okms:" + domain
 	valid := `{"name":"fz","identities":["urn:v1:eu:identity:group:coffer/admins"],"resources":[{"urn":"` + domainURN + `"}],"permissions":{"allow":[{"action":"okms:apikms:secret/get"}]}}`
 	rec := send("POST", "/v2/iam/policy", []byte(valid), "application/json")
 	var created struct{ ID string }

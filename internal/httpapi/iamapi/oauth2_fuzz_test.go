@@ -14,6 +14,18 @@ import (
 	"github.com/seed-3e8d63de/coffer/internal/server"
 )
 
+// fuzzServer starts a dev server (root token "root") for a fuzz target and
+// returns its handler and default domain.
+func fuzzServer(f *testing.F) (http.Handler, string) {
+	srv, err := server.New(f.Context(), server.Config{Dev: true, DevRootToken: "root",
+		Logger: slog.New(slog.DiscardHandler), Out: io.Discard})
+	if err != nil {
+		f.Fatalf("server.New: %v", err)
+	}
+	f.Cleanup(func() { srv.Close() })
+	return srv.Handler(), srv.DefaultDomain()
+}
+
 // FuzzOAuth2Token sends fuzzed token requests (body, Authorization header,
 // Content-Type) to the token endpoint of a real server (dev mode) with one
 // service account, and fuzzed creation bodies to the service-account
@@ -21,13 +33,7 @@ import (
 // 5.2 error body of a known code, never a 5xx; a creation, 2xx or a 4xx in
 // the OVH envelope.
 func FuzzOAuth2Token(f *testing.F) {
-	srv, err := server.New(f.Context(), server.Config{Dev: true, DevRootToken: "root",
-		Logger: slog.New(slog.DiscardHandler), Out: io.Discard})
-	if err != nil {
-		f.Fatalf("server.New: %v", err)
-	}
-	f.Cleanup(func() { srv.Close() })
-	h := srv.Handler()
+	h, _ := fuzzServer(f)
 	send := func(target string, body []byte, auth, contentType string) *httptest.ResponseRecorder {
 		req := httptest.NewRequest("POST", "http://coffer"+target, bytes.NewReader(body))
 		req.RemoteAddr = "192.0.2.7:4000"
