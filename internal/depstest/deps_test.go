@@ -23,6 +23,7 @@ var rules = map[string][]string{
 	"api":                          {},
 	"client":                       {"api"},
 	"internal/secret":              {},
+	"internal/servicekey":          {},
 	"internal/policy":              {"internal/secret"},
 	"internal/auth":                {"golang.org/x/crypto", "golang.org/x/sys"},
 	"internal/audit":               {"internal/logio"},
