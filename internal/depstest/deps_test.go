@@ -34,6 +34,7 @@ var rules = map[string][]string{
 	"internal/crypto":              {},
 	"internal/crypto/backupfile":   {"golang.org/x/crypto", "golang.org/x/sys"},
 	"internal/crypto/shamir":       {},
+	"internal/crypto/keyops":       {"internal/servicekey"},
 	"internal/seal":                {"internal/crypto", "internal/crypto/shamir", "golang.org/x/crypto", "golang.org/x/sys", "filippo.io/"},
 	"internal/storage/memstore":    {"internal/storage"},
 	"internal/storage/storagetest": {"internal/storage"},
@@ -54,7 +55,7 @@ var free = []string{"internal/server", "internal/depstest", "internal/config", "
 var (
 	noHTTP              = []string{"internal/secret", "internal/policy", "internal/auth", "internal/audit", "internal/storage", "internal/service"}
 	onlyServer          = []string{"internal/storage/memstore", "internal/storage/boltstore", "internal/storage/pgstore", "internal/storage/sealed", "internal/pki", "internal/seal"}
-	onlySealedAndServer = []string{"internal/crypto", "internal/crypto/backupfile", "internal/crypto/shamir"}
+	onlySealedAndServer = []string{"internal/crypto", "internal/crypto/backupfile", "internal/crypto/shamir", "internal/crypto/keyops"}
 	// cryptoUsers may import onlySealedAndServer: the encryption layer,
 	// the seals (which wrap the root key) and the composition root.
 	cryptoUsers = []string{"internal/server", "internal/storage/sealed", "internal/seal"}
