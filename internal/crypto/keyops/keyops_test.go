@@ -33,7 +33,7 @@ var (
 
 var specs = map[string]servicekey.Spec{
 	"oct128": {Type: servicekey.Oct, Size: 128}, "oct192": {Type: servicekey.Oct, Size: 192},
-	"oct256": {Type: servicekey.Oct, Size: 256},
+	"oct256":  {Type: servicekey.Oct, Size: 256},
 	"rsa2048": {Type: servicekey.RSA, Size: 2048}, "rsa3072": {Type: servicekey.RSA, Size: 3072},
 	"p256": {Type: servicekey.EC, Curve: servicekey.P256}, "p384": {Type: servicekey.EC, Curve: servicekey.P384},
 	"p521": {Type: servicekey.EC, Curve: servicekey.P521},
