@@ -153,3 +153,30 @@ func ParseWrappingAlgorithm(s string) (WrappingAlgorithm, error) {
 	}
 	return "", Invalid(FieldWrappingAlgorithm, "wrappingAlgorithm must be RSA-OAEP or RSA-OAEP-256")
 }
+
+// Envelope is what the header of a ciphertext or data key blob names: the
+// key and the version of its material that encrypted, and whether it is a
+// data key blob (which decrypt refuses, as datakey/decrypt refuses
+// ciphertexts).
+type Envelope struct {
+	KeyID   string
+	Version uint32
+	DataKey bool
+}
+
+// SignInput is one signature to make.
+type SignInput struct {
+	Alg      Algorithm
+	Message  []byte // the message, or its digest when IsDigest
+	IsDigest bool
+	Format   SignatureFormat
+	KeyID    string // the kid of a JWS or JWT
+}
+
+// VerifyInput is one signature to check.
+type VerifyInput struct {
+	Alg       Algorithm // "" takes the alg of a JWS
+	Message   []byte    // nil: a JWS is checked alone
+	IsDigest  bool
+	Signature string
+}

@@ -15,7 +15,7 @@ func FuzzCiphertext(f *testing.F) {
 	// Only the seeds, which coffer wrote, may open: nobody forges AES-GCM.
 	genuine := map[string]bool{}
 	for _, name := range []string{"oct256", "rsa2048"} {
-		ct, _ := ops.Encrypt(ks[name], Envelope{KeyID: "k", Version: 1}, []byte("seed"), []byte("ctx"))
+		ct, _ := ops.Encrypt(ks[name], servicekey.Envelope{KeyID: "k", Version: 1}, []byte("seed"), []byte("ctx"))
 		f.Add(ct, "ctx")
 		genuine[ct] = true
 	}
@@ -94,9 +94,9 @@ func FuzzVerify(f *testing.F) {
 		key string
 		alg servicekey.Algorithm
 	}{{"rsa2048", servicekey.PS256}, {"p256", servicekey.ES256}} {
-		sig, _ := ops.Sign(ks[c.key], SignRequest{Alg: c.alg, Message: []byte("seed")})
+		sig, _ := ops.Sign(ks[c.key], servicekey.SignInput{Alg: c.alg, Message: []byte("seed")})
 		f.Add(c.key, string(c.alg), []byte("other"), false, sig)
-		jws, _ := ops.Sign(ks[c.key], SignRequest{Alg: c.alg, Message: []byte("seed"), Format: servicekey.FormatJWS})
+		jws, _ := ops.Sign(ks[c.key], servicekey.SignInput{Alg: c.alg, Message: []byte("seed"), Format: servicekey.FormatJWS})
 		f.Add(c.key, "", []byte("other"), false, jws)
 	}
 	f.Add("p256", "ES256", []byte{}, true, "a.b.c")
@@ -107,7 +107,7 @@ func FuzzVerify(f *testing.F) {
 		}
 		msg = append([]byte{}, msg...) // never nil: a JWS is checked against it
 		a, _ := servicekey.ParseAlgorithm(alg)
-		ok, err := ops.Verify(m, VerifyRequest{Alg: a, Message: msg, IsDigest: isDigest, Signature: sig})
+		ok, err := ops.Verify(m, servicekey.VerifyInput{Alg: a, Message: msg, IsDigest: isDigest, Signature: sig})
 		if ok {
 			t.Fatalf("a fuzzed signature verified: %q over %q", sig, msg)
 		}

@@ -172,27 +172,18 @@ func oaepHash(alg string) hash.Hash {
 	return sha256.New()
 }
 
-// Envelope is what the header of a ciphertext or data key blob names: the
-// key and its version. The service reads it to pick the version's
-// material before decrypting.
-type Envelope struct {
-	KeyID   string
-	Version uint32
-	DataKey bool
-}
-
 // ReadEnvelope parses the header of a ciphertext or data key blob without
 // decrypting it. Anything that is not a JWE coffer could have written is
 // servicekey.ErrCiphertext.
-func (o *Ops) ReadEnvelope(ciphertext string) (Envelope, error) {
+func (o *Ops) ReadEnvelope(ciphertext string) (servicekey.Envelope, error) {
 	j, err := parseJWE(ciphertext)
 	if err != nil {
-		return Envelope{}, err
+		return servicekey.Envelope{}, err
 	}
 	if j.h.Kid == "" || j.h.Ver == 0 || (j.h.Cty != "" && j.h.Cty != ctyDataKey) {
-		return Envelope{}, servicekey.ErrCiphertext
+		return servicekey.Envelope{}, servicekey.ErrCiphertext
 	}
-	return Envelope{KeyID: j.h.Kid, Version: j.h.Ver, DataKey: j.h.Cty == ctyDataKey}, nil
+	return servicekey.Envelope{KeyID: j.h.Kid, Version: j.h.Ver, DataKey: j.h.Cty == ctyDataKey}, nil
 }
 
 // Encrypt encrypts plaintext with key material m, naming the key keyID and
@@ -200,7 +191,7 @@ func (o *Ops) ReadEnvelope(ciphertext string) (Envelope, error) {
 // symmetric key encrypts directly (alg "dir", AES-GCM with the key's
 // size); an RSA key wraps a fresh 256-bit content key with RSA-OAEP-256.
 // dataKey marks the result as a data key blob.
-func (o *Ops) Encrypt(m servicekey.Material, env Envelope, plaintext, context []byte) (string, error) {
+func (o *Ops) Encrypt(m servicekey.Material, env servicekey.Envelope, plaintext, context []byte) (string, error) {
 	k, err := o.parse(m)
 	if err != nil {
 		return "", err

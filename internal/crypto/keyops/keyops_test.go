@@ -105,7 +105,7 @@ func TestEncryptDecrypt(t *testing.T) {
 			t.Parallel()
 			m := ks[name]
 			plain := bytes.Repeat([]byte("p"), 4096)
-			env := Envelope{KeyID: "1d5a2e0e-8b7f-4a5b-9d1e-6b4f4c1a0001", Version: 3}
+			env := servicekey.Envelope{KeyID: "1d5a2e0e-8b7f-4a5b-9d1e-6b4f4c1a0001", Version: 3}
 			ct, err := ops.Encrypt(m, env, plain, []byte("ctx"))
 			if err != nil {
 				t.Fatal(err)
@@ -145,15 +145,15 @@ func TestEncryptDecrypt(t *testing.T) {
 			}
 		})
 	}
-	if _, err := ops.Encrypt(ks["p256"], Envelope{KeyID: "k", Version: 1}, []byte("x"), nil); !errors.Is(err, servicekey.ErrIncompatible) {
+	if _, err := ops.Encrypt(ks["p256"], servicekey.Envelope{KeyID: "k", Version: 1}, []byte("x"), nil); !errors.Is(err, servicekey.ErrIncompatible) {
 		t.Errorf("EC encrypt: %v", err)
 	}
 	// A ciphertext of one key size does not pass for another.
-	ct, _ := ops.Encrypt(ks["oct128"], Envelope{KeyID: "k", Version: 1}, []byte("x"), nil)
+	ct, _ := ops.Encrypt(ks["oct128"], servicekey.Envelope{KeyID: "k", Version: 1}, []byte("x"), nil)
 	if _, err := ops.Decrypt(ks["oct256"], ct, nil); !errors.Is(err, servicekey.ErrCiphertext) {
 		t.Errorf("A128GCM ciphertext with a 256-bit key: %v", err)
 	}
-	dk, _ := ops.Encrypt(ks["oct256"], Envelope{KeyID: "k", Version: 1, DataKey: true}, []byte("x"), nil)
+	dk, _ := ops.Encrypt(ks["oct256"], servicekey.Envelope{KeyID: "k", Version: 1, DataKey: true}, []byte("x"), nil)
 	if env, err := ops.ReadEnvelope(dk); err != nil || !env.DataKey {
 		t.Errorf("data key envelope %+v, %v", env, err)
 	}
@@ -165,7 +165,7 @@ func TestJOSEOracle(t *testing.T) {
 	t.Parallel()
 	ks := testKeys(t)
 	octKey := octBytes(t, ks["oct256"])
-	ct, err := ops.Encrypt(ks["oct256"], Envelope{KeyID: "k", Version: 1}, []byte("hello"), nil)
+	ct, err := ops.Encrypt(ks["oct256"], servicekey.Envelope{KeyID: "k", Version: 1}, []byte("hello"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,7 +177,7 @@ func TestJOSEOracle(t *testing.T) {
 		t.Fatalf("go-jose decrypt dir: %q, %v", got, err)
 	}
 	priv := rsaPriv(t, ks["rsa2048"])
-	ct, _ = ops.Encrypt(ks["rsa2048"], Envelope{KeyID: "k", Version: 1}, []byte("hello rsa"), nil)
+	ct, _ = ops.Encrypt(ks["rsa2048"], servicekey.Envelope{KeyID: "k", Version: 1}, []byte("hello rsa"), nil)
 	obj, err = jose.ParseEncrypted(ct, []jose.KeyAlgorithm{jose.RSA_OAEP_256}, []jose.ContentEncryption{jose.A256GCM})
 	if err != nil {
 		t.Fatal(err)
@@ -291,7 +291,7 @@ func TestSignVerify(t *testing.T) {
 				if isDigest {
 					in = digest
 				}
-				sig, err := ops.Sign(m, SignRequest{Alg: alg, Message: in, IsDigest: isDigest, Format: servicekey.FormatRaw})
+				sig, err := ops.Sign(m, servicekey.SignInput{Alg: alg, Message: in, IsDigest: isDigest, Format: servicekey.FormatRaw})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -302,28 +302,28 @@ func TestSignVerify(t *testing.T) {
 				if !stdlibVerify(publicKey(t, m), alg, digest, raw) {
 					t.Errorf("isdigest=%v: the standard library does not verify the signature", isDigest)
 				}
-				ok, err := ops.Verify(m, VerifyRequest{Alg: alg, Message: in, IsDigest: isDigest, Signature: sig})
+				ok, err := ops.Verify(m, servicekey.VerifyInput{Alg: alg, Message: in, IsDigest: isDigest, Signature: sig})
 				if err != nil || !ok {
 					t.Errorf("isdigest=%v: Verify = %v, %v", isDigest, ok, err)
 				}
 				raw[len(raw)/2] ^= 1
-				ok, err = ops.Verify(m, VerifyRequest{Alg: alg, Message: in, IsDigest: isDigest, Signature: base64.StdEncoding.EncodeToString(raw)})
+				ok, err = ops.Verify(m, servicekey.VerifyInput{Alg: alg, Message: in, IsDigest: isDigest, Signature: base64.StdEncoding.EncodeToString(raw)})
 				if err != nil || ok {
 					t.Errorf("altered signature: %v, %v", ok, err)
 				}
-				ok, err = ops.Verify(m, VerifyRequest{Alg: alg, Message: append([]byte("x"), in[1:]...), IsDigest: isDigest, Signature: sig})
+				ok, err = ops.Verify(m, servicekey.VerifyInput{Alg: alg, Message: append([]byte("x"), in[1:]...), IsDigest: isDigest, Signature: sig})
 				if err != nil || ok {
 					t.Errorf("altered message: %v, %v", ok, err)
 				}
 			}
 			// Every other algorithm: false, or an error for one that does
 			// not fit the key; never true.
-			sig, _ := ops.Sign(m, SignRequest{Alg: alg, Message: msg})
+			sig, _ := ops.Sign(m, servicekey.SignInput{Alg: alg, Message: msg})
 			for other := range cases {
 				if other == alg {
 					continue
 				}
-				ok, err := ops.Verify(m, VerifyRequest{Alg: other, Message: msg, Signature: sig})
+				ok, err := ops.Verify(m, servicekey.VerifyInput{Alg: other, Message: msg, Signature: sig})
 				if ok {
 					t.Errorf("a %s signature verifies as %s", alg, other)
 				}
@@ -332,7 +332,7 @@ func TestSignVerify(t *testing.T) {
 				}
 			}
 			// JWS and JWT, checked by go-jose as well.
-			jws, err := ops.Sign(m, SignRequest{Alg: alg, Message: msg, Format: servicekey.FormatJWS, KeyID: "kid-1"})
+			jws, err := ops.Sign(m, servicekey.SignInput{Alg: alg, Message: msg, Format: servicekey.FormatJWS, KeyID: "kid-1"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -345,48 +345,48 @@ func TestSignVerify(t *testing.T) {
 			}
 			for _, c := range []struct {
 				label string
-				r     VerifyRequest
+				r     servicekey.VerifyInput
 				want  bool
 			}{
-				{"jws", VerifyRequest{Alg: alg, Message: msg, Signature: jws}, true},
-				{"jws without alg or message", VerifyRequest{Signature: jws}, true},
-				{"jws, other message", VerifyRequest{Alg: alg, Message: []byte("other"), Signature: jws}, false},
-				{"jws, tampered", VerifyRequest{Alg: alg, Signature: jws[:len(jws)-3] + "AAA"}, false},
+				{"jws", servicekey.VerifyInput{Alg: alg, Message: msg, Signature: jws}, true},
+				{"jws without alg or message", servicekey.VerifyInput{Signature: jws}, true},
+				{"jws, other message", servicekey.VerifyInput{Alg: alg, Message: []byte("other"), Signature: jws}, false},
+				{"jws, tampered", servicekey.VerifyInput{Alg: alg, Signature: jws[:len(jws)-3] + "AAA"}, false},
 			} {
 				if ok, err := ops.Verify(m, c.r); ok != c.want || err != nil {
 					t.Errorf("%s: %v, %v; want %v", c.label, ok, err, c.want)
 				}
 			}
-			if _, err := ops.Sign(m, SignRequest{Alg: alg, Message: digest, IsDigest: true, Format: servicekey.FormatJWS}); err == nil {
+			if _, err := ops.Sign(m, servicekey.SignInput{Alg: alg, Message: digest, IsDigest: true, Format: servicekey.FormatJWS}); err == nil {
 				t.Error("a JWS over a digest was made")
 			}
-			jwt, err := ops.Sign(m, SignRequest{Alg: alg, Message: []byte(`{"sub":"x"}`), Format: servicekey.FormatJWT})
+			jwt, err := ops.Sign(m, servicekey.SignInput{Alg: alg, Message: []byte(`{"sub":"x"}`), Format: servicekey.FormatJWT})
 			if err != nil || !strings.HasPrefix(jwt, b64url.EncodeToString([]byte(`{"alg":"`+string(alg)+`","typ":"JWT"}`))) {
 				t.Errorf("jwt %q, %v", jwt, err)
 			}
-			if _, err := ops.Sign(m, SignRequest{Alg: alg, Message: []byte("not json"), Format: servicekey.FormatJWT}); err == nil {
+			if _, err := ops.Sign(m, servicekey.SignInput{Alg: alg, Message: []byte("not json"), Format: servicekey.FormatJWT}); err == nil {
 				t.Error("a JWT of a message that is not a JSON object was made")
 			}
 		})
 	}
 	// Wrong digest length, wrong key kinds, malformed signatures.
-	if _, err := ops.Sign(ks["p256"], SignRequest{Alg: servicekey.ES256, Message: []byte("short"), IsDigest: true}); err == nil {
+	if _, err := ops.Sign(ks["p256"], servicekey.SignInput{Alg: servicekey.ES256, Message: []byte("short"), IsDigest: true}); err == nil {
 		t.Error("a digest of the wrong size was signed")
 	}
-	if _, err := ops.Sign(ks["rsa2048"], SignRequest{Alg: servicekey.ES256, Message: msg}); !errors.Is(err, servicekey.ErrIncompatible) {
+	if _, err := ops.Sign(ks["rsa2048"], servicekey.SignInput{Alg: servicekey.ES256, Message: msg}); !errors.Is(err, servicekey.ErrIncompatible) {
 		t.Errorf("ES256 with RSA: %v", err)
 	}
-	if _, err := ops.Sign(ks["p256"], SignRequest{Alg: servicekey.ES384, Message: msg}); !errors.Is(err, servicekey.ErrIncompatible) {
+	if _, err := ops.Sign(ks["p256"], servicekey.SignInput{Alg: servicekey.ES384, Message: msg}); !errors.Is(err, servicekey.ErrIncompatible) {
 		t.Errorf("ES384 on P-256: %v", err)
 	}
-	if _, err := ops.Sign(ks["oct256"], SignRequest{Alg: servicekey.RS256, Message: msg}); !errors.Is(err, servicekey.ErrIncompatible) {
+	if _, err := ops.Sign(ks["oct256"], servicekey.SignInput{Alg: servicekey.RS256, Message: msg}); !errors.Is(err, servicekey.ErrIncompatible) {
 		t.Errorf("RS256 with an oct key: %v", err)
 	}
-	if _, err := ops.Verify(ks["p256"], VerifyRequest{Alg: servicekey.ES256, Message: msg, Signature: "not base64!"}); !errors.Is(err, servicekey.ErrSignature) {
+	if _, err := ops.Verify(ks["p256"], servicekey.VerifyInput{Alg: servicekey.ES256, Message: msg, Signature: "not base64!"}); !errors.Is(err, servicekey.ErrSignature) {
 		t.Errorf("malformed signature: %v", err)
 	}
 	// okms-cli's "bad signature" from its test suite.
-	if ok, err := ops.Verify(ks["p256"], VerifyRequest{Alg: servicekey.ES256, Message: msg, Signature: "YmFkIHNpZ25hdHVyZQo="}); ok || err != nil {
+	if ok, err := ops.Verify(ks["p256"], servicekey.VerifyInput{Alg: servicekey.ES256, Message: msg, Signature: "YmFkIHNpZ25hdHVyZQo="}); ok || err != nil {
 		t.Errorf("bad signature: %v, %v", ok, err)
 	}
 }
@@ -414,12 +414,12 @@ func TestVerifyForeignSignatures(t *testing.T) {
 	d := sha256.Sum256(msg)
 	ec := ecPriv(t, ks["p256"])
 	der, _ := ecdsa.SignASN1(rand.Reader, ec, d[:])
-	if ok, err := ops.Verify(ks["p256"], VerifyRequest{Alg: servicekey.ES256, Message: msg, Signature: base64.StdEncoding.EncodeToString(der)}); !ok || err != nil {
+	if ok, err := ops.Verify(ks["p256"], servicekey.VerifyInput{Alg: servicekey.ES256, Message: msg, Signature: base64.StdEncoding.EncodeToString(der)}); !ok || err != nil {
 		t.Errorf("DER ECDSA: %v, %v", ok, err)
 	}
 	priv := rsaPriv(t, ks["rsa2048"])
 	pss, _ := rsa.SignPSS(rand.Reader, priv, crypto.SHA256, d[:], &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthAuto})
-	if ok, err := ops.Verify(ks["rsa2048"], VerifyRequest{Alg: servicekey.PS256, Message: msg, Signature: base64.RawURLEncoding.EncodeToString(pss)}); !ok || err != nil {
+	if ok, err := ops.Verify(ks["rsa2048"], servicekey.VerifyInput{Alg: servicekey.PS256, Message: msg, Signature: base64.RawURLEncoding.EncodeToString(pss)}); !ok || err != nil {
 		t.Errorf("PSS with the longest salt, base64url: %v, %v", ok, err)
 	}
 }
@@ -565,7 +565,7 @@ func TestImportJWK(t *testing.T) {
 			t.Errorf("%s: key_ops %v", tc.name, imp.Usages)
 		}
 		if tc.class == servicekey.KeyPair {
-			sig, err := ops.Sign(imp.Material, SignRequest{Alg: map[servicekey.Type]servicekey.Algorithm{servicekey.RSA: servicekey.PS256, servicekey.EC: map[servicekey.Curve]servicekey.Algorithm{servicekey.P256: servicekey.ES256, servicekey.P384: servicekey.ES384}[tc.spec.Curve]}[tc.spec.Type], Message: []byte("m")})
+			sig, err := ops.Sign(imp.Material, servicekey.SignInput{Alg: map[servicekey.Type]servicekey.Algorithm{servicekey.RSA: servicekey.PS256, servicekey.EC: map[servicekey.Curve]servicekey.Algorithm{servicekey.P256: servicekey.ES256, servicekey.P384: servicekey.ES384}[tc.spec.Curve]}[tc.spec.Type], Message: []byte("m")})
 			if err != nil || sig == "" {
 				t.Errorf("%s: sign with the imported key: %v", tc.name, err)
 			}
@@ -624,7 +624,7 @@ func TestNoMaterialInErrors(t *testing.T) {
 	t.Parallel()
 	ks := testKeys(t)
 	const canary = "CANARYCANARYCANARY"
-	ct, _ := ops.Encrypt(ks["oct256"], Envelope{KeyID: "k", Version: 1}, []byte(canary), nil)
+	ct, _ := ops.Encrypt(ks["oct256"], servicekey.Envelope{KeyID: "k", Version: 1}, []byte(canary), nil)
 	var errs []error
 	_, err := ops.Decrypt(ks["oct256"], ct+"x", nil)
 	errs = append(errs, err)

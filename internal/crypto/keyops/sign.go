@@ -52,15 +52,6 @@ type jwsHeader struct {
 	Kid string `json:"kid,omitempty"`
 }
 
-// SignRequest is one signature to make.
-type SignRequest struct {
-	Alg      servicekey.Algorithm
-	Message  []byte
-	IsDigest bool
-	Format   servicekey.SignatureFormat
-	KeyID    string // the kid of a JWS or JWT
-}
-
 // Sign signs with key material m. The raw format is the base64 (standard,
 // padded) of the signature: PKCS #1 v1.5 (RS), PSS with a salt as long as
 // the hash (PS, RFC 7518 3.5), or r||s each padded to the curve's size
@@ -69,7 +60,7 @@ type SignRequest struct {
 // JWT); they sign their own signing input, so a digest cannot be given
 // (ServiceKeyMessageInvalid). An algorithm that does not fit the key is
 // servicekey.ErrIncompatible.
-func (o *Ops) Sign(m servicekey.Material, r SignRequest) (string, error) {
+func (o *Ops) Sign(m servicekey.Material, r servicekey.SignInput) (string, error) {
 	k, err := o.parse(m)
 	if err != nil {
 		return "", err
@@ -134,14 +125,6 @@ func (k *key) sign(a servicekey.Algorithm, digest []byte) ([]byte, error) {
 	return out, nil
 }
 
-// VerifyRequest is one signature to check.
-type VerifyRequest struct {
-	Alg       servicekey.Algorithm // "" takes the alg of a JWS
-	Message   []byte               // nil: a JWS is checked alone
-	IsDigest  bool
-	Signature string
-}
-
 // Verify checks a signature with key material m (a pair or a public key).
 // The signature is raw, in base64 (standard or URL-safe, padded or not),
 // or a compact JWS. For EC keys a raw signature is r||s or, for openssl's
@@ -150,7 +133,7 @@ type VerifyRequest struct {
 // cannot be given. A well-formed signature that does not match answers
 // false; one that does not decode is servicekey.ErrSignature; an
 // algorithm that does not fit the key is servicekey.ErrIncompatible.
-func (o *Ops) Verify(m servicekey.Material, r VerifyRequest) (bool, error) {
+func (o *Ops) Verify(m servicekey.Material, r servicekey.VerifyInput) (bool, error) {
 	k, err := o.parse(m)
 	if err != nil {
 		return false, err
@@ -179,7 +162,7 @@ func (o *Ops) Verify(m servicekey.Material, r VerifyRequest) (bool, error) {
 	return k.verify(r.Alg, d, sig), nil
 }
 
-func (k *key) verifyJWS(r VerifyRequest, token string) (bool, error) {
+func (k *key) verifyJWS(r servicekey.VerifyInput, token string) (bool, error) {
 	parts := strings.Split(token, ".")
 	hb, err1 := b64url.DecodeString(parts[0])
 	payload, err2 := b64url.DecodeString(parts[1])
