@@ -5,7 +5,7 @@ type ActionInfo struct {
 	// Name is the full action name, e.g. "okms:apikms:secret/get".
 	Name string
 	// Used is false for the actions accepted in policies but required by no
-	// coffer operation (service keys, random, logs).
+	// coffer operation (logs).
 	Used bool
 }
 
@@ -24,11 +24,11 @@ var catalogue = func() []ActionInfo {
 		SecretVersionCreate, SecretVersionGetData, SecretVersionActivate,
 		SecretVersionDeactivate, SecretVersionDelete,
 		SecretConfigGet, SecretConfigUpdate)
-	add(NamespaceKMS, false,
-		"serviceKey/create", "serviceKey/import", "serviceKey/get", "serviceKey/update",
-		"serviceKey/delete", "serviceKey/activate", "serviceKey/deactivate",
-		"serviceKey/encrypt", "serviceKey/decrypt", "serviceKey/sign", "serviceKey/verify",
-		"serviceKey/dataKey/create", "serviceKey/dataKey/decrypt", "random/get")
+	add(NamespaceKMS, true,
+		ServiceKeyCreate, ServiceKeyImport, ServiceKeyGet, ServiceKeyUpdate,
+		ServiceKeyDelete, ServiceKeyActivate, ServiceKeyDeactivate,
+		ServiceKeyEncrypt, ServiceKeyDecrypt, ServiceKeySign, ServiceKeyVerify,
+		ServiceKeyDataKeyCreate, ServiceKeyDataKeyDecrypt, ServiceKeyWrapKey, ServiceKeyUnwrapKey, RandomGet)
 	// 5.2 Central API (surface A), from the central schema.
 	add(NamespaceCentral, true,
 		SecretCreate, SecretGet, SecretDelete, SecretUpdateMetadata, SecretEdit,
@@ -36,9 +36,10 @@ var catalogue = func() []ActionInfo {
 		SecretVersionDeactivate, SecretVersionDelete, SecretVersionEdit,
 		SecretConfigGet, SecretConfigUpdate, ResourceGet,
 		CredentialGet, CredentialCreate, CredentialDelete)
+	add(NamespaceCentral, true,
+		ServiceKeyGet, ServiceKeyCreate, ServiceKeyImport, ServiceKeyUpdate,
+		ServiceKeyActivate, ServiceKeyDeactivate, ServiceKeyDelete)
 	add(NamespaceCentral, false,
-		"serviceKey/get", "serviceKey/create", "serviceKey/import", "serviceKey/update",
-		"serviceKey/activate", "serviceKey/deactivate", "serviceKey/delete",
 		"log/kind/get", "log/subscription/get", "log/subscription/create",
 		"log/subscription/delete", "log/url/create")
 	return c

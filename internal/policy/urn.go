@@ -40,6 +40,28 @@ const (
 	CredentialDelete        = "credential/delete" // central only
 )
 
+// Action suffixes of service keys (the OKMS swagger, issue 15). Surface A
+// has create, import, get, update, activate, deactivate and delete; the
+// others exist on surface B only.
+const (
+	ServiceKeyCreate         = "serviceKey/create"
+	ServiceKeyImport         = "serviceKey/import"
+	ServiceKeyGet            = "serviceKey/get"
+	ServiceKeyUpdate         = "serviceKey/update"
+	ServiceKeyDelete         = "serviceKey/delete"
+	ServiceKeyActivate       = "serviceKey/activate"
+	ServiceKeyDeactivate     = "serviceKey/deactivate"
+	ServiceKeyEncrypt        = "serviceKey/encrypt"
+	ServiceKeyDecrypt        = "serviceKey/decrypt"
+	ServiceKeySign           = "serviceKey/sign"
+	ServiceKeyVerify         = "serviceKey/verify"
+	ServiceKeyDataKeyCreate  = "serviceKey/dataKey/create"
+	ServiceKeyDataKeyDecrypt = "serviceKey/dataKey/decrypt"
+	ServiceKeyWrapKey        = "serviceKey/wrapKey"   // on the transport key of a wrapped export
+	ServiceKeyUnwrapKey      = "serviceKey/unwrapKey" // on the transport key of a wrapped import
+	RandomGet                = "random/get"           // on the domain
+)
+
 // AccountURN returns the URN of the account root identity.
 func AccountURN(zone, account string) string {
 	return "urn:v1:" + zone + ":identity:account:" + account
@@ -70,6 +92,11 @@ func DomainURN(zone, okmsID string) string {
 // by url.PathEscape (okms-rest.md 2.7).
 func SecretURN(zone, okmsID, escapedPath string) string {
 	return DomainURN(zone, okmsID) + "/secret/" + escapedPath
+}
+
+// ServiceKeyURN returns the URN of a service key (okms-rest.md 2.7).
+func ServiceKeyURN(zone, okmsID, keyID string) string {
+	return DomainURN(zone, okmsID) + keySep + keyID
 }
 
 // DomainOf returns the URN of the OKMS domain a resource lies in, for a

@@ -287,6 +287,7 @@ type DomainInfo struct {
 	Domain
 	SecretCount        int
 	SecretVersionCount int // retained, non-deleted versions
+	ServiceKeyCount    int // keys whose material exists (not destroyed)
 }
 
 // CreateDomain activates an OKMS domain in a region (okms-rest.md 5.3,
@@ -420,11 +421,16 @@ func (s *Service) domainInfo(ctx context.Context, d Domain) (DomainInfo, error) 
 		rev, hasRev := storage.RevisionOf(tx)
 		if hasRev {
 			if c, ok := s.counts.get(d.ID, rev); ok {
-				info.SecretCount, info.SecretVersionCount = c.secrets, c.versions
+				info.SecretCount, info.SecretVersionCount, info.ServiceKeyCount = c.secrets, c.versions, c.keys
 				return nil
 			}
 		}
 		info.SecretCount, info.SecretVersionCount = 0, 0
+		keys, err := countKeys(tx, d.ID)
+		if err != nil {
+			return err
+		}
+		info.ServiceKeyCount = keys
 		prefix := secretPrefix(d.ID)
 		for after := ""; ; {
 			keys, err := tx.List(prefix, after, 1000)
@@ -449,7 +455,7 @@ func (s *Service) domainInfo(ctx context.Context, d Domain) (DomainInfo, error) 
 			after = keys[len(keys)-1]
 		}
 		if hasRev {
-			s.counts.put(d.ID, domainCounts{rev: rev, secrets: info.SecretCount, versions: info.SecretVersionCount})
+			s.counts.put(d.ID, domainCounts{rev: rev, secrets: info.SecretCount, versions: info.SecretVersionCount, keys: keys})
 		}
 		return nil
 	})
@@ -466,8 +472,8 @@ type countsCache struct {
 }
 
 type domainCounts struct {
-	rev               uint64
-	secrets, versions int
+	rev                     uint64
+	secrets, versions, keys int
 }
 
 func (c *countsCache) get(domain string, rev uint64) (domainCounts, bool) {

@@ -36,6 +36,8 @@ import (
 //	d/<okmsId>/ca                            the domain's access CA, opaque to the service (CertIssuer)
 //	d/<okmsId>/cred/<credentialId>           an access certificate (credentialRecord)
 //	d/<okmsId>/serial/<hex>                  certificate serial to credential id (raw)
+//	d/<okmsId>/k/<keyId>                     a service key: metadata, state, version index, no material (keyRecord)
+//	d/<okmsId>/km/<keyId>/<10-digit version> a service key version's material: a format byte and the material (putMaterial)
 //
 // Raw paths in secret keys keep list order equal to byte-wise path order,
 // and a prefix scan of d/<okmsId>/s/prod/ returns exactly the secrets under
@@ -103,13 +105,28 @@ func versionPrefix(domain, secretID string) string {
 	return prefixDomainData + domain + "/v/" + secretID + "/"
 }
 func versionKey(domain, secretID string, id uint32) string {
-	// "%s%010d", without fmt: it is on every read and write.
+	return prefixDomainData + domain + "/v/" + secretID + "/" + digits10(id)
+}
+
+// digits10 is "%010d" without fmt: it is on every read and write.
+func digits10(n uint32) string {
 	var digits [10]byte
-	for i, n := len(digits)-1, id; i >= 0; i-- {
+	for i := len(digits) - 1; i >= 0; i-- {
 		digits[i] = byte('0' + n%10)
 		n /= 10
 	}
-	return prefixDomainData + domain + "/v/" + secretID + "/" + string(digits[:])
+	return string(digits[:])
+}
+
+// Service keys (servicekeys.go): the key record, and the material of each
+// of its versions in a record of its own, keyed by the key's id.
+func keyPrefix(domain string) string     { return prefixDomainData + domain + "/k/" }
+func keyKey(domain, keyID string) string { return keyPrefix(domain) + keyID }
+func materialPrefix(domain, keyID string) string {
+	return prefixDomainData + domain + "/km/" + keyID + "/"
+}
+func materialKey(domain, keyID string, version uint32) string {
+	return materialPrefix(domain, keyID) + digits10(version)
 }
 
 func caKey(domain string) string             { return prefixDomainData + domain + "/ca" }

@@ -19,6 +19,7 @@ import (
 	"github.com/seed-3e8d63de/coffer/internal/auth"
 	"github.com/seed-3e8d63de/coffer/internal/policy"
 	"github.com/seed-3e8d63de/coffer/internal/secret"
+	"github.com/seed-3e8d63de/coffer/internal/servicekey"
 	"github.com/seed-3e8d63de/coffer/internal/storage"
 )
 
@@ -33,6 +34,7 @@ type Options struct {
 	Account string           // account name, default "coffer"
 	Region  string           // the region this server runs, default "local"
 	Certs   CertIssuer       // access certificates; nil disables them
+	Keys    KeyOps           // service key cryptography; nil disables service keys
 	// Regions maps each region this installation serves to its storage.
 	// Empty means one region, Region, on Store.
 	Regions map[string]storage.Backend
@@ -55,6 +57,7 @@ type Service struct {
 	account   string
 	region    string
 	certs     CertIssuer
+	keys      KeyOps
 	regions   map[string]storage.Backend // region → its storage; Store holds IAM and the domain registry
 	domains   atomic.Pointer[map[string]Domain]
 	bg        sync.WaitGroup
@@ -76,7 +79,7 @@ type Service struct {
 func New(opts Options) *Service {
 	s := &Service{
 		store: opts.Store, audit: opts.Audit, log: opts.Logger, now: opts.Now, rand: opts.Rand,
-		zone: opts.Zone, account: opts.Account, region: opts.Region, certs: opts.Certs,
+		zone: opts.Zone, account: opts.Account, region: opts.Region, certs: opts.Certs, keys: opts.Keys,
 	}
 	if s.audit == nil {
 		s.audit = audit.Discard{}
@@ -319,6 +322,16 @@ func reasonOf(err error) string {
 			ids[i] = v.ID()
 		}
 		return fmt.Sprint(ids)
+	}
+	if vs, ok := servicekey.AsViolations(err); ok {
+		ids := make([]string, len(vs))
+		for i, v := range vs {
+			ids[i] = v.ID()
+		}
+		return fmt.Sprint(ids)
+	}
+	if isKeyError(err) && !errors.Is(err, storage.ErrIntegrity) {
+		return strings.TrimPrefix(err.Error(), "servicekey: ")
 	}
 	for _, e := range knownErrors {
 		if errors.Is(err, e) {

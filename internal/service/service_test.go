@@ -12,6 +12,7 @@ import (
 
 	"github.com/seed-3e8d63de/coffer/internal/audit"
 	"github.com/seed-3e8d63de/coffer/internal/auth"
+	"github.com/seed-3e8d63de/coffer/internal/crypto/keyops"
 	"github.com/seed-3e8d63de/coffer/internal/secret"
 	"github.com/seed-3e8d63de/coffer/internal/service"
 	"github.com/seed-3e8d63de/coffer/internal/storage"
@@ -108,7 +109,7 @@ func newFixtureWith(t *testing.T, backend storage.Backend, with func(*service.Op
 	t.Helper()
 	t.Cleanup(func() { backend.Close() })
 	f := &fixture{clock: newClock(), audit: &recorder{}, store: &failAfter{Backend: backend}}
-	opts := service.Options{Store: f.store, Audit: f.audit, Now: f.clock.Now, Rand: rand.Reader}
+	opts := service.Options{Store: f.store, Audit: f.audit, Now: f.clock.Now, Rand: rand.Reader, Keys: keyops.New(nil)}
 	if with != nil {
 		with(&opts)
 	}

@@ -36,7 +36,7 @@ var iamState = map[string]string{
 func (a *API) toDomain(d service.DomainInfo, withCA bool) domainResponse {
 	out := domainResponse{
 		ID: d.ID, Region: d.Region, RestEndpoint: a.publicURL, SwaggerEndpoint: a.publicURL + "/docs",
-		SecretCount: d.SecretCount, SecretVersionCount: d.SecretVersionCount,
+		SecretCount: d.SecretCount, SecretVersionCount: d.SecretVersionCount, ServiceKeyCount: d.ServiceKeyCount,
 		IAM: resourceIAM{ID: d.ID, URN: a.svc.DomainURN(d.ID), DisplayName: d.DisplayName, State: iamState[d.State]},
 	}
 	if withCA {
