@@ -145,10 +145,10 @@ func (s *Service) DefaultDomain() string {
 }
 
 // IsEmpty reports whether the installation holds no content in any of its
-// regions: no secret, user, group, service account or policy. Its own
-// records (the pepper, the domain registry, the root token and other
-// tokens, domain configurations, access CAs and credentials) do not
-// count, so a freshly initialised installation is empty. A restore
+// regions: no secret, service key, user, group, service account or
+// policy. Its own records (the pepper, the domain registry, the root token
+// and other tokens, domain configurations, access CAs and credentials) do
+// not count, so a freshly initialised installation is empty. A restore
 // replaces the records of an empty installation only. It checks no
 // permission: the caller has.
 func (s *Service) IsEmpty(ctx context.Context) (bool, error) {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/seed-3e8d63de/coffer/internal/secret"
+	"github.com/seed-3e8d63de/coffer/internal/servicekey"
 	"github.com/seed-3e8d63de/coffer/internal/storage"
 )
 
@@ -152,8 +153,8 @@ func KeyFamily(storageKey string) string {
 func DomainKeyFamily(okmsID string) string { return prefixDomainData + okmsID }
 
 // holdsContent reports whether the store of tx holds content a restore
-// would lose: a user, a group, a policy, a service account, or a secret of
-// any domain. The
+// would lose: a user, a group, a policy, a service account, or a secret or
+// service key of any domain. The
 // records every installation has from its first start (sys/, tokens, a
 // domain's configuration, access CA and credentials) are not content.
 func holdsContent(tx storage.Tx) (bool, error) {
@@ -175,8 +176,10 @@ func holdsContent(tx storage.Tx) (bool, error) {
 			after = keys[0] // not a domain record
 			continue
 		}
-		if keys, err = tx.List(secretPrefix(domain), "", 1); err != nil || len(keys) > 0 {
-			return len(keys) > 0, err
+		for _, prefix := range []string{secretPrefix(domain), keyPrefix(domain)} {
+			if keys, err = tx.List(prefix, "", 1); err != nil || len(keys) > 0 {
+				return len(keys) > 0, err
+			}
 		}
 		// "0" is the byte after "/": every key of the domain sorts before.
 		after = prefixDomainData + domain + "0"
@@ -492,4 +495,85 @@ type credentialRecord struct {
 	Expires  int64    `json:"expires"`
 	CertPEM  string   `json:"cert"`
 	Serial   string   `json:"serial"`
+}
+
+// keyRecord is the stored form of a servicekey.Key (d/<okmsId>/k/<keyId>).
+// Its material is not here: each version's lives in a record of its own
+// (materialKey), sealed like a secret version's data.
+type keyRecord struct {
+	F                int                `json:"f"`
+	ID               string             `json:"id"`
+	Name             string             `json:"name"`
+	Context          string             `json:"ctx,omitempty"`
+	Type             string             `json:"type"`
+	Size             int                `json:"size,omitempty"`
+	Curve            string             `json:"crv,omitempty"`
+	Class            string             `json:"class"`
+	Usages           []string           `json:"ops"`
+	Extractable      bool               `json:"ext,omitempty"`
+	NeverExtractable bool               `json:"next,omitempty"`
+	State            string             `json:"state"`
+	Reason           string             `json:"reason,omitempty"`
+	Created          int64              `json:"created"`
+	Activated        int64              `json:"activated,omitempty"`
+	Deactivated      int64              `json:"deactivated,omitempty"`
+	Compromised      int64              `json:"compromised,omitempty"`
+	Destroyed        int64              `json:"destroyed,omitempty"`
+	Versions         []keyVersionRecord `json:"v"`
+	Latest           uint32             `json:"latest"`
+	MinDecryption    uint32             `json:"minDecrypt"`
+}
+
+type keyVersionRecord struct {
+	N       uint32 `json:"n"`
+	Created int64  `json:"c"`
+}
+
+func encodeKey(k *servicekey.Key) ([]byte, error) {
+	r := keyRecord{
+		F: recordFormat, ID: k.ID, Name: k.Name, Context: k.Context,
+		Type: string(k.Type), Size: k.Size, Curve: string(k.Curve), Class: string(k.Class),
+		Extractable: k.Extractable, NeverExtractable: k.NeverExtractable,
+		State: k.State.String(), Reason: string(k.Reason),
+		Created: unixNano(k.CreatedAt), Activated: unixNano(k.ActivatedAt), Deactivated: unixNano(k.DeactivatedAt),
+		Compromised: unixNano(k.CompromisedAt), Destroyed: unixNano(k.DestroyedAt),
+		Versions: make([]keyVersionRecord, len(k.Versions)), Latest: k.LatestVersion, MinDecryption: k.MinDecryptionVersion,
+	}
+	for _, u := range k.Usages.List() {
+		r.Usages = append(r.Usages, string(u))
+	}
+	for i, v := range k.Versions {
+		r.Versions[i] = keyVersionRecord{N: v.Number, Created: unixNano(v.CreatedAt)}
+	}
+	return json.Marshal(r)
+}
+
+func decodeKey(b []byte) (*servicekey.Key, error) {
+	var r keyRecord
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("service: decode service key record: %w", err)
+	}
+	if r.F != recordFormat {
+		return nil, fmt.Errorf("service: service key record format %d is not supported", r.F)
+	}
+	st, ok := servicekey.ParseState(r.State)
+	if !ok {
+		return nil, fmt.Errorf("service: service key record has an unknown state")
+	}
+	k := &servicekey.Key{
+		ID: r.ID, Name: r.Name, Context: r.Context,
+		Spec:  servicekey.Spec{Type: servicekey.Type(r.Type), Size: r.Size, Curve: servicekey.Curve(r.Curve)},
+		Class: servicekey.Class(r.Class), Extractable: r.Extractable, NeverExtractable: r.NeverExtractable,
+		State: st, Reason: servicekey.Reason(r.Reason),
+		CreatedAt: fromNano(r.Created), ActivatedAt: fromNano(r.Activated), DeactivatedAt: fromNano(r.Deactivated),
+		CompromisedAt: fromNano(r.Compromised), DestroyedAt: fromNano(r.Destroyed),
+		LatestVersion: r.Latest, MinDecryptionVersion: r.MinDecryption,
+	}
+	for _, u := range r.Usages {
+		k.Usages |= servicekey.UsagesOf(servicekey.Usage(u))
+	}
+	for _, v := range r.Versions {
+		k.Versions = append(k.Versions, servicekey.Version{Number: v.N, CreatedAt: fromNano(v.Created)})
+	}
+	return k, nil
 }

@@ -18,6 +18,8 @@ func TestKeys(t *testing.T) {
 		{KeyFamily("d/6a0f/config"), "d/6a0f"},
 		{KeyFamily("d//x"), "sys"},
 		{KeyFamily("iam/token/abc"), "sys"},
+		{keyKey("dom", "kid"), "d/dom/k/kid"},
+		{materialKey("dom", "kid", 3), "d/dom/km/kid/0000000003"},
 	}
 	for _, tc := range tests {
 		if tc.got != tc.want {
@@ -27,7 +29,8 @@ func TestKeys(t *testing.T) {
 }
 
 func TestDomainKeyFamily(t *testing.T) {
-	for _, key := range []string{configKey("6a0f"), secretKey("6a0f", secret.MustParsePath("app/db")), caKey("6a0f"), versionKey("6a0f", "sid", 1)} {
+	for _, key := range []string{configKey("6a0f"), secretKey("6a0f", secret.MustParsePath("app/db")), caKey("6a0f"), versionKey("6a0f", "sid", 1),
+		keyKey("6a0f", "kid"), materialKey("6a0f", "kid", 1)} {
 		if got := KeyFamily(key); got != DomainKeyFamily("6a0f") {
 			t.Errorf("KeyFamily(%q) = %q, DomainKeyFamily = %q", key, got, DomainKeyFamily("6a0f"))
 		}
@@ -52,6 +55,8 @@ func TestHoldsContent(t *testing.T) {
 		{"a secret in a later domain", []string{configKey("a"), caKey("a"), configKey("a-b"), configKey("ab"), secretKey("ab", secret.MustParsePath("x"))}, true},
 		{"a secret in a domain after a stray key", []string{prefixDomainData + "a", secretKey("b", secret.MustParsePath("x"))}, true},
 		{"version data without its secret record", []string{versionKey("a", "sid", 1)}, false},
+		{"a service key", []string{configKey("a"), keyKey("a", "k")}, true},
+		{"key material without its key record", []string{materialKey("a", "k", 1)}, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 
@@ -1051,3 +1052,90 @@ func (s *Service) Random(ctx context.Context, c Caller, domain string, n int) ([
 // sizes, curves and usages (GET /v2/okms/reference/serviceKey). Any
 // authenticated caller may read it.
 func (s *Service) ServiceKeyReference() []servicekey.Reference { return servicekey.ReferenceTable() }
+
+// loadKey reads a key record; a missing one is servicekey.ErrNotFound, or
+// ErrDomainNotFound when the domain itself is missing.
+func loadKey(tx storage.Tx, domain, id string) (*servicekey.Key, error) {
+	b, err := tx.Get(keyKey(domain, id))
+	if errors.Is(err, storage.ErrNotFound) {
+		if derr := domainExists(tx, domain); derr != nil {
+			return nil, derr
+		}
+		return nil, servicekey.ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	return decodeKey(b)
+}
+
+func saveKey(tx storage.Tx, domain string, k *servicekey.Key) error {
+	b, err := encodeKey(k)
+	if err != nil {
+		return err
+	}
+	return tx.Put(keyKey(domain, k.ID), b)
+}
+
+// Key material is stored as one format byte followed by the material.
+func putMaterial(tx storage.Tx, domain, id string, version uint32, m servicekey.Material) error {
+	b := make([]byte, 1+m.Len())
+	b[0] = recordFormat
+	copy(b[1:], m.Bytes())
+	return tx.Put(materialKey(domain, id, version), b)
+}
+
+// loadMaterial reads the material of one version; the key record says it
+// exists, so its absence is an internal error.
+func loadMaterial(tx storage.Tx, domain, id string, version uint32) (servicekey.Material, error) {
+	b, err := tx.Get(materialKey(domain, id, version))
+	if err != nil {
+		return servicekey.Material{}, fmt.Errorf("service: material of key version %d: %w", version, err)
+	}
+	if len(b) < 2 || b[0] != recordFormat {
+		return servicekey.Material{}, fmt.Errorf("service: material record of key version %d has an unknown format", version)
+	}
+	return servicekey.MaterialOf(b[1:]), nil
+}
+
+// destroyMaterial deletes the material of every version of a key.
+func destroyMaterial(tx storage.Tx, domain, id string) error {
+	keys, err := tx.List(materialPrefix(domain, id), "", 0)
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if err := tx.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// countKeys counts the keys of a domain whose material exists.
+func countKeys(tx storage.Tx, domain string) (int, error) {
+	n := 0
+	for after := ""; ; {
+		keys, err := tx.List(keyPrefix(domain), after, 1000)
+		if err != nil {
+			return 0, err
+		}
+		for _, k := range keys {
+			b, err := tx.Get(k)
+			if err != nil {
+				return 0, err
+			}
+			key, err := decodeKey(b)
+			if err != nil {
+				return 0, err
+			}
+			if key.Counts() {
+				n++
+			}
+		}
+		if len(keys) < 1000 {
+			return n, nil
+		}
+		after = keys[len(keys)-1]
+	}
+}
