@@ -51,7 +51,13 @@ func DomainID(r *http.Request) (string, error) {
 // OKMSCode returns the error_code of the OKMS error_id id: okms-rest.md
 // 8.1's table, and coffer's codes for its own ids (limits, a canceled
 // request). It returns 0 for an id it does not know.
-func OKMSCode(id string) int32 { return okmsCodes[id] }
+func OKMSCode(id string) int32 {
+	if c, ok := okmsCodes[id]; ok {
+		return c
+	}
+	c, _ := keyCode(id) // keys.go: the service key errors
+	return c
+}
 
 var okmsCodes = map[string]int32{
 	"SecretNotFound":                      17125377,

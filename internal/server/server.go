@@ -20,6 +20,7 @@ import (
 	"github.com/seed-3e8d63de/coffer/internal/buildinfo"
 	"github.com/seed-3e8d63de/coffer/internal/config"
 	"github.com/seed-3e8d63de/coffer/internal/crypto"
+	"github.com/seed-3e8d63de/coffer/internal/crypto/keyops"
 	"github.com/seed-3e8d63de/coffer/internal/httpapi"
 	"github.com/seed-3e8d63de/coffer/internal/httpapi/central"
 	"github.com/seed-3e8d63de/coffer/internal/httpapi/docs"
@@ -140,6 +141,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	svc := service.New(service.Options{
 		Sealer: sl, Audit: m.counted(sink), Logger: log, Now: cfg.Now,
 		Zone: cfg.Zone, Account: cfg.Account, Region: store.region, Certs: certIssuer{}, Limits: cfg.Limits,
+		Keys: keyops.New(nil),
 	})
 	store.regions = svc.Stores()
 	store.system = store.regions[store.region]
@@ -367,6 +369,10 @@ func (s *Server) routes() http.Handler {
 		case strings.HasPrefix(p, "/v1/"):
 			// Surface C on the default domain (vault-kv2.md section 1).
 			vaultAPI.ServeHTTP(w, r)
+		case rest.HasKeyPrefix(p):
+			// Surface B's service keys and random bytes, beside surface C
+			// under /api/{okmsId}/v1/.
+			restAPI.ServeHTTP(w, r)
 		case kv2.HasDomainPrefix(p):
 			// Surface C on the domain named by /api/{okmsId}/v1/.
 			vaultAPI.ServeHTTP(w, r)

@@ -219,8 +219,13 @@ func (s *Service) CreateServiceKey(ctx context.Context, c Caller, domain string,
 		vs = append(vs, servicekey.Violations{{Field: servicekey.FieldKeys, Rule: servicekey.RuleMaxExceeded, Limit: 1,
 			Reason: "a key is imported from exactly one JWK"}})
 	}
+	var gen servicekey.Spec
 	if len(in.Wrapped) > 0 || len(in.Keys) > 0 {
 		action = policy.ServiceKeyImport
+	} else {
+		var err error
+		gen, err = parseGeneration(in)
+		vs = append(vs, err)
 	}
 	var (
 		wrapped   WrappedKeyInput
@@ -259,7 +264,7 @@ func (s *Service) CreateServiceKey(ctx context.Context, c Caller, domain string,
 		case len(in.Keys) > 0:
 			imp, err = s.keys.ImportJWK(in.Keys[0])
 		default:
-			imp, err = s.generate(in)
+			imp, err = s.generate(gen)
 		}
 		if err != nil {
 			return err
@@ -310,26 +315,25 @@ func (s *Service) CreateServiceKey(ctx context.Context, c Caller, domain string,
 	return out, internalUnlessKey("CreateServiceKey", err)
 }
 
-// generate validates a generation's type, size or curve and makes the
-// material. RSA 4096 takes a while: it runs outside any transaction.
-func (s *Service) generate(in KeyInput) (servicekey.Imported, error) {
+// parseGeneration checks a generation's type, size or curve and usages.
+func parseGeneration(in KeyInput) (servicekey.Spec, error) {
 	t, err := servicekey.ParseType(in.Type)
 	if err != nil {
-		return servicekey.Imported{}, err
+		return servicekey.Spec{}, err
 	}
-	spec, err := servicekey.ParseSpec(t, in.Size, in.Curve)
-	if err != nil {
-		return servicekey.Imported{}, err
-	}
-	class := servicekey.ClassOf(t, true)
-	if _, err := servicekey.ParseUsages(t, class, in.Operations); err != nil {
-		return servicekey.Imported{}, err
-	}
+	spec, serr := servicekey.ParseSpec(t, in.Size, in.Curve)
+	_, uerr := servicekey.ParseUsages(t, servicekey.ClassOf(t, true), in.Operations)
+	return spec, servicekey.Join(serr, uerr)
+}
+
+// generate makes the material of a new key. RSA 4096 takes a while: it
+// runs outside any transaction.
+func (s *Service) generate(spec servicekey.Spec) (servicekey.Imported, error) {
 	m, err := s.keys.Generate(spec)
 	if err != nil {
 		return servicekey.Imported{}, err
 	}
-	return servicekey.Imported{Spec: spec, Class: class, Material: m}, nil
+	return servicekey.Imported{Spec: spec, Class: servicekey.ClassOf(spec.Type, true), Material: m}, nil
 }
 
 // checkInferred compares the type, size and curve an import states, if

@@ -38,6 +38,9 @@ func describe(err error) (int, string, string) {
 	if ie, ok := errors.AsType[*service.InvalidError](err); ok {
 		return http.StatusBadRequest, ie.Field, ie.Reason
 	}
+	if kw, ok := httpapi.KeyError(err); ok {
+		return kw.Status, kw.ID, strings.Join(kw.Messages, "; ")
+	}
 	return httpapi.Describe(err, httpapi.SecretErrors, table, httpapi.RequestErrors)
 }
 

@@ -70,6 +70,7 @@ func (a *API) routes() {
 	a.handle("GET "+base+"/credential/{credentialId}", a.getCredential)
 	a.handle("DELETE "+base+"/credential/{credentialId}", a.revokeCredential)
 	a.handle(base+"/credential/{credentialId}", httpapi.NotAllowed)
+	a.keyRoutes()
 	a.handle("/", httpapi.NotFound)
 }
 

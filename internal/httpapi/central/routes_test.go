@@ -21,7 +21,8 @@ func TestRoutes(t *testing.T) {
 	cases := []apiCase{
 		{name: "404/unknown path under /v2/okms", target: "/v2/okms", status: 404, class: notFound, golden: "error_RouteNotFound"},
 		{name: "404/unknown path under /v2", target: "/v2/unknown", status: 404, class: notFound},
-		{name: "404/service keys are out of scope", target: base + "/serviceKey", status: 404, class: notFound},
+		{name: "404/below a service key", target: base + "/serviceKey/0f0f0f0f-0f0f-4f0f-8f0f-0f0f0f0f0f0f/x", status: 404, class: notFound},
+		{name: "404/log subscriptions are out of scope", target: base + "/log/subscription", status: 404, class: notFound},
 		{name: "404/a plural that is not a route", target: base + "/secrets", status: 404, class: notFound},
 		{name: "404/below secretConfig", target: base + "/secretConfig/x", status: 404, class: notFound},
 		{name: "405/DELETE on the secret collection", method: "DELETE", setup: seedDB, target: base + "/secret", status: 405,

@@ -242,6 +242,7 @@ func TestDocumentedRoutesServed(t *testing.T) {
 		"okmsId": e.srv.DefaultDomain(), "path": "docs-probe", "version": "1",
 		"credentialId": "0b7e3f8e-2c51-4d7e-9c1f-6b8a0e2d4c11", "login": "docs-probe",
 		"name": "docs-probe", "id": "0b7e3f8e-2c51-4d7e-9c1f-6b8a0e2d4c12", "clientId": "0123456789abcdef",
+		"keyId": "0b7e3f8e-2c51-4d7e-9c1f-6b8a0e2d4c13",
 	}
 	tmpl := regexp.MustCompile(`\{([^}]+)\}`)
 	paths := e.doc["paths"].(obj)

@@ -20,6 +20,9 @@ func describe(err error) (int, string, []string) {
 	if vs, ok := secret.AsViolations(err); ok {
 		return http.StatusBadRequest, vs[0].ID(), vs.Messages()
 	}
+	if kw, ok := httpapi.KeyError(err); ok {
+		return kw.Status, kw.ID, kw.Messages
+	}
 	status, id, msg := httpapi.Describe(err, httpapi.SecretErrors, httpapi.RequestErrors)
 	if status == http.StatusInternalServerError {
 		msg = "internal error; see the server log for request details"

@@ -49,6 +49,7 @@ func (a *API) routes() {
 	a.handle("GET "+base+"/secretConfig", a.getConfig)
 	a.handle("PUT "+base+"/secretConfig", a.updateConfig)
 	a.handle(base+"/secretConfig", httpapi.NotAllowed)
+	a.keyRoutes()
 	a.handle("/api/{okmsId}/", httpapi.NotFound)
 	// Without these two, ServeMux would answer /api/{okmsId} with a
 	// text/html redirect and /api/ with a text/plain 404 (okms-rest.md

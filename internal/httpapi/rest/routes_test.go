@@ -14,8 +14,9 @@ func TestRoutes(t *testing.T) {
 	t.Parallel()
 	cases := []apiCase{
 		{name: "404/unknown route under /v2", target: "/servicekey", status: 404, errID: "RouteNotFound", golden: "error_RouteNotFound"},
-		{name: "404/service key route of the OKMS API", target: "/api/{okmsId}/v1/servicekey/abc", status: 404, errID: "RouteNotFound"},
-		{name: "404/random route of the OKMS API", target: "/api/{okmsId}/v1/random", status: 404, errID: "RouteNotFound"},
+		{name: "400/service key route with a malformed key id", target: "/api/{okmsId}/v1/servicekey/abc", status: 400, errID: "ServiceKeyIdInvalid"},
+		{name: "404/service key route beyond the swagger's", target: "/api/{okmsId}/v1/servicekey/abc/def", status: 404, errID: "RouteNotFound"},
+		{name: "200/random route of the OKMS API", target: "/api/{okmsId}/v1/random", status: 200},
 		{name: "404/secret under another API version", target: "/api/{okmsId}/v3/secret", status: 404, errID: "RouteNotFound"},
 		{name: "404/v2 alone", target: "/api/{okmsId}/v2", status: 404, errID: "RouteNotFound"},
 		{name: "404/v2 with a slash", target: "/api/{okmsId}/v2/", status: 404, errID: "RouteNotFound"},

@@ -1,0 +1,212 @@
+package central_test
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Service keys on surface A (issue 15): the routes terraform's
+// ovh_okms_service_key, ovh_okms_service_key_jwk and
+// ovh_okms_service_key_pem call, as they call them.
+
+type keyOut struct {
+	ID                 string           `json:"id"`
+	Name               string           `json:"name"`
+	Type               string           `json:"type"`
+	Size               *int             `json:"size"`
+	Curve              *string          `json:"curve"`
+	Operations         []string         `json:"operations"`
+	Context            *string          `json:"context"`
+	State              string           `json:"state"`
+	DeactivationReason *string          `json:"deactivationReason"`
+	CreatedAt          string           `json:"createdAt"`
+	Keys               []map[string]any `json:"keys"`
+	KeysPEM            []struct {
+		PEM string `json:"pem"`
+	} `json:"keysPEM"`
+	IAM iamOut `json:"iam"`
+}
+
+func keysA(path string) string { return "/serviceKey" + path }
+
+// goldenEC is a P-256 key from a fixed scalar: its public JWK and PEM are
+// the same in every run (test material, not a secret).
+var goldenEC = func() *ecdsa.PrivateKey {
+	d := sha256.Sum256([]byte("coffer surface A golden key"))
+	k, err := ecdsa.ParseRawPrivateKey(elliptic.P256(), d[:])
+	if err != nil {
+		panic(err)
+	}
+	return k
+}()
+
+// ecJWKA is the key as terraform's ovh_okms_service_key_jwk sends it.
+func ecJWKA() string {
+	b, _ := goldenEC.PublicKey.Bytes()
+	d, _ := goldenEC.Bytes()
+	enc := base64.RawURLEncoding.EncodeToString
+	j, _ := json.Marshal(map[string]any{"key_ops": []string{"sign", "verify"}, "kty": "EC", "crv": "P-256",
+		"d": enc(d), "x": enc(b[1:33]), "y": enc(b[33:])})
+	return string(j)
+}
+
+func (e *env) newKeyA(body string) keyOut {
+	e.t.Helper()
+	return decode[keyOut](e.t, e.must("POST", keysA(""), body))
+}
+
+const (
+	octBodyA = `{"name":"tf-sk-oct","type":"oct","size":256,"operations":["encrypt","decrypt"],"context":"ctx"}`
+	rsaBodyA = `{"name":"tf-sk-rsa","type":"RSA","size":2048,"operations":["sign","verify"]}`
+	ecBodyA  = `{"name":"tf-sk-ecdsa","type":"EC","curve":"P-256","operations":["sign","verify"]}`
+)
+
+func TestServiceKeysA_Create(t *testing.T) {
+	t.Parallel()
+	cls := func(id string) string { return "Client::BadRequest::" + id }
+	cases := []apiCase{
+		{name: "200/generate an AES key", body: octBodyA, status: 200, golden: "service_key_create",
+			check: func(t *testing.T, _ *env, r *response) {
+				k := decode[keyOut](t, r)
+				want(t, "state", k.State, "ACTIVE")
+				want(t, "iam ovh:type", k.IAM.Tags["ovh:type"], "oct")
+				want(t, "iam ovh:state", k.IAM.Tags["ovh:state"], "ACTIVE")
+				want(t, "iam displayName", k.IAM.DisplayName, "tf-sk-oct")
+				if k.Curve != nil || k.Size == nil || *k.Size != 256 || k.DeactivationReason != nil || *k.Context != "ctx" {
+					t.Errorf("AES key %+v", k)
+				}
+			}},
+		{name: "200/generate an RSA key", body: rsaBodyA, status: 200},
+		{name: "200/generate an EC key", body: ecBodyA, status: 200, check: func(t *testing.T, _ *env, r *response) {
+			k := decode[keyOut](t, r)
+			if k.Size != nil || k.Curve == nil || *k.Curve != "P-256" || k.Context != nil {
+				t.Errorf("EC key %+v", k)
+			}
+		}},
+		{name: "200/import a JWK as terraform does", body: `{"name":"tf-sk-ecdsa-jwk","context":"ctx","keys":[` + ecJWKA() + `]}`,
+			status: 200, golden: "service_key_import"},
+		{name: "200/import an AES JWK as terraform does", status: 200,
+			body: `{"name":"tf-sk-oct-jwk","keys":[{"k":"Wc7IgEZzWicZf1LTJUtA0w","key_ops":["encrypt","decrypt"],"kty":"oct"}]}`,
+			check: func(t *testing.T, _ *env, r *response) {
+				k := decode[keyOut](t, r)
+				if k.Type != "oct" || *k.Size != 128 || strings.Join(k.Operations, ",") != "encrypt,decrypt" {
+					t.Errorf("imported AES key %+v", k)
+				}
+			}},
+		{name: "400/name", body: `{"name":"` + strings.Repeat("n", 33) + `","type":"oct","size":256}`, status: 400,
+			class: cls("ServiceKeyNameMaxExceeded"), golden: "error_ServiceKeyNameMaxExceeded"},
+		{name: "400/size", body: `{"name":"k","type":"RSA","size":1024}`, status: 400, class: cls("ServiceKeySizeInvalid"),
+			golden: "error_ServiceKeySizeInvalid"},
+		{name: "400/curve", body: `{"name":"k","type":"oct","size":256,"curve":"P-256"}`, status: 400,
+			class: cls("ServiceKeyCurveIncompatible"), golden: "error_ServiceKeyCurveIncompatible"},
+		{name: "400/operations", body: `{"name":"k","type":"EC","curve":"P-384","operations":["encrypt"]}`, status: 400,
+			class: cls("ServiceKeyOperationsIncompatible"), golden: "error_ServiceKeyOperationsIncompatible"},
+		{name: "400/JWK", body: `{"name":"k","keys":[{"kty":"RSA","n":"AQAB","e":"AQAB"}]}`, status: 400, class: cls("ServiceKeyKeysInvalid")},
+	}
+	cases = append(cases, commonCases(nil, keysA(""), octBodyA, 200, false)...)
+	cases = append(cases, bodyCases(nil, keysA(""), false)...)
+	runCases(t, "POST", keysA(""), cases)
+}
+
+// TestServiceKeysA_Terraform runs what terraform does with a key: create,
+// read (with its JWK and PEM data sources), rename, then destroy by
+// deactivating (PUT state DEACTIVATED, reason UNSPECIFIED) and deleting.
+func TestServiceKeysA_Terraform(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ec := e.newKeyA(`{"name":"tf-sk-ecdsa-jwk","keys":[` + ecJWKA() + `]}`)
+	oct := e.newKeyA(octBodyA)
+	k := keysA("/" + ec.ID)
+	r := e.call("GET", k+"?format=JWK", "")
+	r.expect(t, 200, "")
+	e.golden(t, "service_key_get_jwk", r)
+	got := decode[keyOut](t, r)
+	if len(got.Keys) != 1 || got.Keys[0]["kid"] != ec.ID || got.Keys[0]["kty"] != "EC" || got.Keys[0]["d"] != nil || got.Keys[0]["use"] != nil {
+		t.Errorf("JWK %+v", got.Keys)
+	}
+	r = e.call("GET", k+"?format=PEM", "")
+	r.expect(t, 200, "")
+	e.golden(t, "service_key_get_pem", r)
+	if got := decode[keyOut](t, e.must("GET", keysA("/"+oct.ID+"?format=PEM"), "")); got.KeysPEM != nil {
+		t.Errorf("an AES key has a PEM: %+v", got.KeysPEM)
+	}
+	if got := decode[keyOut](t, e.must("GET", keysA("/"+oct.ID+"?format=JWK"), "")); len(got.Keys) != 1 || got.Keys[0]["kty"] != "oct" || got.Keys[0]["k"] != nil {
+		t.Errorf("AES JWK %+v", got.Keys)
+	}
+	e.call("GET", k+"?format=DER", "").expect(t, 400, "Client::BadRequest::QueryParameterInvalid")
+
+	e.clock.Advance(time.Minute)
+	r = e.call("PUT", k, `{"name":"tf-sk-ecdsa-jwk2"}`)
+	r.expect(t, 200, "")
+	e.golden(t, "service_key_update", r)
+	r = e.call("PUT", k, `{"name":"tf-sk-ecdsa-jwk2","state":"DEACTIVATED"}`)
+	r.expect(t, 400, "Client::BadRequest::ServiceKeyDeactivationReasonRequired")
+	e.golden(t, "error_ServiceKeyDeactivationReasonRequired", r)
+	e.call("PUT", k, `{"state":"DESTROYED"}`).expect(t, 400, "Client::BadRequest::ServiceKeyStateInvalid")
+	e.call("PUT", k, `{"state":"COMPROMISED","deactivationReason":"SUPERSEDED"}`).expect(t, 400,
+		"Client::BadRequest::ServiceKeyDeactivationReasonIncompatible")
+	r = e.call("DELETE", k, "")
+	r.expect(t, 400, "Client::BadRequest::ServiceKeyActive")
+	e.golden(t, "error_ServiceKeyActive", r)
+	r = e.call("PUT", k, `{"name":"tf-sk-ecdsa-jwk2","state":"COMPROMISED"}`)
+	r.expect(t, 200, "")
+	if got := decode[keyOut](t, r); got.State != "COMPROMISED" || got.DeactivationReason == nil || *got.DeactivationReason != "KEY_COMPROMISE" ||
+		got.IAM.Tags["ovh:state"] != "COMPROMISED" {
+		t.Errorf("compromised key %+v", got)
+	}
+	e.must("PUT", k, `{"state":"ACTIVE"}`)
+	r = e.call("PUT", k, `{"name":"tf-sk-ecdsa-jwk2","state":"DEACTIVATED","deactivationReason":"UNSPECIFIED"}`)
+	r.expect(t, 200, "")
+	e.golden(t, "service_key_deactivated", r)
+	e.call("DELETE", k, "").expect(t, http.StatusNoContent, "")
+	if got := decode[keyOut](t, e.must("GET", k, "")); got.State != "DESTROYED" {
+		t.Errorf("after DELETE: %+v", got)
+	}
+	r = e.call("GET", keysA("/0f0f0f0f-0f0f-4f0f-8f0f-0f0f0f0f0f0f"), "")
+	r.expect(t, 404, "Client::NotFound::ServiceKeyNotFound")
+	e.golden(t, "error_ServiceKeyNotFound", r)
+	e.call("GET", keysA("/not-a-key"), "").expect(t, 400, "Client::BadRequest::ServiceKeyIdInvalid")
+	e.call("PATCH", k, `{}`).expect(t, 405, "Client::MethodNotAllowed")
+
+	// The list, in pages, and the domain's serviceKeyCount.
+	for range 11 {
+		e.newKeyA(`{"name":"k","type":"oct","size":128}`)
+	}
+	var all []keyOut
+	cursor := ""
+	for range 10 {
+		r := e.send(request{method: "GET", target: keysA(""), header: map[string]string{hPageSize: "10", hCursor: cursor}})
+		r.expect(t, 200, "")
+		all = append(all, decode[[]keyOut](t, r)...)
+		if cursor = r.header.Get(hCursorNext); cursor == "" {
+			break
+		}
+	}
+	if len(all) != 13 {
+		t.Errorf("listed %d keys, want 13", len(all))
+	}
+	dom := decode[struct {
+		ServiceKeyCount int `json:"serviceKeyCount"`
+	}](t, e.must("GET", "/v2/okms/resource/{okmsId}", ""))
+	want(t, "serviceKeyCount", dom.ServiceKeyCount, 12)
+}
+
+func TestServiceKeysA_Reference(t *testing.T) {
+	t.Parallel()
+	cases := []apiCase{
+		{name: "200/reference", status: 200, golden: "service_key_reference"},
+		{name: "200/reference of the region", target: "/v2/okms/reference/serviceKey?region=local", status: 200},
+		{name: "404/reference of another region", target: "/v2/okms/reference/serviceKey?region=eu-west-par", status: 404,
+			class: "Client::NotFound::RegionNotFound"},
+		{name: "401/no token", status: 401, class: clsUnauthorized, header: map[string]string{"Authorization": ""}},
+		{name: "405/POST", method: "POST", status: 405, class: "Client::MethodNotAllowed"},
+	}
+	runCases(t, "GET", "/v2/okms/reference/serviceKey", cases)
+}
