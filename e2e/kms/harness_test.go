@@ -131,7 +131,7 @@ func (k *kms) accessCertificate(login string, actions ...string) tls.Certificate
 	s, b := k.call("POST", "/1.0/me/identity/user", `{"login":"`+login+`"}`, nil)
 	must(s, b, "create user")
 	pol, _ := json.Marshal(map[string]any{"name": login, "identities": []string{user},
-		"resources": []map[string]string{{"urn": "urn:v1:eu:resource:okms:" + k.domain.String()}},
+		"resources":   []map[string]string{{"urn": "urn:v1:eu:resource:okms:" + k.domain.String()}},
 		"permissions": map[string]any{"allow": actionsOf(actions)}})
 	s, b = k.call("POST", "/v2/iam/policy", string(pol), nil)
 	must(s, b, "create policy")
