@@ -117,6 +117,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 	e := newEnv(t, options{tls: true, auditFile: auditPath})
 	ids := setupIdentities(t, e)
 	e.must(t, "POST", e.restURL("/secret"), `{"path":"`+probePath+`","version":{"data":{"k":"probe"}}}`)
+	setupKeys(t, e)
 
 	// The expiring policy and token work until they expire; then the
 	// clock moves past their expiry, before every case.
@@ -205,6 +206,14 @@ func setupIdentities(t *testing.T, e *env) []*identity {
 		{name: "metadata-only", grants: []grant{{allow: both("secret/get")}}},
 		{name: "reader", grants: []grant{{allow: both("secret/get", "secret/version/getData")}}},
 		{name: "writer", grants: []grant{{allow: both("secret/create", "secret/version/create", "secret/updateMetadata", "secret/get")}}},
+		// Service key roles (issue 15): a key user who may use keys and not
+		// manage them, a key manager who may manage them and not use them.
+		// Surface A has no crypto actions.
+		{name: "key-user", grants: []grant{{allow: append(prefixed(kms, "serviceKey/get", "serviceKey/encrypt", "serviceKey/decrypt",
+			"serviceKey/dataKey/*", "serviceKey/sign", "serviceKey/verify", "random/get"), ovh+"serviceKey/get")}}},
+		{name: "key-manager", grants: []grant{{allow: append(both("serviceKey/create", "serviceKey/import", "serviceKey/get",
+			"serviceKey/update", "serviceKey/activate", "serviceKey/deactivate", "serviceKey/delete"),
+			kms+"serviceKey/wrapKey", kms+"serviceKey/unwrapKey")}}},
 		// Creation without the version action: the existence-dependent
 		// Vault writes (iam.md 6) refuse it on existing secrets.
 		{name: "creator", grants: []grant{{allow: both("secret/create")}}},
@@ -364,11 +373,17 @@ func runCase(t *testing.T, e *env, tl *tally, op operation, id *identity, set ma
 	case onServiceAccount:
 		x.sa, _ = e.createServiceAccount(t, "m")
 		other.sa = "0123456789abcdef" // no account has it: ids are random
+	case onKey, onFreshKey:
+		prepareKeyCase(t, e, op, &x, &other)
 	}
 	want := expect(op, id, set, op.need)
 	before := ""
-	if want.outcome != "ok" && (op.on == onSecret || op.on == onFresh) {
+	switch {
+	case want.outcome == "ok":
+	case op.on == onSecret || op.on == onFresh:
 		before = snapshot(t, e, x.path)
+	case op.on == onKey || op.on == onFreshKey:
+		before = keySnapshot(t, e, x.key)
 	}
 	rq := op.build(e, x)
 	r := e.do(t, id.cred, rq)
@@ -386,7 +401,13 @@ func runCase(t *testing.T, e *env, tl *tally, op operation, id *identity, set ma
 		return
 	}
 	if before != "" {
-		if after := snapshot(t, e, x.path); after != before {
+		after := ""
+		if op.on == onKey || op.on == onFreshKey {
+			after = keySnapshot(t, e, x.key)
+		} else {
+			after = snapshot(t, e, x.path)
+		}
+		if after != before {
 			tl.add(func(tl *tally) {
 				tl.otherMismatches = append(tl.otherMismatches, fmt.Sprintf("%s: refused, yet the secret changed\nbefore: %s\nafter:  %s", label, before, after))
 			})
@@ -407,8 +428,11 @@ func runCase(t *testing.T, e *env, tl *tally, op operation, id *identity, set ma
 		// already failed.
 		return
 	}
-	if op.on == onFresh {
+	switch op.on {
+	case onFresh:
 		prepareSecret(t, e, other.path, op.deactivate)
+	case onFreshKey:
+		prepareKey(t, e, other.key, kindAES, false)
 	}
 	r2 := e.do(t, id.cred, op.build(e, other))
 	tl.add(func(tl *tally) {
@@ -478,6 +502,8 @@ func listed(op operation, r response, domain string) (int, bool) {
 	}
 	var entries []string
 	switch {
+	case isKeyList(op):
+		return listedKeys(op, r)
 	case op.surface == "C":
 		var v struct{ Data struct{ Keys []string } }
 		_ = json.Unmarshal(r.body, &v)

@@ -28,7 +28,9 @@ var catalogue = append(
 		"secret/version/delete", "secretConfig/get", "secretConfig/update",
 		"serviceKey/create", "serviceKey/import", "serviceKey/get", "serviceKey/update", "serviceKey/delete",
 		"serviceKey/activate", "serviceKey/deactivate", "serviceKey/encrypt", "serviceKey/decrypt", "serviceKey/sign",
-		"serviceKey/verify", "serviceKey/dataKey/create", "serviceKey/dataKey/decrypt", "random/get"),
+		"serviceKey/verify", "serviceKey/dataKey/create", "serviceKey/dataKey/decrypt", "random/get",
+		// The OKMS swagger v2.17.0's wrapped import and export (issue 15).
+		"serviceKey/wrapKey", "serviceKey/unwrapKey"),
 	prefixed(ovh, "secret/create", "secret/get", "secret/delete", "secret/updateMetadata", "secret/edit",
 		"secret/version/create", "secret/version/getData", "secret/version/activate", "secret/version/deactivate",
 		"secret/version/delete", "secret/version/edit", "secretConfig/get", "secretConfig/update", "resource/get",
@@ -109,6 +111,8 @@ const (
 	onCredential                   // an existing credential (the variant: an unknown id)
 	onDomainID                     // the domain named in the path (the variant: an unknown id)
 	onServiceAccount               // an existing service account (the variant: an unknown client id)
+	onKey                          // an existing service key (the variant: an unknown key id)
+	onFreshKey                     // a key id no key has (the variant: an existing key's id)
 )
 
 // operation is one row of the matrix: a request of one surface and the
@@ -127,10 +131,14 @@ type operation struct {
 	// only, whatever the policies (iam.md 7.4); need is then empty.
 	admin bool
 	on    target
-	// deactivate prepares the secret with version 1 deactivated.
+	// deactivate prepares the secret with version 1 deactivated, or the
+	// key deactivated.
 	deactivate bool
-	build      func(e *env, x subject) request
-	ok         int // status of success
+	// kind is the kind of key an onKey case prepares: kindAES (default)
+	// or kindEC.
+	kind  string
+	build func(e *env, x subject) request
+	ok    int // status of success
 }
 
 // subject is what one request addresses.
@@ -140,6 +148,9 @@ type subject struct {
 	ownURN string // the caller's identity URN, for credential creation
 	domain string // the domain id of a domain route
 	sa     string // the client id of a service-account route
+	// Service keys: the key id, and a ciphertext, data key blob and
+	// signature the key made.
+	key, ct, blob, sig string
 }
 
 // Probe of the list operations: a secret every list may show, sorting
@@ -367,7 +378,9 @@ func allOperations() []operation {
 		}
 	}
 	add("A", "", centralOperations())
+	add("A", "", centralKeyOperations())
 	add("B", "", restOperations())
+	add("B", "", restKeyOperations())
 	add("C", " (/v1)", vaultOperations(func(*env) string { return "/v1" }))
 	add("C", " (/api/{okmsId}/v1)", vaultOperations(func(e *env) string { return "/api/" + e.domain + "/v1" }))
 	add("iam", "", iamOperations())
