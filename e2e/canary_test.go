@@ -20,7 +20,10 @@ import (
 // canaries may appear only in the answers of authorized value reads
 // (getData) and in the answers that create a token or a client secret:
 // never in another answer (errors, lists, metadata), the access and server
-// log, the audit file, /metrics or the data directory.
+// log, the audit file, /metrics or the data directory. Service keys
+// (issue 15) add imported key material, plaintexts and ciphertexts: they
+// appear only in the answers that return them (decrypt, data keys,
+// encrypt), never in the logs, the audit file, the store or the backup.
 //
 //	go test ./e2e -run TestCanary -v
 
@@ -207,6 +210,7 @@ func TestCanary(t *testing.T) {
 		c.send(f.what, f.token, f.method, f.path, f.body, false)
 	}
 	c.send("vault token header", "", "GET", "/v1/secret/data/canary/c", "", false, "X-Vault-Token", rootToken+"x")
+	keyNeedles := c.serviceKeys(d, root, value, tok.Token)
 	c.send("metrics", root, "GET", "/metrics", "", false)
 	// A backup holds every value, encrypted under its passphrase.
 	if st, body := c.send("backup", root, "POST", "/sys/backup", `{"passphrase":"canary backup passphrase"}`, false); st != 200 {
@@ -215,7 +219,7 @@ func TestCanary(t *testing.T) {
 	c.send("restore refused", root, "POST", "/sys/restore", value, false, "X-Coffer-Backup-Passphrase", password)
 	l.stop()
 
-	needles := []string{value, id, rootToken, tok.Token, password, sa.ClientSecret, oat.AccessToken}
+	needles := append([]string{value, id, rootToken, tok.Token, password, sa.ClientSecret, oat.AccessToken}, keyNeedles...)
 	var leaks []string
 	var scanned int
 	check := func(where string, b []byte) {
