@@ -193,7 +193,16 @@ func TestHostileRequests(t *testing.T) {
 	if st != 200 || json.Unmarshal(b, &pol) != nil {
 		t.Fatalf("create a policy = %d %s", st, b)
 	}
-	gen := &hostileGen{rnd: mrand.New(mrand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), domain: l.domain, token: l.token, policy: pol.ID}
+	// Service keys (issue 15): a key the {k} placeholder names, able to do
+	// everything an RSA key can.
+	st, _, b = l.do(t, "POST", "/api/"+l.domain+"/v1/servicekey",
+		`{"name":"hz","type":"RSA","size":2048,"operations":["sign","verify","encrypt","decrypt","wrapKey","unwrapKey"],"extractable":true}`)
+	var key struct{ ID string }
+	if st != 201 || json.Unmarshal(b, &key) != nil {
+		t.Fatalf("create a service key = %d %s", st, b)
+	}
+	gen := &hostileGen{rnd: mrand.New(mrand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), domain: l.domain, token: l.token, policy: pol.ID,
+		key: key.ID}
 
 	fig := &hostileFigures{byClass: map[string]int{}, byKind: map[string]int{}, byStatus: map[int]int{}}
 	var (
@@ -461,13 +470,14 @@ type hostileGen struct {
 	domain string
 	token  string
 	policy string
+	key    string // a service key id
 }
 
 func (g *hostileGen) pick(s []string) string { return s[g.rnd.IntN(len(s))] }
 
 // routes are the path templates of every surface: {d} a domain, {p} a
 // secret path, {n} a version, {u} a login, {t} a token name, {g} a group,
-// {id} a policy id, {c} a credential id.
+// {id} a policy id, {c} a credential id, {k} a service key id.
 var hostileRoutes = []struct{ surface, path string }{
 	{"B", "/api/{d}/v2/secret"}, {"B", "/api/{d}/v2/secret/{p}"}, {"B", "/api/{d}/v2/secret/{p}/version"},
 	{"B", "/api/{d}/v2/secret/{p}/version/{n}"}, {"B", "/api/{d}/v2/secretConfig"}, {"B", "/api/{d}/v2/{p}"},
@@ -476,6 +486,12 @@ var hostileRoutes = []struct{ surface, path string }{
 	{"A", "/v2/okms/resource/{d}/secret/{p}/version"}, {"A", "/v2/okms/resource/{d}/secret/{p}/version/{n}"},
 	{"A", "/v2/okms/resource/{d}/secretConfig"}, {"A", "/v2/okms/resource/{d}/credential"},
 	{"A", "/v2/okms/resource/{d}/credential/{c}"}, {"A", "/v2/{p}"},
+	{"B", "/api/{d}/v1/servicekey"}, {"B", "/api/{d}/v1/servicekey/{k}"}, {"B", "/api/{d}/v1/servicekey/{k}/encrypt"},
+	{"B", "/api/{d}/v1/servicekey/{k}/decrypt"}, {"B", "/api/{d}/v1/servicekey/{k}/datakey"},
+	{"B", "/api/{d}/v1/servicekey/{k}/datakey/decrypt"}, {"B", "/api/{d}/v1/servicekey/{k}/sign"},
+	{"B", "/api/{d}/v1/servicekey/{k}/verify"}, {"B", "/api/{d}/v1/servicekey/{k}/activate"},
+	{"B", "/api/{d}/v1/servicekey/{k}/deactivate"}, {"B", "/api/{d}/v1/servicekey/{k}/{p}"}, {"B", "/api/{d}/v1/random"},
+	{"A", "/v2/okms/resource/{d}/serviceKey"}, {"A", "/v2/okms/resource/{d}/serviceKey/{k}"}, {"A", "/v2/okms/reference/serviceKey"},
 	{"C", "/v1/secret/data/{p}"}, {"C", "/v1/secret/metadata/{p}"}, {"C", "/v1/secret/metadata/"},
 	{"C", "/v1/secret/delete/{p}"}, {"C", "/v1/secret/undelete/{p}"}, {"C", "/v1/secret/destroy/{p}"},
 	{"C", "/v1/secret/subkeys/{p}"}, {"C", "/v1/secret/config"}, {"C", "/v1/sys/health"}, {"C", "/v1/sys/seal-status"},
@@ -505,7 +521,8 @@ var (
 		strings.Repeat("a", 16<<10), strings.Repeat("a/", 8<<10), strings.Repeat("%2e%2e%2f", 1800), strings.Repeat("é", 300),
 		strings.Repeat("a", 255), strings.Repeat("a", 256),
 	}
-	hostileQueries = []string{"", "", "", "?cas=1", "?cas=-1", "?cas=99999999999999999999999", "?cas=1&cas=2",
+	hostileQueries = []string{"", "", "", "?format=jwk", "?format=PEM", "?state=all&max=-5&continuation-token=%zz",
+		"?wrappingKeyId=x&wrappedKeyFormat=PKCS1&wrappingAlgorithm=RSA-OAEP", "?length=4097", "?length=-1", "?format=jwt", "?cas=1", "?cas=-1", "?cas=99999999999999999999999", "?cas=1&cas=2",
 		"?version=abc", "?version=0", "?version=24001", "?includeData=maybe", "?includeData=true", "?list=true",
 		"?list=maybe", "?%zz", "?a=%00", "?publicCA=true", "?confirm=no", "?n=99999999999", "?depth=-1",
 		"?" + strings.Repeat("q=1&", 4000), "?\xff=\xfe", "?%25252e=1"}
@@ -516,13 +533,28 @@ var (
 
 // bodies are JSON documents near what the routes accept, and hostile ones.
 func (g *hostileGen) body() (string, []byte) {
-	switch g.rnd.IntN(16) {
+	switch g.rnd.IntN(17) {
 	case 0:
 		return "valid", []byte(g.pick([]string{
 			`{"path":"hz/new","version":{"data":{"k":"v"}}}`, `{"data":{"k":"v"}}`, `{"version":{"data":{"k":"v"}}}`,
 			`{"state":"deactivated"}`, `{"maxVersions":5}`, `{"data":{"k":"v"},"options":{"cas":0}}`,
 			`{"name":"hz","role":"REGULAR"}`, `{"login":"hz"}`, `{"name":"t"}`, `{"versions":[1]}`,
-			`{"displayName":"hz"}`, `{"custom_metadata":{"a":"b"}}`}))
+			`{"displayName":"hz"}`, `{"custom_metadata":{"a":"b"}}`,
+			`{"name":"hz","type":"oct","size":128}`, `{"plaintext":"aGk="}`, `{"ciphertext":"a.b.c.d.e"}`, `{"key":"a.b.c.d.e"}`,
+			`{"message":"aGk=","alg":"RS256"}`, `{"message":"aGk=","alg":"PS512","signature":"aGk=","isdigest":true}`,
+			`{"size":256}`, `{"reason":"superseded"}`, `{"name":"hz","extractable":true}`, `{"state":"DEACTIVATED"}`}))
+	case 14:
+		return "hostile key", []byte(g.pick([]string{
+			`{"name":"hz","keys":[{"kty":"RSA","n":"` + strings.Repeat("A", 70000) + `","e":"AQAB","d":"AQ","p":"AQ","q":"AQ"}]}`,
+			`{"name":"hz","keys":[{"kty":"EC","crv":"P-256","x":"` + strings.Repeat("_", 100) + `","y":"AA","d":"AA"}]}`,
+			`{"name":"hz","keys":[{"kty":"oct","k":"AA"},{"kty":"oct","k":"AA"}],"wrappedKeys":[{}]}`,
+			`{"name":"hz","wrappedKeys":[{"keyFormatType":"JWK","wrappingKeyId":"` + g.key + `","ciphertext":"` + strings.Repeat("a.", 5000) + `"}]}`,
+			`{"ciphertext":"` + strings.Repeat("eyJhbGciOiJkaXIifQ.", 2000) + `"}`,
+			`{"message":"` + strings.Repeat("QUFB", 2000) + `","alg":"ES256"}`,
+			`{"signature":"` + strings.Repeat("a", 100000) + `","alg":"RS512","message":null}`,
+			`{"plaintext":"\u0000\u0000","context":"` + strings.Repeat("c", 1000) + `"}`,
+			`{"size":-1}`, `{"size":1e400}`, `{"reason":null}`, `{"operations":["sign","sign","sign"],"name":"hz","type":"EC","curve":"P-256"}`,
+		}))
 	case 1:
 		n := 10000
 		return "nested 10000", []byte(`{"data":` + strings.Repeat(`{"a":`, n) + "1" + strings.Repeat("}", n) + `}`)
@@ -573,7 +605,7 @@ func (g *hostileGen) next() *hostile {
 	h.surface = rt.surface
 	path := rt.path
 	for _, ph := range []struct{ name, valid string }{{"{d}", g.domain}, {"{p}", "hz%2Fa"}, {"{n}", "1"}, {"{u}", "hz"},
-		{"{t}", "t"}, {"{g}", "hz"}, {"{id}", g.policy}, {"{c}", "00000000-0000-4000-8000-000000000000"}, {"{s}", "0123456789abcdef"}} {
+		{"{t}", "t"}, {"{g}", "hz"}, {"{id}", g.policy}, {"{c}", "00000000-0000-4000-8000-000000000000"}, {"{s}", "0123456789abcdef"}, {"{k}", g.key}} {
 		if !strings.Contains(path, ph.name) {
 			continue
 		}
