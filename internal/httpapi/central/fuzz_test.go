@@ -26,7 +26,12 @@ var fuzzRoutes = []struct{ method, target string }{
 	{"PUT", "/v2/okms/resource/{okmsId}/secret/fz%2Fa/version/1"},
 	{"PUT", "/v2/okms/resource/{okmsId}/secretConfig"},
 	{"POST", "/v2/okms/resource/{okmsId}/credential"},
+	{"POST", "/v2/okms/resource/{okmsId}/serviceKey"},
+	{"PUT", "/v2/okms/resource/{okmsId}/serviceKey/" + fuzzKeyID},
 }
+
+// fuzzKeyID is the service key the PUT route updates.
+const fuzzKeyID = "11111111-1111-4111-8111-111111111111"
 
 // FuzzBodies sends fuzzed bodies, query strings and content types to every
 // surface-A route that reads a body, through the real handler over the
@@ -56,6 +61,9 @@ func FuzzBodies(f *testing.F) {
 	if rec, _ := send("POST", fuzzRoutes[1].target, []byte(`{"path":"fz/a","version":{"data":{"k":"v"}}}`), ""); rec.Code != 200 {
 		f.Fatalf("create fz/a = %d %s", rec.Code, rec.Body)
 	}
+	if rec, _ := send("POST", "/api/{okmsId}/v1/servicekey", []byte(`{"id":"`+fuzzKeyID+`","name":"fz","type":"oct","size":128}`), ""); rec.Code != 201 {
+		f.Fatalf("create a service key = %d %s", rec.Code, rec.Body)
+	}
 
 	for _, s := range []struct {
 		route       uint8
@@ -78,6 +86,12 @@ func FuzzBodies(f *testing.F) {
 		{5, "", `{"maxVersions":-1}`},
 		{6, "", `{"name":"fz","csr":"-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----"}`},
 		{6, "", `{"name":"fz","identityURNs":["urn:v1:eu:identity:account:coffer"],"validity":1}`},
+		{7, "", `{"name":"fz","type":"RSA","size":2048,"operations":["sign","verify"],"context":"c"}`},
+		{7, "", `{"name":"fz","keys":[{"kty":"oct","k":"Wc7IgEZzWicZf1LTJUtA0w","key_ops":["encrypt","decrypt"]}]}`},
+		{7, "", `{"name":"fz","keys":[{"kty":"EC","crv":"P-256","x":"AA","y":"AA","d":"AA"}]}`},
+		{8, "", `{"name":"fz2","state":"DEACTIVATED","deactivationReason":"UNSPECIFIED"}`},
+		{8, "", `{"state":"COMPROMISED"}`},
+		{8, "", `{"state":"ACTIVE","deactivationReason":null}`},
 	} {
 		f.Add(s.route, s.query, []byte(s.body), "application/json")
 	}
