@@ -18,9 +18,9 @@ import (
 // Consistent online backup, reliability-security.md T19: a populated
 // installation (two domains, secrets with versions in every state,
 // settings, custom metadata, a domain configuration, a user, a group, a
-// token, a policy, an access credential) is backed up while 8 writers
-// write, then restored into another installation with another root key
-// (and another backend). Everything read back through the API matches the
+// token, a policy, an access credential, service keys in every state) is
+// backed up while 8 writers write, then restored into another installation
+// with another root key (and another backend). Everything read back through the API matches the
 // source, the writers' secrets hold a prefix of what was written (no
 // current version without its data, nothing newer than the snapshot),
 // and the store passes the integrity check. A wrong passphrase, an altered
@@ -50,6 +50,7 @@ func TestBackupRestorePostgres(t *testing.T) {
 func runBackupRestore(t *testing.T, srcOpt, dstOpt liveOptions) {
 	src := startLive(t, srcOpt)
 	populateForBackup(t, src)
+	probes := populateKeysForBackup(t, src)
 	before := dumpState(t, src, src.token)
 
 	// 8 writers add versions to secrets of their own during the backup.
@@ -156,6 +157,7 @@ func runBackupRestore(t *testing.T, srcOpt, dstOpt liveOptions) {
 		t.Errorf("the target's own root token after the restore = %d, want 401", st)
 	}
 	after := dumpState(t, dst, src.token)
+	checkKeysRestored(t, dst, src.token, probes)
 	var diffs []string
 	for k, v := range before {
 		if after[k] != v {
@@ -315,6 +317,7 @@ func dumpState(t *testing.T, l *live, token string) map[string]string {
 		out["config "+d.ID] = canon(cfg)
 		creds, _ := get("/v2/okms/resource/" + d.ID + "/credential")
 		out["credentials "+d.ID] = canon(creds)
+		dumpKeys(t, l, token, d.ID, out, canon)
 		for _, item := range pages(b + "/secret") {
 			var s struct{ Path string }
 			json.Unmarshal(item, &s)
