@@ -142,6 +142,8 @@ func TestOperatorMigrate(t *testing.T) {
 	if st, b := call(t, ts, "POST", "/api/"+domain+"/v2/secret/"+url.PathEscape("app/s4")+"/version", `{"data":{"password":"second"}}`); st != 200 {
 		t.Fatalf("add a version to app/s4 = %d %s", st, b)
 	}
+	// A service key and a ciphertext it made: the key's records move too.
+	keyID, ciphertext := migrateKey(t, ts, domain)
 
 	// The store is locked while its server runs.
 	code, _, stderr := runCoffer(t, "operator", "migrate", "--from", dir, "--to", pgURL)
@@ -198,6 +200,10 @@ func TestOperatorMigrate(t *testing.T) {
 	}
 	if got := secretData(t, pts, domain, "app/s4", 2)["password"]; got != "second" {
 		t.Errorf("app/s4 version 2 on PostgreSQL: password %q, want %q", got, "second")
+	}
+	if st, b := call(t, pts, "POST", "/api/"+domain+"/v1/servicekey/"+keyID+"/decrypt", `{"ciphertext":"`+ciphertext+`"}`); st != 200 ||
+		!strings.Contains(string(b), `"plaintext":"bWlncmF0ZWQ="`) {
+		t.Errorf("decrypt with the migrated service key on PostgreSQL = %d %s", st, b)
 	}
 	body := `{"path":"app/after","version":{"data":{"password":"on-postgres"}}}`
 	if st, b := call(t, pts, "POST", "/api/"+domain+"/v2/secret", body); st != 200 {
@@ -264,4 +270,21 @@ func TestStorageFlags(t *testing.T) {
 			}
 		})
 	}
+}
+
+// migrateKey creates a service key and encrypts with it, for
+// TestOperatorMigrate.
+func migrateKey(t *testing.T, ts *httptest.Server, domain string) (string, string) {
+	t.Helper()
+	st, b := call(t, ts, "POST", "/api/"+domain+"/v1/servicekey", `{"name":"migrated","type":"oct","size":256}`)
+	var key struct{ ID string }
+	if st != 201 || json.Unmarshal(b, &key) != nil {
+		t.Fatalf("create a service key = %d %s", st, b)
+	}
+	st, b = call(t, ts, "POST", "/api/"+domain+"/v1/servicekey/"+key.ID+"/encrypt", `{"plaintext":"bWlncmF0ZWQ="}`)
+	var enc struct{ Ciphertext string }
+	if st != 200 || json.Unmarshal(b, &enc) != nil {
+		t.Fatalf("encrypt = %d %s", st, b)
+	}
+	return key.ID, enc.Ciphertext
 }
