@@ -198,6 +198,19 @@ func TestServiceKeysA_Terraform(t *testing.T) {
 	want(t, "serviceKeyCount", dom.ServiceKeyCount, 12)
 }
 
+func TestServiceKeysA_List(t *testing.T) {
+	t.Parallel()
+	one := func(e *env) { e.newKeyA(rsaBodyA) }
+	cases := []apiCase{
+		{name: "200/list", setup: one, status: 200, golden: "service_key_list"},
+		{name: "200/empty list", status: 200, check: func(t *testing.T, _ *env, r *response) { want(t, "body", string(r.body), "[]") }},
+		{name: "400/cursor", setup: one, status: 400, class: "Client::BadRequest::PaginationCursorInvalid",
+			header: map[string]string{hCursor: "nope"}},
+	}
+	cases = append(cases, commonCases(nil, keysA(""), "", 200, false)...)
+	runCases(t, "GET", keysA(""), cases)
+}
+
 func TestServiceKeysA_Reference(t *testing.T) {
 	t.Parallel()
 	cases := []apiCase{
