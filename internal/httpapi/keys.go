@@ -142,3 +142,65 @@ func DecodeBase64(field servicekey.Field, member, s string) ([]byte, error) {
 	}
 	return b, nil
 }
+
+// JWKFields are the members of a JSON Web Key as surfaces A and B carry
+// them (base64url strings; absent members empty). Their wire types have
+// the same fields in the same order, and convert to it.
+type JWKFields struct {
+	Kid    string
+	Kty    string
+	Use    string
+	KeyOps []string
+	Alg    string
+	Crv    string
+	N      string
+	E      string
+	X      string
+	Y      string
+	K      string
+	D      string
+	P      string
+	Q      string
+	DP     string
+	DQ     string
+	QI     string
+}
+
+// ParseJWK decodes an imported JWK (servicekey.ParseJWK); kid, use and alg
+// are ignored.
+func ParseJWK(j JWKFields) (servicekey.JWK, error) {
+	members := map[string]string{}
+	for name, v := range map[string]string{"n": j.N, "e": j.E, "x": j.X, "y": j.Y, "k": j.K, "d": j.D,
+		"p": j.P, "q": j.Q, "dp": j.DP, "dq": j.DQ, "qi": j.QI} {
+		if v != "" {
+			members[name] = v
+		}
+	}
+	return servicekey.ParseJWK(j.Kty, j.Crv, j.KeyOps, members)
+}
+
+// PublicJWK is the public JWK of a key's latest version as both surfaces
+// show it: kid the key id (okms-sdk-go's signer parses it as one), key_ops
+// its usages, the public members; a symmetric key shows no material.
+func PublicJWK(k *servicekey.Key, p *servicekey.Public) JWKFields {
+	enc := base64.RawURLEncoding.EncodeToString
+	j := JWKFields{Kid: k.ID, Kty: string(k.Type), KeyOps: UsageNames(k.Usages), Crv: string(p.Crv)}
+	if p.N != nil {
+		j.N, j.E = enc(p.N), enc(p.E)
+	}
+	if p.X != nil {
+		j.X, j.Y = enc(p.X), enc(p.Y)
+	}
+	return j
+}
+
+// UsageNames returns the usages as the wire spells them, in canonical
+// order; never nil.
+func UsageNames(u servicekey.Usages) []string {
+	l := u.List()
+	out := make([]string, len(l))
+	for i, x := range l {
+		out[i] = string(x)
+	}
+	return out
+}

@@ -1,10 +1,10 @@
 package central
 
 import (
-	"encoding/base64"
 	"net/http"
 	"strings"
 
+	"github.com/seed-3e8d63de/coffer/api"
 	"github.com/seed-3e8d63de/coffer/internal/httpapi"
 	"github.com/seed-3e8d63de/coffer/internal/service"
 	"github.com/seed-3e8d63de/coffer/internal/servicekey"
@@ -30,38 +30,16 @@ func (a *API) keyRoutes() {
 	a.handle("/v2/okms/reference/serviceKey", httpapi.NotAllowed)
 }
 
-// jwk is a JSON Web Key of surface A (terraform's JwkFullValue; a
-// response carries the public members only).
-type jwk struct {
-	Kid    string   `json:"kid,omitempty"`
-	Kty    string   `json:"kty"`
-	Use    string   `json:"use,omitempty"`
-	KeyOps []string `json:"key_ops,omitempty"`
-	Alg    string   `json:"alg,omitempty"`
-	Crv    string   `json:"crv,omitempty"`
-	N      string   `json:"n,omitempty"`
-	E      string   `json:"e,omitempty"`
-	X      string   `json:"x,omitempty"`
-	Y      string   `json:"y,omitempty"`
-	K      string   `json:"k,omitempty"`
-	D      string   `json:"d,omitempty"`
-	P      string   `json:"p,omitempty"`
-	Q      string   `json:"q,omitempty"`
-	DP     string   `json:"dp,omitempty"`
-	DQ     string   `json:"dq,omitempty"`
-	QI     string   `json:"qi,omitempty"`
-}
-
 // serviceKeyCreation is okms.serviceKey.Creation: a generation (type,
 // size or curve) or an import (keys).
 type serviceKeyCreation struct {
-	Name       string   `json:"name"`
-	Type       *string  `json:"type"`
-	Size       *int     `json:"size"`
-	Curve      *string  `json:"curve"`
-	Operations []string `json:"operations"`
-	Context    *string  `json:"context"`
-	Keys       []jwk    `json:"keys"`
+	Name       string           `json:"name"`
+	Type       *string          `json:"type"`
+	Size       *int             `json:"size"`
+	Curve      *string          `json:"curve"`
+	Operations []string         `json:"operations"`
+	Context    *string          `json:"context"`
+	Keys       []api.JSONWebKey `json:"keys"`
 }
 
 // serviceKeyUpdate is okms.serviceKey.Update: a new name, and a state with
@@ -76,30 +54,31 @@ type pemKey struct {
 	PEM string `json:"pem"`
 }
 
-// serviceKeyResponse is okms.serviceKey.ResponseWithIAM. Size is null for
+// serviceKeyResponse is okms.serviceKey.ResponseWithIAM. Its JWKs have
+// the members of surface B's (api.JSONWebKey). Size is null for
 // EC keys, curve for the others; keys and keysPEM appear with
 // format=JWK and format=PEM.
 type serviceKeyResponse struct {
-	ID                 string      `json:"id"`
-	Name               string      `json:"name"`
-	Type               string      `json:"type"`
-	Size               *int        `json:"size"`
-	Curve              *string     `json:"curve"`
-	Operations         []string    `json:"operations"`
-	Context            *string     `json:"context"`
-	State              string      `json:"state"`
-	DeactivationReason *string     `json:"deactivationReason"`
-	CreatedAt          string      `json:"createdAt"`
-	Keys               []jwk       `json:"keys,omitempty"`
-	KeysPEM            []pemKey    `json:"keysPEM,omitempty"`
-	IAM                resourceIAM `json:"iam"`
+	ID                 string           `json:"id"`
+	Name               string           `json:"name"`
+	Type               string           `json:"type"`
+	Size               *int             `json:"size"`
+	Curve              *string          `json:"curve"`
+	Operations         []string         `json:"operations"`
+	Context            *string          `json:"context"`
+	State              string           `json:"state"`
+	DeactivationReason *string          `json:"deactivationReason"`
+	CreatedAt          string           `json:"createdAt"`
+	Keys               []api.JSONWebKey `json:"keys,omitempty"`
+	KeysPEM            []pemKey         `json:"keysPEM,omitempty"`
+	IAM                resourceIAM      `json:"iam"`
 }
 
 func (a *API) toServiceKey(domain string, v service.KeyView, format string) serviceKeyResponse {
 	k := v.Key
 	state := strings.ToUpper(k.State.String())
 	out := serviceKeyResponse{
-		ID: k.ID, Name: k.Name, Type: string(k.Type), Operations: usageNames(k.Usages), State: state,
+		ID: k.ID, Name: k.Name, Type: string(k.Type), Operations: httpapi.UsageNames(k.Usages), State: state,
 		CreatedAt: httpapi.TimeText(k.CreatedAt),
 		IAM: resourceIAM{ID: k.ID, URN: a.svc.ServiceKeyURN(domain, k.ID), DisplayName: k.Name, State: "OK",
 			Tags: map[string]string{"ovh:type": string(k.Type), "ovh:state": state}},
@@ -123,25 +102,8 @@ func (a *API) toServiceKey(domain string, v service.KeyView, format string) serv
 		case format == "PEM" && p.PEM != "":
 			out.KeysPEM = []pemKey{{PEM: p.PEM}}
 		case format == "JWK":
-			enc := base64.RawURLEncoding.EncodeToString
-			j := jwk{Kid: k.ID, Kty: string(k.Type), KeyOps: usageNames(k.Usages), Crv: string(p.Crv)}
-			if p.N != nil {
-				j.N, j.E = enc(p.N), enc(p.E)
-			}
-			if p.X != nil {
-				j.X, j.Y = enc(p.X), enc(p.Y)
-			}
-			out.Keys = []jwk{j}
+			out.Keys = []api.JSONWebKey{api.JSONWebKey(httpapi.PublicJWK(k, p))}
 		}
-	}
-	return out
-}
-
-func usageNames(u servicekey.Usages) []string {
-	l := u.List()
-	out := make([]string, len(l))
-	for i, x := range l {
-		out[i] = string(x)
 	}
 	return out
 }
@@ -210,14 +172,7 @@ func keyCreation(req serviceKeyCreation) (service.KeyInput, error) {
 		in.Context = *req.Context
 	}
 	for _, j := range req.Keys {
-		members := map[string]string{}
-		for name, v := range map[string]string{"n": j.N, "e": j.E, "x": j.X, "y": j.Y, "k": j.K, "d": j.D,
-			"p": j.P, "q": j.Q, "dp": j.DP, "dq": j.DQ, "qi": j.QI} {
-			if v != "" {
-				members[name] = v
-			}
-		}
-		k, err := servicekey.ParseJWK(j.Kty, j.Crv, j.KeyOps, members)
+		k, err := httpapi.ParseJWK(httpapi.JWKFields(j))
 		if err != nil {
 			return in, err
 		}
@@ -351,7 +306,7 @@ func (a *API) serviceKeyReference(w http.ResponseWriter, r *http.Request) error 
 			row.Curves = append(row.Curves, choice[string]{string(c.Value), c.Default})
 		}
 		for _, o := range ref.Operations {
-			row.Operations = append(row.Operations, choice[[]string]{usageNames(servicekey.UsagesOf(o.Value...)), o.Default})
+			row.Operations = append(row.Operations, choice[[]string]{httpapi.UsageNames(servicekey.UsagesOf(o.Value...)), o.Default})
 		}
 		out = append(out, row)
 	}

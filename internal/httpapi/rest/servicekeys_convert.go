@@ -1,7 +1,6 @@
 package rest
 
 import (
-	"encoding/base64"
 	"time"
 
 	"github.com/seed-3e8d63de/coffer/api"
@@ -17,7 +16,7 @@ func keyInput(req api.CreateServiceKeyRequest) (service.KeyInput, error) {
 		Size: deref(req.Size), Curve: deref(req.Curve), Operations: req.Operations,
 		ProtectionLevel: deref(req.ProtectionLevel), Extractable: req.Extractable}
 	for _, j := range req.Keys {
-		k, err := parseJWK(j)
+		k, err := httpapi.ParseJWK(httpapi.JWKFields(j))
 		if err != nil {
 			return in, err
 		}
@@ -29,18 +28,6 @@ func keyInput(req api.CreateServiceKeyRequest) (service.KeyInput, error) {
 	return in, nil
 }
 
-// parseJWK decodes an imported JWK's members.
-func parseJWK(j api.JSONWebKey) (servicekey.JWK, error) {
-	members := map[string]string{}
-	for name, v := range map[string]string{"n": j.N, "e": j.E, "x": j.X, "y": j.Y, "k": j.K, "d": j.D,
-		"p": j.P, "q": j.Q, "dp": j.DP, "dq": j.DQ, "qi": j.QI} {
-		if v != "" {
-			members[name] = v
-		}
-	}
-	return servicekey.ParseJWK(j.Kty, j.Crv, j.KeyOps, members)
-}
-
 // toServiceKey renders a key for surface B: with its public part as a JWK
 // (format jwk) or in PEM (format pem) when the view holds it, and its
 // wrapped material on a wrapped export.
@@ -48,7 +35,7 @@ func toServiceKey(v service.KeyView, format string) api.ServiceKey {
 	k := v.Key
 	out := api.ServiceKey{
 		ID: k.ID, Name: k.Name, Type: string(k.Type), Class: string(k.Class), Curve: string(k.Curve),
-		Size: k.Size, ProtectionLevel: servicekey.ProtectionSoftware, Operations: usages(k.Usages),
+		Size: k.Size, ProtectionLevel: servicekey.ProtectionSoftware, Operations: httpapi.UsageNames(k.Usages),
 		Attributes: api.ServiceKeyAttributes{
 			State: k.State.String(), OriginalCreationDate: httpapi.TimeText(k.CreatedAt),
 			ActivationDate: optTime(k.ActivatedAt), DeactivationDate: optTime(k.DeactivatedAt),
@@ -62,35 +49,11 @@ func toServiceKey(v service.KeyView, format string) api.ServiceKey {
 		case format == "pem" && p.PEM != "":
 			out.KeysPEM = []api.PEMKey{{PEM: p.PEM}}
 		case format == "jwk":
-			out.Keys = []api.JSONWebKey{publicJWK(k, p)}
+			out.Keys = []api.JSONWebKey{api.JSONWebKey(httpapi.PublicJWK(k, p))}
 		}
 	}
 	for _, w := range v.Wrapped {
 		out.WrappedKeys = append(out.WrappedKeys, api.WrappedKey{KeyFormatType: string(w.Format), WrappingKeyID: w.WrappingKeyID, Ciphertext: w.Ciphertext})
-	}
-	return out
-}
-
-// publicJWK is the public JWK of a key: kid is the key's id (okms-sdk-go's
-// signer parses it as one), key_ops its usages; a symmetric key shows no
-// material.
-func publicJWK(k *servicekey.Key, p *servicekey.Public) api.JSONWebKey {
-	enc := base64.RawURLEncoding.EncodeToString
-	j := api.JSONWebKey{Kid: k.ID, Kty: string(k.Type), KeyOps: usages(k.Usages), Crv: string(p.Crv)}
-	if p.N != nil {
-		j.N, j.E = enc(p.N), enc(p.E)
-	}
-	if p.X != nil {
-		j.X, j.Y = enc(p.X), enc(p.Y)
-	}
-	return j
-}
-
-func usages(u servicekey.Usages) []string {
-	l := u.List()
-	out := make([]string, len(l))
-	for i, x := range l {
-		out[i] = string(x)
 	}
 	return out
 }
