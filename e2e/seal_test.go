@@ -312,7 +312,7 @@ func TestSealedRoutes(t *testing.T) {
 	}
 	fill := strings.NewReplacer("{d}", "6a0f0b6e-3c1d-4a53-9a7e-1f2b3c4d5e6f", "{p}", "app%2Fdb", "{n}", "1", "{u}", "alice",
 		"{t}", "ci", "{g}", "ops", "{id}", "6a0f0b6e-3c1d-4a53-9a7e-1f2b3c4d5e6f", "{c}", "6a0f0b6e-3c1d-4a53-9a7e-1f2b3c4d5e6f",
-		"{s}", "0123456789abcdef")
+		"{s}", "0123456789abcdef", "{k}", "0b7e2f3a-6c1d-4e53-8a7e-2f3b4c5d6e7f")
 	open := map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true, "/docs": true, "/docs/openapi.json": true,
 		"/v1/sys/health": true, "/v1/sys/seal-status": true, "/v1/sys/leader": true}
 	checked, outside := 0, 0

@@ -252,7 +252,8 @@ func (s *Service) attach(ctx context.Context, stores map[string]storage.Backend,
 
 // detach seals the service: new requests are refused, those in flight end,
 // background work stops, and what the service kept in memory from the
-// store is dropped (the token pepper; the principals cache).
+// store is dropped (the token pepper; the principals cache; the parsed
+// service keys).
 func (s *Service) detach() {
 	g := s.gate
 	g.open.Store(false)
@@ -271,6 +272,9 @@ func (s *Service) detach() {
 	// the reference is dropped, not the bytes overwritten.
 	s.pepper.Store(nil)
 	s.principals.invalidate()
+	if s.keys != nil {
+		s.keys.Forget()
+	}
 }
 
 // Start opens the service of an automatic seal (file, okms, transit) at

@@ -47,6 +47,9 @@ type KeyOps interface {
 	Sign(m servicekey.Material, in servicekey.SignInput) (string, error)
 	// Verify checks a signature with the material.
 	Verify(m servicekey.Material, in servicekey.VerifyInput) (bool, error)
+	// Forget drops whatever it keeps in memory from key material (parsed
+	// keys); the service calls it when it seals.
+	Forget()
 }
 
 // ErrNoKMS: the server was built without key operations.

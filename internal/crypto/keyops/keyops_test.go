@@ -645,3 +645,27 @@ func TestNoMaterialInErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestForget: Forget empties the parsed-key cache; the keys still work.
+func TestForget(t *testing.T) {
+	o := New(nil)
+	m, err := o.Generate(servicekey.Spec{Type: servicekey.Oct, Size: 256})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := servicekey.Envelope{KeyID: "k", Version: 1}
+	ct, err := o.Encrypt(m, env, []byte("x"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.cache.len() == 0 {
+		t.Fatal("no key cached after an encryption")
+	}
+	o.Forget()
+	if n := o.cache.len(); n != 0 {
+		t.Fatalf("%d keys cached after Forget", n)
+	}
+	if pt, err := o.Decrypt(m, ct, nil); err != nil || string(pt) != "x" {
+		t.Fatalf("Decrypt after Forget = %q, %v", pt, err)
+	}
+}

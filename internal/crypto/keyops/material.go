@@ -186,6 +186,19 @@ func (c *keyCache) get(sum [32]byte) (*key, bool) {
 	return k, ok
 }
 
+// clear drops every parsed key.
+func (c *keyCache) clear() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.m = nil
+}
+
+func (c *keyCache) len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.m)
+}
+
 func (c *keyCache) put(sum [32]byte, k *key) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -29,6 +29,12 @@ func New(random io.Reader) *Ops {
 	return &Ops{rand: random}
 }
 
+// Forget drops the parsed keys it keeps (the service calls it when it
+// seals). Operations in flight keep the keys they hold; the memory goes to
+// the garbage collector, as the standard library's key state cannot be
+// wiped.
+func (o *Ops) Forget() { o.cache.clear() }
+
 func (o *Ops) read(n int) ([]byte, error) {
 	b := make([]byte, n)
 	if _, err := io.ReadFull(o.rand, b); err != nil {
