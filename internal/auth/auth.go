@@ -57,6 +57,12 @@ type Principal struct {
 	// certificate serial), for the audit log.
 	Kind         Kind
 	CredentialID string
+	// UserID is the immutable id of the user the request acts for (a
+	// password session, a personal access token and its child tokens, a
+	// certificate a user issued), "" when no user is behind it (the root,
+	// a certificate the root issued). A login may be deleted and taken
+	// again; this id is not reused, so rights never pass to the new user.
+	UserID string
 }
 
 // IsZero reports whether p is the zero Principal (unauthenticated).

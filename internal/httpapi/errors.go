@@ -140,7 +140,7 @@ var SecretErrors = []ErrorRow{
 	{service.ErrDomainNotFound, 404, "DomainNotFound", "OKMS domain not found"},
 	{ErrDomainInvalid, 404, "DomainNotFound", "OKMS domain not found"},
 	{service.ErrDomainNotReady, 409, "DomainNotReady", "the OKMS domain is being created or deleted; retry shortly"},
-	{ErrCursorInvalid, 400, "PaginationCursorInvalid", ""},
+	{ErrCursorInvalid, 400, "PaginationCursorInvalid", "the pagination cursor is invalid"},
 	{ErrPageSizeInvalid, 400, "PaginationSizeInvalid", ""},
 	{service.ErrDenied, 403, "Forbidden", "permission denied"},
 	{secret.ErrExists, 409, "SecretAlreadyExists", "a secret already exists at this path"},

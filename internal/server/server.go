@@ -141,7 +141,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	svc := service.New(service.Options{
 		Sealer: sl, Audit: m.counted(sink), Logger: log, Now: cfg.Now,
 		Zone: cfg.Zone, Account: cfg.Account, Region: store.region, Certs: certIssuer{}, Limits: cfg.Limits,
-		Keys: keyops.New(nil),
+		Keys:    keyops.New(nil),
+		Cursors: crypto.NewTokenSealer("coffer list cursors"),
 	})
 	store.regions = svc.Stores()
 	store.system = store.regions[store.region]

@@ -206,26 +206,40 @@ func (s *Service) domainCA(tx storage.Tx, domain string, now time.Time) ([]byte,
 	return ca, tx.Put(caKey(domain), ca)
 }
 
-// ListCredentials lists a domain's credentials. Action:
+// ListCredentials returns one page of a domain's credentials, by id: up
+// to limit (0: all) after the cursor of a previous page ("" from the
+// first), and the cursor of the next page, "" on the last. A cursor that is
+// not one of this list's for this caller is ErrCursorInvalid. Action:
 // okms:apiovh:credential/get on the domain.
-func (s *Service) ListCredentials(ctx context.Context, c Caller, domain string) ([]Credential, error) {
+func (s *Service) ListCredentials(ctx context.Context, c Caller, domain, cursor string, limit int) ([]Credential, string, error) {
 	c.Dialect = Central
 	now := s.clock()
-	var out []Credential
+	var (
+		out  []Credential
+		next string
+	)
+	l := Listing{Kind: ListCredentials, Domain: domain}
 	err := s.run(ctx, c, s.DomainURN(domain), []string{c.action(policy.CredentialGet)}, func() error {
-		return s.domainView(ctx, domain, func(tx storage.Tx) error {
+		var all []Credential
+		err := s.domainView(ctx, domain, func(tx storage.Tx) error {
 			if err := domainExists(tx, domain); err != nil {
 				return err
 			}
 			rs, err := listJSON[credentialRecord](tx, credentialPrefix(domain))
-			out = make([]Credential, len(rs))
+			all = make([]Credential, len(rs))
 			for i, r := range rs {
-				out[i] = r.credential(now)
+				all[i] = r.credential(now)
 			}
 			return err
 		})
+		if err != nil {
+			return err
+		}
+		// Keys are credential ids: listJSON returns them in id order.
+		out, next, err = pageOf(s, c, l, all, func(cr Credential) string { return cr.ID }, cursor, limit)
+		return err
 	})
-	return out, internalUnlessIAM("ListCredentials", err)
+	return out, next, internalUnlessIAM("ListCredentials", err)
 }
 
 // GetCredential returns one credential. Action: credential/get.

@@ -104,10 +104,10 @@ func TestService_Credentials(t *testing.T) {
 		if _, err := f.svc.GetCredential(ctx, f.root, f.domain, "6a0f0b6e-3c1d-4a53-9a7e-1f2b3c4d5e6f"); !errors.Is(err, service.ErrCredentialNotFound) {
 			t.Errorf("GetCredential(unknown) = %v, want ErrCredentialNotFound", err)
 		}
-		if _, err := f.svc.ListCredentials(ctx, f.root, "6a0f0b6e-3c1d-4a53-9a7e-1f2b3c4d5e6f"); !errors.Is(err, service.ErrDomainNotFound) {
+		if _, _, err := f.svc.ListCredentials(ctx, f.root, "6a0f0b6e-3c1d-4a53-9a7e-1f2b3c4d5e6f", "", 0); !errors.Is(err, service.ErrDomainNotFound) {
 			t.Errorf("ListCredentials(unknown domain) = %v, want ErrDomainNotFound", err)
 		}
-		if list, err := f.svc.ListCredentials(ctx, f.root, f.domain); err != nil || len(list) != 1 || list[0].ID != cred.ID {
+		if list, _, err := f.svc.ListCredentials(ctx, f.root, f.domain, "", 0); err != nil || len(list) != 1 || list[0].ID != cred.ID {
 			t.Errorf("ListCredentials = %+v, %v", list, err)
 		}
 
@@ -182,7 +182,7 @@ func TestService_CredentialValidation(t *testing.T) {
 				t.Errorf("CreateCredential(%+v) = %v, want an invalid %s", tc.in, err, tc.field)
 			}
 		}
-		if list, err := f.svc.ListCredentials(ctx, f.root, f.domain); err != nil || len(list) != 0 {
+		if list, _, err := f.svc.ListCredentials(ctx, f.root, f.domain, "", 0); err != nil || len(list) != 0 {
 			t.Errorf("invalid requests made credentials: %+v, %v", list, err)
 		}
 	})
@@ -204,7 +204,7 @@ func TestService_CredentialsAuthorization(t *testing.T) {
 				_, _, err := f.svc.CreateCredential(ctx, bob, f.domain, service.CredentialInput{Name: "b", IdentityURNs: []string{bobURN}})
 				return err
 			},
-			"okms:apiovh:credential/get": func() error { _, err := f.svc.ListCredentials(ctx, bob, f.domain); return err },
+			"okms:apiovh:credential/get": func() error { _, _, err := f.svc.ListCredentials(ctx, bob, f.domain, "", 0); return err },
 			"okms:apiovh:credential/delete": func() error {
 				_, err := f.svc.RevokeCredential(ctx, bob, f.domain, cred.ID)
 				return err
@@ -222,7 +222,7 @@ func TestService_CredentialsAuthorization(t *testing.T) {
 		if err != nil {
 			t.Fatalf("a user binding itself = %v", err)
 		}
-		if list, err := f.svc.ListCredentials(ctx, bob, f.domain); err != nil || len(list) != 2 {
+		if list, _, err := f.svc.ListCredentials(ctx, bob, f.domain, "", 0); err != nil || len(list) != 2 {
 			t.Errorf("ListCredentials with a policy = %+v, %v", list, err)
 		}
 		if p, err := f.svc.AuthenticateCertificate(ctx, f.domain, certDER(t, mine)); err != nil || p.Root || !slices.Equal(p.Identities, []string{bobURN}) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"time"
 
 	"github.com/seed-3e8d63de/coffer/internal/policy"
 	"github.com/seed-3e8d63de/coffer/internal/secret"
@@ -191,8 +192,9 @@ func (s *Service) DeleteSecret(ctx context.Context, c Caller, domain string, p s
 type ListOptions struct {
 	// Prefix restricts the list to paths starting with it ("prod/").
 	Prefix string
-	// After is the path after which the page starts ("" from the start).
-	After string
+	// Cursor resumes the list where a previous page's Next left it; ""
+	// from the start. It is opaque (cursors.go).
+	Cursor string
 	// Limit is the page size (at least 1).
 	Limit int
 }
@@ -200,9 +202,10 @@ type ListOptions struct {
 // SecretPage is one page of a secret list.
 type SecretPage struct {
 	Items []SecretView // each with its current version, without data
-	// Next is the position to resume from, set only when more secrets may
+	// Next is the cursor of the next page, set only when more secrets may
 	// follow; pages may be short because items the caller may not see are
-	// skipped and each page scans a bounded number of records.
+	// skipped and each page scans a bounded number of records. It is
+	// opaque: it may stand for a path the caller may not see.
 	Next string
 }
 
@@ -210,7 +213,8 @@ type SecretPage struct {
 const maxScan = 1000
 
 // ListSecrets returns one page of the secrets of a domain that the caller
-// may secret/get, in byte-wise path order (okms-rest.md 4.1).
+// may secret/get, in byte-wise path order (okms-rest.md 4.1). A cursor
+// that is not one of this list's for this caller is ErrCursorInvalid.
 func (s *Service) ListSecrets(ctx context.Context, c Caller, domain string, opt ListOptions) (SecretPage, error) {
 	if opt.Limit < 1 {
 		opt.Limit = 1
@@ -218,16 +222,22 @@ func (s *Service) ListSecrets(ctx context.Context, c Caller, domain string, opt 
 	var page SecretPage
 	now := s.clock()
 	act := c.action(policy.SecretGet)
+	l := Listing{Kind: ListSecrets, Domain: domain, Of: opt.Prefix}
 	err := s.runList(ctx, c, s.DomainURN(domain), act, func() error {
-		return s.domainView(ctx, domain, func(tx storage.Tx) error {
-			page = SecretPage{}
+		pos, err := s.Position(c, l, opt.Cursor)
+		if err != nil {
+			return err
+		}
+		var next string
+		err = s.domainView(ctx, domain, func(tx storage.Tx) error {
+			page, next = SecretPage{}, ""
 			if err := domainExists(tx, domain); err != nil {
 				return err
 			}
 			prefix := secretPrefix(domain)
 			after := ""
-			if opt.After != "" {
-				after = prefix + opt.After
+			if pos != "" {
+				after = prefix + pos
 			}
 			// Keys are listed in chunks of what the page still needs (plus
 			// one, to know whether a next page exists), not maxScan at
@@ -243,26 +253,18 @@ func (s *Service) ListSecrets(ctx context.Context, c Caller, domain string, opt 
 				}
 				for _, k := range keys {
 					if scanned == maxScan || len(page.Items) == opt.Limit {
-						page.Next = strings.TrimPrefix(last, prefix)
+						// The position may name a secret the caller may
+						// not see: it leaves sealed (cursors.go).
+						next = strings.TrimPrefix(last, prefix)
 						return nil
 					}
 					scanned, last = scanned+1, k
 					if !s.allowed(c, act, policy.SecretURN(s.zone, domain, escapeKeyPath(k, prefix))) {
 						continue
 					}
-					b, err := tx.Get(k)
+					view, err := secretViewOf(tx, k, now)
 					if err != nil {
 						return err
-					}
-					sec, err := decodeSecret(b)
-					if err != nil {
-						return err
-					}
-					view := SecretView{Secret: sec}
-					if sec.CurrentVersion != 0 {
-						if v, err := sec.Version(0, now); err == nil {
-							view.Version = &v
-						}
 					}
 					page.Items = append(page.Items, view)
 				}
@@ -272,8 +274,152 @@ func (s *Service) ListSecrets(ctx context.Context, c Caller, domain string, opt 
 				after = last
 			}
 		})
+		if err != nil {
+			return err
+		}
+		page.Next, err = s.Cursor(c, l, next)
+		return err
 	})
 	return page, internalUnlessDomain("ListSecrets", err)
+}
+
+// secretViewOf reads the secret record under key with its current
+// version, as lists show it (no data).
+func secretViewOf(tx storage.Tx, key string, now time.Time) (SecretView, error) {
+	b, err := tx.Get(key)
+	if err != nil {
+		return SecretView{}, err
+	}
+	sec, err := decodeSecret(b)
+	if err != nil {
+		return SecretView{}, err
+	}
+	view := SecretView{Secret: sec}
+	if sec.CurrentVersion != 0 {
+		if v, err := sec.Version(0, now); err == nil {
+			view.Version = &v
+		}
+	}
+	return view, nil
+}
+
+// ChildOptions page through the immediate children of a folder.
+type ChildOptions struct {
+	// Prefix is the folder: "" (the root) or a path followed by "/".
+	Prefix string
+	// Cursor resumes the list where a previous page's Next left it; ""
+	// from the start.
+	Cursor string
+	// Limit is the page size (at least 1).
+	Limit int
+}
+
+// Child is an immediate child of a folder: a secret, or a folder holding
+// at least one secret the caller may see.
+type Child struct {
+	// Name is relative to the folder listed; a folder's ends in "/".
+	Name   string
+	Folder bool
+	// Secret is a secret child with its current version, without data.
+	Secret SecretView
+}
+
+// ChildPage is one page of a folder's children.
+type ChildPage struct {
+	Items []Child
+	// Next is the opaque cursor of the next page, set only when more
+	// children may follow (pages may be short, as in [SecretPage]).
+	Next string
+}
+
+// afterFolder follows every path below a folder in byte order: path
+// characters are all below it.
+const afterFolder = "\x7f"
+
+// ListChildren returns one page of the immediate children of a folder
+// that the caller may see, in byte-wise order, which is Vault's order of
+// list keys (vault-kv2.md 4.7): a secret it may secret/get, and each
+// folder once when it may secret/get at least one secret below it (iam.md
+// 6.1). Like ListSecrets it reads at most maxScan records per page. A
+// cursor that is not one of this list's for this caller is ErrCursorInvalid.
+func (s *Service) ListChildren(ctx context.Context, c Caller, domain string, opt ChildOptions) (ChildPage, error) {
+	if opt.Limit < 1 {
+		opt.Limit = 1
+	}
+	var page ChildPage
+	now := s.clock()
+	act := c.action(policy.SecretGet)
+	l := Listing{Kind: ListChildren, Domain: domain, Of: opt.Prefix}
+	err := s.runList(ctx, c, s.DomainURN(domain), act, func() error {
+		pos, err := s.Position(c, l, opt.Cursor)
+		if err != nil {
+			return err
+		}
+		var next string
+		err = s.domainView(ctx, domain, func(tx storage.Tx) error {
+			page, next = ChildPage{}, ""
+			if err := domainExists(tx, domain); err != nil {
+				return err
+			}
+			var err error
+			next, err = s.scanChildren(tx, c, domain, opt, pos, now, &page)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		page.Next, err = s.Cursor(c, l, next)
+		return err
+	})
+	return page, internalUnlessDomain("ListChildren", err)
+}
+
+// scanChildren fills page from position pos (a path, or a folder followed
+// by afterFolder) and returns the position of the next page, "" at the end.
+func (s *Service) scanChildren(tx storage.Tx, c Caller, domain string, opt ChildOptions, pos string, now time.Time, page *ChildPage) (string, error) {
+	act := c.action(policy.SecretGet)
+	prefix := secretPrefix(domain)
+	for scanned := 0; ; {
+		if len(page.Items) == opt.Limit || scanned == maxScan {
+			// One more key tells whether a next page may exist.
+			keys, err := tx.List(prefix+opt.Prefix, prefix+pos, 1)
+			if err != nil || len(keys) == 0 {
+				return "", err
+			}
+			return pos, nil
+		}
+		after := ""
+		if pos != "" {
+			after = prefix + pos
+		}
+		keys, err := tx.List(prefix+opt.Prefix, after, min(opt.Limit-len(page.Items), maxScan-scanned))
+		if err != nil || len(keys) == 0 {
+			return "", err
+		}
+		for _, k := range keys {
+			scanned++
+			p := k[len(prefix):]
+			pos = p
+			if !s.allowed(c, act, policy.SecretURN(s.zone, domain, escapeKeyPath(k, prefix))) {
+				continue
+			}
+			if folder, _, ok := strings.Cut(p[len(opt.Prefix):], "/"); ok {
+				// A visible secret below: the folder shows once, and the
+				// scan resumes after everything it holds.
+				page.Items = append(page.Items, Child{Name: folder + "/", Folder: true})
+				pos = opt.Prefix + folder + "/" + afterFolder
+				break
+			}
+			view, err := secretViewOf(tx, k, now)
+			if err != nil {
+				return "", err
+			}
+			page.Items = append(page.Items, Child{Name: p[len(opt.Prefix):], Secret: view})
+			if len(page.Items) == opt.Limit {
+				break
+			}
+		}
+	}
 }
 
 // escapeKeyPath returns the escaped path of a secret key.

@@ -32,8 +32,8 @@ func TestService_SecretLifecycle(t *testing.T) {
 				t.Fatalf("PutVersion #%d = %v, %v", i, v, err)
 			}
 		}
-		vs, more, err := f.svc.ListVersions(ctx, f.root, f.domain, p, 0, 100)
-		if err != nil || more || len(vs) != 2 || vs[0].ID != 3 || vs[1].ID != 4 {
+		vs, more, err := f.svc.ListVersions(ctx, f.root, f.domain, p, "", 100)
+		if err != nil || more != "" || len(vs) != 2 || vs[0].ID != 3 || vs[1].ID != 4 {
 			t.Fatalf("ListVersions after pruning to 2 = %v, %v, %v; want versions 3 and 4", vs, more, err)
 		}
 		// Pruned data is gone, not just hidden.
@@ -254,7 +254,7 @@ func TestService_ListSecretsPaging(t *testing.T) {
 		if pages > 10 {
 			t.Fatal("paging does not end")
 		}
-		pg, err := f.svc.ListSecrets(ctx, f.root, f.domain, service.ListOptions{After: after, Limit: 10})
+		pg, err := f.svc.ListSecrets(ctx, f.root, f.domain, service.ListOptions{Cursor: after, Limit: 10})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -323,7 +323,7 @@ func TestService_ListSecretsPagingFiltered(t *testing.T) {
 				if pages > 60 {
 					t.Fatal("paging does not end")
 				}
-				pg, err := f.svc.ListSecrets(ctx, bob, f.domain, service.ListOptions{After: after, Limit: limit})
+				pg, err := f.svc.ListSecrets(ctx, bob, f.domain, service.ListOptions{Cursor: after, Limit: limit})
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -35,6 +35,9 @@ type Options struct {
 	Region  string           // the region this server runs, default "local"
 	Certs   CertIssuer       // access certificates; nil disables them
 	Keys    KeyOps           // service key cryptography; nil disables service keys
+	// Cursors seals the pagination cursors of every list (cursors.go);
+	// without it, a list that has a next page fails.
+	Cursors CursorSealer
 	// Regions maps each region this installation serves to its storage.
 	// Empty means one region, Region, on Store.
 	Regions map[string]storage.Backend
@@ -58,6 +61,7 @@ type Service struct {
 	region    string
 	certs     CertIssuer
 	keys      KeyOps
+	cursors   CursorSealer
 	regions   map[string]storage.Backend // region → its storage; Store holds IAM and the domain registry
 	domains   atomic.Pointer[map[string]Domain]
 	bg        sync.WaitGroup
@@ -80,6 +84,7 @@ func New(opts Options) *Service {
 	s := &Service{
 		store: opts.Store, audit: opts.Audit, log: opts.Logger, now: opts.Now, rand: opts.Rand,
 		zone: opts.Zone, account: opts.Account, region: opts.Region, certs: opts.Certs, keys: opts.Keys,
+		cursors: opts.Cursors,
 	}
 	if s.audit == nil {
 		s.audit = audit.Discard{}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/seed-3e8d63de/coffer/internal/audit"
 	"github.com/seed-3e8d63de/coffer/internal/auth"
+	"github.com/seed-3e8d63de/coffer/internal/crypto"
 	"github.com/seed-3e8d63de/coffer/internal/crypto/keyops"
 	"github.com/seed-3e8d63de/coffer/internal/secret"
 	"github.com/seed-3e8d63de/coffer/internal/service"
@@ -123,6 +124,9 @@ func newFixtureWith(t *testing.T, backend storage.Backend, with func(*service.Op
 // and returns it with its default domain and the root's principal.
 func startService(t *testing.T, opts service.Options, rootToken string) (*service.Service, string, auth.Principal) {
 	t.Helper()
+	if opts.Cursors == nil {
+		opts.Cursors = crypto.NewTokenSealer("coffer list cursors")
+	}
 	svc := service.New(opts)
 	res, err := svc.Init(t.Context(), service.InitOptions{RootToken: rootToken})
 	if err != nil {

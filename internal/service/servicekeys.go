@@ -509,8 +509,9 @@ type KeyListOptions struct {
 	// "all" keep every key, "pre_active" none (coffer's keys are active
 	// from creation).
 	State string
-	// After is the key id after which the page starts ("" from the start).
-	After string
+	// Cursor resumes the list where a previous page's Next left it; ""
+	// from the start. It is opaque (cursors.go).
+	Cursor string
 	// Limit is the page size (at least 1).
 	Limit int
 }
@@ -518,8 +519,9 @@ type KeyListOptions struct {
 // KeyPage is one page of a key list.
 type KeyPage struct {
 	Items []*servicekey.Key
-	// Next is the position to resume from, set only when more keys may
-	// follow.
+	// Next is the opaque cursor of the next page, set only when more keys
+	// may follow: a page reads a bounded number of records, and its last
+	// may be a key the caller may not see.
 	Next string
 }
 
@@ -528,7 +530,8 @@ type KeyPage struct {
 const maxKeyScan = 10000
 
 // ListServiceKeys returns one page of the keys of a domain the caller may
-// serviceKey/get, in key id order.
+// serviceKey/get, in key id order. A cursor that is not one of this list's
+// for this caller is ErrCursorInvalid.
 func (s *Service) ListServiceKeys(ctx context.Context, c Caller, domain string, opt KeyListOptions) (KeyPage, error) {
 	if s.keys == nil {
 		return KeyPage{}, ErrNoKMS
@@ -537,12 +540,9 @@ func (s *Service) ListServiceKeys(ctx context.Context, c Caller, domain string, 
 		opt.Limit = 1
 	}
 	var (
-		want    servicekey.State
-		none    bool
-		page    KeyPage
-		act     = c.action(policy.ServiceKeyGet)
-		prefix  = keyPrefix(domain)
-		scanned int
+		want servicekey.State
+		none bool
+		page KeyPage
 	)
 	switch opt.State {
 	case "", "all":
@@ -556,50 +556,70 @@ func (s *Service) ListServiceKeys(ctx context.Context, c Caller, domain string, 
 		}
 		want = st
 	}
-	err := s.runList(ctx, c, s.DomainURN(domain), act, func() error {
-		return s.domainView(ctx, domain, func(tx storage.Tx) error {
-			page, scanned = KeyPage{}, 0
+	l := Listing{Kind: ListServiceKeys, Domain: domain, Of: opt.State}
+	err := s.runList(ctx, c, s.DomainURN(domain), c.action(policy.ServiceKeyGet), func() error {
+		pos, err := s.Position(c, l, opt.Cursor)
+		if err != nil {
+			return err
+		}
+		var next string
+		err = s.domainView(ctx, domain, func(tx storage.Tx) error {
+			page, next = KeyPage{}, ""
 			if err := domainExists(tx, domain); err != nil || none {
 				return err
 			}
-			after := ""
-			if opt.After != "" {
-				after = prefix + opt.After
-			}
-			for {
-				keys, err := tx.List(prefix, after, opt.Limit+1)
-				if err != nil {
-					return err
-				}
-				for _, k := range keys {
-					if len(page.Items) == opt.Limit || scanned == maxKeyScan {
-						page.Next = strings.TrimPrefix(after, prefix)
-						return nil
-					}
-					scanned, after = scanned+1, k
-					id := strings.TrimPrefix(k, prefix)
-					if !s.allowed(c, act, s.ServiceKeyURN(domain, id)) {
-						continue
-					}
-					b, err := tx.Get(k)
-					if err != nil {
-						return err
-					}
-					key, err := decodeKey(b)
-					if err != nil {
-						return err
-					}
-					if want == 0 || key.State == want {
-						page.Items = append(page.Items, key)
-					}
-				}
-				if len(keys) < opt.Limit+1 {
-					return nil
-				}
-			}
+			next, err = s.scanKeys(tx, c, domain, want, opt.Limit, pos, &page)
+			return err
 		})
+		if err != nil {
+			return err
+		}
+		page.Next, err = s.Cursor(c, l, next)
+		return err
 	})
 	return page, internalUnlessKey("ListServiceKeys", err)
+}
+
+// scanKeys fills page with the keys after position pos (a key id) that the
+// caller may see, in state want (0: any), and returns the position of the
+// next page, "" at the end. The position may be a key the caller may not
+// see: it leaves only sealed (cursors.go).
+func (s *Service) scanKeys(tx storage.Tx, c Caller, domain string, want servicekey.State, limit int, pos string, page *KeyPage) (string, error) {
+	act, prefix := c.action(policy.ServiceKeyGet), keyPrefix(domain)
+	after := ""
+	if pos != "" {
+		after = prefix + pos
+	}
+	for scanned := 0; ; {
+		keys, err := tx.List(prefix, after, limit+1)
+		if err != nil {
+			return "", err
+		}
+		for _, k := range keys {
+			if len(page.Items) == limit || scanned == maxKeyScan {
+				return strings.TrimPrefix(after, prefix), nil
+			}
+			scanned, after = scanned+1, k
+			id := strings.TrimPrefix(k, prefix)
+			if !s.allowed(c, act, s.ServiceKeyURN(domain, id)) {
+				continue
+			}
+			b, err := tx.Get(k)
+			if err != nil {
+				return "", err
+			}
+			key, err := decodeKey(b)
+			if err != nil {
+				return "", err
+			}
+			if want == 0 || key.State == want {
+				page.Items = append(page.Items, key)
+			}
+		}
+		if len(keys) < limit+1 {
+			return "", nil
+		}
+	}
 }
 
 // KeyChange changes a key: its name, whether it is extractable, its state.

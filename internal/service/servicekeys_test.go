@@ -490,7 +490,7 @@ func TestService_ListServiceKeys(t *testing.T) {
 			if pages > 30 {
 				t.Fatal("paging does not end")
 			}
-			pg, err := f.svc.ListServiceKeys(ctx, f.root, f.domain, service.KeyListOptions{State: c.state, After: after, Limit: 10})
+			pg, err := f.svc.ListServiceKeys(ctx, f.root, f.domain, service.KeyListOptions{State: c.state, Cursor: after, Limit: 10})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/seed-3e8d63de/coffer/internal/policy"
@@ -92,37 +93,40 @@ func (s *Service) GetVersion(ctx context.Context, c Caller, domain string, p sec
 	return *view.Version, view.Data, nil
 }
 
-// ListVersions returns up to limit retained versions with ids above after,
-// ascending, as they stand now, and whether more follow (okms-rest.md 4.6).
-// Action: secret/get.
-func (s *Service) ListVersions(ctx context.Context, c Caller, domain string, p secret.Path, after uint32, limit int) ([]secret.Version, bool, error) {
+// ListVersions returns one page of the retained versions of a secret,
+// ascending, as they stand now: up to limit (0: all) after the cursor of a
+// previous page ("" from the first), and the cursor of the next page, ""
+// on the last (okms-rest.md 4.6). A cursor that is not one of this list's
+// for this caller is ErrCursorInvalid. Action: secret/get.
+func (s *Service) ListVersions(ctx context.Context, c Caller, domain string, p secret.Path, cursor string, limit int) ([]secret.Version, string, error) {
 	var (
 		out  []secret.Version
-		more bool
+		next string
 	)
 	now := s.clock()
+	l := Listing{Kind: ListVersions, Domain: domain, Of: p.String()}
 	err := s.run(ctx, c, s.SecretURN(domain, p), []string{c.action(policy.SecretGet)}, func() error {
-		return s.domainView(ctx, domain, func(tx storage.Tx) error {
+		var all []secret.Version
+		err := s.domainView(ctx, domain, func(tx storage.Tx) error {
 			sec, err := loadSecret(tx, domain, p)
 			if err != nil {
 				return err
 			}
-			out, more = nil, false
-			for _, v := range sec.VersionsAt(now) {
-				if v.ID <= after {
-					continue
-				}
-				if limit > 0 && len(out) == limit {
-					more = true
-					break
-				}
-				out = append(out, v)
-			}
+			all = sec.VersionsAt(now)
 			return nil
 		})
+		if err != nil {
+			return err
+		}
+		out, next, err = pageOf(s, c, l, all, versionPosition, cursor, limit)
+		return err
 	})
-	return out, more, internalUnlessDomain("ListVersions", err)
+	return out, next, internalUnlessDomain("ListVersions", err)
 }
+
+// versionPosition orders versions in a cursor: ids of ten digits sort as
+// numbers do.
+func versionPosition(v secret.Version) string { return fmt.Sprintf("%010d", v.ID) }
 
 // stateAction is the action needed to move a version to a state.
 var stateAction = map[secret.State]string{

@@ -115,7 +115,7 @@ func (u *UI) loadTab(r *http.Request, rc *reqCtx, d *settingsData) error {
 		d.Config = &cfg
 		d.CanEditConfig = u.svc.Allowed(c, policy.NamespaceKMS+policy.SecretConfigUpdate, d.URN)
 	case "certificates":
-		if d.Credentials, err = u.svc.ListCredentials(ctx, c, domain); err != nil {
+		if d.Credentials, _, err = u.svc.ListCredentials(ctx, c, domain, "", 0); err != nil {
 			return err
 		}
 		d.CanCreateCred = u.svc.Allowed(c, policy.NamespaceCentral+policy.CredentialCreate, d.URN)

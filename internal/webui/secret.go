@@ -59,7 +59,7 @@ func (u *UI) loadSecret(r *http.Request, rc *reqCtx, domain string, p secret.Pat
 	if err != nil {
 		return nil, err
 	}
-	versions, _, err := u.svc.ListVersions(r.Context(), rc.caller, domain, p, 0, 0)
+	versions, _, err := u.svc.ListVersions(r.Context(), rc.caller, domain, p, "", 0)
 	if err != nil {
 		return nil, err
 	}
@@ -231,7 +231,7 @@ func (u *UI) value(w http.ResponseWriter, r *http.Request, rc *reqCtx) error {
 		return err
 	}
 	d.D, d.Path = dom, p.String()
-	if d.Versions, _, err = u.svc.ListVersions(r.Context(), rc.caller, domain, p, 0, 0); err != nil {
+	if d.Versions, _, err = u.svc.ListVersions(r.Context(), rc.caller, domain, p, "", 0); err != nil {
 		return err
 	}
 	slices.Reverse(d.Versions)

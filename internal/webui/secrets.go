@@ -16,12 +16,9 @@ import (
 const (
 	defaultPageSize = 50
 	maxPageSize     = 200
-	// filterCalls bounds the list calls one filtered page makes (each reads
-	// at most 1,000 records): a filter over a huge domain pages on.
+	// filterCalls bounds the list calls one page makes (each reads at most
+	// 1,000 records): a filter over a huge domain pages on.
 	filterCalls = 20
-	// afterFolder follows every path below a folder in byte order: paths
-	// use only ASCII characters below it.
-	afterFolder = "\x7f"
 )
 
 // entry is one row of the secrets list: a folder or a secret.
@@ -50,8 +47,8 @@ type listData struct {
 	Query     string
 	Size      int
 	Entries   []entry
-	After     string // position of this page ("" for the first)
-	Next      string // position of the next page; "" when this is the last
+	After     string // cursor of this page ("" for the first), opaque
+	Next      string // cursor of the next page; "" when this is the last
 	CanCreate bool
 	Truncated bool // a filtered page stopped before finding a full page
 }
@@ -205,75 +202,63 @@ func crumbs(prefix string) []crumb {
 	return out
 }
 
-// folderPage returns up to size entries directly under prefix, after the
-// position after: each folder once (the listing then skips past every
-// path below it), then the secrets. next is the position of the following
-// page, "" when there is none.
+// folderPage returns up to size entries directly under prefix, from the
+// cursor after: folders (each once) and secrets, in byte order. next is
+// the cursor of the following page, "" when there is none. It makes at most
+// filterCalls list calls, each reading a bounded number of records.
 func (u *UI) folderPage(ctx context.Context, c service.Caller, domain, prefix, after string, size int) (entries []entry, next string, err error) {
-	cursor, more := after, true
-	for len(entries) < size && more {
-		page, err := u.svc.ListSecrets(ctx, c, domain, service.ListOptions{Prefix: prefix, After: cursor, Limit: 100})
+	opt := service.ChildOptions{Prefix: prefix, Cursor: after}
+	for calls := 0; len(entries) < size && calls < filterCalls; calls++ {
+		opt.Limit = size - len(entries)
+		page, err := u.svc.ListChildren(ctx, c, domain, opt)
 		if err != nil {
 			return nil, "", err
 		}
-		stopped := false
-		for _, it := range page.Items {
-			p := it.Secret.Path.String()
-			if len(entries) == size {
-				stopped = true
-				break
+		for _, ch := range page.Items {
+			e := entry{Name: strings.TrimSuffix(ch.Name, "/"), Path: prefix + ch.Name, Folder: ch.Folder}
+			if !ch.Folder {
+				e.Version, e.Secret = ch.Secret.Version, ch.Secret.Secret
 			}
-			if folder, _, ok := strings.Cut(strings.TrimPrefix(p, prefix), "/"); ok {
-				entries = append(entries, entry{Name: folder, Path: prefix + folder + "/", Folder: true})
-				cursor, stopped = prefix+folder+"/"+afterFolder, true
-				break
-			}
-			entries = append(entries, entry{Name: strings.TrimPrefix(p, prefix), Path: p, Version: it.Version, Secret: it.Secret})
-			cursor = p
+			entries = append(entries, e)
 		}
-		switch {
-		case stopped:
-			more = true
-		case page.Next != "":
-			cursor, more = page.Next, true
-		default:
-			more = false
+		if opt.Cursor = page.Next; opt.Cursor == "" {
+			return entries, "", nil
 		}
 	}
-	if !more {
-		return entries, "", nil
-	}
-	// The page is full: is there anything after it?
-	probe, err := u.svc.ListSecrets(ctx, c, domain, service.ListOptions{Prefix: prefix, After: cursor, Limit: 1})
+	// The page is full: is there anything the caller may see after it?
+	probe, err := u.svc.ListChildren(ctx, c, domain, service.ChildOptions{Prefix: prefix, Cursor: opt.Cursor, Limit: 1})
 	if err != nil {
 		return nil, "", err
 	}
 	if len(probe.Items) == 0 && probe.Next == "" {
 		return entries, "", nil
 	}
-	return entries, cursor, nil
+	return entries, opt.Cursor, nil
 }
 
 // filterPage returns up to size secrets below prefix whose path, relative
-// to prefix, contains query (ignoring case), after the position after.
+// to prefix, contains query (ignoring case), from the cursor after.
 // truncated is set when it stopped after filterCalls list calls.
 func (u *UI) filterPage(ctx context.Context, c service.Caller, domain, prefix, query, after string, size int) (entries []entry, next string, truncated bool, err error) {
-	cursor := after
+	cursor, last := after, ""
 	needle := strings.ToLower(query)
 	for calls := 0; ; calls++ {
 		if calls == filterCalls {
 			return entries, cursor, true, nil
 		}
-		page, err := u.svc.ListSecrets(ctx, c, domain, service.ListOptions{Prefix: prefix, After: cursor, Limit: 1000})
+		page, err := u.svc.ListSecrets(ctx, c, domain, service.ListOptions{Prefix: prefix, Cursor: cursor, Limit: 1000})
 		if err != nil {
 			return nil, "", false, err
 		}
 		for _, it := range page.Items {
-			p := it.Secret.Path.String()
 			if len(entries) == size {
-				return entries, cursor, false, nil
+				// The next page starts after the last secret this one
+				// went through, one the caller sees.
+				next, err := u.svc.Cursor(c, service.Listing{Kind: service.ListSecrets, Domain: domain, Of: prefix}, last)
+				return entries, next, false, err
 			}
-			cursor = p
+			p := it.Secret.Path.String()
+			last = p
 			if strings.Contains(strings.ToLower(strings.TrimPrefix(p, prefix)), needle) {
 				entries = append(entries, entry{Name: p, Path: p, Version: it.Version, Secret: it.Secret})
 			}

@@ -3,7 +3,6 @@ package central
 import (
 	"errors"
 	"net/http"
-	"sort"
 
 	"github.com/seed-3e8d63de/coffer/internal/httpapi"
 	"github.com/seed-3e8d63de/coffer/internal/service"
@@ -49,30 +48,22 @@ func (a *API) listCredentials(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	list := httpapi.Listing{Domain: domain, Kind: "credentials"}
-	pg, err := list.ReadPage(r.Header)
-	if err != nil {
-		if errors.Is(err, httpapi.ErrCursorInvalid) {
-			return errCredentialCursor
-		}
-		return err
-	}
-	creds, err := a.svc.ListCredentials(r.Context(), c, domain)
+	pg, err := httpapi.ReadPage(r.Header)
 	if err != nil {
 		return err
 	}
-	sort.Slice(creds, func(i, j int) bool { return creds[i].ID < creds[j].ID })
-	out := []credentialResponse{}
-	for _, cr := range creds {
-		if cr.ID <= pg.After {
-			continue
-		}
-		if len(out) == pg.Size {
-			list.SetNext(w.Header(), out[len(out)-1].ID)
-			break
-		}
-		out = append(out, toCredential(cr))
+	creds, next, err := a.svc.ListCredentials(r.Context(), c, domain, pg.Cursor, pg.Size)
+	if errors.Is(err, service.ErrCursorInvalid) {
+		return errCredentialCursor
 	}
+	if err != nil {
+		return err
+	}
+	out := make([]credentialResponse, len(creds))
+	for i, cr := range creds {
+		out[i] = toCredential(cr)
+	}
+	httpapi.SetNext(w.Header(), next)
 	httpapi.WriteJSON(w, http.StatusOK, out)
 	return nil
 }

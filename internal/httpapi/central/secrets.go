@@ -20,12 +20,11 @@ func (a *API) listSecrets(w http.ResponseWriter, r *http.Request) error {
 		// answering unfiltered.
 		return errIamTags
 	}
-	l := secretsListing(domain)
-	pg, err := l.ReadPage(r.Header)
+	pg, err := httpapi.ReadPage(r.Header)
 	if err != nil {
 		return err
 	}
-	page, err := a.svc.ListSecrets(r.Context(), c, domain, service.ListOptions{After: pg.After, Limit: pg.Size})
+	page, err := a.svc.ListSecrets(r.Context(), c, domain, service.ListOptions{Cursor: pg.Cursor, Limit: pg.Size})
 	if err != nil {
 		return err
 	}
@@ -33,7 +32,7 @@ func (a *API) listSecrets(w http.ResponseWriter, r *http.Request) error {
 	for i, v := range page.Items {
 		out[i] = a.toGetSecret(domain, v)
 	}
-	l.SetNext(w.Header(), page.Next)
+	httpapi.SetNext(w.Header(), page.Next)
 	httpapi.WriteJSON(w, http.StatusOK, out)
 	return nil
 }

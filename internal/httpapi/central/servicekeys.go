@@ -115,12 +115,11 @@ func (a *API) listServiceKeys(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	list := httpapi.Listing{Domain: domain, Kind: "serviceKeys"}
-	pg, err := list.ReadPage(r.Header)
+	pg, err := httpapi.ReadPage(r.Header)
 	if err != nil {
 		return err
 	}
-	page, err := a.svc.ListServiceKeys(r.Context(), c, domain, service.KeyListOptions{After: pg.After, Limit: pg.Size})
+	page, err := a.svc.ListServiceKeys(r.Context(), c, domain, service.KeyListOptions{Cursor: pg.Cursor, Limit: pg.Size})
 	if err != nil {
 		return err
 	}
@@ -128,9 +127,7 @@ func (a *API) listServiceKeys(w http.ResponseWriter, r *http.Request) error {
 	for i, k := range page.Items {
 		out[i] = a.toServiceKey(domain, service.KeyView{Key: k}, "")
 	}
-	if page.Next != "" {
-		list.SetNext(w.Header(), page.Next)
-	}
+	httpapi.SetNext(w.Header(), page.Next)
 	httpapi.WriteJSON(w, http.StatusOK, out)
 	return nil
 }

@@ -3,7 +3,6 @@ package central
 import (
 	"encoding/json"
 	"net/http"
-	"strconv"
 
 	"github.com/seed-3e8d63de/coffer/internal/httpapi"
 	"github.com/seed-3e8d63de/coffer/internal/secret"
@@ -13,18 +12,11 @@ import (
 // listVersions serves GET .../secret/{path}/version (okms-rest.md 5.2,
 // 4.6): one page of versions without data, ascending by id.
 func (a *API) listVersions(w http.ResponseWriter, r *http.Request, domain string, c service.Caller, rt httpapi.SecretRoute) error {
-	l := versionsListing(domain, rt.Path.String())
-	pg, err := l.ReadPage(r.Header)
+	pg, err := httpapi.ReadPage(r.Header)
 	if err != nil {
 		return err
 	}
-	var after uint64
-	if pg.After != "" {
-		if after, err = strconv.ParseUint(pg.After, 10, 32); err != nil {
-			return httpapi.ErrCursorInvalid
-		}
-	}
-	vs, more, err := a.svc.ListVersions(r.Context(), c, domain, rt.Path, uint32(after), pg.Size)
+	vs, next, err := a.svc.ListVersions(r.Context(), c, domain, rt.Path, pg.Cursor, pg.Size)
 	if err != nil {
 		return err
 	}
@@ -32,9 +24,7 @@ func (a *API) listVersions(w http.ResponseWriter, r *http.Request, domain string
 	for i, v := range vs {
 		out[i] = toVersion(v, nil)
 	}
-	if more {
-		l.SetNext(w.Header(), strconv.FormatUint(uint64(vs[len(vs)-1].ID), 10))
-	}
+	httpapi.SetNext(w.Header(), next)
 	httpapi.WriteJSON(w, http.StatusOK, out)
 	return nil
 }

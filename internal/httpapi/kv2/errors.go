@@ -138,6 +138,9 @@ var table = []struct {
 	{errNoMediaType, wireError{http.StatusBadRequest, nil, "RequestBodyInvalidJson", false}},
 	{errBadJSON, wireError{http.StatusBadRequest, nil, "RequestBodyInvalidJson", false}},
 	{errListParam, wireError{http.StatusBadRequest, []string{}, "QueryParameterInvalid", false}},
+	// vault-kv2.md 4.7: a list paginated with the OKMS headers.
+	{service.ErrCursorInvalid, wireError{http.StatusBadRequest, []string{"the pagination cursor is invalid"}, "PaginationCursorInvalid", false}},
+	{httpapi.ErrPageSizeInvalid, wireError{http.StatusBadRequest, []string{"X-Pagination-Size must be a positive integer"}, "PaginationSizeInvalid", false}},
 	{errFieldValidation, wireError{http.StatusBadRequest, nil, "QueryParameterInvalid", false}},
 	{errBadMetadataValue, wireError{http.StatusBadRequest, nil, "SecretCustomMetadataValueInvalidCharacter", false}},
 	{errNamespace, wireError{http.StatusBadRequest, nil, "QueryParameterInvalid", false}},

@@ -3,9 +3,9 @@ package kv2
 import (
 	"errors"
 	"net/http"
-	"sort"
 	"strings"
 
+	"github.com/seed-3e8d63de/coffer/internal/httpapi"
 	"github.com/seed-3e8d63de/coffer/internal/secret"
 	"github.com/seed-3e8d63de/coffer/internal/service"
 )
@@ -14,7 +14,7 @@ import (
 // requires CAS; the false is stored all the same (vault-kv2.md 2.4).
 const casIgnored = `"cas_required" set to false, but is mandated by backend config. This value will be ignored.`
 
-// listPage bounds the secrets read per service call while listing.
+// listPage is the page size of the service calls of a complete list.
 const listPage = 1000
 
 // readMetadata serves GET metadata/<key> (vault-kv2.md 4.7). A key that
@@ -35,21 +35,60 @@ func (a *API) readMetadata(w http.ResponseWriter, r *http.Request, c *call) erro
 }
 
 // listMetadata serves LIST metadata/<prefix> and GET …?list=true
-// (vault-kv2.md 4.7): the immediate children the caller may see, folded
-// from the service's filtered list; nothing visible is a 404.
+// (vault-kv2.md 4.7): the immediate children the caller may see, from the
+// service's filtered list of a folder's children; nothing visible is a
+// 404. With X-Pagination-Size the list is one page, continued by the OKMS
+// pagination headers (okms-rest.md 7).
 func (a *API) listMetadata(w http.ResponseWriter, r *http.Request, c *call) error {
 	prefix, exclude, err := listTarget(c)
 	if err != nil {
 		return err
 	}
-	paths, err := a.listPaths(r, c, prefix, exclude)
-	if err == nil && len(paths) == 0 {
-		err = secret.ErrNotFound
+	var keys []string
+	opt := service.ChildOptions{Prefix: prefix, Limit: listPage}
+	paged := r.Header.Get(httpapi.HeaderPageSize) != ""
+	if paged {
+		pg, err := httpapi.ReadPage(r.Header)
+		if err != nil {
+			return err
+		}
+		opt.Cursor, opt.Limit = pg.Cursor, pg.Size
 	}
-	if err != nil {
-		return err
+	for {
+		page, err := a.svc.ListChildren(r.Context(), c.caller, c.domain, opt)
+		if err != nil {
+			return err
+		}
+		keys = appendKeys(keys, page.Items, exclude)
+		if page.Next == "" || paged {
+			if paged {
+				httpapi.SetNext(w.Header(), page.Next)
+			}
+			if len(keys) == 0 && page.Next == "" {
+				return secret.ErrNotFound
+			}
+			if keys == nil {
+				keys = []string{}
+			}
+			return reply(w, r, c, listResponse{Keys: keys})
+		}
+		opt.Cursor = page.Next
 	}
-	return reply(w, r, c, listResponse{Keys: foldKeys(prefix, paths)})
+}
+
+// appendKeys appends Vault's list keys of children to keys: secrets as
+// "name", folders as "name/". With exclude (Vault's exclude_deleted), the
+// secrets whose current version has a deactivation time, past or
+// scheduled, are left out; folders are always kept (vault-kv2.md 4.7).
+func appendKeys(keys []string, children []service.Child, exclude bool) []string {
+	for _, ch := range children {
+		v := ch.Secret.Version
+		if exclude && !ch.Folder && v != nil && !v.DeletionTime().IsZero() {
+			continue
+		}
+		keys = append(keys, ch.Name)
+	}
+	return keys
 }
 
 // writeMetadata serves POST|PUT metadata/<key> (vault-kv2.md 4.7): only
@@ -112,33 +151,6 @@ func metadataDone(w http.ResponseWriter, r *http.Request, c *call, u secret.Meta
 	return noContent(w)
 }
 
-// listPaths returns the paths under prefix that the caller may see, all
-// pages of the service's list. With exclude (Vault's exclude_deleted), the
-// immediate children whose current version has a deactivation time, past
-// or scheduled, are left out; folders are always kept (vault-kv2.md 4.7).
-func (a *API) listPaths(r *http.Request, c *call, prefix string, exclude bool) ([]string, error) {
-	var out []string
-	opt := service.ListOptions{Prefix: prefix, Limit: listPage}
-	for {
-		page, err := a.svc.ListSecrets(r.Context(), c.caller, c.domain, opt)
-		if err != nil {
-			return nil, err
-		}
-		for _, it := range page.Items {
-			p := it.Secret.Path.String()
-			leaf := !strings.Contains(p[len(prefix):], "/")
-			if exclude && leaf && it.Version != nil && !it.Version.DeletionTime().IsZero() {
-				continue
-			}
-			out = append(out, p)
-		}
-		if page.Next == "" {
-			return out, nil
-		}
-		opt.After = page.Next
-	}
-}
-
 // listTarget parses a list: the folder, "" (the mount root) or a valid
 // path followed by "/", and exclude_deleted.
 func listTarget(c *call) (string, bool, error) {
@@ -151,26 +163,6 @@ func listTarget(c *call) (string, bool, error) {
 		return "", false, err
 	}
 	return p.String() + "/", exclude, nil
-}
-
-// foldKeys turns the paths under prefix into Vault's list keys
-// (vault-kv2.md 4.7): immediate children, leaf secrets as "name" and
-// folders as "name/", each once, sorted byte-wise.
-func foldKeys(prefix string, paths []string) []string {
-	seen := map[string]bool{}
-	var keys []string
-	for _, p := range paths {
-		rest := p[len(prefix):]
-		if i := strings.IndexByte(rest, '/'); i >= 0 {
-			rest = rest[:i+1]
-		}
-		if !seen[rest] {
-			seen[rest] = true
-			keys = append(keys, rest)
-		}
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // metadataWrite parses a metadata write (vault-kv2.md 4.7): each field

@@ -257,20 +257,6 @@ func TestBodyParams(t *testing.T) {
 	}
 }
 
-// TestFoldKeys checks the folding of a list into immediate children
-// (vault-kv2.md 4.7).
-func TestFoldKeys(t *testing.T) {
-	t.Parallel()
-	got := foldKeys("app/", []string{"app/db", "app/db/replica", "app/db/x/y", "app/Z", "app/a-b", "app/a/b"})
-	want := []string{"Z", "a-b", "a/", "db", "db/"}
-	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("foldKeys = %v, want %v", got, want)
-	}
-	if got := foldKeys("", []string{"top", "dir/leaf"}); !reflect.DeepEqual(got, []string{"dir/", "top"}) {
-		t.Fatalf("foldKeys at the root = %v", got)
-	}
-}
-
 // TestVaultTime checks Vault's timestamp text (vault-kv2.md 2.6).
 func TestVaultTime(t *testing.T) {
 	t.Parallel()

@@ -16,11 +16,11 @@ func (a *API) listSecrets(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	pg, err := readPaging(r, domain, cursorSecrets, "")
+	pg, err := httpapi.ReadPage(r.Header)
 	if err != nil {
 		return err
 	}
-	page, err := a.svc.ListSecrets(r.Context(), c, domain, service.ListOptions{After: pg.after, Limit: pg.size})
+	page, err := a.svc.ListSecrets(r.Context(), c, domain, service.ListOptions{Cursor: pg.Cursor, Limit: pg.Size})
 	if err != nil {
 		return err
 	}
@@ -28,7 +28,7 @@ func (a *API) listSecrets(w http.ResponseWriter, r *http.Request) error {
 	for i, v := range page.Items {
 		out[i] = toGetSecret(a.svc, domain, v)
 	}
-	writeNext(w, domain, cursorSecrets, "", page.Next)
+	httpapi.SetNext(w.Header(), page.Next)
 	httpapi.WriteJSON(w, http.StatusOK, out)
 	return nil
 }

@@ -72,16 +72,13 @@ func (a *API) listServiceKeys(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	q := httpapi.Query(r)
-	state := q.Get("state")
-	list := httpapi.Listing{Domain: domain, Kind: "serviceKeys", Of: state}
-	pg, err := list.ParsePage("", q.Get("continuation-token"))
+	size, err := maxQuery(q.Get("max"))
 	if err != nil {
 		return err
 	}
-	if pg.Size, err = maxQuery(q.Get("max")); err != nil {
-		return err
-	}
-	page, err := a.svc.ListServiceKeys(r.Context(), c, domain, service.KeyListOptions{State: state, After: pg.After, Limit: pg.Size})
+	// The continuation token is the service's opaque cursor (cursors.go).
+	page, err := a.svc.ListServiceKeys(r.Context(), c, domain,
+		service.KeyListOptions{State: q.Get("state"), Cursor: q.Get("continuation-token"), Limit: size})
 	if err != nil {
 		return err
 	}
@@ -90,7 +87,7 @@ func (a *API) listServiceKeys(w http.ResponseWriter, r *http.Request) error {
 		out.ObjectsList[i] = toServiceKey(service.KeyView{Key: k}, "")
 	}
 	if page.Next != "" {
-		out.ContinuationToken, out.IsTruncated = list.Cursor(page.Next), true
+		out.ContinuationToken, out.IsTruncated = page.Next, true
 	}
 	httpapi.WriteJSON(w, http.StatusOK, out)
 	return nil

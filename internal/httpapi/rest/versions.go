@@ -3,7 +3,6 @@ package rest
 import (
 	"encoding/json"
 	"net/http"
-	"strconv"
 
 	"github.com/seed-3e8d63de/coffer/api"
 	"github.com/seed-3e8d63de/coffer/internal/httpapi"
@@ -13,17 +12,11 @@ import (
 
 // listVersions serves GET /v2/secret/{path}/version (okms-rest.md 4.6).
 func (a *API) listVersions(w http.ResponseWriter, r *http.Request, domain string, c service.Caller, rt secretRoute) error {
-	pg, err := readPaging(r, domain, cursorVersions, rt.path.String())
+	pg, err := httpapi.ReadPage(r.Header)
 	if err != nil {
 		return err
 	}
-	var after uint64
-	if pg.after != "" {
-		if after, err = strconv.ParseUint(pg.after, 10, 32); err != nil {
-			return httpapi.ErrCursorInvalid
-		}
-	}
-	vs, more, err := a.svc.ListVersions(r.Context(), c, domain, rt.path, uint32(after), pg.size)
+	vs, next, err := a.svc.ListVersions(r.Context(), c, domain, rt.path, pg.Cursor, pg.Size)
 	if err != nil {
 		return err
 	}
@@ -31,9 +24,7 @@ func (a *API) listVersions(w http.ResponseWriter, r *http.Request, domain string
 	for i, v := range vs {
 		out[i] = toVersion(v, nil)
 	}
-	if more {
-		writeNext(w, domain, cursorVersions, rt.path.String(), strconv.FormatUint(uint64(vs[len(vs)-1].ID), 10))
-	}
+	httpapi.SetNext(w.Header(), next)
 	httpapi.WriteJSON(w, http.StatusOK, out)
 	return nil
 }
