@@ -327,6 +327,11 @@ func (s *Server) Close() error {
 // the commit), which is for /metrics and coffer version.
 var serverHeader = "coffer/" + buildinfo.Read().Release()
 
+// hsts is the Strict-Transport-Security of every response over TLS: two
+// years, as the HSTS preload list asks, without includeSubDomains, which
+// would bind hosts coffer does not serve.
+const hsts = "max-age=63072000"
+
 // routes mounts every surface on one handler. Dispatch is by prefix rather
 // than through one ServeMux so that each surface receives its requests
 // unmodified (ServeMux would redirect non-canonical secret paths) and
@@ -365,6 +370,11 @@ func (s *Server) routes() http.Handler {
 	})
 	root := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Server", serverHeader)
+		if r.TLS != nil {
+			// Browsers (the panel) and clients keep to HTTPS for a year
+			// (RFC 6797); over plain HTTP the header means nothing.
+			w.Header().Set("Strict-Transport-Security", hsts)
+		}
 		p := r.URL.Path
 		switch {
 		case strings.HasPrefix(p, "/v1/"):
