@@ -62,7 +62,8 @@ type Principal struct {
 	// certificate a user issued), "" when no user is behind it (the root,
 	// a certificate the root issued). A login may be deleted and taken
 	// again; this id is not reused, so rights never pass to the new user.
-	UserID string
+	// User is that user's login.
+	UserID, User string
 }
 
 // IsZero reports whether p is the zero Principal (unauthenticated).

@@ -33,6 +33,7 @@ type metrics struct {
 	storage   *prometheus.HistogramVec // region, op
 	denials   *prometheus.CounterVec   // surface, action
 	authFails *prometheus.CounterVec   // surface
+	logins    *prometheus.CounterVec   // outcome of password checks refused or failed
 	integrity prometheus.Counter
 	audits    *prometheus.CounterVec // outcome
 }
@@ -62,6 +63,10 @@ func newMetrics() *metrics {
 			Name: "coffer_authentication_failures_total",
 			Help: "Requests refused for want of a valid credential, by API surface.",
 		}, []string{"surface"}),
+		logins: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "coffer_login_refusals_total",
+			Help: "Password sign-ins refused, by reason: wrong (login or password), delayed (the login's failure budget), address (the client address's), busy (every hashing slot taken).",
+		}, []string{"reason"}),
 		integrity: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "coffer_integrity_failures_total",
 			Help: "Requests failed because a stored record did not open (altered or moved).",
@@ -78,7 +83,7 @@ func newMetrics() *metrics {
 		ConstLabels: prometheus.Labels{"version": bi.Version, "revision": bi.Revision, "goversion": bi.GoVersion},
 	})
 	info.Set(1)
-	m.reg.MustRegister(m.requests, m.latency, m.storage, m.denials, m.authFails, m.integrity, m.audits, info,
+	m.reg.MustRegister(m.requests, m.latency, m.storage, m.denials, m.authFails, m.logins, m.integrity, m.audits, info,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -197,6 +202,9 @@ func (c countingSink) Record(ctx context.Context, e audit.Event) error {
 	case e.Action == "authenticate" && e.Outcome == audit.Denied:
 		// A refused authentication has one event, no pair.
 		c.m.authFails.WithLabelValues(surfaceLabel(e.Surface)).Inc()
+		if r, ok := loginReasons[e.Reason]; ok {
+			c.m.logins.WithLabelValues(r).Inc()
+		}
 	case e.Phase != audit.PhaseResponse:
 		return err // a request is counted once, at its response event
 	case e.Outcome == audit.Denied:
@@ -206,6 +214,21 @@ func (c countingSink) Record(ctx context.Context, e audit.Event) error {
 	}
 	c.m.audits.WithLabelValues(e.Outcome).Inc()
 	return err
+}
+
+// loginReasons label the refusals of password checks (service
+// passwords.go) by their audit reason.
+var loginReasons = map[string]string{
+	service.ReasonWrongPassword: "wrong", service.ReasonLoginDelayed: "delayed",
+	service.ReasonAddressLimited: "address", service.ReasonBusy: "busy",
+}
+
+// delayedLogins exposes how many logins wait out a delay now.
+func (m *metrics) delayedLogins(svc *service.Service) {
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "coffer_logins_delayed",
+		Help: "Logins (or trusted addresses of a login) whose next password sign-in must wait after repeated failures.",
+	}, func() float64 { return float64(svc.DelayedLogins()) }))
 }
 
 // surfaceLabel keeps the surfaces the service names in audit events.

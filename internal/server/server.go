@@ -146,6 +146,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	})
 	store.regions = svc.Stores()
 	store.system = store.regions[store.region]
+	m.delayedLogins(svc)
 	token := cfg.RootToken
 	if cfg.Dev {
 		token = cfg.DevRootToken

@@ -349,7 +349,7 @@ func (s *Service) AuthenticateCertificate(ctx context.Context, domain string, ce
 				if urn.Account != s.account {
 					continue
 				}
-				up, err := s.userPrincipalTx(tx, urn.Name, auth.KindCertificate, "")
+				up, err := s.userPrincipalTx(tx, urn.Name, "", auth.KindCertificate, "")
 				if err != nil {
 					continue // the user no longer exists
 				}

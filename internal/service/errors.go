@@ -29,7 +29,7 @@ var (
 // knownErrors are the errors every surface knows how to render; anything
 // else that reaches a surface is an internal error.
 var knownErrors = []error{
-	secret.ErrNotFound, secret.ErrVersionNotFound, secret.ErrExists, ErrCursorInvalid,
+	secret.ErrNotFound, secret.ErrVersionNotFound, secret.ErrExists, ErrCursorInvalid, ErrBusy,
 	secret.ErrCASRequired, secret.ErrCASMismatch, secret.ErrTransition, secret.ErrVersionLimit,
 	secret.ErrVersionInactive, ErrDomainNotFound, ErrDenied, ErrUnauthenticated, ErrAuditUnavailable,
 	ErrRegionNotFound, ErrDomainNotReady, ErrConfirmationRequired, ErrTooManyRequests,

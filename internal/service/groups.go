@@ -69,7 +69,7 @@ func validateGroup(in GroupInput, create bool) error {
 // CreateGroup creates a group (role NONE unless given). Root or ADMIN only.
 func (s *Service) CreateGroup(ctx context.Context, c Caller, in GroupInput) (Group, error) {
 	var out Group
-	now := s.clock()
+	now, id := s.clock(), s.newID()
 	err := s.requireAdmin(ctx, c, "group/create", s.groupURN(in.Name), func() error {
 		if err := validateGroup(in, true); err != nil {
 			return err
@@ -78,7 +78,7 @@ func (s *Service) CreateGroup(ctx context.Context, c Caller, in GroupInput) (Gro
 			if ok, err := exists(tx, groupKey(in.Name)); err != nil || ok {
 				return cmpErr(err, ErrIdentityExists)
 			}
-			r := groupRecord{F: recordFormat, Name: in.Name, Role: RoleNone, Created: unixNano(now), Updated: unixNano(now)}
+			r := groupRecord{F: recordFormat, ID: id, Name: in.Name, Role: RoleNone, Created: unixNano(now), Updated: unixNano(now)}
 			applyGroup(&r, in)
 			out = s.toGroup(r)
 			return putJSON(tx, groupKey(in.Name), r)

@@ -3,7 +3,6 @@ package service
 import (
 	"context"
 	"errors"
-	"net"
 	"sync"
 	"time"
 
@@ -52,10 +51,19 @@ func (s *Service) AuthFailed(remote string) bool { return s.fails.over(remote, s
 // over records one event from remote (a host:port or a host) at now and
 // reports whether that address is now over its limit.
 func (l *failLimiter) over(remote string, now time.Time) bool {
-	host, _, err := net.SplitHostPort(remote)
-	if err != nil {
-		host = remote
-	}
+	return !l.limiter(hostOf(remote), now).AllowN(now, 1)
+}
+
+// reserve takes one failure from the budget of host at now, before the
+// check it stands for (passwords.go): the reservation is cancelled when
+// the check succeeds, and says how long to wait when the budget is spent.
+func (l *failLimiter) reserve(host string, now time.Time) *rate.Reservation {
+	return l.limiter(host, now).ReserveN(now, 1)
+}
+
+// limiter returns the limiter of host, forgetting those idle for
+// limiterIdle.
+func (l *failLimiter) limiter(host string, now time.Time) *rate.Limiter {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if now.Sub(l.lastGC) > limiterIdle {
@@ -72,7 +80,7 @@ func (l *failLimiter) over(remote string, now time.Time) bool {
 		l.byAddr[host] = a
 	}
 	a.last = now
-	return !a.lim.AllowN(now, 1)
+	return a.lim
 }
 
 // AuditUnauthenticated records a request refused at authentication (no

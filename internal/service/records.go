@@ -409,7 +409,11 @@ type initRecord struct {
 
 // userRecord is the stored form of a User, with its password hash.
 type userRecord struct {
-	F            int    `json:"f"`
+	F int `json:"f"`
+	// ID is the user's immutable id (a UUID): a login may be deleted and
+	// taken again, an id never is. Records older than ids have none (see
+	// id).
+	ID           string `json:"id,omitempty"`
 	Login        string `json:"login"`
 	Description  string `json:"description,omitempty"`
 	Email        string `json:"email,omitempty"`
@@ -422,11 +426,27 @@ type userRecord struct {
 // groupRecord is the stored form of a Group.
 type groupRecord struct {
 	F           int    `json:"f"`
+	ID          string `json:"id,omitempty"` // immutable, as a user's
 	Name        string `json:"name"`
 	Description string `json:"description,omitempty"`
 	Role        string `json:"role"`
 	Created     int64  `json:"created"`
 	Updated     int64  `json:"updated"`
+}
+
+// id returns the user's immutable id. A record written before ids has
+// none: its id is derived from its creation time, which a user created
+// again under the same login does not share.
+func (r userRecord) id() string { return idOf(r.ID, r.Created) }
+
+// id returns the group's immutable id (see userRecord.id).
+func (r groupRecord) id() string { return idOf(r.ID, r.Created) }
+
+func idOf(id string, created int64) string {
+	if id != "" {
+		return id
+	}
+	return "created-" + strconv.FormatInt(created, 10)
 }
 
 // patRecord lists a personal access token under its user; the token
@@ -454,6 +474,9 @@ type tokenRecord struct {
 	// ClientID names the service account an OAuth2 access token acts as;
 	// authentication checks that it still exists.
 	ClientID string `json:"clientId,omitempty"`
+	// UserID is the immutable id of that user when the token was made: a
+	// user created again under the same login does not get the token.
+	UserID   string `json:"uid,omitempty"`
 	Created  int64  `json:"created"`
 	Expires  int64  `json:"expires,omitempty"`
 	LastUsed int64  `json:"lastUsed,omitempty"`
@@ -495,6 +518,16 @@ type credentialRecord struct {
 	Expires  int64    `json:"expires"`
 	CertPEM  string   `json:"cert"`
 	Serial   string   `json:"serial"`
+	// Issuer is the URN of who issued the credential: the account (the
+	// root) or a user. IssuerID is that user's immutable id, "" for the
+	// root: the credential dies with its issuer, and at each
+	// authentication its identities are checked against the issuer's
+	// standing now. Credentials older than issuers have neither.
+	Issuer   string `json:"issuer,omitempty"`
+	IssuerID string `json:"issuerId,omitempty"`
+	// IDs are the immutable ids of the users and groups bound, by URN, as
+	// they were at issuance.
+	IDs map[string]string `json:"ids,omitempty"`
 }
 
 // keyRecord is the stored form of a servicekey.Key (d/<okmsId>/k/<keyId>).

@@ -66,6 +66,7 @@ type Service struct {
 	domains   atomic.Pointer[map[string]Domain]
 	bg        sync.WaitGroup
 	fails     *failLimiter
+	passwords *passwordGate // budgets of password checks and hashing slots (passwords.go)
 	limits    Limits
 	requests  *requestLimiter    // nil: no request rate limit
 	stop      context.CancelFunc // stops listen
@@ -108,6 +109,7 @@ func New(opts Options) *Service {
 		s.region = "local"
 	}
 	s.fails = newFailLimiter()
+	s.passwords = newPasswordGate()
 	s.limits, s.requests = opts.Limits, newRequestLimiter(opts.Limits)
 	s.regions = opts.Regions
 	if len(s.regions) == 0 {

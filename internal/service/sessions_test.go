@@ -27,7 +27,8 @@ func TestService_LoginAndRefresh(t *testing.T) {
 		}
 		identities := []string{"urn:v1:eu:identity:user:coffer/alice", "urn:v1:eu:identity:group:coffer/staff"}
 
-		p, err := f.svc.Login(ctx, "alice", pw)
+		p, err := f.svc.Login(ctx, service.SignIn{Login: "alice", Password: pw})
+		id := p.UserID
 		if err != nil || p.Kind != auth.KindPassword || p.Name != "alice" || p.CredentialID != "password:alice" ||
 			p.Admin || p.Root || !slices.Equal(p.Identities, identities) {
 			t.Fatalf("Login = %+v, %v; want alice with her group, not an administrator", p, err)
@@ -36,21 +37,21 @@ func TestService_LoginAndRefresh(t *testing.T) {
 		if _, err := f.svc.UpdateGroup(ctx, f.root, service.GroupInput{Name: "staff", Role: str(service.RoleAdmin)}); err != nil {
 			t.Fatal(err)
 		}
-		p, err = f.svc.RefreshLogin(ctx, "alice")
+		p, err = f.svc.RefreshLogin(ctx, "alice", id)
 		if err != nil || !p.Admin || p.Kind != auth.KindPassword || !slices.Equal(p.Identities, identities) {
 			t.Errorf("RefreshLogin after the role change = %+v, %v; want an administrator", p, err)
 		}
 		if _, err := f.svc.UpdateUser(ctx, f.root, service.UserInput{Login: "alice", Group: str("")}); err != nil {
 			t.Fatal(err)
 		}
-		p, err = f.svc.RefreshLogin(ctx, "alice")
+		p, err = f.svc.RefreshLogin(ctx, "alice", id)
 		if err != nil || p.Admin || !slices.Equal(p.Identities, identities[:1]) {
 			t.Errorf("RefreshLogin after leaving the group = %+v, %v", p, err)
 		}
 		if err := f.svc.DeleteUser(ctx, f.root, "alice"); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.svc.RefreshLogin(ctx, "alice"); !errors.Is(err, service.ErrUnauthenticated) {
+		if _, err := f.svc.RefreshLogin(ctx, "alice", id); !errors.Is(err, service.ErrUnauthenticated) {
 			t.Errorf("RefreshLogin of a deleted user = %v, want ErrUnauthenticated (the session ends)", err)
 		}
 
@@ -81,7 +82,7 @@ func TestService_LoginFailures(t *testing.T) {
 		{"user without a password", "bob", ""},
 	}
 	for _, tc := range failures {
-		if _, err := f.svc.Login(ctx, tc.login, tc.password); err != service.ErrLoginFailed {
+		if _, err := f.svc.Login(ctx, service.SignIn{Login: tc.login, Password: tc.password}); err != service.ErrLoginFailed {
 			t.Errorf("%s: Login = %v, want exactly ErrLoginFailed", tc.name, err)
 		}
 	}

@@ -70,8 +70,9 @@ func (s *Service) CreatePAT(ctx context.Context, c Caller, login, name, descript
 			return err
 		}
 		return s.store.Update(ctx, func(tx storage.Tx) error {
-			if ok, err := exists(tx, userKey(login)); err != nil || !ok {
-				return cmpErr(err, ErrUserNotFound)
+			var u userRecord
+			if err := getJSON(tx, userKey(login), &u, ErrUserNotFound); err != nil {
+				return err
 			}
 			if ok, err := exists(tx, patKey(login, name)); err != nil || ok {
 				return cmpErr(err, ErrIdentityExists)
@@ -79,7 +80,7 @@ func (s *Service) CreatePAT(ctx context.Context, c Caller, login, name, descript
 			pr := patRecord{F: recordFormat, Name: name, Description: description, Digest: digest,
 				Created: unixNano(now), Expires: unixNano(expiresAt)}
 			tr := childTokenRecord{tokenRecord: tokenRecord{F: recordFormat, Kind: string(auth.KindPAT), Name: name,
-				Login: login, Created: unixNano(now), Expires: unixNano(expiresAt)}}
+				Login: login, UserID: u.id(), Created: unixNano(now), Expires: unixNano(expiresAt)}}
 			out = pr.pat(0)
 			if err := putJSON(tx, tokenKey(digest), tr); err != nil {
 				return err
@@ -202,7 +203,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (auth.Principa
 			}
 		}
 		if origin.Login != "" {
-			p, err = s.userPrincipalTx(tx, origin.Login, auth.Kind(rec.Kind), auth.Accessor(digest))
+			p, err = s.userPrincipalTx(tx, origin.Login, origin.UserID, auth.Kind(rec.Kind), auth.Accessor(digest))
 			return err
 		}
 		if origin.ClientID != "" {

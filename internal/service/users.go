@@ -52,8 +52,9 @@ func (s *Service) toUser(r userRecord) User {
 }
 
 // validateUser checks a user input; the password is hashed here, outside
-// any transaction, because Argon2id is deliberately slow.
-func validateUser(in UserInput, create bool) (hash string, err error) {
+// any transaction and in a hashing slot (passwords.go), because Argon2id
+// is deliberately slow.
+func (s *Service) validateUser(ctx context.Context, in UserInput, create bool) (hash string, err error) {
 	if create && !validName(in.Login) {
 		return "", invalid("login", "must be 1 to 64 characters of A-Z a-z 0-9 . _ @ -")
 	}
@@ -70,7 +71,7 @@ func validateUser(in UserInput, create bool) (hash string, err error) {
 		if n := len(*in.Password); n < auth.MinPasswordLength || n > 1024 {
 			return "", invalid("password", fmt.Sprintf("must be %d to 1024 characters long", auth.MinPasswordLength))
 		}
-		return auth.HashPassword(*in.Password)
+		return s.hashPassword(ctx, *in.Password)
 	}
 	return "", nil
 }
@@ -78,11 +79,11 @@ func validateUser(in UserInput, create bool) (hash string, err error) {
 // CreateUser creates a local user (iam.md 7.4). Root or ADMIN only.
 func (s *Service) CreateUser(ctx context.Context, c Caller, in UserInput) (User, error) {
 	var out User
-	now := s.clock()
+	now, id := s.clock(), s.newID()
 	err := s.requireAdmin(ctx, c, "user/create", s.userURN(in.Login), func() error {
 		// Validate (and hash, which is deliberately slow) only for an
 		// administrator: nobody else can make the server do that work.
-		hash, err := validateUser(in, true)
+		hash, err := s.validateUser(ctx, in, true)
 		if err != nil {
 			return err
 		}
@@ -90,7 +91,7 @@ func (s *Service) CreateUser(ctx context.Context, c Caller, in UserInput) (User,
 			if ok, err := exists(tx, userKey(in.Login)); err != nil || ok {
 				return cmpErr(err, ErrIdentityExists)
 			}
-			r := userRecord{F: recordFormat, Login: in.Login, PasswordHash: hash, Created: unixNano(now), Updated: unixNano(now)}
+			r := userRecord{F: recordFormat, ID: id, Login: in.Login, PasswordHash: hash, Created: unixNano(now), Updated: unixNano(now)}
 			if err := applyUser(tx, &r, in); err != nil {
 				return err
 			}
@@ -127,7 +128,7 @@ func (s *Service) UpdateUser(ctx context.Context, c Caller, in UserInput) (User,
 	var out User
 	now := s.clock()
 	err := s.requireAdmin(ctx, c, "user/update", s.userURN(in.Login), func() error {
-		hash, err := validateUser(in, false)
+		hash, err := s.validateUser(ctx, in, false)
 		if err != nil {
 			return err
 		}
@@ -212,16 +213,22 @@ func (s *Service) DeleteUser(ctx context.Context, c Caller, login string) error 
 }
 
 // userPrincipalTx builds the principal of a user, in a transaction on the
-// system store: its URN, its group's URN, and the ADMIN flag of its group's
-// role. It returns ErrUnauthenticated when the user does not exist. Every
-// way of signing in as a user (password, token, certificate) ends here, so
-// that group changes apply at once.
-func (s *Service) userPrincipalTx(tx storage.Tx, login string, kind auth.Kind, credID string) (auth.Principal, error) {
+// system store: its URN, its group's URN, the ADMIN flag of its group's
+// role, and its immutable id. It returns ErrUnauthenticated when the user
+// does not exist, or when id is set and the user of that login now is
+// another one (deleted, then created again). Every way of signing in as a
+// user (password, token, certificate) ends here, so that group changes and
+// deletions apply at once.
+func (s *Service) userPrincipalTx(tx storage.Tx, login, id string, kind auth.Kind, credID string) (auth.Principal, error) {
 	var u userRecord
 	if err := getJSON(tx, userKey(login), &u, ErrUnauthenticated); err != nil {
 		return auth.Principal{}, err
 	}
-	p := auth.Principal{Identities: []string{s.userURN(login)}, Name: login, Kind: kind, CredentialID: credID}
+	if id != "" && id != u.id() {
+		return auth.Principal{}, ErrUnauthenticated
+	}
+	p := auth.Principal{Identities: []string{s.userURN(login)}, Name: login, Kind: kind, CredentialID: credID,
+		UserID: u.id(), User: login}
 	if u.Group != "" {
 		var g groupRecord
 		if err := getJSON(tx, groupKey(u.Group), &g, storage.ErrNotFound); err == nil {

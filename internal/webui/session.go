@@ -31,6 +31,7 @@ type session struct {
 	csrf    string // token every form of the session carries
 	token   string // the token signed in with; "" for a password session
 	login   string // the login signed in with; "" for a token session
+	userID  string // the immutable id of that user: a new user of the same login is someone else
 	name    string // display name
 	created time.Time
 	seen    time.Time

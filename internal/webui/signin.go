@@ -3,6 +3,7 @@ package webui
 import (
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/seed-3e8d63de/coffer/internal/auth"
@@ -71,21 +72,31 @@ func (u *UI) signin(w http.ResponseWriter, r *http.Request) {
 		tok := strings.TrimSpace(r.PostFormValue("token"))
 		if p, err = u.svc.Authenticate(r.Context(), tok); err == nil {
 			s.token = tok
+		} else if errors.Is(err, service.ErrUnauthenticated) && u.svc.AuthFailed(r.RemoteAddr) {
+			// iam.md 7.1: failed authentications are limited per address.
+			err = service.ErrTooManyRequests
 		}
 	default:
+		// The service limits failures per address and per login before
+		// it hashes anything, and bounds concurrent hashing.
 		d.Method = "password"
-		if p, err = u.svc.Login(r.Context(), d.Login, r.PostFormValue("password")); err == nil {
-			s.login = d.Login
+		in := service.SignIn{Login: d.Login, Password: r.PostFormValue("password"), Surface: "ui",
+			RequestID: httpapi.RequestID(r.Context()), RemoteAddr: r.RemoteAddr}
+		if p, err = u.svc.Login(r.Context(), in); err == nil {
+			s.login, s.userID = d.Login, p.UserID
 		}
 	}
 	if err != nil {
 		httpapi.NoteError(r.Context(), err)
+		if secs, ok := service.RetryAfter(err); ok {
+			w.Header().Set("Retry-After", strconv.Itoa(secs))
+		}
 		switch {
+		case errors.Is(err, service.ErrTooManyRequests):
+			fail(http.StatusTooManyRequests, "Too many failed attempts. Wait a moment and try again.")
 		case !errors.Is(err, service.ErrLoginFailed) && !errors.Is(err, service.ErrUnauthenticated):
 			status, msg := describe(err)
 			fail(status, msg)
-		case u.svc.AuthFailed(r.RemoteAddr):
-			fail(http.StatusTooManyRequests, "Too many failed attempts from your address. Wait a moment and try again.")
 		case d.Method == "token":
 			fail(http.StatusUnauthorized, "This token is not valid. It may have expired or been revoked.")
 		default:

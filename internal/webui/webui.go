@@ -238,7 +238,7 @@ func (u *UI) principal(r *http.Request, s *session) (auth.Principal, error) {
 	if s.token != "" {
 		return u.svc.Authenticate(r.Context(), s.token)
 	}
-	return u.svc.RefreshLogin(r.Context(), s.login)
+	return u.svc.RefreshLogin(r.Context(), s.login, s.userID)
 }
 
 // toSignin sends a request without a live session to the sign-in page,

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/seed-3e8d63de/coffer/internal/service"
 )
 
 const (
@@ -33,7 +35,7 @@ func TestUsers_Create(t *testing.T) {
 				if strings.Contains(string(r.body), password) {
 					t.Errorf("the response shows the password: %s", r.body)
 				}
-				if _, err := e.srv.Service().Login(t.Context(), "carol", password); err != nil {
+				if _, err := e.srv.Service().Login(t.Context(), service.SignIn{Login: "carol", Password: password}); err != nil {
 					t.Errorf("Login(carol, password) = %v, want the password set", err)
 				}
 			}},
@@ -157,7 +159,7 @@ func TestUsers_Update(t *testing.T) {
 		{name: "200/set a password", setup: setup, body: `{"password":"` + password + `"}`, status: 200,
 			check: func(t *testing.T, e *env, r *response) {
 				noMember(t, r, "password")
-				if _, err := e.srv.Service().Login(t.Context(), "alice", password); err != nil {
+				if _, err := e.srv.Service().Login(t.Context(), service.SignIn{Login: "alice", Password: password}); err != nil {
 					t.Errorf("Login(alice, password) = %v, want the password set", err)
 				}
 			}},
