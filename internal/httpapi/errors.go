@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/google/uuid"
@@ -130,6 +131,7 @@ var RequestErrors = []ErrorRow{
 	{service.ErrSealed, 503, "ServiceUnavailable", "coffer is sealed; unseal it first"},
 	{service.ErrTooManyRequests, 429, "TooManyRequests", "too many failed authentications from this address; slow down"},
 	{service.ErrRateLimited, 429, "TooManyRequests", "this identity sent more requests than the server's rate limit allows; retry later"},
+	{service.ErrBusy, 503, "ServiceUnavailable", "the server is busy checking passwords; try again shortly"},
 }
 
 // SecretErrors are the rows of the errors about secrets and their OKMS
@@ -224,6 +226,9 @@ func OVHClass(status int, id string) string {
 // message msg, in the OVH envelope. A 5xx is logged with err in full; when
 // msg is empty its message is a generic one that carries the request id.
 func WriteOVHError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error, status int, id, msg string) {
+	if secs, ok := service.RetryAfter(err); ok {
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+	}
 	if status >= 500 {
 		rid := RequestID(r.Context())
 		log.ErrorContext(r.Context(), "request failed", "err", err, "request_id", rid)
