@@ -128,6 +128,9 @@ type Credential struct {
 	CreatedAt       string   `json:"createdAt"`
 	ExpiredAt       string   `json:"expiredAt"`
 	CertificatePEM  string   `json:"certificatePEM"`
+	// Issuer is the URN of the user (or the account) that issued it:
+	// coffer's extra member; the credential is revoked with that user.
+	Issuer string `json:"issuer,omitempty"`
 	// PrivateKeyPEM is set only in the answer to a creation without CSR:
 	// the server does not keep it.
 	PrivateKeyPEM *string `json:"privateKeyPEM,omitempty"`

@@ -259,9 +259,9 @@ func newCredentialListCmd(x *cli) *cobra.Command {
 			return show(cmd, x, func(ctx context.Context, c *client.Client) ([]client.Credential, error) {
 				return collect(c.Credentials(ctx, 100))
 			}, func(w io.Writer, out []client.Credential) error {
-				t := newTable(w, "ID", "NAME", "STATUS", "EXPIRES", "IDENTITIES")
+				t := newTable(w, "ID", "NAME", "STATUS", "EXPIRES", "IDENTITIES", "ISSUER")
 				for _, cr := range out {
-					t.row(cr.ID, cr.Name, cr.Status, cr.ExpiredAt, strings.Join(cr.IdentityURNs, ","))
+					t.row(cr.ID, cr.Name, cr.Status, cr.ExpiredAt, strings.Join(cr.IdentityURNs, ","), cr.Issuer)
 				}
 				return t.flush()
 			})

@@ -75,12 +75,16 @@ type Credential struct {
 	ExpiredAt       time.Time
 	CertificatePEM  string
 	Serial          string
+	// Issuer is the URN of who issued it: the account (the root) or a
+	// user; "" for a credential issued before coffer recorded issuers.
+	Issuer string
 }
 
 func (r credentialRecord) credential(now time.Time) Credential {
 	c := Credential{ID: r.ID, Name: r.Name, Description: r.Desc, IdentityURNs: slices.Clone(r.URNs),
 		Status: CredentialReady, FromCSR: r.FromCSR, CertificateType: r.CertType,
-		CreatedAt: fromNano(r.Created), ExpiredAt: fromNano(r.Expires), CertificatePEM: r.CertPEM, Serial: r.Serial}
+		CreatedAt: fromNano(r.Created), ExpiredAt: fromNano(r.Expires), CertificatePEM: r.CertPEM, Serial: r.Serial,
+		Issuer: r.Issuer}
 	if !now.Before(c.ExpiredAt) {
 		c.Status = CredentialExpired
 	}
@@ -164,6 +168,11 @@ func (s *Service) CreateCredential(ctx context.Context, c Caller, domain string,
 				}
 			}
 		}
+		ids, err := s.identityIDs(ctx, in.IdentityURNs)
+		if err != nil {
+			return err
+		}
+		issuer, issuerID := s.issuerOf(c.Principal)
 		return s.domainUpdate(ctx, domain, func(tx storage.Tx) error {
 			if err := domainExists(tx, domain); err != nil {
 				return err
@@ -180,7 +189,7 @@ func (s *Service) CreateCredential(ctx context.Context, c Caller, domain string,
 			certType := issued.KeyType
 			r := credentialRecord{F: recordFormat, ID: id, Name: in.Name, Desc: in.Description, URNs: in.IdentityURNs,
 				FromCSR: in.CSR != "", CertType: certType, Created: unixNano(now), Expires: unixNano(issued.NotAfter),
-				CertPEM: string(issued.CertificatePEM), Serial: issued.Serial}
+				CertPEM: string(issued.CertificatePEM), Serial: issued.Serial, Issuer: issuer, IssuerID: issuerID, IDs: ids}
 			if err := putJSON(tx, credentialKey(domain, id), r); err != nil {
 				return err
 			}
@@ -293,9 +302,11 @@ func (s *Service) RevokeCredential(ctx context.Context, c Caller, domain, id str
 // presented on a data-plane request of domain (iam.md 7.3): the certificate
 // must verify against that domain's CA and name that domain in its UPN,
 // and its credential must exist and not be expired. The principal is built
-// from the identity URNs recorded in the credential: users are expanded
-// with their group, identities that no longer exist are dropped, and the
-// account URN makes the root.
+// from the identity URNs recorded in the credential, checked against the
+// directory as it is now (certIdentities, identities.go): the issuer must
+// still exist, users are expanded with their group, identities that no
+// longer exist or that the issuer could no longer bind are dropped, and
+// the account URN makes the root.
 func (s *Service) AuthenticateCertificate(ctx context.Context, domain string, certDER []byte) (auth.Principal, error) {
 	if s.certs == nil {
 		return auth.Principal{}, ErrUnauthenticated
@@ -333,44 +344,12 @@ func (s *Service) AuthenticateCertificate(ctx context.Context, domain string, ce
 	}
 	p := auth.Principal{Kind: auth.KindCertificate, CredentialID: "cert:" + r.Serial, Name: r.Name}
 	err = s.store.View(ctx, func(tx storage.Tx) error {
-		p.Identities, p.Root, p.Admin = nil, false, false
-		for _, u := range r.URNs {
-			urn, err := policy.ParseURN(u)
-			if err != nil {
-				continue
-			}
-			switch urn.Type {
-			case policy.TypeAccount:
-				if u == policy.AccountURN(s.zone, s.account) {
-					p.Root = true
-					p.Identities = append(p.Identities, u)
-				}
-			case policy.TypeUser:
-				if urn.Account != s.account {
-					continue
-				}
-				up, err := s.userPrincipalTx(tx, urn.Name, "", auth.KindCertificate, "")
-				if err != nil {
-					continue // the user no longer exists
-				}
-				p.Identities = append(p.Identities, up.Identities...)
-				p.Admin = p.Admin || up.Admin
-			case policy.TypeCredential:
-				if urn.Account != s.account {
-					continue
-				}
-				if ok, err := exists(tx, saKey(urn.Name)); err != nil {
-					return err
-				} else if !ok {
-					continue // the service account was deleted
-				}
-				p.Identities = append(p.Identities, u)
-			default:
-				p.Identities = append(p.Identities, u)
-			}
-		}
-		return nil
+		p.Identities, p.Root, p.Admin, p.UserID, p.User = nil, false, false, "", ""
+		return s.certIdentities(tx, r, &p)
 	})
+	if errors.Is(err, ErrUnauthenticated) {
+		return auth.Principal{}, err
+	}
 	if err != nil {
 		return auth.Principal{}, internal("AuthenticateCertificate", err)
 	}

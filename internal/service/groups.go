@@ -150,10 +150,12 @@ func (s *Service) ListGroups(ctx context.Context, c Caller) ([]Group, error) {
 	return out, internalUnlessIAM("ListGroups", err)
 }
 
-// DeleteGroup deletes a group that has no members. Root or ADMIN only.
+// DeleteGroup deletes a group that has no members, and removes its URN
+// from every policy (identities.go). Root or ADMIN only.
 func (s *Service) DeleteGroup(ctx context.Context, c Caller, name string) error {
 	err := s.requireAdmin(ctx, c, "group/delete", s.groupURN(name), func() error {
-		return s.store.Update(ctx, func(tx storage.Tx) error {
+		var changed []policy.Policy
+		err := s.store.Update(ctx, func(tx storage.Tx) error {
 			if _, err := tx.Get(groupKey(name)); err != nil {
 				if errors.Is(err, storage.ErrNotFound) {
 					return ErrGroupNotFound
@@ -169,8 +171,15 @@ func (s *Service) DeleteGroup(ctx context.Context, c Caller, name string) error 
 					return ErrGroupInUse
 				}
 			}
+			if changed, err = dropFromPolicies(tx, s.groupURN(name)); err != nil {
+				return err
+			}
 			return tx.Delete(groupKey(name))
 		})
+		if err == nil {
+			s.forgotten(ctx, c, s.groupURN(name), changed)
+		}
+		return err
 	})
 	return internalUnlessIAM("DeleteGroup", err)
 }

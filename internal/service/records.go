@@ -24,8 +24,8 @@ import (
 //	sys/default-domain                       the id of the default OKMS domain (raw), absent once it is deleted
 //	sys/domains/<okmsId>                     the domain registry: region, display name, state (domainRecord)
 //	sys/keyring                              wrapped key material, written by internal/storage/sealed (sealed.KeyringKey), never by the service
-//	iam/user/<login>                         a local user, with its password hash (userRecord)
-//	iam/group/<name>                         a group and its role (groupRecord)
+//	iam/user/<login>                         a local user, with its immutable id and password hash (userRecord)
+//	iam/group/<name>                         a group, its immutable id and its role (groupRecord)
 //	iam/policy/<id>                          an IAM policy (policy.Policy as JSON)
 //	iam/pat/<login>/<name>                   a user's personal access token as listed, with its digest (patRecord)
 //	iam/token/<digest>                       a token of any kind, by digest, never the token (tokenRecord, childTokenRecord)
@@ -35,7 +35,7 @@ import (
 //	d/<okmsId>/s/<path>                      a secret: id, settings, custom metadata, version index (secretRecord)
 //	d/<okmsId>/v/<secretId>/<10-digit id>    a version's data: a format byte and the JSON (encodeData)
 //	d/<okmsId>/ca                            the domain's access CA, opaque to the service (CertIssuer)
-//	d/<okmsId>/cred/<credentialId>           an access certificate (credentialRecord)
+//	d/<okmsId>/cred/<credentialId>           an access certificate, its issuer and the ids it binds (credentialRecord)
 //	d/<okmsId>/serial/<hex>                  certificate serial to credential id (raw)
 //	d/<okmsId>/k/<keyId>                     a service key: metadata, state, version index, no material (keyRecord)
 //	d/<okmsId>/km/<keyId>/<10-digit version> a service key version's material: a format byte and the material (putMaterial)

@@ -183,15 +183,18 @@ func (s *Service) ListUsers(ctx context.Context, c Caller) ([]User, error) {
 	return out, internalUnlessIAM("ListUsers", err)
 }
 
-// DeleteUser deletes a user and revokes its tokens (and their child
-// tokens). Root or ADMIN only.
+// DeleteUser deletes a user and everything that carries its rights beyond
+// a request (identities.go): its tokens (and their child tokens), its URN
+// in policies, and the access certificates it issued; its panel sessions
+// end at their next request. Root or ADMIN only.
 func (s *Service) DeleteUser(ctx context.Context, c Caller, login string) error {
 	err := s.requireAdmin(ctx, c, "user/delete", s.userURN(login), func() error {
-		return s.store.Update(ctx, func(tx storage.Tx) error {
-			if _, err := tx.Get(userKey(login)); err != nil {
-				if errors.Is(err, storage.ErrNotFound) {
-					return ErrUserNotFound
-				}
+		var (
+			u       userRecord
+			changed []policy.Policy
+		)
+		err := s.store.Update(ctx, func(tx storage.Tx) error {
+			if err := getJSON(tx, userKey(login), &u, ErrUserNotFound); err != nil {
 				return err
 			}
 			pats, err := listJSON[patRecord](tx, patPrefix(login))
@@ -206,8 +209,17 @@ func (s *Service) DeleteUser(ctx context.Context, c Caller, login string) error 
 					return err
 				}
 			}
+			if changed, err = dropFromPolicies(tx, s.userURN(login)); err != nil {
+				return err
+			}
 			return tx.Delete(userKey(login))
 		})
+		if err != nil {
+			return err
+		}
+		s.forgotten(ctx, c, s.userURN(login), changed)
+		s.revokeIssued(ctx, c, u.id())
+		return nil
 	})
 	return internalUnlessIAM("DeleteUser", err)
 }

@@ -31,13 +31,19 @@ type credentialResponse struct {
 	CreatedAt       string   `json:"createdAt"`
 	ExpiredAt       string   `json:"expiredAt"`
 	CertificatePEM  string   `json:"certificatePEM"`
-	PrivateKeyPEM   *string  `json:"privateKeyPEM,omitempty"`
+	// Issuer is coffer's extra member (as certificatePEM is in a creation
+	// response): the URN of the user (or the account) that issued the
+	// credential, which dies with it (issue 13). Absent for credentials
+	// issued before coffer recorded issuers.
+	Issuer        string  `json:"issuer,omitempty"`
+	PrivateKeyPEM *string `json:"privateKeyPEM,omitempty"`
 }
 
 func toCredential(c service.Credential) credentialResponse {
 	return credentialResponse{ID: c.ID, Name: c.Name, Description: c.Description, IdentityURNs: c.IdentityURNs,
 		Status: c.Status, FromCSR: c.FromCSR, CertificateType: c.CertificateType,
-		CreatedAt: httpapi.TimeText(c.CreatedAt), ExpiredAt: httpapi.TimeText(c.ExpiredAt), CertificatePEM: c.CertificatePEM}
+		CreatedAt: httpapi.TimeText(c.CreatedAt), ExpiredAt: httpapi.TimeText(c.ExpiredAt), CertificatePEM: c.CertificatePEM,
+		Issuer: c.Issuer}
 }
 
 var errCredentialCursor = errors.New("the pagination cursor is invalid")
