@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -101,6 +102,13 @@ func queryInt(s string) (int64, bool) {
 // rather than a *BodyError (okms-rest.md 1.1, 2.4). data returns the raw
 // value of the decoded request, nil if absent.
 func DecodeWithData(w http.ResponseWriter, r *http.Request, v any, data func() json.RawMessage) error {
+	return DecodeStrictWithData(w, r, v, data, nil)
+}
+
+// DecodeStrictWithData is DecodeWithData, and then, with members set,
+// refuses with a *BodyError naming it the first member of the body, at any
+// depth, that members does not list.
+func DecodeStrictWithData(w http.ResponseWriter, r *http.Request, v any, data func() json.RawMessage, members Members) error {
 	if ct := r.Header.Get("Content-Type"); strings.HasPrefix(strings.ToLower(ct), "application/x-www-form-urlencoded") {
 		return ErrFormBody
 	}
@@ -109,6 +117,9 @@ func DecodeWithData(w http.ResponseWriter, r *http.Request, v any, data func() j
 		return err
 	}
 	err = Unmarshal(b, v, false)
+	if err == nil && members != nil {
+		return members.check(b, "")
+	}
 	var be *BodyError
 	if !errors.As(err, &be) {
 		return err
@@ -125,6 +136,52 @@ func DecodeWithData(w http.ResponseWriter, r *http.Request, v any, data func() j
 		}
 	}
 	return err
+}
+
+// Members lists the members a JSON object of a request may hold, by exact
+// name: for each, the members of its own value when that is an object
+// coffer checks too, nil when its content is not checked (a value, a
+// secret's data, custom metadata).
+type Members map[string]Members
+
+// check returns a *BodyError naming the first member of the JSON object b
+// (within the object at path) that m does not list, looking into listed
+// members that have Members of their own.
+func (m Members) check(b []byte, path string) error {
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(b, &obj) != nil {
+		return nil // not an object: the decoder has said what it expects
+	}
+	names := make([]string, 0, len(obj))
+	for name := range obj {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		sub, ok := m[name]
+		if !ok {
+			return &BodyError{Reason: path + memberName(name) + " is not a member of this request"}
+		}
+		if sub != nil {
+			if err := sub.check(obj[name], path+name+"."); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// memberName is a member name fit for an error message: at most 64 bytes,
+// quoted as a Go string literal unless it is plain.
+func memberName(s string) string {
+	more := ""
+	if len(s) > 64 {
+		s, more = s[:64], "…"
+	}
+	if strings.IndexFunc(s, func(r rune) bool { return r < 0x21 || r > 0x7e || r == '"' || r == '\\' }) >= 0 {
+		return strconv.Quote(s) + more
+	}
+	return s + more
 }
 
 // ParseData validates a version value; absent data (nil raw) is a missing

@@ -40,7 +40,7 @@ func (a *API) createSecret(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var req api.CreateSecretRequest
-	if err := httpapi.DecodeWithData(w, r, &req, func() json.RawMessage { return versionData(req.Version) }); err != nil {
+	if err := httpapi.DecodeStrictWithData(w, r, &req, func() json.RawMessage { return versionData(req.Version) }, secretMembers); err != nil {
 		return err
 	}
 	p, d, meta, err := httpapi.ParseCreate(req.Path, (*httpapi.MetadataFields)(req.Metadata), (*httpapi.VersionFields)(req.Version))
@@ -80,7 +80,7 @@ func (a *API) updateSecret(w http.ResponseWriter, r *http.Request, domain string
 		return err
 	}
 	var req api.UpdateSecretRequest
-	if err := httpapi.DecodeWithData(w, r, &req, func() json.RawMessage { return versionData(req.Version) }); err != nil {
+	if err := httpapi.DecodeStrictWithData(w, r, &req, func() json.RawMessage { return versionData(req.Version) }, secretMembers); err != nil {
 		return err
 	}
 	in, err := httpapi.ParseUpdate((*httpapi.MetadataFields)(req.Metadata), (*httpapi.VersionFields)(req.Version), cas)

@@ -103,7 +103,7 @@ func TestCreateSecret(t *testing.T) {
 			body:   createBody("a", `{ "z": 1.50, "a": [true, null, {"n": 12345678901234567890}], "m": {}, "s": "\u00e9\n" }`),
 			status: 200, check: readsBack("a", `{"z":1.50,"a":[true,null,{"n":12345678901234567890}],"m":{},"s":"\u00e9\n"}`)},
 		{name: "200/data null is the empty object", body: createBody("a", `null`), status: 200, check: readsBack("a", `{}`)},
-		{name: "200/unknown members are ignored", status: 200,
+		{name: "200/members of the answers are ignored", status: 200,
 			body:  `{"path":"a","iam":{"x":1},"version":{"data":{"k":"v"},"warnings":[]},"metadata":{"urn":"x"}}`,
 			check: readsBack("a", `{"k":"v"}`)},
 		{name: "200/a Content-Type other than a form is decoded as JSON", body: createBody("a", `{"k":"v"}`), status: 200,
@@ -112,7 +112,7 @@ func TestCreateSecret(t *testing.T) {
 			header: map[string]string{"Content-Type": ""}, check: readsBack("a", `{"k":"v"}`)},
 		{name: "200/body of exactly 1 MiB", status: 200,
 			body: func() string {
-				b := `{"path":"a","version":{"data":{}},"pad":"`
+				b := `{"path":"a","version":{"data":{}},"warnings":"`
 				return b + strings.Repeat("x", 1<<20-len(b)-2) + `"}`
 			}()},
 		{name: "200/data of 65,536 bytes", body: createBody("a", dataOfSize(65536)), status: 200,
