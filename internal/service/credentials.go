@@ -245,7 +245,7 @@ func (s *Service) ListCredentials(ctx context.Context, c Caller, domain, cursor 
 			return err
 		}
 		// Keys are credential ids: listJSON returns them in id order.
-		out, next, err = pageOf(s, c, l, all, func(cr Credential) string { return cr.ID }, cursor, limit)
+		out, next, err = PageOf(s, c, l, all, func(cr Credential) string { return cr.ID }, cursor, limit)
 		return err
 	})
 	return out, next, internalUnlessIAM("ListCredentials", err)

@@ -22,7 +22,7 @@ import (
 //
 // A new list does three things: it names itself with a [Listing], opens the
 // caller's cursor with [Service.Position] before reading, and seals the
-// position of its next page with [Service.Cursor]. [pageOf] does all three
+// position of its next page with [Service.Cursor]. [PageOf] does all three
 // for a list built in memory.
 
 // ErrCursorInvalid: a pagination cursor this installation did not issue for
@@ -141,12 +141,12 @@ func cursorContext(c Caller, l Listing) []byte {
 	return b
 }
 
-// pageOf returns one page of a list held in memory: the items whose
+// PageOf returns one page of a list held in memory: the items whose
 // position (pos) follows the one sealed in cursor, at most limit of them (0:
 // all), and the cursor of the next page ("" on the last). items must be
 // sorted by position, byte-wise. It returns ErrCursorInvalid for a cursor
 // that is not l's for c.
-func pageOf[T any](s *Service, c Caller, l Listing, items []T, pos func(T) string, cursor string, limit int) ([]T, string, error) {
+func PageOf[T any](s *Service, c Caller, l Listing, items []T, pos func(T) string, cursor string, limit int) ([]T, string, error) {
 	after, err := s.Position(c, l, cursor)
 	if err != nil {
 		return nil, "", err

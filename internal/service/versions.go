@@ -118,7 +118,7 @@ func (s *Service) ListVersions(ctx context.Context, c Caller, domain string, p s
 		if err != nil {
 			return err
 		}
-		out, next, err = pageOf(s, c, l, all, versionPosition, cursor, limit)
+		out, next, err = PageOf(s, c, l, all, versionPosition, cursor, limit)
 		return err
 	})
 	return out, next, internalUnlessDomain("ListVersions", err)

@@ -51,6 +51,8 @@ var table = []httpapi.ErrorRow{
 	{Err: service.ErrTokenNotFound, Status: 404, ID: "TokenNotFound", Msg: "the user has no token with this name"},
 	{Err: service.ErrPolicyNotFound, Status: 404, ID: "PolicyNotFound", Msg: "no policy has this id"},
 	{Err: service.ErrServiceAccountNotFound, Status: 404, ID: "ServiceAccountNotFound", Msg: "no service account has this client id"},
+	{Err: httpapi.ErrCursorInvalid, Status: 400, ID: "PaginationCursorInvalid", Msg: "the pagination cursor is invalid"},
+	{Err: httpapi.ErrPageSizeInvalid, Status: 400, ID: "PaginationSizeInvalid"},
 	{Err: service.ErrGroupInUse, Status: 409, ID: "GroupInUse", Msg: "the group still has members; move them to another group first"},
 	// The server audits to its log, which it cannot read back.
 	{Err: service.ErrAuditNotReadable, Status: 501, ID: "AuditNotReadable",

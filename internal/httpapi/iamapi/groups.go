@@ -46,6 +46,9 @@ func (a *API) listGroups(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	gs, err := a.svc.ListGroups(r.Context(), c)
+	if err == nil {
+		gs, err = pageOf(w, r, a.svc, c, service.Listing{Kind: service.ListGroups}, gs, func(g service.Group) string { return g.Name })
+	}
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/seed-3e8d63de/coffer/internal/httpapi"
 	"github.com/seed-3e8d63de/coffer/internal/policy"
+	"github.com/seed-3e8d63de/coffer/internal/service"
 )
 
 // policyRequest is OVHcloud's iam.policy.Creation and iam.policy.Update
@@ -179,6 +180,9 @@ func (a *API) listPolicies(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	ps, err := a.svc.ListPolicies(r.Context(), c)
+	if err == nil {
+		ps, err = pageOf(w, r, a.svc, c, service.Listing{Kind: service.ListPolicies}, ps, func(p policy.Policy) string { return p.Name })
+	}
 	if err != nil {
 		return err
 	}

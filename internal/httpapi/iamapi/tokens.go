@@ -70,6 +70,9 @@ func (a *API) listTokens(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	ps, err := a.svc.ListPATs(r.Context(), c, login)
+	if err == nil {
+		ps, err = pageOf(w, r, a.svc, c, service.Listing{Kind: service.ListPATs, Of: login}, ps, func(p service.PAT) string { return p.Name })
+	}
 	if err != nil {
 		return err
 	}

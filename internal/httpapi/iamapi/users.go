@@ -64,6 +64,9 @@ func (a *API) listUsers(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	us, err := a.svc.ListUsers(r.Context(), c)
+	if err == nil {
+		us, err = pageOf(w, r, a.svc, c, service.Listing{Kind: service.ListUsers}, us, func(u service.User) string { return u.Login })
+	}
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,84 @@
+package iamapi_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"testing"
+)
+
+// TestIdentityPages (issue 13, point 1): the identity lists (users,
+// groups, a user's tokens, policies) are complete without pagination
+// headers and paged with them, by the same opaque cursors as every list:
+// bound to the list and the caller, any other cursor a 400
+// PaginationCursorInvalid.
+func TestIdentityPages(t *testing.T) {
+	e := newEnv(t)
+	e.createGroup("admins", "ADMIN")
+	e.createUser("boss", "admins")
+	boss := e.createToken("boss", "t", "")
+	var logins []string
+	for i := range 23 {
+		login := fmt.Sprintf("u%02d", i)
+		e.createUser(login, "")
+		e.createToken("u00", fmt.Sprintf("t%02d", i), "")
+		logins = append(logins, login)
+	}
+	logins = append([]string{"boss"}, logins...)
+	slices.Sort(logins)
+
+	walk := func(token, target string) ([]string, []string) {
+		t.Helper()
+		var all, cursors []string
+		cursor := ""
+		for pages := 0; pages < 10; pages++ {
+			h := map[string]string{"X-Pagination-Size": "10"}
+			if cursor != "" {
+				h["X-Pagination-Cursor"] = cursor
+			}
+			r := e.send(request{method: "GET", target: target, token: token, header: h})
+			if r.status != http.StatusOK {
+				t.Fatalf("GET %s: %d %s", target, r.status, r.body)
+			}
+			var page []string
+			if err := json.Unmarshal(r.body, &page); err != nil || len(page) > 10 {
+				t.Fatalf("GET %s: page %s", target, r.body)
+			}
+			all = append(all, page...)
+			if cursor = r.header.Get("X-Pagination-Cursor-Next"); cursor == "" {
+				return all, cursors
+			}
+			cursors = append(cursors, cursor)
+		}
+		t.Fatalf("GET %s: paging does not end", target)
+		return nil, nil
+	}
+	got, cursors := walk("", "/1.0/me/identity/user")
+	if !slices.Equal(got, logins) || len(cursors) != 2 {
+		t.Errorf("paged users = %v (%d cursors), want %v", got, len(cursors), logins)
+	}
+	var whole []string
+	if err := json.Unmarshal(e.must("GET", "/1.0/me/identity/user", "").body, &whole); err != nil || !slices.Equal(whole, logins) {
+		t.Errorf("users without pagination headers = %v, want all of them", whole)
+	}
+	if tokens, _ := walk("", "/1.0/me/identity/user/u00/token"); len(tokens) != 23 {
+		t.Errorf("paged tokens: %d, want 23", len(tokens))
+	}
+	for name, rq := range map[string]request{
+		"forged":                {target: "/1.0/me/identity/user", header: map[string]string{"X-Pagination-Cursor": "eyJhIjoidTA1In0"}},
+		"another caller":        {target: "/1.0/me/identity/user", token: boss, header: map[string]string{"X-Pagination-Cursor": cursors[0]}},
+		"another list":          {target: "/1.0/me/identity/group", header: map[string]string{"X-Pagination-Cursor": cursors[0]}},
+		"another user's tokens": {target: "/1.0/me/identity/user/u01/token", header: map[string]string{"X-Pagination-Cursor": cursors[0]}},
+	} {
+		rq.method = "GET"
+		r := e.send(rq)
+		if r.status != http.StatusBadRequest {
+			t.Errorf("%s cursor: %d %s, want 400", name, r.status, r.body)
+			continue
+		}
+		r.expect(t, http.StatusBadRequest, "Client::BadRequest::PaginationCursorInvalid")
+	}
+	r := e.send(request{method: "GET", target: "/v2/iam/policy", header: map[string]string{"X-Pagination-Size": "x"}})
+	r.expect(t, http.StatusBadRequest, "Client::BadRequest::PaginationSizeInvalid")
+}
