@@ -221,66 +221,84 @@ func (s *Service) ListSecrets(ctx context.Context, c Caller, domain string, opt 
 	}
 	var page SecretPage
 	now := s.clock()
-	act := c.action(policy.SecretGet)
 	l := Listing{Kind: ListSecrets, Domain: domain, Of: opt.Prefix}
-	err := s.runList(ctx, c, s.DomainURN(domain), act, func() error {
-		pos, err := s.Position(c, l, opt.Cursor)
+	next, err := s.listDomain(ctx, c, l, opt.Cursor, func(tx storage.Tx, pos string) (string, error) {
+		page = SecretPage{}
+		return s.scanSecrets(tx, c, domain, opt, pos, now, &page)
+	})
+	page.Next = next
+	return page, internalUnlessDomain("ListSecrets", err)
+}
+
+// listDomain runs one page of a list of secrets l for c: audited as one
+// list request (runList), it opens the caller's cursor, runs scan from that
+// position in a read transaction of the domain, which must exist, and
+// returns the cursor of the position scan returns ("" at the end).
+func (s *Service) listDomain(ctx context.Context, c Caller, l Listing, cursor string, scan func(tx storage.Tx, pos string) (string, error)) (string, error) {
+	var next string
+	err := s.runList(ctx, c, s.DomainURN(l.Domain), c.action(policy.SecretGet), func() error {
+		pos, err := s.Position(c, l, cursor)
 		if err != nil {
 			return err
 		}
-		var next string
-		err = s.domainView(ctx, domain, func(tx storage.Tx) error {
-			page, next = SecretPage{}, ""
-			if err := domainExists(tx, domain); err != nil {
+		err = s.domainView(ctx, l.Domain, func(tx storage.Tx) error {
+			if err := domainExists(tx, l.Domain); err != nil {
 				return err
 			}
-			prefix := secretPrefix(domain)
-			after := ""
-			if pos != "" {
-				after = prefix + pos
-			}
-			// Keys are listed in chunks of what the page still needs (plus
-			// one, to know whether a next page exists), not maxScan at
-			// once: a page of 100 from a domain of a million secrets
-			// lists about 100 keys. More chunks follow only when the
-			// caller's policies filter keys out, up to maxScan keys read.
-			scanned, last := 0, ""
-			for {
-				want := min(opt.Limit-len(page.Items), maxScan-scanned) + 1
-				keys, err := tx.List(prefix+opt.Prefix, after, want)
-				if err != nil {
-					return err
-				}
-				for _, k := range keys {
-					if scanned == maxScan || len(page.Items) == opt.Limit {
-						// The position may name a secret the caller may
-						// not see: it leaves sealed (cursors.go).
-						next = strings.TrimPrefix(last, prefix)
-						return nil
-					}
-					scanned, last = scanned+1, k
-					if !s.allowed(c, act, policy.SecretURN(s.zone, domain, escapeKeyPath(k, prefix))) {
-						continue
-					}
-					view, err := secretViewOf(tx, k, now)
-					if err != nil {
-						return err
-					}
-					page.Items = append(page.Items, view)
-				}
-				if len(keys) < want {
-					return nil // the end of the prefix
-				}
-				after = last
-			}
+			var err error
+			next, err = scan(tx, pos)
+			return err
 		})
 		if err != nil {
 			return err
 		}
-		page.Next, err = s.Cursor(c, l, next)
+		next, err = s.Cursor(c, l, next)
 		return err
 	})
-	return page, internalUnlessDomain("ListSecrets", err)
+	return next, err
+}
+
+// scanSecrets fills page from position pos (a path) and returns the
+// position of the next page, "" at the end. The position may name a secret
+// the caller may not see: it leaves only sealed (cursors.go).
+func (s *Service) scanSecrets(tx storage.Tx, c Caller, domain string, opt ListOptions, pos string, now time.Time, page *SecretPage) (string, error) {
+	act := c.action(policy.SecretGet)
+	prefix := secretPrefix(domain)
+	after := ""
+	if pos != "" {
+		after = prefix + pos
+	}
+	// Keys are listed in chunks of what the page still needs (plus one, to
+	// know whether a next page exists), not maxScan at once: a page of 100
+	// from a domain of a million secrets lists about 100 keys. More chunks
+	// follow only when the caller's policies filter keys out, up to maxScan
+	// keys read.
+	scanned, last := 0, ""
+	for {
+		want := min(opt.Limit-len(page.Items), maxScan-scanned) + 1
+		keys, err := tx.List(prefix+opt.Prefix, after, want)
+		if err != nil {
+			return "", err
+		}
+		for _, k := range keys {
+			if scanned == maxScan || len(page.Items) == opt.Limit {
+				return strings.TrimPrefix(last, prefix), nil
+			}
+			scanned, last = scanned+1, k
+			if !s.allowed(c, act, policy.SecretURN(s.zone, domain, escapeKeyPath(k, prefix))) {
+				continue
+			}
+			view, err := secretViewOf(tx, k, now)
+			if err != nil {
+				return "", err
+			}
+			page.Items = append(page.Items, view)
+		}
+		if len(keys) < want {
+			return "", nil // the end of the prefix
+		}
+		after = last
+	}
 }
 
 // secretViewOf reads the secret record under key with its current
@@ -348,29 +366,12 @@ func (s *Service) ListChildren(ctx context.Context, c Caller, domain string, opt
 	}
 	var page ChildPage
 	now := s.clock()
-	act := c.action(policy.SecretGet)
 	l := Listing{Kind: ListChildren, Domain: domain, Of: opt.Prefix}
-	err := s.runList(ctx, c, s.DomainURN(domain), act, func() error {
-		pos, err := s.Position(c, l, opt.Cursor)
-		if err != nil {
-			return err
-		}
-		var next string
-		err = s.domainView(ctx, domain, func(tx storage.Tx) error {
-			page, next = ChildPage{}, ""
-			if err := domainExists(tx, domain); err != nil {
-				return err
-			}
-			var err error
-			next, err = s.scanChildren(tx, c, domain, opt, pos, now, &page)
-			return err
-		})
-		if err != nil {
-			return err
-		}
-		page.Next, err = s.Cursor(c, l, next)
-		return err
+	next, err := s.listDomain(ctx, c, l, opt.Cursor, func(tx storage.Tx, pos string) (string, error) {
+		page = ChildPage{}
+		return s.scanChildren(tx, c, domain, opt, pos, now, &page)
 	})
+	page.Next = next
 	return page, internalUnlessDomain("ListChildren", err)
 }
 
