@@ -45,15 +45,16 @@ type CursorSealer interface {
 // Kinds of paginated lists. Surfaces A and B list the same objects, so a
 // cursor of one is valid on the other for the same caller.
 const (
-	ListSecrets     = "secrets"     // a domain's secrets under a prefix
-	ListChildren    = "children"    // the immediate children of a folder
-	ListVersions    = "versions"    // a secret's versions
-	ListCredentials = "credentials" // a domain's access certificates
-	ListUsers       = "users"
-	ListGroups      = "groups"
-	ListPATs        = "pats" // a user's personal access tokens
-	ListPolicies    = "policies"
-	ListServiceKeys = "servicekeys" // a domain's service keys
+	ListSecrets         = "secrets"     // a domain's secrets under a prefix
+	ListChildren        = "children"    // the immediate children of a folder
+	ListVersions        = "versions"    // a secret's versions
+	ListCredentials     = "credentials" // a domain's access certificates
+	ListUsers           = "users"
+	ListGroups          = "groups"
+	ListPATs            = "pats" // a user's personal access tokens
+	ListPolicies        = "policies"
+	ListServiceAccounts = "serviceaccounts" // OAuth2 clients
+	ListServiceKeys     = "servicekeys"     // a domain's service keys
 )
 
 // Listing names one paginated list. Its cursors are refused by every

@@ -1,6 +1,7 @@
 package service
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"math"
@@ -285,6 +286,9 @@ type Attempt struct {
 	Resource string
 	// Surface, RequestID and RemoteAddr are the request's.
 	Surface, RequestID, RemoteAddr string
+	// Kind is the kind of credential checked, for the audit log; default
+	// a password.
+	Kind auth.Kind
 }
 
 // checkSecret runs check, which compares the secret presented with what is
@@ -339,7 +343,7 @@ func (s *Service) checkSecret(ctx context.Context, a Attempt, hashed bool, check
 	default:
 		addr.CancelAt(now)
 		s.settleAttempt(key, false, a.Login+"\x00"+host, s.now())
-		s.auditAttempt(ctx, a, principal, audit.Allowed, "password")
+		s.auditAttempt(ctx, a, principal, audit.Allowed, string(cmp.Or(a.Kind, auth.KindPassword)))
 	}
 	return err
 }
@@ -375,8 +379,9 @@ func (s *Service) auditAttempt(ctx context.Context, a Attempt, principal []strin
 	if principal == nil {
 		principal = []string{}
 	}
+	kind := cmp.Or(a.Kind, auth.KindPassword)
 	e := audit.Event{Time: s.clock(), Phase: audit.PhaseRequest, RequestID: a.RequestID, Surface: a.Surface,
-		Principal: principal, Credential: string(auth.KindPassword), Action: "authenticate", Resource: resource,
+		Principal: principal, Credential: string(kind), Action: "authenticate", Resource: resource,
 		Outcome: outcome, Reason: reason, RemoteAddr: a.RemoteAddr}
 	if err := s.audit.Record(ctx, e); err != nil {
 		s.log.ErrorContext(ctx, "audit of a password check failed", "err", err, "request_id", a.RequestID)

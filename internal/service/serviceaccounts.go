@@ -251,6 +251,47 @@ func (s *Service) AuthenticateClient(ctx context.Context, clientID, secret strin
 		Kind: auth.KindClientSecret, CredentialID: clientID}, nil
 }
 
+// ClientAttempt is an OAuth2 client authentication: the client id and
+// secret presented, and the request they came with.
+type ClientAttempt struct {
+	ClientID, Secret               string
+	Surface, RequestID, RemoteAddr string
+}
+
+// String keeps the secret out of any formatted output.
+func (in ClientAttempt) String() string {
+	return "ClientAttempt{clientId: " + in.ClientID + ", secret: REDACTED}"
+}
+
+// GoString is String.
+func (in ClientAttempt) GoString() string { return in.String() }
+
+// CheckClient is [Service.AuthenticateClient] behind the failure budgets
+// of password checks (passwords.go): the client address's and the client
+// id's are consulted before the check, a refusal is a *RetryError
+// (ErrTooManyRequests), a wrong or unknown client ErrUnauthenticated, and
+// every attempt is audited (action authenticate). It is what the token
+// endpoint calls.
+func (s *Service) CheckClient(ctx context.Context, in ClientAttempt) (auth.Principal, error) {
+	a := Attempt{Login: in.ClientID, Surface: in.Surface, RequestID: in.RequestID, RemoteAddr: in.RemoteAddr,
+		Kind: auth.KindClientSecret}
+	if policy.ValidClientID(in.ClientID) {
+		a.Resource = s.ServiceAccountURN(in.ClientID)
+	}
+	var p auth.Principal
+	err := s.checkSecret(ctx, a, false, func() ([]string, error) {
+		var err error
+		if p, err = s.AuthenticateClient(ctx, in.ClientID, in.Secret); errors.Is(err, ErrUnauthenticated) {
+			return nil, ErrLoginFailed
+		}
+		return p.Identities, err
+	})
+	if errors.Is(err, ErrLoginFailed) {
+		return auth.Principal{}, ErrUnauthenticated
+	}
+	return p, err
+}
+
 // OAuth2Token is an access token issued to a service account: shown once,
 // stored only as a digest.
 type OAuth2Token struct {

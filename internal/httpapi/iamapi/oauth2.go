@@ -182,14 +182,15 @@ func clientCredentials(r *http.Request, form url.Values) (string, string, error)
 	return id, secret, nil
 }
 
-// authenticateClient checks the client credentials. A failure is audited
-// and counts against the client address's limit of failed
-// authentications (iam.md 7.1), as a bad token does.
+// authenticateClient checks the client credentials behind the service's
+// failure budgets (iam.md 7.1 per client address, and per client id), which
+// audits the attempt and counts a failure.
 func (a *API) authenticateClient(r *http.Request, id, secret string) (service.Caller, error) {
 	ctx, rid := r.Context(), httpapi.RequestID(r.Context())
-	p, err := a.svc.AuthenticateClient(ctx, id, secret)
+	p, err := a.svc.CheckClient(ctx, service.ClientAttempt{ClientID: id, Secret: secret, Surface: "iam", RequestID: rid,
+		RemoteAddr: r.RemoteAddr})
 	if errors.Is(err, service.ErrUnauthenticated) {
-		return service.Caller{}, a.clientRefused(r, id)
+		return service.Caller{}, errInvalidClient
 	}
 	if err != nil {
 		return service.Caller{}, err

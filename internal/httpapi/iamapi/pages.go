@@ -8,7 +8,7 @@ import (
 )
 
 // pageOf returns the part of a complete identity list (users, groups, a
-// user's tokens, policies; sorted by key) that the request asks for. A
+// user's tokens, policies, service accounts; sorted by key) that the request asks for. A
 // request without pagination headers gets all of it, as OVHcloud's /1.0
 // routes answer; with X-Pagination-Size or X-Pagination-Cursor it gets one
 // page and X-Pagination-Cursor-Next while more follow, as OVHcloud's /v2

@@ -65,6 +65,12 @@ func TestIdentityPages(t *testing.T) {
 	if tokens, _ := walk("", "/1.0/me/identity/user/u00/token"); len(tokens) != 23 {
 		t.Errorf("paged tokens: %d, want 23", len(tokens))
 	}
+	for range 12 {
+		e.must("POST", "/1.0/me/api/oauth2/client", `{"name":"eso","flow":"CLIENT_CREDENTIALS"}`)
+	}
+	if clients, cs := walk("", "/1.0/me/api/oauth2/client"); len(clients) != 12 || len(cs) != 1 {
+		t.Errorf("paged service accounts: %d in %d pages, want 12 in 2", len(clients), len(cs)+1)
+	}
 	for name, rq := range map[string]request{
 		"forged":                {target: "/1.0/me/identity/user", header: map[string]string{"X-Pagination-Cursor": "eyJhIjoidTA1In0"}},
 		"another caller":        {target: "/1.0/me/identity/user", token: boss, header: map[string]string{"X-Pagination-Cursor": cursors[0]}},

@@ -50,6 +50,10 @@ func (a *API) listServiceAccounts(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	sas, err := a.svc.ListServiceAccounts(r.Context(), c)
+	if err == nil {
+		sas, err = pageOf(w, r, a.svc, c, service.Listing{Kind: service.ListServiceAccounts}, sas,
+			func(sa service.ServiceAccount) string { return sa.ClientID })
+	}
 	if err != nil {
 		return err
 	}

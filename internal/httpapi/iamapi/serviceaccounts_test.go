@@ -466,8 +466,10 @@ func TestOAuth2Token_Use(t *testing.T) {
 }
 
 // TestOAuth2Token_Limits: failed client authentications count against the
-// address's limit (iam.md 7.1: bursts of 20, then 10 a second), answered
-// 429 with temporarily_unavailable beyond it.
+// address's limit (iam.md 7.1: bursts of 20, then 10 a second) and the
+// client id's (issue 13: five free failures and a sixth, then a delay
+// doubling from a second), answered 429 with temporarily_unavailable
+// beyond them.
 func TestOAuth2Token_Limits(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -479,8 +481,8 @@ func TestOAuth2Token_Limits(t *testing.T) {
 		last = e.tokenRequest(wrong, nil)
 		statuses[last.status]++
 	}
-	if statuses[401] != 20 || statuses[429] != 5 {
-		t.Errorf("25 failures from one address at one instant: %v, want 20 × 401 and 5 × 429", statuses)
+	if statuses[401] != 6 || statuses[429] != 19 {
+		t.Errorf("25 failures of one client at one instant: %v, want 6 × 401 and 19 × 429", statuses)
 	}
 	oauthExpect(t, last, 429, "temporarily_unavailable")
 	e.saGolden(t, "oauth2_error_temporarily_unavailable", last, a)
