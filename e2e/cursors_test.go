@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -221,4 +222,58 @@ func userToken(t *testing.T, l *live, login string) string {
 		t.Fatalf("create a token for %s: %s", login, b)
 	}
 	return tok.Token
+}
+
+// TestKeyListCursors: the service key lists follow the same rule (issue 13,
+// point 1): surface B's continuation token and surface A's cursor show no
+// key id and are bound to the list and the caller.
+func TestKeyListCursors(t *testing.T) {
+	l := startLive(t, liveOptions{config: func(c *server.Config) { c.Storage = "memory" }})
+	keys := "/api/" + l.domain + "/v1/servicekey"
+	var ids []string
+	for i := range 12 {
+		b := mustStatus(t, l, 201, "POST", keys, fmt.Sprintf(`{"name":"k%02d","type":"oct","size":256,"operations":["encrypt","decrypt"]}`, i))
+		var k struct{ ID string }
+		if err := json.Unmarshal(b, &k); err != nil || k.ID == "" {
+			t.Fatalf("create a key: %s", b)
+		}
+		ids = append(ids, k.ID)
+	}
+	other := userToken(t, l, "other")
+	mustStatus(t, l, 200, "POST", "/v2/iam/policy", `{"name":"other","identities":["urn:v1:eu:identity:user:coffer/other"],`+
+		`"resources":[{"urn":"urn:v1:eu:resource:okms:`+l.domain+`"}],"permissions":{"allow":[{"action":"okms:apikms:serviceKey/get"}]}}`)
+	st, _, b := l.do(t, "GET", keys+"?max=10", "")
+	var page struct {
+		Next string `json:"continuation_token"`
+		More bool   `json:"is_truncated"`
+	}
+	if st != 200 || json.Unmarshal(b, &page) != nil || !page.More || page.Next == "" {
+		t.Fatalf("first page of keys: %d %s", st, b)
+	}
+	for _, enc := range []*base64.Encoding{base64.RawURLEncoding, base64.URLEncoding, base64.RawStdEncoding, base64.StdEncoding} {
+		d, _ := enc.DecodeString(page.Next)
+		for _, id := range ids {
+			if strings.Contains(page.Next, id) || strings.Contains(string(d), id) {
+				t.Fatalf("continuation token %q shows key id %s", page.Next, id)
+			}
+		}
+	}
+	for name, tc := range map[string]struct{ token, cursor string }{
+		"forged":         {l.token, b64(`{"d":"` + l.domain + `","k":"serviceKeys","a":"` + ids[0] + `"}`)},
+		"another caller": {other, page.Next},
+	} {
+		st, _, b := l.doToken(t, tc.token, "GET", keys+"?max=10&continuation-token="+url.QueryEscape(tc.cursor), "")
+		if st != 400 {
+			t.Errorf("%s continuation token: %d %s, want 400", name, st, b)
+		}
+	}
+	if st, _, b := l.do(t, "GET", keys+"?max=10&continuation-token="+url.QueryEscape(page.Next), ""); st != 200 {
+		t.Errorf("the next page: %d %s", st, b)
+	}
+	// Surfaces A and B list the same keys: the cursor continues on A for
+	// the same caller, and for no one else.
+	if st, _, b := l.do(t, "GET", "/v2/okms/resource/"+l.domain+"/serviceKey", "", "X-Pagination-Cursor", page.Next); st != 200 {
+		t.Errorf("the cursor on surface A: %d %s", st, b)
+	}
+	expectCursorError(t, l, other, "/v2/okms/resource/"+l.domain+"/serviceKey", page.Next, "PaginationCursorInvalid")
 }

@@ -222,7 +222,7 @@ func (s *Service) ListSecrets(ctx context.Context, c Caller, domain string, opt 
 	var page SecretPage
 	now := s.clock()
 	l := Listing{Kind: ListSecrets, Domain: domain, Of: opt.Prefix}
-	next, err := s.listDomain(ctx, c, l, opt.Cursor, func(tx storage.Tx, pos string) (string, error) {
+	next, err := s.listDomain(ctx, c, l, c.action(policy.SecretGet), opt.Cursor, func(tx storage.Tx, pos string) (string, error) {
 		page = SecretPage{}
 		return s.scanSecrets(tx, c, domain, opt, pos, now, &page)
 	})
@@ -230,13 +230,14 @@ func (s *Service) ListSecrets(ctx context.Context, c Caller, domain string, opt 
 	return page, internalUnlessDomain("ListSecrets", err)
 }
 
-// listDomain runs one page of a list of secrets l for c: audited as one
-// list request (runList), it opens the caller's cursor, runs scan from that
-// position in a read transaction of the domain, which must exist, and
-// returns the cursor of the position scan returns ("" at the end).
-func (s *Service) listDomain(ctx context.Context, c Caller, l Listing, cursor string, scan func(tx storage.Tx, pos string) (string, error)) (string, error) {
+// listDomain runs one page of a list l of a domain's objects for c:
+// audited as one list request under action, filtered per item by scan
+// (runList), it opens the caller's cursor, runs scan from that position in
+// a read transaction of the domain, which must exist, and returns the
+// cursor of the position scan returns ("" at the end).
+func (s *Service) listDomain(ctx context.Context, c Caller, l Listing, action, cursor string, scan func(tx storage.Tx, pos string) (string, error)) (string, error) {
 	var next string
-	err := s.runList(ctx, c, s.DomainURN(l.Domain), c.action(policy.SecretGet), func() error {
+	err := s.runList(ctx, c, s.DomainURN(l.Domain), action, func() error {
 		pos, err := s.Position(c, l, cursor)
 		if err != nil {
 			return err
@@ -367,7 +368,7 @@ func (s *Service) ListChildren(ctx context.Context, c Caller, domain string, opt
 	var page ChildPage
 	now := s.clock()
 	l := Listing{Kind: ListChildren, Domain: domain, Of: opt.Prefix}
-	next, err := s.listDomain(ctx, c, l, opt.Cursor, func(tx storage.Tx, pos string) (string, error) {
+	next, err := s.listDomain(ctx, c, l, c.action(policy.SecretGet), opt.Cursor, func(tx storage.Tx, pos string) (string, error) {
 		page = ChildPage{}
 		return s.scanChildren(tx, c, domain, opt, pos, now, &page)
 	})

@@ -557,26 +557,14 @@ func (s *Service) ListServiceKeys(ctx context.Context, c Caller, domain string, 
 		want = st
 	}
 	l := Listing{Kind: ListServiceKeys, Domain: domain, Of: opt.State}
-	err := s.runList(ctx, c, s.DomainURN(domain), c.action(policy.ServiceKeyGet), func() error {
-		pos, err := s.Position(c, l, opt.Cursor)
-		if err != nil {
-			return err
+	next, err := s.listDomain(ctx, c, l, c.action(policy.ServiceKeyGet), opt.Cursor, func(tx storage.Tx, pos string) (string, error) {
+		page = KeyPage{}
+		if none {
+			return "", nil
 		}
-		var next string
-		err = s.domainView(ctx, domain, func(tx storage.Tx) error {
-			page, next = KeyPage{}, ""
-			if err := domainExists(tx, domain); err != nil || none {
-				return err
-			}
-			next, err = s.scanKeys(tx, c, domain, want, opt.Limit, pos, &page)
-			return err
-		})
-		if err != nil {
-			return err
-		}
-		page.Next, err = s.Cursor(c, l, next)
-		return err
+		return s.scanKeys(tx, c, domain, want, opt.Limit, pos, &page)
 	})
+	page.Next = next
 	return page, internalUnlessKey("ListServiceKeys", err)
 }
 
