@@ -1,54 +1,73 @@
 package main
 
 import (
-	"fmt"
+	"errors"
 	"strconv"
+
+	"github.com/spf13/pflag"
 
 	"github.com/seed-3e8d63de/coffer/internal/service"
 )
 
 // limitFlags are the server's optional limits (reliability-security.md
-// T11), as given on the command line or in the environment; every one is
-// off unless set.
+// T11); every one is off unless set. Their values are checked as they are
+// set, so that a bad value in the configuration file is reported with its
+// line.
 type limitFlags struct {
-	rate, burst, secrets, versions, policies string
+	rate                               count[float64]
+	burst, secrets, versions, policies count[int]
 }
 
-// register declares the flags with the server command's envString.
-func (l *limitFlags) register(envString func(p *string, name, envName, usage string)) {
-	envString(&l.rate, "rate-limit", "COFFER_RATE_LIMIT", "requests per second allowed to each identity (a user, with all its tokens, or the root); over it: 429 (default: no limit)")
-	envString(&l.burst, "rate-burst", "COFFER_RATE_BURST", "requests an identity may send at once above --rate-limit (default: one second's worth)")
-	envString(&l.secrets, "max-secrets-per-domain", "COFFER_MAX_SECRETS_PER_DOMAIN", "secrets one OKMS domain may hold (default: no limit)")
-	envString(&l.versions, "max-versions-per-domain", "COFFER_MAX_VERSIONS_PER_DOMAIN", "versions one OKMS domain may store, all secrets together (default: no limit)")
-	envString(&l.policies, "max-policies", "COFFER_MAX_POLICIES", "IAM policies the account may hold (default: no limit)")
+// register declares the flags.
+func (l *limitFlags) register(f *pflag.FlagSet) {
+	f.Var(&l.rate, "rate-limit", "requests per second allowed to each identity (a user, with all its tokens, or the root); over it: 429 (default: no limit) (COFFER_RATE_LIMIT)")
+	f.Var(&l.burst, "rate-burst", "requests an identity may send at once above --rate-limit (default: one second's worth) (COFFER_RATE_BURST)")
+	f.Var(&l.secrets, "max-secrets-per-domain", "secrets one OKMS domain may hold (default: no limit) (COFFER_MAX_SECRETS_PER_DOMAIN)")
+	f.Var(&l.versions, "max-versions-per-domain", "versions one OKMS domain may store, all secrets together (default: no limit) (COFFER_MAX_VERSIONS_PER_DOMAIN)")
+	f.Var(&l.policies, "max-policies", "IAM policies the account may hold (default: no limit) (COFFER_MAX_POLICIES)")
 }
 
-// parse converts the flags into out.
-func (l *limitFlags) parse(out *service.Limits) error {
-	if l.rate != "" {
-		r, err := strconv.ParseFloat(l.rate, 64)
-		if err != nil || r < 0 {
-			return fmt.Errorf("--rate-limit %q: want a number of requests per second, 0 for none", l.rate)
-		}
-		out.RequestRate = r
-	}
-	for _, f := range []struct {
-		name, v string
-		p       *int
-	}{
-		{"--rate-burst", l.burst, &out.RequestBurst},
-		{"--max-secrets-per-domain", l.secrets, &out.SecretsPerDomain},
-		{"--max-versions-per-domain", l.versions, &out.VersionsPerDomain},
-		{"--max-policies", l.policies, &out.Policies},
-	} {
-		if f.v == "" {
-			continue
-		}
-		n, err := strconv.Atoi(f.v)
+// limits returns the limits set.
+func (l *limitFlags) limits() service.Limits {
+	return service.Limits{RequestRate: l.rate.v, RequestBurst: l.burst.v, SecretsPerDomain: l.secrets.v,
+		VersionsPerDomain: l.versions.v, Policies: l.policies.v}
+}
+
+// count is a flag value that is a number of 0 or more (0: no limit).
+type count[T int | float64] struct{ v T }
+
+var errCount = errors.New("want a number of 0 or more, 0 for no limit")
+
+func (c *count[T]) Set(s string) error {
+	var v T
+	switch p := any(&v).(type) {
+	case *int:
+		n, err := strconv.Atoi(s)
 		if err != nil || n < 0 {
-			return fmt.Errorf("%s %q: want a whole number, 0 for no limit", f.name, f.v)
+			return errCount
 		}
-		*f.p = n
+		*p = n
+	case *float64:
+		n, err := strconv.ParseFloat(s, 64)
+		if err != nil || n < 0 || n != n {
+			return errCount
+		}
+		*p = n
 	}
+	c.v = v
 	return nil
+}
+
+func (c *count[T]) String() string {
+	if p, ok := any(c.v).(float64); ok {
+		return strconv.FormatFloat(p, 'g', -1, 64)
+	}
+	return strconv.Itoa(any(c.v).(int))
+}
+
+func (c *count[T]) Type() string {
+	if _, ok := any(c.v).(float64); ok {
+		return "float64"
+	}
+	return "int"
 }

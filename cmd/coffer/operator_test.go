@@ -244,6 +244,10 @@ func TestServer_postgresSharedByTwoNodes(t *testing.T) {
 func TestStorageFlags(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
+	regions := filepath.Join(dir, "regions.yaml")
+	if err := os.WriteFile(regions, []byte("regions:\n  - id: a\n    storage: {type: memory}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name     string
 		args     []string
@@ -252,7 +256,8 @@ func TestStorageFlags(t *testing.T) {
 	}{
 		{"unknown storage", []string{"server", "--storage", "s3"}, 2, `--storage "s3"`},
 		{"postgres without url", []string{"server", "--storage", "postgres"}, 2, "--pg-url"},
-		{"storage with config", []string{"server", "--config", "x.yaml", "--storage", "postgres", "--pg-url", "postgres://db/x"}, 2, "--config"},
+		{"storage with regions", []string{"server", "--config", regions, "--storage", "postgres", "--pg-url", "postgres://db/x"}, 2, "declares regions"},
+		{"missing configuration file", []string{"server", "--config", filepath.Join(dir, "none.yaml")}, 2, "--config"},
 		{"unreachable database", []string{"server", "--data-dir", dir, "--storage", "postgres", "--pg-url", "postgres://coffer:s3cret-pw@127.0.0.1:1/coffer?sslmode=disable"}, 1, "cannot connect to PostgreSQL"},
 		{"migrate without from", []string{"operator", "migrate", "--to", "postgres://db/x"}, 2, "--from"},
 		{"migrate without to", []string{"operator", "migrate", "--from", dir}, 2, "--to"},

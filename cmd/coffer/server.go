@@ -17,9 +17,10 @@ import (
 func newServerCmd(e *env) *cobra.Command {
 	cfg := server.Defaults()
 	var (
-		logLevel   string
-		cpuProfile string
-		lf         limitFlags
+		logLevel    = new(slog.LevelVar)
+		cpuProfile  string
+		printConfig bool
+		lf          limitFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "server",
@@ -41,7 +42,10 @@ database. To move an embedded installation to PostgreSQL, see
 ` + "`coffer operator migrate`" + `.
 
 Every flag can also be set through the environment variable named in its
-help; a flag given on the command line wins.`,
+help, and in the configuration file given with --config under its name in
+lowerCamelCase (--data-dir is dataDir; docs/configuration.md lists every
+key). A flag given on the command line wins over the environment, which wins
+over the file. --print-config shows the result, secrets redacted.`,
 		Example: `  # Run on the embedded store in ./coffer-data
   coffer server
 
@@ -50,19 +54,29 @@ help; a flag given on the command line wins.`,
 
   # Run on PostgreSQL, with the installation's root key
   COFFER_PG_URL='postgres://coffer@db.example.com/coffer?sslmode=verify-full' \
-    coffer server --storage postgres --root-key-file /etc/coffer/root.key`,
+    coffer server --storage postgres --root-key-file /etc/coffer/root.key
+
+  # Run from a configuration file; show what it amounts to first
+  coffer server --config /etc/coffer/server.yaml --print-config
+  coffer server --config /etc/coffer/server.yaml`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var level slog.Level
-			if err := level.UnmarshalText([]byte(logLevel)); err != nil {
-				return usageError{fmt.Errorf("--log-level: %w", err)}
+			settings, err := layerSettings(cmd.Flags(), e.getenv, cfg.ConfigFile)
+			if err != nil {
+				return err
 			}
-			if err := checkStorage(cfg); err != nil {
+			if printConfig {
+				b, err := printSettings(settings)
+				if err != nil {
+					return err
+				}
+				_, err = e.stdout.Write(b)
+				return err
+			}
+			if err := checkStorage(cfg, settings.regions != nil); err != nil {
 				return usageError{err}
 			}
-			if err := lf.parse(&cfg.Limits); err != nil {
-				return usageError{err}
-			}
+			cfg.Limits = lf.limits()
 			// The log is written in batches from a goroutine of its own
 			// (three lines per request: access log and audit pair);
 			// audit events of writes still reach stderr before the write
@@ -77,7 +91,7 @@ help; a flag given on the command line wins.`,
 			}
 			lw := logio.NewWriter(e.stderr)
 			defer lw.Close()
-			cfg.Logger = slog.New(logio.NewJSONHandler(lw, &slog.HandlerOptions{Level: level}))
+			cfg.Logger = slog.New(logio.NewJSONHandler(lw, &slog.HandlerOptions{Level: logLevel}))
 			cfg.LogFlush = lw.Flush
 			cfg.Out = e.stdout
 			if cfg.RootToken == "" {
@@ -92,12 +106,14 @@ help; a flag given on the command line wins.`,
 			*p = v
 		}
 		f.StringVar(p, name, *p, usage+" ("+envName+")")
+		_ = f.SetAnnotation(name, annotEnv, []string{envName})
 	}
 	envString(&cfg.Listen, "listen", "COFFER_LISTEN", "address to listen on")
-	envString(&cfg.ConfigFile, "config", "COFFER_CONFIG", "configuration file declaring the regions served and their storage (see the README)")
+	envString(&cfg.ConfigFile, "config", "COFFER_CONFIG", "configuration file: any of the settings below, and the regions served with their storage (docs/configuration.md)")
+	f.BoolVar(&printConfig, "print-config", false, "print the effective configuration (flags, environment, file and defaults), secrets redacted, and exit")
 	envString(&cfg.DataDir, "data-dir", "COFFER_DATA_DIR", "directory of the embedded store")
 	cfg.Storage = "bolt"
-	envString(&cfg.Storage, "storage", "COFFER_STORAGE", "where secrets are stored without --config: bolt (embedded, in --data-dir), postgres (--pg-url) or memory")
+	envString(&cfg.Storage, "storage", "COFFER_STORAGE", "where secrets are stored unless the configuration file declares regions: bolt (embedded, in --data-dir), postgres (--pg-url) or memory")
 	envString(&cfg.PGURL, "pg-url", "COFFER_PG_URL", "PostgreSQL URL for --storage postgres, e.g. postgres://coffer@db/coffer?sslmode=verify-full")
 	envString(&cfg.Region, "region", "COFFER_REGION", "region this server serves")
 	envString(&cfg.RootKeyFile, "root-key-file", "COFFER_ROOT_KEY_FILE", "file holding the root key (default <data-dir>/root.key, created on first start)")
@@ -109,12 +125,11 @@ help; a flag given on the command line wins.`,
 	f.BoolVar(&cfg.TLSAuto, "tls-auto", e.getenv("COFFER_TLS_AUTO") == "true", "serve TLS with a certificate from the installation CA even on loopback (COFFER_TLS_AUTO=true); non-loopback addresses get it by default")
 	envString(&cfg.Account, "account", "COFFER_ACCOUNT", "account name used in identity URNs")
 	envString(&cfg.Zone, "iam-zone", "COFFER_IAM_ZONE", "IAM zone used in URNs")
-	logLevel = "info"
-	envString(&logLevel, "log-level", "COFFER_LOG_LEVEL", "log level: debug, info, warn or error")
+	f.Var(levelValue{logLevel}, "log-level", "log level: debug, info, warn or error (COFFER_LOG_LEVEL)")
 	f.BoolVar(&cfg.Dev, "dev", e.getenv("COFFER_DEV") == "true", "in-memory, ephemeral store for trying coffer out (COFFER_DEV=true)")
 	envString(&cfg.DevRootToken, "dev-root-token", "COFFER_DEV_ROOT_TOKEN", "root token in --dev mode")
-	f.StringVar(&cpuProfile, "cpu-profile", "", "write a CPU profile (pprof) of the whole run to this file, for docs/performance.md; off by default")
-	lf.register(envString)
+	f.StringVar(&cpuProfile, "cpu-profile", "", "write a CPU profile (pprof) of the whole run to this file, for docs/performance.md; off by default (COFFER_CPU_PROFILE)")
+	lf.register(f)
 	return cmd
 }
 
@@ -137,12 +152,13 @@ func startCPUProfile(path string) (func(), error) {
 }
 
 // checkStorage rejects storage flags that contradict each other.
-func checkStorage(cfg server.Config) error {
+// regions tells whether the configuration file declares regions.
+func checkStorage(cfg server.Config, regions bool) error {
 	switch {
 	case cfg.Storage != "bolt" && cfg.Storage != "postgres" && cfg.Storage != "memory":
 		return fmt.Errorf("--storage %q: want bolt, postgres or memory", cfg.Storage)
-	case cfg.ConfigFile != "" && (cfg.Storage != "bolt" || cfg.PGURL != ""):
-		return errors.New("--storage and --pg-url do not apply with --config: declare each region's storage in the configuration file")
+	case regions && (cfg.Storage != "bolt" || cfg.PGURL != ""):
+		return errors.New("storage and pgUrl (--storage, --pg-url) do not apply when the configuration file declares regions: declare each region's storage there")
 	case cfg.Storage == "postgres" && cfg.PGURL == "":
 		return errors.New("--storage postgres needs --pg-url (or COFFER_PG_URL)")
 	}

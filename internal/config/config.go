@@ -1,16 +1,13 @@
-// Package config reads coffer's configuration file: the regions an
-// installation serves and, for each, where its data is stored. The file is
-// YAML, decoded strictly (an unknown key is an error that names its line),
-// and validated as a whole: every problem is reported at once. The YAML
-// library stays inside this package.
+// Package config reads coffer's configuration file: the server's settings
+// (server.go) and the regions an installation serves with, for each, where
+// its data is stored. The file is YAML, decoded strictly (an unknown key is
+// an error that names its line), and validated as a whole: every problem is
+// reported at once. The YAML library stays inside this package.
 package config
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"regexp"
 
 	yaml "go.yaml.in/yaml/v3"
@@ -56,32 +53,17 @@ type Storage struct {
 
 var regionRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
 
-// Load reads and validates the configuration file at path.
-func Load(path string) (File, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return File{}, fmt.Errorf("config: %w", err)
-	}
-	f, err := Parse(b)
-	if err != nil {
-		return File{}, fmt.Errorf("config %s: %w", path, err)
-	}
-	return f, nil
-}
-
-// Parse decodes and validates a configuration. Unknown keys are errors
-// that name their line.
+// Parse decodes and validates a file that declares regions and nothing
+// else. Unknown keys are errors that name their line.
 func Parse(b []byte) (File, error) {
-	var f File
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	if err := dec.Decode(&f); err != nil && !errors.Is(err, io.EOF) {
+	doc, err := ParseDocument(b, nil)
+	if err != nil {
 		return File{}, err
 	}
-	// Find the line of each region for the messages of Validate.
-	var doc yaml.Node
-	_ = yaml.Unmarshal(b, &doc)
-	return f, f.validate(regionLines(&doc))
+	if doc.Regions == nil {
+		return File{}, errors.New("regions: at least one region is required")
+	}
+	return *doc.Regions, nil
 }
 
 // regionLines returns the line of each item of the regions list.

@@ -199,11 +199,13 @@ func (st *stores) Close() error {
 	return errors.Join(errs...)
 }
 
-// regionsOf returns the regions to serve: those of the configuration file,
-// or one region (--region) on the embedded store in the data directory.
+// regionsOf returns the regions to serve: those the configuration file
+// declares, or one region (--region) on the storage the flags choose.
 func regionsOf(cfg Config) (config.File, error) {
 	if cfg.ConfigFile != "" {
-		return config.Load(cfg.ConfigFile)
+		if f, declared, err := config.LoadRegions(cfg.ConfigFile); err != nil || declared {
+			return f, err
+		}
 	}
 	st := config.Storage{Type: config.StorageBolt, Path: filepath.Join(cfg.DataDir, "coffer.db")}
 	switch {
