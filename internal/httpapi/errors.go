@@ -129,6 +129,7 @@ var RequestErrors = []ErrorRow{
 	{service.ErrUnauthenticated, 401, "Unauthenticated", "missing or invalid credentials"},
 	{service.ErrAuditUnavailable, 503, "ServiceUnavailable", "the audit log is unavailable; try again later"},
 	{service.ErrSealed, 503, "ServiceUnavailable", "coffer is sealed; unseal it first"},
+	{service.ErrUnavailable, 503, "ServiceUnavailable", "the storage is unavailable; try again later"},
 	{service.ErrTooManyRequests, 429, "TooManyRequests", "too many failed authentications from this address; slow down"},
 	{service.ErrRateLimited, 429, "TooManyRequests", "this identity sent more requests than the server's rate limit allows; retry later"},
 	{service.ErrBusy, 503, "ServiceUnavailable", "the server is busy checking passwords; try again shortly"},
@@ -222,6 +223,19 @@ func OVHClass(status int, id string) string {
 	return "Server::InternalServerError"
 }
 
+// RetryAfter is the Retry-After, in seconds, of every 503: the storage or
+// the audit log unavailable are transient (a database restart or failover
+// takes seconds), and clients (Vault's, the okms SDK) retry a 503.
+const RetryAfter = "2"
+
+// SetRetryAfter sets Retry-After on an answer of status 503, unless the
+// error already said when to retry.
+func SetRetryAfter(w http.ResponseWriter, status int) {
+	if status == http.StatusServiceUnavailable && w.Header().Get("Retry-After") == "" {
+		w.Header().Set("Retry-After", RetryAfter)
+	}
+}
+
 // WriteOVHError renders err, described by status, OKMS error_id id and
 // message msg, in the OVH envelope. A 5xx is logged with err in full; when
 // msg is empty its message is a generic one that carries the request id.
@@ -236,5 +250,6 @@ func WriteOVHError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err
 			msg = "internal error; request id " + rid
 		}
 	}
+	SetRetryAfter(w, status)
 	WriteJSON(w, status, OVHError{Class: OVHClass(status, id), Message: msg})
 }

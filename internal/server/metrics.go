@@ -36,6 +36,12 @@ type metrics struct {
 	logins    *prometheus.CounterVec   // outcome of password checks refused or failed
 	integrity prometheus.Counter
 	audits    *prometheus.CounterVec // outcome
+
+	unavailable   *prometheus.CounterVec // region
+	auditFailures *prometheus.CounterVec // phase
+	// sealed reports whether the server is sealed (coffer_sealed). A
+	// server that unseals from its key file at start serves only unsealed.
+	sealed func() bool
 }
 
 func newMetrics() *metrics {
@@ -75,7 +81,25 @@ func newMetrics() *metrics {
 			Name: "coffer_audit_events_total",
 			Help: "Audit events recorded, by outcome.",
 		}, []string{"outcome"}),
+		unavailable: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "coffer_storage_unavailable_total",
+			Help: "Storage transactions that failed because the storage could not be reached (a database down, restarting or failing over, no free connection), by region; their requests were answered 503.",
+		}, []string{"region"}),
+		auditFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "coffer_audit_failures_total",
+			Help: "Audit events that could not be written, by phase: request (the operation was refused, 503) or response (the operation was done, its response event lost).",
+		}, []string{"phase"}),
+		sealed: func() bool { return false },
 	}
+	sealed := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "coffer_sealed",
+		Help: "1 while the server is sealed (it holds no root key and answers 503), else 0.",
+	}, func() float64 {
+		if m.sealed() {
+			return 1
+		}
+		return 0
+	})
 	bi := buildinfo.Read()
 	info := prometheus.NewGauge(prometheus.GaugeOpts{
 		Name:        "coffer_build_info",
@@ -84,6 +108,7 @@ func newMetrics() *metrics {
 	})
 	info.Set(1)
 	m.reg.MustRegister(m.requests, m.latency, m.storage, m.denials, m.authFails, m.logins, m.integrity, m.audits, info,
+		m.unavailable, m.auditFailures, sealed,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -146,20 +171,25 @@ func methodLabel(m string) string {
 
 // timedBackend measures the latency of a backend's transactions. Unwrap
 // keeps the backend's optional capabilities reachable (storage.NotifierOf).
+// It also counts the transactions that fail because the storage cannot
+// be reached.
 type timedBackend struct {
 	storage.Backend
 	view, update prometheus.Observer
+	unavailable  prometheus.Counter
 }
 
 func (m *metrics) timed(region string, b storage.Backend) storage.Backend {
 	return &timedBackend{Backend: b,
-		view: m.storage.WithLabelValues(region, "view"), update: m.storage.WithLabelValues(region, "update")}
+		view: m.storage.WithLabelValues(region, "view"), update: m.storage.WithLabelValues(region, "update"),
+		unavailable: m.unavailable.WithLabelValues(region)}
 }
 
 func (b *timedBackend) View(ctx context.Context, fn func(storage.Tx) error) error {
 	start := time.Now()
 	err := b.Backend.View(ctx, fn)
 	b.view.Observe(time.Since(start).Seconds())
+	b.count(err)
 	return err
 }
 
@@ -167,7 +197,14 @@ func (b *timedBackend) Update(ctx context.Context, fn func(storage.Tx) error) er
 	start := time.Now()
 	err := b.Backend.Update(ctx, fn)
 	b.update.Observe(time.Since(start).Seconds())
+	b.count(err)
 	return err
+}
+
+func (b *timedBackend) count(err error) {
+	if err != nil && errors.Is(err, storage.ErrUnavailable) {
+		b.unavailable.Inc()
+	}
 }
 
 // Unwrap returns the measured backend.
@@ -198,6 +235,13 @@ func (m *metrics) counted(sink audit.Sink) audit.Sink {
 
 func (c countingSink) Record(ctx context.Context, e audit.Event) error {
 	err := c.next.Record(ctx, e)
+	if err != nil {
+		phase := "request"
+		if e.Phase == audit.PhaseResponse {
+			phase = "response"
+		}
+		c.m.auditFailures.WithLabelValues(phase).Inc()
+	}
 	switch {
 	case e.Action == "authenticate" && e.Outcome == audit.Denied:
 		// A refused authentication has one event, no pair.
@@ -255,6 +299,7 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		s.log.WarnContext(ctx, "readiness check failed", "err", err)
+		httpapi.SetRetryAfter(w, http.StatusServiceUnavailable)
 		httpapi.WriteJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "unavailable", "errors": []string{"the storage does not answer"}})
 		return
 	}

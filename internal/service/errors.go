@@ -6,6 +6,7 @@ import (
 
 	"github.com/seed-3e8d63de/coffer/internal/policy"
 	"github.com/seed-3e8d63de/coffer/internal/secret"
+	"github.com/seed-3e8d63de/coffer/internal/storage"
 )
 
 // Errors of the service layer, on top of the domain sentinels of package
@@ -24,6 +25,11 @@ var (
 	ErrAuditUnavailable = errors.New("service: audit sink unavailable")
 	// ErrNotInitialized: the store holds no installation yet.
 	ErrNotInitialized = errors.New("service: not initialized")
+	// ErrUnavailable: the storage cannot be reached (a database restarting
+	// or failing over, no free connection). The operation did not run —
+	// or, for a write whose commit was cut off, its outcome is unknown. It
+	// is transient: surfaces answer 503 with Retry-After.
+	ErrUnavailable = storage.ErrUnavailable
 )
 
 // knownErrors are the errors every surface knows how to render; anything
@@ -33,7 +39,7 @@ var knownErrors = []error{
 	secret.ErrCASRequired, secret.ErrCASMismatch, secret.ErrTransition, secret.ErrVersionLimit,
 	secret.ErrVersionInactive, ErrDomainNotFound, ErrDenied, ErrUnauthenticated, ErrAuditUnavailable,
 	ErrRegionNotFound, ErrDomainNotReady, ErrConfirmationRequired, ErrTooManyRequests,
-	ErrSealed, ErrAlreadyInitialized, ErrUnsealKeys, ErrSealParameters, ErrNoSealChange,
+	ErrSealed, ErrAlreadyInitialized, ErrUnsealKeys, ErrSealParameters, ErrNoSealChange, ErrUnavailable,
 	context.Canceled, context.DeadlineExceeded,
 }
 

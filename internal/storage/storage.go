@@ -26,6 +26,16 @@ var (
 	// the encryption layer (the service) tell integrity failures apart with
 	// it, for the audit log.
 	ErrIntegrity = errors.New("storage: integrity check failed")
+	// ErrUnavailable is returned, wrapped, by [Backend.View] and
+	// [Backend.Update] of a backend that keeps its data elsewhere (a
+	// database server) when it cannot reach it: the connection is refused
+	// or broken, the server is shutting down, starting up or failing over,
+	// or no connection frees up in time. It is transient: the same call may
+	// succeed later, and nothing of an Update that fails with it is kept,
+	// except when the connection broke while the commit was under way (the
+	// error then says the outcome is unknown). Callers answer it with a
+	// retryable "service unavailable" rather than an internal error.
+	ErrUnavailable = errors.New("storage: unavailable")
 )
 
 // Backend is a transactional, ordered key-value store.

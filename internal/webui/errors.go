@@ -49,6 +49,7 @@ var errorTable = []struct {
 	{service.ErrGroupInUse, http.StatusConflict, "This group still has members."},
 	{service.ErrAuditNotReadable, http.StatusServiceUnavailable, "The audit log goes to the server log and cannot be read here: start the server with --audit-file."},
 	{service.ErrAuditUnavailable, http.StatusServiceUnavailable, "The audit log cannot be written, so nothing was done. Try again later."},
+	{service.ErrUnavailable, http.StatusServiceUnavailable, "The database cannot be reached at the moment. Try again in a few seconds."},
 	{service.ErrTooManyRequests, http.StatusTooManyRequests, "Too many failed attempts from your address. Wait a moment and try again."},
 	{service.ErrBusy, http.StatusServiceUnavailable, "The server is busy checking other passwords. Wait a moment and try again."},
 	{service.ErrCursorInvalid, http.StatusBadRequest, "This page link is not valid for you any more. Go back to the first page of the list."},

@@ -160,6 +160,7 @@ var table = []struct {
 	{errNotRenewable, wireError{http.StatusBadRequest, nil, "QueryParameterInvalid", false}},
 	{service.ErrAuditUnavailable, wireError{http.StatusServiceUnavailable, []string{"the audit log is unavailable; try again later"}, "ServiceUnavailable", false}},
 	{service.ErrUnsealLimited, wireError{http.StatusTooManyRequests, []string{"too many unseal attempts from this address; slow down"}, "TooManyRequests", false}},
+	{service.ErrUnavailable, wireError{http.StatusServiceUnavailable, []string{"the storage is unavailable; try again later"}, "ServiceUnavailable", false}},
 	{service.ErrTooManyRequests, wireError{http.StatusTooManyRequests, []string{"too many failed authentications from this address; slow down"}, "TooManyRequests", false}},
 	{service.ErrRateLimited, wireError{http.StatusTooManyRequests, []string{"this identity sent more requests than the server's rate limit allows; retry later"}, "TooManyRequests", false}},
 	{service.ErrNotInitialized, wireError{http.StatusServiceUnavailable, []string{"Vault is sealed"}, "ServiceUnavailable", false}},
@@ -216,6 +217,7 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if we.status >= 500 {
 		a.log.ErrorContext(r.Context(), "request failed", "err", err, "request_id", rid)
 	}
+	httpapi.SetRetryAfter(w, we.status)
 	if we.empty {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(we.status)

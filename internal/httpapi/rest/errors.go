@@ -39,6 +39,7 @@ func writeError(log *slog.Logger) httpapi.ErrorWriter {
 		if status >= 500 {
 			log.ErrorContext(r.Context(), "request failed", "err", err, "request_id", rid)
 		}
+		httpapi.SetRetryAfter(w, status)
 		httpapi.WriteJSON(w, status, api.ErrorResponse{ErrorCode: httpapi.OKMSCode(id), ErrorID: id, Errors: msgs, RequestID: rid})
 	}
 }

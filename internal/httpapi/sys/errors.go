@@ -65,6 +65,7 @@ var table = []struct {
 	{service.ErrSealParameters, http.StatusBadRequest, ""},
 	{service.ErrNoSealChange, http.StatusConflict, ""},
 	{service.ErrNotInitialized, http.StatusConflict, "coffer is not initialized"},
+	{service.ErrUnavailable, http.StatusServiceUnavailable, "the storage is unavailable; try again later"},
 	{ErrRotationPending, http.StatusConflict, ""},
 	{ErrNotEmpty, http.StatusConflict, ""},
 	{ErrRegions, http.StatusConflict, ""},
@@ -106,5 +107,6 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		a.log.ErrorContext(r.Context(), "operator request failed", "err", err, "request_id", rid)
 		msg = "internal error; see the server log for request " + rid
 	}
+	httpapi.SetRetryAfter(w, status)
 	httpapi.WriteJSON(w, status, errorResponse{Errors: []string{msg}})
 }

@@ -34,6 +34,12 @@ const (
 	// leaves a wide margin while still bounding a pathological livelock.
 	DefaultMaxAttempts = 100
 
+	// DefaultAcquireTimeout bounds the wait for a connection of the pool
+	// when every one is busy (or being opened): past it the transaction
+	// fails with storage.ErrUnavailable instead of waiting as long as the
+	// request lives.
+	DefaultAcquireTimeout = 10 * time.Second
+
 	// idleInTransactionTimeout is set on every connection unless the URL
 	// sets idle_in_transaction_session_timeout: a node that stops in the
 	// middle of a transaction without closing its socket (a network
@@ -69,6 +75,10 @@ type Options struct {
 	// conflicts with concurrent transactions. Zero or negative means
 	// DefaultMaxAttempts; 1 disables retries.
 	MaxAttempts int
+
+	// AcquireTimeout bounds the wait for a free connection of the pool.
+	// Zero or negative means DefaultAcquireTimeout.
+	AcquireTimeout time.Duration
 }
 
 // Store is a [storage.Backend] over a PostgreSQL database. It is safe for
@@ -77,10 +87,11 @@ type Options struct {
 // function must not start another transaction on the same Store from
 // inside (it may wait for a connection that it holds itself), nor Close it.
 type Store struct {
-	pool        *pgxpool.Pool
-	where       string // host:port/database, for messages (no password)
-	maxAttempts int
-	schema      string // current_schema(): notification channels are per schema
+	pool           *pgxpool.Pool
+	where          string // host:port/database, for messages (no password)
+	maxAttempts    int
+	acquireTimeout time.Duration
+	schema         string // current_schema(): notification channels are per schema
 
 	// mu guards closed, and makes checking it and registering a
 	// transaction in active one step, so Close cannot start waiting on
@@ -135,7 +146,11 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pgstore.Open %s: %w", where, err)
 	}
-	s := &Store{pool: pool, where: where, maxAttempts: maxAttempts}
+	acquireTimeout := opts.AcquireTimeout
+	if acquireTimeout <= 0 {
+		acquireTimeout = DefaultAcquireTimeout
+	}
+	s := &Store{pool: pool, where: where, maxAttempts: maxAttempts, acquireTimeout: acquireTimeout}
 	if err := s.setUp(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("pgstore.Open %s: %w", where, err)
@@ -181,7 +196,8 @@ func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 // Writes fail with [storage.ErrReadOnly]. View returns fn's error unchanged;
 // otherwise an error wrapping [storage.ErrClosed] after Close, ctx's error
 // if ctx is done (before fn runs, fn is not called), or the database's
-// error, which fn's reads also return. fn runs once. A panic in fn
+// error, which fn's reads also return; an error that says the database
+// cannot be reached wraps [storage.ErrUnavailable]. fn runs once. A panic in fn
 // propagates to the caller after the transaction is rolled back.
 func (s *Store) View(ctx context.Context, fn func(storage.Tx) error) error {
 	if err := s.enter(ctx); err != nil {
@@ -197,7 +213,10 @@ func (s *Store) View(ctx context.Context, fn func(storage.Tx) error) error {
 // says: on by default). It returns fn's error unchanged when fn fails for
 // reasons of its own (and then nothing fn wrote is kept); otherwise an
 // error wrapping [storage.ErrClosed] after Close, ctx's error if ctx is done
-// (before fn runs, fn is not called), or the database's error. When the
+// (before fn runs, fn is not called), or the database's error, wrapping
+// [storage.ErrUnavailable] when the database cannot be reached (refused or
+// broken connections, a server shutting down, starting up or failing
+// over, no free connection within [Options.AcquireTimeout]). When the
 // connection breaks during the COMMIT itself the outcome is unknown to
 // coffer and Update reports an error: the transaction is either wholly
 // committed or wholly absent, never partly.
@@ -291,14 +310,21 @@ func (s *Store) attempt(ctx context.Context, fn func(storage.Tx) error, writable
 	if writable {
 		op = "Update"
 	}
-	conn, err := s.pool.Acquire(ctx)
-	if err != nil {
-		err = ctxErr(ctx, err)
-		why := final
-		if ctx.Err() == nil {
-			why = lostConnection // could not connect: nothing was sent
-		}
-		return why, fmt.Errorf("pgstore.%s %s: %w", op, s.where, err)
+	actx, cancel := context.WithTimeout(ctx, s.acquireTimeout)
+	conn, err := s.pool.Acquire(actx)
+	cancel()
+	switch {
+	case err == nil:
+	case ctx.Err() != nil:
+		return final, fmt.Errorf("pgstore.%s %s: %w", op, s.where, ctxErr(ctx, err))
+	case actx.Err() != nil && !unreachable(err):
+		// Every connection stayed busy (or none could be opened) for the
+		// whole wait: nothing was sent, but waiting again would double it.
+		return final, fmt.Errorf("pgstore.%s %s: %w: no connection of the pool (%d) was free within %v (%v)",
+			op, s.where, storage.ErrUnavailable, s.pool.Config().MaxConns, s.acquireTimeout, err)
+	default:
+		// Could not connect: nothing was sent.
+		return lostConnection, fmt.Errorf("pgstore.%s %s: %w: %w", op, s.where, storage.ErrUnavailable, err)
 	}
 	t := newTx(ctx, conn.Conn(), writable)
 	defer func() {
@@ -322,14 +348,19 @@ func (s *Store) attempt(ctx context.Context, fn func(storage.Tx) error, writable
 	// transaction is over whatever fn returned (fn's error usually wraps
 	// t.err).
 	why := t.classify()
-	if why != final {
+	down := t.unreachable()
+	switch {
+	case why == lostConnection:
+		return why, fmt.Errorf("pgstore.%s %s: %w: %w", op, s.where, storage.ErrUnavailable, t.err)
+	case why != final:
 		return why, fmt.Errorf("pgstore.%s %s: %w", op, s.where, t.err)
-	}
-	if t.commitUnknown {
-		return final, fmt.Errorf("pgstore.%s %s: the connection broke during the commit; the transaction was either applied whole or not at all: %w", op, s.where, t.err)
-	}
-	if fnErr == nil {
+	case t.commitUnknown:
+		return final, fmt.Errorf("pgstore.%s %s: %w: the connection broke during the commit; the transaction was either applied whole or not at all: %w", op, s.where, storage.ErrUnavailable, t.err)
+	case fnErr == nil:
 		fnErr = fmt.Errorf("pgstore.%s %s: %w", op, s.where, t.err)
+	}
+	if down && !errors.Is(fnErr, storage.ErrUnavailable) {
+		fnErr = fmt.Errorf("%w: %w", storage.ErrUnavailable, fnErr)
 	}
 	return final, fnErr
 }

@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"strings"
+	"syscall"
 	"time"
 	"unicode/utf8"
 
@@ -334,6 +337,44 @@ func (t *tx) classify() outcome {
 	// pgx closes the connection when the network fails or the backend
 	// exits (FATAL): a later attempt gets another one.
 	return lostConnection
+}
+
+// unreachable reports whether t.err, which ended the transaction, means
+// that the database could not be reached rather than that it refused the
+// transaction: the connection broke, or the server is shutting down,
+// starting up, out of connections or a read-only standby (a failover in
+// progress).
+func (t *tx) unreachable() bool {
+	if t.ctx.Err() != nil {
+		return false // the caller gave up: not the database's doing
+	}
+	return t.conn.IsClosed() || unreachable(t.err)
+}
+
+// unreachable reports whether err says the database cannot be reached.
+func unreachable(err error) bool {
+	if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok {
+		switch pgErr.Code {
+		case "57P01", // admin_shutdown: the server is stopping, or the backend was terminated
+			"57P02", // crash_shutdown
+			"57P03", // cannot_connect_now: starting up, or in recovery
+			"53300", // too_many_connections
+			"25006": // read_only_sql_transaction: a standby, before or during failover
+			return true
+		}
+		return strings.HasPrefix(pgErr.Code, "08") // connection_exception
+	}
+	if _, ok := errors.AsType[*pgconn.ConnectError](err); ok {
+		return true
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return false // a caller's deadline (it is a net.Error too)
+	}
+	if _, ok := errors.AsType[net.Error](err); ok {
+		return true
+	}
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EPIPE)
 }
 
 func severity(e *pgconn.PgError) string {

@@ -1,0 +1,151 @@
+package server_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/seed-3e8d63de/coffer/internal/server"
+	"github.com/seed-3e8d63de/coffer/internal/storage/storagetest"
+)
+
+// TestStorageUnavailable: while the database cannot be reached, every
+// surface answers 503 with Retry-After in its own envelope (never 500),
+// /readyz answers 503, and coffer_storage_unavailable_total counts the
+// failed transactions; once the database is back the server serves again
+// by itself.
+func TestStorageUnavailable(t *testing.T) {
+	base := os.Getenv("COFFER_TEST_PGURL")
+	if base == "" {
+		t.Skip("needs PostgreSQL: COFFER_TEST_PGURL=postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Skipf("COFFER_TEST_PGURL is not a URL: %v", err)
+	}
+	schema := "coffer_server_" + strings.ToLower(rand.Text()[:12])
+	adminExec(t, base, "CREATE SCHEMA "+pgx.Identifier{schema}.Sanitize())
+	t.Cleanup(func() { adminExec(t, base, "DROP SCHEMA "+pgx.Identifier{schema}.Sanitize()+" CASCADE") })
+	gate := storagetest.NewGate(t, u.Host)
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery, u.Host = q.Encode(), gate.Addr()
+
+	const token = "cof_root_unavailable-test"
+	srv, err := server.New(t.Context(), server.Config{Storage: "postgres", PGURL: u.String(), DataDir: t.TempDir(),
+		RootToken: token, Logger: slog.New(slog.DiscardHandler), Out: io.Discard})
+	if err != nil {
+		t.Fatalf("server.New: %v", err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	ts := httptest.NewServer(srv.Handler())
+	t.Cleanup(ts.Close)
+	domain := srv.DefaultDomain()
+	do := func(method, target, body string) (*http.Response, []byte) {
+		t.Helper()
+		req, _ := http.NewRequest(method, ts.URL+target, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := ts.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, b
+	}
+	if resp, b := do("POST", "/api/"+domain+"/v2/secret", `{"path":"app/db","version":{"data":{"k":"v"}}}`); resp.StatusCode != 200 {
+		t.Fatalf("create a secret = %d %s", resp.StatusCode, b)
+	}
+
+	requests := []struct {
+		surface, method, target, body string
+		envelope                      *regexp.Regexp
+	}{
+		{"B", "GET", "/api/" + domain + "/v2/secret/app%2Fdb?includeData=true", "",
+			regexp.MustCompile(`^\{"error_code":50425858,"error_id":"ServiceUnavailable","errors":\["the storage is unavailable; try again later"\],"request_id":"[^"]+"\}`)},
+		{"B", "POST", "/api/" + domain + "/v2/secret/app%2Fdb/version", `{"data":{"k":"w"}}`,
+			regexp.MustCompile(`"error_id":"ServiceUnavailable"`)},
+		{"A", "GET", "/v2/okms/resource/" + domain + "/secret/app%2Fdb", "",
+			regexp.MustCompile(`^\{"class":"Server::ServiceUnavailable","message":"the storage is unavailable; try again later"\}`)},
+		{"C", "GET", "/v1/secret/data/app/db", "",
+			regexp.MustCompile(`^\{"errors":\["the storage is unavailable; try again later"\],"error_code":50425858,"error_id":"ServiceUnavailable","request_id":"[^"]+"\}`)},
+		{"C", "POST", "/api/" + domain + "/v1/secret/data/app/db", `{"data":{"k":"w"}}`,
+			regexp.MustCompile(`"error_id":"ServiceUnavailable"`)},
+		{"iam", "GET", "/1.0/me/identity/user", "", regexp.MustCompile(`^\{"class":"Server::ServiceUnavailable"`)},
+		{"sys", "POST", "/sys/domains/" + domain + "/key/rotate", "",
+			regexp.MustCompile(`^\{"errors":\["the storage is unavailable; try again later"\]\}`)},
+		{"system", "GET", "/readyz", "", regexp.MustCompile(`"status":"unavailable"`)},
+	}
+	gate.SetClosed(true)
+	for _, rq := range requests {
+		resp, b := do(rq.method, rq.target, rq.body)
+		if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") != "2" || !rq.envelope.Match(b) {
+			t.Errorf("surface %s, %s %s while the database is down = %d (Retry-After %q) %s; want 503, Retry-After 2, matching %s",
+				rq.surface, rq.method, rq.target, resp.StatusCode, resp.Header.Get("Retry-After"), b, rq.envelope)
+		}
+	}
+	_, metrics := do("GET", "/metrics", "")
+	m := regexp.MustCompile(`(?m)^coffer_storage_unavailable_total\{region="local"\} (\d+)$`).FindSubmatch(metrics)
+	if m == nil {
+		t.Errorf("no coffer_storage_unavailable_total in /metrics")
+	} else if n, _ := strconv.Atoi(string(m[1])); n < len(requests) {
+		t.Errorf("coffer_storage_unavailable_total after %d failed requests: %q", len(requests), m)
+	}
+	if regexp.MustCompile(`coffer_http_requests_total\{[^}]*code="500"`).Match(metrics) {
+		t.Errorf("some request was answered 500 during the outage:\n%s", metrics)
+	}
+
+	// Back: the server serves again by itself (a request or two may still
+	// meet a connection that died with the outage).
+	gate.SetClosed(false)
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	for _, rq := range requests {
+		for {
+			resp, b := do(rq.method, rq.target, rq.body)
+			if resp.StatusCode < 300 {
+				break
+			}
+			if resp.StatusCode != http.StatusServiceUnavailable || ctx.Err() != nil {
+				t.Fatalf("surface %s, %s %s after the database came back = %d %s", rq.surface, rq.method, rq.target, resp.StatusCode, b)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	resp, b := do("GET", "/api/"+domain+"/v2/secret/app%2Fdb?includeData=true", "")
+	var got struct {
+		Metadata struct{ CurrentVersion int }
+	}
+	if json.Unmarshal(b, &got); resp.StatusCode != 200 || got.Metadata.CurrentVersion != 3 {
+		t.Errorf("the secret after the outage = %d %s; want version 3 (the two writes made after it)", resp.StatusCode, b)
+	}
+}
+
+// adminExec runs sql on the database of url.
+func adminExec(t *testing.T, url, sql string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, sql); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+}
