@@ -27,10 +27,12 @@ func (l *limitFlags) register(f *pflag.FlagSet) {
 	f.Var(&l.policies, "max-policies", "IAM policies the account may hold (default: no limit) (COFFER_MAX_POLICIES)")
 }
 
-// limits returns the limits set.
-func (l *limitFlags) limits() service.Limits {
-	return service.Limits{RequestRate: l.rate.v, RequestBurst: l.burst.v, SecretsPerDomain: l.secrets.v,
-		VersionsPerDomain: l.versions.v, Policies: l.policies.v}
+// limitsOf returns the limits set in a flag set where register declared
+// them.
+func limitsOf(f *pflag.FlagSet) service.Limits {
+	n := func(name string) int { return f.Lookup(name).Value.(*count[int]).v }
+	return service.Limits{RequestRate: f.Lookup("rate-limit").Value.(*count[float64]).v, RequestBurst: n("rate-burst"),
+		SecretsPerDomain: n("max-secrets-per-domain"), VersionsPerDomain: n("max-versions-per-domain"), Policies: n("max-policies")}
 }
 
 // count is a flag value that is a number of 0 or more (0: no limit).

@@ -1,12 +1,14 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"runtime/debug"
 	"runtime/pprof"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -76,7 +78,7 @@ over the file. --print-config shows the result, secrets redacted.`,
 			if err := checkStorage(cfg, settings.regions != nil); err != nil {
 				return usageError{err}
 			}
-			cfg.Limits = lf.limits()
+			cfg.Limits = limitsOf(cmd.Flags())
 			// The log is written in batches from a goroutine of its own
 			// (three lines per request: access log and audit pair);
 			// audit events of writes still reach stderr before the write
@@ -97,7 +99,15 @@ over the file. --print-config shows the result, secrets redacted.`,
 			if cfg.RootToken == "" {
 				cfg.RootToken = e.getenv("COFFER_INIT_ROOT_TOKEN")
 			}
-			return server.Run(cmd.Context(), cfg)
+			// SIGHUP and a changed configuration file reload what can be
+			// reloaded (reload.go).
+			ctx, cancel := context.WithCancel(cmd.Context())
+			defer cancel()
+			reloads := make(chan server.Reload)
+			cfg.Reloads = reloads
+			(&reloader{e: e, running: cmd.Flags(), regions: settings.regions, path: cfg.ConfigFile,
+				log: cfg.Logger, out: reloads, every: cfg.ReloadInterval}).start(ctx)
+			return server.Run(ctx, cfg)
 		},
 	}
 	f := cmd.Flags()
@@ -129,6 +139,7 @@ over the file. --print-config shows the result, secrets redacted.`,
 	f.BoolVar(&cfg.Dev, "dev", e.getenv("COFFER_DEV") == "true", "in-memory, ephemeral store for trying coffer out (COFFER_DEV=true)")
 	envString(&cfg.DevRootToken, "dev-root-token", "COFFER_DEV_ROOT_TOKEN", "root token in --dev mode")
 	f.StringVar(&cpuProfile, "cpu-profile", "", "write a CPU profile (pprof) of the whole run to this file, for docs/performance.md; off by default (COFFER_CPU_PROFILE)")
+	f.DurationVar(&cfg.ReloadInterval, "reload-interval", 10*time.Second, "how often to look for a changed configuration file, TLS certificate or key, or a rotated audit file, and reload them as SIGHUP does; 0: only on SIGHUP (COFFER_RELOAD_INTERVAL)")
 	lf.register(f)
 	return cmd
 }

@@ -344,3 +344,74 @@ func TestServerFromConfigFile(t *testing.T) {
 		t.Errorf("GET /v2/okms/resource with the file's root token = %d", resp.StatusCode)
 	}
 }
+
+// TestReloadConfigFile: a server whose configuration file changes puts the
+// new log level and limits in force by itself, and says that a changed
+// listen address needs a restart, naming the key and not the value.
+func TestReloadConfigFile(t *testing.T) {
+	t.Parallel()
+	file := filepath.Join(t.TempDir(), "server.yaml")
+	write := func(s string) {
+		// A new file renamed over the old, as configuration management does.
+		os.WriteFile(file+".new", []byte(s), 0o600)
+		os.Rename(file+".new", file)
+	}
+	write("listen: 127.0.0.1:0\ndev: true\ndevRootToken: reload-token\nreloadInterval: 20ms\n")
+	s := startServerRun(t, noEnv, "--config", file)
+	get := func() int {
+		req, _ := http.NewRequest("GET", "http://"+s.addr+"/v2/okms/resource", nil)
+		req.Header.Set("Authorization", "Bearer reload-token")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if a, b := get(), get(); a != 200 || b != 200 {
+		t.Fatalf("before the change: %d, %d", a, b)
+	}
+	write("listen: 127.0.0.1:1\ndev: true\ndevRootToken: reload-token\nreloadInterval: 20ms\nlogLevel: warn\nrateLimit: 0.001\nrateBurst: 1\n")
+	waitLog(t, s, `"msg":"reload: setting changed","key":"rateLimit"`)
+	deadline := time.Now().Add(10 * time.Second)
+	for get() != 429 { // the server puts the limits in force right after
+		if time.Now().After(deadline) {
+			t.Fatal("rateLimit 0.001 not in force 10s after the reload")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	logs := s.logs.String()
+	for _, w := range []string{`"msg":"reload: a setting changed; it takes effect at the next restart","key":"listen"`,
+		`"msg":"reload: setting changed","key":"logLevel"`, `"msg":"reload: setting changed","key":"rateLimit"`} {
+		if !strings.Contains(logs, w) {
+			t.Errorf("the log lacks %s:\n%s", w, logs)
+		}
+	}
+	if strings.Contains(logs, "127.0.0.1:1") {
+		t.Errorf("the log shows a changed value:\n%s", logs)
+	}
+	// logLevel warn: requests are no longer logged (the access log is info).
+	before := strings.Count(s.logs.String(), `"msg":"request"`)
+	get()
+	if after := strings.Count(s.logs.String(), `"msg":"request"`); after != before {
+		t.Errorf("after logLevel: warn, a request was still logged at info")
+	}
+	// A file that no longer parses changes nothing.
+	write("listen: [\n")
+	waitLog(t, s, `"msg":"reload: the configuration was not re-read`)
+	if a := get(); a != 429 {
+		t.Errorf("after a broken file, the limits in force changed: %d", a)
+	}
+}
+
+// waitLog waits until the server logged want.
+func waitLog(t *testing.T, s *serverRun, want string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(s.logs.String(), want) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the server did not log %s within 10s:\n%s", want, s.logs.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -25,6 +25,7 @@ type FileSink struct {
 
 	syncMu sync.Mutex // one fsync at a time
 	synced uint64     // events known to be on disk
+	lost   uint64     // events of a file whose last fsync, at a Reopen, failed
 }
 
 // OpenFile opens (creating with mode 0600) the audit file at path for
@@ -70,6 +71,9 @@ func (s *FileSink) sync(seq uint64) error {
 	if s.synced >= seq {
 		return nil
 	}
+	if seq <= s.lost {
+		return errors.New("audit: sync: the file was reopened and its last fsync failed")
+	}
 	s.mu.Lock()
 	f, target := s.f, s.written
 	s.mu.Unlock()
@@ -81,6 +85,59 @@ func (s *FileSink) sync(seq uint64) error {
 	}
 	s.synced = target
 	return nil
+}
+
+// Reopen closes the file and opens its path again, creating it if need
+// be: after a log rotation (logrotate's create mode renames the file and
+// creates an empty one), events go to the new file. Every event is written
+// whole to exactly one of the two files, and those written to the old file
+// are made durable before it is closed. If the path cannot be opened the
+// sink keeps the file it has, and Reopen returns the error.
+func (s *FileSink) Reopen() error {
+	nf, err := os.OpenFile(s.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("audit: reopen %s: %w", s.path, err)
+	}
+	// No sync runs during the swap (lock order: syncMu, then mu, as sync
+	// takes them), so none can fsync a file being closed.
+	s.syncMu.Lock()
+	defer s.syncMu.Unlock()
+	s.mu.Lock()
+	old, written := s.f, s.written
+	if old == nil {
+		s.mu.Unlock()
+		nf.Close()
+		return errors.New("audit: file sink closed")
+	}
+	s.f = nf
+	s.mu.Unlock()
+	// Every event counted so far is in the old file: sync it once for all.
+	if err = old.Sync(); err == nil {
+		s.synced = written
+	} else {
+		s.lost = written
+	}
+	return errors.Join(err, old.Close())
+}
+
+// Moved reports whether the sink's path no longer names the file it
+// writes to: a log rotation renamed or removed it.
+func (s *FileSink) Moved() bool {
+	s.mu.Lock()
+	f := s.f
+	s.mu.Unlock()
+	if f == nil {
+		return false
+	}
+	open, err := f.Stat()
+	if err != nil {
+		return false
+	}
+	now, err := os.Stat(s.path)
+	if err != nil {
+		return errors.Is(err, os.ErrNotExist)
+	}
+	return !os.SameFile(open, now)
 }
 
 // Close closes the file.

@@ -77,6 +77,14 @@ type Config struct {
 	// audit events of state-changing operations, when they go to the log,
 	// are then written before the operation proceeds.
 	LogFlush func() error
+
+	// ReloadInterval is how often a serving server checks whether the
+	// files of TLSCert and TLSKey changed, or AuditFile was moved (log
+	// rotation), and reloads them (reload.go); zero: never.
+	ReloadInterval time.Duration
+	// Reloads, if set, delivers reload requests to a serving server
+	// (SIGHUP, a changed configuration file).
+	Reloads <-chan Reload
 }
 
 // Defaults returns the default configuration.
@@ -98,6 +106,8 @@ type Server struct {
 	sealer    *sealer         // the seal: unseals, seals, and holds the root key
 	tls       *tls.Config     // nil: plain HTTP
 	publicCA  string          // PEM of the installation CA clients trust, "" if none
+
+	certFiles *certFiles // the pair of --tls-cert and --tls-key, reloadable; nil otherwise
 }
 
 // New opens the storage, initialises the installation on first start and
@@ -174,7 +184,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		}
 		log.Info("default OKMS domain", "okms_id", res.DefaultDomain)
 	}
-	if s.tls, s.publicCA, err = tlsConfig(cfg, log); err != nil {
+	if s.tls, s.publicCA, s.certFiles, err = tlsConfig(cfg, log); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -433,6 +443,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		ln = tls.NewListener(ln, s.tls)
 		scheme = "https"
 	}
+	wctx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	go s.watch(wctx) // reloads (reload.go)
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	bi := buildinfo.Read()

@@ -3,12 +3,15 @@ package server
 import (
 	"crypto/rand"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/seed-3e8d63de/coffer/internal/pki"
@@ -26,37 +29,80 @@ import (
 // against the CA of the domain it addresses (iam.md 7.3).
 //
 // It also returns the PEM of the installation CA when it issued the
-// certificate, for the domains' publicCA.
-func tlsConfig(cfg Config, log *slog.Logger) (*tls.Config, string, error) {
+// certificate, for the domains' publicCA, and, when the certificate comes
+// from --tls-cert and --tls-key, the certFiles that reload them.
+func tlsConfig(cfg Config, log *slog.Logger) (*tls.Config, string, *certFiles, error) {
 	var (
 		cert  tls.Certificate
 		caPEM string
+		files *certFiles
 	)
 	switch {
 	case cfg.TLSCert != "" || cfg.TLSKey != "":
 		if cfg.TLSCert == "" || cfg.TLSKey == "" {
-			return nil, "", errors.New("--tls-cert and --tls-key go together")
+			return nil, "", nil, errors.New("--tls-cert and --tls-key go together")
 		}
 		c, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
 		if err != nil {
-			return nil, "", fmt.Errorf("load TLS certificate: %w", err)
+			return nil, "", nil, fmt.Errorf("load TLS certificate: %w", err)
 		}
 		cert = c
+		files = &certFiles{cert: cfg.TLSCert, key: cfg.TLSKey}
+		files.changed() // the stamps of the files just loaded
 	case cfg.TLSAuto || !loopback(cfg.Listen):
 		c, pem, err := installationCert(cfg, log)
 		if err != nil {
-			return nil, "", err
+			return nil, "", nil, err
 		}
 		cert, caPEM = c, pem
 	default:
 		log.Warn("serving plain HTTP on loopback: access certificates (mTLS) need TLS; use --tls-cert/--tls-key or --tls-auto")
-		return nil, "", nil
+		return nil, "", nil, nil
 	}
-	return &tls.Config{
+	tc := &tls.Config{
 		MinVersion:   tls.VersionTLS12,
 		Certificates: []tls.Certificate{cert},
 		ClientAuth:   tls.RequestClientCert,
-	}, caPEM, nil
+	}
+	if files != nil {
+		files.set(tc, cert)
+		tc.GetConfigForClient = files.config
+	}
+	return tc, caPEM, files, nil
+}
+
+// certFiles serves the certificate of --tls-cert and --tls-key and
+// reloads it: each handshake takes the configuration holding the pair
+// loaded last (GetConfigForClient), so new connections get a reloaded pair
+// while those already open keep theirs.
+type certFiles struct {
+	cert, key string
+	current   atomic.Pointer[tls.Config]
+
+	mu   sync.Mutex
+	seen [2]fileStamp // of cert and key when last looked at (reload.go)
+}
+
+// set makes cert the certificate of new connections, in a copy of base.
+func (f *certFiles) set(base *tls.Config, cert tls.Certificate) {
+	c := base.Clone()
+	c.GetConfigForClient = nil
+	c.Certificates = []tls.Certificate{cert}
+	f.current.Store(c)
+}
+
+func (f *certFiles) config(*tls.ClientHelloInfo) (*tls.Config, error) { return f.current.Load(), nil }
+
+// reload loads the pair again. A pair that does not load (unreadable, not
+// PEM, a key that does not match the certificate) is refused and the
+// current one kept. It returns the new certificate's leaf.
+func (f *certFiles) reload() (*x509.Certificate, error) {
+	c, err := tls.LoadX509KeyPair(f.cert, f.key)
+	if err != nil {
+		return nil, err
+	}
+	f.set(f.current.Load(), c)
+	return c.Leaf, nil
 }
 
 // loopback reports whether addr listens only on a loopback address.

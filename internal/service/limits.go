@@ -54,7 +54,7 @@ func (e *LimitError) Error() string {
 // limit+1 keys, so limits are meant to stay in the thousands; with no
 // limit set it costs nothing.
 func (s *Service) checkDomainQuota(tx storage.Tx, domain string, newSecret bool, pruned int) error {
-	l := s.limits
+	l := s.limits.Load().Limits
 	if newSecret && l.SecretsPerDomain > 0 {
 		keys, err := tx.List(secretPrefix(domain), "", l.SecretsPerDomain+1)
 		if err != nil {
@@ -79,7 +79,7 @@ func (s *Service) checkDomainQuota(tx storage.Tx, domain string, newSecret bool,
 // writeVersion checks the domain's limits, then writes the version with
 // the package function writeVersion.
 func (s *Service) writeVersion(tx storage.Tx, domain string, sec *secret.Secret, d secret.Data, now time.Time, eff secret.Effective) (secret.Version, error) {
-	if s.limits.SecretsPerDomain > 0 || s.limits.VersionsPerDomain > 0 {
+	if l := s.limits.Load().Limits; l.SecretsPerDomain > 0 || l.VersionsPerDomain > 0 {
 		// The versions the write will prune that still have data records.
 		pruned := 0
 		if max := int(eff.MaxVersions); max > 0 && len(sec.Versions)+1 > max {
@@ -94,6 +94,25 @@ func (s *Service) writeVersion(tx storage.Tx, domain string, sec *secret.Secret,
 		}
 	}
 	return writeVersion(tx, domain, sec, d, now, eff)
+}
+
+// limitState is the limits in force and the request limiter they make.
+type limitState struct {
+	Limits
+	requests *requestLimiter // nil: no request rate limit
+}
+
+// SetLimits puts l in force at once, for the requests and writes that
+// follow (a configuration reload). The request budgets of identities are
+// kept when the rate and burst do not change, and start afresh otherwise.
+func (s *Service) SetLimits(l Limits) {
+	st := &limitState{Limits: l}
+	if old := s.limits.Load(); old != nil && old.RequestRate == l.RequestRate && old.RequestBurst == l.RequestBurst {
+		st.requests = old.requests
+	} else {
+		st.requests = newRequestLimiter(l)
+	}
+	s.limits.Store(st)
 }
 
 // requestLimiter holds a token bucket per identity.
@@ -122,7 +141,7 @@ func newRequestLimiter(l Limits) *requestLimiter {
 // or the account for the root), so that all the tokens of one user share
 // one budget.
 func (s *Service) AllowRequest(p auth.Principal) bool {
-	l := s.requests
+	l := s.limits.Load().requests
 	if l == nil {
 		return true
 	}

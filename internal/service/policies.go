@@ -43,9 +43,10 @@ func (s *Service) writePolicy(ctx context.Context, c Caller, p policy.Policy, cr
 				return err
 			}
 			i := slices.IndexFunc(all, func(q policy.Policy) bool { return q.ID == p.ID })
+			max := s.limits.Load().Policies
 			switch {
-			case create && s.limits.Policies > 0 && len(all) >= s.limits.Policies:
-				return &LimitError{What: "policies", Scope: "account", Limit: s.limits.Policies}
+			case create && max > 0 && len(all) >= max:
+				return &LimitError{What: "policies", Scope: "account", Limit: max}
 			case create:
 				p.CreatedAt, p.UpdatedAt = now, now
 			case i < 0:

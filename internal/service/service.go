@@ -67,8 +67,7 @@ type Service struct {
 	bg        sync.WaitGroup
 	fails     *failLimiter
 	passwords *passwordGate // budgets of password checks and hashing slots (passwords.go)
-	limits    Limits
-	requests  *requestLimiter    // nil: no request rate limit
+	limits    atomic.Pointer[limitState]
 	stop      context.CancelFunc // stops listen
 	listening sync.WaitGroup
 
@@ -110,7 +109,7 @@ func New(opts Options) *Service {
 	}
 	s.fails = newFailLimiter()
 	s.passwords = newPasswordGate()
-	s.limits, s.requests = opts.Limits, newRequestLimiter(opts.Limits)
+	s.SetLimits(opts.Limits)
 	s.regions = opts.Regions
 	if len(s.regions) == 0 {
 		s.regions = map[string]storage.Backend{s.region: opts.Store}
