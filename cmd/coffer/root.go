@@ -154,7 +154,7 @@ usage error (unknown flag, malformed DATA, missing argument).`,
 		newCredentialCmd(x), newAuditCmd(x), newRunCmd(x), newExportCmd(x),
 		newServiceAccountCmd(x),
 	)
-	root.AddCommand(newBenchCmd(x), newBuildVersionCmd(x))
+	root.AddCommand(newBenchCmd(x), newBuildVersionCmd(x), newHealthcheckCmd(e))
 	// The completion commands capture the output writer when they are
 	// made: set it first.
 	root.SetIn(e.stdin)

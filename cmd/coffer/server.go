@@ -105,6 +105,12 @@ over the file. --print-config shows the result, secrets redacted.`,
 			defer cancel()
 			reloads := make(chan server.Reload)
 			cfg.Reloads = reloads
+			// Readiness for systemd's Type=notify (sdnotify.go).
+			cfg.Notify = func(state string) {
+				if err := sdNotify(e.getenv("NOTIFY_SOCKET"), state); err != nil {
+					cfg.Logger.Warn("sd_notify failed", "err", err)
+				}
+			}
 			(&reloader{e: e, running: cmd.Flags(), regions: settings.regions, path: cfg.ConfigFile,
 				log: cfg.Logger, out: reloads, every: cfg.ReloadInterval}).start(ctx)
 			return server.Run(ctx, cfg)

@@ -70,12 +70,20 @@ func (s *Server) watch(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
+			s.notify("STOPPING=1")
 			return
 		case r := <-s.cfg.Reloads:
 			_ = s.Reload(r)
 		case <-tick:
 			_ = s.Reload(Reload{})
 		}
+	}
+}
+
+// notify tells cfg.Notify of state, if set.
+func (s *Server) notify(state string) {
+	if s.cfg.Notify != nil {
+		s.cfg.Notify(state)
 	}
 }
 

@@ -85,6 +85,10 @@ type Config struct {
 	// Reloads, if set, delivers reload requests to a serving server
 	// (SIGHUP, a changed configuration file).
 	Reloads <-chan Reload
+	// Notify, if set, is told of the server's state in the sd_notify
+	// protocol's words: "READY=1…" once it serves, "STOPPING=1" when it
+	// starts shutting down.
+	Notify func(state string)
 }
 
 // Defaults returns the default configuration.
@@ -446,6 +450,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	wctx, stopWatch := context.WithCancel(ctx)
 	defer stopWatch()
 	go s.watch(wctx) // reloads (reload.go)
+	s.notify("READY=1\nSTATUS=serving " + scheme + " on " + ln.Addr().String())
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	bi := buildinfo.Read()
