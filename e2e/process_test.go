@@ -32,7 +32,11 @@ func coffer(t *testing.T) string {
 			return
 		}
 		binPath = filepath.Join(dir, "coffer")
-		out, err := exec.Command("go", "build", "-o", binPath, "../cmd/coffer").CombinedOutput()
+		// Built as the container image builds it (contrib/imagebuild), so
+		// that the image's build finds every package in the build cache.
+		cmd := exec.Command("go", "build", "-trimpath", "-o", binPath, "../cmd/coffer")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		out, err := cmd.CombinedOutput()
 		if err != nil {
 			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
 		}

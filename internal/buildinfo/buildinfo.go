@@ -33,7 +33,27 @@ type Info struct {
 	GoVersion string `json:"goVersion"`
 }
 
-var read = sync.OnceValue(func() Info { return fromBuildInfo(debug.ReadBuildInfo()) })
+var read = sync.OnceValue(func() Info { return linked(fromBuildInfo(debug.ReadBuildInfo())) })
+
+// Set by the linker for builds outside a VCS checkout, such as the
+// container image's (contrib/imagebuild): -X with version, revision and
+// vcsTime. They fill what the build information lacks.
+var version, revision, vcsTime string
+
+// linked fills the version, revision and time that i lacks from the
+// values set at link time.
+func linked(i Info) Info {
+	if version != "" && i.Version == "devel" {
+		i.Version = version
+	}
+	if revision != "" && i.Revision == Unknown {
+		i.Revision = revision
+	}
+	if vcsTime != "" && i.Time == Unknown {
+		i.Time = vcsTime
+	}
+	return i
+}
 
 // Read returns the build information of the running binary.
 func Read() Info { return read() }

@@ -92,3 +92,18 @@ func TestRead(t *testing.T) {
 		t.Errorf("String = %q with no commit", String())
 	}
 }
+
+// TestLinked: values set at link time fill only what the build
+// information lacks.
+func TestLinked(t *testing.T) {
+	defer func(v, r, tm string) { version, revision, vcsTime = v, r, tm }(version, revision, vcsTime)
+	version, revision, vcsTime = "v1.2.3", "0123456789abcdef", "2026-05-01T10:00:00Z"
+	bare := Info{Version: "devel", Revision: Unknown, Time: Unknown, GoVersion: "go1.26.8"}
+	if got, want := linked(bare), (Info{Version: "v1.2.3", Revision: "0123456789abcdef", Time: "2026-05-01T10:00:00Z", GoVersion: "go1.26.8"}); got != want {
+		t.Errorf("linked(no VCS) = %+v, want %+v", got, want)
+	}
+	stamped := Info{Version: "v0.0.0-20260501100000-aaaaaaaaaaaa", Revision: "aaaa", Time: "2026-01-01T00:00:00Z", GoVersion: "go1.26.8"}
+	if got := linked(stamped); got != stamped {
+		t.Errorf("linked(VCS stamped) = %+v, want it unchanged", got)
+	}
+}
