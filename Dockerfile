@@ -5,7 +5,7 @@
 #     --build-arg VERSION="$(git describe --tags --always --dirty)" \
 #     --build-arg REVISION="$(git rev-parse HEAD)" \
 #     --build-arg CREATED="$(git log -1 --format=%cI)" .
-#   podman run -d --name coffer -p 8200:8200 -v coffer-data:/data coffer
+#   podman run -d --name coffer -p 8200:8200 -v coffer-data:/data localhost/coffer
 #   podman logs coffer     # the root token, once; the installation CA's path
 #
 # The build needs the network for the Go module proxy only (GOPROXY; set

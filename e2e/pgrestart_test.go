@@ -124,10 +124,10 @@ func TestCrashPostgresRestart(t *testing.T) {
 	rwg.Wait()
 
 	// Every acknowledged write, byte for byte, read through each node.
-	var lost, corrupted int
+	var lost, corrupted, present int
 	for n, node := range nodes {
 		v := verifyCrash(base(node), ledger, true)
-		lost, corrupted = lost+v.lost, corrupted+v.corrupted
+		lost, corrupted, present = lost+v.lost, corrupted+v.corrupted, v.unackedPresent
 		if v.lost+v.corrupted > 0 {
 			t.Errorf("node %d: %d acknowledged writes lost, %d corrupted: %s", n, v.lost, v.corrupted, strings.Join(first(v.problems, 20), "; "))
 		}
@@ -168,10 +168,10 @@ func TestCrashPostgresRestart(t *testing.T) {
 		}
 	}
 	t.Logf("T3 PostgreSQL restarts: %d × pg_ctl restart -m immediate under 2 nodes × %d writers, %v (cluster set up in %v): "+
-		"answers %v; acknowledged %d, lost %d, corrupted %d, reused ids %d; unacknowledged %d; recovery of both nodes %v; "+
+		"answers %v; acknowledged %d, lost %d, corrupted %d, reused ids %d; unacknowledged %d (present after all %d); recovery of both nodes %v; "+
 		"/readyz samples answered 503: %d",
 		restarts, writersPerNode, time.Since(began).Round(time.Second), setup.Round(time.Millisecond),
-		sortedCodes(codes), acked, lost, corrupted, ledger.reused, unacked, roundAll(recovery), notReady)
+		sortedCodes(codes), acked, lost, corrupted, ledger.reused, unacked, present, roundAll(recovery), notReady)
 }
 
 // restartWriter writes versions of its secret crash/wNN through base

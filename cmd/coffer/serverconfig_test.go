@@ -415,3 +415,42 @@ func waitLog(t *testing.T, s *serverRun, want string) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestDeploymentFilesUseKnownVariables: every COFFER_ variable that the
+// image, the compose file, the systemd units and the operators'
+// documentation name is one coffer reads: a setting's variable, or one
+// the commands read.
+func TestDeploymentFilesUseKnownVariables(t *testing.T) {
+	t.Parallel()
+	known := map[string]bool{"COFFER_TEST_PGURL": true}
+	cmd := newServerCmd(&env{getenv: noEnv, stdin: strings.NewReader(""), stdout: io.Discard, stderr: io.Discard})
+	for _, k := range settingKeys(cmd.Flags()) {
+		known[k.env] = true
+	}
+	sources, _ := filepath.Glob("*.go")
+	lit := regexp.MustCompile(`"(COFFER_[A-Z0-9_]+)"`)
+	for _, f := range sources {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		b, _ := os.ReadFile(f)
+		for _, m := range lit.FindAllSubmatch(b, -1) {
+			known[string(m[1])] = true
+		}
+	}
+	files := []string{"../../Dockerfile", "../../docker-compose.yml", "../../docs/production.md", "../../docs/configuration.md"}
+	units, _ := filepath.Glob("../../contrib/systemd/*")
+	files = append(files, units...)
+	name := regexp.MustCompile(`\bCOFFER_[A-Z0-9_]*[A-Z0-9]\b`)
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range name.FindAllString(string(b), -1) {
+			if !known[v] {
+				t.Errorf("%s names %s, which coffer does not read", f, v)
+			}
+		}
+	}
+}

@@ -1,0 +1,96 @@
+package server_test
+
+import (
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/seed-3e8d63de/coffer/internal/server"
+)
+
+// TestMonitoringReferences: every metric that docs/production.md, the
+// Grafana dashboard and the alert rules name exists: coffer's own as
+// metrics.go declares them (a histogram's _bucket, _sum and _count
+// included), Go's and the process's as /metrics serves them. And every
+// metric of metrics.go is in docs/production.md's table.
+func TestMonitoringReferences(t *testing.T) {
+	src, err := os.ReadFile("metrics.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	declared := map[string]string{} // name → kind
+	for _, m := range regexp.MustCompile(`prometheus\.New(Counter|Gauge|Histogram)(?:Vec|Func)?\(prometheus\.\w+Opts\{\s*Name:\s*"(coffer_\w+)"`).FindAllSubmatch(src, -1) {
+		declared[string(m[2])] = string(m[1])
+	}
+	if len(declared) < 10 {
+		t.Fatalf("found %d metrics in metrics.go: %v", len(declared), declared)
+	}
+	srv, err := server.New(t.Context(), server.Config{Dev: true, Logger: slog.New(slog.DiscardHandler), Out: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	ts := httptest.NewServer(srv.Handler())
+	defer ts.Close()
+	resp, err := ts.Client().Get(ts.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	scraped, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	served := map[string]bool{}
+	for _, m := range regexp.MustCompile(`(?m)^# TYPE (\w+) `).FindAllSubmatch(scraped, -1) {
+		served[string(m[1])] = true
+	}
+
+	exists := func(name string) bool {
+		if strings.HasPrefix(name, "coffer_") {
+			if _, ok := declared[name]; ok {
+				return true
+			}
+			for _, suffix := range []string{"_bucket", "_sum", "_count"} {
+				if base, ok := strings.CutSuffix(name, suffix); ok && declared[base] == "Histogram" {
+					return true
+				}
+			}
+			return false
+		}
+		return served[name] || served[strings.TrimSuffix(strings.TrimSuffix(name, "_sum"), "_count")]
+	}
+	files := []string{"../../docs/production.md", "../../contrib/monitoring/alerts.yml", "../../contrib/monitoring/grafana-dashboard.json"}
+	name := regexp.MustCompile(`\b(?:coffer|go|process)_[a-z0-9_]*[a-z0-9]\b`)
+	var doc string
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasSuffix(f, ".json") && !json.Valid(b) {
+			t.Errorf("%s is not valid JSON", f)
+		}
+		if strings.HasSuffix(f, ".md") {
+			doc = string(b)
+		}
+		refs := 0
+		for _, n := range name.FindAllString(string(b), -1) {
+			refs++
+			if !exists(n) {
+				t.Errorf("%s names %s, which coffer does not export", filepath.Base(f), n)
+			}
+		}
+		if refs == 0 {
+			t.Errorf("%s names no metric", f)
+		}
+	}
+	for n := range declared {
+		if !strings.Contains(doc, "`"+n+"`") {
+			t.Errorf("docs/production.md does not describe %s", n)
+		}
+	}
+}
