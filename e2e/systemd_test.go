@@ -54,7 +54,16 @@ func TestSystemdUnit(t *testing.T) {
 		}
 		os.WriteFile(filepath.Join(dir, name), bytes.ReplaceAll(b, []byte("/usr/local/bin/coffer"), []byte(coffer(t))), 0o644)
 	}
-	for _, u := range []string{unit, filepath.Join(dir, "coffer-backup.service"), filepath.Join(dir, "coffer-backup.timer")} {
+	// The unit with its passphrase-seal lines in force.
+	b, _ := os.ReadFile(unit)
+	sealed := regexp.MustCompile(`(?m)^#((?:LoadCredential=unseal-passphrase|ExecStartPost=).*)$`).ReplaceAll(b, []byte("$1"))
+	sealed = regexp.MustCompile(`(?m)^(?:Environment=COFFER_ROOT_KEY_FILE|LoadCredential=root\.key).*\n`).ReplaceAll(sealed, nil)
+	if bytes.Equal(sealed, b) {
+		t.Fatal("the unit has no passphrase-seal variant")
+	}
+	sealedUnit := filepath.Join(t.TempDir(), "coffer.service")
+	os.WriteFile(sealedUnit, sealed, 0o644)
+	for _, u := range []string{unit, sealedUnit, filepath.Join(dir, "coffer-backup.service"), filepath.Join(dir, "coffer-backup.timer")} {
 		out, err := exec.Command("systemd-analyze", "verify", u).CombinedOutput()
 		if err != nil || len(bytes.TrimSpace(out)) > 0 {
 			t.Errorf("systemd-analyze verify %s: %v\n%s", filepath.Base(u), err, out)

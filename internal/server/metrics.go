@@ -39,8 +39,8 @@ type metrics struct {
 
 	unavailable   *prometheus.CounterVec // region
 	auditFailures *prometheus.CounterVec // phase
-	// sealed reports whether the server is sealed (coffer_sealed). A
-	// server that unseals from its key file at start serves only unsealed.
+	// sealed reports whether the server is sealed (coffer_sealed): the
+	// service's state, set by New.
 	sealed func() bool
 }
 

@@ -94,3 +94,35 @@ func TestMonitoringReferences(t *testing.T) {
 		}
 	}
 }
+
+// TestSealedMetric: coffer_sealed is 1 while the server is sealed, 0 once
+// unsealed.
+func TestSealedMetric(t *testing.T) {
+	_, url := sealedServer(t, server.Config{DataDir: t.TempDir(), Seal: "passphrase"})
+	sealed := func() string {
+		t.Helper()
+		_, body := get(t, "GET", url+"/metrics", "")
+		m := regexp.MustCompile(`(?m)^coffer_sealed (\d)$`).FindStringSubmatch(body)
+		if m == nil {
+			t.Fatalf("no coffer_sealed in /metrics")
+		}
+		return m[1]
+	}
+	if v := sealed(); v != "1" {
+		t.Errorf("coffer_sealed before init = %s, want 1", v)
+	}
+	c := vaultClient(t, url, "")
+	r := c.NewRequest("PUT", "/v1/sys/init")
+	r.BodyBytes = []byte(`{"passphrase":"correct horse battery staple"}`)
+	resp, err := c.RawRequestWithContext(t.Context(), r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if ss, err := c.Sys().Unseal("correct horse battery staple"); err != nil || ss.Sealed {
+		t.Fatalf("unseal: %+v %v", ss, err)
+	}
+	if v := sealed(); v != "0" {
+		t.Errorf("coffer_sealed once unsealed = %s, want 0", v)
+	}
+}

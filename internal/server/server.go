@@ -158,6 +158,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		Keys:    keyops.New(nil),
 		Cursors: crypto.NewTokenSealer("coffer list cursors"),
 	})
+	m.sealed = svc.Sealed // coffer_sealed
 	store.regions = svc.Stores()
 	store.system = store.regions[store.region]
 	m.delayedLogins(svc)
