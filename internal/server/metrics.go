@@ -193,6 +193,15 @@ func (b *timedBackend) View(ctx context.Context, fn func(storage.Tx) error) erro
 	return err
 }
 
+// GetMany implements [storage.MultiGetter], timed as a view.
+func (b *timedBackend) GetMany(ctx context.Context, keys []string) ([][]byte, error) {
+	start := time.Now()
+	vals, err := storage.GetMany(ctx, b.Backend, keys)
+	b.view.Observe(time.Since(start).Seconds())
+	b.count(err)
+	return vals, err
+}
+
 func (b *timedBackend) Update(ctx context.Context, fn func(storage.Tx) error) error {
 	start := time.Now()
 	err := b.Backend.Update(ctx, fn)

@@ -191,6 +191,16 @@ func (b *gated) Update(ctx context.Context, fn func(storage.Tx) error) error {
 	return st.Update(ctx, fn)
 }
 
+// GetMany implements [storage.MultiGetter] through the unsealed store.
+func (b *gated) GetMany(ctx context.Context, keys []string) ([][]byte, error) {
+	st, ok := b.backend()
+	if !ok {
+		return nil, ErrSealed
+	}
+	defer b.g.mu.RUnlock()
+	return storage.GetMany(ctx, st, keys)
+}
+
 // Close does nothing: the Sealer owns the stores.
 func (b *gated) Close() error { return nil }
 

@@ -78,6 +78,11 @@ func (f *failAfter) Update(ctx context.Context, fn func(storage.Tx) error) error
 	})
 }
 
+// GetMany keeps the wrapped backend's one-step reads (storage.MultiGetter).
+func (f *failAfter) GetMany(ctx context.Context, keys []string) ([][]byte, error) {
+	return storage.GetMany(ctx, f.Backend, keys)
+}
+
 type fixture struct {
 	svc    *service.Service
 	clock  *clock
