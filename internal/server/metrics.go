@@ -245,6 +245,8 @@ func (m *metrics) counted(sink audit.Sink) audit.Sink {
 func (c countingSink) Record(ctx context.Context, e audit.Event) error {
 	err := c.next.Record(ctx, e)
 	if err != nil {
+		// The one event of an operation that changes nothing refuses the
+		// operation as a request event does.
 		phase := "request"
 		if e.Phase == audit.PhaseResponse {
 			phase = "response"
@@ -258,7 +260,7 @@ func (c countingSink) Record(ctx context.Context, e audit.Event) error {
 		if r, ok := loginReasons[e.Reason]; ok {
 			c.m.logins.WithLabelValues(r).Inc()
 		}
-	case e.Phase != audit.PhaseResponse:
+	case e.Phase != audit.PhaseResponse && e.Phase != audit.PhaseRequestResponse:
 		return err // a request is counted once, at its response event
 	case e.Outcome == audit.Denied:
 		c.m.denials.WithLabelValues(surfaceLabel(e.Surface), e.Action).Inc()

@@ -333,9 +333,7 @@ func (s *Service) sealOp(ctx context.Context, c Caller, action string, fn func()
 	if err := s.start(ctx, o, audit.Allowed, ""); err != nil {
 		return err
 	}
-	err := fn()
-	s.end(ctx, o, err)
-	return err
+	return s.finish(ctx, o, fn())
 }
 
 // InitSeal initialises a new installation (Vault's sys/init): the Sealer

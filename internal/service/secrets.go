@@ -73,6 +73,9 @@ func (s *Service) GetSecret(ctx context.Context, c Caller, domain string, p secr
 		view, err = s.readSecret(ctx, domain, p, opt, now)
 		return err
 	})
+	if errors.Is(err, ErrAuditUnavailable) {
+		return SecretView{}, err // read, but not audited: nothing is handed out
+	}
 	return view, internalUnlessDomain("GetSecret", err)
 }
 
