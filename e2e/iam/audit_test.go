@@ -71,8 +71,10 @@ func auditOf(evs []auditEvent) (decided, result string, ok bool) {
 // TestAuditFile runs a mixed sequence — identity management, allowed and
 // denied calls on surfaces A, B and C, a failed operation, refused
 // credentials — against a server auditing to a file, then reads the file:
-// one request event per authorization decision, with the expected action,
-// resource URN, outcome and principal, followed by its response event, and
+// for a request that may change something, a request event with the
+// decision, with the expected action, resource URN, outcome and principal,
+// followed by its response event; for a read, a list or a metadata read,
+// one request+response event with the decision and the outcome; and
 // nothing else; and no secret value, token, password or private key
 // anywhere in it (reliability-security.md 7, T8, T15; issue 4).
 func TestAuditFile(t *testing.T) {
