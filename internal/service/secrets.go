@@ -44,6 +44,7 @@ func (s *Service) CreateSecret(ctx context.Context, c Caller, domain string, p s
 			} else if !errors.Is(err, storage.ErrNotFound) {
 				return err
 			}
+			secretRead(tx, secretKey(domain, p), -1)
 			sec := secret.New(id, p, now)
 			if err := sec.ApplyMetadata(meta, now); err != nil {
 				return err
@@ -256,6 +257,9 @@ func (s *Service) DeleteSecret(ctx context.Context, c Caller, domain string, p s
 				if err := tx.Delete(k); err != nil {
 					return err
 				}
+			}
+			if err := secretWritten(tx, secretKey(domain, p), -1); err != nil {
+				return err
 			}
 			return tx.Delete(secretKey(domain, p))
 		})
@@ -512,8 +516,10 @@ func domainConfig(tx storage.Tx, domain string) (secret.Config, error) {
 }
 
 func loadSecret(tx storage.Tx, domain string, p secret.Path) (*secret.Secret, error) {
-	b, err := tx.Get(secretKey(domain, p))
+	key := secretKey(domain, p)
+	b, err := tx.Get(key)
 	if errors.Is(err, storage.ErrNotFound) {
+		secretRead(tx, key, -1)
 		if derr := domainExists(tx, domain); derr != nil {
 			return nil, derr
 		}
@@ -522,7 +528,12 @@ func loadSecret(tx storage.Tx, domain string, p secret.Path) (*secret.Secret, er
 	if err != nil {
 		return nil, err
 	}
-	return decodeSecret(b)
+	sec, err := decodeSecret(b)
+	if err != nil {
+		return nil, err
+	}
+	secretRead(tx, key, sec.RetainedActive())
+	return sec, nil
 }
 
 func saveSecret(tx storage.Tx, domain string, sec *secret.Secret) error {
@@ -530,5 +541,9 @@ func saveSecret(tx storage.Tx, domain string, sec *secret.Secret) error {
 	if err != nil {
 		return err
 	}
-	return tx.Put(secretKey(domain, sec.Path), b)
+	key := secretKey(domain, sec.Path)
+	if err := secretWritten(tx, key, sec.RetainedActive()); err != nil {
+		return err
+	}
+	return tx.Put(key, b)
 }

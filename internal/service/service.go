@@ -75,7 +75,6 @@ type Service struct {
 	pepper        atomic.Pointer[[]byte]
 	defaultDomain atomic.Pointer[string]
 	principals    principalCache // token digest → principal (authcache.go)
-	counts        countsCache    // domain → counts at a store revision (domains.go)
 	hints         readHints      // secret → id and current version, for one-step reads (readhints.go)
 	gate          *gate          // the sealed state (seal.go); nil without a Sealer
 }
