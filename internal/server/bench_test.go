@@ -145,7 +145,7 @@ func (w *discardWriter) WriteHeader(code int) {
 // where a request's time goes, the load tool's share included (package
 // loadgen in the profile).
 func BenchmarkHTTP(b *testing.B) {
-	for _, storage := range []string{"memory", "bolt"} {
+	for _, storage := range []string{"memory", "bolt", "memory+audit"} {
 		for _, sc := range []string{"kv2-read", "rest-read", "kv2-write", "rest-write", "list"} {
 			b.Run(storage+"/"+sc, func(b *testing.B) {
 				s := benchServer(b, storage)
