@@ -31,8 +31,11 @@ type Table[E any] struct {
 	// Shared, if not nil, returns the server the cases without a setup
 	// share, bound to t; those cases must be GETs.
 	Shared func(t *testing.T) E
-	// Send sends a request (the surface adds its default headers).
-	Send func(e E, rq Request) *Response
+	// Sequential runs the cases one after the other, in order, all on the
+	// Shared server, which they may change (a case's Setup included).
+	Sequential bool
+	// Send sends a request built by a case's Request.
+	Send func(t *testing.T, e E, rq Request) *Response
 	// Expect checks the status and the surface's contract and envelope,
 	// usually [Contract.Expect].
 	Expect func(t *testing.T, r *Response, status int, err string)
@@ -45,7 +48,8 @@ type Table[E any] struct {
 }
 
 // Run runs the cases in parallel, each as a subtest named after it, on a
-// server of its own unless it shares the table's. After a refused write
+// server of its own unless it shares the table's (or one after the other
+// on the shared server, if Sequential). After a refused write
 // (any method but GET answered with 400 or more), everything readable
 // must be as it was before the request.
 func (tb Table[E]) Run(t *testing.T, cases []Case[E]) {
@@ -59,20 +63,22 @@ func (tb Table[E]) Run(t *testing.T, cases []Case[E]) {
 		if !strings.HasPrefix(tc.Name, fmt.Sprintf("%d/", tc.Status)) {
 			t.Fatalf("test bug: case %q must start with its status %d", tc.Name, tc.Status)
 		}
-		shared := tb.Shared != nil && tc.Setup == nil
-		if shared && tc.Method != http.MethodGet {
+		shared := tb.Shared != nil && (tc.Setup == nil || tb.Sequential)
+		if shared && !tb.Sequential && tc.Method != http.MethodGet {
 			t.Fatalf("test bug: case %q would change the shared server", tc.Name)
 		}
 		t.Run(tc.Name, func(t *testing.T) {
-			t.Parallel()
+			if !tb.Sequential {
+				t.Parallel()
+			}
 			var e E
 			if shared {
 				e = tb.Shared(t)
 			} else {
 				e = tb.New(t)
-				if tc.Setup != nil {
-					tc.Setup(e)
-				}
+			}
+			if tc.Setup != nil {
+				tc.Setup(e)
 			}
 			rq := tc.Request(e)
 			rq.Method = tc.Method
@@ -81,7 +87,7 @@ func (tb Table[E]) Run(t *testing.T, cases []Case[E]) {
 			if refusedWrite {
 				before = tb.Snapshot(e)
 			}
-			r := tb.Send(e, rq)
+			r := tb.Send(t, e, rq)
 			tb.Expect(t, r, tc.Status, tc.Err)
 			if tc.Golden != "" {
 				tb.Golden(t, e, tc.Golden, r)

@@ -397,8 +397,10 @@ type apiCase struct {
 func runCases(t *testing.T, method, target string, cases []apiCase) {
 	t.Helper()
 	table := wiretest.Table[*env]{
-		New:      newEnv,
-		Send:     func(e *env, rq wiretest.Request) *wiretest.Response { return wiretest.Must(e.t, e.ts.Client(), rq) },
+		New: newEnv,
+		Send: func(t *testing.T, e *env, rq wiretest.Request) *wiretest.Response {
+			return wiretest.Must(t, e.ts.Client(), rq)
+		},
 		Expect:   contract.Expect,
 		Golden:   func(t *testing.T, e *env, name string, r *wiretest.Response) { e.golden(t, name, fromWire(r)) },
 		Snapshot: (*env).snapshot,

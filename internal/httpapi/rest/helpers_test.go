@@ -408,8 +408,10 @@ func runShared(t *testing.T, setup func(*env), cases []apiCase) {
 func runTable(t *testing.T, method string, shared *env, cases []apiCase) {
 	t.Helper()
 	table := wiretest.Table[*env]{
-		New:      newEnv,
-		Send:     func(e *env, rq wiretest.Request) *wiretest.Response { return wiretest.Must(e.t, e.ts.Client(), rq) },
+		New: newEnv,
+		Send: func(t *testing.T, e *env, rq wiretest.Request) *wiretest.Response {
+			return wiretest.Must(t, e.ts.Client(), rq)
+		},
 		Expect:   contract.Expect,
 		Golden:   func(t *testing.T, e *env, name string, r *wiretest.Response) { e.golden(t, name, fromWire(r)) },
 		Snapshot: (*env).snapshot,
