@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 
@@ -24,6 +25,9 @@ type Env struct {
 	URL    string           // HTTP.URL
 	Clock  *Clock           // the server's clock
 	Domain string           // the server's default domain (okmsId)
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // An Option changes how [Start] builds a server.
@@ -88,14 +92,26 @@ func Serve(t testing.TB, cfg server.Config, clock *Clock) *Env {
 		t.Fatalf("server.New: %v", err)
 	}
 	ts := httptest.NewServer(srv.Handler())
+	e := &Env{Server: srv, HTTP: ts, URL: ts.URL, Clock: clock, Domain: srv.DefaultDomain()}
 	t.Cleanup(func() {
-		ts.Close()
-		srv.Service().Wait()
-		if err := srv.Close(); err != nil {
+		if err := e.Close(); err != nil {
 			t.Errorf("server.Close: %v", err)
 		}
 	})
-	return &Env{Server: srv, HTTP: ts, URL: ts.URL, Clock: clock, Domain: srv.DefaultDomain()}
+	return e
+}
+
+// Close stops the server before the test ends (to start another on the
+// same directory, say): the httptest server, the service's background
+// work, then the server. It returns the error of server.Close; a second
+// call does nothing and returns the same.
+func (e *Env) Close() error {
+	e.closeOnce.Do(func() {
+		e.HTTP.Close()
+		e.Server.Service().Wait()
+		e.closeErr = e.Server.Close()
+	})
+	return e.closeErr
 }
 
 // root is the caller of the setup helpers: the account root.
