@@ -751,7 +751,9 @@ func (s *Service) TransitRewrap(ctx context.Context, c Caller, domain, name stri
 			return permitOp(servicekey.OpEncrypt)(k)
 		}
 		k, mats, err := s.transitMaterials(ctx, domain, id, permit,
-			func(k *servicekey.Key) []uint32 { return append(ciphertextVersions(items), encryptVersions(k, items)...) })
+			func(k *servicekey.Key) []uint32 {
+				return append(ciphertextVersions(items), encryptVersions(k, items)...)
+			})
 		if err != nil {
 			return err
 		}
