@@ -21,7 +21,8 @@ type params struct {
 // bodyParams decodes a JSON object body; an empty body has no parameters.
 func bodyParams(b []byte) (params, error) {
 	t := bytes.TrimSpace(b)
-	if len(t) == 0 {
+	if len(t) == 0 || string(t) == "null" {
+		// The Vault Go client sends null for a write without data.
 		return params{}, nil
 	}
 	if t[0] != '{' || !json.Valid(t) {
