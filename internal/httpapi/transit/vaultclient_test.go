@@ -39,7 +39,7 @@ func TestVaultClient(t *testing.T) {
 			app, signer := mode+"-app", mode+"-signer"
 			write(t, c, "transit/keys/"+app, map[string]any{"type": "aes128-gcm96"})
 			write(t, c, "transit/keys/"+signer, map[string]any{"type": "rsa-3072"})
-			k, err := c.Logical().Read("transit/keys/"+app)
+			k, err := c.Logical().Read("transit/keys/" + app)
 			if err != nil || k.Data["type"] != "aes128-gcm96" || k.Data["latest_version"] != json.Number("1") {
 				t.Fatalf("read key = %+v, %v", k, err)
 			}
