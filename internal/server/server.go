@@ -181,7 +181,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("initialise: %w", err)
 	default:
 		if res.Created {
-			log.Info("initialised a new installation", "default_domain", res.DefaultDomain, "region", cfg.Region)
+			log.Info("initialised a new installation", "default_domain", res.DefaultDomain, "region", store.region)
 			if res.RootToken != "" {
 				// Printed once, to the terminal, never to the log.
 				fmt.Fprintf(cfg.Out, "\ncoffer: this is the first start. The root token is shown once; keep it safe:\n\n    %s\n\n", res.RootToken)
