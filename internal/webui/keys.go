@@ -50,7 +50,7 @@ func (u *UI) keyMay(c service.Caller, action, domain, id string) bool {
 	return u.svc.Allowed(c, policy.NamespaceCentral+action, u.svc.ServiceKeyURN(domain, id))
 }
 
-// newKeyURN stands for a key not created yet: a policy on every key of
+// newKeyID stands for a key not created yet: a policy on every key of
 // the domain (…/serviceKey/*) allows creating it, one on a given key does
 // not.
 const newKeyID = "00000000-0000-4000-8000-000000000000"
