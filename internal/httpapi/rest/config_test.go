@@ -13,7 +13,7 @@ func isConfig(cas bool, dva string, max uint32) func(*testing.T, *env, *response
 		t.Helper()
 		for what, c := range map[string]api.SecretConfig{
 			"response":  decode[api.SecretConfig](t, r),
-			"read back": decode[api.SecretConfig](t, e.must("GET", "/secretConfig", "")),
+			"read back": decode[api.SecretConfig](t, e.Must("GET", "/secretConfig", "")),
 		} {
 			if want := (api.SecretConfig{CasRequired: cas, DeactivateVersionAfter: dva, MaxVersions: max}); c != want {
 				t.Errorf("%s: %+v, want %+v", what, c, want)
@@ -28,7 +28,7 @@ func TestGetSecretConfig(t *testing.T) {
 		{name: "200/defaults of a new domain", target: "/secretConfig", status: 200, golden: "config_get",
 			check: isConfig(false, "0s", 10)},
 		{name: "200/1d is read back as 1d", target: "/secretConfig", status: 200,
-			setup: func(e *env) { e.must("PUT", "/secretConfig", `{"deactivateVersionAfter":"1d","maxVersions":24}`) },
+			setup: func(e *env) { e.Must("PUT", "/secretConfig", `{"deactivateVersionAfter":"1d","maxVersions":24}`) },
 			check: isConfig(false, "1d", 24)},
 		{name: "200/a query string changes nothing", target: "/secretConfig?includeData=x", status: 200, check: isConfig(false, "0s", 10)},
 		{name: "405/DELETE", target: "/secretConfig", method: "DELETE", status: 405, errID: "MethodNotAllowed"},
@@ -43,14 +43,14 @@ func TestUpdateSecretConfig(t *testing.T) {
 	t.Parallel()
 	const target = "/secretConfig"
 	set := func(body string) func(*env) {
-		return func(e *env) { e.must("PUT", target, body) }
+		return func(e *env) { e.Must("PUT", target, body) }
 	}
 	cases := []apiCase{
 		{name: "200/every field", target: target, body: `{"casRequired":true,"deactivateVersionAfter":"1d","maxVersions":24}`,
 			status: 200, golden: "config_update", check: func(t *testing.T, e *env, r *response) {
 				isConfig(true, "1d", 24)(t, e, r)
 				if decode[api.SecretConfigResponse](t, r).Warnings != nil {
-					t.Errorf("warnings: %s, want null", r.body)
+					t.Errorf("warnings: %s, want null", r.Body)
 				}
 			}},
 		{name: "200/one field leaves the others", target: target, body: `{"maxVersions":3}`, status: 200,
@@ -64,7 +64,7 @@ func TestUpdateSecretConfig(t *testing.T) {
 		{name: "200/maxVersions 0", target: target, body: `{"maxVersions":0}`, status: 200, check: func(t *testing.T, e *env, r *response) {
 			isConfig(false, "0s", 0)(t, e, r)
 			// okms-rest.md 2.5: a domain maxVersions of 0 means 10.
-			e.create("p", `{}`)
+			e.CreateSecret("p", `{}`)
 			e.writeN("p", 10)
 			wantIDs(t, "versions", e.versionIDs("p"), seq(11)[1:])
 		}},
@@ -90,34 +90,34 @@ func TestUpdateSecretConfig(t *testing.T) {
 		// afterwards and to the next pruning.
 		{name: "200/maxVersions applies at the next pruning", target: target, body: `{"maxVersions":2}`, status: 200,
 			setup: func(e *env) {
-				e.create("p", `{}`)
+				e.CreateSecret("p", `{}`)
 				e.writeN("p", 2)
 			}, check: func(t *testing.T, e *env, r *response) {
 				wantIDs(t, "versions right after", e.versionIDs("p"), []uint32{1, 2, 3})
-				e.write("p", `{}`)
+				e.WriteSecret("p", `{}`)
 				wantIDs(t, "versions after a write", e.versionIDs("p"), []uint32{3, 4})
 				want(t, "oldestVersion", e.getSecret("/secret/p").Metadata.OldestVersion, 3)
 			}},
 		{name: "200/the secret's maxVersions wins over the domain's", target: target, body: `{"maxVersions":2}`, status: 200,
-			setup: func(e *env) { e.create("p", `{}`, `"metadata":{"maxVersions":3}`) },
+			setup: func(e *env) { e.CreateSecret("p", `{}`, `"metadata":{"maxVersions":3}`) },
 			check: func(t *testing.T, e *env, r *response) {
 				e.writeN("p", 3)
 				wantIDs(t, "versions", e.versionIDs("p"), []uint32{2, 3, 4})
 			}},
 		{name: "200/deactivateVersionAfter applies to versions created afterwards", target: target,
 			body: `{"deactivateVersionAfter":"1h"}`, status: 200,
-			setup: func(e *env) { e.create("p", `{}`) },
+			setup: func(e *env) { e.CreateSecret("p", `{}`) },
 			check: func(t *testing.T, e *env, r *response) {
-				e.write("p", `{}`)
+				e.WriteSecret("p", `{}`)
 				e.clock.Advance(time.Hour)
 				want(t, "version 1 (created before)", e.getVersion("p", 1).State, "active")
 				want(t, "version 2 (created after)", e.getVersion("p", 2).State, "deactivated")
 			}},
 		{name: "200/the secret's deactivateVersionAfter wins over the domain's", target: target,
 			body: `{"deactivateVersionAfter":"1h"}`, status: 200,
-			setup: func(e *env) { e.create("p", `{}`, `"metadata":{"deactivateVersionAfter":"2h"}`) },
+			setup: func(e *env) { e.CreateSecret("p", `{}`, `"metadata":{"deactivateVersionAfter":"2h"}`) },
 			check: func(t *testing.T, e *env, r *response) {
-				e.write("p", `{}`)
+				e.WriteSecret("p", `{}`)
 				e.clock.Advance(time.Hour)
 				want(t, "after 1h", e.getVersion("p", 2).State, "active")
 				e.clock.Advance(time.Hour)
@@ -126,16 +126,16 @@ func TestUpdateSecretConfig(t *testing.T) {
 		{name: "200/a secret deactivateVersionAfter of 0s defers to the domain", target: target,
 			body: `{"deactivateVersionAfter":"1h"}`, status: 200,
 			check: func(t *testing.T, e *env, r *response) {
-				e.create("p", `{}`, `"metadata":{"deactivateVersionAfter":"0s"}`)
+				e.CreateSecret("p", `{}`, `"metadata":{"deactivateVersionAfter":"0s"}`)
 				e.clock.Advance(time.Hour)
 				want(t, "version 1", e.getVersion("p", 1).State, "deactivated")
 			}},
 		{name: "200/casRequired applies to every secret", target: target, body: `{"casRequired":true}`, status: 200,
-			setup: func(e *env) { e.create("p", `{}`) },
+			setup: func(e *env) { e.CreateSecret("p", `{}`) },
 			check: func(t *testing.T, e *env, r *response) {
-				e.call("PUT", "/secret/p", `{"version":{"data":{}}}`).expect(t, 400, "SecretCasRequired")
-				e.call("POST", "/secret/p/version", `{"data":{}}`).expect(t, 400, "SecretCasRequired")
-				e.must("PUT", "/secret/p?cas=1", `{"version":{"data":{}}}`)
+				e.Call("PUT", "/secret/p", `{"version":{"data":{}}}`).Expect(t, 400, "SecretCasRequired")
+				e.Call("POST", "/secret/p/version", `{"data":{}}`).Expect(t, 400, "SecretCasRequired")
+				e.Must("PUT", "/secret/p?cas=1", `{"version":{"data":{}}}`)
 			}},
 	}
 	cases = append(cases, commonCases(nil, target, `{"casRequired":true}`, 200, false)...)

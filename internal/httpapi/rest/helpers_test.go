@@ -37,8 +37,10 @@ var t0 = testenv.T0
 // unknownDomain is a well-formed okmsId that no domain has.
 const unknownDomain = "0b9f2a6e-3c1d-4a53-9a7e-1f2b3c4d5e6f"
 
-// env is one running server and the test that owns it.
+// env is one running server and the test that owns it; its Client sends
+// to surface B.
 type env struct {
+	*wiretest.Client
 	t      *testing.T
 	srv    *server.Server
 	ts     *httptest.Server
@@ -46,129 +48,64 @@ type env struct {
 	domain string
 }
 
+// request and response are those of package wiretest. A request's Target
+// is the escaped URL after /api/{okmsId}/v2 ("/secret/a%2Fb"), or an
+// absolute path starting with /api/ or /v2/ (surface A) in which
+// {okmsId} is replaced by the domain; its Domain is the okmsId ("" the
+// server's).
+type (
+	request  = wiretest.Request
+	response = wiretest.Response
+)
+
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	te := testenv.Start(t)
-	return &env{t: t, srv: te.Server, ts: te.HTTP, clock: te.Clock, domain: te.Domain}
+	e := &env{t: t, srv: te.Server, ts: te.HTTP, clock: te.Clock, domain: te.Domain}
+	e.Client = &wiretest.Client{T: t, HTTP: te.HTTP.Client(), Resolve: e.resolve, Expect: contract.Expect}
+	return e
 }
 
-// request is one HTTP request to surface B.
-type request struct {
-	method string
-	// target is the escaped URL after /api/{okmsId}/v2 ("/secret/a%2Fb"),
-	// or an absolute path starting with /api/ or /v2/ (surface A) in which
-	// {okmsId} is replaced by the domain.
-	target string
-	okmsID string // "" is the server's domain
-	// header adds request headers; an empty value removes the header.
-	// Authorization: Bearer root is sent unless removed or replaced, and
-	// Content-Type: application/json with a body.
-	header  map[string]string
-	body    string
-	chunked bool // send the body without Content-Length
+// bind returns a copy of e for test t.
+func (e *env) bind(t *testing.T) *env {
+	own := *e
+	own.t, own.Client = t, e.Bind(t)
+	return &own
 }
 
-// response is what came back, body read in full.
-type response struct {
-	status int
-	header http.Header
-	body   []byte
-}
-
-func (e *env) url(rq request) string {
-	domain := cmp.Or(rq.okmsID, e.domain)
-	if strings.HasPrefix(rq.target, "/api/") || strings.HasPrefix(rq.target, "/v2/") {
-		return e.ts.URL + strings.ReplaceAll(rq.target, "{okmsId}", domain)
-	}
-	return e.ts.URL + "/api/" + domain + "/v2" + rq.target
-}
-
-func (e *env) send(rq request) *response {
-	e.t.Helper()
-	r, err := e.try(rq)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return r
-}
-
-// try is send for goroutines other than the test's: it returns its error.
-func (e *env) try(rq request) (*response, error) {
-	r, err := wiretest.Do(e.t.Context(), e.ts.Client(), e.wire(rq))
-	if err != nil {
-		return nil, err
-	}
-	return &response{status: r.Status, header: r.Header, body: r.Body}, nil
-}
-
-// wire is rq as it goes out: Authorization: Bearer root, and
-// Content-Type: application/json with a body, unless rq.header says
+// resolve completes a request: its URL, Authorization: Bearer root, and
+// Content-Type: application/json with a body, unless its Header says
 // otherwise. A redirect is an answer of its own: surface B never sends
 // one.
-func (e *env) wire(rq request) wiretest.Request {
-	def := map[string]string{"Authorization": "Bearer " + rootToken}
-	if rq.body != "" {
-		def["Content-Type"] = "application/json"
+func (e *env) resolve(rq *request) {
+	domain := cmp.Or(rq.Domain, e.domain)
+	if strings.HasPrefix(rq.Target, "/api/") || strings.HasPrefix(rq.Target, "/v2/") {
+		rq.URL = e.ts.URL + strings.ReplaceAll(rq.Target, "{okmsId}", domain)
+	} else {
+		rq.URL = e.ts.URL + "/api/" + domain + "/v2" + rq.Target
 	}
-	return wiretest.Request{Method: rq.method, URL: e.url(rq), Default: def, Header: rq.header,
-		Body: rq.body, Chunked: rq.chunked}
-}
-
-// call sends a request with the default headers.
-func (e *env) call(method, target, body string) *response {
-	e.t.Helper()
-	return e.send(request{method: method, target: target, body: body})
-}
-
-// must sends a request that has to succeed with a 2xx status.
-func (e *env) must(method, target, body string) *response {
-	e.t.Helper()
-	r := e.call(method, target, body)
-	if r.status/100 != 2 {
-		e.t.Fatalf("%s %s = %d %s, want a success", method, target, r.status, r.body)
+	rq.Default = map[string]string{"Authorization": "Bearer " + rootToken}
+	if rq.Body != "" {
+		rq.Default["Content-Type"] = "application/json"
 	}
-	return r
-}
-
-// create creates a secret at path with data (a JSON object) and extra
-// members of the body (`"metadata":{...}`).
-func (e *env) create(path, data string, extra ...string) {
-	e.t.Helper()
-	body := fmt.Sprintf(`{"path":%q,"version":{"data":%s}`, path, data)
-	for _, x := range extra {
-		body += "," + x
-	}
-	e.must("POST", "/secret", body+"}")
-}
-
-// write adds a version holding data through PUT /secret/{path}.
-func (e *env) write(path, data string) {
-	e.t.Helper()
-	e.must("PUT", "/secret/"+esc(path), `{"version":{"data":`+data+`}}`)
 }
 
 // writeN adds n versions {"n":i}.
 func (e *env) writeN(path string, n int) {
 	e.t.Helper()
 	for i := range n {
-		e.write(path, fmt.Sprintf(`{"n":%d}`, i))
+		e.WriteSecret(path, fmt.Sprintf(`{"n":%d}`, i))
 	}
-}
-
-// setState changes the state of a version.
-func (e *env) setState(path string, id int, state string) {
-	e.t.Helper()
-	e.must("PUT", fmt.Sprintf("/secret/%s/version/%d", esc(path), id), `{"state":"`+state+`"}`)
 }
 
 func (e *env) getSecret(target string) api.GetSecretResponse {
 	e.t.Helper()
-	return decode[api.GetSecretResponse](e.t, e.must("GET", target, ""))
+	return decode[api.GetSecretResponse](e.t, e.Must("GET", target, ""))
 }
 
 func (e *env) getVersion(path string, id int) api.SecretVersion {
 	e.t.Helper()
-	return decode[api.SecretVersion](e.t, e.must("GET", fmt.Sprintf("/secret/%s/version/%d?includeData=true", esc(path), id), ""))
+	return decode[api.SecretVersion](e.t, e.Must("GET", fmt.Sprintf("/secret/%s/version/%d?includeData=true", esc(path), id), ""))
 }
 
 // versionIDs returns the ids of the versions listed for path.
@@ -185,24 +122,9 @@ func (e *env) versionIDs(path string) []uint32 {
 	return ids
 }
 
-// listAll follows the pagination cursor of a listing to its end and
-// returns every item.
+// listAll returns every item of a listing, following its cursor.
 func (e *env) listAll(target string) []json.RawMessage {
-	e.t.Helper()
-	var all []json.RawMessage
-	cursor := ""
-	for range 1000 {
-		r := e.send(request{method: "GET", target: target, header: map[string]string{api.HeaderCursor: cursor}})
-		if r.status != http.StatusOK {
-			e.t.Fatalf("GET %s (cursor %q) = %d %s", target, cursor, r.status, r.body)
-		}
-		all = append(all, decode[[]json.RawMessage](e.t, r)...)
-		if cursor = r.header.Get(api.HeaderCursorNext); cursor == "" {
-			return all
-		}
-	}
-	e.t.Fatalf("GET %s: the cursor never ends", target)
-	return nil
+	return e.ListAll(target, api.HeaderCursor, api.HeaderCursorNext)
 }
 
 // snapshot renders everything a client can read: the domain
@@ -211,7 +133,7 @@ func (e *env) listAll(target string) []json.RawMessage {
 func (e *env) snapshot() string {
 	e.t.Helper()
 	var b strings.Builder
-	b.Write(e.must("GET", "/secretConfig", "").body)
+	b.Write(e.Must("GET", "/secretConfig", "").Body)
 	for _, item := range e.listAll("/secret") {
 		var s api.GetSecretResponse
 		if err := json.Unmarshal(item, &s); err != nil {
@@ -221,7 +143,7 @@ func (e *env) snapshot() string {
 		b.Write(item)
 		for _, id := range e.versionIDs(s.Path) {
 			b.WriteString("\n  ")
-			b.Write(e.must("GET", fmt.Sprintf("/secret/%s/version/%d?includeData=true", esc(s.Path), id), "").body)
+			b.Write(e.Must("GET", fmt.Sprintf("/secret/%s/version/%d?includeData=true", esc(s.Path), id), "").Body)
 		}
 	}
 	return b.String()
@@ -231,7 +153,7 @@ func esc(path string) string { return url.PathEscape(path) }
 
 func decode[T any](t *testing.T, r *response) T {
 	t.Helper()
-	return wiretest.Decode[T](t, r.body)
+	return wiretest.Decode[T](t, r.Body)
 }
 
 // errorDef is a row of the error table of okms-rest.md 8.1, copied here
@@ -325,19 +247,6 @@ func okmsEnvelope(t *testing.T, r *wiretest.Response, rid, errID string) {
 	}
 }
 
-// expect checks the status and what every response of surface B carries
-// (see contract). It stops the test if the status is not the one
-// expected.
-func (r *response) expect(t *testing.T, status int, errID string) {
-	t.Helper()
-	contract.Expect(t, r.wire(), status, errID)
-}
-
-// wire is r as package wiretest reads it.
-func (r *response) wire() *wiretest.Response {
-	return &wiretest.Response{Status: r.status, Header: r.header, Body: r.body}
-}
-
 // errorOf decodes an error response.
 func errorOf(t *testing.T, r *response) api.ErrorResponse {
 	t.Helper()
@@ -353,8 +262,8 @@ var pinnedHeaders = []string{"Cache-Control", "Content-Type", api.HeaderCursorNe
 
 func (e *env) golden(t *testing.T, name string, r *response) {
 	t.Helper()
-	rid := r.header.Get("X-Request-Id")
-	wiretest.Golden(t, name, wiretest.Render(r.wire(), pinnedHeaders, func(h, s string) string {
+	rid := r.Header.Get("X-Request-Id")
+	wiretest.Golden(t, name, wiretest.Render(r, pinnedHeaders, func(h, s string) string {
 		if h == api.HeaderCursorNext {
 			return "<cursor>"
 		}
@@ -408,45 +317,31 @@ func runShared(t *testing.T, setup func(*env), cases []apiCase) {
 func runTable(t *testing.T, method string, shared *env, cases []apiCase) {
 	t.Helper()
 	table := wiretest.Table[*env]{
-		New: newEnv,
-		Send: func(t *testing.T, e *env, rq wiretest.Request) *wiretest.Response {
-			return wiretest.Must(t, e.ts.Client(), rq)
-		},
+		New:      newEnv,
+		Send:     func(t *testing.T, e *env, rq request) *response { return e.Send(rq) },
 		Expect:   contract.Expect,
-		Golden:   func(t *testing.T, e *env, name string, r *wiretest.Response) { e.golden(t, name, fromWire(r)) },
+		Golden:   func(t *testing.T, e *env, name string, r *response) { e.golden(t, name, r) },
 		Snapshot: (*env).snapshot,
 	}
 	if shared != nil {
-		table.Shared = func(t *testing.T) *env {
-			own := *shared
-			own.t = t
-			return &own
-		}
+		table.Shared = shared.bind
 	}
 	wc := make([]wiretest.Case[*env], len(cases))
 	for i, tc := range cases {
 		wc[i] = wiretest.Case[*env]{Name: tc.name, Method: cmp.Or(tc.method, method), Setup: tc.setup,
-			Status: tc.status, Err: tc.errID, Golden: tc.golden,
-			Request: func(e *env) wiretest.Request {
-				rq := request{target: tc.target, okmsID: tc.okmsID, header: maps.Clone(tc.header), body: tc.body, chunked: tc.chunked}
+			Status: tc.status, Err: tc.errID, Golden: tc.golden, Check: tc.check,
+			Request: func(e *env) request {
+				rq := request{Target: tc.target, Domain: tc.okmsID, Header: maps.Clone(tc.header), Body: tc.body, Chunked: tc.chunked}
 				if tc.headerFn != nil {
-					if rq.header == nil {
-						rq.header = map[string]string{}
+					if rq.Header == nil {
+						rq.Header = map[string]string{}
 					}
-					maps.Copy(rq.header, tc.headerFn(e))
+					maps.Copy(rq.Header, tc.headerFn(e))
 				}
-				return e.wire(rq)
+				return rq
 			}}
-		if tc.check != nil {
-			wc[i].Check = func(t *testing.T, e *env, r *wiretest.Response) { tc.check(t, e, fromWire(r)) }
-		}
 	}
 	table.Run(t, wc)
-}
-
-// fromWire is r as these tests read it.
-func fromWire(r *wiretest.Response) *response {
-	return &response{status: r.Status, header: r.Header, body: r.Body}
 }
 
 // commonCases are the cases every endpoint shares (okms-rest.md 1, 8.1):
@@ -578,5 +473,5 @@ func wantData(t *testing.T, what string, v *api.SecretVersion, data string) {
 // noMember fails if a raw JSON object body has member name at top level.
 func noMember(t *testing.T, r *response, name string) {
 	t.Helper()
-	wiretest.NoMember(t, r.body, name)
+	wiretest.NoMember(t, r.Body, name)
 }

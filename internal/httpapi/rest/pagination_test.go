@@ -28,7 +28,7 @@ func pageNames(n int) []string {
 func manySecrets(n int) func(*env) {
 	return func(e *env) {
 		for _, p := range pageNames(n) {
-			e.create(p, `{}`)
+			e.CreateSecret(p, `{}`)
 		}
 	}
 }
@@ -36,7 +36,7 @@ func manySecrets(n int) func(*env) {
 // manyVersions creates secret p with n versions (maxVersions 100).
 func manyVersions(n int) func(*env) {
 	return func(e *env) {
-		e.create("p", `{"n":1}`, `"metadata":{"maxVersions":100}`)
+		e.CreateSecret("p", `{"n":1}`, `"metadata":{"maxVersions":100}`)
 		e.writeN("p", n-1)
 	}
 }
@@ -46,7 +46,7 @@ func page(items int, more bool) func(*testing.T, *env, *response) {
 	return func(t *testing.T, e *env, r *response) {
 		t.Helper()
 		want(t, "items", len(decode[[]any](t, r)), items)
-		want(t, "X-Pagination-Cursor-Next present", r.header.Get(api.HeaderCursorNext) != "", more)
+		want(t, "X-Pagination-Cursor-Next present", r.Header.Get(api.HeaderCursorNext) != "", more)
 	}
 }
 
@@ -58,7 +58,7 @@ func iterate[T any](t *testing.T, e *env, target, size string, r *response, size
 	for i := 0; ; i++ {
 		items := decode[[]T](t, r)
 		all = append(all, items...)
-		next := r.header.Get(api.HeaderCursorNext)
+		next := r.Header.Get(api.HeaderCursorNext)
 		if i < len(sizes) && len(items) != sizes[i] {
 			t.Errorf("page %d has %d items, want %d", i+1, len(items), sizes[i])
 		}
@@ -71,8 +71,8 @@ func iterate[T any](t *testing.T, e *env, target, size string, r *response, size
 		if i+1 >= len(sizes) {
 			t.Fatalf("page %d (the last) carries X-Pagination-Cursor-Next %q", i+1, next)
 		}
-		r = e.send(request{method: "GET", target: target, header: map[string]string{api.HeaderPageSize: size, api.HeaderCursor: next}})
-		r.expect(t, 200, "")
+		r = e.Send(request{Method: "GET", Target: target, Header: map[string]string{api.HeaderPageSize: size, api.HeaderCursor: next}})
+		r.Expect(t, 200, "")
 	}
 }
 
@@ -114,10 +114,10 @@ func iterateVersions(size string, sizes ...int) func(*testing.T, *env, *response
 // cursorOf returns the next cursor of the first page of a listing.
 func cursorOf(e *env, target string) string {
 	e.t.Helper()
-	r := e.send(request{method: "GET", target: target, header: map[string]string{api.HeaderPageSize: "10"}})
-	c := r.header.Get(api.HeaderCursorNext)
-	if r.status != 200 || c == "" {
-		e.t.Fatalf("GET %s: %d, cursor %q; want a first page with a cursor", target, r.status, c)
+	r := e.Send(request{Method: "GET", Target: target, Header: map[string]string{api.HeaderPageSize: "10"}})
+	c := r.Header.Get(api.HeaderCursorNext)
+	if r.Status != 200 || c == "" {
+		e.t.Fatalf("GET %s: %d, cursor %q; want a first page with a cursor", target, r.Status, c)
 	}
 	return c
 }
@@ -175,7 +175,7 @@ func TestListSecrets_Pagination(t *testing.T) {
 	withVersions := pageNames(250)[0]
 	shared := func(e *env) {
 		manySecrets(250)(e)
-		e.must("PUT", "/secret/"+esc(withVersions), `{"metadata":{"maxVersions":100}}`)
+		e.Must("PUT", "/secret/"+esc(withVersions), `{"metadata":{"maxVersions":100}}`)
 		e.writeN(withVersions, 15)
 	}
 	cases := paginationCases("/secret", []string{"/secret/" + esc(withVersions) + "/version"}, true)
@@ -192,10 +192,10 @@ func TestListSecrets_Pagination(t *testing.T) {
 			header: size("10"), status: 200, check: func(t *testing.T, e *env, r *response) {
 				names := pageNames(30)
 				sort.Strings(names)
-				e.must("DELETE", "/secret/"+esc(names[15]), "")
-				r = e.send(request{method: "GET", target: "/secret",
-					header: map[string]string{api.HeaderPageSize: "10", api.HeaderCursor: r.header.Get(api.HeaderCursorNext)}})
-				r.expect(t, 200, "")
+				e.Must("DELETE", "/secret/"+esc(names[15]), "")
+				r = e.Send(request{Method: "GET", Target: "/secret",
+					Header: map[string]string{api.HeaderPageSize: "10", api.HeaderCursor: r.Header.Get(api.HeaderCursorNext)}})
+				r.Expect(t, 200, "")
 				items := decode[[]api.GetSecretResponse](t, r)
 				want(t, "first path of page 2", items[0].Path, names[10])
 				want(t, "last path of page 2", items[9].Path, names[20])
@@ -211,9 +211,9 @@ func TestListVersions_Pagination(t *testing.T) {
 	// Shared: p has 120 versions, q 15, and there are 17 secrets: each
 	// listing has a second page of 10.
 	shared := func(e *env) {
-		e.create("p", `{"n":1}`, `"metadata":{"maxVersions":200}`)
+		e.CreateSecret("p", `{"n":1}`, `"metadata":{"maxVersions":200}`)
 		e.writeN("p", 119)
-		e.create("q", `{}`, `"metadata":{"maxVersions":100}`)
+		e.CreateSecret("q", `{}`, `"metadata":{"maxVersions":100}`)
 		e.writeN("q", 14)
 		manySecrets(15)(e)
 	}
@@ -229,7 +229,7 @@ func TestListVersions_Pagination(t *testing.T) {
 			check: iterateVersions("100", 7)},
 		apiCase{name: "200/pruned versions are not counted", target: target, header: size("10"), status: 200,
 			setup: func(e *env) {
-				e.create("p", `{}`, `"metadata":{"maxVersions":15}`)
+				e.CreateSecret("p", `{}`, `"metadata":{"maxVersions":15}`)
 				e.writeN("p", 19)
 			}, check: func(t *testing.T, e *env, r *response) {
 				var got []uint32

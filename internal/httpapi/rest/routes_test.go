@@ -52,32 +52,32 @@ func TestResponseHeaders(t *testing.T) {
 	e := newEnv(t)
 	seedDB(e)
 	reqs := []request{
-		{method: "GET", target: "/secret"},
-		{method: "GET", target: "/secret/prod%2Fdb?includeData=true"},
-		{method: "GET", target: "/secret/nope"},
-		{method: "POST", target: "/secret", body: `{"path":"x","version":{"data":{}}}`},
-		{method: "DELETE", target: "/secret/x"},
-		{method: "GET", target: "/secretConfig", header: map[string]string{"Authorization": ""}},
-		{method: "GET", target: "/nope"},
+		{Method: "GET", Target: "/secret"},
+		{Method: "GET", Target: "/secret/prod%2Fdb?includeData=true"},
+		{Method: "GET", Target: "/secret/nope"},
+		{Method: "POST", Target: "/secret", Body: `{"path":"x","version":{"data":{}}}`},
+		{Method: "DELETE", Target: "/secret/x"},
+		{Method: "GET", Target: "/secretConfig", Header: map[string]string{"Authorization": ""}},
+		{Method: "GET", Target: "/nope"},
 	}
 	seen := map[string]bool{}
 	for _, rq := range reqs {
-		r := e.send(rq)
-		id := r.header.Get("X-Request-Id")
+		r := e.Send(rq)
+		id := r.Header.Get("X-Request-Id")
 		if !uuidV4.MatchString(id) || seen[id] {
-			t.Errorf("%s %s: X-Request-Id %q, want a new UUID", rq.method, rq.target, id)
+			t.Errorf("%s %s: X-Request-Id %q, want a new UUID", rq.Method, rq.Target, id)
 		}
 		seen[id] = true
-		want(t, rq.method+" "+rq.target+" Cache-Control", r.header.Get("Cache-Control"), "no-store")
-		if r.status >= 400 {
-			want(t, rq.method+" "+rq.target+" request_id", errorOf(t, r).RequestID, id)
+		want(t, rq.Method+" "+rq.Target+" Cache-Control", r.Header.Get("Cache-Control"), "no-store")
+		if r.Status >= 400 {
+			want(t, rq.Method+" "+rq.Target+" request_id", errorOf(t, r).RequestID, id)
 		}
-		if r.status != http.StatusNoContent {
-			want(t, rq.method+" "+rq.target+" Content-Type", r.header.Get("Content-Type"), "application/json")
+		if r.Status != http.StatusNoContent {
+			want(t, rq.Method+" "+rq.Target+" Content-Type", r.Header.Get("Content-Type"), "application/json")
 		}
 	}
-	if got := e.send(request{method: "GET", target: "/secret", header: map[string]string{api.HeaderPageSize: "10"}}); got.status != 200 {
-		t.Errorf("GET /secret with a page size: %d", got.status)
+	if got := e.Send(request{Method: "GET", Target: "/secret", Header: map[string]string{api.HeaderPageSize: "10"}}); got.Status != 200 {
+		t.Errorf("GET /secret with a page size: %d", got.Status)
 	}
 }
 
@@ -87,16 +87,16 @@ func TestResponseHeaders(t *testing.T) {
 func TestSecretPathInURL(t *testing.T) {
 	t.Parallel()
 	setup := func(e *env) {
-		e.create("prod", `{"of":"prod"}`)
-		e.write("prod", `{"of":"prod"}`)
-		e.create("prod/db", `{"of":"prod/db"}`)
-		e.write("prod/db", `{"of":"prod/db"}`)
-		e.write("prod/db", `{"of":"prod/db"}`)
-		e.create("prod/version", `{"of":"prod/version"}`)
-		e.create("prod/version/3x", `{"of":"prod/version/3x"}`)
-		e.create("prod/version/version", `{"of":"prod/version/version"}`)
-		e.create("a:b=c@d", `{"of":"a:b=c@d"}`)
-		e.create("version", `{"of":"version"}`)
+		e.CreateSecret("prod", `{"of":"prod"}`)
+		e.WriteSecret("prod", `{"of":"prod"}`)
+		e.CreateSecret("prod/db", `{"of":"prod/db"}`)
+		e.WriteSecret("prod/db", `{"of":"prod/db"}`)
+		e.WriteSecret("prod/db", `{"of":"prod/db"}`)
+		e.CreateSecret("prod/version", `{"of":"prod/version"}`)
+		e.CreateSecret("prod/version/3x", `{"of":"prod/version/3x"}`)
+		e.CreateSecret("prod/version/version", `{"of":"prod/version/version"}`)
+		e.CreateSecret("a:b=c@d", `{"of":"a:b=c@d"}`)
+		e.CreateSecret("version", `{"of":"version"}`)
 	}
 	// isSecret: the route is the secret itself.
 	isSecret := func(path string) func(*testing.T, *env, *response) {
@@ -182,7 +182,7 @@ func TestSecretPathInURL(t *testing.T) {
 		{name: "400/encoded non-ASCII", target: "/secret/pr%C3%A9d", status: 400, errID: "SecretPathInvalidCharacter"},
 		{name: "400/empty path", target: "/secret/", status: 400, errID: "SecretPathInvalidCharacter"},
 		{name: "200/255 characters once decoded, longer encoded", target: "/secret/" + esc(pathOfLen(255)), status: 200,
-			setup: func(e *env) { e.create(pathOfLen(255), `{}`) }, check: isSecret(pathOfLen(255))},
+			setup: func(e *env) { e.CreateSecret(pathOfLen(255), `{}`) }, check: isSecret(pathOfLen(255))},
 		{name: "400/256 characters once decoded", target: "/secret/" + esc(pathOfLen(256)), status: 400,
 			errID: "SecretPathMaxExceeded"},
 		{name: "400/256 characters in a version route", target: "/secret/" + esc(pathOfLen(256)) + "/version/1", status: 400,

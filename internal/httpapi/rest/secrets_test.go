@@ -63,7 +63,7 @@ func readsBack(path, data string) func(*testing.T, *env, *response) {
 
 func TestCreateSecret(t *testing.T) {
 	t.Parallel()
-	exists := func(e *env) { e.create("prod/db", `{"v":1}`) }
+	exists := func(e *env) { e.CreateSecret("prod/db", `{"v":1}`) }
 	cases := []apiCase{
 		{name: "200/the example of the spec", body: specCreateBody, status: 200, golden: "secret_create",
 			check: func(t *testing.T, e *env, r *response) {
@@ -95,8 +95,8 @@ func TestCreateSecret(t *testing.T) {
 			})},
 		{name: "200/customMetadata {} is the initial empty map", body: createMeta(`{"customMetadata":{}}`), status: 200,
 			check: func(t *testing.T, e *env, r *response) {
-				if !strings.Contains(string(r.body), `"customMetadata":{}`) {
-					t.Errorf("body %s, want customMetadata {}", r.body)
+				if !strings.Contains(string(r.Body), `"customMetadata":{}`) {
+					t.Errorf("body %s, want customMetadata {}", r.Body)
 				}
 			}},
 		{name: "200/data kept verbatim: key order and number literals",
@@ -173,18 +173,18 @@ func TestCreateSecret(t *testing.T) {
 		{name: "409/path exists with every version deleted", body: createBody("prod/db", `{"v":2}`), status: 409,
 			errID: "SecretAlreadyExists", setup: func(e *env) {
 				exists(e)
-				e.setState("prod/db", 1, "deleted")
+				e.SetVersionState("prod/db", 1, "deleted")
 			}},
 		{name: "409/path exists with its version deactivated", body: createBody("prod/db", `{"v":2}`), status: 409,
 			errID: "SecretAlreadyExists", setup: func(e *env) {
 				exists(e)
-				e.setState("prod/db", 1, "deactivated")
+				e.SetVersionState("prod/db", 1, "deactivated")
 			}},
 		{name: "200/a deleted path is created anew at version 1", body: createBody("prod/db", `{"v":"new"}`), status: 200,
 			setup: func(e *env) {
 				exists(e)
 				e.writeN("prod/db", 3)
-				e.must("DELETE", "/secret/prod%2Fdb", "")
+				e.Must("DELETE", "/secret/prod%2Fdb", "")
 			},
 			check: func(t *testing.T, e *env, r *response) {
 				want(t, "currentVersion", decode[api.SecretResponse](t, r).Metadata.CurrentVersion, 1)
@@ -262,9 +262,9 @@ func TestCreateSecret(t *testing.T) {
 
 // seedDB creates prod/db with {"v":1} at t0 and {"v":2} one minute later.
 func seedDB(e *env) {
-	e.create("prod/db", `{"v":1}`, `"metadata":{"customMetadata":{"team":"dba"}}`)
+	e.CreateSecret("prod/db", `{"v":1}`, `"metadata":{"customMetadata":{"team":"dba"}}`)
 	e.clock.Advance(time.Minute)
-	e.write("prod/db", `{"v":2}`)
+	e.WriteSecret("prod/db", `{"v":2}`)
 }
 
 func TestGetSecret(t *testing.T) {
@@ -273,7 +273,7 @@ func TestGetSecret(t *testing.T) {
 		return func(t *testing.T, e *env, r *response) {
 			got := decode[api.GetSecretResponse](t, r)
 			if got.Version == nil {
-				t.Fatalf("no version member: %s", r.body)
+				t.Fatalf("no version member: %s", r.Body)
 			}
 			want(t, "version.id", got.Version.ID, id)
 			want(t, "version.state", got.Version.State, state)
@@ -284,12 +284,12 @@ func TestGetSecret(t *testing.T) {
 		return func(e *env) {
 			seedDB(e)
 			e.clock.Advance(time.Hour)
-			e.setState("prod/db", id, state)
+			e.SetVersionState("prod/db", id, state)
 		}
 	}
 	scheduled := func(dva string) func(*env) {
 		return func(e *env) {
-			e.create("prod/db", `{"v":1}`, `"metadata":{"deactivateVersionAfter":"`+dva+`"}`)
+			e.CreateSecret("prod/db", `{"v":1}`, `"metadata":{"deactivateVersionAfter":"`+dva+`"}`)
 		}
 	}
 	cases := []apiCase{
@@ -335,8 +335,8 @@ func TestGetSecret(t *testing.T) {
 			errID: "SecretVersionNotFound", golden: "error_SecretVersionNotFound"},
 		{name: "404/pruned version", target: "/secret/prod%2Fdb?version=1", status: 404, errID: "SecretVersionNotFound",
 			setup: func(e *env) {
-				e.create("prod/db", `{"v":1}`, `"metadata":{"maxVersions":1}`)
-				e.write("prod/db", `{"v":2}`)
+				e.CreateSecret("prod/db", `{"v":1}`, `"metadata":{"maxVersions":1}`)
+				e.WriteSecret("prod/db", `{"v":2}`)
 			}},
 		{name: "200/a scheduled deactivation not yet reached is invisible", target: "/secret/prod%2Fdb?includeData=true",
 			status: 200, setup: func(e *env) {
@@ -358,15 +358,15 @@ func TestGetSecret(t *testing.T) {
 			}},
 		{name: "200/the domain's deactivateVersionAfter applies", target: "/secret/prod%2Fdb?includeData=true",
 			status: 200, setup: func(e *env) {
-				e.must("PUT", "/secretConfig", `{"deactivateVersionAfter":"2h"}`)
-				e.create("prod/db", `{"v":1}`)
+				e.Must("PUT", "/secretConfig", `{"deactivateVersionAfter":"2h"}`)
+				e.CreateSecret("prod/db", `{"v":1}`)
 				e.clock.Advance(2 * time.Hour)
 			}, check: secretVersion(1, "deactivated", "")},
 		{name: "200/raw-slash path", setup: seedDB, target: "/secret/prod/db", status: 200, check: secretVersion(2, "active", "")},
 		{name: "200/last segment named version, encoded", target: "/secret/prod%2Fversion?includeData=true", status: 200,
-			setup: func(e *env) { e.create("prod/version", `{"k":"v"}`) }, check: secretVersion(1, "active", `{"k":"v"}`)},
+			setup: func(e *env) { e.CreateSecret("prod/version", `{"k":"v"}`) }, check: secretVersion(1, "active", `{"k":"v"}`)},
 		{name: "200/encodeURIComponent path", target: "/secret/app%2Fa%3Ab%3Dc%40d?includeData=true", status: 200,
-			setup: func(e *env) { e.create("app/a:b=c@d", `{"k":"v"}`) }, check: secretVersion(1, "active", `{"k":"v"}`)},
+			setup: func(e *env) { e.CreateSecret("app/a:b=c@d", `{"k":"v"}`) }, check: secretVersion(1, "active", `{"k":"v"}`)},
 		{name: "400/double-encoded path", setup: seedDB, target: "/secret/prod%252Fdb", status: 400, errID: "SecretPathInvalidCharacter"},
 		{name: "400/encoded space in the path", target: "/secret/prod%20db", status: 400, errID: "SecretPathInvalidCharacter"},
 		{name: "400/dot segment in the URL", target: "/secret/prod/./db", status: 400, errID: "SecretPathInvalidCharacter"},
@@ -375,7 +375,7 @@ func TestGetSecret(t *testing.T) {
 		{name: "400/trailing slash", target: "/secret/prod%2Fdb/", status: 400, errID: "SecretPathInvalidCharacter"},
 		{name: "400/empty path", target: "/secret/", status: 400, errID: "SecretPathInvalidCharacter"},
 		{name: "200/path of 255 characters", target: "/secret/" + esc(pathOfLen(255)), status: 200,
-			setup: func(e *env) { e.create(pathOfLen(255), `{}`) }},
+			setup: func(e *env) { e.CreateSecret(pathOfLen(255), `{}`) }},
 		{name: "400/path of 256 characters", target: "/secret/" + esc(pathOfLen(256)), status: 400, errID: "SecretPathMaxExceeded"},
 	}
 	cases = append(cases, commonCases(seedDB, "/secret/prod%2Fdb", "", 200, false)...)
@@ -384,13 +384,13 @@ func TestGetSecret(t *testing.T) {
 
 // seedCAS creates prod/db (version 1) with casRequired set at secret level.
 func seedCAS(e *env) {
-	e.create("prod/db", `{"v":1}`, `"metadata":{"casRequired":true}`)
+	e.CreateSecret("prod/db", `{"v":1}`, `"metadata":{"casRequired":true}`)
 }
 
 // seedCASDomain creates prod/db (version 1) in a domain requiring CAS.
 func seedCASDomain(e *env) {
-	e.create("prod/db", `{"v":1}`)
-	e.must("PUT", "/secretConfig", `{"casRequired":true}`)
+	e.CreateSecret("prod/db", `{"v":1}`)
+	e.Must("PUT", "/secretConfig", `{"casRequired":true}`)
 }
 
 var casMessage = regexp.MustCompile(`(?i)cas`)
@@ -428,7 +428,7 @@ func TestUpdateSecret(t *testing.T) {
 	// seed: prod/db created at t0 with maxVersions 5 and team=dba, then the
 	// clock moves one hour.
 	seed := func(e *env) {
-		e.create("prod/db", `{"v":1}`, `"metadata":{"maxVersions":5,"customMetadata":{"team":"dba"}}`)
+		e.CreateSecret("prod/db", `{"v":1}`, `"metadata":{"maxVersions":5,"customMetadata":{"team":"dba"}}`)
 		e.clock.Advance(time.Hour)
 	}
 	const target = "/secret/prod%2Fdb"
@@ -440,9 +440,9 @@ func TestUpdateSecret(t *testing.T) {
 	}
 	nVersions := func(n int, meta string) func(*env) {
 		return func(e *env) {
-			e.create("p", `{"n":1}`, `"metadata":`+meta)
+			e.CreateSecret("p", `{"n":1}`, `"metadata":`+meta)
 			for i := 2; i <= n; i++ {
-				e.write("p", fmt.Sprintf(`{"n":%d}`, i))
+				e.WriteSecret("p", fmt.Sprintf(`{"n":%d}`, i))
 			}
 		}
 	}
@@ -461,7 +461,7 @@ func TestUpdateSecret(t *testing.T) {
 					want(t, "updatedAt", m.UpdatedAt, at(time.Hour))
 				})(t, e, r)
 				if decode[api.SecretResponse](t, r).Warnings != nil {
-					t.Errorf("warnings: %s, want null", r.body)
+					t.Errorf("warnings: %s, want null", r.Body)
 				}
 				readsBack("prod/db", `{"v":2}`)(t, e, r)
 				wantData(t, "version 1", ptr(e.getVersion("prod/db", 1)), `{"v":1}`)
@@ -511,9 +511,9 @@ func TestUpdateSecret(t *testing.T) {
 			check: afterUpdate(1, func(t *testing.T, m api.SecretMetadata) { want(t, "maxVersions", m.MaxVersions, 0) })},
 		{name: "200/changing deactivateVersionAfter keeps the stored schedules", target: "/secret/p",
 			body: `{"metadata":{"deactivateVersionAfter":"10h"}}`, status: 200,
-			setup: func(e *env) { e.create("p", `{}`, `"metadata":{"deactivateVersionAfter":"1h"}`) },
+			setup: func(e *env) { e.CreateSecret("p", `{}`, `"metadata":{"deactivateVersionAfter":"1h"}`) },
 			check: func(t *testing.T, e *env, r *response) {
-				e.write("p", `{}`)
+				e.WriteSecret("p", `{}`)
 				e.clock.Advance(time.Hour)
 				want(t, "version 1 (scheduled before)", e.getVersion("p", 1).State, "deactivated")
 				want(t, "version 2 (scheduled after)", e.getVersion("p", 2).State, "active")
@@ -573,8 +573,8 @@ func TestUpdateSecret(t *testing.T) {
 		{name: "200/the 11th version prunes version 1", setup: nVersions(10, `{}`), target: "/secret/p",
 			body: newData, status: 200, check: func(t *testing.T, e *env, r *response) {
 				versionsAre(seq(11)[1:], 2)(t, e, r)
-				r = e.call("GET", "/secret/p?version=1", "")
-				r.expect(t, 404, "SecretVersionNotFound")
+				r = e.Call("GET", "/secret/p?version=1", "")
+				r.Expect(t, 404, "SecretVersionNotFound")
 			}},
 		{name: "200/maxVersions lowered in the same PUT prunes at once", setup: nVersions(10, `{}`), target: "/secret/p",
 			body: `{"metadata":{"maxVersions":2},"version":{"data":{"v":11}}}`, status: 200,
@@ -582,13 +582,13 @@ func TestUpdateSecret(t *testing.T) {
 		{name: "200/lowering maxVersions alone prunes nothing", setup: nVersions(5, `{}`), target: "/secret/p",
 			body: `{"metadata":{"maxVersions":2}}`, status: 200, check: func(t *testing.T, e *env, r *response) {
 				versionsAre(seq(5), 0)(t, e, r)
-				e.write("p", `{"n":6}`)
+				e.WriteSecret("p", `{"n":6}`)
 				wantIDs(t, "versions after the next write", e.versionIDs("p"), []uint32{5, 6})
 			}},
 		{name: "200/deleted versions count as retained until pruned", target: "/secret/p", body: newData, status: 200,
 			setup: func(e *env) {
 				nVersions(2, `{"maxVersions":2}`)(e)
-				e.setState("p", 2, "deleted")
+				e.SetVersionState("p", 2, "deleted")
 			}, check: func(t *testing.T, e *env, r *response) {
 				versionsAre([]uint32{2, 3}, 2)(t, e, r)
 				want(t, "version 2 state", e.getVersion("p", 2).State, "deleted")
@@ -626,8 +626,8 @@ func TestUpdateSecret(t *testing.T) {
 		{name: "200/raw-slash path", setup: seed, target: "/secret/prod/db", body: newData, status: 200, check: afterUpdate(2, nil)},
 		{name: "200/last segment named version, encoded", target: "/secret/prod%2Fversion", body: newData, status: 200,
 			setup: func(e *env) {
-				e.create("prod", `{}`)
-				e.create("prod/version", `{}`)
+				e.CreateSecret("prod", `{}`)
+				e.CreateSecret("prod/version", `{}`)
 			}, check: func(t *testing.T, e *env, r *response) {
 				want(t, "path", decode[api.SecretResponse](t, r).Path, "prod/version")
 				want(t, "prod currentVersion", e.getSecret("/secret/prod").Metadata.CurrentVersion, 1)
@@ -649,9 +649,9 @@ func TestDeleteSecret(t *testing.T) {
 	gone := func(path string) func(*testing.T, *env, *response) {
 		return func(t *testing.T, e *env, _ *response) {
 			t.Helper()
-			e.call("GET", "/secret/"+esc(path), "").expect(t, 404, "SecretNotFound")
-			e.call("GET", "/secret/"+esc(path)+"/version", "").expect(t, 404, "SecretNotFound")
-			e.call("GET", "/secret/"+esc(path)+"/version/1", "").expect(t, 404, "SecretNotFound")
+			e.Call("GET", "/secret/"+esc(path), "").Expect(t, 404, "SecretNotFound")
+			e.Call("GET", "/secret/"+esc(path)+"/version", "").Expect(t, 404, "SecretNotFound")
+			e.Call("GET", "/secret/"+esc(path)+"/version/1", "").Expect(t, 404, "SecretNotFound")
 			for _, raw := range e.listAll("/secret") {
 				if strings.Contains(string(raw), fmt.Sprintf(`"path":%q`, path)) {
 					t.Errorf("%s is still listed", path)
@@ -663,7 +663,7 @@ func TestDeleteSecret(t *testing.T) {
 		{name: "204/delete", setup: seedDB, target: "/secret/prod%2Fdb", status: 204, golden: "secret_delete",
 			check: func(t *testing.T, e *env, r *response) {
 				gone("prod/db")(t, e, r)
-				e.create("prod/db", `{"v":"new"}`)
+				e.CreateSecret("prod/db", `{"v":"new"}`)
 				want(t, "currentVersion after re-creation", e.getSecret("/secret/prod%2Fdb").Metadata.CurrentVersion, 1)
 				wantData(t, "version 1 after re-creation", ptr(e.getVersion("prod/db", 1)), `{"v":"new"}`)
 			}},
@@ -671,32 +671,32 @@ func TestDeleteSecret(t *testing.T) {
 		{name: "204/a secret with deactivated and deleted versions", target: "/secret/prod%2Fdb", status: 204,
 			setup: func(e *env) {
 				seedDB(e)
-				e.setState("prod/db", 1, "deleted")
-				e.setState("prod/db", 2, "deactivated")
+				e.SetVersionState("prod/db", 1, "deleted")
+				e.SetVersionState("prod/db", 2, "deactivated")
 			}, check: gone("prod/db")},
 		{name: "204/other secrets are untouched", target: "/secret/prod%2Fdb", status: 204,
 			setup: func(e *env) {
-				e.create("prod", `{}`)
-				e.create("prod/db", `{}`)
-				e.create("prod/db/x", `{}`)
-				e.create("prod/db2", `{}`)
+				e.CreateSecret("prod", `{}`)
+				e.CreateSecret("prod/db", `{}`)
+				e.CreateSecret("prod/db/x", `{}`)
+				e.CreateSecret("prod/db2", `{}`)
 			}, check: func(t *testing.T, e *env, r *response) {
 				gone("prod/db")(t, e, r)
 				want(t, "secrets left", len(e.listAll("/secret")), 3)
 			}},
 		{name: "204/last segment named version, encoded", target: "/secret/prod%2Fversion", status: 204,
 			setup: func(e *env) {
-				e.create("prod", `{}`)
-				e.create("prod/version", `{}`)
+				e.CreateSecret("prod", `{}`)
+				e.CreateSecret("prod/version", `{}`)
 			}, check: func(t *testing.T, e *env, r *response) {
 				gone("prod/version")(t, e, r)
-				e.must("GET", "/secret/prod", "")
+				e.Must("GET", "/secret/prod", "")
 			}},
 		{name: "404/unknown secret", target: "/secret/prod%2Fdb", status: 404, errID: "SecretNotFound"},
 		{name: "404/deleted twice", target: "/secret/prod%2Fdb", status: 404, errID: "SecretNotFound",
 			setup: func(e *env) {
 				seedDB(e)
-				e.must("DELETE", "/secret/prod%2Fdb", "")
+				e.Must("DELETE", "/secret/prod%2Fdb", "")
 			}},
 		{name: "405/DELETE on one version", setup: seedDB, target: "/secret/prod%2Fdb/version/1", status: 405, errID: "MethodNotAllowed"},
 		{name: "405/DELETE on the version collection", setup: seedDB, target: "/secret/prod%2Fdb/version", status: 405,
@@ -723,15 +723,15 @@ func TestListSecrets(t *testing.T) {
 	names := []string{"b", "app/10", "B", "a/b", "app/9", "a-b", "_x", "a", "a.b", "0", "Z/z", "a:b", "a=b", "a@b"}
 	cases := []apiCase{
 		{name: "200/empty domain", target: "/secret", status: 200, check: func(t *testing.T, e *env, r *response) {
-			want(t, "body", string(r.body), "[]")
-			want(t, api.HeaderCursorNext, r.header.Get(api.HeaderCursorNext), "")
+			want(t, "body", string(r.Body), "[]")
+			want(t, api.HeaderCursorNext, r.Header.Get(api.HeaderCursorNext), "")
 		}},
 		{name: "200/each item with its current version, without data", target: "/secret", status: 200, golden: "secret_list",
 			setup: func(e *env) {
 				seedDB(e)
 				e.clock.Advance(time.Hour)
-				e.create("prod/api", `{"token":"t"}`, `"metadata":{"casRequired":true,"deactivateVersionAfter":"1d"}`)
-				e.setState("prod/api", 1, "deactivated")
+				e.CreateSecret("prod/api", `{"token":"t"}`, `"metadata":{"casRequired":true,"deactivateVersionAfter":"1d"}`)
+				e.SetVersionState("prod/api", 1, "deactivated")
 			}, check: func(t *testing.T, e *env, r *response) {
 				items := decode[[]api.GetSecretResponse](t, r)
 				if len(items) != 2 {
@@ -748,7 +748,7 @@ func TestListSecrets(t *testing.T) {
 		{name: "200/sorted by path, byte-wise", target: "/secret", status: 200,
 			setup: func(e *env) {
 				for _, n := range names {
-					e.create(n, `{}`)
+					e.CreateSecret(n, `{}`)
 				}
 			}, check: func(t *testing.T, e *env, r *response) {
 				got, sorted := paths(t, r), slices.Clone(names)
@@ -759,10 +759,10 @@ func TestListSecrets(t *testing.T) {
 			}},
 		{name: "200/deleted secrets are absent", target: "/secret", status: 200,
 			setup: func(e *env) {
-				e.create("a", `{}`)
-				e.create("b", `{}`)
-				e.create("c", `{}`)
-				e.must("DELETE", "/secret/b", "")
+				e.CreateSecret("a", `{}`)
+				e.CreateSecret("b", `{}`)
+				e.CreateSecret("c", `{}`)
+				e.Must("DELETE", "/secret/b", "")
 			}, check: func(t *testing.T, e *env, r *response) {
 				if got := paths(t, r); !slices.Equal(got, []string{"a", "c"}) {
 					t.Errorf("paths = %q, want [a c]", got)
@@ -770,7 +770,7 @@ func TestListSecrets(t *testing.T) {
 			}},
 		{name: "200/an automatically deactivated current version is shown deactivated", target: "/secret", status: 200,
 			setup: func(e *env) {
-				e.create("a", `{}`, `"metadata":{"deactivateVersionAfter":"1h"}`)
+				e.CreateSecret("a", `{}`, `"metadata":{"deactivateVersionAfter":"1h"}`)
 				e.clock.Advance(2 * time.Hour)
 			}, check: func(t *testing.T, e *env, r *response) {
 				v := decode[[]api.GetSecretResponse](t, r)[0].Version
@@ -779,8 +779,8 @@ func TestListSecrets(t *testing.T) {
 			}},
 		{name: "200/includeData is ignored", setup: seedDB, target: "/secret?includeData=true", status: 200,
 			check: func(t *testing.T, e *env, r *response) {
-				if strings.Contains(string(r.body), `"data"`) {
-					t.Errorf("list carries data: %s", r.body)
+				if strings.Contains(string(r.Body), `"data"`) {
+					t.Errorf("list carries data: %s", r.Body)
 				}
 			}},
 		{name: "405/PUT on the secret list", target: "/secret", method: "PUT", body: `{}`, status: 405, errID: "MethodNotAllowed"},
@@ -801,7 +801,7 @@ func TestConcurrentWrites(t *testing.T) {
 		errs := make([]error, n)
 		var wg sync.WaitGroup
 		for i := range n {
-			wg.Go(func() { out[i], errs[i] = e.try(rq) })
+			wg.Go(func() { out[i], errs[i] = e.Try(rq) })
 		}
 		wg.Wait()
 		for _, err := range errs {
@@ -814,14 +814,14 @@ func TestConcurrentWrites(t *testing.T) {
 	count := func(rs []*response) map[int]int {
 		m := map[int]int{}
 		for _, r := range rs {
-			m[r.status]++
+			m[r.Status]++
 		}
 		return m
 	}
 	t.Run("200/one of 20 creates of a path wins, the others get 409", func(t *testing.T) {
 		t.Parallel()
 		e := newEnv(t)
-		got := count(all(t, e, request{method: "POST", target: "/secret", body: createBody("race", `{}`)}))
+		got := count(all(t, e, request{Method: "POST", Target: "/secret", Body: createBody("race", `{}`)}))
 		if got[200] != 1 || got[409] != n-1 {
 			t.Errorf("statuses %v, want one 200 and %d 409", got, n-1)
 		}
@@ -830,10 +830,10 @@ func TestConcurrentWrites(t *testing.T) {
 	t.Run("200/20 versions added at once get 20 distinct ids", func(t *testing.T) {
 		t.Parallel()
 		e := newEnv(t)
-		e.create("race", `{}`, `"metadata":{"maxVersions":100}`)
+		e.CreateSecret("race", `{}`, `"metadata":{"maxVersions":100}`)
 		ids := map[uint32]bool{}
-		for _, r := range all(t, e, request{method: "POST", target: "/secret/race/version", body: `{"data":{}}`}) {
-			r.expect(t, 200, "")
+		for _, r := range all(t, e, request{Method: "POST", Target: "/secret/race/version", Body: `{"data":{}}`}) {
+			r.Expect(t, 200, "")
 			ids[decode[api.SecretVersion](t, r).ID] = true
 		}
 		want(t, "distinct ids", len(ids), n)
@@ -843,14 +843,14 @@ func TestConcurrentWrites(t *testing.T) {
 	t.Run("200/one of 20 writes with cas=1 wins", func(t *testing.T) {
 		t.Parallel()
 		e := newEnv(t)
-		e.create("race", `{}`)
-		rs := all(t, e, request{method: "PUT", target: "/secret/race?cas=1", body: `{"version":{"data":{}}}`})
+		e.CreateSecret("race", `{}`)
+		rs := all(t, e, request{Method: "PUT", Target: "/secret/race?cas=1", Body: `{"version":{"data":{}}}`})
 		got := count(rs)
 		if got[200] != 1 || got[400] != n-1 {
 			t.Errorf("statuses %v, want one 200 and %d 400", got, n-1)
 		}
 		for _, r := range rs {
-			if r.status == 400 {
+			if r.Status == 400 {
 				want(t, "error_id", errorOf(t, r).ErrorID, "SecretCasMismatch")
 			}
 		}

@@ -97,9 +97,9 @@ func ecJWK(private bool) string {
 
 func (e *env) newKey(body string) api.ServiceKey {
 	e.t.Helper()
-	r := e.call("POST", keys(""), body)
-	if r.status != http.StatusCreated {
-		e.t.Fatalf("create key %s = %d %s", body, r.status, r.body)
+	r := e.Call("POST", keys(""), body)
+	if r.Status != http.StatusCreated {
+		e.t.Fatalf("create key %s = %d %s", body, r.Status, r.Body)
 	}
 	return decode[api.ServiceKey](e.t, r)
 }
@@ -122,7 +122,7 @@ var dynamic = regexp.MustCompile(`"(ciphertext|key|plaintext|signature|bytes|con
 // name in angle brackets; keep lists the members to leave as they are.
 func (e *env) keyGolden(t *testing.T, name string, r *response, keep ...string) {
 	t.Helper()
-	body := dynamic.ReplaceAllStringFunc(string(r.body), func(m string) string {
+	body := dynamic.ReplaceAllStringFunc(string(r.Body), func(m string) string {
 		member := m[1 : strings.Index(m[1:], `"`)+1]
 		for _, k := range keep {
 			if k == member {
@@ -132,7 +132,7 @@ func (e *env) keyGolden(t *testing.T, name string, r *response, keep ...string) 
 		return `"` + member + `":"<` + member + `>"`
 	})
 	c := *r
-	c.body = []byte(body)
+	c.Body = []byte(body)
 	e.golden(t, name, &c)
 }
 
@@ -202,7 +202,7 @@ func manyKeys(e *env) {
 		id := fmt.Sprintf("55555555-5555-4555-8555-5555555555%02d", i)
 		e.newKey(`{"id":"` + id + `","name":"k` + fmt.Sprint(i) + `","type":"oct","size":128}`)
 		if i%4 == 0 {
-			e.must("POST", keys("/"+id+"/deactivate"), `{"reason":"superseded"}`)
+			e.Must("POST", keys("/"+id+"/deactivate"), `{"reason":"superseded"}`)
 		}
 	}
 }
@@ -289,46 +289,46 @@ func TestServiceKeys_Lifecycle(t *testing.T) {
 	e := newEnv(t)
 	seedKeys(e)
 	k := keys("/" + octID)
-	r := e.call("PATCH", k, `{"name":"test-aes-1-updated","extractable":false}`)
-	r.expect(t, 200, "")
+	r := e.Call("PATCH", k, `{"name":"test-aes-1-updated","extractable":false}`)
+	r.Expect(t, 200, "")
 	e.golden(t, "service_key_update", r)
-	e.call("POST", k+"/activate", "").expect(t, 204, "")
-	r = e.call("DELETE", k, "")
-	r.expect(t, 400, "ServiceKeyActive")
+	e.Call("POST", k+"/activate", "").Expect(t, 204, "")
+	r = e.Call("DELETE", k, "")
+	r.Expect(t, 400, "ServiceKeyActive")
 	e.golden(t, "error_ServiceKeyActive", r)
-	r = e.call("POST", k+"/deactivate", `{}`)
-	r.expect(t, 400, "ServiceKeyDeactivationReasonRequired")
+	r = e.Call("POST", k+"/deactivate", `{}`)
+	r.Expect(t, 400, "ServiceKeyDeactivationReasonRequired")
 	e.golden(t, "error_ServiceKeyDeactivationReasonRequired", r)
-	e.call("POST", k+"/deactivate", `{"reason":"KEY_COMPROMISE"}`).expect(t, 400, "ServiceKeyDeactivationReasonInvalid")
+	e.Call("POST", k+"/deactivate", `{"reason":"KEY_COMPROMISE"}`).Expect(t, 400, "ServiceKeyDeactivationReasonInvalid")
 	e.clock.Advance(61e9)
-	r = e.call("POST", k+"/deactivate", `{"reason":"unspecified"}`)
-	r.expect(t, 204, "")
+	r = e.Call("POST", k+"/deactivate", `{"reason":"unspecified"}`)
+	r.Expect(t, 204, "")
 	e.golden(t, "service_key_deactivate", r)
 	e.clock.Advance(61e9)
-	e.call("POST", k+"/deactivate", `{"reason":"key_compromise"}`).expect(t, 204, "")
-	r = e.call("GET", k, "")
+	e.Call("POST", k+"/deactivate", `{"reason":"key_compromise"}`).Expect(t, 204, "")
+	r = e.Call("GET", k, "")
 	e.golden(t, "service_key_compromised", r)
 	e.clock.Advance(61e9)
-	e.call("POST", k+"/activate", "").expect(t, 204, "")
-	if a := decode[api.ServiceKey](t, e.call("GET", k, "")).Attributes; a.State != "active" || a.CompromiseDate != nil {
+	e.Call("POST", k+"/activate", "").Expect(t, 204, "")
+	if a := decode[api.ServiceKey](t, e.Call("GET", k, "")).Attributes; a.State != "active" || a.CompromiseDate != nil {
 		t.Errorf("after reactivation: %+v", a)
 	}
-	r = e.call("PATCH", k, `{}`)
-	r.expect(t, 400, "ServiceKeyFieldRequired")
-	e.call("POST", k+"/deactivate", `{"reason":"cessation_of_operation"}`).expect(t, 204, "")
-	e.call("DELETE", k, "").expect(t, 204, "")
-	r = e.call("GET", k, "")
-	r.expect(t, 200, "")
+	r = e.Call("PATCH", k, `{}`)
+	r.Expect(t, 400, "ServiceKeyFieldRequired")
+	e.Call("POST", k+"/deactivate", `{"reason":"cessation_of_operation"}`).Expect(t, 204, "")
+	e.Call("DELETE", k, "").Expect(t, 204, "")
+	r = e.Call("GET", k, "")
+	r.Expect(t, 200, "")
 	e.golden(t, "service_key_destroyed", r)
-	r = e.call("POST", k+"/activate", "")
-	r.expect(t, 400, "ServiceKeyStateTransitionInvalid")
-	r = e.call("POST", k+"/decrypt", `{"ciphertext":"x"}`)
-	r.expect(t, 400, "ServiceKeyCiphertextInvalid")
-	r = e.call("PATCH", k, `{"name":"x"}`)
-	r.expect(t, 400, "ServiceKeyDestroyed")
+	r = e.Call("POST", k+"/activate", "")
+	r.Expect(t, 400, "ServiceKeyStateTransitionInvalid")
+	r = e.Call("POST", k+"/decrypt", `{"ciphertext":"x"}`)
+	r.Expect(t, 400, "ServiceKeyCiphertextInvalid")
+	r = e.Call("PATCH", k, `{"name":"x"}`)
+	r.Expect(t, 400, "ServiceKeyDestroyed")
 	e.golden(t, "error_ServiceKeyDestroyed", r)
-	e.call("DELETE", k, "").expect(t, 204, "")
-	e.call("DELETE", keys("/"+unknownKey), "").expect(t, 404, "ServiceKeyNotFound")
+	e.Call("DELETE", k, "").Expect(t, 204, "")
+	e.Call("DELETE", keys("/"+unknownKey), "").Expect(t, 404, "ServiceKeyNotFound")
 }
 
 // TestServiceKeys_Crypto: encrypt, decrypt, data keys, signatures and
@@ -339,85 +339,85 @@ func TestServiceKeys_Crypto(t *testing.T) {
 	seedKeys(e)
 	k := keys("/" + octID)
 	b64 := base64.StdEncoding.EncodeToString
-	r := e.call("POST", k+"/encrypt", `{"plaintext":"`+b64([]byte("Hello World !!!"))+`","context":"ctx"}`)
-	r.expect(t, 200, "")
+	r := e.Call("POST", k+"/encrypt", `{"plaintext":"`+b64([]byte("Hello World !!!"))+`","context":"ctx"}`)
+	r.Expect(t, 200, "")
 	e.keyGolden(t, "service_key_encrypt", r)
 	ct := decode[api.EncryptResponse](t, r).Ciphertext
-	r = e.call("POST", k+"/decrypt", `{"ciphertext":"`+ct+`","context":"ctx"}`)
-	r.expect(t, 200, "")
+	r = e.Call("POST", k+"/decrypt", `{"ciphertext":"`+ct+`","context":"ctx"}`)
+	r.Expect(t, 200, "")
 	e.keyGolden(t, "service_key_decrypt", r, "plaintext")
-	e.call("POST", k+"/decrypt", `{"ciphertext":"`+ct+`"}`).expect(t, 400, "ServiceKeyCiphertextInvalid")
-	r = e.call("POST", k+"/decrypt", `{"ciphertext":"not a jwe"}`)
-	r.expect(t, 400, "ServiceKeyCiphertextInvalid")
+	e.Call("POST", k+"/decrypt", `{"ciphertext":"`+ct+`"}`).Expect(t, 400, "ServiceKeyCiphertextInvalid")
+	r = e.Call("POST", k+"/decrypt", `{"ciphertext":"not a jwe"}`)
+	r.Expect(t, 400, "ServiceKeyCiphertextInvalid")
 	e.golden(t, "error_ServiceKeyCiphertextInvalid", r)
-	r = e.call("POST", k+"/encrypt", `{"plaintext":"%%%"}`)
-	r.expect(t, 400, "ServiceKeyPlaintextInvalid")
+	r = e.Call("POST", k+"/encrypt", `{"plaintext":"%%%"}`)
+	r.Expect(t, 400, "ServiceKeyPlaintextInvalid")
 	e.golden(t, "error_ServiceKeyPlaintextInvalid", r)
-	e.call("POST", k+"/encrypt", `{"plaintext":"`+b64(make([]byte, 4097))+`"}`).expect(t, 400, "ServiceKeyPlaintextMaxExceeded")
-	if r := e.call("POST", k+"/encrypt", `{"plaintext":"`+b64(make([]byte, 4096))+`"}`); r.status != 200 {
-		t.Fatalf("4096 bytes: %d %s", r.status, r.body)
+	e.Call("POST", k+"/encrypt", `{"plaintext":"`+b64(make([]byte, 4097))+`"}`).Expect(t, 400, "ServiceKeyPlaintextMaxExceeded")
+	if r := e.Call("POST", k+"/encrypt", `{"plaintext":"`+b64(make([]byte, 4096))+`"}`); r.Status != 200 {
+		t.Fatalf("4096 bytes: %d %s", r.Status, r.Body)
 	} else {
-		e.call("POST", k+"/decrypt", `{"ciphertext":"`+decode[api.EncryptResponse](t, r).Ciphertext+`"}`).expect(t, 200, "")
+		e.Call("POST", k+"/decrypt", `{"ciphertext":"`+decode[api.EncryptResponse](t, r).Ciphertext+`"}`).Expect(t, 200, "")
 	}
 
-	r = e.call("POST", k+"/datakey", `{"name":"test-dk","size":256}`)
-	r.expect(t, 201, "")
+	r = e.Call("POST", k+"/datakey", `{"name":"test-dk","size":256}`)
+	r.Expect(t, 201, "")
 	e.keyGolden(t, "service_key_datakey", r)
 	dk := decode[api.GenerateDataKeyResponse](t, r)
-	r = e.call("POST", k+"/datakey/decrypt", `{"key":"`+dk.Key+`"}`)
-	r.expect(t, 200, "")
+	r = e.Call("POST", k+"/datakey/decrypt", `{"key":"`+dk.Key+`"}`)
+	r.Expect(t, 200, "")
 	want(t, "data key", decode[api.DecryptDataKeyResponse](t, r).Plaintext, dk.Plaintext)
 	e.keyGolden(t, "service_key_datakey_decrypt", r)
-	e.call("POST", k+"/datakey", `{"size":100}`).expect(t, 400, "ServiceKeyDataKeySizeInvalid")
-	e.call("POST", k+"/datakey/decrypt", `{"key":"`+ct+`"}`).expect(t, 400, "ServiceKeyCiphertextInvalid")
+	e.Call("POST", k+"/datakey", `{"size":100}`).Expect(t, 400, "ServiceKeyDataKeySizeInvalid")
+	e.Call("POST", k+"/datakey/decrypt", `{"key":"`+ct+`"}`).Expect(t, 400, "ServiceKeyCiphertextInvalid")
 
 	ec := keys("/" + ecID)
 	msg := b64([]byte("hello world !!!"))
-	r = e.call("POST", ec+"/sign", `{"message":"`+msg+`","alg":"ES256"}`)
-	r.expect(t, 200, "")
+	r = e.Call("POST", ec+"/sign", `{"message":"`+msg+`","alg":"ES256"}`)
+	r.Expect(t, 200, "")
 	e.keyGolden(t, "service_key_sign", r)
 	sig := decode[api.SignResponse](t, r).Signature
-	r = e.call("POST", ec+"/verify", `{"message":"`+msg+`","alg":"ES256","signature":"`+sig+`"}`)
-	r.expect(t, 200, "")
+	r = e.Call("POST", ec+"/verify", `{"message":"`+msg+`","alg":"ES256","signature":"`+sig+`"}`)
+	r.Expect(t, 200, "")
 	e.golden(t, "service_key_verify", r)
 	for label, body := range map[string]string{
 		"okms-cli's bad signature": `{"message":"` + msg + `","alg":"ES256","signature":"YmFkIHNpZ25hdHVyZQo="}`,
 		"another message":          `{"message":"` + b64([]byte("x")) + `","alg":"ES256","signature":"` + sig + `"}`,
 	} {
-		if got := decode[api.VerifyResponse](t, e.must("POST", ec+"/verify", body)); got.Result {
+		if got := decode[api.VerifyResponse](t, e.Must("POST", ec+"/verify", body)); got.Result {
 			t.Errorf("%s verified", label)
 		}
 	}
 	d := sha256.Sum256([]byte("hello world !!!"))
-	jws := decode[api.SignResponse](t, e.must("POST", ec+"/sign?format=jws", `{"message":"`+msg+`","alg":"ES256"}`)).Signature
-	if got := decode[api.VerifyResponse](t, e.must("POST", ec+"/verify", `{"message":"`+msg+`","signature":"`+jws+`"}`)); !got.Result {
+	jws := decode[api.SignResponse](t, e.Must("POST", ec+"/sign?format=jws", `{"message":"`+msg+`","alg":"ES256"}`)).Signature
+	if got := decode[api.VerifyResponse](t, e.Must("POST", ec+"/verify", `{"message":"`+msg+`","signature":"`+jws+`"}`)); !got.Result {
 		t.Error("a JWS does not verify")
 	}
-	digestSig := decode[api.SignResponse](t, e.must("POST", ec+"/sign", `{"message":"`+b64(d[:])+`","alg":"ES256","isdigest":true}`)).Signature
-	if got := decode[api.VerifyResponse](t, e.must("POST", ec+"/verify", `{"message":"`+msg+`","alg":"ES256","signature":"`+digestSig+`"}`)); !got.Result {
+	digestSig := decode[api.SignResponse](t, e.Must("POST", ec+"/sign", `{"message":"`+b64(d[:])+`","alg":"ES256","isdigest":true}`)).Signature
+	if got := decode[api.VerifyResponse](t, e.Must("POST", ec+"/verify", `{"message":"`+msg+`","alg":"ES256","signature":"`+digestSig+`"}`)); !got.Result {
 		t.Error("a signature over a digest does not verify over the message")
 	}
-	r = e.call("POST", ec+"/verify", `{"message":"`+msg+`","alg":"ES384","signature":"`+sig+`"}`)
-	r.expect(t, 400, "ServiceKeyAlgorithmIncompatible")
+	r = e.Call("POST", ec+"/verify", `{"message":"`+msg+`","alg":"ES384","signature":"`+sig+`"}`)
+	r.Expect(t, 400, "ServiceKeyAlgorithmIncompatible")
 	e.golden(t, "error_ServiceKeyAlgorithmIncompatible", r)
-	r = e.call("POST", ec+"/verify", `{"message":"`+msg+`","alg":"ES256","signature":"!!"}`)
-	r.expect(t, 400, "ServiceKeySignatureInvalid")
+	r = e.Call("POST", ec+"/verify", `{"message":"`+msg+`","alg":"ES256","signature":"!!"}`)
+	r.Expect(t, 400, "ServiceKeySignatureInvalid")
 	e.golden(t, "error_ServiceKeySignatureInvalid", r)
-	r = e.call("POST", ec+"/sign", `{"message":"`+msg+`","alg":"ES256","isdigest":true}`)
-	r.expect(t, 400, "ServiceKeyMessageInvalid")
+	r = e.Call("POST", ec+"/sign", `{"message":"`+msg+`","alg":"ES256","isdigest":true}`)
+	r.Expect(t, 400, "ServiceKeyMessageInvalid")
 	e.golden(t, "error_ServiceKeyMessageInvalid", r)
-	e.call("POST", ec+"/sign?format=pgp", `{"message":"`+msg+`","alg":"ES256"}`).expect(t, 400, "ServiceKeySignatureFormatInvalid")
-	e.call("POST", ec+"/sign", `{"message":"`+msg+`"}`).expect(t, 400, "ServiceKeyFieldRequired")
-	r = e.call("POST", ec+"/encrypt", `{"plaintext":"`+msg+`"}`)
-	r.expect(t, 400, "ServiceKeyAlgorithmIncompatible")
-	r = e.call("POST", keys("/"+rsaID)+"/encrypt", `{"plaintext":"`+msg+`"}`)
-	r.expect(t, 400, "ServiceKeyOperationNotAllowed")
+	e.Call("POST", ec+"/sign?format=pgp", `{"message":"`+msg+`","alg":"ES256"}`).Expect(t, 400, "ServiceKeySignatureFormatInvalid")
+	e.Call("POST", ec+"/sign", `{"message":"`+msg+`"}`).Expect(t, 400, "ServiceKeyFieldRequired")
+	r = e.Call("POST", ec+"/encrypt", `{"plaintext":"`+msg+`"}`)
+	r.Expect(t, 400, "ServiceKeyAlgorithmIncompatible")
+	r = e.Call("POST", keys("/"+rsaID)+"/encrypt", `{"plaintext":"`+msg+`"}`)
+	r.Expect(t, 400, "ServiceKeyOperationNotAllowed")
 	e.golden(t, "error_ServiceKeyOperationNotAllowed", r)
-	e.must("POST", ec+"/deactivate", `{"reason":"superseded"}`)
-	r = e.call("POST", ec+"/sign", `{"message":"`+msg+`","alg":"ES256"}`)
-	r.expect(t, 400, "ServiceKeyNotActive")
+	e.Must("POST", ec+"/deactivate", `{"reason":"superseded"}`)
+	r = e.Call("POST", ec+"/sign", `{"message":"`+msg+`","alg":"ES256"}`)
+	r.Expect(t, 400, "ServiceKeyNotActive")
 	e.golden(t, "error_ServiceKeyNotActive", r)
-	if got := decode[api.VerifyResponse](t, e.must("POST", ec+"/verify", `{"message":"`+msg+`","alg":"ES256","signature":"`+sig+`"}`)); !got.Result {
+	if got := decode[api.VerifyResponse](t, e.Must("POST", ec+"/verify", `{"message":"`+msg+`","alg":"ES256","signature":"`+sig+`"}`)); !got.Result {
 		t.Error("a deactivated key no longer verifies")
 	}
 }
@@ -428,8 +428,8 @@ func TestServiceKeys_Wrapped(t *testing.T) {
 	e := newEnv(t)
 	seedKeys(e)
 	for _, f := range []string{"RAW", "JWK"} {
-		r := e.call("GET", keys("/"+octID+"?wrappingKeyId="+transportID+"&wrappedKeyFormat="+f+"&wrappingAlgorithm=RSA-OAEP-256"), "")
-		r.expect(t, 200, "")
+		r := e.Call("GET", keys("/"+octID+"?wrappingKeyId="+transportID+"&wrappedKeyFormat="+f+"&wrappingAlgorithm=RSA-OAEP-256"), "")
+		r.Expect(t, 200, "")
 		if f == "RAW" {
 			e.keyGolden(t, "service_key_wrapped_export", r)
 		}

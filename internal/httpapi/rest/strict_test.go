@@ -15,12 +15,12 @@ import (
 func TestBodyMembers(t *testing.T) {
 	names := func(member string) func(*testing.T, *env, *response) {
 		return func(t *testing.T, _ *env, r *response) {
-			if !strings.Contains(string(r.body), member) {
-				t.Errorf("the error does not name %s: %s", member, r.body)
+			if !strings.Contains(string(r.Body), member) {
+				t.Errorf("the error does not name %s: %s", member, r.Body)
 			}
 		}
 	}
-	existing := func(e *env) { e.create("prod/db", `{"a":"b"}`) }
+	existing := func(e *env) { e.CreateSecret("prod/db", `{"a":"b"}`) }
 	cases := []apiCase{
 		{name: "400/unknown member of version", body: `{"path":"a","version":{"data":{"k":"v"},"bogus":1}}`,
 			status: 400, errID: "RequestBodyInvalidJson", check: names(`version.bogus`)},

@@ -53,10 +53,10 @@ func TestListVersions(t *testing.T) {
 		{name: "200/ascending, with every state", target: "/secret/prod%2Fdb/version", status: 200, golden: "version_list",
 			setup: func(e *env) {
 				seedDB(e)
-				e.write("prod/db", `{"v":3}`)
+				e.WriteSecret("prod/db", `{"v":3}`)
 				e.clock.Advance(time.Hour)
-				e.setState("prod/db", 2, "deactivated")
-				e.setState("prod/db", 3, "deleted")
+				e.SetVersionState("prod/db", 2, "deactivated")
+				e.SetVersionState("prod/db", 3, "deleted")
 			}, check: func(t *testing.T, e *env, r *response) {
 				ids(1, 2, 3)(t, e, r)
 				vs := decode[[]api.SecretVersion](t, r)
@@ -66,15 +66,15 @@ func TestListVersions(t *testing.T) {
 			}},
 		{name: "200/pruned versions are absent, deleted ones present", target: "/secret/p/version", status: 200,
 			setup: func(e *env) {
-				e.create("p", `{}`, `"metadata":{"maxVersions":3}`)
+				e.CreateSecret("p", `{}`, `"metadata":{"maxVersions":3}`)
 				e.writeN("p", 4)
-				e.setState("p", 4, "deleted")
+				e.SetVersionState("p", 4, "deleted")
 			}, check: ids(3, 4, 5)},
 		{name: "200/an automatic deactivation is shown", target: "/secret/p/version", status: 200,
 			setup: func(e *env) {
-				e.create("p", `{}`, `"metadata":{"deactivateVersionAfter":"90m"}`)
+				e.CreateSecret("p", `{}`, `"metadata":{"deactivateVersionAfter":"90m"}`)
 				e.clock.Advance(time.Hour)
-				e.write("p", `{}`)
+				e.WriteSecret("p", `{}`)
 				e.clock.Advance(time.Hour)
 			}, check: func(t *testing.T, e *env, r *response) {
 				vs := decode[[]api.SecretVersion](t, r)
@@ -86,15 +86,15 @@ func TestListVersions(t *testing.T) {
 			check: ids(1, 2)},
 		{name: "200/encoded last segment named version: the versions of prod/version", target: "/secret/prod%2Fversion/version",
 			status: 200, setup: func(e *env) {
-				e.create("prod", `{}`)
-				e.create("prod/version", `{}`)
-				e.write("prod/version", `{}`)
+				e.CreateSecret("prod", `{}`)
+				e.CreateSecret("prod/version", `{}`)
+				e.WriteSecret("prod/version", `{}`)
 			}, check: ids(1, 2)},
 		{name: "200/raw prod/version: the versions of prod", target: "/secret/prod/version", status: 200,
 			setup: func(e *env) {
-				e.create("prod", `{}`)
-				e.create("prod/version", `{}`)
-				e.write("prod/version", `{}`)
+				e.CreateSecret("prod", `{}`)
+				e.CreateSecret("prod/version", `{}`)
+				e.WriteSecret("prod/version", `{}`)
 			}, check: ids(1)},
 		{name: "200/includeData is ignored", setup: seedDB, target: "/secret/prod%2Fdb/version?includeData=true", status: 200,
 			check: ids(1, 2)},
@@ -110,7 +110,7 @@ func TestListVersions(t *testing.T) {
 func TestAddVersion(t *testing.T) {
 	t.Parallel()
 	seed := func(e *env) {
-		e.create("prod/db", `{"v":1}`)
+		e.CreateSecret("prod/db", `{"v":1}`)
 		e.clock.Advance(time.Hour)
 	}
 	const target = "/secret/prod%2Fdb/version"
@@ -167,15 +167,15 @@ func TestAddVersion(t *testing.T) {
 		// Retention and schedules.
 		{name: "200/versions beyond maxVersions are pruned", target: "/secret/p/version", body: body, status: 200,
 			setup: func(e *env) {
-				e.create("p", `{}`, `"metadata":{"maxVersions":2}`)
-				e.write("p", `{}`)
+				e.CreateSecret("p", `{}`, `"metadata":{"maxVersions":2}`)
+				e.WriteSecret("p", `{}`)
 			}, check: func(t *testing.T, e *env, r *response) {
 				isVersion(3, "active", "", "")(t, e, r)
 				wantIDs(t, "versions", e.versionIDs("p"), []uint32{2, 3})
 				want(t, "oldestVersion", e.getSecret("/secret/p").Metadata.OldestVersion, 2)
 			}},
 		{name: "200/a new version is scheduled for deactivation, invisibly", target: "/secret/p/version", body: body, status: 200,
-			setup: func(e *env) { e.create("p", `{}`, `"metadata":{"deactivateVersionAfter":"1h"}`) },
+			setup: func(e *env) { e.CreateSecret("p", `{}`, `"metadata":{"deactivateVersionAfter":"1h"}`) },
 			check: func(t *testing.T, e *env, r *response) {
 				isVersion(2, "active", "", "")(t, e, r)
 				e.clock.Advance(time.Hour)
@@ -189,8 +189,8 @@ func TestAddVersion(t *testing.T) {
 			check: added(2, `{"v":2}`)},
 		{name: "200/encoded last segment named version", target: "/secret/prod%2Fversion/version", body: body, status: 200,
 			setup: func(e *env) {
-				e.create("prod", `{}`)
-				e.create("prod/version", `{}`)
+				e.CreateSecret("prod", `{}`)
+				e.CreateSecret("prod/version", `{}`)
 			}, check: func(t *testing.T, e *env, r *response) {
 				isVersion(2, "active", "", "")(t, e, r)
 				want(t, "prod currentVersion", e.getSecret("/secret/prod").Metadata.CurrentVersion, 1)
@@ -217,7 +217,7 @@ func TestAddVersion(t *testing.T) {
 // service, which is much faster than 24000 HTTP requests.
 func versionLimit(e *env) {
 	e.t.Helper()
-	e.create("big", `{}`, `"metadata":{"maxVersions":1}`)
+	e.CreateSecret("big", `{}`, `"metadata":{"maxVersions":1}`)
 	svc := e.srv.Service()
 	c := service.Caller{Principal: auth.Principal{Root: true, Name: "test"}, Surface: "test"}
 	p := secret.MustParsePath("big")
@@ -241,17 +241,17 @@ func TestGetVersion(t *testing.T) {
 		return func(e *env) {
 			seedDB(e)
 			e.clock.Advance(time.Hour)
-			e.setState("prod/db", id, state)
+			e.SetVersionState("prod/db", id, state)
 		}
 	}
-	scheduled := func(e *env) { e.create("p", `{"v":1}`, `"metadata":{"deactivateVersionAfter":"1d"}`) }
+	scheduled := func(e *env) { e.CreateSecret("p", `{"v":1}`, `"metadata":{"deactivateVersionAfter":"1d"}`) }
 	// rearmed: deactivated automatically after one hour, reactivated one
 	// hour later (t0+2h): the next deactivation is due at t0+3h.
 	rearmed := func(after time.Duration) func(*env) {
 		return func(e *env) {
-			e.create("p", `{"v":1}`, `"metadata":{"deactivateVersionAfter":"1h"}`)
+			e.CreateSecret("p", `{"v":1}`, `"metadata":{"deactivateVersionAfter":"1h"}`)
 			e.clock.Advance(2 * time.Hour)
-			e.setState("p", 1, "active")
+			e.SetVersionState("p", 1, "active")
 			e.clock.Advance(after)
 		}
 	}
@@ -268,8 +268,8 @@ func TestGetVersion(t *testing.T) {
 		{name: "404/version that never existed", setup: seedDB, target: target + "3", status: 404, errID: "SecretVersionNotFound"},
 		{name: "404/pruned version", target: "/secret/p/version/1", status: 404, errID: "SecretVersionNotFound",
 			setup: func(e *env) {
-				e.create("p", `{}`, `"metadata":{"maxVersions":1}`)
-				e.write("p", `{}`)
+				e.CreateSecret("p", `{}`, `"metadata":{"maxVersions":1}`)
+				e.WriteSecret("p", `{}`)
 			}},
 		{name: "404/unknown secret", target: target + "1", status: 404, errID: "SecretNotFound"},
 		{name: "400/version 0", setup: seedDB, target: target + "0", status: 400, errID: "SecretVersionMinRequired"},
@@ -281,13 +281,13 @@ func TestGetVersion(t *testing.T) {
 			check: isVersion(2, "active", "", `{"v":2}`)},
 		{name: "200/encoded last segment named version", target: "/secret/prod%2Fversion/version/1?includeData=true", status: 200,
 			setup: func(e *env) {
-				e.create("prod", `{"of":"prod"}`)
-				e.create("prod/version", `{"of":"prod/version"}`)
+				e.CreateSecret("prod", `{"of":"prod"}`)
+				e.CreateSecret("prod/version", `{"of":"prod/version"}`)
 			}, check: isVersion(1, "active", "", `{"of":"prod/version"}`)},
 		{name: "200/version/version/1 addresses the secret named version", target: "/secret/prod/version/version/1?includeData=true",
 			status: 200, setup: func(e *env) {
-				e.create("prod", `{"of":"prod"}`)
-				e.create("prod/version", `{"of":"prod/version"}`)
+				e.CreateSecret("prod", `{"of":"prod"}`)
+				e.CreateSecret("prod/version", `{"of":"prod/version"}`)
 			}, check: isVersion(1, "active", "", `{"of":"prod/version"}`)},
 		{name: "200/one second before deactivateVersionAfter", target: "/secret/p/version/1?includeData=true", status: 200,
 			setup: func(e *env) {
@@ -319,10 +319,10 @@ func TestUpdateVersion(t *testing.T) {
 	for _, from := range states {
 		for _, to := range states {
 			setup := func(e *env) {
-				e.create("prod/db", `{"v":1}`)
+				e.CreateSecret("prod/db", `{"v":1}`)
 				e.clock.Advance(time.Hour)
 				if from != "active" {
-					e.setState("prod/db", 1, from)
+					e.SetVersionState("prod/db", 1, from)
 				}
 				e.clock.Advance(time.Hour)
 			}
@@ -364,7 +364,7 @@ func TestUpdateVersion(t *testing.T) {
 		{name: "400/deleted is final even for its data", target: target, body: `{"state":"active"}`, status: 400,
 			errID: "SecretVersionStateTransitionInvalid", setup: func(e *env) {
 				seedDB(e)
-				e.setState("prod/db", 1, "deleted")
+				e.SetVersionState("prod/db", 1, "deleted")
 			}, check: func(t *testing.T, e *env, r *response) {
 				v := e.getVersion("prod/db", 1)
 				want(t, "state", v.State, "deleted")
@@ -383,8 +383,8 @@ func TestUpdateVersion(t *testing.T) {
 			status: 404, errID: "SecretVersionNotFound"},
 		{name: "404/pruned version", target: "/secret/p/version/1", body: `{"state":"active"}`, status: 404,
 			errID: "SecretVersionNotFound", setup: func(e *env) {
-				e.create("p", `{}`, `"metadata":{"maxVersions":1}`)
-				e.write("p", `{}`)
+				e.CreateSecret("p", `{}`, `"metadata":{"maxVersions":1}`)
+				e.WriteSecret("p", `{}`)
 			}},
 		{name: "404/unknown secret", target: target, body: `{"state":"deleted"}`, status: 404, errID: "SecretNotFound"},
 		{name: "400/version 0", setup: seedDB, target: "/secret/prod%2Fdb/version/0", body: `{"state":"deleted"}`, status: 400,
@@ -397,7 +397,7 @@ func TestUpdateVersion(t *testing.T) {
 				want(t, "currentVersion", s.Metadata.CurrentVersion, 2)
 				want(t, "current version state", s.Version.State, "deleted")
 				wantData(t, "current version", s.Version, "")
-				e.write("prod/db", `{"v":3}`)
+				e.WriteSecret("prod/db", `{"v":3}`)
 				want(t, "next version", e.getSecret("/secret/prod%2Fdb").Version.ID, 3)
 			}},
 		{name: "200/deactivating the current version", setup: seedDB, target: "/secret/prod%2Fdb/version/2",
@@ -408,12 +408,12 @@ func TestUpdateVersion(t *testing.T) {
 			}},
 		{name: "200/an automatically deactivated version keeps its time", target: "/secret/p/version/1",
 			body: `{"state":"deactivated"}`, status: 200, setup: func(e *env) {
-				e.create("p", `{}`, `"metadata":{"deactivateVersionAfter":"1h"}`)
+				e.CreateSecret("p", `{}`, `"metadata":{"deactivateVersionAfter":"1h"}`)
 				e.clock.Advance(3 * time.Hour)
 			}, check: isVersion(1, "deactivated", at(time.Hour), "")},
 		{name: "200/reactivation clears deactivatedAt and re-arms the timer", target: "/secret/p/version/1",
 			body: `{"state":"active"}`, status: 200, setup: func(e *env) {
-				e.create("p", `{"v":1}`, `"metadata":{"deactivateVersionAfter":"1h"}`)
+				e.CreateSecret("p", `{"v":1}`, `"metadata":{"deactivateVersionAfter":"1h"}`)
 				e.clock.Advance(3 * time.Hour)
 			}, check: func(t *testing.T, e *env, r *response) {
 				isVersion(1, "active", "", "")(t, e, r)
@@ -426,8 +426,8 @@ func TestUpdateVersion(t *testing.T) {
 			status: 200, check: isVersion(1, "deactivated", at(time.Minute), "")},
 		{name: "200/encoded last segment named version", target: "/secret/prod%2Fversion/version/1",
 			body: `{"state":"deleted"}`, status: 200, setup: func(e *env) {
-				e.create("prod", `{}`)
-				e.create("prod/version", `{}`)
+				e.CreateSecret("prod", `{}`)
+				e.CreateSecret("prod/version", `{}`)
 			}, check: func(t *testing.T, e *env, r *response) {
 				isVersion(1, "deleted", "", "")(t, e, r)
 				want(t, "prod version 1", e.getVersion("prod", 1).State, "active")
