@@ -9,13 +9,13 @@ func TestGetSecretConfig(t *testing.T) {
 	cases := []apiCase{
 		{name: "200/the defaults of a new domain", status: 200, golden: "config_get",
 			check: func(t *testing.T, _ *env, r *response) {
-				wantMembers(t, "config", r.body, configMembers...)
+				wantMembers(t, "config", r.Body, configMembers...)
 				c := decode[configOut](t, r)
 				want(t, "config", c, configOut{CasRequired: false, DeactivateVersionAfter: "0s", MaxVersions: 10})
 			}},
 		{name: "200/a configuration written through surface B", status: 200,
 			setup: func(e *env) {
-				e.must("PUT", "/api/{okmsId}/v2/secretConfig", `{"casRequired":true,"deactivateVersionAfter":"1d","maxVersions":24}`)
+				e.Must("PUT", "/api/{okmsId}/v2/secretConfig", `{"casRequired":true,"deactivateVersionAfter":"1d","maxVersions":24}`)
 			},
 			check: func(t *testing.T, _ *env, r *response) {
 				want(t, "config", decode[configOut](t, r), configOut{CasRequired: true, DeactivateVersionAfter: "1d", MaxVersions: 24})
@@ -31,10 +31,10 @@ func TestUpdateSecretConfig(t *testing.T) {
 		{name: "200/every field, answered without warnings", body: `{"casRequired":true,"deactivateVersionAfter":"1d","maxVersions":24}`,
 			status: 200, golden: "config_update",
 			check: func(t *testing.T, e *env, r *response) {
-				wantMembers(t, "config", r.body, configMembers...)
+				wantMembers(t, "config", r.Body, configMembers...)
 				wantCfg := configOut{CasRequired: true, DeactivateVersionAfter: "1d", MaxVersions: 24}
 				want(t, "response", decode[configOut](t, r), wantCfg)
-				want(t, "read back", decode[configOut](t, e.must("GET", "/secretConfig", "")), wantCfg)
+				want(t, "read back", decode[configOut](t, e.Must("GET", "/secretConfig", "")), wantCfg)
 			}},
 		{name: "200/one field leaves the others", body: `{"maxVersions":3}`, status: 200,
 			check: func(t *testing.T, _ *env, r *response) {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
-	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
@@ -46,14 +45,26 @@ const (
 	hCursorNext = "X-Pagination-Cursor-Next"
 )
 
-// env is one running server and the test that owns it.
+// env is one running server and the test that owns it; its Client sends
+// to surface A.
 type env struct {
+	*wiretest.Client
 	t      *testing.T
 	srv    *server.Server
 	ts     *httptest.Server
 	clock  *testenv.Clock
 	domain string
 }
+
+// request and response are those of package wiretest. A request's Target
+// is the escaped URL after /v2/okms/resource/{okmsId} ("/secret/a%2Fb"),
+// or an absolute path starting with /v2/ or /api/ (surface B) in which
+// {okmsId} is replaced by the domain; its Domain is the okmsId ("" the
+// server's).
+type (
+	request  = wiretest.Request
+	response = wiretest.Response
+)
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
@@ -65,130 +76,35 @@ func newEnv(t *testing.T) *env {
 func newEnvLogging(t *testing.T, log *slog.Logger) *env {
 	t.Helper()
 	te := testenv.Start(t, testenv.Configure(func(c *server.Config) { c.Logger, c.PublicURL = log, publicURL }))
-	return &env{t: t, srv: te.Server, ts: te.HTTP, clock: te.Clock, domain: te.Domain}
+	e := &env{t: t, srv: te.Server, ts: te.HTTP, clock: te.Clock, domain: te.Domain}
+	e.Client = &wiretest.Client{T: t, HTTP: te.HTTP.Client(), Resolve: e.resolve, Expect: contract.Expect}
+	return e
 }
 
-// request is one HTTP request.
-type request struct {
-	method string
-	// target is the escaped URL after /v2/okms/resource/{okmsId}
-	// ("/secret/a%2Fb"), or an absolute path starting with /v2/ or /api/
-	// (surface B) in which {okmsId} is replaced by the domain.
-	target string
-	okmsID string // "" is the server's domain
-	// header adds request headers; an empty value removes the header.
-	// Authorization: Bearer root is sent unless removed or replaced, and
-	// Content-Type: application/json with a body.
-	header  map[string]string
-	body    string
-	chunked bool // send the body without Content-Length
-}
-
-// response is what came back, body read in full.
-type response struct {
-	status int
-	header http.Header
-	body   []byte
-}
-
-func (e *env) url(rq request) string {
-	domain := cmp.Or(rq.okmsID, e.domain)
-	if strings.HasPrefix(rq.target, "/v2/") || strings.HasPrefix(rq.target, "/api/") {
-		return e.ts.URL + strings.ReplaceAll(rq.target, "{okmsId}", domain)
-	}
-	return e.ts.URL + "/v2/okms/resource/" + domain + rq.target
-}
-
-func (e *env) send(rq request) *response {
-	e.t.Helper()
-	return fromWire(wiretest.Must(e.t, e.ts.Client(), e.wire(rq)))
-}
-
-// wire is rq as it goes out: Authorization: Bearer root, and
-// Content-Type: application/json with a body, unless rq.header says
+// resolve completes a request: its URL, Authorization: Bearer root, and
+// Content-Type: application/json with a body, unless its Header says
 // otherwise. A redirect is an answer of its own: surface A never sends
 // one.
-func (e *env) wire(rq request) wiretest.Request {
-	def := map[string]string{"Authorization": "Bearer " + rootToken}
-	if rq.body != "" {
-		def["Content-Type"] = "application/json"
+func (e *env) resolve(rq *request) {
+	domain := cmp.Or(rq.Domain, e.domain)
+	rq.URL = e.ts.URL + "/v2/okms/resource/" + domain + rq.Target
+	if strings.HasPrefix(rq.Target, "/v2/") || strings.HasPrefix(rq.Target, "/api/") {
+		rq.URL = e.ts.URL + strings.ReplaceAll(rq.Target, "{okmsId}", domain)
 	}
-	return wiretest.Request{Method: rq.method, URL: e.url(rq), Default: def, Header: rq.header,
-		Body: rq.body, Chunked: rq.chunked}
-}
-
-// fromWire is r as these tests read it.
-func fromWire(r *wiretest.Response) *response {
-	return &response{status: r.Status, header: r.Header, body: r.Body}
-}
-
-// wire is r as package wiretest reads it.
-func (r *response) wire() *wiretest.Response {
-	return &wiretest.Response{Status: r.status, Header: r.header, Body: r.body}
-}
-
-// call sends a request with the default headers.
-func (e *env) call(method, target, body string) *response {
-	e.t.Helper()
-	return e.send(request{method: method, target: target, body: body})
-}
-
-// must sends a request that has to succeed with a 2xx status.
-func (e *env) must(method, target, body string) *response {
-	e.t.Helper()
-	r := e.call(method, target, body)
-	if r.status/100 != 2 {
-		e.t.Fatalf("%s %s = %d %s, want a success", method, target, r.status, r.body)
+	rq.Default = map[string]string{"Authorization": "Bearer " + rootToken}
+	if rq.Body != "" {
+		rq.Default["Content-Type"] = "application/json"
 	}
-	return r
-}
-
-// create creates a secret on surface A at path with data (a JSON object)
-// and extra members of the body (`"metadata":{...}`).
-func (e *env) create(path, data string, extra ...string) {
-	e.t.Helper()
-	body := fmt.Sprintf(`{"path":%q,"version":{"data":%s}`, path, data)
-	for _, x := range extra {
-		body += "," + x
-	}
-	e.must("POST", "/secret", body+"}")
-}
-
-// write adds a version holding data through PUT .../secret/{path}.
-func (e *env) write(path, data string) {
-	e.t.Helper()
-	e.must("PUT", "/secret/"+esc(path), `{"version":{"data":`+data+`}}`)
-}
-
-// setState changes the state of a version (state in surface A's case).
-func (e *env) setState(path string, id int, state string) {
-	e.t.Helper()
-	e.must("PUT", fmt.Sprintf("/secret/%s/version/%d", esc(path), id), `{"state":"`+state+`"}`)
 }
 
 func (e *env) getSecret(target string) secretOut {
 	e.t.Helper()
-	return decode[secretOut](e.t, e.must("GET", target, ""))
+	return decode[secretOut](e.t, e.Must("GET", target, ""))
 }
 
-// listAll follows the pagination cursor of a listing to its end and
-// returns every item.
+// listAll returns every item of a listing, following its cursor.
 func (e *env) listAll(target string) []json.RawMessage {
-	e.t.Helper()
-	var all []json.RawMessage
-	cursor := ""
-	for range 1000 {
-		r := e.send(request{method: "GET", target: target, header: map[string]string{hCursor: cursor}})
-		if r.status != http.StatusOK {
-			e.t.Fatalf("GET %s (cursor %q) = %d %s", target, cursor, r.status, r.body)
-		}
-		all = append(all, decode[[]json.RawMessage](e.t, r)...)
-		if cursor = r.header.Get(hCursorNext); cursor == "" {
-			return all
-		}
-	}
-	e.t.Fatalf("GET %s: the cursor never ends", target)
-	return nil
+	return e.ListAll(target, hCursor, hCursorNext)
 }
 
 // snapshot renders everything a client can read through surface A: the
@@ -197,7 +113,7 @@ func (e *env) listAll(target string) []json.RawMessage {
 func (e *env) snapshot() string {
 	e.t.Helper()
 	var b strings.Builder
-	b.Write(e.must("GET", "/secretConfig", "").body)
+	b.Write(e.Must("GET", "/secretConfig", "").Body)
 	for _, item := range e.listAll("/secret") {
 		var s secretOut
 		if err := json.Unmarshal(item, &s); err != nil {
@@ -211,7 +127,7 @@ func (e *env) snapshot() string {
 				e.t.Fatalf("decode version item: %v", err)
 			}
 			b.WriteString("\n  ")
-			b.Write(e.must("GET", fmt.Sprintf("/secret/%s/version/%d?includeData=true", esc(s.Path), v.ID), "").body)
+			b.Write(e.Must("GET", fmt.Sprintf("/secret/%s/version/%d?includeData=true", esc(s.Path), v.ID), "").Body)
 		}
 	}
 	return b.String()
@@ -221,7 +137,7 @@ func esc(path string) string { return url.PathEscape(path) }
 
 func decode[T any](t *testing.T, r *response) T {
 	t.Helper()
-	return wiretest.Decode[T](t, r.body)
+	return wiretest.Decode[T](t, r.Body)
 }
 
 // Wire shapes of surface A as the tests read them, written from
@@ -333,14 +249,6 @@ func ovhEnvelope(t *testing.T, r *wiretest.Response, _, class string) {
 	}
 }
 
-// expect checks the status and what every response of surface A carries
-// (see contract). It stops the test if the status is not the one
-// expected.
-func (r *response) expect(t *testing.T, status int, class string) {
-	t.Helper()
-	contract.Expect(t, r.wire(), status, class)
-}
-
 // errorOf decodes an error response.
 func errorOf(t *testing.T, r *response) ovhError {
 	t.Helper()
@@ -356,8 +264,8 @@ var pinnedHeaders = []string{"Cache-Control", "Content-Type", hCursorNext, hQuer
 
 func (e *env) golden(t *testing.T, name string, r *response) {
 	t.Helper()
-	rid := r.header.Get(hRequestID)
-	wiretest.Golden(t, name, wiretest.Render(r.wire(), pinnedHeaders, func(h, s string) string {
+	rid := r.Header.Get(hRequestID)
+	wiretest.Golden(t, name, wiretest.Render(r, pinnedHeaders, func(h, s string) string {
 		if h == hCursorNext {
 			return "<cursor>"
 		}
@@ -397,32 +305,27 @@ type apiCase struct {
 func runCases(t *testing.T, method, target string, cases []apiCase) {
 	t.Helper()
 	table := wiretest.Table[*env]{
-		New: newEnv,
-		Send: func(t *testing.T, e *env, rq wiretest.Request) *wiretest.Response {
-			return wiretest.Must(t, e.ts.Client(), rq)
-		},
+		New:      newEnv,
+		Send:     func(t *testing.T, e *env, rq request) *response { return e.Send(rq) },
 		Expect:   contract.Expect,
-		Golden:   func(t *testing.T, e *env, name string, r *wiretest.Response) { e.golden(t, name, fromWire(r)) },
+		Golden:   func(t *testing.T, e *env, name string, r *response) { e.golden(t, name, r) },
 		Snapshot: (*env).snapshot,
 	}
 	wc := make([]wiretest.Case[*env], len(cases))
 	for i, tc := range cases {
 		wc[i] = wiretest.Case[*env]{Name: tc.name, Method: cmp.Or(tc.method, method), Setup: tc.setup,
-			Status: tc.status, Err: tc.class, Golden: tc.golden,
-			Request: func(e *env) wiretest.Request {
-				rq := request{target: cmp.Or(tc.target, target), okmsID: tc.okmsID, header: maps.Clone(tc.header),
-					body: tc.body, chunked: tc.chunked}
+			Status: tc.status, Err: tc.class, Golden: tc.golden, Check: tc.check,
+			Request: func(e *env) request {
+				rq := request{Target: cmp.Or(tc.target, target), Domain: tc.okmsID, Header: maps.Clone(tc.header),
+					Body: tc.body, Chunked: tc.chunked}
 				if tc.headerFn != nil {
-					if rq.header == nil {
-						rq.header = map[string]string{}
+					if rq.Header == nil {
+						rq.Header = map[string]string{}
 					}
-					maps.Copy(rq.header, tc.headerFn(e))
+					maps.Copy(rq.Header, tc.headerFn(e))
 				}
-				return e.wire(rq)
+				return rq
 			}}
-		if tc.check != nil {
-			wc[i].Check = func(t *testing.T, e *env, r *wiretest.Response) { tc.check(t, e, fromWire(r)) }
-		}
 	}
 	table.Run(t, wc)
 }

@@ -27,7 +27,7 @@ func pageNames(n int) []string {
 func manySecrets(n int) func(*env) {
 	return func(e *env) {
 		for _, p := range pageNames(n) {
-			e.create(p, `{}`)
+			e.CreateSecret(p, `{}`)
 		}
 	}
 }
@@ -35,9 +35,9 @@ func manySecrets(n int) func(*env) {
 // manyVersions creates secret p with n versions, all retained.
 func manyVersions(n int) func(*env) {
 	return func(e *env) {
-		e.create("p", `{"n":0}`, `"metadata":{"maxVersions":1000}`)
+		e.CreateSecret("p", `{"n":0}`, `"metadata":{"maxVersions":1000}`)
 		for i := 1; i < n; i++ {
-			e.must("POST", "/secret/p/version", fmt.Sprintf(`{"data":{"n":%d}}`, i))
+			e.Must("POST", "/secret/p/version", fmt.Sprintf(`{"data":{"n":%d}}`, i))
 		}
 	}
 }
@@ -47,7 +47,7 @@ func page(items int, more bool) func(*testing.T, *env, *response) {
 	return func(t *testing.T, _ *env, r *response) {
 		t.Helper()
 		want(t, "items", len(decode[[]any](t, r)), items)
-		want(t, "X-Pagination-Cursor-Next present", r.header.Get(hCursorNext) != "", more)
+		want(t, "X-Pagination-Cursor-Next present", r.Header.Get(hCursorNext) != "", more)
 	}
 }
 
@@ -59,7 +59,7 @@ func iterate[T any](t *testing.T, e *env, target, size string, r *response, size
 	for i := 0; ; i++ {
 		items := decode[[]T](t, r)
 		all = append(all, items...)
-		next := r.header.Get(hCursorNext)
+		next := r.Header.Get(hCursorNext)
 		if i < len(sizes) && len(items) != sizes[i] {
 			t.Errorf("page %d has %d items, want %d", i+1, len(items), sizes[i])
 		}
@@ -72,8 +72,8 @@ func iterate[T any](t *testing.T, e *env, target, size string, r *response, size
 		if i+1 >= len(sizes) {
 			t.Fatalf("page %d (the last) carries X-Pagination-Cursor-Next %q", i+1, next)
 		}
-		r = e.send(request{method: "GET", target: target, header: map[string]string{hPageSize: size, hCursor: next}})
-		r.expect(t, 200, "")
+		r = e.Send(request{Method: "GET", Target: target, Header: map[string]string{hPageSize: size, hCursor: next}})
+		r.Expect(t, 200, "")
 	}
 }
 
@@ -81,10 +81,10 @@ func iterate[T any](t *testing.T, e *env, target, size string, r *response, size
 // pages of 10.
 func cursorOf(e *env, target string) string {
 	e.t.Helper()
-	r := e.send(request{method: "GET", target: target, header: map[string]string{hPageSize: "10"}})
-	c := r.header.Get(hCursorNext)
-	if r.status != 200 || c == "" {
-		e.t.Fatalf("GET %s: %d, cursor %q; want a first page with a cursor", target, r.status, c)
+	r := e.Send(request{Method: "GET", Target: target, Header: map[string]string{hPageSize: "10"}})
+	c := r.Header.Get(hCursorNext)
+	if r.Status != 200 || c == "" {
+		e.t.Fatalf("GET %s: %d, cursor %q; want a first page with a cursor", target, r.Status, c)
 	}
 	return c
 }
@@ -137,9 +137,9 @@ func pin(target, name string) string {
 func paginationSetup(e *env) {
 	manySecrets(118)(e)
 	manyVersions(20)(e)
-	e.create("q", `{}`, `"metadata":{"maxVersions":100}`)
+	e.CreateSecret("q", `{}`, `"metadata":{"maxVersions":100}`)
 	for range 19 {
-		e.must("POST", "/secret/q/version", `{"data":{}}`)
+		e.Must("POST", "/secret/q/version", `{"data":{}}`)
 	}
 }
 
@@ -187,12 +187,12 @@ func TestListVersions_Pagination(t *testing.T) {
 	const target = "/secret/p/version"
 	setup := func(e *env) {
 		manyVersions(120)(e)
-		e.create("q", `{}`, `"metadata":{"maxVersions":100}`)
+		e.CreateSecret("q", `{}`, `"metadata":{"maxVersions":100}`)
 		for range 19 {
-			e.must("POST", "/secret/q/version", `{"data":{}}`)
+			e.Must("POST", "/secret/q/version", `{"data":{}}`)
 		}
 		for i := range 10 {
-			e.create("s"+strconv.Itoa(i), `{}`)
+			e.CreateSecret("s"+strconv.Itoa(i), `{}`)
 		}
 	}
 	cases := pagingCases(target, []string{"/secret", "/secret/q/version"})

@@ -40,7 +40,7 @@ func (e *env) userToken(login string, resources []string, actions ...string) str
 // as sends a request with token as bearer.
 func (e *env) as(token, method, target, body string) *response {
 	e.t.Helper()
-	return e.send(request{method: method, target: target, body: body, header: map[string]string{"Authorization": "Bearer " + token}})
+	return e.Send(request{Method: method, Target: target, Body: body, Header: map[string]string{"Authorization": "Bearer " + token}})
 }
 
 // TestPermissions checks that surface A is authorized with the
@@ -112,7 +112,7 @@ func TestPermissions(t *testing.T) {
 				before = e.snapshot()
 			}
 			r := e.as(tok, tc.method, tc.target, tc.body)
-			r.expect(t, tc.status, tc.class)
+			r.Expect(t, tc.status, tc.class)
 			if tc.golden != "" {
 				e.golden(t, tc.golden, r)
 			}
@@ -131,11 +131,11 @@ func TestPermissions_ListFilter(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	seedDB(e)
-	e.create("app/one", `{}`)
-	e.create("app/two", `{}`)
+	e.CreateSecret("app/one", `{}`)
+	e.CreateSecret("app/two", `{}`)
 	tok := e.userToken("alice", []string{"/secret/app/*"}, "okms:apiovh:secret/get")
 	r := e.as(tok, "GET", "/secret", "")
-	r.expect(t, 200, "")
+	r.Expect(t, 200, "")
 	var paths []string
 	for _, s := range decode[[]secretOut](t, r) {
 		paths = append(paths, s.Path)
@@ -147,6 +147,6 @@ func TestPermissions_ListFilter(t *testing.T) {
 	// The same user with surface B's actions only sees nothing on A.
 	kms := e.userToken("bob", []string{""}, "okms:apikms:secret/get")
 	r = e.as(kms, "GET", "/secret", "")
-	r.expect(t, 200, "")
-	want(t, "list with okms:apikms: actions", string(r.body), "[]")
+	r.Expect(t, 200, "")
+	want(t, "list with okms:apikms: actions", string(r.Body), "[]")
 }

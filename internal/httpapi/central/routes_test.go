@@ -45,8 +45,8 @@ func TestSecretPathInURL(t *testing.T) {
 	t.Parallel()
 	seed := func(e *env) {
 		seedDB(e)
-		e.write("prod/db", `{"v":3}`)
-		e.create("prod/version", `{"literal":true}`)
+		e.WriteSecret("prod/db", `{"v":3}`)
+		e.CreateSecret("prod/version", `{"literal":true}`)
 	}
 	path := func(p string) func(*testing.T, *env, *response) {
 		return func(t *testing.T, _ *env, r *response) { want(t, "path", decode[secretOut](t, r).Path, p) }
@@ -67,7 +67,7 @@ func TestSecretPathInURL(t *testing.T) {
 		{name: "404/a last segment named version, raw: the versions of prod", setup: seed, target: "/secret/prod/version",
 			status: 404, class: clsNotFound},
 		{name: "200/a path ending in /version/x is a secret path", target: "/secret/a/version/x", status: 200,
-			setup: func(e *env) { e.create("a/version/x", `{}`) }, check: path("a/version/x")},
+			setup: func(e *env) { e.CreateSecret("a/version/x", `{}`) }, check: path("a/version/x")},
 		{name: "400/empty path", target: "/secret/", status: 400, class: clsBadPath},
 		{name: "400/encoded slash alone", target: "/secret/%2F", status: 400, class: clsBadPath},
 		{name: "400/dot segment", target: "/secret/prod/./db", status: 400, class: clsBadPath},
@@ -174,8 +174,8 @@ func TestActions(t *testing.T) {
 	var logs lockedBuffer
 	e := newEnvLogging(t, slog.New(slog.NewJSONHandler(&logs, nil)))
 	for _, s := range steps {
-		r := e.must(s.method, s.target, s.body)
-		ev := logs.requestEvent(t, r.header.Get(hQueryID))
+		r := e.Must(s.method, s.target, s.body)
+		ev := logs.requestEvent(t, r.Header.Get(hQueryID))
 		var wantActions []string
 		for _, a := range s.actions {
 			wantActions = append(wantActions, ns+a)
@@ -185,7 +185,7 @@ func TestActions(t *testing.T) {
 		want(t, s.method+" "+s.target+" outcome", ev.Outcome, "allowed")
 	}
 	// A refused request is audited under surface A too.
-	r := e.send(request{method: http.MethodGet, target: "/secret/nope"})
-	r.expect(t, 404, clsNotFound)
-	want(t, "missing secret surface", logs.requestEvent(t, r.header.Get(hQueryID)).Surface, "A")
+	r := e.Send(request{Method: http.MethodGet, Target: "/secret/nope"})
+	r.Expect(t, 404, clsNotFound)
+	want(t, "missing secret surface", logs.requestEvent(t, r.Header.Get(hQueryID)).Surface, "A")
 }

@@ -39,19 +39,19 @@ func manyMetadata(n int) string {
 // seedDB creates prod/db (custom metadata team=dba) with version 1 at t0
 // and version 2 a minute later.
 func seedDB(e *env) {
-	e.create("prod/db", `{"v":1}`, `"metadata":{"customMetadata":{"team":"dba"}}`)
+	e.CreateSecret("prod/db", `{"v":1}`, `"metadata":{"customMetadata":{"team":"dba"}}`)
 	e.clock.Advance(time.Minute)
-	e.write("prod/db", `{"v":2}`)
+	e.WriteSecret("prod/db", `{"v":2}`)
 }
 
 // seedWithStates is seedDB plus version 3, then version 1 deleted and
 // version 2 deactivated, an hour later.
 func seedWithStates(e *env) {
 	seedDB(e)
-	e.write("prod/db", `{"v":3}`)
+	e.WriteSecret("prod/db", `{"v":3}`)
 	e.clock.Advance(time.Hour)
-	e.setState("prod/db", 1, "DELETED")
-	e.setState("prod/db", 2, "DEACTIVATED")
+	e.SetVersionState("prod/db", 1, "DELETED")
+	e.SetVersionState("prod/db", 2, "DEACTIVATED")
 }
 
 // wantMessage checks that the message of an error response mentions sub.
@@ -87,7 +87,7 @@ var metadataMembers = []string{"casRequired", "createdAt", "updatedAt", "current
 // metadata}, no warnings, metadata without urn.
 func shapeOfSecretResponse(t *testing.T, r *response) secretOut {
 	t.Helper()
-	wantMembers(t, "response", r.body, "path", "metadata")
+	wantMembers(t, "response", r.Body, "path", "metadata")
 	raw := decode[struct{ Metadata json.RawMessage }](t, r)
 	wantMembers(t, "metadata", raw.Metadata, metadataMembers...)
 	return decode[secretOut](t, r)
@@ -111,7 +111,7 @@ func shapeOfGet(t *testing.T, raw []byte, withVersion bool) {
 
 func TestCreateSecret(t *testing.T) {
 	t.Parallel()
-	exists := func(e *env) { e.create("prod/db", `{"v":1}`) }
+	exists := func(e *env) { e.CreateSecret("prod/db", `{"v":1}`) }
 	const (
 		badData  = "Client::BadRequest::SecretDataInvalidKeyValueJson"
 		required = "Client::BadRequest::SecretFieldRequired"
@@ -150,7 +150,7 @@ func TestCreateSecret(t *testing.T) {
 		{name: "409/path exists", setup: exists, body: createBody("prod/db", `{"v":2}`), status: 409,
 			class: "Client::Conflict::SecretAlreadyExists", golden: "error_SecretAlreadyExists"},
 		{name: "409/path exists with all its versions deleted", status: 409, class: "Client::Conflict::SecretAlreadyExists",
-			setup: func(e *env) { exists(e); e.setState("prod/db", 1, "DELETED") }, body: createBody("prod/db", `{}`)},
+			setup: func(e *env) { exists(e); e.SetVersionState("prod/db", 1, "DELETED") }, body: createBody("prod/db", `{}`)},
 		{name: "400/no path", body: `{"version":{"data":{}}}`, status: 400, class: required, golden: "error_SecretFieldRequired"},
 		{name: "400/empty path", body: createBody("", `{}`), status: 400, class: required},
 		{name: "400/no version", body: `{"path":"a"}`, status: 400, class: required},
@@ -206,11 +206,11 @@ func TestCreateSecret(t *testing.T) {
 func TestCreateSecret_NewIDAfterDelete(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	e.create("prod/db", `{"v":1}`)
+	e.CreateSecret("prod/db", `{"v":1}`)
 	first := e.getSecret("/secret/prod%2Fdb")
 	checkIAM(t, e, first)
-	e.must("DELETE", "/secret/prod%2Fdb", "")
-	e.create("prod/db", `{"v":1}`)
+	e.Must("DELETE", "/secret/prod%2Fdb", "")
+	e.CreateSecret("prod/db", `{"v":1}`)
 	second := e.getSecret("/secret/prod%2Fdb")
 	checkIAM(t, e, second)
 	if first.IAM.ID == second.IAM.ID {
@@ -225,14 +225,14 @@ func TestGetSecret(t *testing.T) {
 	cases := []apiCase{
 		{name: "200/current version without data", setup: seedDB, target: target, status: 200, golden: "secret_get",
 			check: func(t *testing.T, e *env, r *response) {
-				shapeOfGet(t, r.body, true)
+				shapeOfGet(t, r.Body, true)
 				s := decode[secretOut](t, r)
 				checkIAM(t, e, s)
 				want(t, "path", s.Path, "prod/db")
 				want(t, "currentVersion", s.Metadata.CurrentVersion, 2)
 				want(t, "createdAt", s.Metadata.CreatedAt, at(0))
 				want(t, "updatedAt", s.Metadata.UpdatedAt, at(time.Minute))
-				wantMembers(t, "version", mustRaw(t, r.body, "version"), "id", "state", "createdAt", "deactivatedAt")
+				wantMembers(t, "version", mustRaw(t, r.Body, "version"), "id", "state", "createdAt", "deactivatedAt")
 				want(t, "version.id", s.Version.ID, 2)
 				want(t, "version.state", s.Version.State, "ACTIVE")
 				want(t, "version.deactivatedAt is null", s.Version.DeactivatedAt == nil, true)
@@ -268,7 +268,7 @@ func TestGetSecret(t *testing.T) {
 			}},
 		{name: "200/automatic deactivation seen at read time", target: target + "?includeData=true", status: 200,
 			setup: func(e *env) {
-				e.create("prod/db", `{"v":1}`, `"metadata":{"deactivateVersionAfter":"1h"}`)
+				e.CreateSecret("prod/db", `{"v":1}`, `"metadata":{"deactivateVersionAfter":"1h"}`)
 				e.clock.Advance(2 * time.Hour)
 			},
 			check: func(t *testing.T, _ *env, r *response) {
@@ -279,16 +279,16 @@ func TestGetSecret(t *testing.T) {
 		{name: "200/raw slashes in the path", setup: seedDB, target: "/secret/prod/db", status: 200,
 			check: func(t *testing.T, _ *env, r *response) { want(t, "path", decode[secretOut](t, r).Path, "prod/db") }},
 		{name: "200/encodeURIComponent path: %3A %3D %40 decoded", target: "/secret/cp%2Fa%3Ab%3Dc%40d", status: 200,
-			setup: func(e *env) { e.create("cp/a:b=c@d", `{}`) },
+			setup: func(e *env) { e.CreateSecret("cp/a:b=c@d", `{}`) },
 			check: func(t *testing.T, _ *env, r *response) { want(t, "path", decode[secretOut](t, r).Path, "cp/a:b=c@d") }},
 		{name: "200/a secret without versions has no version member", target: "/secret/empty", status: 200, golden: "secret_get_no_version",
 			setup: func(e *env) {
 				// Only surface C creates a secret without a version
 				// (okms-rest.md 2.1).
-				e.must("POST", "/api/{okmsId}/v1/secret/metadata/empty", `{"max_versions":3}`)
+				e.Must("POST", "/api/{okmsId}/v1/secret/metadata/empty", `{"max_versions":3}`)
 			},
 			check: func(t *testing.T, e *env, r *response) {
-				shapeOfGet(t, r.body, false)
+				shapeOfGet(t, r.Body, false)
 				s := decode[secretOut](t, r)
 				checkIAM(t, e, s)
 				want(t, "currentVersion", s.Metadata.CurrentVersion, 0)
@@ -296,7 +296,7 @@ func TestGetSecret(t *testing.T) {
 			}},
 		{name: "404/missing secret", target: "/secret/nope", status: 404, class: clsNotFound, golden: "error_SecretNotFound"},
 		{name: "404/deleted secret", target: target, status: 404, class: clsNotFound,
-			setup: func(e *env) { seedDB(e); e.must("DELETE", target, "") }},
+			setup: func(e *env) { seedDB(e); e.Must("DELETE", target, "") }},
 		{name: "404/version that never existed", setup: seedDB, target: target + "?version=3", status: 404,
 			class: "Client::NotFound::SecretVersionNotFound", golden: "error_SecretVersionNotFound"},
 		{name: "400/version=0", setup: seedDB, target: target + "?version=0", status: 400,
@@ -322,7 +322,7 @@ func TestGetSecret(t *testing.T) {
 func TestUpdateSecret(t *testing.T) {
 	t.Parallel()
 	const target = "/secret/prod%2Fdb"
-	casRequired := func(e *env) { e.create("prod/db", `{"v":1}`, `"metadata":{"casRequired":true}`) }
+	casRequired := func(e *env) { e.CreateSecret("prod/db", `{"v":1}`, `"metadata":{"casRequired":true}`) }
 	const (
 		mismatch = "Client::BadRequest::SecretCasMismatch"
 		required = "Client::BadRequest::SecretCasRequired"
@@ -362,7 +362,7 @@ func TestUpdateSecret(t *testing.T) {
 		{name: "400/cas required", setup: casRequired, target: target, body: `{"version":{"data":{}}}`, status: 400,
 			class: required, golden: "error_SecretCasRequired", check: wantMessage("cas")},
 		{name: "400/cas required by the domain", target: target, body: `{"version":{"data":{}}}`, status: 400, class: required,
-			setup: func(e *env) { seedDB(e); e.must("PUT", "/secretConfig", `{"casRequired":true}`) }},
+			setup: func(e *env) { seedDB(e); e.Must("PUT", "/secretConfig", `{"casRequired":true}`) }},
 		{name: "400/cas mismatch keeps the metadata of the same request", setup: casRequired, target: target + "?cas=9",
 			body: `{"metadata":{"casRequired":false},"version":{"data":{}}}`, status: 400, class: mismatch},
 		{name: "400/cas that is not a number", setup: seedDB, target: target + "?cas=x", body: `{"version":{"data":{}}}`,
@@ -396,7 +396,7 @@ func TestUpdateSecret(t *testing.T) {
 // the service: 24000 HTTP requests would only slow the test down.
 func versionLimit(e *env) {
 	e.t.Helper()
-	e.create("big", `{}`, `"metadata":{"maxVersions":1}`)
+	e.CreateSecret("big", `{}`, `"metadata":{"maxVersions":1}`)
 	svc := e.srv.Service()
 	c := service.Caller{Principal: auth.Principal{Root: true, Name: "test"}, Surface: "test"}
 	p := secret.MustParsePath("big")
@@ -418,14 +418,14 @@ func TestDeleteSecret(t *testing.T) {
 	cases := []apiCase{
 		{name: "204/deleted with its versions", setup: seedDB, target: target, status: 204, golden: "secret_delete",
 			check: func(t *testing.T, e *env, _ *response) {
-				e.send(request{method: "GET", target: target}).expect(t, 404, clsNotFound)
-				e.send(request{method: "GET", target: target + "/version/1"}).expect(t, 404, clsNotFound)
+				e.Send(request{Method: "GET", Target: target}).Expect(t, 404, clsNotFound)
+				e.Send(request{Method: "GET", Target: target + "/version/1"}).Expect(t, 404, clsNotFound)
 				want(t, "secrets left", len(e.listAll("/secret")), 0)
 			}},
 		{name: "204/raw slashes in the path", setup: seedDB, target: "/secret/prod/db", status: 204},
 		{name: "404/missing secret", target: "/secret/nope", status: 404, class: clsNotFound},
 		{name: "404/deleted twice", target: target, status: 404, class: clsNotFound,
-			setup: func(e *env) { seedDB(e); e.must("DELETE", target, "") }},
+			setup: func(e *env) { seedDB(e); e.Must("DELETE", target, "") }},
 		{name: "400/bad path", target: "/secret/a%20b", status: 400, class: clsBadPath},
 		{name: "405/a version collection", setup: seedDB, target: target + "/version", status: 405, class: "Client::MethodNotAllowed"},
 		{name: "405/one version", setup: seedDB, target: target + "/version/1", status: 405, class: "Client::MethodNotAllowed"},
@@ -438,11 +438,11 @@ func TestListSecrets(t *testing.T) {
 	t.Parallel()
 	two := func(e *env) {
 		seedDB(e)
-		e.create("app/key", `{"k":"v"}`)
+		e.CreateSecret("app/key", `{"k":"v"}`)
 	}
 	cases := []apiCase{
 		{name: "200/no secret: an empty array", target: "/secret", status: 200, golden: "secret_list_empty",
-			check: func(t *testing.T, _ *env, r *response) { want(t, "body", string(r.body), "[]") }},
+			check: func(t *testing.T, _ *env, r *response) { want(t, "body", string(r.Body), "[]") }},
 		{name: "200/items with their iam block, sorted by path", setup: two, target: "/secret", status: 200, golden: "secret_list",
 			check: func(t *testing.T, e *env, r *response) {
 				items := decode[[]json.RawMessage](t, r)

@@ -59,7 +59,7 @@ func ecJWKA() string {
 
 func (e *env) newKeyA(body string) keyOut {
 	e.t.Helper()
-	return decode[keyOut](e.t, e.must("POST", keysA(""), body))
+	return decode[keyOut](e.t, e.Must("POST", keysA(""), body))
 }
 
 const (
@@ -124,56 +124,56 @@ func TestServiceKeysA_Terraform(t *testing.T) {
 	ec := e.newKeyA(`{"name":"tf-sk-ecdsa-jwk","keys":[` + ecJWKA() + `]}`)
 	oct := e.newKeyA(octBodyA)
 	k := keysA("/" + ec.ID)
-	r := e.call("GET", k+"?format=JWK", "")
-	r.expect(t, 200, "")
+	r := e.Call("GET", k+"?format=JWK", "")
+	r.Expect(t, 200, "")
 	e.golden(t, "service_key_get_jwk", r)
 	got := decode[keyOut](t, r)
 	if len(got.Keys) != 1 || got.Keys[0]["kid"] != ec.ID || got.Keys[0]["kty"] != "EC" || got.Keys[0]["d"] != nil || got.Keys[0]["use"] != nil {
 		t.Errorf("JWK %+v", got.Keys)
 	}
-	r = e.call("GET", k+"?format=PEM", "")
-	r.expect(t, 200, "")
+	r = e.Call("GET", k+"?format=PEM", "")
+	r.Expect(t, 200, "")
 	e.golden(t, "service_key_get_pem", r)
-	if got := decode[keyOut](t, e.must("GET", keysA("/"+oct.ID+"?format=PEM"), "")); got.KeysPEM != nil {
+	if got := decode[keyOut](t, e.Must("GET", keysA("/"+oct.ID+"?format=PEM"), "")); got.KeysPEM != nil {
 		t.Errorf("an AES key has a PEM: %+v", got.KeysPEM)
 	}
-	if got := decode[keyOut](t, e.must("GET", keysA("/"+oct.ID+"?format=JWK"), "")); len(got.Keys) != 1 || got.Keys[0]["kty"] != "oct" || got.Keys[0]["k"] != nil {
+	if got := decode[keyOut](t, e.Must("GET", keysA("/"+oct.ID+"?format=JWK"), "")); len(got.Keys) != 1 || got.Keys[0]["kty"] != "oct" || got.Keys[0]["k"] != nil {
 		t.Errorf("AES JWK %+v", got.Keys)
 	}
-	e.call("GET", k+"?format=DER", "").expect(t, 400, "Client::BadRequest::QueryParameterInvalid")
+	e.Call("GET", k+"?format=DER", "").Expect(t, 400, "Client::BadRequest::QueryParameterInvalid")
 
 	e.clock.Advance(time.Minute)
-	r = e.call("PUT", k, `{"name":"tf-sk-ecdsa-jwk2"}`)
-	r.expect(t, 200, "")
+	r = e.Call("PUT", k, `{"name":"tf-sk-ecdsa-jwk2"}`)
+	r.Expect(t, 200, "")
 	e.golden(t, "service_key_update", r)
-	r = e.call("PUT", k, `{"name":"tf-sk-ecdsa-jwk2","state":"DEACTIVATED"}`)
-	r.expect(t, 400, "Client::BadRequest::ServiceKeyDeactivationReasonRequired")
+	r = e.Call("PUT", k, `{"name":"tf-sk-ecdsa-jwk2","state":"DEACTIVATED"}`)
+	r.Expect(t, 400, "Client::BadRequest::ServiceKeyDeactivationReasonRequired")
 	e.golden(t, "error_ServiceKeyDeactivationReasonRequired", r)
-	e.call("PUT", k, `{"state":"DESTROYED"}`).expect(t, 400, "Client::BadRequest::ServiceKeyStateInvalid")
-	e.call("PUT", k, `{"state":"COMPROMISED","deactivationReason":"SUPERSEDED"}`).expect(t, 400,
+	e.Call("PUT", k, `{"state":"DESTROYED"}`).Expect(t, 400, "Client::BadRequest::ServiceKeyStateInvalid")
+	e.Call("PUT", k, `{"state":"COMPROMISED","deactivationReason":"SUPERSEDED"}`).Expect(t, 400,
 		"Client::BadRequest::ServiceKeyDeactivationReasonIncompatible")
-	r = e.call("DELETE", k, "")
-	r.expect(t, 400, "Client::BadRequest::ServiceKeyActive")
+	r = e.Call("DELETE", k, "")
+	r.Expect(t, 400, "Client::BadRequest::ServiceKeyActive")
 	e.golden(t, "error_ServiceKeyActive", r)
-	r = e.call("PUT", k, `{"name":"tf-sk-ecdsa-jwk2","state":"COMPROMISED"}`)
-	r.expect(t, 200, "")
+	r = e.Call("PUT", k, `{"name":"tf-sk-ecdsa-jwk2","state":"COMPROMISED"}`)
+	r.Expect(t, 200, "")
 	if got := decode[keyOut](t, r); got.State != "COMPROMISED" || got.DeactivationReason == nil || *got.DeactivationReason != "KEY_COMPROMISE" ||
 		got.IAM.Tags["ovh:state"] != "COMPROMISED" {
 		t.Errorf("compromised key %+v", got)
 	}
-	e.must("PUT", k, `{"state":"ACTIVE"}`)
-	r = e.call("PUT", k, `{"name":"tf-sk-ecdsa-jwk2","state":"DEACTIVATED","deactivationReason":"UNSPECIFIED"}`)
-	r.expect(t, 200, "")
+	e.Must("PUT", k, `{"state":"ACTIVE"}`)
+	r = e.Call("PUT", k, `{"name":"tf-sk-ecdsa-jwk2","state":"DEACTIVATED","deactivationReason":"UNSPECIFIED"}`)
+	r.Expect(t, 200, "")
 	e.golden(t, "service_key_deactivated", r)
-	e.call("DELETE", k, "").expect(t, http.StatusNoContent, "")
-	if got := decode[keyOut](t, e.must("GET", k, "")); got.State != "DESTROYED" {
+	e.Call("DELETE", k, "").Expect(t, http.StatusNoContent, "")
+	if got := decode[keyOut](t, e.Must("GET", k, "")); got.State != "DESTROYED" {
 		t.Errorf("after DELETE: %+v", got)
 	}
-	r = e.call("GET", keysA("/0f0f0f0f-0f0f-4f0f-8f0f-0f0f0f0f0f0f"), "")
-	r.expect(t, 404, "Client::NotFound::ServiceKeyNotFound")
+	r = e.Call("GET", keysA("/0f0f0f0f-0f0f-4f0f-8f0f-0f0f0f0f0f0f"), "")
+	r.Expect(t, 404, "Client::NotFound::ServiceKeyNotFound")
 	e.golden(t, "error_ServiceKeyNotFound", r)
-	e.call("GET", keysA("/not-a-key"), "").expect(t, 400, "Client::BadRequest::ServiceKeyIdInvalid")
-	e.call("PATCH", k, `{}`).expect(t, 405, "Client::MethodNotAllowed")
+	e.Call("GET", keysA("/not-a-key"), "").Expect(t, 400, "Client::BadRequest::ServiceKeyIdInvalid")
+	e.Call("PATCH", k, `{}`).Expect(t, 405, "Client::MethodNotAllowed")
 
 	// The list, in pages, and the domain's serviceKeyCount.
 	for range 11 {
@@ -182,10 +182,10 @@ func TestServiceKeysA_Terraform(t *testing.T) {
 	var all []keyOut
 	cursor := ""
 	for range 10 {
-		r := e.send(request{method: "GET", target: keysA(""), header: map[string]string{hPageSize: "10", hCursor: cursor}})
-		r.expect(t, 200, "")
+		r := e.Send(request{Method: "GET", Target: keysA(""), Header: map[string]string{hPageSize: "10", hCursor: cursor}})
+		r.Expect(t, 200, "")
 		all = append(all, decode[[]keyOut](t, r)...)
-		if cursor = r.header.Get(hCursorNext); cursor == "" {
+		if cursor = r.Header.Get(hCursorNext); cursor == "" {
 			break
 		}
 	}
@@ -194,7 +194,7 @@ func TestServiceKeysA_Terraform(t *testing.T) {
 	}
 	dom := decode[struct {
 		ServiceKeyCount int `json:"serviceKeyCount"`
-	}](t, e.must("GET", "/v2/okms/resource/{okmsId}", ""))
+	}](t, e.Must("GET", "/v2/okms/resource/{okmsId}", ""))
 	want(t, "serviceKeyCount", dom.ServiceKeyCount, 12)
 }
 
@@ -203,7 +203,7 @@ func TestServiceKeysA_List(t *testing.T) {
 	one := func(e *env) { e.newKeyA(rsaBodyA) }
 	cases := []apiCase{
 		{name: "200/list", setup: one, status: 200, golden: "service_key_list"},
-		{name: "200/empty list", status: 200, check: func(t *testing.T, _ *env, r *response) { want(t, "body", string(r.body), "[]") }},
+		{name: "200/empty list", status: 200, check: func(t *testing.T, _ *env, r *response) { want(t, "body", string(r.Body), "[]") }},
 		{name: "400/cursor", setup: one, status: 400, class: "Client::BadRequest::PaginationCursorInvalid",
 			header: map[string]string{hCursor: "nope"}},
 	}

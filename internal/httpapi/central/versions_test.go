@@ -33,9 +33,9 @@ func TestListVersions(t *testing.T) {
 			}},
 		{name: "200/pruned versions are absent", status: 200,
 			setup: func(e *env) {
-				e.create("prod/db", `{"v":1}`, `"metadata":{"maxVersions":2}`)
-				e.write("prod/db", `{"v":2}`)
-				e.write("prod/db", `{"v":3}`)
+				e.CreateSecret("prod/db", `{"v":1}`, `"metadata":{"maxVersions":2}`)
+				e.WriteSecret("prod/db", `{"v":2}`)
+				e.WriteSecret("prod/db", `{"v":3}`)
 			},
 			check: func(t *testing.T, _ *env, r *response) {
 				vs := decode[[]versionOut](t, r)
@@ -55,11 +55,11 @@ func TestListVersions(t *testing.T) {
 func TestAddVersion(t *testing.T) {
 	t.Parallel()
 	const target = "/secret/prod%2Fdb/version"
-	casRequired := func(e *env) { e.create("prod/db", `{"v":1}`, `"metadata":{"casRequired":true}`) }
+	casRequired := func(e *env) { e.CreateSecret("prod/db", `{"v":1}`, `"metadata":{"casRequired":true}`) }
 	cases := []apiCase{
 		{name: "200/the new version, active, without data", setup: seedDB, body: `{"data":{"v":3}}`, status: 200, golden: "version_add",
 			check: func(t *testing.T, e *env, r *response) {
-				wantMembers(t, "version", r.body, versionMembers...)
+				wantMembers(t, "version", r.Body, versionMembers...)
 				v := decode[versionOut](t, r)
 				want(t, "id", v.ID, 3)
 				want(t, "state", v.State, "ACTIVE")
@@ -70,8 +70,8 @@ func TestAddVersion(t *testing.T) {
 		{name: "200/casRequired with cas", setup: casRequired, target: target + "?cas=1", body: `{"data":{}}`, status: 200},
 		{name: "200/prunes beyond maxVersions", body: `{"data":{"v":3}}`, status: 200,
 			setup: func(e *env) {
-				e.create("prod/db", `{"v":1}`, `"metadata":{"maxVersions":2}`)
-				e.write("prod/db", `{"v":2}`)
+				e.CreateSecret("prod/db", `{"v":1}`, `"metadata":{"maxVersions":2}`)
+				e.WriteSecret("prod/db", `{"v":2}`)
 			},
 			check: func(t *testing.T, e *env, _ *response) {
 				want(t, "oldestVersion", e.getSecret("/secret/prod%2Fdb").Metadata.OldestVersion, 2)
@@ -99,7 +99,7 @@ func TestGetVersion(t *testing.T) {
 	cases := []apiCase{
 		{name: "200/without data", setup: seedDB, target: target + "1", status: 200, golden: "version_get",
 			check: func(t *testing.T, _ *env, r *response) {
-				wantMembers(t, "version", r.body, versionMembers...)
+				wantMembers(t, "version", r.Body, versionMembers...)
 				v := decode[versionOut](t, r)
 				want(t, "id", v.ID, 1)
 				want(t, "state", v.State, "ACTIVE")
@@ -112,13 +112,13 @@ func TestGetVersion(t *testing.T) {
 		{name: "200/includeData on a deactivated version: its state, no data", setup: seedWithStates,
 			target: target + "2?includeData=true", status: 200, golden: "version_get_deactivated",
 			check: func(t *testing.T, _ *env, r *response) {
-				wantMembers(t, "version", r.body, versionMembers...)
+				wantMembers(t, "version", r.Body, versionMembers...)
 				want(t, "state", decode[versionOut](t, r).State, "DEACTIVATED")
 			}},
 		{name: "200/includeData on a deleted version: its state, no data", setup: seedWithStates,
 			target: target + "1?includeData=true", status: 200,
 			check: func(t *testing.T, _ *env, r *response) {
-				wantMembers(t, "version", r.body, versionMembers...)
+				wantMembers(t, "version", r.Body, versionMembers...)
 				want(t, "state", decode[versionOut](t, r).State, "DELETED")
 			}},
 		{name: "200/raw slashes in the path", setup: seedDB, target: "/secret/prod/db/version/2?includeData=true", status: 200,
@@ -126,7 +126,7 @@ func TestGetVersion(t *testing.T) {
 				want(t, "data", string(decode[versionOut](t, r).Data), `{"v":2}`)
 			}},
 		{name: "200/a secret whose last segment is version, encoded", target: "/secret/prod%2Fversion/version/1", status: 200,
-			setup: func(e *env) { e.create("prod/version", `{}`) }},
+			setup: func(e *env) { e.CreateSecret("prod/version", `{}`) }},
 		{name: "404/version that never existed", setup: seedDB, target: target + "3", status: 404,
 			class: "Client::NotFound::SecretVersionNotFound"},
 		{name: "404/missing secret", target: "/secret/nope/version/1", status: 404, class: clsNotFound},
@@ -145,12 +145,12 @@ func TestUpdateVersion(t *testing.T) {
 	t.Parallel()
 	const target = "/secret/prod%2Fdb/version/1"
 	const invalid = "Client::BadRequest::SecretVersionStateInvalid"
-	deleted := func(e *env) { seedDB(e); e.setState("prod/db", 1, "DELETED") }
-	deactivated := func(e *env) { seedDB(e); e.clock.Advance(time.Hour); e.setState("prod/db", 1, "DEACTIVATED") }
+	deleted := func(e *env) { seedDB(e); e.SetVersionState("prod/db", 1, "DELETED") }
+	deactivated := func(e *env) { seedDB(e); e.clock.Advance(time.Hour); e.SetVersionState("prod/db", 1, "DEACTIVATED") }
 	cases := []apiCase{
 		{name: "200/DEACTIVATED", setup: seedDB, body: `{"state":"DEACTIVATED"}`, status: 200, golden: "version_update",
 			check: func(t *testing.T, e *env, r *response) {
-				wantMembers(t, "response", r.body, versionMembers...)
+				wantMembers(t, "response", r.Body, versionMembers...)
 				v := decode[versionOut](t, r)
 				want(t, "state", v.State, "DEACTIVATED")
 				want(t, "deactivatedAt", *v.DeactivatedAt, at(time.Minute))
