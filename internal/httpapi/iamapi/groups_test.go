@@ -47,8 +47,8 @@ func TestGroups_List(t *testing.T) {
 	}
 	cases := []apiCase{
 		{name: "200/no group", status: 200, check: func(t *testing.T, _ *env, r *response) {
-			if string(r.body) != "[]" {
-				t.Errorf("body = %s, want []", r.body)
+			if string(r.Body) != "[]" {
+				t.Errorf("body = %s, want []", r.Body)
 			}
 		}},
 		{name: "200/names in order", setup: two, status: 200, golden: "group_list"},
@@ -63,7 +63,7 @@ func TestGroups_List(t *testing.T) {
 func TestGroups_Get(t *testing.T) {
 	t.Parallel()
 	setup := func(e *env) {
-		e.must("POST", groupsPath, `{"name":"ops","description":"Operators","role":"REGULAR"}`)
+		e.Must("POST", groupsPath, `{"name":"ops","description":"Operators","role":"REGULAR"}`)
 	}
 	cases := []apiCase{
 		{name: "200/group", setup: setup, target: groupsPath + "/ops", status: 200, golden: "group_get"},
@@ -79,7 +79,7 @@ func TestGroups_Get(t *testing.T) {
 func TestGroups_Update(t *testing.T) {
 	t.Parallel()
 	setup := func(e *env) {
-		e.must("POST", groupsPath, `{"name":"ops","description":"Operators","role":"REGULAR"}`)
+		e.Must("POST", groupsPath, `{"name":"ops","description":"Operators","role":"REGULAR"}`)
 		e.clock.Advance(time.Hour)
 	}
 	target := groupsPath + "/ops"
@@ -117,12 +117,12 @@ func TestGroups_Delete(t *testing.T) {
 	cases := []apiCase{
 		{name: "204/empty group", setup: setup, target: groupsPath + "/dev", status: 204, golden: "group_delete",
 			check: func(t *testing.T, e *env, _ *response) {
-				if got := decode[[]string](t, e.must("GET", groupsPath, "")); !slices.Equal(got, []string{"ops"}) {
+				if got := decode[[]string](t, e.Must("GET", groupsPath, "")); !slices.Equal(got, []string{"ops"}) {
 					t.Errorf("groups after delete = %q, want [ops]", got)
 				}
 			}},
 		{name: "204/once its members left", target: groupsPath + "/ops", status: 204,
-			setup: func(e *env) { setup(e); e.must("PUT", usersPath+"/alice", `{"group":"dev"}`) }},
+			setup: func(e *env) { setup(e); e.Must("PUT", usersPath+"/alice", `{"group":"dev"}`) }},
 		{name: "409/group with members", setup: setup, target: groupsPath + "/ops", status: 409,
 			class: "Client::Conflict::GroupInUse", golden: "error_GroupInUse"},
 		{name: "404/unknown name", setup: setup, target: groupsPath + "/qa", status: 404,

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"net/http"
 	"net/http/httptest"
 	"regexp"
 	"slices"
@@ -30,14 +29,28 @@ const rootToken = testenv.RootToken
 // t0 is where every fake clock starts.
 var t0 = testenv.T0
 
-// env is one running server and the test that owns it.
+// env is one running server and the test that owns it; its Client sends
+// to the identity-management routes.
 type env struct {
+	*wiretest.Client
 	t      *testing.T
 	srv    *server.Server
 	ts     *httptest.Server
 	clock  *testenv.Clock
 	domain string
 }
+
+// request and response are those of package wiretest. A request's Target
+// is the escaped URL path and query, {okmsId} replaced by the server's
+// default domain; its Token is sent as Authorization: Bearer, "" sending
+// the root token and noToken none.
+type (
+	request  = wiretest.Request
+	response = wiretest.Response
+)
+
+// noToken as request.Token sends no credential.
+const noToken = wiretest.NoToken
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
@@ -52,92 +65,37 @@ func newEnvWith(t *testing.T, configure func(*server.Config)) *env {
 		opts = append(opts, testenv.Configure(configure))
 	}
 	te := testenv.Start(t, opts...)
-	return &env{t: t, srv: te.Server, ts: te.HTTP, clock: te.Clock, domain: te.Domain}
+	e := &env{t: t, srv: te.Server, ts: te.HTTP, clock: te.Clock, domain: te.Domain}
+	e.Client = &wiretest.Client{T: t, HTTP: te.HTTP.Client(), Resolve: e.resolve, Expect: contract.Expect}
+	return e
 }
 
-// request is one HTTP request.
-type request struct {
-	method string
-	// target is the escaped URL path and query; {okmsId} is replaced by
-	// the server's default domain.
-	target string
-	// token is sent as Authorization: Bearer; "" sends the root token and
-	// noToken sends none.
-	token string
-	// header adds request headers; an empty value removes the header.
-	header  map[string]string
-	body    string
-	chunked bool // send the body without Content-Length
-}
-
-// noToken as request.token sends no credential.
-const noToken = "-"
-
-// response is what came back, body read in full.
-type response struct {
-	status int
-	header http.Header
-	body   []byte
-}
-
-func (e *env) send(rq request) *response {
-	e.t.Helper()
-	return fromWire(wiretest.Must(e.t, e.ts.Client(), e.wire(rq)))
-}
-
-// wire is rq as it goes out: the token as Authorization: Bearer, and
-// Content-Type: application/json with a body, unless rq.header says
-// otherwise. A redirect is an answer of its own: these routes never send
-// one.
-func (e *env) wire(rq request) wiretest.Request {
-	def := map[string]string{}
-	if tok := cmp.Or(rq.token, rootToken); tok != noToken {
-		def["Authorization"] = "Bearer " + tok
+// resolve completes a request: its URL, its token as Authorization:
+// Bearer, and Content-Type: application/json with a body, unless its
+// Header says otherwise. A redirect is an answer of its own: these routes
+// never send one.
+func (e *env) resolve(rq *request) {
+	rq.URL = e.ts.URL + strings.ReplaceAll(rq.Target, "{okmsId}", e.domain)
+	rq.Default = map[string]string{}
+	if tok := cmp.Or(rq.Token, rootToken); tok != noToken {
+		rq.Default["Authorization"] = "Bearer " + tok
 	}
-	if rq.body != "" {
-		def["Content-Type"] = "application/json"
+	if rq.Body != "" {
+		rq.Default["Content-Type"] = "application/json"
 	}
-	return wiretest.Request{Method: rq.method, URL: e.ts.URL + strings.ReplaceAll(rq.target, "{okmsId}", e.domain),
-		Default: def, Header: rq.header, Body: rq.body, Chunked: rq.chunked}
-}
-
-// fromWire is r as these tests read it.
-func fromWire(r *wiretest.Response) *response {
-	return &response{status: r.Status, header: r.Header, body: r.Body}
-}
-
-// wire is r as package wiretest reads it.
-func (r *response) wire() *wiretest.Response {
-	return &wiretest.Response{Status: r.status, Header: r.header, Body: r.body}
-}
-
-// call sends a request as the account root.
-func (e *env) call(method, target, body string) *response {
-	e.t.Helper()
-	return e.send(request{method: method, target: target, body: body})
 }
 
 // as sends a request with token.
 func (e *env) as(token, method, target, body string) *response {
 	e.t.Helper()
-	return e.send(request{method: method, target: target, body: body, token: token})
-}
-
-// must sends a request as the account root that has to succeed.
-func (e *env) must(method, target, body string) *response {
-	e.t.Helper()
-	r := e.call(method, target, body)
-	if r.status/100 != 2 {
-		e.t.Fatalf("%s %s = %d %s, want a success", method, target, r.status, r.body)
-	}
-	return r
+	return e.Send(request{Method: method, Target: target, Body: body, Token: token})
 }
 
 // Setup helpers: each call must succeed.
 
 func (e *env) createGroup(name, role string) {
 	e.t.Helper()
-	e.must("POST", "/1.0/me/identity/group", fmt.Sprintf(`{"name":%q,"role":%q}`, name, role))
+	e.Must("POST", "/1.0/me/identity/group", fmt.Sprintf(`{"name":%q,"role":%q}`, name, role))
 }
 
 // createUser creates a user without a password, in group unless "".
@@ -147,7 +105,7 @@ func (e *env) createUser(login, group string) {
 	if group != "" {
 		body = fmt.Sprintf(`{"login":%q,"group":%q}`, login, group)
 	}
-	e.must("POST", "/1.0/me/identity/user", body)
+	e.Must("POST", "/1.0/me/identity/user", body)
 }
 
 // createToken creates a personal access token for login and returns its
@@ -158,7 +116,7 @@ func (e *env) createToken(login, name, expiresAt string) string {
 	if expiresAt != "" {
 		body = fmt.Sprintf(`{"name":%q,"expiresAt":%q}`, name, expiresAt)
 	}
-	r := e.must("POST", "/1.0/me/identity/user/"+login+"/token", body)
+	r := e.Must("POST", "/1.0/me/identity/user/"+login+"/token", body)
 	tok := decode[map[string]any](e.t, r)["token"].(string)
 	if !strings.HasPrefix(tok, "cof_pat_") {
 		e.t.Fatalf("token = %q, want a cof_pat_ token", tok)
@@ -169,7 +127,7 @@ func (e *env) createToken(login, name, expiresAt string) string {
 // createPolicy creates a policy and returns its id.
 func (e *env) createPolicy(body string) string {
 	e.t.Helper()
-	r := e.must("POST", "/v2/iam/policy", body)
+	r := e.Must("POST", "/v2/iam/policy", body)
 	return decode[map[string]any](e.t, r)["id"].(string)
 }
 
@@ -195,7 +153,7 @@ func policyDoc(name, identity, resource string, allow []string, extra ...string)
 
 func decode[T any](t *testing.T, r *response) T {
 	t.Helper()
-	return wiretest.Decode[T](t, r.body)
+	return wiretest.Decode[T](t, r.Body)
 }
 
 var (
@@ -231,14 +189,6 @@ func ovhEnvelope(t *testing.T, r *wiretest.Response, _, class string) {
 	}
 }
 
-// expect checks the status and what every response of these routes
-// carries (see contract). It stops the test if the status is not the one
-// expected.
-func (r *response) expect(t *testing.T, status int, class string) {
-	t.Helper()
-	contract.Expect(t, r.wire(), status, class)
-}
-
 // message returns the message of an error response.
 func message(t *testing.T, r *response) string {
 	t.Helper()
@@ -255,8 +205,8 @@ var pinnedHeaders = []string{"Cache-Control", "Content-Type", "X-Ovh-QueryID", "
 
 func (e *env) golden(t *testing.T, name string, r *response) {
 	t.Helper()
-	rid := r.header.Get("X-Request-Id")
-	wiretest.Golden(t, name, wiretest.Render(r.wire(), pinnedHeaders, func(_, s string) string {
+	rid := r.Header.Get("X-Request-Id")
+	wiretest.Golden(t, name, wiretest.Render(r, pinnedHeaders, func(_, s string) string {
 		if rid != "" {
 			s = strings.ReplaceAll(s, rid, "<request-id>")
 		}
@@ -293,28 +243,23 @@ type apiCase struct {
 func runCases(t *testing.T, method string, cases []apiCase) {
 	t.Helper()
 	table := wiretest.Table[*env]{
-		New: newEnv,
-		Send: func(t *testing.T, e *env, rq wiretest.Request) *wiretest.Response {
-			return wiretest.Must(t, e.ts.Client(), rq)
-		},
+		New:      newEnv,
+		Send:     func(t *testing.T, e *env, rq request) *response { return e.Send(rq) },
 		Expect:   contract.Expect,
-		Golden:   func(t *testing.T, e *env, name string, r *wiretest.Response) { e.golden(t, name, fromWire(r)) },
+		Golden:   func(t *testing.T, e *env, name string, r *response) { e.golden(t, name, r) },
 		Snapshot: (*env).snapshot,
 	}
 	wc := make([]wiretest.Case[*env], len(cases))
 	for i, tc := range cases {
 		wc[i] = wiretest.Case[*env]{Name: tc.name, Method: cmp.Or(tc.method, method), Setup: tc.setup,
-			Status: tc.status, Err: tc.class, Golden: tc.golden,
-			Request: func(e *env) wiretest.Request {
+			Status: tc.status, Err: tc.class, Golden: tc.golden, Check: tc.check,
+			Request: func(e *env) request {
 				target := tc.target
 				if tc.targetFn != nil {
 					target = tc.targetFn(e)
 				}
-				return e.wire(request{target: target, token: tc.token, header: maps.Clone(tc.header), body: tc.body, chunked: tc.chunked})
+				return request{Target: target, Token: tc.token, Header: maps.Clone(tc.header), Body: tc.body, Chunked: tc.chunked}
 			}}
-		if tc.check != nil {
-			wc[i].Check = func(t *testing.T, e *env, r *wiretest.Response) { tc.check(t, e, fromWire(r)) }
-		}
 	}
 	table.Run(t, wc)
 }
@@ -324,16 +269,16 @@ func runCases(t *testing.T, method string, cases []apiCase) {
 func (e *env) snapshot() string {
 	e.t.Helper()
 	var b strings.Builder
-	for _, login := range decode[[]string](e.t, e.must("GET", "/1.0/me/identity/user", "")) {
-		b.Write(e.must("GET", "/1.0/me/identity/user/"+login, "").body)
-		for _, tok := range decode[[]string](e.t, e.must("GET", "/1.0/me/identity/user/"+login+"/token", "")) {
-			b.Write(e.must("GET", "/1.0/me/identity/user/"+login+"/token/"+tok, "").body)
+	for _, login := range decode[[]string](e.t, e.Must("GET", "/1.0/me/identity/user", "")) {
+		b.Write(e.Must("GET", "/1.0/me/identity/user/"+login, "").Body)
+		for _, tok := range decode[[]string](e.t, e.Must("GET", "/1.0/me/identity/user/"+login+"/token", "")) {
+			b.Write(e.Must("GET", "/1.0/me/identity/user/"+login+"/token/"+tok, "").Body)
 		}
 	}
-	for _, g := range decode[[]string](e.t, e.must("GET", "/1.0/me/identity/group", "")) {
-		b.Write(e.must("GET", "/1.0/me/identity/group/"+g, "").body)
+	for _, g := range decode[[]string](e.t, e.Must("GET", "/1.0/me/identity/group", "")) {
+		b.Write(e.Must("GET", "/1.0/me/identity/group/"+g, "").Body)
 	}
-	b.Write(e.must("GET", "/v2/iam/policy", "").body)
+	b.Write(e.Must("GET", "/v2/iam/policy", "").Body)
 	return b.String()
 }
 
@@ -386,7 +331,7 @@ func bodyCases(setup func(*env), target string, pin ...bool) []apiCase {
 // noMember fails if a JSON object body has member name at top level.
 func noMember(t *testing.T, r *response, name string) {
 	t.Helper()
-	wiretest.NoMember(t, r.body, name)
+	wiretest.NoMember(t, r.Body, name)
 }
 
 // wantContains fails unless s contains every part.

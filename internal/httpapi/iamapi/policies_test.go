@@ -19,7 +19,7 @@ func readerDoc(e *env, name string, extra ...string) string {
 // policyIDOf returns the target of the first policy in the listing.
 func policyIDOf(e *env) string {
 	e.t.Helper()
-	ps := decode[[]map[string]any](e.t, e.must("GET", policiesPath, ""))
+	ps := decode[[]map[string]any](e.t, e.Must("GET", policiesPath, ""))
 	if len(ps) == 0 {
 		e.t.Fatal("no policy")
 	}
@@ -73,7 +73,7 @@ func TestPolicies_Create(t *testing.T) {
 		{name: "200/resource stored in canonical form", status: 200,
 			body: on("{domain}/secret/prod/db*"),
 			check: func(t *testing.T, e *env, r *response) {
-				wantContains(t, "body", string(r.body), `"urn":"`+e.domainURN()+`/secret/prod%2Fdb*"`)
+				wantContains(t, "body", string(r.Body), `"urn":"`+e.domainURN()+`/secret/prod%2Fdb*"`)
 			}},
 		{name: "200/with an expiry", body: doc(`"expiredAt":"2026-06-30T23:59:59.9+02:00"`), status: 200,
 			check: func(t *testing.T, _ *env, r *response) {
@@ -169,8 +169,8 @@ func TestPolicies_Create(t *testing.T) {
 				tc.setup(e)
 			}
 			before := e.snapshot()
-			r := e.call("POST", policiesPath, tc.body(e))
-			r.expect(t, tc.status, tc.class)
+			r := e.Call("POST", policiesPath, tc.body(e))
+			r.Expect(t, tc.status, tc.class)
 			if tc.golden != "" {
 				e.golden(t, tc.golden, r)
 			}
@@ -208,8 +208,8 @@ func TestPolicies_List(t *testing.T) {
 	}
 	cases := []apiCase{
 		{name: "200/no policy", status: 200, check: func(t *testing.T, _ *env, r *response) {
-			if string(r.body) != "[]" {
-				t.Errorf("body = %s, want []", r.body)
+			if string(r.Body) != "[]" {
+				t.Errorf("body = %s, want []", r.Body)
 			}
 		}},
 		{name: "200/policies by name", setup: two, status: 200, golden: "policy_list"},
@@ -260,8 +260,8 @@ func TestPolicies_Update(t *testing.T) {
 				if p["createdAt"] != at(0) || p["updatedAt"] != at(time.Hour) || p["description"] != "" {
 					t.Errorf("policy = %v, want createdAt %s, updatedAt %s, description cleared", p, at(0), at(time.Hour))
 				}
-				if got := e.must("GET", first(e), "").body; string(got) != string(r.body) {
-					t.Errorf("GET after PUT = %s, want the PUT response %s", got, r.body)
+				if got := e.Must("GET", first(e), "").Body; string(got) != string(r.Body) {
+					t.Errorf("GET after PUT = %s, want the PUT response %s", got, r.Body)
 				}
 			}},
 		{name: "200/rename", setup: setup, targetFn: first, status: 200,
@@ -300,7 +300,7 @@ func TestPolicies_Delete(t *testing.T) {
 	cases := []apiCase{
 		{name: "204/policy", setup: setup, targetFn: policyIDOf, status: 204, golden: "policy_delete",
 			check: func(t *testing.T, e *env, _ *response) {
-				if body := string(e.must("GET", policiesPath, "").body); body != "[]" {
+				if body := string(e.Must("GET", policiesPath, "").Body); body != "[]" {
 					t.Errorf("policies after delete = %s, want []", body)
 				}
 			}},

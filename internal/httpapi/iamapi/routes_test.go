@@ -48,15 +48,15 @@ func TestRoutes_Fallbacks(t *testing.T) {
 func TestRoutes_Dispatch(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	e.call("GET", policiesPath, "").expect(t, 200, "")
-	e.call("GET", usersPath, "").expect(t, 200, "")
-	r := e.call("GET", "/v2/okms/resource", "")
-	if r.status != 200 {
-		t.Errorf("GET /v2/okms/resource = %d %s, want 200 from surface A", r.status, r.body)
+	e.Call("GET", policiesPath, "").Expect(t, 200, "")
+	e.Call("GET", usersPath, "").Expect(t, 200, "")
+	r := e.Call("GET", "/v2/okms/resource", "")
+	if r.Status != 200 {
+		t.Errorf("GET /v2/okms/resource = %d %s, want 200 from surface A", r.Status, r.Body)
 	}
 	// /v2/iam without its slash is not an identity route: surface A's 404.
-	if r := e.call("GET", "/v2/iam", ""); r.status != 404 {
-		t.Errorf("GET /v2/iam = %d %s, want 404", r.status, r.body)
+	if r := e.Call("GET", "/v2/iam", ""); r.Status != 404 {
+		t.Errorf("GET /v2/iam = %d %s, want 404", r.Status, r.Body)
 	}
 }
 
@@ -68,10 +68,10 @@ func TestAuditUnavailable(t *testing.T) {
 		t.Skip("no /dev/full on this system")
 	}
 	e := newEnvWith(t, func(c *server.Config) { c.AuditFile = "/dev/full" })
-	r := e.call("POST", usersPath, `{"login":"alice"}`)
-	r.expect(t, 503, "Server::ServiceUnavailable")
+	r := e.Call("POST", usersPath, `{"login":"alice"}`)
+	r.Expect(t, 503, "Server::ServiceUnavailable")
 	e.golden(t, "error_ServiceUnavailable", r)
-	e.call("GET", usersPath, "").expect(t, 503, "Server::ServiceUnavailable")
-	e.call("POST", policiesPath, policyDoc("p", userURN("alice"), e.domainURN(), []string{"okms:apikms:secret/get"})).
-		expect(t, 503, "Server::ServiceUnavailable")
+	e.Call("GET", usersPath, "").Expect(t, 503, "Server::ServiceUnavailable")
+	e.Call("POST", policiesPath, policyDoc("p", userURN("alice"), e.domainURN(), []string{"okms:apikms:secret/get"})).
+		Expect(t, 503, "Server::ServiceUnavailable")
 }

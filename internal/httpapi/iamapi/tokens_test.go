@@ -24,7 +24,7 @@ func TestTokens_Create(t *testing.T) {
 					t.Errorf("token = %q, want cof_pat_ and 43 base64url characters", tok)
 				}
 				for _, target := range []string{tokensPath, tokensPath + "/ci", usersPath + "/alice"} {
-					if body := string(e.must("GET", target, "").body); strings.Contains(body, tok) {
+					if body := string(e.Must("GET", target, "").Body); strings.Contains(body, tok) {
 						t.Errorf("GET %s shows the token value: %s", target, body)
 					}
 				}
@@ -99,7 +99,7 @@ func TestTokens_Get(t *testing.T) {
 	t.Parallel()
 	setup := func(e *env) {
 		withAlice(e)
-		e.must("POST", tokensPath, `{"name":"ci","description":"CI pipeline","expiresAt":"2027-01-01T00:00:00Z"}`)
+		e.Must("POST", tokensPath, `{"name":"ci","description":"CI pipeline","expiresAt":"2027-01-01T00:00:00Z"}`)
 	}
 	cases := []apiCase{
 		{name: "200/token without its value", setup: setup, target: tokensPath + "/ci", status: 200, golden: "token_get",
@@ -125,13 +125,13 @@ func TestTokens_Revoke(t *testing.T) {
 	cases := []apiCase{
 		{name: "204/token", setup: setup, target: tokensPath + "/ci", status: 204, golden: "token_revoke",
 			check: func(t *testing.T, e *env, _ *response) {
-				if got := decode[[]string](t, e.must("GET", tokensPath, "")); !slices.Equal(got, []string{"cd"}) {
+				if got := decode[[]string](t, e.Must("GET", tokensPath, "")); !slices.Equal(got, []string{"cd"}) {
 					t.Errorf("tokens after revoke = %q, want [cd]", got)
 				}
 			}},
 		{name: "404/unknown name", setup: setup, target: tokensPath + "/qa", status: 404,
 			class: "Client::NotFound::TokenNotFound"},
-		{name: "404/twice", setup: func(e *env) { setup(e); e.must("DELETE", tokensPath+"/ci", "") },
+		{name: "404/twice", setup: func(e *env) { setup(e); e.Must("DELETE", tokensPath+"/ci", "") },
 			target: tokensPath + "/ci", status: 404, class: "Client::NotFound::TokenNotFound"},
 	}
 	cases = append(cases, authCases(setup, tokensPath+"/ci", "", 204)...)
@@ -152,23 +152,23 @@ func TestTokens_ValuesNeverShown(t *testing.T) {
 		e.createToken("bob", "ci", ""),
 	}
 	// Use one so that lastUsed is set.
-	e.as(values[0], "GET", usersPath, "").expect(t, 200, "")
+	e.as(values[0], "GET", usersPath, "").Expect(t, 200, "")
 	e.clock.Advance(time.Minute)
 	reads := []string{usersPath, usersPath + "/alice", usersPath + "/bob", usersPath + "/alice/token",
 		usersPath + "/alice/token/ci", usersPath + "/alice/token/cd", usersPath + "/bob/token",
 		usersPath + "/bob/token/ci", groupsPath, groupsPath + "/ops", "/v2/iam/policy"}
 	for _, target := range reads {
-		r := e.must("GET", target, "")
-		if m := patValue.FindString(string(r.body)); m != "" {
-			t.Errorf("GET %s shows a token value: %s", target, r.body)
+		r := e.Must("GET", target, "")
+		if m := patValue.FindString(string(r.Body)); m != "" {
+			t.Errorf("GET %s shows a token value: %s", target, r.Body)
 		}
 		for _, v := range values {
-			if strings.Contains(string(r.body), v) {
+			if strings.Contains(string(r.Body), v) {
 				t.Errorf("GET %s shows the token %s", target, v)
 			}
 		}
 	}
-	got := decode[map[string]any](t, e.must("GET", usersPath+"/alice/token/ci", ""))
+	got := decode[map[string]any](t, e.Must("GET", usersPath+"/alice/token/ci", ""))
 	if got["lastUsed"] != at(0) {
 		t.Errorf("lastUsed of a used token = %v, want %s", got["lastUsed"], at(0))
 	}

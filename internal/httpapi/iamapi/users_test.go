@@ -23,7 +23,7 @@ func TestUsers_Create(t *testing.T) {
 	cases := []apiCase{
 		{name: "200/login only", body: `{"login":"alice"}`, status: 200, golden: "user_create",
 			check: func(t *testing.T, e *env, r *response) {
-				if got := decode[[]string](t, e.must("GET", usersPath, "")); !slices.Equal(got, []string{"alice"}) {
+				if got := decode[[]string](t, e.Must("GET", usersPath, "")); !slices.Equal(got, []string{"alice"}) {
 					t.Errorf("GET %s = %q, want [alice]", usersPath, got)
 				}
 			}},
@@ -32,8 +32,8 @@ func TestUsers_Create(t *testing.T) {
 		{name: "200/with a password, never shown", status: 200, body: `{"login":"carol","password":"` + password + `"}`,
 			check: func(t *testing.T, e *env, r *response) {
 				noMember(t, r, "password")
-				if strings.Contains(string(r.body), password) {
-					t.Errorf("the response shows the password: %s", r.body)
+				if strings.Contains(string(r.Body), password) {
+					t.Errorf("the response shows the password: %s", r.Body)
 				}
 				if _, err := e.srv.Service().Login(t.Context(), service.SignIn{Login: "carol", Password: password}); err != nil {
 					t.Errorf("Login(carol, password) = %v, want the password set", err)
@@ -97,7 +97,7 @@ func TestUsers_Get(t *testing.T) {
 	t.Parallel()
 	setup := func(e *env) {
 		e.createGroup("ops", "REGULAR")
-		e.must("POST", usersPath, `{"login":"alice","description":"Alice","email":"alice@example.com","group":"ops"}`)
+		e.Must("POST", usersPath, `{"login":"alice","description":"Alice","email":"alice@example.com","group":"ops"}`)
 	}
 	cases := []apiCase{
 		{name: "200/user", setup: setup, target: usersPath + "/alice", status: 200, golden: "user_get",
@@ -125,7 +125,7 @@ func TestUsers_Update(t *testing.T) {
 	setup := func(e *env) {
 		e.createGroup("ops", "REGULAR")
 		e.createGroup("dev", "NONE")
-		e.must("POST", usersPath, `{"login":"alice","description":"Alice","email":"alice@example.com","group":"ops"}`)
+		e.Must("POST", usersPath, `{"login":"alice","description":"Alice","email":"alice@example.com","group":"ops"}`)
 		e.clock.Advance(90 * time.Second)
 	}
 	target := usersPath + "/alice"
@@ -137,8 +137,8 @@ func TestUsers_Update(t *testing.T) {
 				if u["email"] != "alice@example.com" || u["creation"] != at(0) || u["lastUpdate"] != at(90*time.Second) {
 					t.Errorf("user = %v, want email kept, creation %s, lastUpdate %s", u, at(0), at(90*time.Second))
 				}
-				if got := string(e.must("GET", target, "").body); got != string(r.body) {
-					t.Errorf("GET after PUT = %s, want the PUT response %s", got, r.body)
+				if got := string(e.Must("GET", target, "").Body); got != string(r.Body) {
+					t.Errorf("GET after PUT = %s, want the PUT response %s", got, r.Body)
 				}
 			}},
 		{name: "200/leave the group", setup: setup, body: `{"group":""}`, status: 200,
@@ -191,20 +191,20 @@ func TestUsers_Delete(t *testing.T) {
 	cases := []apiCase{
 		{name: "204/user and its tokens", setup: setup, target: usersPath + "/alice", status: 204, golden: "user_delete",
 			check: func(t *testing.T, e *env, r *response) {
-				e.call("GET", usersPath+"/alice", "").expect(t, 404, "Client::NotFound::UserNotFound")
-				e.call("GET", usersPath+"/alice/token/ci", "").expect(t, 404, "Client::NotFound::TokenNotFound")
-				if got := decode[[]string](t, e.must("GET", usersPath, "")); !slices.Equal(got, []string{"bob"}) {
+				e.Call("GET", usersPath+"/alice", "").Expect(t, 404, "Client::NotFound::UserNotFound")
+				e.Call("GET", usersPath+"/alice/token/ci", "").Expect(t, 404, "Client::NotFound::TokenNotFound")
+				if got := decode[[]string](t, e.Must("GET", usersPath, "")); !slices.Equal(got, []string{"bob"}) {
 					t.Errorf("users after delete = %q, want [bob]", got)
 				}
 				// Recreating the login does not bring the tokens back.
 				e.createUser("alice", "")
-				if got := decode[[]string](t, e.must("GET", usersPath+"/alice/token", "")); len(got) != 0 {
+				if got := decode[[]string](t, e.Must("GET", usersPath+"/alice/token", "")); len(got) != 0 {
 					t.Errorf("tokens of a recreated user = %q, want none", got)
 				}
 			}},
 		{name: "404/unknown login", setup: setup, target: usersPath + "/carol", status: 404,
 			class: "Client::NotFound::UserNotFound"},
-		{name: "404/twice", setup: func(e *env) { setup(e); e.must("DELETE", usersPath+"/bob", "") },
+		{name: "404/twice", setup: func(e *env) { setup(e); e.Must("DELETE", usersPath+"/bob", "") },
 			target: usersPath + "/bob", status: 404, class: "Client::NotFound::UserNotFound"},
 	}
 	cases = append(cases, authCases(setup, usersPath+"/bob", "", 204)...)
