@@ -8,8 +8,8 @@ import (
 
 // Client sends the requests of one test to one surface of a server.
 type Client struct {
-	T    *testing.T
-	HTTP *http.Client
+	T          *testing.T
+	HTTPClient *http.Client
 	// Resolve completes a request before it goes out: its URL from its
 	// Target and Domain, the surface's default headers from its Token and
 	// Body.
@@ -30,7 +30,7 @@ func (c *Client) Bind(t *testing.T) *Client {
 // its error.
 func (c *Client) Try(rq Request) (*Response, error) {
 	c.Resolve(&rq)
-	r, err := Do(c.T.Context(), c.HTTP, rq)
+	r, err := Do(c.T.Context(), c.HTTPClient, rq)
 	if err != nil {
 		return nil, err
 	}

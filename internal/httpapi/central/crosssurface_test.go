@@ -91,11 +91,11 @@ func TestCrossSurface_AThenB(t *testing.T) {
 	}
 
 	// Version on B, with B's cas and lower-case states.
-	e.clock.Advance(time.Minute)
+	e.Clock.Advance(time.Minute)
 	v2 := decode[versionOut](t, e.Must("POST", b+"/version?cas=1", `{"data":{"v":2}}`))
 	want(t, "B new version", v2.ID, 2)
 	want(t, "B new version state", v2.State, "active")
-	e.clock.Advance(time.Minute)
+	e.Clock.Advance(time.Minute)
 	e.Must("PUT", b+"/version/1", `{"state":"deactivated"}`)
 
 	// A sees it all, in A's dialect.
@@ -129,7 +129,7 @@ func TestCrossSurface_BThenA(t *testing.T) {
 		b = surfaceB + "/secret/app%2Fkey"
 	)
 	e.Must("POST", surfaceB+"/secret", `{"path":"app/key","metadata":{"casRequired":true},"version":{"data":{"k":"v1"}}}`)
-	e.clock.Advance(time.Minute)
+	e.Clock.Advance(time.Minute)
 	e.Must("PUT", b+"?cas=1", `{"version":{"data":{"k":"v2"}}}`)
 
 	// Read on A.
@@ -145,11 +145,11 @@ func TestCrossSurface_BThenA(t *testing.T) {
 	// cas rules are the same on A: required by the secret.
 	r := e.Send(request{Method: "PUT", Target: a, Body: `{"version":{"data":{"k":"v3"}}}`})
 	r.Expect(t, 400, "Client::BadRequest::SecretCasRequired")
-	e.clock.Advance(time.Minute)
+	e.Clock.Advance(time.Minute)
 	e.Must("PUT", a+"?cas=2", `{"version":{"data":{"k":"v3"}},"metadata":{"customMetadata":{"owner":"a"}}}`)
 
 	// State changes on A, in A's case, seen on B in B's.
-	e.clock.Advance(time.Minute)
+	e.Clock.Advance(time.Minute)
 	up := decode[versionOut](t, e.Must("PUT", a+"/version/1", `{"state":"DEACTIVATED"}`))
 	want(t, "A response state", up.State, "DEACTIVATED")
 	vb := decode[versionOut](t, e.Must("GET", b+"/version/1?includeData=true", ""))

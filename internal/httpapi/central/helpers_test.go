@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"slices"
@@ -49,11 +48,8 @@ const (
 // to surface A.
 type env struct {
 	*wiretest.Client
-	t      *testing.T
-	srv    *server.Server
-	ts     *httptest.Server
-	clock  *testenv.Clock
-	domain string
+	*testenv.Env
+	t *testing.T
 }
 
 // request and response are those of package wiretest. A request's Target
@@ -75,9 +71,8 @@ func newEnv(t *testing.T) *env {
 // the audit events).
 func newEnvLogging(t *testing.T, log *slog.Logger) *env {
 	t.Helper()
-	te := testenv.Start(t, testenv.Configure(func(c *server.Config) { c.Logger, c.PublicURL = log, publicURL }))
-	e := &env{t: t, srv: te.Server, ts: te.HTTP, clock: te.Clock, domain: te.Domain}
-	e.Client = &wiretest.Client{T: t, HTTP: te.HTTP.Client(), Resolve: e.resolve, Expect: contract.Expect}
+	e := &env{Env: testenv.Start(t, testenv.Configure(func(c *server.Config) { c.Logger, c.PublicURL = log, publicURL })), t: t}
+	e.Client = &wiretest.Client{T: t, HTTPClient: e.HTTP.Client(), Resolve: e.resolve, Expect: contract.Expect}
 	return e
 }
 
@@ -86,10 +81,10 @@ func newEnvLogging(t *testing.T, log *slog.Logger) *env {
 // otherwise. A redirect is an answer of its own: surface A never sends
 // one.
 func (e *env) resolve(rq *request) {
-	domain := cmp.Or(rq.Domain, e.domain)
-	rq.URL = e.ts.URL + "/v2/okms/resource/" + domain + rq.Target
+	domain := cmp.Or(rq.Domain, e.Domain)
+	rq.URL = e.HTTP.URL + "/v2/okms/resource/" + domain + rq.Target
 	if strings.HasPrefix(rq.Target, "/v2/") || strings.HasPrefix(rq.Target, "/api/") {
-		rq.URL = e.ts.URL + strings.ReplaceAll(rq.Target, "{okmsId}", domain)
+		rq.URL = e.HTTP.URL + strings.ReplaceAll(rq.Target, "{okmsId}", domain)
 	}
 	rq.Default = map[string]string{"Authorization": "Bearer " + rootToken}
 	if rq.Body != "" {
@@ -110,7 +105,7 @@ func (e *env) listAll(target string) []json.RawMessage {
 // snapshot renders everything a client can read through surface A: the
 // domain configuration, every secret with its metadata and every version
 // with its data. A refused write must leave it unchanged.
-func (e *env) snapshot() string {
+func (e *env) Snapshot() string {
 	e.t.Helper()
 	var b strings.Builder
 	b.Write(e.Must("GET", "/secretConfig", "").Body)
@@ -262,7 +257,7 @@ func errorOf(t *testing.T, r *response) ovhError {
 
 var pinnedHeaders = []string{"Cache-Control", "Content-Type", hCursorNext, hQueryID, hRequestID}
 
-func (e *env) golden(t *testing.T, name string, r *response) {
+func (e *env) Golden(t *testing.T, name string, r *response) {
 	t.Helper()
 	rid := r.Header.Get(hRequestID)
 	wiretest.Golden(t, name, wiretest.Render(r, pinnedHeaders, func(h, s string) string {
@@ -272,7 +267,7 @@ func (e *env) golden(t *testing.T, name string, r *response) {
 		if rid != "" {
 			s = strings.ReplaceAll(s, rid, "<request-id>")
 		}
-		s = strings.ReplaceAll(s, e.domain, "<okms-id>")
+		s = strings.ReplaceAll(s, e.Domain, "<okms-id>")
 		return uuidRE.ReplaceAllString(s, "<secret-id>")
 	}))
 }
@@ -280,23 +275,10 @@ func (e *env) golden(t *testing.T, name string, r *response) {
 // TestMain reports golden files no test wrote.
 func TestMain(m *testing.M) { wiretest.Main(m, false) }
 
-// apiCase is one request of an endpoint table and what must come back.
-type apiCase struct {
-	name   string
-	setup  func(e *env) // state before the request; every call must succeed
-	method string       // default: the table's method
-	target string       // see request.target
-	okmsID string
-	header map[string]string
-	// headerFn adds headers known only once setup has run (a cursor).
-	headerFn func(e *env) map[string]string
-	body     string
-	chunked  bool
-	status   int
-	class    string // OVH error class when status >= 400
-	golden   string // testdata/<golden>.golden pins the response
-	check    func(t *testing.T, e *env, r *response)
-}
+// apiCase is one request of an endpoint table and what must come back:
+// its Err is the OVH error class when its status is 400 or more; its
+// Target is as a request's.
+type apiCase = wiretest.Case[*env]
 
 // runCases runs a table, each case on a server of its own, with the
 // table's method and target unless the case names its own. A case name
@@ -304,30 +286,7 @@ type apiCase struct {
 // write, everything readable must be as it was before the request.
 func runCases(t *testing.T, method, target string, cases []apiCase) {
 	t.Helper()
-	table := wiretest.Table[*env]{
-		New:      newEnv,
-		Send:     func(t *testing.T, e *env, rq request) *response { return e.Send(rq) },
-		Expect:   contract.Expect,
-		Golden:   func(t *testing.T, e *env, name string, r *response) { e.golden(t, name, r) },
-		Snapshot: (*env).snapshot,
-	}
-	wc := make([]wiretest.Case[*env], len(cases))
-	for i, tc := range cases {
-		wc[i] = wiretest.Case[*env]{Name: tc.name, Method: cmp.Or(tc.method, method), Setup: tc.setup,
-			Status: tc.status, Err: tc.class, Golden: tc.golden, Check: tc.check,
-			Request: func(e *env) request {
-				rq := request{Target: cmp.Or(tc.target, target), Domain: tc.okmsID, Header: maps.Clone(tc.header),
-					Body: tc.body, Chunked: tc.chunked}
-				if tc.headerFn != nil {
-					if rq.Header == nil {
-						rq.Header = map[string]string{}
-					}
-					maps.Copy(rq.Header, tc.headerFn(e))
-				}
-				return rq
-			}}
-	}
-	table.Run(t, wc)
+	wiretest.Table[*env]{Method: method, Target: target, New: newEnv, Expect: contract.Expect}.Run(t, cases)
 }
 
 // Classes used by many tables.
@@ -344,60 +303,50 @@ const (
 // and an unknown okmsId. setup, target and body make a valid request
 // answered with ok. pin writes the golden files of the error envelopes.
 func commonCases(setup func(*env), target, body string, ok int, pin bool) []apiCase {
-	g := func(name string) string {
-		if pin {
-			return name
-		}
-		return ""
-	}
+	g := wiretest.GoldenIf(pin)
 	return []apiCase{
-		{name: fmt.Sprintf("%d/Authorization: Bearer token", ok), setup: setup, target: target, body: body, status: ok},
-		{name: fmt.Sprintf("%d/lower-case bearer scheme", ok), setup: setup, target: target, body: body, status: ok,
-			header: map[string]string{"Authorization": "bearer " + rootToken}},
-		{name: "401/no token", setup: setup, target: target, body: body, status: 401, class: clsUnauthorized,
-			header: map[string]string{"Authorization": ""}, golden: g("error_Unauthorized")},
-		{name: "401/wrong bearer token", setup: setup, target: target, body: body, status: 401, class: clsUnauthorized,
-			header: map[string]string{"Authorization": "Bearer not-the-root-token"}},
+		{Name: fmt.Sprintf("%d/Authorization: Bearer token", ok), Setup: setup, Target: target, Body: body, Status: ok},
+		{Name: fmt.Sprintf("%d/lower-case bearer scheme", ok), Setup: setup, Target: target, Body: body, Status: ok,
+			Header: map[string]string{"Authorization": "bearer " + rootToken}},
+		{Name: "401/no token", Setup: setup, Target: target, Body: body, Status: 401, Err: clsUnauthorized,
+			Header: map[string]string{"Authorization": ""}, Golden: g("error_Unauthorized")},
+		{Name: "401/wrong bearer token", Setup: setup, Target: target, Body: body, Status: 401, Err: clsUnauthorized,
+			Header: map[string]string{"Authorization": "Bearer not-the-root-token"}},
 		// okms-rest.md 1: surface A accepts bearer tokens only.
-		{name: "401/X-Vault-Token only", setup: setup, target: target, body: body, status: 401, class: clsUnauthorized,
-			header: map[string]string{"Authorization": "", "X-Vault-Token": rootToken}},
-		{name: "401/basic credentials", setup: setup, target: target, body: body, status: 401, class: clsUnauthorized,
-			header: map[string]string{"Authorization": "Basic cm9vdDpyb290"}},
+		{Name: "401/X-Vault-Token only", Setup: setup, Target: target, Body: body, Status: 401, Err: clsUnauthorized,
+			Header: map[string]string{"Authorization": "", "X-Vault-Token": rootToken}},
+		{Name: "401/basic credentials", Setup: setup, Target: target, Body: body, Status: 401, Err: clsUnauthorized,
+			Header: map[string]string{"Authorization": "Basic cm9vdDpyb290"}},
 		// okms-rest.md 5.1: OVH application-key signatures are not supported.
-		{name: "401/OVH application signature", setup: setup, target: target, body: body, status: 401, class: clsUnauthorized,
-			header: map[string]string{"Authorization": "", "X-Ovh-Application": "app", "X-Ovh-Consumer": "ck",
+		{Name: "401/OVH application signature", Setup: setup, Target: target, Body: body, Status: 401, Err: clsUnauthorized,
+			Header: map[string]string{"Authorization": "", "X-Ovh-Application": "app", "X-Ovh-Consumer": "ck",
 				"X-Ovh-Timestamp": "1767949200", "X-Ovh-Signature": "$1$0000000000000000000000000000000000000000"}},
-		{name: "401/malformed okmsId without a token", setup: setup, target: target, body: body, status: 401,
-			class: clsUnauthorized, okmsID: "not-a-uuid", header: map[string]string{"Authorization": ""}},
-		{name: "404/malformed okmsId", setup: setup, target: target, body: body, status: 404, class: clsDomain,
-			okmsID: "not-a-uuid", golden: g("error_DomainNotFound")},
-		{name: "404/unknown okmsId", setup: setup, target: target, body: body, status: 404, class: clsDomain,
-			okmsID: unknownDomain},
+		{Name: "401/malformed okmsId without a token", Setup: setup, Target: target, Body: body, Status: 401,
+			Err: clsUnauthorized, Domain: "not-a-uuid", Header: map[string]string{"Authorization": ""}},
+		{Name: "404/malformed okmsId", Setup: setup, Target: target, Body: body, Status: 404, Err: clsDomain,
+			Domain: "not-a-uuid", Golden: g("error_DomainNotFound")},
+		{Name: "404/unknown okmsId", Setup: setup, Target: target, Body: body, Status: 404, Err: clsDomain,
+			Domain: unknownDomain},
 	}
 }
 
 // bodyCases are the cases every route with a JSON body shares
 // (okms-rest.md 1.1): bodies that are not one acceptable JSON object.
 func bodyCases(setup func(*env), target string, pin bool) []apiCase {
-	g := func(name string) string {
-		if pin {
-			return name
-		}
-		return ""
-	}
+	g := wiretest.GoldenIf(pin)
 	huge := `{"pad":"` + strings.Repeat("x", 1<<20) + `"}`
 	return []apiCase{
-		{name: "400/invalid JSON", setup: setup, target: target, body: `{"a":`, status: 400, class: clsBadJSON,
-			golden: g("error_RequestBodyInvalidJson")},
-		{name: "400/empty body", setup: setup, target: target, status: 400, class: clsBadJSON},
-		{name: "400/body is an array", setup: setup, target: target, body: `[{}]`, status: 400, class: clsBadJSON},
-		{name: "400/duplicate member name in the body", setup: setup, target: target, body: `{"x":1,"x":2}`, status: 400, class: clsBadJSON},
-		{name: "400/form-encoded body", setup: setup, target: target, body: "path=a&data=b", status: 400, class: clsBadJSON,
-			header: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}},
-		{name: "413/body over 1 MiB", setup: setup, target: target, body: huge, status: 413, class: "Client::PayloadTooLarge",
-			golden: g("error_PayloadTooLarge")},
-		{name: "413/chunked body over 1 MiB", setup: setup, target: target, body: huge, chunked: true, status: 413,
-			class: "Client::PayloadTooLarge"},
+		{Name: "400/invalid JSON", Setup: setup, Target: target, Body: `{"a":`, Status: 400, Err: clsBadJSON,
+			Golden: g("error_RequestBodyInvalidJson")},
+		{Name: "400/empty body", Setup: setup, Target: target, Status: 400, Err: clsBadJSON},
+		{Name: "400/body is an array", Setup: setup, Target: target, Body: `[{}]`, Status: 400, Err: clsBadJSON},
+		{Name: "400/duplicate member name in the body", Setup: setup, Target: target, Body: `{"x":1,"x":2}`, Status: 400, Err: clsBadJSON},
+		{Name: "400/form-encoded body", Setup: setup, Target: target, Body: "path=a&data=b", Status: 400, Err: clsBadJSON,
+			Header: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}},
+		{Name: "413/body over 1 MiB", Setup: setup, Target: target, Body: huge, Status: 413, Err: "Client::PayloadTooLarge",
+			Golden: g("error_PayloadTooLarge")},
+		{Name: "413/chunked body over 1 MiB", Setup: setup, Target: target, Body: huge, Chunked: true, Status: 413,
+			Err: "Client::PayloadTooLarge"},
 	}
 }
 

@@ -100,25 +100,25 @@ func pagingCases(target string, others []string) []apiCase {
 		cursorInvalid = "Client::BadRequest::PaginationCursorInvalid"
 	)
 	cases := []apiCase{
-		{name: "200/no size: 100 items and a cursor", target: target, status: 200, check: page(100, true)},
-		{name: "200/size 10", target: target, header: size("10"), status: 200, check: page(10, true)},
-		{name: "200/size 1 is clamped to 10", target: target, header: size("1"), status: 200, check: page(10, true)},
-		{name: "200/size 1000 is clamped to 100", target: target, header: size("1000"), status: 200, check: page(100, true)},
-		{name: "200/size beyond 64 bits is clamped to 100", target: target, header: size("99999999999999999999999"),
-			status: 200, check: page(100, true)},
-		{name: "400/size 0", target: target, header: size("0"), status: 400, class: sizeInvalid, golden: pin(target, "error_PaginationSizeInvalid")},
-		{name: "400/negative size", target: target, header: size("-10"), status: 400, class: sizeInvalid},
-		{name: "400/size that is not a number", target: target, header: size("ten"), status: 400, class: sizeInvalid},
-		{name: "400/garbage cursor", target: target, header: map[string]string{hCursor: "garbage!"}, status: 400,
-			class: cursorInvalid, golden: pin(target, "error_PaginationCursorInvalid")},
-		{name: "400/base64url cursor that is not a position", target: target, status: 400, class: cursorInvalid,
-			header: map[string]string{hCursor: base64.RawURLEncoding.EncodeToString([]byte("prod/db"))}},
-		{name: "400/empty position", target: target, status: 400, class: cursorInvalid,
-			header: map[string]string{hCursor: base64.RawURLEncoding.EncodeToString([]byte("{}"))}},
+		{Name: "200/no size: 100 items and a cursor", Target: target, Status: 200, Check: page(100, true)},
+		{Name: "200/size 10", Target: target, Header: size("10"), Status: 200, Check: page(10, true)},
+		{Name: "200/size 1 is clamped to 10", Target: target, Header: size("1"), Status: 200, Check: page(10, true)},
+		{Name: "200/size 1000 is clamped to 100", Target: target, Header: size("1000"), Status: 200, Check: page(100, true)},
+		{Name: "200/size beyond 64 bits is clamped to 100", Target: target, Header: size("99999999999999999999999"),
+			Status: 200, Check: page(100, true)},
+		{Name: "400/size 0", Target: target, Header: size("0"), Status: 400, Err: sizeInvalid, Golden: pin(target, "error_PaginationSizeInvalid")},
+		{Name: "400/negative size", Target: target, Header: size("-10"), Status: 400, Err: sizeInvalid},
+		{Name: "400/size that is not a number", Target: target, Header: size("ten"), Status: 400, Err: sizeInvalid},
+		{Name: "400/garbage cursor", Target: target, Header: map[string]string{hCursor: "garbage!"}, Status: 400,
+			Err: cursorInvalid, Golden: pin(target, "error_PaginationCursorInvalid")},
+		{Name: "400/base64url cursor that is not a position", Target: target, Status: 400, Err: cursorInvalid,
+			Header: map[string]string{hCursor: base64.RawURLEncoding.EncodeToString([]byte("prod/db"))}},
+		{Name: "400/empty position", Target: target, Status: 400, Err: cursorInvalid,
+			Header: map[string]string{hCursor: base64.RawURLEncoding.EncodeToString([]byte("{}"))}},
 	}
 	for _, other := range others {
-		cases = append(cases, apiCase{name: "400/cursor of " + other, target: target, status: 400, class: cursorInvalid,
-			headerFn: func(e *env) map[string]string { return map[string]string{hCursor: cursorOf(e, other)} }})
+		cases = append(cases, apiCase{Name: "400/cursor of " + other, Target: target, Status: 400, Err: cursorInvalid,
+			HeaderFn: func(e *env) map[string]string { return map[string]string{hCursor: cursorOf(e, other)} }})
 	}
 	return cases
 }
@@ -147,12 +147,12 @@ func TestListSecrets_Pagination(t *testing.T) {
 	t.Parallel()
 	cases := pagingCases("/secret", []string{"/secret/p/version"})
 	for i := range cases {
-		cases[i].setup = paginationSetup
+		cases[i].Setup = paginationSetup
 	}
 	cases = append(cases,
-		apiCase{name: "200/every secret once, by pages of 25, in byte-wise order", setup: paginationSetup, target: "/secret",
-			header: size("25"), status: 200,
-			check: func(t *testing.T, e *env, r *response) {
+		apiCase{Name: "200/every secret once, by pages of 25, in byte-wise order", Setup: paginationSetup, Target: "/secret",
+			Header: size("25"), Status: 200,
+			Check: func(t *testing.T, e *env, r *response) {
 				items := iterate[secretOut](t, e, "/secret", "25", r, []int{25, 25, 25, 25, 20})
 				var paths []string
 				for _, s := range items {
@@ -165,19 +165,19 @@ func TestListSecrets_Pagination(t *testing.T) {
 					t.Errorf("paths = %v\nwant %v", paths, wantPaths)
 				}
 			}},
-		apiCase{name: "200/a page with a cursor", setup: manySecrets(15), target: "/secret", header: size("10"), status: 200,
-			golden: "secret_list_page", check: page(10, true)},
-		apiCase{name: "200/a surface-B cursor continues the same listing", setup: manySecrets(15), target: "/secret", status: 200,
-			headerFn: func(e *env) map[string]string {
+		apiCase{Name: "200/a page with a cursor", Setup: manySecrets(15), Target: "/secret", Header: size("10"), Status: 200,
+			Golden: "secret_list_page", Check: page(10, true)},
+		apiCase{Name: "200/a surface-B cursor continues the same listing", Setup: manySecrets(15), Target: "/secret", Status: 200,
+			HeaderFn: func(e *env) map[string]string {
 				return map[string]string{hCursor: cursorOf(e, "/api/{okmsId}/v2/secret")}
 			},
-			check: page(5, false)},
-		apiCase{name: "200/200 secrets by 100: no cursor on a full last page", setup: manySecrets(200), target: "/secret",
-			status: 200, check: func(t *testing.T, e *env, r *response) {
+			Check: page(5, false)},
+		apiCase{Name: "200/200 secrets by 100: no cursor on a full last page", Setup: manySecrets(200), Target: "/secret",
+			Status: 200, Check: func(t *testing.T, e *env, r *response) {
 				iterate[secretOut](t, e, "/secret", "100", r, []int{100, 100})
 			}},
-		apiCase{name: "200/fewer secrets than a page: no cursor", setup: manySecrets(7), target: "/secret", status: 200,
-			check: page(7, false)},
+		apiCase{Name: "200/fewer secrets than a page: no cursor", Setup: manySecrets(7), Target: "/secret", Status: 200,
+			Check: page(7, false)},
 	)
 	runCases(t, "GET", "/secret", cases)
 }
@@ -197,20 +197,20 @@ func TestListVersions_Pagination(t *testing.T) {
 	}
 	cases := pagingCases(target, []string{"/secret", "/secret/q/version"})
 	for i := range cases {
-		cases[i].setup = setup
+		cases[i].Setup = setup
 	}
 	cases = append(cases,
-		apiCase{name: "200/every retained version once, by pages of 30", setup: setup, target: target, header: size("30"), status: 200,
-			check: func(t *testing.T, e *env, r *response) {
+		apiCase{Name: "200/every retained version once, by pages of 30", Setup: setup, Target: target, Header: size("30"), Status: 200,
+			Check: func(t *testing.T, e *env, r *response) {
 				items := iterate[versionOut](t, e, target, "30", r, []int{30, 30, 30, 30})
 				for i, v := range items {
 					want(t, "id", v.ID, uint32(1+i))
 				}
 			}},
-		apiCase{name: "200/a page with a cursor", setup: manyVersions(15), target: target, header: size("10"), status: 200,
-			golden: "version_list_page", check: page(10, true)},
-		apiCase{name: "200/fewer versions than a page: no cursor", setup: manyVersions(7), target: target, status: 200,
-			check: page(7, false)},
+		apiCase{Name: "200/a page with a cursor", Setup: manyVersions(15), Target: target, Header: size("10"), Status: 200,
+			Golden: "version_list_page", Check: page(10, true)},
+		apiCase{Name: "200/fewer versions than a page: no cursor", Setup: manyVersions(7), Target: target, Status: 200,
+			Check: page(7, false)},
 	)
 	runCases(t, "GET", target, cases)
 }

@@ -17,7 +17,7 @@ import (
 func (e *env) userToken(login string, resources []string, actions ...string) string {
 	e.t.Helper()
 	ctx := context.Background()
-	svc := e.srv.Service()
+	svc := e.Server.Service()
 	root := service.Caller{Principal: auth.Principal{Root: true, Name: "test"}, Surface: "test"}
 	if _, err := svc.CreateUser(ctx, root, service.UserInput{Login: login}); err != nil {
 		e.t.Fatalf("CreateUser: %v", err)
@@ -27,7 +27,7 @@ func (e *env) userToken(login string, resources []string, actions ...string) str
 		e.t.Fatalf("CreatePAT: %v", err)
 	}
 	for i, r := range resources {
-		resources[i] = "urn:v1:eu:resource:okms:" + e.domain + r
+		resources[i] = "urn:v1:eu:resource:okms:" + e.Domain + r
 	}
 	_, err = svc.CreatePolicy(ctx, root, policy.Policy{Name: login, Identities: []string{policy.UserURN("eu", "coffer", login)},
 		Resources: resources, Allow: actions})
@@ -109,15 +109,15 @@ func TestPermissions(t *testing.T) {
 			tok := e.userToken("alice", append([]string(nil), res...), tc.actions...)
 			var before string
 			if tc.status >= 400 && tc.method != "GET" {
-				before = e.snapshot()
+				before = e.Snapshot()
 			}
 			r := e.as(tok, tc.method, tc.target, tc.body)
 			r.Expect(t, tc.status, tc.class)
 			if tc.golden != "" {
-				e.golden(t, tc.golden, r)
+				e.Golden(t, tc.golden, r)
 			}
 			if before != "" {
-				if after := e.snapshot(); after != before {
+				if after := e.Snapshot(); after != before {
 					t.Errorf("the refused request changed the stored state\nbefore: %s\nafter:  %s", before, after)
 				}
 			}

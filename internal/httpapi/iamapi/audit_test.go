@@ -100,6 +100,6 @@ func TestAudit_Refusals(t *testing.T) {
 		e := newEnv(t)
 		r := e.Call("GET", auditPath, "")
 		r.Expect(t, 501, "Server::NotImplemented::AuditNotReadable")
-		e.golden(t, "error_AuditNotReadable", r)
+		e.Golden(t, "error_AuditNotReadable", r)
 	})
 }

@@ -59,9 +59,9 @@ func TestPAT_Expired(t *testing.T) {
 	e.createPolicy(policyDoc("alice-lister", userURN("alice"), e.domainURN(), []string{"okms:apikms:secret/get"}))
 	tok := e.createToken("alice", "ci", at(time.Hour))
 	checkB(t, "list before expiry", e.as(tok, "GET", secretsB, ""), 200)
-	e.clock.Advance(time.Hour - time.Second)
+	e.Clock.Advance(time.Hour - time.Second)
 	checkB(t, "list a second before expiry", e.as(tok, "GET", secretsB, ""), 200)
-	e.clock.Advance(time.Second)
+	e.Clock.Advance(time.Second)
 	checkB(t, "list at expiry", e.as(tok, "GET", secretsB, ""), 401)
 	e.as(tok, "GET", usersPath, "").Expect(t, 401, "Client::Unauthorized")
 	// The expired token is still listed, with its expiry, until revoked.
@@ -127,7 +127,7 @@ func TestNonAdmin(t *testing.T) {
 	const forbidden = "Client::Forbidden"
 	r := e.as(tok, "GET", usersPath, "")
 	r.Expect(t, 403, forbidden)
-	e.golden(t, "error_Forbidden", r)
+	e.Golden(t, "error_Forbidden", r)
 	for _, rq := range []struct{ method, target, body string }{
 		{"POST", usersPath, `{"login":"mallory"}`},
 		{"GET", usersPath + "/carol", ""},

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"net/http/httptest"
 	"regexp"
 	"slices"
 	"strings"
@@ -33,11 +32,8 @@ var t0 = testenv.T0
 // to the identity-management routes.
 type env struct {
 	*wiretest.Client
-	t      *testing.T
-	srv    *server.Server
-	ts     *httptest.Server
-	clock  *testenv.Clock
-	domain string
+	*testenv.Env
+	t *testing.T
 }
 
 // request and response are those of package wiretest. A request's Target
@@ -64,9 +60,8 @@ func newEnvWith(t *testing.T, configure func(*server.Config)) *env {
 	if configure != nil {
 		opts = append(opts, testenv.Configure(configure))
 	}
-	te := testenv.Start(t, opts...)
-	e := &env{t: t, srv: te.Server, ts: te.HTTP, clock: te.Clock, domain: te.Domain}
-	e.Client = &wiretest.Client{T: t, HTTP: te.HTTP.Client(), Resolve: e.resolve, Expect: contract.Expect}
+	e := &env{Env: testenv.Start(t, opts...), t: t}
+	e.Client = &wiretest.Client{T: t, HTTPClient: e.HTTP.Client(), Resolve: e.resolve, Expect: contract.Expect}
 	return e
 }
 
@@ -75,7 +70,7 @@ func newEnvWith(t *testing.T, configure func(*server.Config)) *env {
 // Header says otherwise. A redirect is an answer of its own: these routes
 // never send one.
 func (e *env) resolve(rq *request) {
-	rq.URL = e.ts.URL + strings.ReplaceAll(rq.Target, "{okmsId}", e.domain)
+	rq.URL = e.HTTP.URL + strings.ReplaceAll(rq.Target, "{okmsId}", e.Domain)
 	rq.Default = map[string]string{}
 	if tok := cmp.Or(rq.Token, rootToken); tok != noToken {
 		rq.Default["Authorization"] = "Bearer " + tok
@@ -134,7 +129,7 @@ func (e *env) createPolicy(body string) string {
 // userURN and domainURN are the URNs of iam.md 2 for this server.
 func userURN(login string) string { return "urn:v1:eu:identity:user:coffer/" + login }
 
-func (e *env) domainURN() string { return "urn:v1:eu:resource:okms:" + e.domain }
+func (e *env) domainURN() string { return "urn:v1:eu:resource:okms:" + e.Domain }
 
 // policyDoc returns a policy document granting allow on resource to
 // identity, with extra members appended.
@@ -203,14 +198,14 @@ func message(t *testing.T, r *response) string {
 
 var pinnedHeaders = []string{"Cache-Control", "Content-Type", "X-Ovh-QueryID", "X-Request-Id"}
 
-func (e *env) golden(t *testing.T, name string, r *response) {
+func (e *env) Golden(t *testing.T, name string, r *response) {
 	t.Helper()
 	rid := r.Header.Get("X-Request-Id")
 	wiretest.Golden(t, name, wiretest.Render(r, pinnedHeaders, func(_, s string) string {
 		if rid != "" {
 			s = strings.ReplaceAll(s, rid, "<request-id>")
 		}
-		s = strings.ReplaceAll(s, e.domain, "<okms-id>")
+		s = strings.ReplaceAll(s, e.Domain, "<okms-id>")
 		s = patValue.ReplaceAllString(s, "<token>")
 		return anyUUID.ReplaceAllString(s, "<uuid>")
 	}))
@@ -219,54 +214,22 @@ func (e *env) golden(t *testing.T, name string, r *response) {
 // TestMain reports golden files no test wrote.
 func TestMain(m *testing.M) { wiretest.Main(m, false) }
 
-// apiCase is one request of an endpoint table and what must come back.
-type apiCase struct {
-	name   string
-	setup  func(e *env) // state before the request; every call must succeed
-	method string       // default: the table's method
-	target string
-	// targetFn builds the target once setup has run (a policy id).
-	targetFn func(e *env) string
-	token    string
-	header   map[string]string
-	body     string
-	chunked  bool
-	status   int
-	class    string // OVH class when status >= 400
-	golden   string // testdata/<golden>.golden pins the response
-	check    func(t *testing.T, e *env, r *response)
-}
+// apiCase is one request of an endpoint table and what must come back:
+// its Err is the OVH class when its status is 400 or more; its Token is
+// as a request's.
+type apiCase = wiretest.Case[*env]
 
 // runCases runs a table, each case on a server of its own. A case name
 // starts with the expected status ("400/bad login"). After a refused
 // request, everything the root can list is as it was before it.
 func runCases(t *testing.T, method string, cases []apiCase) {
 	t.Helper()
-	table := wiretest.Table[*env]{
-		New:      newEnv,
-		Send:     func(t *testing.T, e *env, rq request) *response { return e.Send(rq) },
-		Expect:   contract.Expect,
-		Golden:   func(t *testing.T, e *env, name string, r *response) { e.golden(t, name, r) },
-		Snapshot: (*env).snapshot,
-	}
-	wc := make([]wiretest.Case[*env], len(cases))
-	for i, tc := range cases {
-		wc[i] = wiretest.Case[*env]{Name: tc.name, Method: cmp.Or(tc.method, method), Setup: tc.setup,
-			Status: tc.status, Err: tc.class, Golden: tc.golden, Check: tc.check,
-			Request: func(e *env) request {
-				target := tc.target
-				if tc.targetFn != nil {
-					target = tc.targetFn(e)
-				}
-				return request{Target: target, Token: tc.token, Header: maps.Clone(tc.header), Body: tc.body, Chunked: tc.chunked}
-			}}
-	}
-	table.Run(t, wc)
+	wiretest.Table[*env]{Method: method, New: newEnv, Expect: contract.Expect}.Run(t, cases)
 }
 
 // snapshot renders every user with its tokens, every group and every
 // policy, as the account root reads them.
-func (e *env) snapshot() string {
+func (e *env) Snapshot() string {
 	e.t.Helper()
 	var b strings.Builder
 	for _, login := range decode[[]string](e.t, e.Must("GET", "/1.0/me/identity/user", "")) {
@@ -291,15 +254,15 @@ func authCases(setup func(*env), target, body string, ok int, pin ...bool) []api
 		g = "error_Unauthorized"
 	}
 	return []apiCase{
-		{name: fmt.Sprintf("%d/Authorization: Bearer token", ok), setup: setup, target: target, body: body, status: ok},
-		{name: fmt.Sprintf("%d/X-Vault-Token", ok), setup: setup, target: target, body: body, status: ok,
-			token: noToken, header: map[string]string{"X-Vault-Token": rootToken}},
-		{name: "401/no token", setup: setup, target: target, body: body, token: noToken, status: 401,
-			class: "Client::Unauthorized", golden: g},
-		{name: "401/wrong token", setup: setup, target: target, body: body, token: "cof_pat_not-a-token", status: 401,
-			class: "Client::Unauthorized"},
-		{name: "401/basic credentials", setup: setup, target: target, body: body, token: noToken, status: 401,
-			class: "Client::Unauthorized", header: map[string]string{"Authorization": "Basic cm9vdDpyb290"}},
+		{Name: fmt.Sprintf("%d/Authorization: Bearer token", ok), Setup: setup, Target: target, Body: body, Status: ok},
+		{Name: fmt.Sprintf("%d/X-Vault-Token", ok), Setup: setup, Target: target, Body: body, Status: ok,
+			Token: noToken, Header: map[string]string{"X-Vault-Token": rootToken}},
+		{Name: "401/no token", Setup: setup, Target: target, Body: body, Token: noToken, Status: 401,
+			Err: "Client::Unauthorized", Golden: g},
+		{Name: "401/wrong token", Setup: setup, Target: target, Body: body, Token: "cof_pat_not-a-token", Status: 401,
+			Err: "Client::Unauthorized"},
+		{Name: "401/basic credentials", Setup: setup, Target: target, Body: body, Token: noToken, Status: 401,
+			Err: "Client::Unauthorized", Header: map[string]string{"Authorization": "Basic cm9vdDpyb290"}},
 	}
 }
 
@@ -314,17 +277,17 @@ func bodyCases(setup func(*env), target string, pin ...bool) []apiCase {
 	const bad = "Client::BadRequest::RequestBodyInvalidJson"
 	huge := `{"pad":"` + strings.Repeat("x", 1<<20) + `"}`
 	return []apiCase{
-		{name: "400/invalid JSON", setup: setup, target: target, body: `{"a":`, status: 400, class: bad},
-		{name: "400/empty body", setup: setup, target: target, status: 400, class: bad},
-		{name: "400/two JSON values", setup: setup, target: target, body: `{} {}`, status: 400, class: bad},
-		{name: "400/body is an array", setup: setup, target: target, body: `[{}]`, status: 400, class: bad},
-		{name: "400/duplicate member name", setup: setup, target: target, body: `{"x":1,"x":2}`, status: 400, class: bad},
-		{name: "400/form-encoded body", setup: setup, target: target, body: "login=a", status: 400, class: bad,
-			header: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}},
-		{name: "413/body over 1 MiB", setup: setup, target: target, body: huge, status: 413, class: "Client::PayloadTooLarge",
-			golden: g},
-		{name: "413/chunked body over 1 MiB", setup: setup, target: target, body: huge, chunked: true, status: 413,
-			class: "Client::PayloadTooLarge"},
+		{Name: "400/invalid JSON", Setup: setup, Target: target, Body: `{"a":`, Status: 400, Err: bad},
+		{Name: "400/empty body", Setup: setup, Target: target, Status: 400, Err: bad},
+		{Name: "400/two JSON values", Setup: setup, Target: target, Body: `{} {}`, Status: 400, Err: bad},
+		{Name: "400/body is an array", Setup: setup, Target: target, Body: `[{}]`, Status: 400, Err: bad},
+		{Name: "400/duplicate member name", Setup: setup, Target: target, Body: `{"x":1,"x":2}`, Status: 400, Err: bad},
+		{Name: "400/form-encoded body", Setup: setup, Target: target, Body: "login=a", Status: 400, Err: bad,
+			Header: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}},
+		{Name: "413/body over 1 MiB", Setup: setup, Target: target, Body: huge, Status: 413, Err: "Client::PayloadTooLarge",
+			Golden: g},
+		{Name: "413/chunked body over 1 MiB", Setup: setup, Target: target, Body: huge, Chunked: true, Status: 413,
+			Err: "Client::PayloadTooLarge"},
 	}
 }
 

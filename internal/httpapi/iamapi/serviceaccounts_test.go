@@ -56,7 +56,7 @@ func (e *env) saGolden(t *testing.T, name string, r *response, accounts ...sa) {
 	body = accessTokenValue.ReplaceAllString(body, "<access-token>")
 	n := *r
 	n.Body = []byte(body)
-	e.golden(t, name, &n)
+	e.Golden(t, name, &n)
 }
 
 func (e *env) listSAs() []string {
@@ -68,9 +68,9 @@ func TestServiceAccounts_Create(t *testing.T) {
 	t.Parallel()
 	const bad = "Client::BadRequest::InvalidServiceAccount"
 	cases := []apiCase{
-		{name: "200/secret shown once", body: `{"name":"External Secrets","description":"reads prod","flow":"CLIENT_CREDENTIALS","callbackUrls":[]}`,
-			status: 200,
-			check: func(t *testing.T, e *env, r *response) {
+		{Name: "200/secret shown once", Body: `{"name":"External Secrets","description":"reads prod","flow":"CLIENT_CREDENTIALS","callbackUrls":[]}`,
+			Status: 200,
+			Check: func(t *testing.T, e *env, r *response) {
 				v := decode[map[string]string](t, r)
 				if keys := slices.Sorted(maps.Keys(v)); !slices.Equal(keys, []string{"clientId", "clientSecret"}) {
 					t.Errorf("members %v, want clientId and clientSecret", keys)
@@ -82,27 +82,27 @@ func TestServiceAccounts_Create(t *testing.T) {
 					}
 				}
 			}},
-		{name: "200/without callbackUrls and description", body: `{"name":"ci","flow":"CLIENT_CREDENTIALS"}`, status: 200},
-		{name: "200/unknown members ignored", body: `{"name":"ci","flow":"CLIENT_CREDENTIALS","scope":"x"}`, status: 200},
-		{name: "400/authorization code flow", body: `{"name":"app","flow":"AUTHORIZATION_CODE","callbackUrls":["https://app.example/cb"]}`,
-			status: 400, class: bad, golden: "error_InvalidServiceAccount",
-			check: func(t *testing.T, _ *env, r *response) { wantContains(t, "message", message(t, r), "flow") }},
-		{name: "400/no flow", body: `{"name":"ci"}`, status: 400, class: bad},
-		{name: "400/callback URLs", body: `{"name":"ci","flow":"CLIENT_CREDENTIALS","callbackUrls":["https://x"]}`, status: 400, class: bad,
-			check: func(t *testing.T, _ *env, r *response) { wantContains(t, "message", message(t, r), "callbackUrls") }},
-		{name: "400/no name", body: `{"flow":"CLIENT_CREDENTIALS"}`, status: 400, class: bad},
-		{name: "400/name with a control character", body: `{"name":"a\u0007b","flow":"CLIENT_CREDENTIALS"}`, status: 400, class: bad},
-		{name: "400/description too long", body: `{"name":"a","flow":"CLIENT_CREDENTIALS","description":"` + strings.Repeat("d", 1025) + `"}`,
-			status: 400, class: bad},
-		{name: "400/flow not a string", body: `{"name":"a","flow":1}`, status: 400, class: "Client::BadRequest::RequestBodyInvalidJson"},
+		{Name: "200/without callbackUrls and description", Body: `{"name":"ci","flow":"CLIENT_CREDENTIALS"}`, Status: 200},
+		{Name: "200/unknown members ignored", Body: `{"name":"ci","flow":"CLIENT_CREDENTIALS","scope":"x"}`, Status: 200},
+		{Name: "400/authorization code flow", Body: `{"name":"app","flow":"AUTHORIZATION_CODE","callbackUrls":["https://app.example/cb"]}`,
+			Status: 400, Err: bad, Golden: "error_InvalidServiceAccount",
+			Check: func(t *testing.T, _ *env, r *response) { wantContains(t, "message", message(t, r), "flow") }},
+		{Name: "400/no flow", Body: `{"name":"ci"}`, Status: 400, Err: bad},
+		{Name: "400/callback URLs", Body: `{"name":"ci","flow":"CLIENT_CREDENTIALS","callbackUrls":["https://x"]}`, Status: 400, Err: bad,
+			Check: func(t *testing.T, _ *env, r *response) { wantContains(t, "message", message(t, r), "callbackUrls") }},
+		{Name: "400/no name", Body: `{"flow":"CLIENT_CREDENTIALS"}`, Status: 400, Err: bad},
+		{Name: "400/name with a control character", Body: `{"name":"a\u0007b","flow":"CLIENT_CREDENTIALS"}`, Status: 400, Err: bad},
+		{Name: "400/description too long", Body: `{"name":"a","flow":"CLIENT_CREDENTIALS","description":"` + strings.Repeat("d", 1025) + `"}`,
+			Status: 400, Err: bad},
+		{Name: "400/flow not a string", Body: `{"name":"a","flow":1}`, Status: 400, Err: "Client::BadRequest::RequestBodyInvalidJson"},
 	}
 	cases = append(cases, authCases(nil, "", `{"name":"ci","flow":"CLIENT_CREDENTIALS"}`, 200)...)
 	cases = append(cases, bodyCases(nil, "")...)
 	for i := range cases {
-		cases[i].target = saPath
-		if cases[i].status >= 400 {
-			check := cases[i].check
-			cases[i].check = func(t *testing.T, e *env, r *response) {
+		cases[i].Target = saPath
+		if cases[i].Status >= 400 {
+			check := cases[i].Check
+			cases[i].Check = func(t *testing.T, e *env, r *response) {
 				if check != nil {
 					check(t, e, r)
 				}
@@ -151,7 +151,7 @@ func TestServiceAccounts_ListGetDelete(t *testing.T) {
 		r := e.Call("GET", tc.target, "")
 		r.Expect(t, 404, "Client::NotFound::ServiceAccountNotFound")
 		if tc.name == "unknown client id" {
-			e.golden(t, "error_ServiceAccountNotFound", r)
+			e.Golden(t, "error_ServiceAccountNotFound", r)
 		}
 	}
 	e.Call("PUT", saPath+"/"+a.id, `{}`).Expect(t, 405, "Client::MethodNotAllowed")
@@ -440,9 +440,9 @@ func TestOAuth2Token_Use(t *testing.T) {
 		lk.Data.ExpireTime != t0.Add(time.Hour).Format(time.RFC3339) || lk.Data.Renewable {
 		t.Errorf("lookup-self = %d %s; want ttl 3600, expire_time %s, not renewable", lookup.Status, lookup.Body, t0.Add(time.Hour).Format(time.RFC3339))
 	}
-	e.clock.Advance(59*time.Minute + 59*time.Second)
+	e.Clock.Advance(59*time.Minute + 59*time.Second)
 	readAll(200, 200)
-	e.clock.Advance(time.Second)
+	e.Clock.Advance(time.Second)
 	readAll(401, 403)
 
 	// A fresh token, then the account's deletion revokes it at once.
@@ -489,6 +489,6 @@ func TestOAuth2Token_Limits(t *testing.T) {
 	if got := last.Header.Get("Retry-After"); got != "1" {
 		t.Errorf("Retry-After = %q, want 1", got)
 	}
-	e.clock.Advance(time.Second)
+	e.Clock.Advance(time.Second)
 	oauthExpect(t, e.tokenRequest(wrong, nil), 401, "invalid_client")
 }

@@ -113,7 +113,7 @@ func TestCompatibility(t *testing.T) {
 		}},
 		// 2. okms CLI (okms secret ...), tests/secrets.yaml.
 		{"okms-cli/whole-second Z timestamps", func(t *testing.T, e *env) {
-			e.clock.Advance(123456789 * time.Nanosecond)
+			e.Clock.Advance(123456789 * time.Nanosecond)
 			e.CreateSecret("prod/db", `{}`)
 			e.SetVersionState("prod/db", 1, "deactivated")
 			s := e.getSecret("/secret/prod%2Fdb")
@@ -174,7 +174,7 @@ func TestCompatibility(t *testing.T) {
 				t.Fatal(err)
 			}
 			c := service.Caller{Principal: auth.Principal{Root: true, Name: "vault"}, Surface: "C"}
-			if _, err := e.srv.Service().UpdateConfig(context.Background(), c, e.domain,
+			if _, err := e.Server.Service().UpdateConfig(context.Background(), c, e.Domain,
 				secret.ConfigUpdate{DeactivateAfter: &d, MaxVersions: ptr(uint32(24))}); err != nil {
 				t.Fatal(err)
 			}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"slices"
@@ -15,7 +14,6 @@ import (
 	"time"
 
 	"github.com/seed-3e8d63de/coffer/api"
-	"github.com/seed-3e8d63de/coffer/internal/server"
 	"github.com/seed-3e8d63de/coffer/internal/testenv"
 	"github.com/seed-3e8d63de/coffer/internal/wiretest"
 )
@@ -41,11 +39,8 @@ const unknownDomain = "0b9f2a6e-3c1d-4a53-9a7e-1f2b3c4d5e6f"
 // to surface B.
 type env struct {
 	*wiretest.Client
-	t      *testing.T
-	srv    *server.Server
-	ts     *httptest.Server
-	clock  *testenv.Clock
-	domain string
+	*testenv.Env
+	t *testing.T
 }
 
 // request and response are those of package wiretest. A request's Target
@@ -60,9 +55,8 @@ type (
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	te := testenv.Start(t)
-	e := &env{t: t, srv: te.Server, ts: te.HTTP, clock: te.Clock, domain: te.Domain}
-	e.Client = &wiretest.Client{T: t, HTTP: te.HTTP.Client(), Resolve: e.resolve, Expect: contract.Expect}
+	e := &env{Env: testenv.Start(t), t: t}
+	e.Client = &wiretest.Client{T: t, HTTPClient: e.HTTP.Client(), Resolve: e.resolve, Expect: contract.Expect}
 	return e
 }
 
@@ -78,11 +72,11 @@ func (e *env) bind(t *testing.T) *env {
 // otherwise. A redirect is an answer of its own: surface B never sends
 // one.
 func (e *env) resolve(rq *request) {
-	domain := cmp.Or(rq.Domain, e.domain)
+	domain := cmp.Or(rq.Domain, e.Domain)
 	if strings.HasPrefix(rq.Target, "/api/") || strings.HasPrefix(rq.Target, "/v2/") {
-		rq.URL = e.ts.URL + strings.ReplaceAll(rq.Target, "{okmsId}", domain)
+		rq.URL = e.HTTP.URL + strings.ReplaceAll(rq.Target, "{okmsId}", domain)
 	} else {
-		rq.URL = e.ts.URL + "/api/" + domain + "/v2" + rq.Target
+		rq.URL = e.HTTP.URL + "/api/" + domain + "/v2" + rq.Target
 	}
 	rq.Default = map[string]string{"Authorization": "Bearer " + rootToken}
 	if rq.Body != "" {
@@ -130,7 +124,7 @@ func (e *env) listAll(target string) []json.RawMessage {
 // snapshot renders everything a client can read: the domain
 // configuration, every secret with its metadata and every version with
 // its data. A refused write must leave it unchanged.
-func (e *env) snapshot() string {
+func (e *env) Snapshot() string {
 	e.t.Helper()
 	var b strings.Builder
 	b.Write(e.Must("GET", "/secretConfig", "").Body)
@@ -260,7 +254,7 @@ func errorOf(t *testing.T, r *response) api.ErrorResponse {
 
 var pinnedHeaders = []string{"Cache-Control", "Content-Type", api.HeaderCursorNext, "X-Request-Id"}
 
-func (e *env) golden(t *testing.T, name string, r *response) {
+func (e *env) Golden(t *testing.T, name string, r *response) {
 	t.Helper()
 	rid := r.Header.Get("X-Request-Id")
 	wiretest.Golden(t, name, wiretest.Render(r, pinnedHeaders, func(h, s string) string {
@@ -270,7 +264,7 @@ func (e *env) golden(t *testing.T, name string, r *response) {
 		if rid != "" {
 			s = strings.ReplaceAll(s, rid, "<request-id>")
 		}
-		return strings.ReplaceAll(s, e.domain, "<okms-id>")
+		return strings.ReplaceAll(s, e.Domain, "<okms-id>")
 	}))
 }
 
@@ -278,30 +272,17 @@ func (e *env) golden(t *testing.T, name string, r *response) {
 // detector skips cases and so is never a full one.
 func TestMain(m *testing.M) { wiretest.Main(m, raceEnabled) }
 
-// apiCase is one request of an endpoint table and what must come back.
-type apiCase struct {
-	name   string
-	setup  func(e *env) // state before the request; every call must succeed
-	method string       // default: the table's method
-	target string       // see request.target
-	okmsID string
-	header map[string]string
-	// headerFn adds headers known only once setup has run (a cursor).
-	headerFn func(e *env) map[string]string
-	body     string
-	chunked  bool
-	status   int
-	errID    string // error_id when status >= 400
-	golden   string // testdata/<golden>.golden pins the response
-	check    func(t *testing.T, e *env, r *response)
-}
+// apiCase is one request of an endpoint table and what must come back:
+// its Err is the error_id when its status is 400 or more; its Target is
+// as a request's.
+type apiCase = wiretest.Case[*env]
 
 // runCases runs a table, each case on a server of its own. A case name
 // starts with the expected status ("400/cas mismatch"). After a refused
 // write, everything readable must be as it was before the request.
 func runCases(t *testing.T, method string, cases []apiCase) {
 	t.Helper()
-	runTable(t, method, nil, cases)
+	wiretest.Table[*env]{Method: method, New: newEnv, Expect: contract.Expect}.Run(t, cases)
 }
 
 // runShared runs a table of reads on one server prepared once by setup:
@@ -311,37 +292,7 @@ func runShared(t *testing.T, setup func(*env), cases []apiCase) {
 	t.Helper()
 	shared := newEnv(t)
 	setup(shared)
-	runTable(t, http.MethodGet, shared, cases)
-}
-
-func runTable(t *testing.T, method string, shared *env, cases []apiCase) {
-	t.Helper()
-	table := wiretest.Table[*env]{
-		New:      newEnv,
-		Send:     func(t *testing.T, e *env, rq request) *response { return e.Send(rq) },
-		Expect:   contract.Expect,
-		Golden:   func(t *testing.T, e *env, name string, r *response) { e.golden(t, name, r) },
-		Snapshot: (*env).snapshot,
-	}
-	if shared != nil {
-		table.Shared = shared.bind
-	}
-	wc := make([]wiretest.Case[*env], len(cases))
-	for i, tc := range cases {
-		wc[i] = wiretest.Case[*env]{Name: tc.name, Method: cmp.Or(tc.method, method), Setup: tc.setup,
-			Status: tc.status, Err: tc.errID, Golden: tc.golden, Check: tc.check,
-			Request: func(e *env) request {
-				rq := request{Target: tc.target, Domain: tc.okmsID, Header: maps.Clone(tc.header), Body: tc.body, Chunked: tc.chunked}
-				if tc.headerFn != nil {
-					if rq.Header == nil {
-						rq.Header = map[string]string{}
-					}
-					maps.Copy(rq.Header, tc.headerFn(e))
-				}
-				return rq
-			}}
-	}
-	table.Run(t, wc)
+	wiretest.Table[*env]{Method: http.MethodGet, New: newEnv, Shared: shared.bind, Expect: contract.Expect}.Run(t, cases)
 }
 
 // commonCases are the cases every endpoint shares (okms-rest.md 1, 8.1):
@@ -349,64 +300,54 @@ func runTable(t *testing.T, method string, shared *env, cases []apiCase) {
 // okmsId. setup, target and body make a valid request answered with ok.
 // pin writes the golden files of the two error envelopes.
 func commonCases(setup func(*env), target, body string, ok int, pin bool) []apiCase {
-	g := func(name string) string {
-		if pin {
-			return name
-		}
-		return ""
-	}
+	g := wiretest.GoldenIf(pin)
 	return []apiCase{
-		{name: fmt.Sprintf("%d/Authorization: Bearer token", ok), setup: setup, target: target, body: body, status: ok},
-		{name: fmt.Sprintf("%d/X-Vault-Token", ok), setup: setup, target: target, body: body, status: ok,
-			header: map[string]string{"Authorization": "", "X-Vault-Token": rootToken}},
-		{name: fmt.Sprintf("%d/lower-case bearer scheme", ok), setup: setup, target: target, body: body, status: ok,
-			header: map[string]string{"Authorization": "bearer " + rootToken}},
-		{name: "401/no token", setup: setup, target: target, body: body, status: 401, errID: "Unauthenticated",
-			header: map[string]string{"Authorization": ""}, golden: g("error_Unauthenticated")},
-		{name: "401/wrong bearer token", setup: setup, target: target, body: body, status: 401, errID: "Unauthenticated",
-			header: map[string]string{"Authorization": "Bearer not-the-root-token"}},
-		{name: "401/wrong X-Vault-Token", setup: setup, target: target, body: body, status: 401, errID: "Unauthenticated",
-			header: map[string]string{"Authorization": "", "X-Vault-Token": "not-the-root-token"}},
-		{name: "401/basic credentials", setup: setup, target: target, body: body, status: 401, errID: "Unauthenticated",
-			header: map[string]string{"Authorization": "Basic cm9vdDpyb290"}},
-		{name: "401/malformed okmsId without a token", setup: setup, target: target, body: body, status: 401,
-			errID: "Unauthenticated", okmsID: "not-a-uuid", header: map[string]string{"Authorization": ""}},
-		{name: "404/malformed okmsId", setup: setup, target: target, body: body, status: 404, errID: "DomainNotFound",
-			okmsID: "not-a-uuid", golden: g("error_DomainNotFound")},
-		{name: "404/okmsId that is a uuid with its dashes removed", setup: setup, target: target, body: body,
-			status: 404, errID: "DomainNotFound", okmsID: strings.ReplaceAll(unknownDomain, "-", "")},
-		{name: "404/unknown okmsId", setup: setup, target: target, body: body, status: 404, errID: "DomainNotFound",
-			okmsID: unknownDomain},
+		{Name: fmt.Sprintf("%d/Authorization: Bearer token", ok), Setup: setup, Target: target, Body: body, Status: ok},
+		{Name: fmt.Sprintf("%d/X-Vault-Token", ok), Setup: setup, Target: target, Body: body, Status: ok,
+			Header: map[string]string{"Authorization": "", "X-Vault-Token": rootToken}},
+		{Name: fmt.Sprintf("%d/lower-case bearer scheme", ok), Setup: setup, Target: target, Body: body, Status: ok,
+			Header: map[string]string{"Authorization": "bearer " + rootToken}},
+		{Name: "401/no token", Setup: setup, Target: target, Body: body, Status: 401, Err: "Unauthenticated",
+			Header: map[string]string{"Authorization": ""}, Golden: g("error_Unauthenticated")},
+		{Name: "401/wrong bearer token", Setup: setup, Target: target, Body: body, Status: 401, Err: "Unauthenticated",
+			Header: map[string]string{"Authorization": "Bearer not-the-root-token"}},
+		{Name: "401/wrong X-Vault-Token", Setup: setup, Target: target, Body: body, Status: 401, Err: "Unauthenticated",
+			Header: map[string]string{"Authorization": "", "X-Vault-Token": "not-the-root-token"}},
+		{Name: "401/basic credentials", Setup: setup, Target: target, Body: body, Status: 401, Err: "Unauthenticated",
+			Header: map[string]string{"Authorization": "Basic cm9vdDpyb290"}},
+		{Name: "401/malformed okmsId without a token", Setup: setup, Target: target, Body: body, Status: 401,
+			Err: "Unauthenticated", Domain: "not-a-uuid", Header: map[string]string{"Authorization": ""}},
+		{Name: "404/malformed okmsId", Setup: setup, Target: target, Body: body, Status: 404, Err: "DomainNotFound",
+			Domain: "not-a-uuid", Golden: g("error_DomainNotFound")},
+		{Name: "404/okmsId that is a uuid with its dashes removed", Setup: setup, Target: target, Body: body,
+			Status: 404, Err: "DomainNotFound", Domain: strings.ReplaceAll(unknownDomain, "-", "")},
+		{Name: "404/unknown okmsId", Setup: setup, Target: target, Body: body, Status: 404, Err: "DomainNotFound",
+			Domain: unknownDomain},
 	}
 }
 
 // bodyCases are the cases every endpoint with a JSON body shares
 // (okms-rest.md 1.1): bodies that are not one acceptable JSON object.
 func bodyCases(setup func(*env), target string, pin bool) []apiCase {
-	g := func(name string) string {
-		if pin {
-			return name
-		}
-		return ""
-	}
+	g := wiretest.GoldenIf(pin)
 	huge := `{"pad":"` + strings.Repeat("x", 1<<20) + `"}`
 	const bad = "RequestBodyInvalidJson"
 	return []apiCase{
-		{name: "400/invalid JSON", setup: setup, target: target, body: `{"a":`, status: 400, errID: bad, golden: g("error_RequestBodyInvalidJson")},
-		{name: "400/empty body", setup: setup, target: target, status: 400, errID: bad},
-		{name: "400/two JSON values", setup: setup, target: target, body: `{} {}`, status: 400, errID: bad},
-		{name: "400/body is an array", setup: setup, target: target, body: `[{}]`, status: 400, errID: bad},
-		{name: "400/body is a string", setup: setup, target: target, body: `"x"`, status: 400, errID: bad},
-		{name: "400/duplicate member name in the body", setup: setup, target: target, body: `{"x":1,"x":2}`, status: 400, errID: bad},
-		{name: "400/invalid UTF-8 outside data", setup: setup, target: target, body: "{\"x\":\"\xff\"}", status: 400, errID: bad},
-		{name: "400/form-encoded body", setup: setup, target: target, body: "path=a&data=b", status: 400, errID: bad,
-			header: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}},
-		{name: "400/form-encoded body with a charset", setup: setup, target: target, body: "a=b", status: 400, errID: bad,
-			header: map[string]string{"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}},
-		{name: "413/body over 1 MiB", setup: setup, target: target, body: huge, status: 413, errID: "RequestBodyTooLarge",
-			golden: g("error_RequestBodyTooLarge")},
-		{name: "413/chunked body over 1 MiB", setup: setup, target: target, body: huge, chunked: true, status: 413,
-			errID: "RequestBodyTooLarge"},
+		{Name: "400/invalid JSON", Setup: setup, Target: target, Body: `{"a":`, Status: 400, Err: bad, Golden: g("error_RequestBodyInvalidJson")},
+		{Name: "400/empty body", Setup: setup, Target: target, Status: 400, Err: bad},
+		{Name: "400/two JSON values", Setup: setup, Target: target, Body: `{} {}`, Status: 400, Err: bad},
+		{Name: "400/body is an array", Setup: setup, Target: target, Body: `[{}]`, Status: 400, Err: bad},
+		{Name: "400/body is a string", Setup: setup, Target: target, Body: `"x"`, Status: 400, Err: bad},
+		{Name: "400/duplicate member name in the body", Setup: setup, Target: target, Body: `{"x":1,"x":2}`, Status: 400, Err: bad},
+		{Name: "400/invalid UTF-8 outside data", Setup: setup, Target: target, Body: "{\"x\":\"\xff\"}", Status: 400, Err: bad},
+		{Name: "400/form-encoded body", Setup: setup, Target: target, Body: "path=a&data=b", Status: 400, Err: bad,
+			Header: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}},
+		{Name: "400/form-encoded body with a charset", Setup: setup, Target: target, Body: "a=b", Status: 400, Err: bad,
+			Header: map[string]string{"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}},
+		{Name: "413/body over 1 MiB", Setup: setup, Target: target, Body: huge, Status: 413, Err: "RequestBodyTooLarge",
+			Golden: g("error_RequestBodyTooLarge")},
+		{Name: "413/chunked body over 1 MiB", Setup: setup, Target: target, Body: huge, Chunked: true, Status: 413,
+			Err: "RequestBodyTooLarge"},
 	}
 }
 
