@@ -1,0 +1,300 @@
+package server
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	okms "github.com/ovh/okms-sdk-go"
+	"github.com/ovh/okms-sdk-go/types"
+
+	"github.com/seed-3e8d63de/coffer/internal/seal"
+	"github.com/seed-3e8d63de/coffer/internal/service"
+	"github.com/seed-3e8d63de/coffer/internal/storage"
+)
+
+// The okms and transit seals in process. The okms seal's KMS is a real
+// coffer (a dev server over HTTP on 127.0.0.1) with a symmetric service
+// key; the transit seal's is, until coffer's own Transit API exists, a
+// small fake of Vault's transit encrypt and decrypt (fakeTransit). Both
+// can be taken down: their connections are then cut, as a stopped KMS's
+// would be refused.
+
+// downable answers through h unless down, when it cuts the connection.
+type downable struct {
+	h    http.Handler
+	down atomic.Bool
+}
+
+func (d *downable) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if d.down.Load() {
+		if hj, ok := w.(http.Hijacker); ok {
+			if c, _, err := hj.Hijack(); err == nil {
+				c.Close()
+				return
+			}
+		}
+		w.WriteHeader(http.StatusBadGateway)
+		return
+	}
+	d.h.ServeHTTP(w, r)
+}
+
+// testKMS is a coffer acting as an OKMS KMS.
+type testKMS struct {
+	*downable
+	url, domain, key, token string
+}
+
+const kmsRootToken = "cof_root_seal_kms_test"
+
+func newTestKMS(t *testing.T) *testKMS {
+	t.Helper()
+	cfg := Defaults()
+	cfg.Dev, cfg.DevRootToken = true, kmsRootToken
+	cfg.Logger, cfg.Out = slog.New(slog.DiscardHandler), io.Discard
+	srv, err := New(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &downable{h: srv.Handler()}
+	ts := httptest.NewServer(d)
+	t.Cleanup(func() {
+		ts.Close()
+		srv.Service().Wait()
+		srv.Close()
+	})
+	c, err := okms.NewRestAPIClientWithHttp(ts.URL, ts.Client())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c = c.WithCustomHeader("Authorization", "Bearer "+kmsRootToken)
+	k, err := c.GenerateSymmetricKey(t.Context(), uuid.MustParse(srv.DefaultDomain()), types.N256, "coffer-seal", types.SOFTWARE, "",
+		[]types.CryptographicUsages{types.Encrypt, types.Decrypt})
+	if err != nil {
+		t.Fatalf("create the seal's service key: %v", err)
+	}
+	return &testKMS{downable: d, url: ts.URL, domain: srv.DefaultDomain(), key: k.Id.String(), token: kmsRootToken}
+}
+
+func (k *testKMS) config(c *Config) {
+	c.SealOKMSEndpoint, c.SealOKMSID, c.SealOKMSKeyID, c.SealOKMSToken = k.url, k.domain, k.key, k.token
+}
+
+// fakeTransit answers Vault's transit encrypt and decrypt for one key,
+// with AES-256-GCM, and refuses every other request and a wrong token.
+// It stands in for coffer's Transit API until that exists.
+type fakeTransit struct {
+	*downable
+	url, token string
+	aead       cipher.AEAD
+	calls      atomic.Int64
+}
+
+func newFakeTransit(t *testing.T) *fakeTransit {
+	t.Helper()
+	key := make([]byte, 32)
+	rand.Read(key)
+	b, _ := aes.NewCipher(key)
+	aead, _ := cipher.NewGCM(b)
+	f := &fakeTransit{token: "hvs.transit-test-" + rand.Text(), aead: aead}
+	mux := http.NewServeMux()
+	mux.HandleFunc("PUT /v1/transit/encrypt/seal-key", f.encrypt)
+	mux.HandleFunc("PUT /v1/transit/decrypt/seal-key", f.decrypt)
+	f.downable = &downable{h: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Vault-Token") != f.token {
+			http.Error(w, `{"errors":["permission denied"]}`, http.StatusForbidden)
+			return
+		}
+		f.calls.Add(1)
+		mux.ServeHTTP(w, r)
+	})}
+	ts := httptest.NewServer(f.downable)
+	t.Cleanup(ts.Close)
+	f.url = ts.URL
+	return f
+}
+
+func (f *fakeTransit) config(c *Config) {
+	c.SealTransitAddress, c.SealTransitToken, c.SealTransitKeyName = f.url, f.token, "seal-key"
+}
+
+func (f *fakeTransit) encrypt(w http.ResponseWriter, r *http.Request) {
+	var in struct{ Plaintext string }
+	json.NewDecoder(r.Body).Decode(&in)
+	pt, err := base64.StdEncoding.DecodeString(in.Plaintext)
+	if err != nil {
+		http.Error(w, `{"errors":["bad plaintext"]}`, http.StatusBadRequest)
+		return
+	}
+	nonce := make([]byte, f.aead.NonceSize())
+	rand.Read(nonce)
+	ct := "vault:v1:" + base64.StdEncoding.EncodeToString(f.aead.Seal(nonce, nonce, pt, nil))
+	json.NewEncoder(w).Encode(map[string]any{"data": map[string]any{"ciphertext": ct, "key_version": 1}})
+}
+
+func (f *fakeTransit) decrypt(w http.ResponseWriter, r *http.Request) {
+	var in struct{ Ciphertext string }
+	json.NewDecoder(r.Body).Decode(&in)
+	raw, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(in.Ciphertext, "vault:v1:"))
+	if err != nil || len(raw) < f.aead.NonceSize() {
+		http.Error(w, `{"errors":["invalid ciphertext"]}`, http.StatusBadRequest)
+		return
+	}
+	pt, err := f.aead.Open(nil, raw[:f.aead.NonceSize()], raw[f.aead.NonceSize():], nil)
+	if err != nil {
+		http.Error(w, `{"errors":["cipher: message authentication failed"]}`, http.StatusBadRequest)
+		return
+	}
+	json.NewEncoder(w).Encode(map[string]any{"data": map[string]any{"plaintext": base64.StdEncoding.EncodeToString(pt)}})
+}
+
+// syncBuffer is a log that tests read while the server writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestKMSSeals: a server started with --seal okms or transit on an empty
+// store creates its root key wrapped by the KMS and unseals; restarted, it
+// unseals by itself; started while the KMS is down it serves sealed, says
+// so truthfully, and unseals by itself once the KMS answers. No key file is
+// written; the record holds no credential; the log no token.
+func TestKMSSeals(t *testing.T) {
+	for _, typ := range []string{"okms", "transit"} {
+		t.Run(typ, func(t *testing.T) {
+			t.Parallel()
+			var (
+				kms    *downable
+				config func(*Config)
+				token  string
+			)
+			if typ == "okms" {
+				k := newTestKMS(t)
+				kms, config, token = k.downable, k.config, k.token
+			} else {
+				f := newFakeTransit(t)
+				kms, config, token = f.downable, f.config, f.token
+			}
+			dir := t.TempDir()
+			logs := &syncBuffer{}
+			var out bytes.Buffer
+			cfg := Defaults()
+			cfg.DataDir, cfg.Seal, cfg.SealRetryMax = dir, typ, time.Second
+			cfg.Logger, cfg.Out = slog.New(slog.NewJSONHandler(logs, nil)), &out
+			config(&cfg)
+			open := func() *Server {
+				t.Helper()
+				s, err := New(t.Context(), cfg)
+				if err != nil {
+					t.Fatalf("New: %v\n%s", err, logs.String())
+				}
+				return s
+			}
+
+			s := open()
+			if s.svc.Sealed() || !strings.Contains(out.String(), "cof_") {
+				t.Fatalf("first start: sealed %v, root token printed: %q", s.svc.Sealed(), out.String())
+			}
+			domain := s.DefaultDomain()
+			s.Close()
+			if _, err := os.Stat(filepath.Join(dir, "root.key")); err == nil {
+				t.Fatal("a root key file was written")
+			}
+
+			s = open()
+			if s.svc.Sealed() || s.DefaultDomain() != domain {
+				t.Fatalf("restart: sealed %v, domain %s (was %s)", s.svc.Sealed(), s.DefaultDomain(), domain)
+			}
+			rec := storedRecord(t, s)
+			if string(rec.Type) != typ || len(rec.Root) == 0 || rec.KMS == nil {
+				t.Fatalf("seal record: %+v", rec)
+			}
+			b, _ := json.Marshal(rec)
+			if bytes.Contains(b, []byte(token)) {
+				t.Fatal("the seal record holds the KMS credential")
+			}
+			s.Close()
+
+			kms.down.Store(true)
+			s = open()
+			defer s.Close()
+			st, err := s.svc.SealStatus(t.Context())
+			if err != nil || !st.Sealed || !st.Initialized || st.Type != typ {
+				t.Fatalf("start with the KMS down: %+v %v", st, err)
+			}
+			if _, err := s.svc.Unseal(t.Context(), service.Caller{RemoteAddr: "127.0.0.1:1"}, "", false); !errors.Is(err, service.ErrSealed) {
+				t.Fatalf("sys/unseal with the KMS down: %v, want ErrSealed", err)
+			}
+			kms.down.Store(false)
+			deadline := time.Now().Add(20 * time.Second)
+			for s.svc.Sealed() && time.Now().Before(deadline) {
+				time.Sleep(50 * time.Millisecond)
+			}
+			if s.svc.Sealed() || s.DefaultDomain() != domain {
+				t.Fatalf("the server did not unseal once the KMS answered; log:\n%s", logs.String())
+			}
+			if strings.Contains(logs.String(), token) {
+				t.Fatal("the KMS token is in the log")
+			}
+			retries := 0
+			for sc := bufio.NewScanner(strings.NewReader(logs.String())); sc.Scan(); {
+				if strings.Contains(sc.Text(), "still sealed") || strings.Contains(sc.Text(), "retrying until it does") {
+					retries++
+				}
+			}
+			if retries == 0 || !strings.Contains(logs.String(), "unsealed through the KMS") {
+				t.Fatalf("the retries are not in the log:\n%s", logs.String())
+			}
+			t.Logf("%s seal: created, reopened, started sealed with the KMS down (%d failed attempts logged), unsealed by itself once it answered", typ, retries)
+		})
+	}
+}
+
+// storedRecord reads the seal record of s's default region.
+func storedRecord(t *testing.T, s *Server) *seal.Record {
+	t.Helper()
+	var b []byte
+	err := s.store.raws[s.store.region].View(t.Context(), func(tx storage.Tx) error {
+		var err error
+		b, err = tx.Get(seal.RecordKey)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := seal.ParseRecord(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rec
+}
