@@ -269,6 +269,9 @@ func TestKMSSeals(t *testing.T) {
 			retries := 0
 			for sc := bufio.NewScanner(strings.NewReader(logs.String())); sc.Scan(); {
 				if strings.Contains(sc.Text(), "still sealed") || strings.Contains(sc.Text(), "retrying until it does") {
+					if retries == 0 {
+						t.Logf("log while the KMS is down: %s", sc.Text())
+					}
 					retries++
 				}
 			}

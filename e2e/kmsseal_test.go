@@ -1,0 +1,296 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/hex"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	vault "github.com/hashicorp/vault/api"
+	okms "github.com/ovh/okms-sdk-go"
+
+	"github.com/seed-3e8d63de/coffer/internal/seal"
+	"github.com/seed-3e8d63de/coffer/internal/storage"
+	"github.com/seed-3e8d63de/coffer/internal/storage/boltstore"
+)
+
+// The okms seal through real binaries (issue 19): coffer A unseals through
+// coffer B acting as its KMS, over a token and over an access certificate
+// (mutual TLS), set up on B by the README's own commands. A restarted while
+// B is down serves sealed (503, `sealed: true`) and unseals by itself once
+// B is back. Canaries: neither A's root key (read back from B with the
+// wrapped blob), nor the wrapped blob, nor the credential reaches A's or
+// B's log, A's audit file or /metrics.
+
+const kmsRoot = "cof_root_e2e_kms_b"
+
+// readmeBlock returns the shell block of README.md that follows the line
+// holding marker.
+func readmeBlock(t *testing.T, marker string) string {
+	t.Helper()
+	b, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, after, ok := strings.Cut(string(b), marker)
+	if !ok {
+		t.Fatalf("README.md has no %q", marker)
+	}
+	_, after, _ = strings.Cut(after, "```sh\n")
+	block, _, ok := strings.Cut(after, "```")
+	if !ok {
+		t.Fatal("README.md: the block does not end")
+	}
+	return block
+}
+
+// kmsB is coffer B: TLS from its installation CA, its data kept across
+// restarts on the same address.
+type kmsB struct {
+	p       *proc
+	dir, ca string
+	env     []string
+}
+
+func startKMS(t *testing.T) *kmsB {
+	t.Helper()
+	b := &kmsB{dir: t.TempDir(), env: []string{"COFFER_INIT_ROOT_TOKEN=" + kmsRoot}}
+	b.p = start(t, b.env, "--data-dir", b.dir, "--tls-auto", "--audit-file", filepath.Join(b.dir, "audit.log"))
+	b.ca = filepath.Join(b.dir, "ca.pem")
+	return b
+}
+
+func (b *kmsB) url() string { return "https://" + b.p.addr }
+
+// restart starts B again on its address.
+func (b *kmsB) restart(t *testing.T) {
+	t.Helper()
+	addr := b.p.addr
+	b.p = start(t, b.env, "--data-dir", b.dir, "--tls-auto", "--audit-file", filepath.Join(b.dir, "audit.log"), "--listen", addr)
+}
+
+// sealStatus asks a server's seal status with the Vault client.
+func sealStatus(t *testing.T, addr string) (*vault.SealStatusResponse, error) {
+	t.Helper()
+	c, err := vault.NewClient(&vault.Config{Address: "http://" + addr, MaxRetries: 0, Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.Sys().SealStatusWithContext(t.Context())
+}
+
+// waitUnsealed polls A's seal status until it is unsealed.
+func waitUnsealed(t *testing.T, addr string, within time.Duration) *vault.SealStatusResponse {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		st, err := sealStatus(t, addr)
+		if err == nil && !st.Sealed {
+			return st
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("still sealed after %s: %+v %v", within, st, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func TestSealOKMS(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs server processes")
+	}
+	for _, tool := range []string{"bash", "jq", "curl"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("the README's commands need %s", tool)
+		}
+	}
+	b := startKMS(t)
+
+	// Step 1 of the README, run as it is written, against B.
+	work := t.TempDir()
+	block := readmeBlock(t, "<!-- e2e TestSealOKMS runs the block below")
+	block = regexp.MustCompile(`(?m)^export COFFER_ADDR=.*\n`).ReplaceAllString(block, "")
+	script := block + "\nprintf '%s\\n' \"$OKMS_ID\" \"$KEY_ID\" \"$SEAL_TOKEN\" > vars\n"
+	cmd := exec.Command("bash", "-euo", "pipefail", "-c", script)
+	cmd.Dir = work
+	cmd.Env = append(os.Environ(), "PATH="+filepath.Dir(coffer(t))+":"+os.Getenv("PATH"),
+		"COFFER_ADDR="+b.url(), "COFFER_CA="+b.ca, "COFFER_TOKEN="+kmsRoot, "HOME="+work)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("the README's step 1 failed: %v\n%s", err, out)
+	}
+	vars, _ := os.ReadFile(filepath.Join(work, "vars"))
+	v := strings.Split(strings.TrimSpace(string(vars)), "\n")
+	if len(v) != 3 || uuid.Validate(v[0]) != nil || uuid.Validate(v[1]) != nil || !strings.HasPrefix(v[2], "cof_") {
+		t.Fatalf("the README's step 1 gave %q", vars)
+	}
+	okmsID, keyID, sealToken := v[0], v[1], v[2]
+	certFile, keyFile := filepath.Join(work, "coffer-a.crt"), filepath.Join(work, "coffer-a.key")
+
+	type node struct {
+		name string
+		dir  string
+		env  []string
+		args []string
+		p    *proc
+	}
+	okmsArgs := []string{"--seal", "okms", "--seal-okms-endpoint", b.url(), "--seal-okms-ca", b.ca,
+		"--seal-okms-id", okmsID, "--seal-okms-key-id", keyID}
+	nodes := []*node{
+		{name: "token", env: []string{"COFFER_SEAL_OKMS_TOKEN=" + sealToken}, args: okmsArgs},
+		{name: "mTLS", args: append(clone(okmsArgs), "--seal-okms-cert", certFile, "--seal-okms-cert-key", keyFile)},
+	}
+	rootA := "cof_root_e2e_kms_a"
+	run := func(n *node) {
+		n.p = start(t, append(clone(n.env), "COFFER_INIT_ROOT_TOKEN="+rootA),
+			append([]string{"--data-dir", n.dir, "--audit-file", filepath.Join(n.dir, "audit.log")}, n.args...)...)
+	}
+	for _, n := range nodes {
+		n.dir = t.TempDir()
+		run(n)
+		st := waitUnsealed(t, n.p.addr, 10*time.Second)
+		if st.Type != "okms" || !st.Initialized {
+			t.Fatalf("%s: seal status %+v", n.name, st)
+		}
+		if s, body := n.p.do(t, rootA, "POST", "/v1/secret/data/kms", `{"data":{"k":"written before B went down"}}`); s != 200 {
+			t.Fatalf("%s: write: %d %s", n.name, s, body)
+		}
+		if _, err := os.Stat(filepath.Join(n.dir, "root.key")); err == nil {
+			t.Fatalf("%s: a root key file was written", n.name)
+		}
+	}
+
+	// B goes down; each A restarts sealed, says so, and unseals by itself
+	// once B is back on its address.
+	b.p.kill9(t)
+	for _, n := range nodes {
+		n.p.kill9(t)
+		run(n)
+		st, err := sealStatus(t, n.p.addr)
+		if err != nil || !st.Sealed || st.Type != "okms" || !st.Initialized {
+			t.Fatalf("%s: restarted with B down: %+v %v", n.name, st, err)
+		}
+		s, body := n.p.do(t, rootA, "GET", "/v1/secret/data/kms", "")
+		if s != 503 || !bytes.Contains(body, []byte("sealed")) {
+			t.Fatalf("%s: a read while sealed: %d %s", n.name, s, body)
+		}
+		if s, _ := n.p.do(t, "", "GET", "/readyz", ""); s != 503 {
+			t.Fatalf("%s: /readyz while sealed: %d", n.name, s)
+		}
+	}
+	downFor := time.Now()
+	b.restart(t)
+	for _, n := range nodes {
+		waitUnsealed(t, n.p.addr, 45*time.Second)
+		s, body := n.p.do(t, rootA, "GET", "/v1/secret/data/kms", "")
+		if s != 200 || !bytes.Contains(body, []byte("written before B went down")) {
+			t.Fatalf("%s: read after unsealing: %d %s", n.name, s, body)
+		}
+	}
+	took := time.Since(downFor)
+
+	// Canaries. A's root key: the wrapped blob of A's record, unwrapped by
+	// B with its root token.
+	metrics := map[string][]byte{}
+	for _, n := range nodes {
+		_, m := n.p.do(t, "", "GET", "/metrics", "")
+		metrics[n.name] = m
+		n.p.kill9(t)
+	}
+	var canaries []string
+	canaries = append(canaries, sealToken)
+	for _, n := range nodes {
+		blob := wrappedRoot(t, filepath.Join(n.dir, "coffer.db"))
+		root := unwrapWithB(t, b, okmsID, keyID, blob)
+		canaries = append(canaries, string(blob), base64.StdEncoding.EncodeToString(blob),
+			base64.StdEncoding.EncodeToString(root), hex.EncodeToString(root), base64.RawURLEncoding.EncodeToString(root))
+	}
+	keyPEM, _ := os.ReadFile(keyFile)
+	canaries = append(canaries, strings.TrimSpace(string(keyPEM)))
+	places := map[string][]byte{"B's log": []byte(b.p.logs.String())}
+	if a, err := os.ReadFile(filepath.Join(b.dir, "audit.log")); err == nil {
+		places["B's audit file"] = a
+	}
+	for _, n := range nodes {
+		places[n.name+" A's log"] = []byte(n.p.logs.String())
+		places[n.name+" A's /metrics"] = metrics[n.name]
+		a, err := os.ReadFile(filepath.Join(n.dir, "audit.log"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		places[n.name+" A's audit file"] = a
+	}
+	for where, content := range places {
+		for _, c := range canaries {
+			if c != "" && bytes.Contains(content, []byte(c)) {
+				t.Errorf("a root key, wrapped root key or credential (%.12s…) is in %s", c, where)
+			}
+		}
+	}
+	if !strings.Contains(nodes[0].p.logs.String(), "the KMS did not unwrap the root key") {
+		t.Errorf("A's log does not say why it is sealed:\n%s", nodes[0].p.logs.String())
+	}
+	t.Logf("okms seal through coffer B (README step 1 run as written): token and mTLS nodes unsealed at start, restarted sealed (503) with B down, unsealed by themselves %s after B's restart; %d canaries absent from %d logs, audit files and /metrics",
+		took.Round(100*time.Millisecond), len(canaries), len(places))
+}
+
+func clone(s []string) []string { return append([]string(nil), s...) }
+
+// wrappedRoot reads the wrapped root key from a stopped server's store.
+func wrappedRoot(t *testing.T, path string) []byte {
+	t.Helper()
+	st, err := boltstore.Open(path, boltstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var b []byte
+	if err := st.View(context.Background(), func(tx storage.Tx) error {
+		var err error
+		b, err = tx.Get(seal.RecordKey)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := seal.ParseRecord(b)
+	if err != nil || rec.Type != seal.TypeOKMS || len(rec.Root) == 0 {
+		t.Fatalf("seal record: %+v %v", rec, err)
+	}
+	if bytes.Contains(b, []byte("cof_")) || bytes.Contains(b, []byte("PRIVATE KEY")) {
+		t.Fatal("the seal record holds a credential")
+	}
+	return rec.Root
+}
+
+// unwrapWithB decrypts a wrapped root key with B's root token, as only an
+// administrator of B can.
+func unwrapWithB(t *testing.T, b *kmsB, okmsID, keyID string, blob []byte) []byte {
+	t.Helper()
+	pem, err := os.ReadFile(b.ca)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(pem)
+	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}, Timeout: 10 * time.Second}
+	c, err := okms.NewRestAPIClientWithHttp(b.url(), hc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, err := c.WithCustomHeader("Authorization", "Bearer "+kmsRoot).
+		Decrypt(t.Context(), uuid.MustParse(okmsID), uuid.MustParse(keyID), "coffer seal: root key", string(blob))
+	if err != nil || len(root) != 32 {
+		t.Fatalf("B unwraps A's root key: %d bytes, %v", len(root), err)
+	}
+	return root
+}
