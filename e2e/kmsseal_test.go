@@ -20,6 +20,7 @@ import (
 	vault "github.com/hashicorp/vault/api"
 	okms "github.com/ovh/okms-sdk-go"
 
+	"github.com/seed-3e8d63de/coffer/client"
 	"github.com/seed-3e8d63de/coffer/internal/seal"
 	"github.com/seed-3e8d63de/coffer/internal/storage"
 	"github.com/seed-3e8d63de/coffer/internal/storage/boltstore"
@@ -240,6 +241,7 @@ func TestSealOKMS(t *testing.T) {
 	if !strings.Contains(nodes[0].p.logs.String(), "the KMS did not unwrap the root key") {
 		t.Errorf("A's log does not say why it is sealed:\n%s", nodes[0].p.logs.String())
 	}
+	migrateThroughCLI(t, okmsArgs[2:], []string{"COFFER_SEAL_OKMS_TOKEN=" + sealToken})
 	t.Logf("okms seal through coffer B (README step 1 run as written): token and mTLS nodes unsealed at start, restarted sealed (503) with B down, unsealed by themselves %s after B's restart; %d canaries absent from %d logs, audit files and /metrics",
 		took.Round(100*time.Millisecond), len(canaries), len(places))
 }
@@ -293,4 +295,66 @@ func unwrapWithB(t *testing.T, b *kmsB, okmsID, keyID string, blob []byte) []byt
 		t.Fatalf("B unwraps A's root key: %d bytes, %v", len(root), err)
 	}
 	return root
+}
+
+// migrateThroughCLI moves a shamir installation to the okms seal with
+// `coffer operator migrate-seal --to okms` (the server started with the
+// okms settings beside --seal shamir), restarts it with --seal okms, which
+// unseals by itself, and moves it back to a passphrase; what was written
+// stays readable throughout.
+func migrateThroughCLI(t *testing.T, kmsArgs, env []string) {
+	t.Helper()
+	ctx := t.Context()
+	dir := t.TempDir()
+	serve := func(seal ...string) *proc {
+		return start(t, env, append(append([]string{"--data-dir", dir}, seal...), kmsArgs...)...)
+	}
+	p := serve("--seal", "shamir")
+	init, err := sealClient(t, p, "").Init(ctx, client.InitRequest{Shares: 1, Threshold: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := unsealAll(ctx, sealClient(t, p, ""), init.Keys); err != nil {
+		t.Fatal(err)
+	}
+	if err := putSecret(ctx, sealClient(t, p, init.RootToken), "migrate/okms", `{"k":"under shamir"}`); err != nil {
+		t.Fatal(err)
+	}
+	cli := func(stdin string, args ...string) string {
+		t.Helper()
+		cmd := exec.Command(coffer(t), append(append([]string{"operator"}, args...), "--addr", "http://"+p.addr, "--token", init.RootToken)...)
+		cmd.Stdin = strings.NewReader(stdin)
+		cmd.Env = append(os.Environ(), "HOME="+dir)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("coffer operator %v: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	if out := cli(init.Keys[0]+"\n", "migrate-seal", "--to", "okms"); !strings.Contains(out, "The seal is now okms") {
+		t.Fatalf("migrate-seal --to okms said:\n%s", out)
+	}
+	p.kill9(t)
+	p = serve("--seal", "okms")
+	if st := waitUnsealed(t, p.addr, 10*time.Second); st.Type != "okms" {
+		t.Fatalf("after the migration: %+v", st)
+	}
+	if v, err := readSecret(ctx, sealClient(t, p, init.RootToken), "migrate/okms"); err != nil || !strings.Contains(v, "under shamir") {
+		t.Fatalf("read under okms: %q %v", v, err)
+	}
+	pass := filepath.Join(dir, "pass")
+	os.WriteFile(pass, []byte("correct horse battery staple\n"), 0o600)
+	if out := cli("", "migrate-seal", "--to", "passphrase", "--passphrase-file", pass); !strings.Contains(out, "The seal is now passphrase") {
+		t.Fatalf("migrate-seal --to passphrase said:\n%s", out)
+	}
+	p.kill9(t)
+	p = serve()
+	c := sealClient(t, p, "")
+	if st, err := c.Unseal(ctx, "correct horse battery staple", false); err != nil || st.Sealed || st.Type != "passphrase" {
+		t.Fatalf("unseal with the passphrase after leaving okms: %+v %v", st, err)
+	}
+	if v, err := readSecret(ctx, sealClient(t, p, init.RootToken), "migrate/okms"); err != nil || !strings.Contains(v, "under shamir") {
+		t.Fatalf("read under passphrase: %q %v", v, err)
+	}
+	t.Logf("coffer operator migrate-seal: shamir → okms (restarted with --seal okms: unsealed by itself) → passphrase; the secret written under shamir read under each")
 }
