@@ -12,7 +12,7 @@ import (
 // clientGroups are the commands of the client; server and operator are
 // tested elsewhere.
 var clientGroups = []string{"login", "logout", "profile", "secret", "kv", "domain", "user", "group", "token",
-	"policy", "credential", "audit", "run", "export", "completion", "help", "service-account"}
+	"policy", "credential", "audit", "run", "export", "completion", "help", "service-account", "key"}
 
 // TestHelp: every client command has an example, and --help prints it
 // with exit code 0.

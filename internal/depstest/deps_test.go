@@ -42,6 +42,7 @@ var rules = map[string][]string{
 	"internal/storage/pgstore":     {"internal/storage", "github.com/jackc/", "golang.org/x/"},
 	"internal/storage/sealed":      {"internal/storage", "internal/crypto"},
 	"internal/service":             {"internal/secret", "internal/servicekey", "internal/policy", "internal/auth", "internal/audit", "internal/logio", "internal/storage", "github.com/google/uuid", "golang.org/x/crypto", "golang.org/x/sys", "golang.org/x/time"},
+	"internal/wiretest":            {},
 	"internal/httpapi":             {"internal/secret", "internal/servicekey", "internal/policy", "internal/auth", "internal/audit", "internal/logio", "internal/storage", "internal/service", "github.com/google/uuid", "golang.org/x/crypto", "golang.org/x/sys", "golang.org/x/time"},
 
 	// The seals that reach a KMS, each with its client and what it brings.
@@ -57,7 +58,8 @@ var rules = map[string][]string{
 var surfaces = []string{"internal/httpapi/rest", "internal/httpapi/central", "internal/httpapi/kv2", "internal/httpapi/iamapi", "internal/httpapi/sys", "internal/httpapi/docs", "internal/webui"}
 
 // free packages may depend on anything but what the negative rules forbid.
-var free = []string{"internal/server", "internal/depstest", "internal/config", "cmd/coffer", "e2e"}
+// internal/testenv starts servers, so it may depend on what the server does.
+var free = []string{"internal/server", "internal/depstest", "internal/config", "internal/testenv", "cmd/coffer", "e2e"}
 
 // Negative rules: they win over everything (architecture.md section 3).
 var (
@@ -70,6 +72,10 @@ var (
 	// sealTypes: the seal types in packages of their own implement
 	// internal/seal's interface.
 	sealTypes = map[string][]string{"internal/seal": {"internal/seal/okmsseal", "internal/seal/transitseal"}}
+	// testOnly packages are test harnesses: only _test.go files import
+	// them (go list without -test sees no test file, so any package
+	// depending on them here is non-test code).
+	testOnly = []string{"internal/testenv", "internal/wiretest"}
 )
 
 type goPackage struct {
@@ -177,6 +183,11 @@ func TestImportRules(t *testing.T) {
 			}
 			if strings.HasPrefix(name, "internal/") && (strings.HasPrefix(depName, "cmd/") || strings.HasPrefix(depName, "e2e")) {
 				t.Errorf("%s depends on %s: nothing under internal/ depends on cmd/ or e2e/", name, depName)
+			}
+		}
+		for _, dep := range p.Deps {
+			if depName, _ := rel(dep); slices.Contains(testOnly, depName) {
+				t.Errorf("%s depends on %s: a test harness, for _test.go files only", name, depName)
 			}
 		}
 		if slices.Contains(noHTTP, name) && slices.Contains(p.Deps, "net/http") {

@@ -218,7 +218,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 // is printed once, to the terminal, never to the log.
 func (s *Server) started(res service.InitResult) {
 	if res.Created {
-		s.log.Info("initialised a new installation", "default_domain", res.DefaultDomain, "region", s.cfg.Region)
+		s.log.Info("initialised a new installation", "default_domain", res.DefaultDomain, "region", s.store.region)
 		if res.RootToken != "" {
 			fmt.Fprintf(s.cfg.Out, "\ncoffer: this is the first start. The root token is shown once; keep it safe:\n\n    %s\n\n", res.RootToken)
 		}

@@ -1,26 +1,21 @@
 package iamapi_test
 
 import (
-	"bytes"
 	"cmp"
 	"encoding/json"
-	"flag"
 	"fmt"
-	"io"
-	"log/slog"
 	"maps"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/seed-3e8d63de/coffer/internal/server"
+	"github.com/seed-3e8d63de/coffer/internal/testenv"
+	"github.com/seed-3e8d63de/coffer/internal/wiretest"
 )
 
 // These tests drive the identity-management API end to end: the real
@@ -30,38 +25,17 @@ import (
 // each other's state. Users are created without passwords unless the case
 // is about passwords: Argon2id costs 64 MiB and real time per hash.
 
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+const rootToken = testenv.RootToken
 
-const rootToken = "root"
-
-// t0 is where every fake clock starts: half a second past the minute, so
-// that every time on the wire shows its truncation to whole seconds.
-var t0 = time.Date(2026, 1, 10, 9, 0, 0, 500_000_000, time.UTC)
-
-// fakeClock is the server's clock; tests advance it instead of sleeping.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+// t0 is where every fake clock starts.
+var t0 = testenv.T0
 
 // env is one running server and the test that owns it.
 type env struct {
 	t      *testing.T
 	srv    *server.Server
 	ts     *httptest.Server
-	clock  *fakeClock
+	clock  *testenv.Clock
 	domain string
 }
 
@@ -73,26 +47,12 @@ func newEnv(t *testing.T) *env {
 // newEnvWith is newEnv with the configuration changed by configure.
 func newEnvWith(t *testing.T, configure func(*server.Config)) *env {
 	t.Helper()
-	clock := &fakeClock{now: t0}
-	cfg := server.Config{
-		Dev: true, DevRootToken: rootToken, Now: clock.Now,
-		Logger: slog.New(slog.DiscardHandler), Out: io.Discard,
-	}
+	var opts []testenv.Option
 	if configure != nil {
-		configure(&cfg)
+		opts = append(opts, testenv.Configure(configure))
 	}
-	srv, err := server.New(t.Context(), cfg)
-	if err != nil {
-		t.Fatalf("server.New: %v", err)
-	}
-	ts := httptest.NewServer(srv.Handler())
-	t.Cleanup(func() {
-		ts.Close()
-		if err := srv.Close(); err != nil {
-			t.Errorf("server.Close: %v", err)
-		}
-	})
-	return &env{t: t, srv: srv, ts: ts, clock: clock, domain: srv.DefaultDomain()}
+	te := testenv.Start(t, opts...)
+	return &env{t: t, srv: te.Server, ts: te.HTTP, clock: te.Clock, domain: te.Domain}
 }
 
 // request is one HTTP request.
@@ -122,46 +82,33 @@ type response struct {
 
 func (e *env) send(rq request) *response {
 	e.t.Helper()
-	var body io.Reader
-	if rq.body != "" {
-		body = strings.NewReader(rq.body)
-		if rq.chunked {
-			body = io.MultiReader(body) // hides the length: chunked encoding
-		}
-	}
-	target := e.ts.URL + strings.ReplaceAll(rq.target, "{okmsId}", e.domain)
-	req, err := http.NewRequestWithContext(e.t.Context(), rq.method, target, body)
-	if err != nil {
-		e.t.Fatalf("new request %s %s: %v", rq.method, rq.target, err)
-	}
-	switch tok := cmp.Or(rq.token, rootToken); tok {
-	case noToken:
-	default:
-		req.Header.Set("Authorization", "Bearer "+tok)
+	return fromWire(wiretest.Must(e.t, e.ts.Client(), e.wire(rq)))
+}
+
+// wire is rq as it goes out: the token as Authorization: Bearer, and
+// Content-Type: application/json with a body, unless rq.header says
+// otherwise. A redirect is an answer of its own: these routes never send
+// one.
+func (e *env) wire(rq request) wiretest.Request {
+	def := map[string]string{}
+	if tok := cmp.Or(rq.token, rootToken); tok != noToken {
+		def["Authorization"] = "Bearer " + tok
 	}
 	if rq.body != "" {
-		req.Header.Set("Content-Type", "application/json")
+		def["Content-Type"] = "application/json"
 	}
-	for k, v := range rq.header {
-		if v == "" {
-			req.Header.Del(k)
-		} else {
-			req.Header.Set(k, v)
-		}
-	}
-	client := *e.ts.Client()
-	// A redirect is an answer of its own: these routes never send one.
-	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	res, err := client.Do(req)
-	if err != nil {
-		e.t.Fatalf("%s %s: %v", rq.method, rq.target, err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		e.t.Fatalf("%s %s: read body: %v", rq.method, rq.target, err)
-	}
-	return &response{status: res.StatusCode, header: res.Header, body: b}
+	return wiretest.Request{Method: rq.method, URL: e.ts.URL + strings.ReplaceAll(rq.target, "{okmsId}", e.domain),
+		Default: def, Header: rq.header, Body: rq.body, Chunked: rq.chunked}
+}
+
+// fromWire is r as these tests read it.
+func fromWire(r *wiretest.Response) *response {
+	return &response{status: r.Status, header: r.Header, body: r.Body}
+}
+
+// wire is r as package wiretest reads it.
+func (r *response) wire() *wiretest.Response {
+	return &wiretest.Response{Status: r.status, Header: r.header, Body: r.body}
 }
 
 // call sends a request as the account root.
@@ -248,97 +195,48 @@ func policyDoc(name, identity, resource string, allow []string, extra ...string)
 
 func decode[T any](t *testing.T, r *response) T {
 	t.Helper()
-	var v T
-	if err := json.Unmarshal(r.body, &v); err != nil {
-		t.Fatalf("decode %T from %s: %v", v, r.body, err)
-	}
-	return v
+	return wiretest.Decode[T](t, r.body)
 }
 
 var (
-	uuidV4    = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
-	anyUUID   = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
-	patValue  = regexp.MustCompile(`cof_pat_[A-Za-z0-9_-]{43}`)
-	wholeSecZ = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$`)
-	// timeMember names the members that hold times.
-	timeMember = regexp.MustCompile(`(At|^creation|^lastUpdate|^lastUsed)$`)
+	uuidV4   = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+	anyUUID  = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
+	patValue = regexp.MustCompile(`cof_pat_[A-Za-z0-9_-]{43}`)
 )
 
-// expect checks the status and what every response of these routes
-// carries (okms-rest.md 8.2): X-Request-Id, X-Ovh-QueryID equal to it,
-// Cache-Control: no-store, a JSON body with Content-Type: application/json
-// (204: no body), times in whole seconds with Z, and for errors the OVH
-// envelope with exactly class and message, of the class given. It stops
-// the test if the status is not the one expected.
-func (r *response) expect(t *testing.T, status int, class string) {
+// contract is what every response of these routes carries (okms-rest.md
+// 8.2): the common checks of wiretest.Contract, X-Ovh-QueryID equal to
+// X-Request-Id, times in the members that hold them, and for errors the
+// OVH envelope.
+var contract = wiretest.Contract{QueryID: true, Envelope: ovhEnvelope,
+	TimeMember: regexp.MustCompile(`(At|^creation|^lastUpdate|^lastUsed)$`)}
+
+// ovhEnvelope checks an error body: exactly class and message, of the
+// class given.
+func ovhEnvelope(t *testing.T, r *wiretest.Response, _, class string) {
 	t.Helper()
-	if r.status != status {
-		t.Fatalf("status = %d, want %d; body %s", r.status, status, r.body)
-	}
-	rid := r.header.Get("X-Request-Id")
-	if !uuidV4.MatchString(rid) {
-		t.Errorf("X-Request-Id = %q, want a UUID v4", rid)
-	}
-	if got := r.header.Get("X-Ovh-QueryID"); got != rid {
-		t.Errorf("X-Ovh-QueryID = %q, want the request id %q", got, rid)
-	}
-	if got := r.header.Get("Cache-Control"); got != "no-store" {
-		t.Errorf("Cache-Control = %q, want no-store", got)
-	}
-	if status == http.StatusNoContent {
-		if len(r.body) != 0 {
-			t.Errorf("204 body = %q, want none", r.body)
-		}
-		return
-	}
-	if got := r.header.Get("Content-Type"); got != "application/json" {
-		t.Errorf("Content-Type = %q, want application/json", got)
-	}
-	var v any
-	if err := json.Unmarshal(r.body, &v); err != nil {
-		t.Fatalf("body is not JSON: %v: %s", err, r.body)
-	}
-	if status < 400 {
-		if class != "" {
-			t.Fatalf("test bug: class %q given for status %d", class, status)
-		}
-		checkTimes(t, "", v)
-		return
-	}
 	var env map[string]json.RawMessage
-	if err := json.Unmarshal(r.body, &env); err != nil {
-		t.Fatalf("error body is not an object: %s", r.body)
+	if err := json.Unmarshal(r.Body, &env); err != nil {
+		t.Fatalf("error body is not an object: %s", r.Body)
 	}
 	if keys := slices.Sorted(maps.Keys(env)); !slices.Equal(keys, []string{"class", "message"}) {
 		t.Errorf("error envelope members = %v, want class, message", keys)
 	}
-	e := decode[struct{ Class, Message string }](t, r)
+	e := wiretest.Decode[struct{ Class, Message string }](t, r.Body)
 	if e.Class != class {
-		t.Errorf("class = %q, want %q; body %s", e.Class, class, r.body)
+		t.Errorf("class = %q, want %q; body %s", e.Class, class, r.Body)
 	}
 	if e.Message == "" {
 		t.Errorf("message is empty")
 	}
 }
 
-// checkTimes verifies every time member of a decoded body: a string in
-// whole seconds with Z, or null.
-func checkTimes(t *testing.T, name string, v any) {
+// expect checks the status and what every response of these routes
+// carries (see contract). It stops the test if the status is not the one
+// expected.
+func (r *response) expect(t *testing.T, status int, class string) {
 	t.Helper()
-	switch v := v.(type) {
-	case map[string]any:
-		for k, x := range v {
-			checkTimes(t, k, x)
-		}
-	case []any:
-		for _, x := range v {
-			checkTimes(t, name, x)
-		}
-	case string:
-		if timeMember.MatchString(name) && !wholeSecZ.MatchString(v) {
-			t.Errorf("%s = %q, want RFC 3339 UTC in whole seconds with Z", name, v)
-		}
-	}
+	contract.Expect(t, r.wire(), status, class)
 }
 
 // message returns the message of an error response.
@@ -347,91 +245,29 @@ func message(t *testing.T, r *response) string {
 	return decode[struct{ Message string }](t, r).Message
 }
 
-// Golden files: testdata/<name>.golden holds the status line, the headers
-// that are part of the contract and the body byte for byte, with the
-// request id, the okmsId and policy ids (random per server) and token
-// values normalised. Times come from the fake clock and are kept as they
-// are. go test -update rewrites the files; TestMain reports files no test
-// wrote.
-
-var (
-	goldenMu   sync.Mutex
-	goldenUsed = map[string]string{} // golden name -> test name
-)
+// Golden files (wiretest.Golden): testdata/<name>.golden holds the
+// status line, the headers that are part of the contract and the body
+// byte for byte, with the request id, the okmsId and policy ids (random
+// per server) and token values normalised. Times come from the fake clock
+// and are kept as they are.
 
 var pinnedHeaders = []string{"Cache-Control", "Content-Type", "X-Ovh-QueryID", "X-Request-Id"}
 
 func (e *env) golden(t *testing.T, name string, r *response) {
 	t.Helper()
-	goldenMu.Lock()
-	prev, dup := goldenUsed[name]
-	if !dup {
-		goldenUsed[name] = t.Name()
-	}
-	goldenMu.Unlock()
-	if dup && prev != t.Name() {
-		t.Fatalf("golden file %s.golden is already written by %s", name, prev)
-	}
 	rid := r.header.Get("X-Request-Id")
-	norm := func(s string) string {
+	wiretest.Golden(t, name, wiretest.Render(r.wire(), pinnedHeaders, func(_, s string) string {
 		if rid != "" {
 			s = strings.ReplaceAll(s, rid, "<request-id>")
 		}
 		s = strings.ReplaceAll(s, e.domain, "<okms-id>")
 		s = patValue.ReplaceAllString(s, "<token>")
 		return anyUUID.ReplaceAllString(s, "<uuid>")
-	}
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "%d %s\n", r.status, http.StatusText(r.status))
-	for _, h := range pinnedHeaders {
-		if v := r.header.Get(h); v != "" {
-			fmt.Fprintf(&b, "%s: %s\n", h, norm(v))
-		}
-	}
-	b.WriteString("\n")
-	b.WriteString(norm(string(r.body)))
-	b.WriteString("\n")
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden file (create it with go test -update): %v", err)
-	}
-	if !bytes.Equal(b.Bytes(), want) {
-		t.Errorf("response differs from %s (rewrite with -update if intended)\ngot:\n%s\nwant:\n%s", path, b.Bytes(), want)
-	}
+	}))
 }
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	// Only a full run writes every golden file.
-	full := flag.Lookup("test.run").Value.String() == "" && flag.Lookup("test.skip").Value.String() == "" &&
-		!testing.Short()
-	if code == 0 && full {
-		files, _ := filepath.Glob(filepath.Join("testdata", "*.golden"))
-		for _, f := range files {
-			name := strings.TrimSuffix(filepath.Base(f), ".golden")
-			if _, ok := goldenUsed[name]; ok {
-				continue
-			}
-			if *update {
-				_ = os.Remove(f)
-				continue
-			}
-			fmt.Fprintf(os.Stderr, "%s is written by no test: remove it or run go test -update\n", f)
-			code = 1
-		}
-	}
-	os.Exit(code)
-}
+// TestMain reports golden files no test wrote.
+func TestMain(m *testing.M) { wiretest.Main(m, false) }
 
 // apiCase is one request of an endpoint table and what must come back.
 type apiCase struct {
@@ -456,47 +292,31 @@ type apiCase struct {
 // request, everything the root can list is as it was before it.
 func runCases(t *testing.T, method string, cases []apiCase) {
 	t.Helper()
-	names := map[string]bool{}
-	for _, tc := range cases {
-		if names[tc.name] {
-			t.Fatalf("test bug: two cases are named %q", tc.name)
-		}
-		names[tc.name] = true
-		if !strings.HasPrefix(tc.name, fmt.Sprintf("%d/", tc.status)) {
-			t.Fatalf("test bug: case %q must start with its status %d", tc.name, tc.status)
-		}
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			e := newEnv(t)
-			if tc.setup != nil {
-				tc.setup(e)
-			}
-			target := tc.target
-			if tc.targetFn != nil {
-				target = tc.targetFn(e)
-			}
-			rq := request{method: cmp.Or(tc.method, method), target: target, token: tc.token,
-				header: maps.Clone(tc.header), body: tc.body, chunked: tc.chunked}
-			refused := rq.method != http.MethodGet && tc.status >= 400
-			var before string
-			if refused {
-				before = e.snapshot()
-			}
-			r := e.send(rq)
-			r.expect(t, tc.status, tc.class)
-			if tc.golden != "" {
-				e.golden(t, tc.golden, r)
-			}
-			if refused {
-				if after := e.snapshot(); after != before {
-					t.Errorf("the refused request changed the stored state\nbefore: %s\nafter:  %s", before, after)
-				}
-			}
-			if tc.check != nil {
-				tc.check(t, e, r)
-			}
-		})
+	table := wiretest.Table[*env]{
+		New: newEnv,
+		Send: func(t *testing.T, e *env, rq wiretest.Request) *wiretest.Response {
+			return wiretest.Must(t, e.ts.Client(), rq)
+		},
+		Expect:   contract.Expect,
+		Golden:   func(t *testing.T, e *env, name string, r *wiretest.Response) { e.golden(t, name, fromWire(r)) },
+		Snapshot: (*env).snapshot,
 	}
+	wc := make([]wiretest.Case[*env], len(cases))
+	for i, tc := range cases {
+		wc[i] = wiretest.Case[*env]{Name: tc.name, Method: cmp.Or(tc.method, method), Setup: tc.setup,
+			Status: tc.status, Err: tc.class, Golden: tc.golden,
+			Request: func(e *env) wiretest.Request {
+				target := tc.target
+				if tc.targetFn != nil {
+					target = tc.targetFn(e)
+				}
+				return e.wire(request{target: target, token: tc.token, header: maps.Clone(tc.header), body: tc.body, chunked: tc.chunked})
+			}}
+		if tc.check != nil {
+			wc[i].Check = func(t *testing.T, e *env, r *wiretest.Response) { tc.check(t, e, fromWire(r)) }
+		}
+	}
+	table.Run(t, wc)
 }
 
 // snapshot renders every user with its tokens, every group and every
@@ -566,13 +386,7 @@ func bodyCases(setup func(*env), target string, pin ...bool) []apiCase {
 // noMember fails if a JSON object body has member name at top level.
 func noMember(t *testing.T, r *response, name string) {
 	t.Helper()
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(r.body, &m); err != nil {
-		t.Fatalf("body is not an object: %s", r.body)
-	}
-	if _, ok := m[name]; ok {
-		t.Errorf("body has a %q member, want none: %s", name, r.body)
-	}
+	wiretest.NoMember(t, r.body, name)
 }
 
 // wantContains fails unless s contains every part.

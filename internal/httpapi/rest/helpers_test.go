@@ -1,95 +1,55 @@
 package rest_test
 
 import (
-	"bytes"
 	"cmp"
 	"encoding/json"
-	"flag"
 	"fmt"
-	"io"
-	"log/slog"
 	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/seed-3e8d63de/coffer/api"
 	"github.com/seed-3e8d63de/coffer/internal/server"
+	"github.com/seed-3e8d63de/coffer/internal/testenv"
+	"github.com/seed-3e8d63de/coffer/internal/wiretest"
 )
 
-// These tests drive surface B end to end: the real server (server.New in
-// dev mode, the in-memory store under the encryption layer) behind
-// httptest on 127.0.0.1, with a fake clock. Each case gets a server of its
-// own, so cases run in parallel and never see each other's state.
+// These tests drive surface B end to end: the real server (testenv: dev
+// mode, the in-memory store under the encryption layer) behind httptest
+// on 127.0.0.1, with a fake clock. Each case gets a server of its own, so
+// cases run in parallel and never see each other's state.
 
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
-
-const rootToken = "root"
+const rootToken = testenv.RootToken
 
 // raceEnabled is set under the race detector (race_test.go): cases that
 // only repeat a sequential loop thousands of times are skipped there.
 var raceEnabled bool
 
-// t0 is where every fake clock starts: half a second past the minute, so
-// that every time on the wire shows its truncation to whole seconds.
-var t0 = time.Date(2026, 1, 10, 9, 0, 0, 500_000_000, time.UTC)
+// t0 is where every fake clock starts.
+var t0 = testenv.T0
 
 // unknownDomain is a well-formed okmsId that no domain has.
 const unknownDomain = "0b9f2a6e-3c1d-4a53-9a7e-1f2b3c4d5e6f"
-
-// fakeClock is the server's clock; tests advance it instead of sleeping.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // env is one running server and the test that owns it.
 type env struct {
 	t      *testing.T
 	srv    *server.Server
 	ts     *httptest.Server
-	clock  *fakeClock
+	clock  *testenv.Clock
 	domain string
 }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	clock := &fakeClock{now: t0}
-	srv, err := server.New(t.Context(), server.Config{
-		Dev: true, DevRootToken: rootToken, Now: clock.Now,
-		Logger: slog.New(slog.DiscardHandler), Out: io.Discard,
-	})
-	if err != nil {
-		t.Fatalf("server.New: %v", err)
-	}
-	ts := httptest.NewServer(srv.Handler())
-	t.Cleanup(func() {
-		ts.Close()
-		if err := srv.Close(); err != nil {
-			t.Errorf("server.Close: %v", err)
-		}
-	})
-	return &env{t: t, srv: srv, ts: ts, clock: clock, domain: srv.DefaultDomain()}
+	te := testenv.Start(t)
+	return &env{t: t, srv: te.Server, ts: te.HTTP, clock: te.Clock, domain: te.Domain}
 }
 
 // request is one HTTP request to surface B.
@@ -134,41 +94,24 @@ func (e *env) send(rq request) *response {
 
 // try is send for goroutines other than the test's: it returns its error.
 func (e *env) try(rq request) (*response, error) {
-	var body io.Reader
+	r, err := wiretest.Do(e.t.Context(), e.ts.Client(), e.wire(rq))
+	if err != nil {
+		return nil, err
+	}
+	return &response{status: r.Status, header: r.Header, body: r.Body}, nil
+}
+
+// wire is rq as it goes out: Authorization: Bearer root, and
+// Content-Type: application/json with a body, unless rq.header says
+// otherwise. A redirect is an answer of its own: surface B never sends
+// one.
+func (e *env) wire(rq request) wiretest.Request {
+	def := map[string]string{"Authorization": "Bearer " + rootToken}
 	if rq.body != "" {
-		body = strings.NewReader(rq.body)
-		if rq.chunked {
-			body = io.MultiReader(body) // hides the length: chunked encoding
-		}
+		def["Content-Type"] = "application/json"
 	}
-	req, err := http.NewRequestWithContext(e.t.Context(), rq.method, e.url(rq), body)
-	if err != nil {
-		return nil, fmt.Errorf("new request %s %s: %w", rq.method, rq.target, err)
-	}
-	req.Header.Set("Authorization", "Bearer "+rootToken)
-	if rq.body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	for k, v := range rq.header {
-		if v == "" {
-			req.Header.Del(k)
-		} else {
-			req.Header.Set(k, v)
-		}
-	}
-	client := *e.ts.Client()
-	// A redirect is an answer of its own: surface B never sends one.
-	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	res, err := client.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", rq.method, rq.target, err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		return nil, fmt.Errorf("%s %s: read body: %w", rq.method, rq.target, err)
-	}
-	return &response{status: res.StatusCode, header: res.Header, body: b}, nil
+	return wiretest.Request{Method: rq.method, URL: e.url(rq), Default: def, Header: rq.header,
+		Body: rq.body, Chunked: rq.chunked}
 }
 
 // call sends a request with the default headers.
@@ -288,11 +231,7 @@ func esc(path string) string { return url.PathEscape(path) }
 
 func decode[T any](t *testing.T, r *response) T {
 	t.Helper()
-	var v T
-	if err := json.Unmarshal(r.body, &v); err != nil {
-		t.Fatalf("decode %T from %s: %v", v, r.body, err)
-	}
-	return v
+	return wiretest.Decode[T](t, r.body)
 }
 
 // errorDef is a row of the error table of okms-rest.md 8.1, copied here
@@ -346,66 +285,37 @@ var specErrors = map[string]errorDef{
 }
 
 var (
-	uuidV4     = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
-	wholeSecZ  = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$`)
-	timeMember = regexp.MustCompile(`At$`)
+	uuidV4    = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+	wholeSecZ = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$`)
 )
 
-// expect checks the status and what every response of surface B carries
-// (okms-rest.md 1.1, 2.8, 8.1): X-Request-Id, Cache-Control: no-store, a
-// JSON body with Content-Type: application/json (204: no body), times in
-// whole seconds with Z, and for errors the OKMS envelope with the id, code
-// and status of the spec's table and the request id of the header. It
-// stops the test if the status is not the one expected.
-func (r *response) expect(t *testing.T, status int, errID string) {
+// contract is what every response of surface B carries (okms-rest.md
+// 1.1, 2.8, 8.1): the common checks of wiretest.Contract, times in the
+// members named *At, and for errors the OKMS envelope.
+var contract = wiretest.Contract{TimeMember: regexp.MustCompile(`At$`), Envelope: okmsEnvelope}
+
+// okmsEnvelope checks an error body: exactly error_code, error_id, errors
+// and request_id, with the id, code and status of the spec's table and
+// the request id of the header.
+func okmsEnvelope(t *testing.T, r *wiretest.Response, rid, errID string) {
 	t.Helper()
-	if r.status != status {
-		t.Fatalf("status = %d, want %d; body %s", r.status, status, r.body)
-	}
-	rid := r.header.Get("X-Request-Id")
-	if !uuidV4.MatchString(rid) {
-		t.Errorf("X-Request-Id = %q, want a UUID v4", rid)
-	}
-	if got := r.header.Get("Cache-Control"); got != "no-store" {
-		t.Errorf("Cache-Control = %q, want no-store", got)
-	}
-	if status == http.StatusNoContent {
-		if len(r.body) != 0 {
-			t.Errorf("204 body = %q, want none", r.body)
-		}
-		return
-	}
-	if got := r.header.Get("Content-Type"); got != "application/json" {
-		t.Errorf("Content-Type = %q, want application/json", got)
-	}
-	var v any
-	if err := json.Unmarshal(r.body, &v); err != nil {
-		t.Fatalf("body is not JSON: %v: %s", err, r.body)
-	}
-	if status < 400 {
-		if errID != "" {
-			t.Fatalf("test bug: error id %q given for status %d", errID, status)
-		}
-		checkTimes(t, "", v)
-		return
-	}
 	var env map[string]json.RawMessage
-	if err := json.Unmarshal(r.body, &env); err != nil {
-		t.Fatalf("error body is not an object: %s", r.body)
+	if err := json.Unmarshal(r.Body, &env); err != nil {
+		t.Fatalf("error body is not an object: %s", r.Body)
 	}
 	if keys := slices.Sorted(maps.Keys(env)); !slices.Equal(keys, []string{"error_code", "error_id", "errors", "request_id"}) {
 		t.Errorf("error envelope members = %v, want error_code, error_id, errors, request_id", keys)
 	}
-	e := decode[api.ErrorResponse](t, r)
+	e := wiretest.Decode[api.ErrorResponse](t, r.Body)
 	if e.ErrorID != errID {
-		t.Errorf("error_id = %q, want %q; body %s", e.ErrorID, errID, r.body)
+		t.Errorf("error_id = %q, want %q; body %s", e.ErrorID, errID, r.Body)
 	}
 	def, ok := specErrors[e.ErrorID]
 	switch {
 	case !ok:
 		t.Errorf("error_id %q is not in the table of okms-rest.md 8.1", e.ErrorID)
-	case def.code != e.ErrorCode || def.status != r.status:
-		t.Errorf("%s: status %d, error_code %d; the spec says %d, %d", e.ErrorID, r.status, e.ErrorCode, def.status, def.code)
+	case def.code != e.ErrorCode || def.status != r.Status:
+		t.Errorf("%s: status %d, error_code %d; the spec says %d, %d", e.ErrorID, r.Status, e.ErrorCode, def.status, def.code)
 	}
 	if e.RequestID != rid {
 		t.Errorf("request_id = %q, X-Request-Id = %q: want the same", e.RequestID, rid)
@@ -415,24 +325,17 @@ func (r *response) expect(t *testing.T, status int, errID string) {
 	}
 }
 
-// checkTimes verifies every member named *At in a decoded body: a string
-// in whole seconds with Z (okms-rest.md 2.8) or null.
-func checkTimes(t *testing.T, name string, v any) {
+// expect checks the status and what every response of surface B carries
+// (see contract). It stops the test if the status is not the one
+// expected.
+func (r *response) expect(t *testing.T, status int, errID string) {
 	t.Helper()
-	switch v := v.(type) {
-	case map[string]any:
-		for k, x := range v {
-			checkTimes(t, k, x)
-		}
-	case []any:
-		for _, x := range v {
-			checkTimes(t, name, x)
-		}
-	case string:
-		if timeMember.MatchString(name) && !wholeSecZ.MatchString(v) {
-			t.Errorf("%s = %q, want RFC 3339 UTC in whole seconds with Z", name, v)
-		}
-	}
+	contract.Expect(t, r.wire(), status, errID)
+}
+
+// wire is r as package wiretest reads it.
+func (r *response) wire() *wiretest.Response {
+	return &wiretest.Response{Status: r.status, Header: r.header, Body: r.body}
 }
 
 // errorOf decodes an error response.
@@ -441,92 +344,30 @@ func errorOf(t *testing.T, r *response) api.ErrorResponse {
 	return decode[api.ErrorResponse](t, r)
 }
 
-// Golden files: testdata/<name>.golden holds the status line, the headers
-// that are part of the contract and the body byte for byte, with the
-// request id and the okmsId (random per server) normalised. go test
-// -update rewrites them; TestMain reports files no test wrote.
-
-var (
-	goldenMu   sync.Mutex
-	goldenUsed = map[string]string{} // golden name -> test name
-)
+// Golden files (wiretest.Golden): testdata/<name>.golden holds the
+// status line, the headers that are part of the contract and the body
+// byte for byte, with the request id and the okmsId (random per server)
+// normalised.
 
 var pinnedHeaders = []string{"Cache-Control", "Content-Type", api.HeaderCursorNext, "X-Request-Id"}
 
 func (e *env) golden(t *testing.T, name string, r *response) {
 	t.Helper()
-	goldenMu.Lock()
-	prev, dup := goldenUsed[name]
-	if !dup {
-		goldenUsed[name] = t.Name()
-	}
-	goldenMu.Unlock()
-	if dup && prev != t.Name() {
-		t.Fatalf("golden file %s.golden is already written by %s", name, prev)
-	}
 	rid := r.header.Get("X-Request-Id")
-	norm := func(s string) string {
+	wiretest.Golden(t, name, wiretest.Render(r.wire(), pinnedHeaders, func(h, s string) string {
+		if h == api.HeaderCursorNext {
+			return "<cursor>"
+		}
 		if rid != "" {
 			s = strings.ReplaceAll(s, rid, "<request-id>")
 		}
 		return strings.ReplaceAll(s, e.domain, "<okms-id>")
-	}
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "%d %s\n", r.status, http.StatusText(r.status))
-	for _, h := range pinnedHeaders {
-		v := r.header.Get(h)
-		switch {
-		case v == "":
-			continue
-		case h == api.HeaderCursorNext:
-			v = "<cursor>"
-		}
-		fmt.Fprintf(&b, "%s: %s\n", h, norm(v))
-	}
-	b.WriteString("\n")
-	b.WriteString(norm(string(r.body)))
-	b.WriteString("\n")
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden file (create it with go test -update): %v", err)
-	}
-	if !bytes.Equal(b.Bytes(), want) {
-		t.Errorf("response differs from %s (rewrite with -update if intended)\ngot:\n%s\nwant:\n%s", path, b.Bytes(), want)
-	}
+	}))
 }
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	// Only a full run writes every golden file.
-	full := flag.Lookup("test.run").Value.String() == "" && flag.Lookup("test.skip").Value.String() == "" &&
-		!testing.Short() && !raceEnabled
-	if code == 0 && full {
-		files, _ := filepath.Glob(filepath.Join("testdata", "*.golden"))
-		for _, f := range files {
-			name := strings.TrimSuffix(filepath.Base(f), ".golden")
-			if _, ok := goldenUsed[name]; ok {
-				continue
-			}
-			if *update {
-				_ = os.Remove(f)
-				continue
-			}
-			fmt.Fprintf(os.Stderr, "%s is written by no test: remove it or run go test -update\n", f)
-			code = 1
-		}
-	}
-	os.Exit(code)
-}
+// TestMain reports golden files no test wrote; a run under the race
+// detector skips cases and so is never a full one.
+func TestMain(m *testing.M) { wiretest.Main(m, raceEnabled) }
 
 // apiCase is one request of an endpoint table and what must come back.
 type apiCase struct {
@@ -566,60 +407,46 @@ func runShared(t *testing.T, setup func(*env), cases []apiCase) {
 
 func runTable(t *testing.T, method string, shared *env, cases []apiCase) {
 	t.Helper()
-	names := map[string]bool{}
-	for _, tc := range cases {
-		if names[tc.name] {
-			t.Fatalf("test bug: two cases are named %q", tc.name)
-		}
-		names[tc.name] = true
-		if !strings.HasPrefix(tc.name, fmt.Sprintf("%d/", tc.status)) {
-			t.Fatalf("test bug: case %q must start with its status %d", tc.name, tc.status)
-		}
-		m := cmp.Or(tc.method, method)
-		if shared != nil && tc.setup == nil && m != http.MethodGet {
-			t.Fatalf("test bug: case %q would change the shared server", tc.name)
-		}
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			var e *env
-			if shared != nil && tc.setup == nil {
-				own := *shared
-				own.t = t
-				e = &own
-			} else {
-				e = newEnv(t)
-				if tc.setup != nil {
-					tc.setup(e)
-				}
-			}
-			rq := request{method: m, target: tc.target, okmsID: tc.okmsID,
-				header: maps.Clone(tc.header), body: tc.body, chunked: tc.chunked}
-			if tc.headerFn != nil {
-				if rq.header == nil {
-					rq.header = map[string]string{}
-				}
-				maps.Copy(rq.header, tc.headerFn(e))
-			}
-			refusedWrite := rq.method != http.MethodGet && tc.status >= 400
-			var before string
-			if refusedWrite {
-				before = e.snapshot()
-			}
-			r := e.send(rq)
-			r.expect(t, tc.status, tc.errID)
-			if tc.golden != "" {
-				e.golden(t, tc.golden, r)
-			}
-			if refusedWrite {
-				if after := e.snapshot(); after != before {
-					t.Errorf("the refused request changed the stored state\nbefore: %s\nafter:  %s", before, after)
-				}
-			}
-			if tc.check != nil {
-				tc.check(t, e, r)
-			}
-		})
+	table := wiretest.Table[*env]{
+		New: newEnv,
+		Send: func(t *testing.T, e *env, rq wiretest.Request) *wiretest.Response {
+			return wiretest.Must(t, e.ts.Client(), rq)
+		},
+		Expect:   contract.Expect,
+		Golden:   func(t *testing.T, e *env, name string, r *wiretest.Response) { e.golden(t, name, fromWire(r)) },
+		Snapshot: (*env).snapshot,
 	}
+	if shared != nil {
+		table.Shared = func(t *testing.T) *env {
+			own := *shared
+			own.t = t
+			return &own
+		}
+	}
+	wc := make([]wiretest.Case[*env], len(cases))
+	for i, tc := range cases {
+		wc[i] = wiretest.Case[*env]{Name: tc.name, Method: cmp.Or(tc.method, method), Setup: tc.setup,
+			Status: tc.status, Err: tc.errID, Golden: tc.golden,
+			Request: func(e *env) wiretest.Request {
+				rq := request{target: tc.target, okmsID: tc.okmsID, header: maps.Clone(tc.header), body: tc.body, chunked: tc.chunked}
+				if tc.headerFn != nil {
+					if rq.header == nil {
+						rq.header = map[string]string{}
+					}
+					maps.Copy(rq.header, tc.headerFn(e))
+				}
+				return e.wire(rq)
+			}}
+		if tc.check != nil {
+			wc[i].Check = func(t *testing.T, e *env, r *wiretest.Response) { tc.check(t, e, fromWire(r)) }
+		}
+	}
+	table.Run(t, wc)
+}
+
+// fromWire is r as these tests read it.
+func fromWire(r *wiretest.Response) *response {
+	return &response{status: r.Status, header: r.Header, body: r.Body}
 }
 
 // commonCases are the cases every endpoint shares (okms-rest.md 1, 8.1):
@@ -751,11 +578,5 @@ func wantData(t *testing.T, what string, v *api.SecretVersion, data string) {
 // noMember fails if a raw JSON object body has member name at top level.
 func noMember(t *testing.T, r *response, name string) {
 	t.Helper()
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(r.body, &m); err != nil {
-		t.Fatalf("body is not an object: %s", r.body)
-	}
-	if _, ok := m[name]; ok {
-		t.Errorf("body has a %q member, want none: %s", name, r.body)
-	}
+	wiretest.NoMember(t, r.body, name)
 }
