@@ -111,7 +111,7 @@ func TestSealOKMS(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs server processes")
 	}
-	for _, tool := range []string{"bash", "jq", "curl"} {
+	for _, tool := range []string{"bash", "jq"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Skipf("the README's commands need %s", tool)
 		}
