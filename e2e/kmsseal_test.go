@@ -7,12 +7,16 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
+	mrand "math/rand/v2"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -111,32 +115,8 @@ func TestSealOKMS(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs server processes")
 	}
-	for _, tool := range []string{"bash", "jq"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("the README's commands need %s", tool)
-		}
-	}
-	b := startKMS(t)
-
-	// Step 1 of the README, run as it is written, against B.
-	work := t.TempDir()
-	block := readmeBlock(t, "<!-- e2e TestSealOKMS runs the block below")
-	block = regexp.MustCompile(`(?m)^export COFFER_ADDR=.*\n`).ReplaceAllString(block, "")
-	script := block + "\nprintf '%s\\n' \"$OKMS_ID\" \"$KEY_ID\" \"$SEAL_TOKEN\" > vars\n"
-	cmd := exec.Command("bash", "-euo", "pipefail", "-c", script)
-	cmd.Dir = work
-	cmd.Env = append(os.Environ(), "PATH="+filepath.Dir(coffer(t))+":"+os.Getenv("PATH"),
-		"COFFER_ADDR="+b.url(), "COFFER_CA="+b.ca, "COFFER_TOKEN="+kmsRoot, "HOME="+work)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("the README's step 1 failed: %v\n%s", err, out)
-	}
-	vars, _ := os.ReadFile(filepath.Join(work, "vars"))
-	v := strings.Split(strings.TrimSpace(string(vars)), "\n")
-	if len(v) != 3 || uuid.Validate(v[0]) != nil || uuid.Validate(v[1]) != nil || !strings.HasPrefix(v[2], "cof_") {
-		t.Fatalf("the README's step 1 gave %q", vars)
-	}
-	okmsID, keyID, sealToken := v[0], v[1], v[2]
-	certFile, keyFile := filepath.Join(work, "coffer-a.crt"), filepath.Join(work, "coffer-a.key")
+	k := setupKMS(t)
+	b, okmsID, keyID, sealToken, certFile, keyFile := k.b, k.okmsID, k.keyID, k.token, k.certFile, k.keyFile
 
 	type node struct {
 		name string
@@ -145,8 +125,7 @@ func TestSealOKMS(t *testing.T) {
 		args []string
 		p    *proc
 	}
-	okmsArgs := []string{"--seal", "okms", "--seal-okms-endpoint", b.url(), "--seal-okms-ca", b.ca,
-		"--seal-okms-id", okmsID, "--seal-okms-key-id", keyID}
+	okmsArgs := append([]string{"--seal", "okms"}, k.args()...)
 	nodes := []*node{
 		{name: "token", env: []string{"COFFER_SEAL_OKMS_TOKEN=" + sealToken}, args: okmsArgs},
 		{name: "mTLS", args: append(clone(okmsArgs), "--seal-okms-cert", certFile, "--seal-okms-cert-key", keyFile)},
@@ -244,6 +223,47 @@ func TestSealOKMS(t *testing.T) {
 	migrateThroughCLI(t, okmsArgs[2:], []string{"COFFER_SEAL_OKMS_TOKEN=" + sealToken})
 	t.Logf("okms seal through coffer B (README step 1 run as written): token and mTLS nodes unsealed at start, restarted sealed (503) with B down, unsealed by themselves %s after B's restart; %d canaries absent from %d logs, audit files and /metrics",
 		took.Round(100*time.Millisecond), len(canaries), len(places))
+}
+
+// kmsSetup is coffer B with what the README's step 1 made on it.
+type kmsSetup struct {
+	b                    *kmsB
+	okmsID, keyID, token string
+	certFile, keyFile    string
+}
+
+// setupKMS starts B and runs the README's step 1 against it, as written.
+func setupKMS(t *testing.T) *kmsSetup {
+	t.Helper()
+	for _, tool := range []string{"bash", "jq"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("the README's commands need %s", tool)
+		}
+	}
+	b := startKMS(t)
+	work := t.TempDir()
+	block := readmeBlock(t, "<!-- e2e TestSealOKMS runs the block below")
+	block = regexp.MustCompile(`(?m)^export COFFER_ADDR=.*\n`).ReplaceAllString(block, "")
+	script := block + "\nprintf '%s\\n' \"$OKMS_ID\" \"$KEY_ID\" \"$SEAL_TOKEN\" > vars\n"
+	cmd := exec.Command("bash", "-euo", "pipefail", "-c", script)
+	cmd.Dir = work
+	cmd.Env = append(os.Environ(), "PATH="+filepath.Dir(coffer(t))+":"+os.Getenv("PATH"),
+		"COFFER_ADDR="+b.url(), "COFFER_CA="+b.ca, "COFFER_TOKEN="+kmsRoot, "HOME="+work)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("the README's step 1 failed: %v\n%s", err, out)
+	}
+	vars, _ := os.ReadFile(filepath.Join(work, "vars"))
+	v := strings.Split(strings.TrimSpace(string(vars)), "\n")
+	if len(v) != 3 || uuid.Validate(v[0]) != nil || uuid.Validate(v[1]) != nil || !strings.HasPrefix(v[2], "cof_") {
+		t.Fatalf("the README's step 1 gave %q", vars)
+	}
+	return &kmsSetup{b: b, okmsID: v[0], keyID: v[1], token: v[2],
+		certFile: filepath.Join(work, "coffer-a.crt"), keyFile: filepath.Join(work, "coffer-a.key")}
+}
+
+// args are A's settings for the okms seal (without --seal).
+func (k *kmsSetup) args() []string {
+	return []string{"--seal-okms-endpoint", k.b.url(), "--seal-okms-ca", k.b.ca, "--seal-okms-id", k.okmsID, "--seal-okms-key-id", k.keyID}
 }
 
 func clone(s []string) []string { return append([]string(nil), s...) }
@@ -357,4 +377,127 @@ func migrateThroughCLI(t *testing.T, kmsArgs, env []string) {
 		t.Fatalf("read under passphrase: %q %v", v, err)
 	}
 	t.Logf("coffer operator migrate-seal: shamir → okms (restarted with --seal okms: unsealed by itself) → passphrase; the secret written under shamir read under each")
+}
+
+// TestSealCrashKMS: kill -9 at a random moment while the server migrates
+// between shamir and okms (coffer B as the KMS) and rotates its root key
+// under each, in a loop; after each kill the restarted server (started
+// without --seal, with the okms settings) must unseal with the old
+// protection or the new one, by itself under okms, and serve what was
+// written.
+//
+//	go test ./e2e -run TestSealCrashKMS -v                              # 8 cycles
+//	COFFER_SEAL_CRASH_CYCLES=30 go test ./e2e -run TestSealCrashKMS -v  # more
+func TestSealCrashKMS(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs server processes")
+	}
+	cycles := 8
+	if s := os.Getenv("COFFER_SEAL_CRASH_CYCLES"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			t.Fatalf("COFFER_SEAL_CRASH_CYCLES=%q", s)
+		}
+		cycles = n
+	}
+	k := setupKMS(t)
+	env := []string{"COFFER_SEAL_OKMS_TOKEN=" + k.token}
+	dir := t.TempDir()
+	ctx := t.Context()
+	serve := func(seal ...string) *proc {
+		return start(t, env, append(append([]string{"--data-dir", dir}, seal...), k.args()...)...)
+	}
+	p := serve("--seal", "shamir")
+	init, err := sealClient(t, p, "").Init(ctx, client.InitRequest{Shares: 2, Threshold: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := init.RootToken
+	state := &sealCrashState{typ: "shamir", keys: init.Keys}
+	if _, err := unsealAll(ctx, sealClient(t, p, ""), init.Keys); err != nil {
+		t.Fatal(err)
+	}
+	if err := putSecret(ctx, sealClient(t, p, token), "crash/kms", `{"k":"before"}`); err != nil {
+		t.Fatal(err)
+	}
+	outcomes := map[string]int{}
+	var ops atomic.Int64
+	for cycle := range cycles {
+		c := sealClient(t, p, token)
+		var failed atomic.Value
+		stop, done := make(chan struct{}), make(chan struct{})
+		go func() {
+			defer close(done)
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if err := kmsSealOp(ctx, c, state, i); err != nil {
+					if !errors.As(err, new(*client.TransportError)) {
+						failed.Store(err.Error())
+					}
+					return
+				}
+				ops.Add(1)
+			}
+		}()
+		time.Sleep(time.Duration(mrand.Int64N(int64(2 * time.Second))))
+		p.kill9(t)
+		close(stop)
+		<-done
+		if e := failed.Load(); e != nil {
+			t.Fatalf("cycle %d: an operation failed before the kill: %v", cycle, e)
+		}
+		p = serve()
+		c = sealClient(t, p, "")
+		st, err := c.SealStatus(ctx)
+		if err != nil {
+			t.Fatalf("cycle %d: seal status: %v", cycle, err)
+		}
+		how, err := reopen(ctx, c, st, state)
+		if err != nil {
+			t.Fatalf("cycle %d: the store opens with neither the old nor the new protection (seal %s, state %+v): %v\n%s",
+				cycle, st.Type, state, err, p.logs.String())
+		}
+		if !st.Sealed {
+			how = st.Type + ", unsealed by itself at start"
+		}
+		outcomes[how]++
+		if v, err := readSecret(ctx, sealClient(t, p, token), "crash/kms"); err != nil || !strings.Contains(v, "before") {
+			t.Fatalf("cycle %d: read after restart: %q %v", cycle, v, err)
+		}
+	}
+	t.Logf("T16/issue 19 KMS seal crash: %d kill -9 during %d migrations shamir ↔ okms and root key rotations; reopened with %v; 0 stores that open with neither",
+		cycles, ops.Load(), outcomes)
+}
+
+// kmsSealOp runs the i-th operation: a root key rotation every second
+// (so under each seal in turn), otherwise a migration to the other seal
+// (okms from shamir with the current shares; shamir 2 of 2 from okms,
+// which needs no keys).
+func kmsSealOp(ctx context.Context, c *client.Client, s *sealCrashState, i int) error {
+	if i%2 == 1 {
+		_, err := c.RotateMasterKey(ctx)
+		return err
+	}
+	req := client.SealChangeRequest{To: "okms", Keys: s.keys}
+	if s.typ == "okms" {
+		req = client.SealChangeRequest{To: "shamir", Shares: 2, Threshold: 2}
+	}
+	ch, err := c.StartSealChange(ctx, req)
+	if err != nil {
+		return err
+	}
+	s.pendTyp, s.pending = ch.Type, ch.Keys
+	commit := client.SealCommitRequest{Nonce: ch.Nonce}
+	if ch.T > 0 {
+		commit.Keys = s.pending[:ch.T]
+	}
+	if _, err := c.CommitSealChange(ctx, commit); err != nil {
+		return err
+	}
+	s.typ, s.keys, s.pending, s.pendTyp = s.pendTyp, s.pending, nil, ""
+	return nil
 }
