@@ -469,7 +469,7 @@ func TestSealCrashKMS(t *testing.T) {
 			t.Fatalf("cycle %d: read after restart: %q %v", cycle, v, err)
 		}
 	}
-	t.Logf("T16/issue 19 KMS seal crash: %d kill -9 during %d migrations shamir ↔ okms and root key rotations; reopened with %v; 0 stores that open with neither",
+	t.Logf("T16/issue 19 KMS seal crash: %d kill -9 during %d operations (migrations shamir ↔ okms, root key rotations under each); reopened with %v; 0 stores that open with neither",
 		cycles, ops.Load(), outcomes)
 }
 
