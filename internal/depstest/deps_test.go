@@ -55,7 +55,7 @@ var rules = map[string][]string{
 }
 
 // surfaces may depend on what httpapi may, plus httpapi itself and api.
-var surfaces = []string{"internal/httpapi/rest", "internal/httpapi/central", "internal/httpapi/kv2", "internal/httpapi/iamapi", "internal/httpapi/sys", "internal/httpapi/docs", "internal/webui"}
+var surfaces = []string{"internal/httpapi/rest", "internal/httpapi/central", "internal/httpapi/kv2", "internal/httpapi/transit", "internal/httpapi/iamapi", "internal/httpapi/sys", "internal/httpapi/docs", "internal/webui"}
 
 // free packages may depend on anything but what the negative rules forbid.
 // internal/testenv starts servers, so it may depend on what the server does.
@@ -149,6 +149,12 @@ func allows(allow []string, dep string) bool {
 func TestImportRules(t *testing.T) {
 	for _, s := range surfaces {
 		rules[s] = append(slices.Clone(rules["internal/httpapi"]), "internal/httpapi", "api")
+	}
+	// The Vault wire helpers, shared by the two Vault-compatible surfaces
+	// (kv2 and transit), may import what httpapi may, and httpapi.
+	rules["internal/httpapi/vaultwire"] = append(slices.Clone(rules["internal/httpapi"]), "internal/httpapi")
+	for _, s := range []string{"internal/httpapi/kv2", "internal/httpapi/transit"} {
+		rules[s] = append(rules[s], "internal/httpapi/vaultwire")
 	}
 	consultSources(t)
 	pkgs := packages(t)

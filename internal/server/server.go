@@ -28,6 +28,7 @@ import (
 	"github.com/seed-3e8d63de/coffer/internal/httpapi/kv2"
 	"github.com/seed-3e8d63de/coffer/internal/httpapi/rest"
 	"github.com/seed-3e8d63de/coffer/internal/httpapi/sys"
+	"github.com/seed-3e8d63de/coffer/internal/httpapi/transit"
 	"github.com/seed-3e8d63de/coffer/internal/service"
 	"github.com/seed-3e8d63de/coffer/internal/storage"
 	"github.com/seed-3e8d63de/coffer/internal/storage/boltstore"
@@ -395,6 +396,7 @@ func (s *Server) routes() http.Handler {
 	restAPI := rest.New(s.svc, s.log)
 	centralAPI := central.New(s.svc, s.log, publicURL, s.publicCA)
 	vaultAPI := kv2.New(s.svc, s.log)
+	transitAPI := transit.New(s.svc, s.log)
 	iamAPI := iamapi.New(s.svc, s.log)
 	sysAPI := sys.New(s.svc, operator{s}, s.log)
 	// The web panel; its cookies are Secure under TLS, or when clients
@@ -425,6 +427,9 @@ func (s *Server) routes() http.Handler {
 		}
 		p := r.URL.Path
 		switch {
+		case transit.Matches(p):
+			// The Vault Transit surface, default or named domain (issue 16).
+			transitAPI.ServeHTTP(w, r)
 		case strings.HasPrefix(p, "/v1/"):
 			// Surface C on the default domain (vault-kv2.md section 1).
 			vaultAPI.ServeHTTP(w, r)
