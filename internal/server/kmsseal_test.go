@@ -3,10 +3,6 @@ package server
 import (
 	"bufio"
 	"bytes"
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"io"
@@ -30,12 +26,11 @@ import (
 	"github.com/seed-3e8d63de/coffer/internal/storage"
 )
 
-// The okms and transit seals in process. The okms seal's KMS is a real
-// coffer (a dev server over HTTP on 127.0.0.1) with a symmetric service
-// key; the transit seal's is, until coffer's own Transit API exists, a
-// small fake of Vault's transit encrypt and decrypt (fakeTransit). Both
-// can be taken down: their connections are then cut, as a stopped KMS's
-// would be refused.
+// The okms and transit seals in process. Their KMS is a real coffer (a
+// dev server over HTTP on 127.0.0.1) with a symmetric service key, which
+// the okms seal reaches through the OKMS REST API and the transit seal
+// through coffer's Transit API, by its name. It can be taken down: its
+// connections are then cut, as a stopped KMS's would be refused.
 
 // downable answers through h unless down, when it cuts the connection.
 type downable struct {
@@ -98,72 +93,10 @@ func (k *testKMS) config(c *Config) {
 	c.SealOKMSEndpoint, c.SealOKMSID, c.SealOKMSKeyID, c.SealOKMSToken = k.url, k.domain, k.key, k.token
 }
 
-// fakeTransit answers Vault's transit encrypt and decrypt for one key,
-// with AES-256-GCM, and refuses every other request and a wrong token.
-// It stands in for coffer's Transit API until that exists.
-type fakeTransit struct {
-	*downable
-	url, token string
-	aead       cipher.AEAD
-	calls      atomic.Int64
-}
-
-func newFakeTransit(t *testing.T) *fakeTransit {
-	t.Helper()
-	key := make([]byte, 32)
-	rand.Read(key)
-	b, _ := aes.NewCipher(key)
-	aead, _ := cipher.NewGCM(b)
-	f := &fakeTransit{token: "hvs.transit-test-" + rand.Text(), aead: aead}
-	mux := http.NewServeMux()
-	mux.HandleFunc("PUT /v1/transit/encrypt/seal-key", f.encrypt)
-	mux.HandleFunc("PUT /v1/transit/decrypt/seal-key", f.decrypt)
-	f.downable = &downable{h: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("X-Vault-Token") != f.token {
-			http.Error(w, `{"errors":["permission denied"]}`, http.StatusForbidden)
-			return
-		}
-		f.calls.Add(1)
-		mux.ServeHTTP(w, r)
-	})}
-	ts := httptest.NewServer(f.downable)
-	t.Cleanup(ts.Close)
-	f.url = ts.URL
-	return f
-}
-
-func (f *fakeTransit) config(c *Config) {
-	c.SealTransitAddress, c.SealTransitToken, c.SealTransitKeyName = f.url, f.token, "seal-key"
-}
-
-func (f *fakeTransit) encrypt(w http.ResponseWriter, r *http.Request) {
-	var in struct{ Plaintext string }
-	json.NewDecoder(r.Body).Decode(&in)
-	pt, err := base64.StdEncoding.DecodeString(in.Plaintext)
-	if err != nil {
-		http.Error(w, `{"errors":["bad plaintext"]}`, http.StatusBadRequest)
-		return
-	}
-	nonce := make([]byte, f.aead.NonceSize())
-	rand.Read(nonce)
-	ct := "vault:v1:" + base64.StdEncoding.EncodeToString(f.aead.Seal(nonce, nonce, pt, nil))
-	json.NewEncoder(w).Encode(map[string]any{"data": map[string]any{"ciphertext": ct, "key_version": 1}})
-}
-
-func (f *fakeTransit) decrypt(w http.ResponseWriter, r *http.Request) {
-	var in struct{ Ciphertext string }
-	json.NewDecoder(r.Body).Decode(&in)
-	raw, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(in.Ciphertext, "vault:v1:"))
-	if err != nil || len(raw) < f.aead.NonceSize() {
-		http.Error(w, `{"errors":["invalid ciphertext"]}`, http.StatusBadRequest)
-		return
-	}
-	pt, err := f.aead.Open(nil, raw[:f.aead.NonceSize()], raw[f.aead.NonceSize():], nil)
-	if err != nil {
-		http.Error(w, `{"errors":["cipher: message authentication failed"]}`, http.StatusBadRequest)
-		return
-	}
-	json.NewEncoder(w).Encode(map[string]any{"data": map[string]any{"plaintext": base64.StdEncoding.EncodeToString(pt)}})
+// transitConfig sets the transit seal on the same coffer: its Transit API
+// reaches the service key by name.
+func (k *testKMS) transitConfig(c *Config) {
+	c.SealTransitAddress, c.SealTransitToken, c.SealTransitKeyName = k.url, k.token, "coffer-seal"
 }
 
 // syncBuffer is a log that tests read while the server writes.
@@ -193,17 +126,10 @@ func TestKMSSeals(t *testing.T) {
 	for _, typ := range []string{"okms", "transit"} {
 		t.Run(typ, func(t *testing.T) {
 			t.Parallel()
-			var (
-				kms    *downable
-				config func(*Config)
-				token  string
-			)
-			if typ == "okms" {
-				k := newTestKMS(t)
-				kms, config, token = k.downable, k.config, k.token
-			} else {
-				f := newFakeTransit(t)
-				kms, config, token = f.downable, f.config, f.token
+			k := newTestKMS(t)
+			kms, config, token := k.downable, k.config, k.token
+			if typ == "transit" {
+				config = k.transitConfig
 			}
 			dir := t.TempDir()
 			logs := &syncBuffer{}

@@ -135,13 +135,13 @@ func change(ctx context.Context, m *sealer, from protection, to string, newKeys 
 
 func TestSealChangeInterrupted(t *testing.T) {
 	// Each step starts from the protection the previous one put in place:
-	// every seal type, migrations to and from the KMS seals (okms through
-	// a coffer KMS, transit through a stand-in), their rekeys (a re-wrap)
-	// and root key rotations under them.
+	// every seal type, migrations to and from the KMS seals (okms and
+	// transit through a coffer KMS), their rekeys (a re-wrap) and root key
+	// rotations under them.
 	steps := []string{"shamir" /* rekey */, "rotate", "passphrase", "rotate", "file", "shamir",
 		"okms", "rotate", "okms" /* re-wrap */, "passphrase", "transit", "rotate", "okms", "transit", "shamir"}
-	kms, tr := newTestKMS(t), newFakeTransit(t)
-	kmsConfig := func(c *Config) { kms.config(c); tr.config(c) }
+	kms := newTestKMS(t)
+	kmsConfig := func(c *Config) { kms.config(c); kms.transitConfig(c) }
 	testSealer := func(t *testing.T, dir string, b storage.Backend) *sealer { return testSealer(t, dir, b, kmsConfig) }
 	ctx := t.Context()
 	figures := map[string]int{}

@@ -1,35 +1,36 @@
-package transitseal
+package transitseal_test
 
 import (
-	"crypto/aes"
-	"crypto/cipher"
 	"crypto/rand"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
+	"io"
+	"log/slog"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
+	vault "github.com/hashicorp/vault/api"
+
 	"github.com/seed-3e8d63de/coffer/internal/crypto"
 	"github.com/seed-3e8d63de/coffer/internal/seal"
+	"github.com/seed-3e8d63de/coffer/internal/seal/transitseal"
+	"github.com/seed-3e8d63de/coffer/internal/server"
 )
 
 const token = "hvs.canary-transitseal"
 
 func TestCheck(t *testing.T) {
-	ok := Seal{Address: "https://vault.example.com:8200", Token: token, KeyName: "coffer-seal"}
+	ok := transitseal.Seal{Address: "https://vault.example.com:8200", Token: token, KeyName: "coffer-seal"}
 	tests := []struct {
 		name string
-		mod  func(*Seal)
+		mod  func(*transitseal.Seal)
 		want error
 	}{
-		{"complete", func(*Seal) {}, nil},
-		{"no address", func(s *Seal) { s.Address = "" }, seal.ErrParameters},
-		{"no key", func(s *Seal) { s.KeyName = "" }, seal.ErrParameters},
-		{"no token", func(s *Seal) { s.Token = "" }, seal.ErrParameters},
+		{"complete", func(*transitseal.Seal) {}, nil},
+		{"no address", func(s *transitseal.Seal) { s.Address = "" }, seal.ErrParameters},
+		{"no key", func(s *transitseal.Seal) { s.KeyName = "" }, seal.ErrParameters},
+		{"no token", func(s *transitseal.Seal) { s.Token = "" }, seal.ErrParameters},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -46,67 +47,49 @@ func TestCheck(t *testing.T) {
 	}
 }
 
-// stub is a stand-in for Vault's transit encrypt and decrypt of one key
-// (AES-256-GCM), until coffer's own Transit API is on main; it refuses
-// other tokens.
-func stub(t *testing.T) *httptest.Server {
+// kms starts a coffer (a dev server over HTTP on 127.0.0.1) whose Transit
+// API holds the key coffer-seal, and returns its address and root token.
+func kms(t *testing.T) (*httptest.Server, string) {
 	t.Helper()
-	k := make([]byte, 32)
-	rand.Read(k)
-	b, _ := aes.NewCipher(k)
-	aead, _ := cipher.NewGCM(b)
-	mux := http.NewServeMux()
-	answer := func(w http.ResponseWriter, data map[string]any) {
-		json.NewEncoder(w).Encode(map[string]any{"data": data})
+	const root = "cof_root_transitseal_test"
+	cfg := server.Defaults()
+	cfg.Dev, cfg.DevRootToken = true, root
+	cfg.Logger, cfg.Out = slog.New(slog.DiscardHandler), io.Discard
+	srv, err := server.New(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
 	}
-	mux.HandleFunc("PUT /v1/transit/encrypt/coffer-seal", func(w http.ResponseWriter, r *http.Request) {
-		var in struct{ Plaintext string }
-		json.NewDecoder(r.Body).Decode(&in)
-		pt, _ := base64.StdEncoding.DecodeString(in.Plaintext)
-		nonce := make([]byte, aead.NonceSize())
-		rand.Read(nonce)
-		answer(w, map[string]any{"ciphertext": "vault:v1:" + base64.StdEncoding.EncodeToString(aead.Seal(nonce, nonce, pt, nil))})
+	ts := httptest.NewServer(srv.Handler())
+	t.Cleanup(func() {
+		ts.Close()
+		srv.Service().Wait()
+		srv.Close()
 	})
-	mux.HandleFunc("PUT /v1/transit/decrypt/coffer-seal", func(w http.ResponseWriter, r *http.Request) {
-		var in struct{ Ciphertext string }
-		json.NewDecoder(r.Body).Decode(&in)
-		raw, _ := base64.StdEncoding.DecodeString(strings.TrimPrefix(in.Ciphertext, "vault:v1:"))
-		if len(raw) < aead.NonceSize() {
-			http.Error(w, `{"errors":["invalid ciphertext"]}`, http.StatusBadRequest)
-			return
-		}
-		pt, err := aead.Open(nil, raw[:aead.NonceSize()], raw[aead.NonceSize():], nil)
-		if err != nil {
-			http.Error(w, `{"errors":["cipher: message authentication failed"]}`, http.StatusBadRequest)
-			return
-		}
-		answer(w, map[string]any{"plaintext": base64.StdEncoding.EncodeToString(pt)})
-	})
-	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("X-Vault-Token") != token {
-			http.Error(w, `{"errors":["permission denied"]}`, http.StatusForbidden)
-			return
-		}
-		mux.ServeHTTP(w, r)
-	}))
-	t.Cleanup(ts.Close)
-	return ts
+	vc, err := vault.NewClient(&vault.Config{Address: ts.URL, MaxRetries: 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vc.SetToken(root)
+	if _, err := vc.Logical().Write("transit/keys/coffer-seal", map[string]any{"type": "aes256-gcm96"}); err != nil {
+		t.Fatalf("create the Transit key: %v", err)
+	}
+	return ts, root
 }
 
 // TestWrapper: the root key round-trips through go-kms-wrapping's transit
-// wrapper; the record names the key and holds no token; an altered blob,
-// another token and a server that is down are refused, the last two with
-// seal.ErrKMS (the server retries those).
+// wrapper and a coffer's Transit API; the record names the key and holds
+// no token; an altered blob, another token and a server that is down are
+// refused, the last two with seal.ErrKMS (the server retries those).
 func TestWrapper(t *testing.T) {
 	ctx := t.Context()
-	ts := stub(t)
-	s := Seal{Address: ts.URL, Token: token, KeyName: "coffer-seal", DisableRenewal: true}
+	ts, token := kms(t)
+	s := transitseal.Seal{Address: ts.URL, Token: token, KeyName: "coffer-seal", DisableRenewal: true}
 	rec, w, keys, err := s.Create(ctx, seal.CreateOptions{})
 	if err != nil || keys != nil {
 		t.Fatalf("Create: %v", err)
 	}
 	defer w.Wipe()
-	if rec.KMS[recKey] != "coffer-seal" || rec.KMS[recMount] != "transit/" || rec.KMS[recAddress] != ts.URL {
+	if rec.KMS["key_name"] != "coffer-seal" || rec.KMS["mount_path"] != "transit/" || rec.KMS["address"] != ts.URL {
 		t.Fatalf("record: %+v", rec.KMS)
 	}
 	root, _ := crypto.NewKey(rand.Reader)
@@ -119,7 +102,7 @@ func TestWrapper(t *testing.T) {
 	if strings.Contains(string(b), token) {
 		t.Fatal("the record holds the token")
 	}
-	w2, err := Seal{Token: token, DisableRenewal: true}.Unlock(ctx, rec, nil) // the address from the record
+	w2, err := transitseal.Seal{Token: token, DisableRenewal: true}.Unlock(ctx, rec, nil) // the address from the record
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,14 +118,14 @@ func TestWrapper(t *testing.T) {
 	if _, err := w2.Unwrap(ctx, []byte("not a blob")); !errors.Is(err, seal.ErrRecord) {
 		t.Fatalf("Unwrap(garbage) = %v, want ErrRecord", err)
 	}
-	if _, err := (Seal{Token: "hvs.wrong", DisableRenewal: true}).Unlock(ctx, rec, nil); !errors.Is(err, seal.ErrKMS) || strings.Contains(err.Error(), "hvs.wrong") {
+	if _, err := (transitseal.Seal{Token: "hvs.wrong", DisableRenewal: true}).Unlock(ctx, rec, nil); !errors.Is(err, seal.ErrKMS) || strings.Contains(err.Error(), "hvs.wrong") {
 		t.Fatalf("Unlock with another token = %v, want ErrKMS without the token", err)
 	}
 	ts.Close()
-	if _, err := (Seal{Token: token, DisableRenewal: true}).Unlock(ctx, rec, nil); !errors.Is(err, seal.ErrKMS) {
+	if _, err := (transitseal.Seal{Token: token, DisableRenewal: true}).Unlock(ctx, rec, nil); !errors.Is(err, seal.ErrKMS) {
 		t.Fatalf("Unlock with the server down = %v, want ErrKMS", err)
 	}
-	if _, err := (Seal{Token: token}).Unlock(ctx, &seal.Record{Type: seal.TypeTransit}, nil); !errors.Is(err, seal.ErrRecord) {
+	if _, err := (transitseal.Seal{Token: token}).Unlock(ctx, &seal.Record{Type: seal.TypeTransit}, nil); !errors.Is(err, seal.ErrRecord) {
 		t.Fatalf("Unlock of a record naming no key = %v, want ErrRecord", err)
 	}
 }
