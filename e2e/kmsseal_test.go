@@ -21,8 +21,10 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	wrapping "github.com/hashicorp/go-kms-wrapping/v2"
 	vault "github.com/hashicorp/vault/api"
 	okms "github.com/ovh/okms-sdk-go"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/seed-3e8d63de/coffer/client"
 	"github.com/seed-3e8d63de/coffer/internal/seal"
@@ -30,9 +32,10 @@ import (
 	"github.com/seed-3e8d63de/coffer/internal/storage/boltstore"
 )
 
-// The okms seal through real binaries (issue 19): coffer A unseals through
-// coffer B acting as its KMS, over a token and over an access certificate
-// (mutual TLS), set up on B by the README's own commands. A restarted while
+// The okms and transit seals through real binaries (issue 19): coffer A
+// unseals through coffer B acting as its KMS, over the OKMS API with a
+// token and with an access certificate (mutual TLS), and over B's Transit
+// API, set up on B by the README's own commands. A restarted while
 // B is down serves sealed (503, `sealed: true`) and unseals by itself once
 // B is back. Canaries: neither A's root key (read back from B with the
 // wrapped blob), nor the wrapped blob, nor the credential reaches A's or
@@ -111,7 +114,7 @@ func waitUnsealed(t *testing.T, addr string, within time.Duration) *vault.SealSt
 	}
 }
 
-func TestSealOKMS(t *testing.T) {
+func TestSealKMS(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs server processes")
 	}
@@ -120,6 +123,7 @@ func TestSealOKMS(t *testing.T) {
 
 	type node struct {
 		name string
+		seal string
 		dir  string
 		env  []string
 		args []string
@@ -127,8 +131,12 @@ func TestSealOKMS(t *testing.T) {
 	}
 	okmsArgs := append([]string{"--seal", "okms"}, k.args()...)
 	nodes := []*node{
-		{name: "token", env: []string{"COFFER_SEAL_OKMS_TOKEN=" + sealToken}, args: okmsArgs},
-		{name: "mTLS", args: append(clone(okmsArgs), "--seal-okms-cert", certFile, "--seal-okms-cert-key", keyFile)},
+		{name: "okms token", seal: "okms", env: []string{"COFFER_SEAL_OKMS_TOKEN=" + sealToken}, args: okmsArgs},
+		{name: "okms mTLS", seal: "okms", args: append(clone(okmsArgs), "--seal-okms-cert", certFile, "--seal-okms-cert-key", keyFile)},
+		// The README's transit variant: B's Transit API, the same key by
+		// its name, the same token.
+		{name: "transit", seal: "transit", env: []string{"COFFER_SEAL_TRANSIT_TOKEN=" + sealToken},
+			args: []string{"--seal", "transit", "--seal-transit-address", b.url(), "--seal-transit-ca-cert", b.ca, "--seal-transit-key-name", "coffer-a-seal"}},
 	}
 	rootA := "cof_root_e2e_kms_a"
 	run := func(n *node) {
@@ -139,7 +147,7 @@ func TestSealOKMS(t *testing.T) {
 		n.dir = t.TempDir()
 		run(n)
 		st := waitUnsealed(t, n.p.addr, 10*time.Second)
-		if st.Type != "okms" || !st.Initialized {
+		if st.Type != n.seal || !st.Initialized {
 			t.Fatalf("%s: seal status %+v", n.name, st)
 		}
 		if s, body := n.p.do(t, rootA, "POST", "/v1/secret/data/kms", `{"data":{"k":"written before B went down"}}`); s != 200 {
@@ -157,7 +165,7 @@ func TestSealOKMS(t *testing.T) {
 		n.p.kill9(t)
 		run(n)
 		st, err := sealStatus(t, n.p.addr)
-		if err != nil || !st.Sealed || st.Type != "okms" || !st.Initialized {
+		if err != nil || !st.Sealed || st.Type != n.seal || !st.Initialized {
 			t.Fatalf("%s: restarted with B down: %+v %v", n.name, st, err)
 		}
 		s, body := n.p.do(t, rootA, "GET", "/v1/secret/data/kms", "")
@@ -190,8 +198,8 @@ func TestSealOKMS(t *testing.T) {
 	var canaries []string
 	canaries = append(canaries, sealToken)
 	for _, n := range nodes {
-		blob := wrappedRoot(t, filepath.Join(n.dir, "coffer.db"))
-		root := unwrapWithB(t, b, okmsID, keyID, blob)
+		blob := wrappedRoot(t, filepath.Join(n.dir, "coffer.db"), n.seal)
+		root := unwrapWithB(t, b, okmsID, keyID, blob, n.seal)
 		canaries = append(canaries, string(blob), base64.StdEncoding.EncodeToString(blob),
 			base64.StdEncoding.EncodeToString(root), hex.EncodeToString(root), base64.RawURLEncoding.EncodeToString(root))
 	}
@@ -221,7 +229,7 @@ func TestSealOKMS(t *testing.T) {
 		t.Errorf("A's log does not say why it is sealed:\n%s", nodes[0].p.logs.String())
 	}
 	migrateThroughCLI(t, okmsArgs[2:], []string{"COFFER_SEAL_OKMS_TOKEN=" + sealToken})
-	t.Logf("okms seal through coffer B (README step 1 run as written): token and mTLS nodes unsealed at start, restarted sealed (503) with B down, unsealed by themselves %s after B's restart; %d canaries absent from %d logs, audit files and /metrics",
+	t.Logf("okms and transit seals through coffer B (README step 1 run as written): okms over a token and over mTLS, transit over a token, each unsealed at start, restarted sealed (503) with B down, unsealed by itself within %s of B's restart; %d canaries absent from %d logs, audit files and /metrics",
 		took.Round(100*time.Millisecond), len(canaries), len(places))
 }
 
@@ -242,7 +250,7 @@ func setupKMS(t *testing.T) *kmsSetup {
 	}
 	b := startKMS(t)
 	work := t.TempDir()
-	block := readmeBlock(t, "<!-- e2e TestSealOKMS runs the block below")
+	block := readmeBlock(t, "<!-- e2e TestSealKMS runs the block below")
 	block = regexp.MustCompile(`(?m)^export COFFER_ADDR=.*\n`).ReplaceAllString(block, "")
 	script := block + "\nprintf '%s\\n' \"$OKMS_ID\" \"$KEY_ID\" \"$SEAL_TOKEN\" > vars\n"
 	cmd := exec.Command("bash", "-euo", "pipefail", "-c", script)
@@ -269,7 +277,7 @@ func (k *kmsSetup) args() []string {
 func clone(s []string) []string { return append([]string(nil), s...) }
 
 // wrappedRoot reads the wrapped root key from a stopped server's store.
-func wrappedRoot(t *testing.T, path string) []byte {
+func wrappedRoot(t *testing.T, path, typ string) []byte {
 	t.Helper()
 	st, err := boltstore.Open(path, boltstore.Options{})
 	if err != nil {
@@ -285,7 +293,7 @@ func wrappedRoot(t *testing.T, path string) []byte {
 		t.Fatal(err)
 	}
 	rec, err := seal.ParseRecord(b)
-	if err != nil || rec.Type != seal.TypeOKMS || len(rec.Root) == 0 {
+	if err != nil || string(rec.Type) != typ || len(rec.Root) == 0 {
 		t.Fatalf("seal record: %+v %v", rec, err)
 	}
 	if bytes.Contains(b, []byte("cof_")) || bytes.Contains(b, []byte("PRIVATE KEY")) {
@@ -295,8 +303,9 @@ func wrappedRoot(t *testing.T, path string) []byte {
 }
 
 // unwrapWithB decrypts a wrapped root key with B's root token, as only an
-// administrator of B can.
-func unwrapWithB(t *testing.T, b *kmsB, okmsID, keyID string, blob []byte) []byte {
+// administrator of B can: through the OKMS API (okms), or through its
+// Transit API the ciphertext of the wrapper's BlobInfo (transit).
+func unwrapWithB(t *testing.T, b *kmsB, okmsID, keyID string, blob []byte, typ string) []byte {
 	t.Helper()
 	pem, err := os.ReadFile(b.ca)
 	if err != nil {
@@ -305,14 +314,36 @@ func unwrapWithB(t *testing.T, b *kmsB, okmsID, keyID string, blob []byte) []byt
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(pem)
 	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}, Timeout: 10 * time.Second}
-	c, err := okms.NewRestAPIClientWithHttp(b.url(), hc)
-	if err != nil {
-		t.Fatal(err)
+	var root []byte
+	if typ == "transit" {
+		var bi wrapping.BlobInfo
+		if err := proto.Unmarshal(blob, &bi); err != nil {
+			t.Fatal(err)
+		}
+		vc, err := vault.NewClient(&vault.Config{Address: b.url(), HttpClient: hc, MaxRetries: 0})
+		if err != nil {
+			t.Fatal(err)
+		}
+		vc.SetToken(kmsRoot)
+		sec, err := vc.Logical().Write("transit/decrypt/coffer-a-seal", map[string]any{"ciphertext": string(bi.Ciphertext)})
+		if err != nil {
+			t.Fatalf("B's Transit decrypt: %v", err)
+		}
+		pt, _ := sec.Data["plaintext"].(string)
+		root, _ = base64.StdEncoding.DecodeString(pt)
+	} else {
+		c, err := okms.NewRestAPIClientWithHttp(b.url(), hc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		root, err = c.WithCustomHeader("Authorization", "Bearer "+kmsRoot).
+			Decrypt(t.Context(), uuid.MustParse(okmsID), uuid.MustParse(keyID), "coffer seal: root key", string(blob))
+		if err != nil {
+			t.Fatalf("B unwraps A's root key: %v", err)
+		}
 	}
-	root, err := c.WithCustomHeader("Authorization", "Bearer "+kmsRoot).
-		Decrypt(t.Context(), uuid.MustParse(okmsID), uuid.MustParse(keyID), "coffer seal: root key", string(blob))
-	if err != nil || len(root) != 32 {
-		t.Fatalf("B unwraps A's root key: %d bytes, %v", len(root), err)
+	if len(root) != 32 {
+		t.Fatalf("B unwrapped %d bytes of A's root key, want 32", len(root))
 	}
 	return root
 }
@@ -380,11 +411,11 @@ func migrateThroughCLI(t *testing.T, kmsArgs, env []string) {
 }
 
 // TestSealCrashKMS: kill -9 at a random moment while the server migrates
-// between shamir and okms (coffer B as the KMS) and rotates its root key
-// under each, in a loop; after each kill the restarted server (started
-// without --seal, with the okms settings) must unseal with the old
-// protection or the new one, by itself under okms, and serve what was
-// written.
+// shamir → okms → transit → shamir (coffer B as the KMS, its OKMS and
+// Transit APIs) and rotates its root key under each, in a loop; after each
+// kill the restarted server (started without --seal, with the KMS
+// settings) must unseal with the old protection or the new one, by itself
+// under okms and transit, and serve what was written.
 //
 //	go test ./e2e -run TestSealCrashKMS -v                              # 8 cycles
 //	COFFER_SEAL_CRASH_CYCLES=30 go test ./e2e -run TestSealCrashKMS -v  # more
@@ -401,11 +432,12 @@ func TestSealCrashKMS(t *testing.T) {
 		cycles = n
 	}
 	k := setupKMS(t)
-	env := []string{"COFFER_SEAL_OKMS_TOKEN=" + k.token}
+	env := []string{"COFFER_SEAL_OKMS_TOKEN=" + k.token, "COFFER_SEAL_TRANSIT_TOKEN=" + k.token}
 	dir := t.TempDir()
 	ctx := t.Context()
+	kmsArgs := append(k.args(), "--seal-transit-address", k.b.url(), "--seal-transit-ca-cert", k.b.ca, "--seal-transit-key-name", "coffer-a-seal")
 	serve := func(seal ...string) *proc {
-		return start(t, env, append(append([]string{"--data-dir", dir}, seal...), k.args()...)...)
+		return start(t, env, append(append([]string{"--data-dir", dir}, seal...), kmsArgs...)...)
 	}
 	p := serve("--seal", "shamir")
 	init, err := sealClient(t, p, "").Init(ctx, client.InitRequest{Shares: 2, Threshold: 2})
@@ -469,21 +501,26 @@ func TestSealCrashKMS(t *testing.T) {
 			t.Fatalf("cycle %d: read after restart: %q %v", cycle, v, err)
 		}
 	}
-	t.Logf("T16/issue 19 KMS seal crash: %d kill -9 during %d operations (migrations shamir ↔ okms, root key rotations under each); reopened with %v; 0 stores that open with neither",
+	t.Logf("T16/issue 19 KMS seal crash: %d kill -9 during %d operations (migrations shamir → okms → transit → shamir, root key rotations under each); reopened with %v; 0 stores that open with neither",
 		cycles, ops.Load(), outcomes)
 }
 
 // kmsSealOp runs the i-th operation: a root key rotation every second
-// (so under each seal in turn), otherwise a migration to the other seal
-// (okms from shamir with the current shares; shamir 2 of 2 from okms,
-// which needs no keys).
+// (so under each seal in turn), otherwise a migration to the next seal:
+// okms from shamir (with the current shares), transit from okms, shamir
+// 2 of 2 from transit (the KMS seals need no keys).
 func kmsSealOp(ctx context.Context, c *client.Client, s *sealCrashState, i int) error {
 	if i%2 == 1 {
 		_, err := c.RotateMasterKey(ctx)
 		return err
 	}
-	req := client.SealChangeRequest{To: "okms", Keys: s.keys}
-	if s.typ == "okms" {
+	var req client.SealChangeRequest
+	switch s.typ {
+	case "shamir":
+		req = client.SealChangeRequest{To: "okms", Keys: s.keys}
+	case "okms":
+		req = client.SealChangeRequest{To: "transit"}
+	default:
 		req = client.SealChangeRequest{To: "shamir", Shares: 2, Threshold: 2}
 	}
 	ch, err := c.StartSealChange(ctx, req)
