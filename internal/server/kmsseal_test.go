@@ -24,6 +24,7 @@ import (
 	"github.com/seed-3e8d63de/coffer/internal/seal"
 	"github.com/seed-3e8d63de/coffer/internal/service"
 	"github.com/seed-3e8d63de/coffer/internal/storage"
+	"github.com/seed-3e8d63de/coffer/internal/storage/memstore"
 )
 
 // The okms and transit seals in process. Their KMS is a real coffer (a
@@ -226,4 +227,48 @@ func storedRecord(t *testing.T, s *Server) *seal.Record {
 		t.Fatal(err)
 	}
 	return rec
+}
+
+// TestKMSSealFirstStartRace: nodes of a PostgreSQL installation started
+// together on an empty store with --seal okms: one creates the seal, the
+// others unseal with it, and all share one root key.
+func TestKMSSealFirstStartRace(t *testing.T) {
+	ctx := t.Context()
+	k := newTestKMS(t)
+	raw := memstore.New()
+	const nodes = 4
+	sealers := make([]*sealer, nodes)
+	for i := range sealers {
+		sealers[i] = testSealer(t, t.TempDir(), raw, k.config, func(c *Config) { c.Seal = "okms" })
+	}
+	stores := make([]storage.Backend, nodes)
+	errs := make([]error, nodes)
+	var wg sync.WaitGroup
+	for i, m := range sealers {
+		wg.Go(func() {
+			var st map[string]storage.Backend
+			_, st, errs[i] = m.Unseal(ctx, "", false)
+			stores[i] = st["local"]
+		})
+	}
+	wg.Wait()
+	for i := range sealers {
+		if errs[i] != nil || stores[i] == nil {
+			t.Fatalf("node %d: %v", i, errs[i])
+		}
+		if !sealers[i].root.Equal(sealers[0].root) {
+			t.Fatalf("node %d has another root key than node 0", i)
+		}
+	}
+	if err := stores[0].Update(ctx, func(tx storage.Tx) error { return tx.Put("d/race", []byte("one")) }); err != nil {
+		t.Fatal(err)
+	}
+	var got []byte
+	err := stores[nodes-1].View(ctx, func(tx storage.Tx) error { var err error; got, err = tx.Get("d/race"); return err })
+	if err != nil || string(got) != "one" {
+		t.Fatalf("read on another node: %q %v", got, err)
+	}
+	for _, m := range sealers {
+		m.Seal(ctx)
+	}
 }

@@ -170,6 +170,52 @@ func (m *sealer) writeRecord(ctx context.Context, rec *seal.Record) error {
 	return m.raws[m.system].Update(ctx, func(tx storage.Tx) error { return tx.Put(seal.RecordKey, b) })
 }
 
+// errRecordExists: createRecord found a seal record.
+var errRecordExists = errors.New("a seal record exists")
+
+// createRecord stores rec unless the store holds a seal record already
+// (errRecordExists), in one transaction: of nodes starting together on an
+// empty PostgreSQL store, one creates the seal.
+func (m *sealer) createRecord(ctx context.Context, rec *seal.Record) error {
+	b, err := rec.Marshal()
+	if err != nil {
+		return err
+	}
+	return m.raws[m.system].Update(ctx, func(tx storage.Tx) error {
+		if _, err := tx.Get(seal.RecordKey); err == nil {
+			return errRecordExists
+		} else if !errors.Is(err, storage.ErrNotFound) {
+			return err
+		}
+		return tx.Put(seal.RecordKey, b)
+	})
+}
+
+// unsealAuto unseals with the stored record of an automatic seal.
+func (m *sealer) unsealAuto(ctx context.Context) (service.SealStatus, map[string]storage.Backend, error) {
+	rec, err := m.record(ctx)
+	if err != nil || rec == nil || !rec.Initialized {
+		return m.status(rec), nil, err
+	}
+	s, err := m.sealOf(rec.Type)
+	if err != nil {
+		return m.status(rec), nil, err
+	}
+	if !s.Auto() {
+		return m.status(rec), nil, nil
+	}
+	w, err := s.Unlock(ctx, rec, nil)
+	if err != nil {
+		return m.status(rec), nil, kmsError(err)
+	}
+	stores, err := m.unlockStores(ctx, rec, w)
+	if err != nil {
+		w.Wipe()
+		return m.status(rec), nil, kmsError(err)
+	}
+	return m.status(rec), stores, nil
+}
+
 // holdsData reports whether any region's store holds a record other than
 // the seal record.
 func (m *sealer) holdsData(ctx context.Context) (bool, error) {
@@ -428,7 +474,15 @@ func (m *sealer) firstKMSStart(ctx context.Context, rec *seal.Record) (service.S
 	}
 	if err == nil {
 		newRec.Initialized = true
-		err = m.writeRecord(ctx, newRec)
+		err = m.createRecord(ctx, newRec)
+	}
+	if errors.Is(err, errRecordExists) {
+		// Another node of a PostgreSQL installation started first: its
+		// seal is the installation's.
+		w.Wipe()
+		crypto.Wipe(root)
+		m.log.Info("another node created the installation's seal first; unsealing with it")
+		return m.unsealAuto(ctx)
 	}
 	if err != nil {
 		w.Wipe()
