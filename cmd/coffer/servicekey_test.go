@@ -14,6 +14,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"math/big"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -297,4 +298,27 @@ func TestKeyRestricted(t *testing.T) {
 	if out := h.ok("key", "list"); strings.Contains(out, ec) {
 		t.Errorf("a verifier lists a key it may not get:\n%s", out)
 	}
+}
+
+// TestKeyCertificate: coffer key over TLS with an access certificate of
+// the domain instead of a token (iam.md 7.3), as on secrets.
+func TestKeyCertificate(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, options{tls: true})
+	h.env["COFFER_CA"] = filepath.Join(h.dir, "data", "ca.pem")
+	certFile, keyFile := filepath.Join(h.dir, "ci.crt"), filepath.Join(h.dir, "ci.key")
+	h.ok("credential", "create", "--name", "ci", "--identity", "urn:v1:eu:identity:account:coffer",
+		"--cert-file", certFile, "--key-file", keyFile)
+	h.env["COFFER_TOKEN"], h.env["COFFER_CLIENT_CERT"], h.env["COFFER_CLIENT_KEY"] = "", certFile, keyFile
+
+	id := h.newKey("app")
+	ct := strings.TrimSpace(h.ok("key", "encrypt", id, "over mTLS", "--context", "ci"))
+	if out := h.ok("key", "decrypt", id, ct, "--context", "ci"); out != "over mTLS" {
+		t.Errorf("key decrypt with the certificate = %q", out)
+	}
+	ec := h.newKey("signer", "--type", "EC", "--curve", "P-521")
+	sig := strings.TrimSpace(h.ok("key", "sign", ec, "hello", "--alg", "ES512"))
+	h.ok("key", "verify", ec, "hello", sig, "--alg", "ES512")
+	h.env["COFFER_CLIENT_CERT"], h.env["COFFER_CLIENT_KEY"] = "", ""
+	h.fails(1, "HTTP 401", "key", "list") // neither a token nor a certificate
 }
