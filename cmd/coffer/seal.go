@@ -233,6 +233,8 @@ func newSealCmd(x *cli) *cobra.Command {
 		Short: "Seal a running server (account root or ADMIN)",
 		Long: `Seal the server: it finishes the requests in flight, drops the root key and
 every key derived from it from memory, and answers 503 until unsealed.`,
+		Example: `  COFFER_TOKEN=cof_root_… coffer operator seal
+  coffer operator seal --addr https://node1.example.com:8200 --ca ca.pem`,
 		Args: exactArgs(0, "no argument"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := x.client()
@@ -254,7 +256,9 @@ func newSealStatusCmd(x *cli) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "seal-status",
 		Short: "Show the seal of a server: type, sealed, threshold, progress",
-		Args:  exactArgs(0, "no argument"),
+		Example: `  coffer operator seal-status
+  coffer operator seal-status --addr https://node2.example.com:8200 --ca ca.pem --format json`,
+		Args: exactArgs(0, "no argument"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			asJSON, _, st, err := x.sealStart(cmd)
 			if err != nil {

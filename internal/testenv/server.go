@@ -3,6 +3,7 @@ package testenv
 import (
 	"context"
 	"io"
+	"log"
 	"log/slog"
 	"net/http/httptest"
 	"sync"
@@ -21,7 +22,7 @@ const RootToken = "root"
 // Env is one running coffer server and what a test needs to reach it.
 type Env struct {
 	Server *server.Server
-	HTTP   *httptest.Server // on 127.0.0.1; closed when the test ends
+	HTTP   *httptest.Server // on 127.0.0.1, TLS if the server has it; closed when the test ends
 	URL    string           // HTTP.URL
 	Clock  *Clock           // the server's clock
 	Domain string           // the server's default domain (okmsId)
@@ -83,15 +84,25 @@ func Start(t testing.TB, opts ...Option) *Env {
 }
 
 // Serve starts a server with exactly cfg, whose clock is clock (nil if
-// cfg.Now is not a test clock), behind an httptest server on 127.0.0.1,
-// and stops both when the test ends.
+// cfg.Now is not a test clock), behind an httptest server on 127.0.0.1
+// (serving TLS with the server's configuration when it has one: TLSAuto,
+// or a certificate), and stops both when the test ends.
 func Serve(t testing.TB, cfg server.Config, clock *Clock) *Env {
 	t.Helper()
 	srv, err := server.New(t.Context(), cfg)
 	if err != nil {
 		t.Fatalf("server.New: %v", err)
 	}
-	ts := httptest.NewServer(srv.Handler())
+	ts := httptest.NewUnstartedServer(srv.Handler())
+	if tlsConfig := srv.TLSConfig(); tlsConfig != nil {
+		// httptest's client trusts the certificate itself; a test that
+		// wants coffer's own trust reads the installation CA.
+		ts.TLS = tlsConfig
+		ts.Config.ErrorLog = log.New(io.Discard, "", 0) // handshakes refused on purpose
+		ts.StartTLS()
+	} else {
+		ts.Start()
+	}
 	e := &Env{Server: srv, HTTP: ts, URL: ts.URL, Clock: clock, Domain: srv.DefaultDomain()}
 	t.Cleanup(func() {
 		if err := e.Close(); err != nil {

@@ -81,19 +81,28 @@ func Render(r *Response, headers []string, norm func(header, s string) string) [
 	return b.Bytes()
 }
 
-// Main runs the tests of a package that has golden files, then, after a
-// full run that passed, reports the golden files no test wrote (with
-// -update, removes them) and fails the run if there are any. A run is
-// full without -run, -skip, -list and -short, and unless partial says the
-// package skips cases of its own accord (under the race detector, say).
-func Main(m *testing.M, partial bool) {
-	code := m.Run()
-	full := flag.Lookup("test.run").Value.String() == "" && flag.Lookup("test.skip").Value.String() == "" &&
-		flag.Lookup("test.list").Value.String() == "" && !testing.Short() && !partial
-	if code == 0 && full {
+// Main runs the tests of a package that has golden files and exits with
+// the code [After] gives.
+func Main(m *testing.M, partial bool) { os.Exit(After(m.Run(), partial)) }
+
+// After is what a TestMain does once the tests have run with exit code
+// code: after a full run ([FullRun], and partial false: the package does
+// not skip cases of its own accord, as under the race detector) that
+// passed, it reports the golden files no test wrote (with -update,
+// removes them) and fails the run if there are any. It returns the exit
+// code of the run.
+func After(code int, partial bool) int {
+	if code == 0 && FullRun() && !partial {
 		code = orphans()
 	}
-	os.Exit(code)
+	return code
+}
+
+// FullRun reports whether the run runs every test: no -run, -skip, -list
+// or -short.
+func FullRun() bool {
+	return flag.Lookup("test.run").Value.String() == "" && flag.Lookup("test.skip").Value.String() == "" &&
+		flag.Lookup("test.list").Value.String() == "" && !testing.Short()
 }
 
 // orphans handles the golden files no test wrote; it returns the exit

@@ -13,7 +13,13 @@ import (
 // Request is one HTTP request.
 type Request struct {
 	Method string
-	URL    string // absolute
+	URL    string // absolute; a [Client] builds it from Target
+	// Target, Domain and Token are for a [Client]'s Resolve: the target
+	// relative to the surface, the domain (okmsId) to address ("" the
+	// server's) and the credential ("" the default one, [NoToken] none).
+	Target string
+	Domain string
+	Token  string
 	// Default and Header are the request headers, Header applied after
 	// Default: a header whose value is "" is not sent, so Header removes
 	// a default with an empty value.
@@ -26,11 +32,27 @@ type Request struct {
 	FollowRedirects bool
 }
 
+// NoToken as Request.Token sends no credential.
+const NoToken = "-"
+
 // Response is what came back, the body read in full.
 type Response struct {
 	Status int
 	Header http.Header
 	Body   []byte
+
+	expect func(t *testing.T, r *Response, status int, err string) // the Client's
+}
+
+// Expect checks the answer with the Expect of the [Client] that received
+// it: its status and the surface's contract, its error envelope naming
+// err when status is 400 or more.
+func (r *Response) Expect(t *testing.T, status int, err string) {
+	t.Helper()
+	if r.expect == nil {
+		t.Fatal("test bug: Expect on an answer no Client with an Expect received")
+	}
+	r.expect(t, r, status, err)
 }
 
 // Do sends rq with client (a copy of it: the client is not changed) and

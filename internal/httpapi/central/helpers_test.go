@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
-	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"slices"
@@ -46,14 +44,23 @@ const (
 	hCursorNext = "X-Pagination-Cursor-Next"
 )
 
-// env is one running server and the test that owns it.
+// env is one running server and the test that owns it; its Client sends
+// to surface A.
 type env struct {
-	t      *testing.T
-	srv    *server.Server
-	ts     *httptest.Server
-	clock  *testenv.Clock
-	domain string
+	*wiretest.Client
+	*testenv.Env
+	t *testing.T
 }
+
+// request and response are those of package wiretest. A request's Target
+// is the escaped URL after /v2/okms/resource/{okmsId} ("/secret/a%2Fb"),
+// or an absolute path starting with /v2/ or /api/ (surface B) in which
+// {okmsId} is replaced by the domain; its Domain is the okmsId ("" the
+// server's).
+type (
+	request  = wiretest.Request
+	response = wiretest.Response
+)
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
@@ -64,140 +71,44 @@ func newEnv(t *testing.T) *env {
 // the audit events).
 func newEnvLogging(t *testing.T, log *slog.Logger) *env {
 	t.Helper()
-	te := testenv.Start(t, testenv.Configure(func(c *server.Config) { c.Logger, c.PublicURL = log, publicURL }))
-	return &env{t: t, srv: te.Server, ts: te.HTTP, clock: te.Clock, domain: te.Domain}
+	e := &env{Env: testenv.Start(t, testenv.Configure(func(c *server.Config) { c.Logger, c.PublicURL = log, publicURL })), t: t}
+	e.Client = &wiretest.Client{T: t, HTTPClient: e.HTTP.Client(), Resolve: e.resolve, Expect: contract.Expect}
+	return e
 }
 
-// request is one HTTP request.
-type request struct {
-	method string
-	// target is the escaped URL after /v2/okms/resource/{okmsId}
-	// ("/secret/a%2Fb"), or an absolute path starting with /v2/ or /api/
-	// (surface B) in which {okmsId} is replaced by the domain.
-	target string
-	okmsID string // "" is the server's domain
-	// header adds request headers; an empty value removes the header.
-	// Authorization: Bearer root is sent unless removed or replaced, and
-	// Content-Type: application/json with a body.
-	header  map[string]string
-	body    string
-	chunked bool // send the body without Content-Length
-}
-
-// response is what came back, body read in full.
-type response struct {
-	status int
-	header http.Header
-	body   []byte
-}
-
-func (e *env) url(rq request) string {
-	domain := cmp.Or(rq.okmsID, e.domain)
-	if strings.HasPrefix(rq.target, "/v2/") || strings.HasPrefix(rq.target, "/api/") {
-		return e.ts.URL + strings.ReplaceAll(rq.target, "{okmsId}", domain)
-	}
-	return e.ts.URL + "/v2/okms/resource/" + domain + rq.target
-}
-
-func (e *env) send(rq request) *response {
-	e.t.Helper()
-	return fromWire(wiretest.Must(e.t, e.ts.Client(), e.wire(rq)))
-}
-
-// wire is rq as it goes out: Authorization: Bearer root, and
-// Content-Type: application/json with a body, unless rq.header says
+// resolve completes a request: its URL, Authorization: Bearer root, and
+// Content-Type: application/json with a body, unless its Header says
 // otherwise. A redirect is an answer of its own: surface A never sends
 // one.
-func (e *env) wire(rq request) wiretest.Request {
-	def := map[string]string{"Authorization": "Bearer " + rootToken}
-	if rq.body != "" {
-		def["Content-Type"] = "application/json"
+func (e *env) resolve(rq *request) {
+	domain := cmp.Or(rq.Domain, e.Domain)
+	rq.URL = e.HTTP.URL + "/v2/okms/resource/" + domain + rq.Target
+	if strings.HasPrefix(rq.Target, "/v2/") || strings.HasPrefix(rq.Target, "/api/") {
+		rq.URL = e.HTTP.URL + strings.ReplaceAll(rq.Target, "{okmsId}", domain)
 	}
-	return wiretest.Request{Method: rq.method, URL: e.url(rq), Default: def, Header: rq.header,
-		Body: rq.body, Chunked: rq.chunked}
-}
-
-// fromWire is r as these tests read it.
-func fromWire(r *wiretest.Response) *response {
-	return &response{status: r.Status, header: r.Header, body: r.Body}
-}
-
-// wire is r as package wiretest reads it.
-func (r *response) wire() *wiretest.Response {
-	return &wiretest.Response{Status: r.status, Header: r.header, Body: r.body}
-}
-
-// call sends a request with the default headers.
-func (e *env) call(method, target, body string) *response {
-	e.t.Helper()
-	return e.send(request{method: method, target: target, body: body})
-}
-
-// must sends a request that has to succeed with a 2xx status.
-func (e *env) must(method, target, body string) *response {
-	e.t.Helper()
-	r := e.call(method, target, body)
-	if r.status/100 != 2 {
-		e.t.Fatalf("%s %s = %d %s, want a success", method, target, r.status, r.body)
+	rq.Default = map[string]string{"Authorization": "Bearer " + rootToken}
+	if rq.Body != "" {
+		rq.Default["Content-Type"] = "application/json"
 	}
-	return r
-}
-
-// create creates a secret on surface A at path with data (a JSON object)
-// and extra members of the body (`"metadata":{...}`).
-func (e *env) create(path, data string, extra ...string) {
-	e.t.Helper()
-	body := fmt.Sprintf(`{"path":%q,"version":{"data":%s}`, path, data)
-	for _, x := range extra {
-		body += "," + x
-	}
-	e.must("POST", "/secret", body+"}")
-}
-
-// write adds a version holding data through PUT .../secret/{path}.
-func (e *env) write(path, data string) {
-	e.t.Helper()
-	e.must("PUT", "/secret/"+esc(path), `{"version":{"data":`+data+`}}`)
-}
-
-// setState changes the state of a version (state in surface A's case).
-func (e *env) setState(path string, id int, state string) {
-	e.t.Helper()
-	e.must("PUT", fmt.Sprintf("/secret/%s/version/%d", esc(path), id), `{"state":"`+state+`"}`)
 }
 
 func (e *env) getSecret(target string) secretOut {
 	e.t.Helper()
-	return decode[secretOut](e.t, e.must("GET", target, ""))
+	return decode[secretOut](e.t, e.Must("GET", target, ""))
 }
 
-// listAll follows the pagination cursor of a listing to its end and
-// returns every item.
+// listAll returns every item of a listing, following its cursor.
 func (e *env) listAll(target string) []json.RawMessage {
-	e.t.Helper()
-	var all []json.RawMessage
-	cursor := ""
-	for range 1000 {
-		r := e.send(request{method: "GET", target: target, header: map[string]string{hCursor: cursor}})
-		if r.status != http.StatusOK {
-			e.t.Fatalf("GET %s (cursor %q) = %d %s", target, cursor, r.status, r.body)
-		}
-		all = append(all, decode[[]json.RawMessage](e.t, r)...)
-		if cursor = r.header.Get(hCursorNext); cursor == "" {
-			return all
-		}
-	}
-	e.t.Fatalf("GET %s: the cursor never ends", target)
-	return nil
+	return e.ListAll(target, hCursor, hCursorNext)
 }
 
 // snapshot renders everything a client can read through surface A: the
 // domain configuration, every secret with its metadata and every version
 // with its data. A refused write must leave it unchanged.
-func (e *env) snapshot() string {
+func (e *env) Snapshot() string {
 	e.t.Helper()
 	var b strings.Builder
-	b.Write(e.must("GET", "/secretConfig", "").body)
+	b.Write(e.Must("GET", "/secretConfig", "").Body)
 	for _, item := range e.listAll("/secret") {
 		var s secretOut
 		if err := json.Unmarshal(item, &s); err != nil {
@@ -211,7 +122,7 @@ func (e *env) snapshot() string {
 				e.t.Fatalf("decode version item: %v", err)
 			}
 			b.WriteString("\n  ")
-			b.Write(e.must("GET", fmt.Sprintf("/secret/%s/version/%d?includeData=true", esc(s.Path), v.ID), "").body)
+			b.Write(e.Must("GET", fmt.Sprintf("/secret/%s/version/%d?includeData=true", esc(s.Path), v.ID), "").Body)
 		}
 	}
 	return b.String()
@@ -221,7 +132,7 @@ func esc(path string) string { return url.PathEscape(path) }
 
 func decode[T any](t *testing.T, r *response) T {
 	t.Helper()
-	return wiretest.Decode[T](t, r.body)
+	return wiretest.Decode[T](t, r.Body)
 }
 
 // Wire shapes of surface A as the tests read them, written from
@@ -333,14 +244,6 @@ func ovhEnvelope(t *testing.T, r *wiretest.Response, _, class string) {
 	}
 }
 
-// expect checks the status and what every response of surface A carries
-// (see contract). It stops the test if the status is not the one
-// expected.
-func (r *response) expect(t *testing.T, status int, class string) {
-	t.Helper()
-	contract.Expect(t, r.wire(), status, class)
-}
-
 // errorOf decodes an error response.
 func errorOf(t *testing.T, r *response) ovhError {
 	t.Helper()
@@ -354,17 +257,17 @@ func errorOf(t *testing.T, r *response) ovhError {
 
 var pinnedHeaders = []string{"Cache-Control", "Content-Type", hCursorNext, hQueryID, hRequestID}
 
-func (e *env) golden(t *testing.T, name string, r *response) {
+func (e *env) Golden(t *testing.T, name string, r *response) {
 	t.Helper()
-	rid := r.header.Get(hRequestID)
-	wiretest.Golden(t, name, wiretest.Render(r.wire(), pinnedHeaders, func(h, s string) string {
+	rid := r.Header.Get(hRequestID)
+	wiretest.Golden(t, name, wiretest.Render(r, pinnedHeaders, func(h, s string) string {
 		if h == hCursorNext {
 			return "<cursor>"
 		}
 		if rid != "" {
 			s = strings.ReplaceAll(s, rid, "<request-id>")
 		}
-		s = strings.ReplaceAll(s, e.domain, "<okms-id>")
+		s = strings.ReplaceAll(s, e.Domain, "<okms-id>")
 		return uuidRE.ReplaceAllString(s, "<secret-id>")
 	}))
 }
@@ -372,23 +275,10 @@ func (e *env) golden(t *testing.T, name string, r *response) {
 // TestMain reports golden files no test wrote.
 func TestMain(m *testing.M) { wiretest.Main(m, false) }
 
-// apiCase is one request of an endpoint table and what must come back.
-type apiCase struct {
-	name   string
-	setup  func(e *env) // state before the request; every call must succeed
-	method string       // default: the table's method
-	target string       // see request.target
-	okmsID string
-	header map[string]string
-	// headerFn adds headers known only once setup has run (a cursor).
-	headerFn func(e *env) map[string]string
-	body     string
-	chunked  bool
-	status   int
-	class    string // OVH error class when status >= 400
-	golden   string // testdata/<golden>.golden pins the response
-	check    func(t *testing.T, e *env, r *response)
-}
+// apiCase is one request of an endpoint table and what must come back:
+// its Err is the OVH error class when its status is 400 or more; its
+// Target is as a request's.
+type apiCase = wiretest.Case[*env]
 
 // runCases runs a table, each case on a server of its own, with the
 // table's method and target unless the case names its own. A case name
@@ -396,35 +286,7 @@ type apiCase struct {
 // write, everything readable must be as it was before the request.
 func runCases(t *testing.T, method, target string, cases []apiCase) {
 	t.Helper()
-	table := wiretest.Table[*env]{
-		New: newEnv,
-		Send: func(t *testing.T, e *env, rq wiretest.Request) *wiretest.Response {
-			return wiretest.Must(t, e.ts.Client(), rq)
-		},
-		Expect:   contract.Expect,
-		Golden:   func(t *testing.T, e *env, name string, r *wiretest.Response) { e.golden(t, name, fromWire(r)) },
-		Snapshot: (*env).snapshot,
-	}
-	wc := make([]wiretest.Case[*env], len(cases))
-	for i, tc := range cases {
-		wc[i] = wiretest.Case[*env]{Name: tc.name, Method: cmp.Or(tc.method, method), Setup: tc.setup,
-			Status: tc.status, Err: tc.class, Golden: tc.golden,
-			Request: func(e *env) wiretest.Request {
-				rq := request{target: cmp.Or(tc.target, target), okmsID: tc.okmsID, header: maps.Clone(tc.header),
-					body: tc.body, chunked: tc.chunked}
-				if tc.headerFn != nil {
-					if rq.header == nil {
-						rq.header = map[string]string{}
-					}
-					maps.Copy(rq.header, tc.headerFn(e))
-				}
-				return e.wire(rq)
-			}}
-		if tc.check != nil {
-			wc[i].Check = func(t *testing.T, e *env, r *wiretest.Response) { tc.check(t, e, fromWire(r)) }
-		}
-	}
-	table.Run(t, wc)
+	wiretest.Table[*env]{Method: method, Target: target, New: newEnv, Expect: contract.Expect}.Run(t, cases)
 }
 
 // Classes used by many tables.
@@ -441,60 +303,50 @@ const (
 // and an unknown okmsId. setup, target and body make a valid request
 // answered with ok. pin writes the golden files of the error envelopes.
 func commonCases(setup func(*env), target, body string, ok int, pin bool) []apiCase {
-	g := func(name string) string {
-		if pin {
-			return name
-		}
-		return ""
-	}
+	g := wiretest.GoldenIf(pin)
 	return []apiCase{
-		{name: fmt.Sprintf("%d/Authorization: Bearer token", ok), setup: setup, target: target, body: body, status: ok},
-		{name: fmt.Sprintf("%d/lower-case bearer scheme", ok), setup: setup, target: target, body: body, status: ok,
-			header: map[string]string{"Authorization": "bearer " + rootToken}},
-		{name: "401/no token", setup: setup, target: target, body: body, status: 401, class: clsUnauthorized,
-			header: map[string]string{"Authorization": ""}, golden: g("error_Unauthorized")},
-		{name: "401/wrong bearer token", setup: setup, target: target, body: body, status: 401, class: clsUnauthorized,
-			header: map[string]string{"Authorization": "Bearer not-the-root-token"}},
+		{Name: fmt.Sprintf("%d/Authorization: Bearer token", ok), Setup: setup, Target: target, Body: body, Status: ok},
+		{Name: fmt.Sprintf("%d/lower-case bearer scheme", ok), Setup: setup, Target: target, Body: body, Status: ok,
+			Header: map[string]string{"Authorization": "bearer " + rootToken}},
+		{Name: "401/no token", Setup: setup, Target: target, Body: body, Status: 401, Err: clsUnauthorized,
+			Header: map[string]string{"Authorization": ""}, Golden: g("error_Unauthorized")},
+		{Name: "401/wrong bearer token", Setup: setup, Target: target, Body: body, Status: 401, Err: clsUnauthorized,
+			Header: map[string]string{"Authorization": "Bearer not-the-root-token"}},
 		// okms-rest.md 1: surface A accepts bearer tokens only.
-		{name: "401/X-Vault-Token only", setup: setup, target: target, body: body, status: 401, class: clsUnauthorized,
-			header: map[string]string{"Authorization": "", "X-Vault-Token": rootToken}},
-		{name: "401/basic credentials", setup: setup, target: target, body: body, status: 401, class: clsUnauthorized,
-			header: map[string]string{"Authorization": "Basic cm9vdDpyb290"}},
+		{Name: "401/X-Vault-Token only", Setup: setup, Target: target, Body: body, Status: 401, Err: clsUnauthorized,
+			Header: map[string]string{"Authorization": "", "X-Vault-Token": rootToken}},
+		{Name: "401/basic credentials", Setup: setup, Target: target, Body: body, Status: 401, Err: clsUnauthorized,
+			Header: map[string]string{"Authorization": "Basic cm9vdDpyb290"}},
 		// okms-rest.md 5.1: OVH application-key signatures are not supported.
-		{name: "401/OVH application signature", setup: setup, target: target, body: body, status: 401, class: clsUnauthorized,
-			header: map[string]string{"Authorization": "", "X-Ovh-Application": "app", "X-Ovh-Consumer": "ck",
+		{Name: "401/OVH application signature", Setup: setup, Target: target, Body: body, Status: 401, Err: clsUnauthorized,
+			Header: map[string]string{"Authorization": "", "X-Ovh-Application": "app", "X-Ovh-Consumer": "ck",
 				"X-Ovh-Timestamp": "1767949200", "X-Ovh-Signature": "$1$0000000000000000000000000000000000000000"}},
-		{name: "401/malformed okmsId without a token", setup: setup, target: target, body: body, status: 401,
-			class: clsUnauthorized, okmsID: "not-a-uuid", header: map[string]string{"Authorization": ""}},
-		{name: "404/malformed okmsId", setup: setup, target: target, body: body, status: 404, class: clsDomain,
-			okmsID: "not-a-uuid", golden: g("error_DomainNotFound")},
-		{name: "404/unknown okmsId", setup: setup, target: target, body: body, status: 404, class: clsDomain,
-			okmsID: unknownDomain},
+		{Name: "401/malformed okmsId without a token", Setup: setup, Target: target, Body: body, Status: 401,
+			Err: clsUnauthorized, Domain: "not-a-uuid", Header: map[string]string{"Authorization": ""}},
+		{Name: "404/malformed okmsId", Setup: setup, Target: target, Body: body, Status: 404, Err: clsDomain,
+			Domain: "not-a-uuid", Golden: g("error_DomainNotFound")},
+		{Name: "404/unknown okmsId", Setup: setup, Target: target, Body: body, Status: 404, Err: clsDomain,
+			Domain: unknownDomain},
 	}
 }
 
 // bodyCases are the cases every route with a JSON body shares
 // (okms-rest.md 1.1): bodies that are not one acceptable JSON object.
 func bodyCases(setup func(*env), target string, pin bool) []apiCase {
-	g := func(name string) string {
-		if pin {
-			return name
-		}
-		return ""
-	}
+	g := wiretest.GoldenIf(pin)
 	huge := `{"pad":"` + strings.Repeat("x", 1<<20) + `"}`
 	return []apiCase{
-		{name: "400/invalid JSON", setup: setup, target: target, body: `{"a":`, status: 400, class: clsBadJSON,
-			golden: g("error_RequestBodyInvalidJson")},
-		{name: "400/empty body", setup: setup, target: target, status: 400, class: clsBadJSON},
-		{name: "400/body is an array", setup: setup, target: target, body: `[{}]`, status: 400, class: clsBadJSON},
-		{name: "400/duplicate member name in the body", setup: setup, target: target, body: `{"x":1,"x":2}`, status: 400, class: clsBadJSON},
-		{name: "400/form-encoded body", setup: setup, target: target, body: "path=a&data=b", status: 400, class: clsBadJSON,
-			header: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}},
-		{name: "413/body over 1 MiB", setup: setup, target: target, body: huge, status: 413, class: "Client::PayloadTooLarge",
-			golden: g("error_PayloadTooLarge")},
-		{name: "413/chunked body over 1 MiB", setup: setup, target: target, body: huge, chunked: true, status: 413,
-			class: "Client::PayloadTooLarge"},
+		{Name: "400/invalid JSON", Setup: setup, Target: target, Body: `{"a":`, Status: 400, Err: clsBadJSON,
+			Golden: g("error_RequestBodyInvalidJson")},
+		{Name: "400/empty body", Setup: setup, Target: target, Status: 400, Err: clsBadJSON},
+		{Name: "400/body is an array", Setup: setup, Target: target, Body: `[{}]`, Status: 400, Err: clsBadJSON},
+		{Name: "400/duplicate member name in the body", Setup: setup, Target: target, Body: `{"x":1,"x":2}`, Status: 400, Err: clsBadJSON},
+		{Name: "400/form-encoded body", Setup: setup, Target: target, Body: "path=a&data=b", Status: 400, Err: clsBadJSON,
+			Header: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}},
+		{Name: "413/body over 1 MiB", Setup: setup, Target: target, Body: huge, Status: 413, Err: "Client::PayloadTooLarge",
+			Golden: g("error_PayloadTooLarge")},
+		{Name: "413/chunked body over 1 MiB", Setup: setup, Target: target, Body: huge, Chunked: true, Status: 413,
+			Err: "Client::PayloadTooLarge"},
 	}
 }
 

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"net/http"
-	"net/http/httptest"
 	"regexp"
 	"slices"
 	"strings"
@@ -30,14 +28,25 @@ const rootToken = testenv.RootToken
 // t0 is where every fake clock starts.
 var t0 = testenv.T0
 
-// env is one running server and the test that owns it.
+// env is one running server and the test that owns it; its Client sends
+// to the identity-management routes.
 type env struct {
-	t      *testing.T
-	srv    *server.Server
-	ts     *httptest.Server
-	clock  *testenv.Clock
-	domain string
+	*wiretest.Client
+	*testenv.Env
+	t *testing.T
 }
+
+// request and response are those of package wiretest. A request's Target
+// is the escaped URL path and query, {okmsId} replaced by the server's
+// default domain; its Token is sent as Authorization: Bearer, "" sending
+// the root token and noToken none.
+type (
+	request  = wiretest.Request
+	response = wiretest.Response
+)
+
+// noToken as request.Token sends no credential.
+const noToken = wiretest.NoToken
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
@@ -51,93 +60,37 @@ func newEnvWith(t *testing.T, configure func(*server.Config)) *env {
 	if configure != nil {
 		opts = append(opts, testenv.Configure(configure))
 	}
-	te := testenv.Start(t, opts...)
-	return &env{t: t, srv: te.Server, ts: te.HTTP, clock: te.Clock, domain: te.Domain}
+	e := &env{Env: testenv.Start(t, opts...), t: t}
+	e.Client = &wiretest.Client{T: t, HTTPClient: e.HTTP.Client(), Resolve: e.resolve, Expect: contract.Expect}
+	return e
 }
 
-// request is one HTTP request.
-type request struct {
-	method string
-	// target is the escaped URL path and query; {okmsId} is replaced by
-	// the server's default domain.
-	target string
-	// token is sent as Authorization: Bearer; "" sends the root token and
-	// noToken sends none.
-	token string
-	// header adds request headers; an empty value removes the header.
-	header  map[string]string
-	body    string
-	chunked bool // send the body without Content-Length
-}
-
-// noToken as request.token sends no credential.
-const noToken = "-"
-
-// response is what came back, body read in full.
-type response struct {
-	status int
-	header http.Header
-	body   []byte
-}
-
-func (e *env) send(rq request) *response {
-	e.t.Helper()
-	return fromWire(wiretest.Must(e.t, e.ts.Client(), e.wire(rq)))
-}
-
-// wire is rq as it goes out: the token as Authorization: Bearer, and
-// Content-Type: application/json with a body, unless rq.header says
-// otherwise. A redirect is an answer of its own: these routes never send
-// one.
-func (e *env) wire(rq request) wiretest.Request {
-	def := map[string]string{}
-	if tok := cmp.Or(rq.token, rootToken); tok != noToken {
-		def["Authorization"] = "Bearer " + tok
+// resolve completes a request: its URL, its token as Authorization:
+// Bearer, and Content-Type: application/json with a body, unless its
+// Header says otherwise. A redirect is an answer of its own: these routes
+// never send one.
+func (e *env) resolve(rq *request) {
+	rq.URL = e.HTTP.URL + strings.ReplaceAll(rq.Target, "{okmsId}", e.Domain)
+	rq.Default = map[string]string{}
+	if tok := cmp.Or(rq.Token, rootToken); tok != noToken {
+		rq.Default["Authorization"] = "Bearer " + tok
 	}
-	if rq.body != "" {
-		def["Content-Type"] = "application/json"
+	if rq.Body != "" {
+		rq.Default["Content-Type"] = "application/json"
 	}
-	return wiretest.Request{Method: rq.method, URL: e.ts.URL + strings.ReplaceAll(rq.target, "{okmsId}", e.domain),
-		Default: def, Header: rq.header, Body: rq.body, Chunked: rq.chunked}
-}
-
-// fromWire is r as these tests read it.
-func fromWire(r *wiretest.Response) *response {
-	return &response{status: r.Status, header: r.Header, body: r.Body}
-}
-
-// wire is r as package wiretest reads it.
-func (r *response) wire() *wiretest.Response {
-	return &wiretest.Response{Status: r.status, Header: r.header, Body: r.body}
-}
-
-// call sends a request as the account root.
-func (e *env) call(method, target, body string) *response {
-	e.t.Helper()
-	return e.send(request{method: method, target: target, body: body})
 }
 
 // as sends a request with token.
 func (e *env) as(token, method, target, body string) *response {
 	e.t.Helper()
-	return e.send(request{method: method, target: target, body: body, token: token})
-}
-
-// must sends a request as the account root that has to succeed.
-func (e *env) must(method, target, body string) *response {
-	e.t.Helper()
-	r := e.call(method, target, body)
-	if r.status/100 != 2 {
-		e.t.Fatalf("%s %s = %d %s, want a success", method, target, r.status, r.body)
-	}
-	return r
+	return e.Send(request{Method: method, Target: target, Body: body, Token: token})
 }
 
 // Setup helpers: each call must succeed.
 
 func (e *env) createGroup(name, role string) {
 	e.t.Helper()
-	e.must("POST", "/1.0/me/identity/group", fmt.Sprintf(`{"name":%q,"role":%q}`, name, role))
+	e.Must("POST", "/1.0/me/identity/group", fmt.Sprintf(`{"name":%q,"role":%q}`, name, role))
 }
 
 // createUser creates a user without a password, in group unless "".
@@ -147,7 +100,7 @@ func (e *env) createUser(login, group string) {
 	if group != "" {
 		body = fmt.Sprintf(`{"login":%q,"group":%q}`, login, group)
 	}
-	e.must("POST", "/1.0/me/identity/user", body)
+	e.Must("POST", "/1.0/me/identity/user", body)
 }
 
 // createToken creates a personal access token for login and returns its
@@ -158,7 +111,7 @@ func (e *env) createToken(login, name, expiresAt string) string {
 	if expiresAt != "" {
 		body = fmt.Sprintf(`{"name":%q,"expiresAt":%q}`, name, expiresAt)
 	}
-	r := e.must("POST", "/1.0/me/identity/user/"+login+"/token", body)
+	r := e.Must("POST", "/1.0/me/identity/user/"+login+"/token", body)
 	tok := decode[map[string]any](e.t, r)["token"].(string)
 	if !strings.HasPrefix(tok, "cof_pat_") {
 		e.t.Fatalf("token = %q, want a cof_pat_ token", tok)
@@ -169,14 +122,14 @@ func (e *env) createToken(login, name, expiresAt string) string {
 // createPolicy creates a policy and returns its id.
 func (e *env) createPolicy(body string) string {
 	e.t.Helper()
-	r := e.must("POST", "/v2/iam/policy", body)
+	r := e.Must("POST", "/v2/iam/policy", body)
 	return decode[map[string]any](e.t, r)["id"].(string)
 }
 
 // userURN and domainURN are the URNs of iam.md 2 for this server.
 func userURN(login string) string { return "urn:v1:eu:identity:user:coffer/" + login }
 
-func (e *env) domainURN() string { return "urn:v1:eu:resource:okms:" + e.domain }
+func (e *env) domainURN() string { return "urn:v1:eu:resource:okms:" + e.Domain }
 
 // policyDoc returns a policy document granting allow on resource to
 // identity, with extra members appended.
@@ -195,7 +148,7 @@ func policyDoc(name, identity, resource string, allow []string, extra ...string)
 
 func decode[T any](t *testing.T, r *response) T {
 	t.Helper()
-	return wiretest.Decode[T](t, r.body)
+	return wiretest.Decode[T](t, r.Body)
 }
 
 var (
@@ -231,14 +184,6 @@ func ovhEnvelope(t *testing.T, r *wiretest.Response, _, class string) {
 	}
 }
 
-// expect checks the status and what every response of these routes
-// carries (see contract). It stops the test if the status is not the one
-// expected.
-func (r *response) expect(t *testing.T, status int, class string) {
-	t.Helper()
-	contract.Expect(t, r.wire(), status, class)
-}
-
 // message returns the message of an error response.
 func message(t *testing.T, r *response) string {
 	t.Helper()
@@ -253,14 +198,14 @@ func message(t *testing.T, r *response) string {
 
 var pinnedHeaders = []string{"Cache-Control", "Content-Type", "X-Ovh-QueryID", "X-Request-Id"}
 
-func (e *env) golden(t *testing.T, name string, r *response) {
+func (e *env) Golden(t *testing.T, name string, r *response) {
 	t.Helper()
-	rid := r.header.Get("X-Request-Id")
-	wiretest.Golden(t, name, wiretest.Render(r.wire(), pinnedHeaders, func(_, s string) string {
+	rid := r.Header.Get("X-Request-Id")
+	wiretest.Golden(t, name, wiretest.Render(r, pinnedHeaders, func(_, s string) string {
 		if rid != "" {
 			s = strings.ReplaceAll(s, rid, "<request-id>")
 		}
-		s = strings.ReplaceAll(s, e.domain, "<okms-id>")
+		s = strings.ReplaceAll(s, e.Domain, "<okms-id>")
 		s = patValue.ReplaceAllString(s, "<token>")
 		return anyUUID.ReplaceAllString(s, "<uuid>")
 	}))
@@ -269,71 +214,34 @@ func (e *env) golden(t *testing.T, name string, r *response) {
 // TestMain reports golden files no test wrote.
 func TestMain(m *testing.M) { wiretest.Main(m, false) }
 
-// apiCase is one request of an endpoint table and what must come back.
-type apiCase struct {
-	name   string
-	setup  func(e *env) // state before the request; every call must succeed
-	method string       // default: the table's method
-	target string
-	// targetFn builds the target once setup has run (a policy id).
-	targetFn func(e *env) string
-	token    string
-	header   map[string]string
-	body     string
-	chunked  bool
-	status   int
-	class    string // OVH class when status >= 400
-	golden   string // testdata/<golden>.golden pins the response
-	check    func(t *testing.T, e *env, r *response)
-}
+// apiCase is one request of an endpoint table and what must come back:
+// its Err is the OVH class when its status is 400 or more; its Token is
+// as a request's.
+type apiCase = wiretest.Case[*env]
 
 // runCases runs a table, each case on a server of its own. A case name
 // starts with the expected status ("400/bad login"). After a refused
 // request, everything the root can list is as it was before it.
 func runCases(t *testing.T, method string, cases []apiCase) {
 	t.Helper()
-	table := wiretest.Table[*env]{
-		New: newEnv,
-		Send: func(t *testing.T, e *env, rq wiretest.Request) *wiretest.Response {
-			return wiretest.Must(t, e.ts.Client(), rq)
-		},
-		Expect:   contract.Expect,
-		Golden:   func(t *testing.T, e *env, name string, r *wiretest.Response) { e.golden(t, name, fromWire(r)) },
-		Snapshot: (*env).snapshot,
-	}
-	wc := make([]wiretest.Case[*env], len(cases))
-	for i, tc := range cases {
-		wc[i] = wiretest.Case[*env]{Name: tc.name, Method: cmp.Or(tc.method, method), Setup: tc.setup,
-			Status: tc.status, Err: tc.class, Golden: tc.golden,
-			Request: func(e *env) wiretest.Request {
-				target := tc.target
-				if tc.targetFn != nil {
-					target = tc.targetFn(e)
-				}
-				return e.wire(request{target: target, token: tc.token, header: maps.Clone(tc.header), body: tc.body, chunked: tc.chunked})
-			}}
-		if tc.check != nil {
-			wc[i].Check = func(t *testing.T, e *env, r *wiretest.Response) { tc.check(t, e, fromWire(r)) }
-		}
-	}
-	table.Run(t, wc)
+	wiretest.Table[*env]{Method: method, New: newEnv, Expect: contract.Expect}.Run(t, cases)
 }
 
 // snapshot renders every user with its tokens, every group and every
 // policy, as the account root reads them.
-func (e *env) snapshot() string {
+func (e *env) Snapshot() string {
 	e.t.Helper()
 	var b strings.Builder
-	for _, login := range decode[[]string](e.t, e.must("GET", "/1.0/me/identity/user", "")) {
-		b.Write(e.must("GET", "/1.0/me/identity/user/"+login, "").body)
-		for _, tok := range decode[[]string](e.t, e.must("GET", "/1.0/me/identity/user/"+login+"/token", "")) {
-			b.Write(e.must("GET", "/1.0/me/identity/user/"+login+"/token/"+tok, "").body)
+	for _, login := range decode[[]string](e.t, e.Must("GET", "/1.0/me/identity/user", "")) {
+		b.Write(e.Must("GET", "/1.0/me/identity/user/"+login, "").Body)
+		for _, tok := range decode[[]string](e.t, e.Must("GET", "/1.0/me/identity/user/"+login+"/token", "")) {
+			b.Write(e.Must("GET", "/1.0/me/identity/user/"+login+"/token/"+tok, "").Body)
 		}
 	}
-	for _, g := range decode[[]string](e.t, e.must("GET", "/1.0/me/identity/group", "")) {
-		b.Write(e.must("GET", "/1.0/me/identity/group/"+g, "").body)
+	for _, g := range decode[[]string](e.t, e.Must("GET", "/1.0/me/identity/group", "")) {
+		b.Write(e.Must("GET", "/1.0/me/identity/group/"+g, "").Body)
 	}
-	b.Write(e.must("GET", "/v2/iam/policy", "").body)
+	b.Write(e.Must("GET", "/v2/iam/policy", "").Body)
 	return b.String()
 }
 
@@ -346,15 +254,15 @@ func authCases(setup func(*env), target, body string, ok int, pin ...bool) []api
 		g = "error_Unauthorized"
 	}
 	return []apiCase{
-		{name: fmt.Sprintf("%d/Authorization: Bearer token", ok), setup: setup, target: target, body: body, status: ok},
-		{name: fmt.Sprintf("%d/X-Vault-Token", ok), setup: setup, target: target, body: body, status: ok,
-			token: noToken, header: map[string]string{"X-Vault-Token": rootToken}},
-		{name: "401/no token", setup: setup, target: target, body: body, token: noToken, status: 401,
-			class: "Client::Unauthorized", golden: g},
-		{name: "401/wrong token", setup: setup, target: target, body: body, token: "cof_pat_not-a-token", status: 401,
-			class: "Client::Unauthorized"},
-		{name: "401/basic credentials", setup: setup, target: target, body: body, token: noToken, status: 401,
-			class: "Client::Unauthorized", header: map[string]string{"Authorization": "Basic cm9vdDpyb290"}},
+		{Name: fmt.Sprintf("%d/Authorization: Bearer token", ok), Setup: setup, Target: target, Body: body, Status: ok},
+		{Name: fmt.Sprintf("%d/X-Vault-Token", ok), Setup: setup, Target: target, Body: body, Status: ok,
+			Token: noToken, Header: map[string]string{"X-Vault-Token": rootToken}},
+		{Name: "401/no token", Setup: setup, Target: target, Body: body, Token: noToken, Status: 401,
+			Err: "Client::Unauthorized", Golden: g},
+		{Name: "401/wrong token", Setup: setup, Target: target, Body: body, Token: "cof_pat_not-a-token", Status: 401,
+			Err: "Client::Unauthorized"},
+		{Name: "401/basic credentials", Setup: setup, Target: target, Body: body, Token: noToken, Status: 401,
+			Err: "Client::Unauthorized", Header: map[string]string{"Authorization": "Basic cm9vdDpyb290"}},
 	}
 }
 
@@ -369,24 +277,24 @@ func bodyCases(setup func(*env), target string, pin ...bool) []apiCase {
 	const bad = "Client::BadRequest::RequestBodyInvalidJson"
 	huge := `{"pad":"` + strings.Repeat("x", 1<<20) + `"}`
 	return []apiCase{
-		{name: "400/invalid JSON", setup: setup, target: target, body: `{"a":`, status: 400, class: bad},
-		{name: "400/empty body", setup: setup, target: target, status: 400, class: bad},
-		{name: "400/two JSON values", setup: setup, target: target, body: `{} {}`, status: 400, class: bad},
-		{name: "400/body is an array", setup: setup, target: target, body: `[{}]`, status: 400, class: bad},
-		{name: "400/duplicate member name", setup: setup, target: target, body: `{"x":1,"x":2}`, status: 400, class: bad},
-		{name: "400/form-encoded body", setup: setup, target: target, body: "login=a", status: 400, class: bad,
-			header: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}},
-		{name: "413/body over 1 MiB", setup: setup, target: target, body: huge, status: 413, class: "Client::PayloadTooLarge",
-			golden: g},
-		{name: "413/chunked body over 1 MiB", setup: setup, target: target, body: huge, chunked: true, status: 413,
-			class: "Client::PayloadTooLarge"},
+		{Name: "400/invalid JSON", Setup: setup, Target: target, Body: `{"a":`, Status: 400, Err: bad},
+		{Name: "400/empty body", Setup: setup, Target: target, Status: 400, Err: bad},
+		{Name: "400/two JSON values", Setup: setup, Target: target, Body: `{} {}`, Status: 400, Err: bad},
+		{Name: "400/body is an array", Setup: setup, Target: target, Body: `[{}]`, Status: 400, Err: bad},
+		{Name: "400/duplicate member name", Setup: setup, Target: target, Body: `{"x":1,"x":2}`, Status: 400, Err: bad},
+		{Name: "400/form-encoded body", Setup: setup, Target: target, Body: "login=a", Status: 400, Err: bad,
+			Header: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}},
+		{Name: "413/body over 1 MiB", Setup: setup, Target: target, Body: huge, Status: 413, Err: "Client::PayloadTooLarge",
+			Golden: g},
+		{Name: "413/chunked body over 1 MiB", Setup: setup, Target: target, Body: huge, Chunked: true, Status: 413,
+			Err: "Client::PayloadTooLarge"},
 	}
 }
 
 // noMember fails if a JSON object body has member name at top level.
 func noMember(t *testing.T, r *response, name string) {
 	t.Helper()
-	wiretest.NoMember(t, r.body, name)
+	wiretest.NoMember(t, r.Body, name)
 }
 
 // wantContains fails unless s contains every part.

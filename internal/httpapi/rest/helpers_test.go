@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"slices"
@@ -15,7 +14,6 @@ import (
 	"time"
 
 	"github.com/seed-3e8d63de/coffer/api"
-	"github.com/seed-3e8d63de/coffer/internal/server"
 	"github.com/seed-3e8d63de/coffer/internal/testenv"
 	"github.com/seed-3e8d63de/coffer/internal/wiretest"
 )
@@ -37,138 +35,71 @@ var t0 = testenv.T0
 // unknownDomain is a well-formed okmsId that no domain has.
 const unknownDomain = "0b9f2a6e-3c1d-4a53-9a7e-1f2b3c4d5e6f"
 
-// env is one running server and the test that owns it.
+// env is one running server and the test that owns it; its Client sends
+// to surface B.
 type env struct {
-	t      *testing.T
-	srv    *server.Server
-	ts     *httptest.Server
-	clock  *testenv.Clock
-	domain string
+	*wiretest.Client
+	*testenv.Env
+	t *testing.T
 }
+
+// request and response are those of package wiretest. A request's Target
+// is the escaped URL after /api/{okmsId}/v2 ("/secret/a%2Fb"), or an
+// absolute path starting with /api/ or /v2/ (surface A) in which
+// {okmsId} is replaced by the domain; its Domain is the okmsId ("" the
+// server's).
+type (
+	request  = wiretest.Request
+	response = wiretest.Response
+)
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	te := testenv.Start(t)
-	return &env{t: t, srv: te.Server, ts: te.HTTP, clock: te.Clock, domain: te.Domain}
+	e := &env{Env: testenv.Start(t), t: t}
+	e.Client = &wiretest.Client{T: t, HTTPClient: e.HTTP.Client(), Resolve: e.resolve, Expect: contract.Expect}
+	return e
 }
 
-// request is one HTTP request to surface B.
-type request struct {
-	method string
-	// target is the escaped URL after /api/{okmsId}/v2 ("/secret/a%2Fb"),
-	// or an absolute path starting with /api/ or /v2/ (surface A) in which
-	// {okmsId} is replaced by the domain.
-	target string
-	okmsID string // "" is the server's domain
-	// header adds request headers; an empty value removes the header.
-	// Authorization: Bearer root is sent unless removed or replaced, and
-	// Content-Type: application/json with a body.
-	header  map[string]string
-	body    string
-	chunked bool // send the body without Content-Length
+// bind returns a copy of e for test t.
+func (e *env) bind(t *testing.T) *env {
+	own := *e
+	own.t, own.Client = t, e.Bind(t)
+	return &own
 }
 
-// response is what came back, body read in full.
-type response struct {
-	status int
-	header http.Header
-	body   []byte
-}
-
-func (e *env) url(rq request) string {
-	domain := cmp.Or(rq.okmsID, e.domain)
-	if strings.HasPrefix(rq.target, "/api/") || strings.HasPrefix(rq.target, "/v2/") {
-		return e.ts.URL + strings.ReplaceAll(rq.target, "{okmsId}", domain)
-	}
-	return e.ts.URL + "/api/" + domain + "/v2" + rq.target
-}
-
-func (e *env) send(rq request) *response {
-	e.t.Helper()
-	r, err := e.try(rq)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return r
-}
-
-// try is send for goroutines other than the test's: it returns its error.
-func (e *env) try(rq request) (*response, error) {
-	r, err := wiretest.Do(e.t.Context(), e.ts.Client(), e.wire(rq))
-	if err != nil {
-		return nil, err
-	}
-	return &response{status: r.Status, header: r.Header, body: r.Body}, nil
-}
-
-// wire is rq as it goes out: Authorization: Bearer root, and
-// Content-Type: application/json with a body, unless rq.header says
+// resolve completes a request: its URL, Authorization: Bearer root, and
+// Content-Type: application/json with a body, unless its Header says
 // otherwise. A redirect is an answer of its own: surface B never sends
 // one.
-func (e *env) wire(rq request) wiretest.Request {
-	def := map[string]string{"Authorization": "Bearer " + rootToken}
-	if rq.body != "" {
-		def["Content-Type"] = "application/json"
+func (e *env) resolve(rq *request) {
+	domain := cmp.Or(rq.Domain, e.Domain)
+	if strings.HasPrefix(rq.Target, "/api/") || strings.HasPrefix(rq.Target, "/v2/") {
+		rq.URL = e.HTTP.URL + strings.ReplaceAll(rq.Target, "{okmsId}", domain)
+	} else {
+		rq.URL = e.HTTP.URL + "/api/" + domain + "/v2" + rq.Target
 	}
-	return wiretest.Request{Method: rq.method, URL: e.url(rq), Default: def, Header: rq.header,
-		Body: rq.body, Chunked: rq.chunked}
-}
-
-// call sends a request with the default headers.
-func (e *env) call(method, target, body string) *response {
-	e.t.Helper()
-	return e.send(request{method: method, target: target, body: body})
-}
-
-// must sends a request that has to succeed with a 2xx status.
-func (e *env) must(method, target, body string) *response {
-	e.t.Helper()
-	r := e.call(method, target, body)
-	if r.status/100 != 2 {
-		e.t.Fatalf("%s %s = %d %s, want a success", method, target, r.status, r.body)
+	rq.Default = map[string]string{"Authorization": "Bearer " + rootToken}
+	if rq.Body != "" {
+		rq.Default["Content-Type"] = "application/json"
 	}
-	return r
-}
-
-// create creates a secret at path with data (a JSON object) and extra
-// members of the body (`"metadata":{...}`).
-func (e *env) create(path, data string, extra ...string) {
-	e.t.Helper()
-	body := fmt.Sprintf(`{"path":%q,"version":{"data":%s}`, path, data)
-	for _, x := range extra {
-		body += "," + x
-	}
-	e.must("POST", "/secret", body+"}")
-}
-
-// write adds a version holding data through PUT /secret/{path}.
-func (e *env) write(path, data string) {
-	e.t.Helper()
-	e.must("PUT", "/secret/"+esc(path), `{"version":{"data":`+data+`}}`)
 }
 
 // writeN adds n versions {"n":i}.
 func (e *env) writeN(path string, n int) {
 	e.t.Helper()
 	for i := range n {
-		e.write(path, fmt.Sprintf(`{"n":%d}`, i))
+		e.WriteSecret(path, fmt.Sprintf(`{"n":%d}`, i))
 	}
-}
-
-// setState changes the state of a version.
-func (e *env) setState(path string, id int, state string) {
-	e.t.Helper()
-	e.must("PUT", fmt.Sprintf("/secret/%s/version/%d", esc(path), id), `{"state":"`+state+`"}`)
 }
 
 func (e *env) getSecret(target string) api.GetSecretResponse {
 	e.t.Helper()
-	return decode[api.GetSecretResponse](e.t, e.must("GET", target, ""))
+	return decode[api.GetSecretResponse](e.t, e.Must("GET", target, ""))
 }
 
 func (e *env) getVersion(path string, id int) api.SecretVersion {
 	e.t.Helper()
-	return decode[api.SecretVersion](e.t, e.must("GET", fmt.Sprintf("/secret/%s/version/%d?includeData=true", esc(path), id), ""))
+	return decode[api.SecretVersion](e.t, e.Must("GET", fmt.Sprintf("/secret/%s/version/%d?includeData=true", esc(path), id), ""))
 }
 
 // versionIDs returns the ids of the versions listed for path.
@@ -185,33 +116,18 @@ func (e *env) versionIDs(path string) []uint32 {
 	return ids
 }
 
-// listAll follows the pagination cursor of a listing to its end and
-// returns every item.
+// listAll returns every item of a listing, following its cursor.
 func (e *env) listAll(target string) []json.RawMessage {
-	e.t.Helper()
-	var all []json.RawMessage
-	cursor := ""
-	for range 1000 {
-		r := e.send(request{method: "GET", target: target, header: map[string]string{api.HeaderCursor: cursor}})
-		if r.status != http.StatusOK {
-			e.t.Fatalf("GET %s (cursor %q) = %d %s", target, cursor, r.status, r.body)
-		}
-		all = append(all, decode[[]json.RawMessage](e.t, r)...)
-		if cursor = r.header.Get(api.HeaderCursorNext); cursor == "" {
-			return all
-		}
-	}
-	e.t.Fatalf("GET %s: the cursor never ends", target)
-	return nil
+	return e.ListAll(target, api.HeaderCursor, api.HeaderCursorNext)
 }
 
 // snapshot renders everything a client can read: the domain
 // configuration, every secret with its metadata and every version with
 // its data. A refused write must leave it unchanged.
-func (e *env) snapshot() string {
+func (e *env) Snapshot() string {
 	e.t.Helper()
 	var b strings.Builder
-	b.Write(e.must("GET", "/secretConfig", "").body)
+	b.Write(e.Must("GET", "/secretConfig", "").Body)
 	for _, item := range e.listAll("/secret") {
 		var s api.GetSecretResponse
 		if err := json.Unmarshal(item, &s); err != nil {
@@ -221,7 +137,7 @@ func (e *env) snapshot() string {
 		b.Write(item)
 		for _, id := range e.versionIDs(s.Path) {
 			b.WriteString("\n  ")
-			b.Write(e.must("GET", fmt.Sprintf("/secret/%s/version/%d?includeData=true", esc(s.Path), id), "").body)
+			b.Write(e.Must("GET", fmt.Sprintf("/secret/%s/version/%d?includeData=true", esc(s.Path), id), "").Body)
 		}
 	}
 	return b.String()
@@ -231,7 +147,7 @@ func esc(path string) string { return url.PathEscape(path) }
 
 func decode[T any](t *testing.T, r *response) T {
 	t.Helper()
-	return wiretest.Decode[T](t, r.body)
+	return wiretest.Decode[T](t, r.Body)
 }
 
 // errorDef is a row of the error table of okms-rest.md 8.1, copied here
@@ -325,19 +241,6 @@ func okmsEnvelope(t *testing.T, r *wiretest.Response, rid, errID string) {
 	}
 }
 
-// expect checks the status and what every response of surface B carries
-// (see contract). It stops the test if the status is not the one
-// expected.
-func (r *response) expect(t *testing.T, status int, errID string) {
-	t.Helper()
-	contract.Expect(t, r.wire(), status, errID)
-}
-
-// wire is r as package wiretest reads it.
-func (r *response) wire() *wiretest.Response {
-	return &wiretest.Response{Status: r.status, Header: r.header, Body: r.body}
-}
-
 // errorOf decodes an error response.
 func errorOf(t *testing.T, r *response) api.ErrorResponse {
 	t.Helper()
@@ -351,17 +254,17 @@ func errorOf(t *testing.T, r *response) api.ErrorResponse {
 
 var pinnedHeaders = []string{"Cache-Control", "Content-Type", api.HeaderCursorNext, "X-Request-Id"}
 
-func (e *env) golden(t *testing.T, name string, r *response) {
+func (e *env) Golden(t *testing.T, name string, r *response) {
 	t.Helper()
-	rid := r.header.Get("X-Request-Id")
-	wiretest.Golden(t, name, wiretest.Render(r.wire(), pinnedHeaders, func(h, s string) string {
+	rid := r.Header.Get("X-Request-Id")
+	wiretest.Golden(t, name, wiretest.Render(r, pinnedHeaders, func(h, s string) string {
 		if h == api.HeaderCursorNext {
 			return "<cursor>"
 		}
 		if rid != "" {
 			s = strings.ReplaceAll(s, rid, "<request-id>")
 		}
-		return strings.ReplaceAll(s, e.domain, "<okms-id>")
+		return strings.ReplaceAll(s, e.Domain, "<okms-id>")
 	}))
 }
 
@@ -369,30 +272,17 @@ func (e *env) golden(t *testing.T, name string, r *response) {
 // detector skips cases and so is never a full one.
 func TestMain(m *testing.M) { wiretest.Main(m, raceEnabled) }
 
-// apiCase is one request of an endpoint table and what must come back.
-type apiCase struct {
-	name   string
-	setup  func(e *env) // state before the request; every call must succeed
-	method string       // default: the table's method
-	target string       // see request.target
-	okmsID string
-	header map[string]string
-	// headerFn adds headers known only once setup has run (a cursor).
-	headerFn func(e *env) map[string]string
-	body     string
-	chunked  bool
-	status   int
-	errID    string // error_id when status >= 400
-	golden   string // testdata/<golden>.golden pins the response
-	check    func(t *testing.T, e *env, r *response)
-}
+// apiCase is one request of an endpoint table and what must come back:
+// its Err is the error_id when its status is 400 or more; its Target is
+// as a request's.
+type apiCase = wiretest.Case[*env]
 
 // runCases runs a table, each case on a server of its own. A case name
 // starts with the expected status ("400/cas mismatch"). After a refused
 // write, everything readable must be as it was before the request.
 func runCases(t *testing.T, method string, cases []apiCase) {
 	t.Helper()
-	runTable(t, method, nil, cases)
+	wiretest.Table[*env]{Method: method, New: newEnv, Expect: contract.Expect}.Run(t, cases)
 }
 
 // runShared runs a table of reads on one server prepared once by setup:
@@ -402,51 +292,7 @@ func runShared(t *testing.T, setup func(*env), cases []apiCase) {
 	t.Helper()
 	shared := newEnv(t)
 	setup(shared)
-	runTable(t, http.MethodGet, shared, cases)
-}
-
-func runTable(t *testing.T, method string, shared *env, cases []apiCase) {
-	t.Helper()
-	table := wiretest.Table[*env]{
-		New: newEnv,
-		Send: func(t *testing.T, e *env, rq wiretest.Request) *wiretest.Response {
-			return wiretest.Must(t, e.ts.Client(), rq)
-		},
-		Expect:   contract.Expect,
-		Golden:   func(t *testing.T, e *env, name string, r *wiretest.Response) { e.golden(t, name, fromWire(r)) },
-		Snapshot: (*env).snapshot,
-	}
-	if shared != nil {
-		table.Shared = func(t *testing.T) *env {
-			own := *shared
-			own.t = t
-			return &own
-		}
-	}
-	wc := make([]wiretest.Case[*env], len(cases))
-	for i, tc := range cases {
-		wc[i] = wiretest.Case[*env]{Name: tc.name, Method: cmp.Or(tc.method, method), Setup: tc.setup,
-			Status: tc.status, Err: tc.errID, Golden: tc.golden,
-			Request: func(e *env) wiretest.Request {
-				rq := request{target: tc.target, okmsID: tc.okmsID, header: maps.Clone(tc.header), body: tc.body, chunked: tc.chunked}
-				if tc.headerFn != nil {
-					if rq.header == nil {
-						rq.header = map[string]string{}
-					}
-					maps.Copy(rq.header, tc.headerFn(e))
-				}
-				return e.wire(rq)
-			}}
-		if tc.check != nil {
-			wc[i].Check = func(t *testing.T, e *env, r *wiretest.Response) { tc.check(t, e, fromWire(r)) }
-		}
-	}
-	table.Run(t, wc)
-}
-
-// fromWire is r as these tests read it.
-func fromWire(r *wiretest.Response) *response {
-	return &response{status: r.Status, header: r.Header, body: r.Body}
+	wiretest.Table[*env]{Method: http.MethodGet, New: newEnv, Shared: shared.bind, Expect: contract.Expect}.Run(t, cases)
 }
 
 // commonCases are the cases every endpoint shares (okms-rest.md 1, 8.1):
@@ -454,64 +300,54 @@ func fromWire(r *wiretest.Response) *response {
 // okmsId. setup, target and body make a valid request answered with ok.
 // pin writes the golden files of the two error envelopes.
 func commonCases(setup func(*env), target, body string, ok int, pin bool) []apiCase {
-	g := func(name string) string {
-		if pin {
-			return name
-		}
-		return ""
-	}
+	g := wiretest.GoldenIf(pin)
 	return []apiCase{
-		{name: fmt.Sprintf("%d/Authorization: Bearer token", ok), setup: setup, target: target, body: body, status: ok},
-		{name: fmt.Sprintf("%d/X-Vault-Token", ok), setup: setup, target: target, body: body, status: ok,
-			header: map[string]string{"Authorization": "", "X-Vault-Token": rootToken}},
-		{name: fmt.Sprintf("%d/lower-case bearer scheme", ok), setup: setup, target: target, body: body, status: ok,
-			header: map[string]string{"Authorization": "bearer " + rootToken}},
-		{name: "401/no token", setup: setup, target: target, body: body, status: 401, errID: "Unauthenticated",
-			header: map[string]string{"Authorization": ""}, golden: g("error_Unauthenticated")},
-		{name: "401/wrong bearer token", setup: setup, target: target, body: body, status: 401, errID: "Unauthenticated",
-			header: map[string]string{"Authorization": "Bearer not-the-root-token"}},
-		{name: "401/wrong X-Vault-Token", setup: setup, target: target, body: body, status: 401, errID: "Unauthenticated",
-			header: map[string]string{"Authorization": "", "X-Vault-Token": "not-the-root-token"}},
-		{name: "401/basic credentials", setup: setup, target: target, body: body, status: 401, errID: "Unauthenticated",
-			header: map[string]string{"Authorization": "Basic cm9vdDpyb290"}},
-		{name: "401/malformed okmsId without a token", setup: setup, target: target, body: body, status: 401,
-			errID: "Unauthenticated", okmsID: "not-a-uuid", header: map[string]string{"Authorization": ""}},
-		{name: "404/malformed okmsId", setup: setup, target: target, body: body, status: 404, errID: "DomainNotFound",
-			okmsID: "not-a-uuid", golden: g("error_DomainNotFound")},
-		{name: "404/okmsId that is a uuid with its dashes removed", setup: setup, target: target, body: body,
-			status: 404, errID: "DomainNotFound", okmsID: strings.ReplaceAll(unknownDomain, "-", "")},
-		{name: "404/unknown okmsId", setup: setup, target: target, body: body, status: 404, errID: "DomainNotFound",
-			okmsID: unknownDomain},
+		{Name: fmt.Sprintf("%d/Authorization: Bearer token", ok), Setup: setup, Target: target, Body: body, Status: ok},
+		{Name: fmt.Sprintf("%d/X-Vault-Token", ok), Setup: setup, Target: target, Body: body, Status: ok,
+			Header: map[string]string{"Authorization": "", "X-Vault-Token": rootToken}},
+		{Name: fmt.Sprintf("%d/lower-case bearer scheme", ok), Setup: setup, Target: target, Body: body, Status: ok,
+			Header: map[string]string{"Authorization": "bearer " + rootToken}},
+		{Name: "401/no token", Setup: setup, Target: target, Body: body, Status: 401, Err: "Unauthenticated",
+			Header: map[string]string{"Authorization": ""}, Golden: g("error_Unauthenticated")},
+		{Name: "401/wrong bearer token", Setup: setup, Target: target, Body: body, Status: 401, Err: "Unauthenticated",
+			Header: map[string]string{"Authorization": "Bearer not-the-root-token"}},
+		{Name: "401/wrong X-Vault-Token", Setup: setup, Target: target, Body: body, Status: 401, Err: "Unauthenticated",
+			Header: map[string]string{"Authorization": "", "X-Vault-Token": "not-the-root-token"}},
+		{Name: "401/basic credentials", Setup: setup, Target: target, Body: body, Status: 401, Err: "Unauthenticated",
+			Header: map[string]string{"Authorization": "Basic cm9vdDpyb290"}},
+		{Name: "401/malformed okmsId without a token", Setup: setup, Target: target, Body: body, Status: 401,
+			Err: "Unauthenticated", Domain: "not-a-uuid", Header: map[string]string{"Authorization": ""}},
+		{Name: "404/malformed okmsId", Setup: setup, Target: target, Body: body, Status: 404, Err: "DomainNotFound",
+			Domain: "not-a-uuid", Golden: g("error_DomainNotFound")},
+		{Name: "404/okmsId that is a uuid with its dashes removed", Setup: setup, Target: target, Body: body,
+			Status: 404, Err: "DomainNotFound", Domain: strings.ReplaceAll(unknownDomain, "-", "")},
+		{Name: "404/unknown okmsId", Setup: setup, Target: target, Body: body, Status: 404, Err: "DomainNotFound",
+			Domain: unknownDomain},
 	}
 }
 
 // bodyCases are the cases every endpoint with a JSON body shares
 // (okms-rest.md 1.1): bodies that are not one acceptable JSON object.
 func bodyCases(setup func(*env), target string, pin bool) []apiCase {
-	g := func(name string) string {
-		if pin {
-			return name
-		}
-		return ""
-	}
+	g := wiretest.GoldenIf(pin)
 	huge := `{"pad":"` + strings.Repeat("x", 1<<20) + `"}`
 	const bad = "RequestBodyInvalidJson"
 	return []apiCase{
-		{name: "400/invalid JSON", setup: setup, target: target, body: `{"a":`, status: 400, errID: bad, golden: g("error_RequestBodyInvalidJson")},
-		{name: "400/empty body", setup: setup, target: target, status: 400, errID: bad},
-		{name: "400/two JSON values", setup: setup, target: target, body: `{} {}`, status: 400, errID: bad},
-		{name: "400/body is an array", setup: setup, target: target, body: `[{}]`, status: 400, errID: bad},
-		{name: "400/body is a string", setup: setup, target: target, body: `"x"`, status: 400, errID: bad},
-		{name: "400/duplicate member name in the body", setup: setup, target: target, body: `{"x":1,"x":2}`, status: 400, errID: bad},
-		{name: "400/invalid UTF-8 outside data", setup: setup, target: target, body: "{\"x\":\"\xff\"}", status: 400, errID: bad},
-		{name: "400/form-encoded body", setup: setup, target: target, body: "path=a&data=b", status: 400, errID: bad,
-			header: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}},
-		{name: "400/form-encoded body with a charset", setup: setup, target: target, body: "a=b", status: 400, errID: bad,
-			header: map[string]string{"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}},
-		{name: "413/body over 1 MiB", setup: setup, target: target, body: huge, status: 413, errID: "RequestBodyTooLarge",
-			golden: g("error_RequestBodyTooLarge")},
-		{name: "413/chunked body over 1 MiB", setup: setup, target: target, body: huge, chunked: true, status: 413,
-			errID: "RequestBodyTooLarge"},
+		{Name: "400/invalid JSON", Setup: setup, Target: target, Body: `{"a":`, Status: 400, Err: bad, Golden: g("error_RequestBodyInvalidJson")},
+		{Name: "400/empty body", Setup: setup, Target: target, Status: 400, Err: bad},
+		{Name: "400/two JSON values", Setup: setup, Target: target, Body: `{} {}`, Status: 400, Err: bad},
+		{Name: "400/body is an array", Setup: setup, Target: target, Body: `[{}]`, Status: 400, Err: bad},
+		{Name: "400/body is a string", Setup: setup, Target: target, Body: `"x"`, Status: 400, Err: bad},
+		{Name: "400/duplicate member name in the body", Setup: setup, Target: target, Body: `{"x":1,"x":2}`, Status: 400, Err: bad},
+		{Name: "400/invalid UTF-8 outside data", Setup: setup, Target: target, Body: "{\"x\":\"\xff\"}", Status: 400, Err: bad},
+		{Name: "400/form-encoded body", Setup: setup, Target: target, Body: "path=a&data=b", Status: 400, Err: bad,
+			Header: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}},
+		{Name: "400/form-encoded body with a charset", Setup: setup, Target: target, Body: "a=b", Status: 400, Err: bad,
+			Header: map[string]string{"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}},
+		{Name: "413/body over 1 MiB", Setup: setup, Target: target, Body: huge, Status: 413, Err: "RequestBodyTooLarge",
+			Golden: g("error_RequestBodyTooLarge")},
+		{Name: "413/chunked body over 1 MiB", Setup: setup, Target: target, Body: huge, Chunked: true, Status: 413,
+			Err: "RequestBodyTooLarge"},
 	}
 }
 
@@ -578,5 +414,5 @@ func wantData(t *testing.T, what string, v *api.SecretVersion, data string) {
 // noMember fails if a raw JSON object body has member name at top level.
 func noMember(t *testing.T, r *response, name string) {
 	t.Helper()
-	wiretest.NoMember(t, r.body, name)
+	wiretest.NoMember(t, r.Body, name)
 }

@@ -108,8 +108,10 @@ var routes = []route{
 	r("hash/{hash?}", ops{write: (*API).hash}),
 }
 
-// Routes lists the routes as method and path under /v1/transit/, for the
-// OpenAPI check (internal/httpapi/docs).
+// Routes lists the routes as method and path under
+// /api/{okmsId}/v1/transit/ (the same under /v1/transit/), for the OpenAPI
+// check (internal/httpapi/docs); a list is GET, which OpenAPI documents
+// with list=true.
 func Routes() []string {
 	var out []string
 	for _, rt := range routes {
@@ -118,28 +120,33 @@ func Routes() []string {
 				continue
 			}
 			for _, p := range rt.paths() {
-				out = append(out, methodOf(o)+" /v1/transit/"+p)
+				for _, m := range methodsOf(o) {
+					out = append(out, m+" /api/{okmsId}/v1/transit/"+p)
+				}
 			}
 		}
 	}
 	return out
 }
 
-// paths expands the optional segments of a pattern.
+// paths expands the optional segments of a pattern, which nest: "a/{x?}/{y?}"
+// is a, a/{x} and a/{x}/{y}.
 func (rt route) paths() []string {
-	out := []string{""}
+	var out []string
+	full, optional := "", false
 	for _, s := range rt.segs {
 		opt := strings.HasSuffix(s, "?}")
 		s = strings.Replace(s, "?}", "}", 1)
-		n := len(out)
-		for i := 0; i < n; i++ {
-			with := out[i] + "/" + s
-			if opt {
-				out = append(out, with)
-			} else {
-				out[i] = with
-			}
+		if opt && !optional {
+			out, optional = append(out, full), true
 		}
+		full += "/" + s
+		if opt {
+			out = append(out, full)
+		}
+	}
+	if !optional {
+		out = append(out, full)
 	}
 	for i := range out {
 		out[i] = strings.TrimPrefix(out[i], "/")
@@ -147,16 +154,15 @@ func (rt route) paths() []string {
 	return out
 }
 
-func methodOf(o vaultwire.Op) string {
+// methodsOf returns the methods of an operation: a write is POST or PUT.
+func methodsOf(o vaultwire.Op) []string {
 	switch o {
-	case list:
-		return "LIST"
 	case write:
-		return "POST"
+		return []string{"POST", "PUT"}
 	case del:
-		return "DELETE"
+		return []string{"DELETE"}
 	}
-	return "GET"
+	return []string{"GET"}
 }
 
 // match returns the variables of the path if the route matches it.
