@@ -91,7 +91,9 @@ func FuzzRequests(f *testing.F) {
 			// Vault's error body, or a batch's envelope with every result.
 			var e struct {
 				Errors *[]string
-				Data   struct{ BatchResults []any `json:"batch_results"` }
+				Data   struct {
+					BatchResults []any `json:"batch_results"`
+				}
 			}
 			if json.Unmarshal(b, &e) != nil || e.Errors == nil && e.Data.BatchResults == nil {
 				t.Fatalf("%s %s = %d outside Vault's error envelope: %s", rt.method, target, rec.Code, b)
