@@ -818,7 +818,7 @@ func (s *Service) withMaterial(ctx context.Context, domain, id string, op servic
 	)
 	err := s.domainView(ctx, domain, func(tx storage.Tx) error {
 		var err error
-		if k, err = loadKey(tx, domain, id); err != nil {
+		if k, err = s.loadKeyCached(tx, domain, id); err != nil {
 			return err
 		}
 		if err := k.Permit(op); err != nil {
@@ -1037,7 +1037,7 @@ func (s *Service) Verify(ctx context.Context, c Caller, domain, keyID string, in
 		)
 		err := s.domainView(ctx, domain, func(tx storage.Tx) error {
 			var err error
-			if k, err = loadKey(tx, domain, id); err != nil {
+			if k, err = s.loadKeyCached(tx, domain, id); err != nil {
 				return err
 			}
 			if err := k.Permit(servicekey.OpVerify); err != nil {

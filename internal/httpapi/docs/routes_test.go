@@ -23,9 +23,11 @@ import (
 	"github.com/seed-3e8d63de/coffer/internal/httpapi/sys"
 	"github.com/seed-3e8d63de/coffer/internal/httpapi/transit"
 	"github.com/seed-3e8d63de/coffer/internal/server"
+	"github.com/seed-3e8d63de/coffer/internal/testenv"
+	"github.com/seed-3e8d63de/coffer/internal/wiretest"
 )
 
-const rootToken = "root"
+const rootToken = testenv.RootToken
 
 type obj = map[string]any
 
@@ -45,30 +47,16 @@ func newEnv(t *testing.T) *env {
 // newEnvWith is newEnv with the configuration changed by configure.
 func newEnvWith(t *testing.T, configure func(*server.Config)) *env {
 	t.Helper()
-	cfg := server.Config{
-		Dev: true, DevRootToken: rootToken, Zone: "eu", Account: "coffer",
-		Logger: slog.New(slog.DiscardHandler), Out: io.Discard,
-	}
+	var opts []testenv.Option
 	if configure != nil {
-		configure(&cfg)
+		opts = append(opts, testenv.Configure(configure))
 	}
-	srv, err := server.New(t.Context(), cfg)
-	if err != nil {
-		t.Fatalf("server.New: %v", err)
-	}
-	ts := httptest.NewServer(srv.Handler())
-	t.Cleanup(func() {
-		ts.Close()
-		srv.Service().Wait()
-		if err := srv.Close(); err != nil {
-			t.Errorf("server.Close: %v", err)
-		}
-	})
+	te := testenv.Start(t, opts...)
 	var d obj
 	if err := json.Unmarshal(docs.Document(), &d); err != nil {
 		t.Fatalf("openapi.json: %v", err)
 	}
-	return &env{t: t, srv: srv, ts: ts, doc: d}
+	return &env{t: t, srv: te.Server, ts: te.HTTP, doc: d}
 }
 
 var methods = []string{"get", "post", "put", "patch", "delete"}
@@ -190,28 +178,13 @@ func TestEveryRouteDocumented(t *testing.T) {
 // call sends one request with the root token.
 func (e *env) call(method, target, body string, header map[string]string) (int, http.Header, []byte) {
 	e.t.Helper()
-	var rd io.Reader
+	def := map[string]string{"Authorization": "Bearer " + rootToken}
 	if body != "" {
-		rd = strings.NewReader(body)
+		def["Content-Type"] = "application/json"
 	}
-	req, err := http.NewRequestWithContext(e.t.Context(), method, e.ts.URL+target, rd)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+rootToken)
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	for k, v := range header {
-		req.Header.Set(k, v)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return res.StatusCode, res.Header, b
+	r := wiretest.Must(e.t, http.DefaultClient, wiretest.Request{Method: method, URL: e.ts.URL + target, Body: body,
+		Default: def, Header: header, FollowRedirects: true})
+	return r.Status, r.Header, r.Body
 }
 
 // noRoute reports whether an answer says that no route serves the request:

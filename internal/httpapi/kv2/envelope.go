@@ -19,15 +19,14 @@ type envelope = vaultwire.Envelope
 
 // rawNotFound is the complete envelope Vault returns with status 404 for
 // reads of versions that cannot be read (vault-kv2.md 2.5) and for the
-// catch-all (4.9), with coffer's OKMS members (2.4). Errors is nil, and
-// so absent, in the bodies of 2.5: hvac reads an errors member whenever
-// there is one and then drops the body, metadata included; the catch-all
-// keeps its empty array (omitzero omits only a nil slice).
+// catch-all (4.9), with coffer's OKMS members (2.4). It has no errors
+// member, as Vault's raw responses have none: hvac reads an errors member
+// whenever there is one and then drops the body (a deleted version's
+// metadata, the catch-all's warning).
 type rawNotFound struct {
 	envelope
-	Errors    []string `json:"errors,omitzero"`
-	ErrorCode int32    `json:"error_code"`
-	ErrorID   string   `json:"error_id"`
+	ErrorCode int32  `json:"error_code"`
+	ErrorID   string `json:"error_id"`
 }
 
 // errorBody is an error answer (vault-kv2.md 2.4).
@@ -158,9 +157,9 @@ func writeRaw404(w http.ResponseWriter, r *http.Request, data any, warnings []st
 }
 
 // writeCatchAll404 writes the catch-all's raw 404 (vault-kv2.md 4.9): as
-// writeRaw404, with warnings and an empty errors array. It returns nil.
+// writeRaw404, with the warning that says what to do instead. It returns nil.
 func writeCatchAll404(w http.ResponseWriter, r *http.Request, warnings []string) error {
-	return raw404(w, r, rawNotFound{envelope: newEnvelope(r, "", nil, warnings), Errors: []string{}}, errNoRoute)
+	return raw404(w, r, rawNotFound{envelope: newEnvelope(r, "", nil, warnings)}, errNoRoute)
 }
 
 func raw404(w http.ResponseWriter, r *http.Request, body rawNotFound, kind error) error {
