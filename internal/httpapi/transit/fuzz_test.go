@@ -3,14 +3,12 @@ package transit_test
 import (
 	"bytes"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
-	"github.com/seed-3e8d63de/coffer/internal/server"
+	"github.com/seed-3e8d63de/coffer/internal/testenv"
 	"github.com/seed-3e8d63de/coffer/internal/servicekey"
 )
 
@@ -19,13 +17,7 @@ import (
 // an AES key, an ECDSA key and an RSA key. Every answer must be below 500
 // and in Vault's envelope (a failed batch: the envelope with its results).
 func FuzzRequests(f *testing.F) {
-	srv, err := server.New(f.Context(), server.Config{Dev: true, DevRootToken: "root",
-		Logger: slog.New(slog.DiscardHandler), Out: io.Discard})
-	if err != nil {
-		f.Fatalf("server.New: %v", err)
-	}
-	f.Cleanup(func() { srv.Close() })
-	h := srv.Handler()
+	h := testenv.Start(f).Server.Handler()
 	send := func(method, target string, body []byte) *httptest.ResponseRecorder {
 		req, err := http.NewRequest(method, "http://coffer"+target, bytes.NewReader(body))
 		if err != nil {
