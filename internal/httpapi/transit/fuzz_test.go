@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/seed-3e8d63de/coffer/internal/testenv"
 	"github.com/seed-3e8d63de/coffer/internal/servicekey"
+	"github.com/seed-3e8d63de/coffer/internal/testenv"
 )
 
 // FuzzRequests sends fuzzed bodies, query strings and paths to the Transit
