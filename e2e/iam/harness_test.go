@@ -508,7 +508,7 @@ func refusal(surface string, r response) string {
 		case r.status == 403 && v.ErrorID == "Forbidden":
 			return "denied"
 		}
-	case "C":
+	case "C", "T":
 		errs := vaultErrors(r)
 		if r.status != 403 || len(errs) != 1 {
 			return ""

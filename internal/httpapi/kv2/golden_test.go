@@ -140,7 +140,7 @@ var (
 	accessorRE  = regexp.MustCompile(`acc_[0-9a-f]{24}`)
 	tokenRE     = regexp.MustCompile(`cof_ctk_[A-Za-z0-9_-]{43}`)
 	serverTime  = regexp.MustCompile(`"server_time_utc":\d+`)
-	kvAccessor  = regexp.MustCompile(`"kv_[0-9a-f]{8}"`)
+	kvAccessor  = regexp.MustCompile(`"(kv|transit)_[0-9a-f]{8}"`)
 	requestIDRE = regexp.MustCompile(`"request_id":"[^"]*"`)
 )
 
@@ -153,7 +153,7 @@ func (h *harness) normalise(r response) []byte {
 	b = uuidRE.ReplaceAll(b, []byte("<uuid>"))
 	b = accessorRE.ReplaceAll(b, []byte("<accessor>"))
 	b = tokenRE.ReplaceAll(b, []byte("<child-token>"))
-	b = kvAccessor.ReplaceAll(b, []byte(`"kv_<okms-id>"`))
+	b = kvAccessor.ReplaceAll(b, []byte(`"${1}_<okms-id>"`))
 	b = serverTime.ReplaceAll(b, []byte(`"server_time_utc":<now>`))
 	return fmt.Appendf(nil, "HTTP %d\nContent-Type: %s\n\n%s", r.status, r.header.Get("Content-Type"), b)
 }
