@@ -1,48 +1,35 @@
 package transit_test
 
 import (
-	"context"
 	"encoding/json"
-	"flag"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	vault "github.com/hashicorp/vault/api"
 
 	"github.com/seed-3e8d63de/coffer/internal/server"
+	"github.com/seed-3e8d63de/coffer/internal/testenv"
+	"github.com/seed-3e8d63de/coffer/internal/wiretest"
 )
 
-// update rewrites the golden files (go test -run TestGolden -update).
-var update = flag.Bool("update", false, "rewrite testdata/*.golden")
-
 // rootToken is the dev-mode root token of every test server.
-const rootToken = "root"
+const rootToken = testenv.RootToken
 
 // TestMain clears the VAULT_* and TRANSIT_* environment, which the Vault
-// client and go-kms-wrapping read.
+// client and go-kms-wrapping read, and reports golden files no test
+// wrote.
 func TestMain(m *testing.M) {
 	for _, kv := range os.Environ() {
 		if name, _, _ := strings.Cut(kv, "="); strings.HasPrefix(name, "VAULT_") || strings.HasPrefix(name, "TRANSIT_") {
 			os.Unsetenv(name)
 		}
 	}
-	os.Exit(m.Run())
+	wiretest.Main(m, false)
 }
-
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time          { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
 var epoch = time.Date(2026, 5, 1, 10, 0, 0, 123456700, time.UTC)
 
@@ -53,28 +40,13 @@ type harness struct {
 	srv    *server.Server
 	http   *httptest.Server
 	domain string
-	clock  *clock
+	clock  *testenv.Clock
 }
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
-	h := &harness{t: t, clock: &clock{t: epoch}}
-	cfg := server.Defaults()
-	cfg.Dev = true
-	cfg.Logger = slog.New(slog.DiscardHandler)
-	cfg.Out = io.Discard
-	cfg.Now = h.clock.Now
-	s, err := server.New(context.Background(), cfg)
-	if err != nil {
-		t.Fatalf("server.New: %v", err)
-	}
-	h.srv, h.domain = s, s.DefaultDomain()
-	h.http = httptest.NewServer(s.Handler())
-	t.Cleanup(func() {
-		h.http.Close()
-		s.Close()
-	})
-	return h
+	te := testenv.Start(t, testenv.WithClock(testenv.NewClock(epoch)))
+	return &harness{t: t, srv: te.Server, http: te.HTTP, domain: te.Domain, clock: te.Clock}
 }
 
 // modes are the two addressing modes: /v1/ for the default domain, and
@@ -119,32 +91,13 @@ type response struct {
 // value pairs ("X-Vault-Token", "" drops the token).
 func (h *harness) do(method, path, body string, extra ...string) response {
 	h.t.Helper()
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req, err := http.NewRequest(method, h.http.URL+path, rd)
-	if err != nil {
-		h.t.Fatalf("NewRequest %s %s: %v", method, path, err)
-	}
-	req.Header.Set("X-Vault-Token", rootToken)
+	hdr := map[string]string{}
 	for i := 0; i+1 < len(extra); i += 2 {
-		if extra[i+1] == "" {
-			req.Header.Del(extra[i])
-			continue
-		}
-		req.Header.Set(extra[i], extra[i+1])
+		hdr[extra[i]] = extra[i+1]
 	}
-	res, err := h.http.Client().Do(req)
-	if err != nil {
-		h.t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	return response{status: res.StatusCode, header: res.Header, body: b}
+	r := wiretest.Must(h.t, h.http.Client(), wiretest.Request{Method: method, URL: h.http.URL + path, Body: body,
+		Default: map[string]string{"X-Vault-Token": rootToken}, Header: hdr, FollowRedirects: true})
+	return response{status: r.Status, header: r.Header, body: r.Body}
 }
 
 func (r response) json(t *testing.T) map[string]any {
