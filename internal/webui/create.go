@@ -161,7 +161,7 @@ func (u *UI) domainOf(r *http.Request, rc *reqCtx, id string) (service.Domain, e
 // (asked first, so that a caller who may not is not refused and audited
 // on every page).
 func (u *UI) defaults(r *http.Request, rc *reqCtx, domain string) *secret.Config {
-	if !u.svc.Allowed(rc.caller, policy.NamespaceKMS+policy.SecretConfigGet, u.svc.DomainURN(domain)) {
+	if !u.may(rc.caller, u.svc.DomainURN(domain), policy.SecretConfigGet) {
 		return nil
 	}
 	cfg, err := u.svc.GetConfig(r.Context(), rc.caller, domain)

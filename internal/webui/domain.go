@@ -57,10 +57,10 @@ type settingsData struct {
 func (u *UI) settingsTabs(c service.Caller, domain string) []tab {
 	urn := u.svc.DomainURN(domain)
 	var tabs []tab
-	if u.svc.Allowed(c, policy.NamespaceKMS+policy.SecretConfigGet, urn) {
+	if u.may(c, urn, policy.SecretConfigGet) {
 		tabs = append(tabs, tab{"general", "Secret configuration"})
 	}
-	if u.svc.Allowed(c, policy.NamespaceCentral+policy.CredentialGet, urn) {
+	if u.may(c, urn, policy.CredentialGet) {
 		tabs = append(tabs, tab{"certificates", "Access certificates"})
 	}
 	if u.svc.CanAdminister(c) {
@@ -113,13 +113,13 @@ func (u *UI) loadTab(r *http.Request, rc *reqCtx, d *settingsData) error {
 			return err
 		}
 		d.Config = &cfg
-		d.CanEditConfig = u.svc.Allowed(c, policy.NamespaceKMS+policy.SecretConfigUpdate, d.URN)
+		d.CanEditConfig = u.may(c, d.URN, policy.SecretConfigUpdate)
 	case "certificates":
 		if d.Credentials, _, err = u.svc.ListCredentials(ctx, c, domain, "", 0); err != nil {
 			return err
 		}
-		d.CanCreateCred = u.svc.Allowed(c, policy.NamespaceCentral+policy.CredentialCreate, d.URN)
-		d.CanRevokeCred = u.svc.Allowed(c, policy.NamespaceCentral+policy.CredentialDelete, d.URN)
+		d.CanCreateCred = u.may(c, d.URN, policy.CredentialCreate)
+		d.CanRevokeCred = u.may(c, d.URN, policy.CredentialDelete)
 		d.Identities = strings.Join(c.Principal.Identities, "\n")
 	case "users":
 		if d.Users, err = u.svc.ListUsers(ctx, c); err != nil {

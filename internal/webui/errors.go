@@ -68,6 +68,11 @@ func describe(err error) (int, string) {
 	if errors.As(err, &ie) {
 		return http.StatusBadRequest, sentence(ie.Reason)
 	}
+	var de *service.DeniedError
+	if errors.As(err, &de) && de.Action != "" {
+		return http.StatusForbidden, fmt.Sprintf("You are not allowed to do this: it needs the action %s on %s. "+
+			"Ask an administrator for a policy that allows it.", de.Action, de.Resource)
+	}
 	var ps policy.Problems
 	if errors.As(err, &ps) {
 		return http.StatusBadRequest, sentence(strings.TrimPrefix(ps.Error(), "policy: invalid policy: "))

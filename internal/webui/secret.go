@@ -23,12 +23,16 @@ type can struct {
 
 func (u *UI) canOn(c service.Caller, domain string, p secret.Path) can {
 	urn := u.svc.SecretURN(domain, p)
-	a := func(action string) bool { return u.svc.Allowed(c, policy.NamespaceKMS+action, urn) }
+	a := func(actions ...string) bool { return u.may(c, urn, actions...) }
+	// The actions of surface A's routes (iam.md 6): a settings change is a
+	// PUT (secret/edit too), a state change a PUT of the version
+	// (secret/version/edit too).
 	return can{
-		GetData: a(policy.SecretVersionGetData), NewVersion: a(policy.SecretVersionCreate),
-		Edit: a(policy.SecretUpdateMetadata), Delete: a(policy.SecretDelete),
-		Activate: a(policy.SecretVersionActivate), Deactivate: a(policy.SecretVersionDeactivate),
-		DeleteVersion: a(policy.SecretVersionDelete),
+		GetData: a(policy.SecretGet, policy.SecretVersionGetData), NewVersion: a(policy.SecretVersionCreate),
+		Edit: a(policy.SecretEdit, policy.SecretUpdateMetadata), Delete: a(policy.SecretDelete),
+		Activate:      a(policy.SecretVersionEdit, policy.SecretVersionActivate),
+		Deactivate:    a(policy.SecretVersionEdit, policy.SecretVersionDeactivate),
+		DeleteVersion: a(policy.SecretVersionEdit, policy.SecretVersionDelete),
 	}
 }
 

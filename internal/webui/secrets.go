@@ -77,7 +77,7 @@ func (u *UI) panel(ctx context.Context, rc *reqCtx) ([]service.PanelDomain, []st
 // canCreateIn reports whether the caller may create secrets anywhere in a
 // domain (a policy on the domain as a whole).
 func (u *UI) canCreateIn(c service.Caller, domain string) bool {
-	return u.svc.Allowed(c, policy.NamespaceKMS+policy.SecretCreate, u.svc.DomainURN(domain))
+	return u.may(c, u.svc.DomainURN(domain), policy.SecretCreate)
 }
 
 // canCreate reports whether the caller may create secrets in one of its

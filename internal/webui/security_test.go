@@ -401,7 +401,7 @@ func TestRevokedTokenEndsSession(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envOptions{})
 	e.createUser("bob", "correct horse battery staple", "")
-	e.allow("bob", []string{e.domainURN(e.domain)}, "okms:apikms:secret/get")
+	e.allow("bob", []string{e.domainURN(e.domain)}, "okms:apiovh:secret/get")
 	tok, _, err := e.svc.CreatePAT(e.ctx(), root, "bob", "laptop", "", time.Time{})
 	if err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/seed-3e8d63de/coffer/internal/auth"
 	"github.com/seed-3e8d63de/coffer/internal/httpapi"
+	"github.com/seed-3e8d63de/coffer/internal/policy"
 	"github.com/seed-3e8d63de/coffer/internal/service"
 )
 
@@ -211,7 +212,7 @@ func (u *UI) page(h handler) http.Handler {
 			return
 		}
 		httpapi.NotePrincipal(r.Context(), p.Name)
-		rc.caller = service.Caller{Principal: p, Dialect: service.KMS, Surface: "ui",
+		rc.caller = service.Caller{Principal: p, Dialect: service.Central, Surface: "ui",
 			RequestID: httpapi.RequestID(r.Context()), RemoteAddr: r.RemoteAddr}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			r.Body = http.MaxBytesReader(w, r.Body, maxForm)
@@ -231,6 +232,21 @@ func (u *UI) page(h handler) http.Handler {
 			u.fail(w, r, rc, err)
 		}
 	})
+}
+
+// may reports whether the caller may take every action (suffixes of the
+// okms:apiovh: namespace) on resource. The panel is a client of the central
+// API: it is authorized as surface A is (iam.md 5.2, 6), so a user holding
+// okms:apiovh:secret/get and okms:apiovh:secret/version/getData lists and
+// reads secrets here as through /v2/okms/.... It is a hint for what to
+// offer; the service decides again when the operation runs.
+func (u *UI) may(c service.Caller, resource string, suffixes ...string) bool {
+	for _, s := range suffixes {
+		if !u.svc.Allowed(c, policy.NamespaceCentral+s, resource) {
+			return false
+		}
+	}
+	return len(suffixes) > 0
 }
 
 // principal authenticates a session's request again.

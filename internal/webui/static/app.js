@@ -209,7 +209,29 @@
     return i ? i.value : '';
   }
 
+  // ---- saving text as a file, from memory (never through a URL the
+  // server sees: the value stays out of history, logs and caches) -------
+  function saveFile(text, name, type) {
+    const url = URL.createObjectURL(new Blob([text], { type }));
+    const a = el('a', { href: url, download: name });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 1000);
+  }
+
+  // dotenv writes entries as KEY="value" lines, escaping what a shell or
+  // a dotenv parser would read otherwise.
+  function dotenv(entries) {
+    return entries.map((e) => e.key + '="' + e.value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')
+      .replace(/\$/g, '\\$').replace(/\n/g, '\\n') + '"').join('\n') + '\n';
+  }
+
+  const MASK = '••••••••';
+
   // ---- the value side panel -------------------------------------------
+  // Values are masked until revealed, one key or all at once; copying
+  // never needs them shown.
   function initValuePanel() {
     const panel = $('#value-panel');
     if (!panel) return;
@@ -217,12 +239,27 @@
     const select = $('[data-value-version]', panel);
     const message = $('[data-value-message]', panel);
     const entries = $('[data-value-entries]', panel);
+    const tools = $('[data-value-tools]', panel);
+    const revealAll = $('[data-reveal-all]', panel);
     let opener = null;
     let seq = 0;
+    let current = null; // {entries, json, version} while shown
 
     function clear() {
       entries.replaceChildren();
       message.textContent = '';
+      current = null;
+      if (tools) tools.hidden = true;
+      if (revealAll) { revealAll.setAttribute('aria-pressed', 'false'); revealAll.textContent = 'Reveal all'; }
+    }
+
+    function setShown(row, shown) {
+      const code = $('code', row);
+      code.textContent = shown ? row._value : MASK;
+      code.classList.toggle('masked', !shown);
+      const b = $('[data-reveal]', row);
+      b.setAttribute('aria-pressed', shown ? 'true' : 'false');
+      b.textContent = shown ? 'Hide' : 'Reveal';
     }
 
     async function load(version) {
@@ -231,23 +268,59 @@
       message.textContent = 'Reading the value…';
       try {
         const data = await postJSON(panel.dataset.valueUrl, {
-          csrf: panel.dataset.csrf, path: panel.dataset.path, version: String(version),
+          csrf: panel.dataset.csrf, path: panel.dataset.path, version: String(version), as: 'json',
         });
         if (mine !== seq || panel.hidden) return; // closed or superseded meanwhile
         if (data.version) select.value = String(data.version);
         message.textContent = data.message || '';
-        for (const e of data.entries || []) {
+        const list = data.entries || [];
+        for (const e of list) {
           const value = e.value;
-          entries.append(el('div', { className: 'kv' }, [
+          const reveal = el('button', { type: 'button', className: 'btn btn-small btn-ghost-dark', textContent: 'Reveal' });
+          reveal.dataset.reveal = '';
+          reveal.setAttribute('aria-label', 'Reveal the value of ' + e.key);
+          const row = el('div', { className: 'kv' }, [
             el('div', { className: 'k', textContent: e.key }),
-            el('div', { className: 'v' }, [el('code', { textContent: value })]),
-            copyButton('Copy', () => value, e.key),
-          ]));
+            el('div', { className: 'v' }, [el('code', { textContent: MASK })]),
+            el('div', { className: 'kv-actions' }, [reveal, copyButton('Copy', () => value, e.key)]),
+          ]);
+          row._value = value;
+          reveal.addEventListener('click', () => setShown(row, reveal.getAttribute('aria-pressed') !== 'true'));
+          setShown(row, false);
+          entries.append(row);
+        }
+        if (list.length > 0 && data.json !== undefined) {
+          current = { entries: list, json: data.json, version: data.version };
+          if (tools) tools.hidden = false;
         }
       } catch (err) {
         if (mine === seq) message.textContent = err.message;
       }
     }
+
+    if (revealAll) {
+      revealAll.addEventListener('click', () => {
+        const show = revealAll.getAttribute('aria-pressed') !== 'true';
+        revealAll.setAttribute('aria-pressed', show ? 'true' : 'false');
+        revealAll.textContent = show ? 'Hide all' : 'Reveal all';
+        $$('.kv', entries).forEach((row) => setShown(row, show));
+      });
+    }
+    const copyAll = $('[data-copy-json]', panel);
+    if (copyAll) {
+      copyAll.addEventListener('click', async () => {
+        if (!current) return;
+        const ok = await copyText(current.json);
+        const label = 'Copy as JSON';
+        copyAll.textContent = ok ? 'Copied' : 'Copy failed';
+        setTimeout(() => { copyAll.textContent = label; }, 1500);
+      });
+    }
+    const base = () => (panel.dataset.path.replace(/[^A-Za-z0-9._-]+/g, '-') || 'secret') + '-v' + (current ? current.version : '');
+    const dlJSON = $('[data-download-json]', panel);
+    if (dlJSON) dlJSON.addEventListener('click', () => { if (current) saveFile(current.json + '\n', base() + '.json', 'application/json'); });
+    const dlEnv = $('[data-download-env]', panel);
+    if (dlEnv) dlEnv.addEventListener('click', () => { if (current) saveFile(dotenv(current.entries), base() + '.env', 'text/plain'); });
 
     function open(version, trigger) {
       opener = trigger || null;
