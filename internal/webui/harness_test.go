@@ -107,11 +107,17 @@ func newEnv(t *testing.T, opt envOptions) *env {
 			t.Fatal(err)
 		}
 	}
+	// The listener first, so that the server knows the URL clients reach
+	// it at (the API page shows it).
+	ts := httptest.NewUnstartedServer(nil)
+	cfg.PublicURL = "http://" + ts.Listener.Addr().String()
 	srv, err := server.New(t.Context(), cfg)
 	if err != nil {
+		ts.Close()
 		t.Fatalf("server.New: %v", err)
 	}
-	ts := httptest.NewServer(srv.Handler())
+	ts.Config.Handler = srv.Handler()
+	ts.Start()
 	t.Cleanup(func() {
 		ts.Close()
 		if err := srv.Close(); err != nil {

@@ -40,6 +40,11 @@ type Options struct {
 	// panel behind a proxy that terminates TLS. Requests received over TLS
 	// always get Secure cookies.
 	SecureCookies bool
+	// PublicURL is the base URL clients reach coffer at (the domains'
+	// restEndpoint); PublicCA the PEM of the CA they must trust for its
+	// TLS certificate, "" when none is needed. The API page shows both.
+	PublicURL string
+	PublicCA  string
 }
 
 // UI is the web panel, an http.Handler for the paths under [Prefix]. It is
@@ -53,11 +58,14 @@ type UI struct {
 	pages         *pages
 	handler       http.Handler
 	sealed        http.Handler // the unseal page, served while sealed (unseal.go)
+	publicURL     string
+	publicCA      string
 }
 
 // New returns the panel over opts.Service.
 func New(opts Options) *UI {
-	u := &UI{svc: opts.Service, log: opts.Logger, now: opts.Now, secureCookies: opts.SecureCookies}
+	u := &UI{svc: opts.Service, log: opts.Logger, now: opts.Now, secureCookies: opts.SecureCookies,
+		publicURL: strings.TrimRight(opts.PublicURL, "/"), publicCA: opts.PublicCA}
 	if u.log == nil {
 		u.log = slog.New(slog.DiscardHandler)
 	}
@@ -117,6 +125,8 @@ func (u *UI) routes() http.Handler {
 	mux.Handle("GET /ui/d/{okms}/secret/delete", u.page(u.confirmDeleteSecret))
 	mux.Handle("POST /ui/d/{okms}/secret/delete", u.page(u.deleteSecret))
 
+	mux.Handle("GET /ui/d/{okms}/api", u.page(u.api))
+	mux.Handle("GET /ui/ca.pem", u.page(u.caPEM))
 	mux.Handle("GET /ui/d/{okms}/settings", u.page(u.settings))
 	mux.Handle("POST /ui/d/{okms}/settings/config", u.page(u.updateConfig))
 	mux.Handle("POST /ui/d/{okms}/credentials", u.page(u.createCredential))

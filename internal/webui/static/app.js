@@ -58,7 +58,7 @@
     $$('[data-copy-from]').forEach((b) => {
       b.addEventListener('click', async () => {
         const src = document.getElementById(b.dataset.copyFrom);
-        const ok = await copyText(src ? src.value : '');
+        const ok = await copyText(src ? (src.value !== undefined ? src.value : src.textContent) : '');
         const label = b.textContent;
         b.textContent = ok ? 'Copied' : 'Copy failed';
         setTimeout(() => { b.textContent = label; }, 1500);
