@@ -39,6 +39,10 @@ func (u *UI) createStart(w http.ResponseWriter, r *http.Request, rc *reqCtx) err
 		return err
 	}
 	d := createStartData{Region: r.URL.Query().Get("region"), CanActivate: u.svc.CanAdminister(rc.caller)}
+	if all := u.svc.Regions(); d.Region == "" && len(all) == 1 {
+		// One region: nothing to choose.
+		d.Region = all[0].ID
+	}
 	for _, reg := range u.svc.Regions() {
 		c := regionChoice{ID: reg.ID}
 		for _, pd := range ds {

@@ -275,7 +275,7 @@ func TestBrowser_Dashboard(t *testing.T) {
 	b.clickText("stripe")
 	b.shows("General information", "Parameters", "prod/api/stripe",
 		"urn:v1:eu:resource:okms:"+e.domain+"/secret/prod%2Fapi%2Fstripe",
-		"In effect: 10 versions kept")
+		"In effect for the next versions: the latest 10 kept")
 	facts := b.text(".facts")
 	for _, want := range []string{"Current version\n3", "Number of versions\n3", "Created", "Last updated"} {
 		if !strings.Contains(strings.ReplaceAll(facts, "\t", "\n"), want) {
@@ -294,7 +294,7 @@ func TestBrowser_Dashboard(t *testing.T) {
 	b.replace("#deactivateAfter", "90d")
 	b.do(replaceFirst(`.meta-row input[name=meta_value]`, "billing"))
 	b.clickText("Save the parameters")
-	b.shows("Parameters saved.", "In effect: 4 versions kept; versions deactivated after 90d")
+	b.shows("Parameters saved.", "In effect for the next versions: the latest 4 kept", "each deactivated 90d after it is created")
 	b.open(b.location())
 	if got := b.value("#maxVersions") + " " + b.value("#deactivateAfter") + " " + b.value(`.meta-row input[name=meta_value]`); got != "4 90d billing" {
 		t.Errorf("after saving, the parameters read %q", got)

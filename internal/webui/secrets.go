@@ -38,7 +38,7 @@ type crumb struct {
 // listData is the secrets page: a region selector, then the domains of
 // the region to choose from, or the secrets of one domain.
 type listData struct {
-	Regions   []string // regions where the caller has secrets, plus the current one
+	Regions   []string // regions of the domains the caller may use, secrets or not
 	Region    string
 	Choose    []service.PanelDomain // several domains in the region: choose one
 	D         *service.Domain       // the domain listed
@@ -53,9 +53,9 @@ type listData struct {
 	Truncated bool // a filtered page stopped before finding a full page
 }
 
-// panel returns the domains the caller may use in the panel and the
-// regions where it has secrets.
-// They are read once per request.
+// panel returns the domains the caller may use in the panel and their
+// regions, those holding no secret yet included (an activated region must
+// be reachable before its first secret). They are read once per request.
 func (u *UI) panel(ctx context.Context, rc *reqCtx) ([]service.PanelDomain, []string, error) {
 	if rc.loaded {
 		return rc.domains, slices.Clone(rc.regions), nil
@@ -66,10 +66,11 @@ func (u *UI) panel(ctx context.Context, rc *reqCtx) ([]service.PanelDomain, []st
 	}
 	var regions []string
 	for _, d := range ds {
-		if d.HasSecrets && !slices.Contains(regions, d.Region) {
+		if !slices.Contains(regions, d.Region) {
 			regions = append(regions, d.Region)
 		}
 	}
+	slices.Sort(regions)
 	rc.domains, rc.regions, rc.loaded = ds, regions, true
 	return ds, slices.Clone(regions), nil
 }
@@ -106,9 +107,9 @@ func readyIn(ds []service.PanelDomain, region string) []service.PanelDomain {
 }
 
 // secretsHome chooses what to list: the region asked for, else the
-// default domain's region when the caller sees it, else the first region
-// where the caller has secrets. One domain in the region: its secrets;
-// several: a table to choose from.
+// default domain's region when the caller sees secrets there, else the
+// first region where the caller has secrets, else the first region. One
+// domain in the region: its secrets; several: a table to choose from.
 func (u *UI) secretsHome(w http.ResponseWriter, r *http.Request, rc *reqCtx) error {
 	ds, regions, err := u.panel(r.Context(), rc)
 	if err != nil {
@@ -123,11 +124,13 @@ func (u *UI) secretsHome(w http.ResponseWriter, r *http.Request, rc *reqCtx) err
 			}
 		}
 	}
+	for _, d := range ds {
+		if region == "" && d.HasSecrets {
+			region = d.Region
+		}
+	}
 	if region == "" && len(regions) > 0 {
 		region = regions[0]
-	}
-	if region == "" && len(ds) > 0 {
-		region = ds[0].Region
 	}
 	in := readyIn(ds, region)
 	if len(in) == 1 {
