@@ -213,7 +213,7 @@ func (u *UI) updateConfig(w http.ResponseWriter, r *http.Request, rc *reqCtx) er
 		var up secret.ConfigUpdate
 		n, err := strconv.ParseInt(strings.TrimSpace(r.PostFormValue("maxVersions")), 10, 64)
 		if err != nil {
-			return &formErr{"The maximum number of versions must be a whole number."}
+			return &formErr{msg: "The maximum number of versions must be a whole number."}
 		}
 		mv, err := secret.ParseMaxVersions(n)
 		if err != nil {
@@ -268,7 +268,7 @@ func (u *UI) createCredential(w http.ResponseWriter, r *http.Request, rc *reqCtx
 	if s := strings.TrimSpace(r.PostFormValue("validity")); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil {
-			return u.formFailed(w, r, rc, "certificates", &formErr{"The validity must be a number of days."})
+			return u.formFailed(w, r, rc, "certificates", &formErr{msg: "The validity must be a number of days."})
 		}
 		in.ValidityDays = n
 	}

@@ -85,10 +85,47 @@ func describe(err error) (int, string) {
 	return http.StatusInternalServerError, "Something went wrong on the server. Quote the request id to your administrator."
 }
 
+// pathRules explains what a secret path may hold (okms-rest.md 2.2).
+const pathRules = "A path uses letters, digits and _ . : = @ -, with folders separated by / (not at the start or the end, never //, no . or .. folder), at most 255 characters."
+
+// fieldOf names the form field a mistake is about: "path", "value" or
+// "settings"; "" when it is about none in particular.
+func fieldOf(err error) string {
+	if errors.Is(err, secret.ErrExists) {
+		return "path"
+	}
+	vs, ok := secret.AsViolations(err)
+	if !ok || len(vs) == 0 {
+		var fe *formErr
+		if errors.As(err, &fe) {
+			return fe.field
+		}
+		return ""
+	}
+	switch v := vs[0]; {
+	case v.Field == secret.FieldPath, v.Field == secret.FieldRequired && v.Key == "path":
+		return "path"
+	case v.Field == secret.FieldData:
+		return "value"
+	case v.Field == secret.FieldMaxVersions, v.Field == secret.FieldDeactivateVersionAfter, v.Field == secret.FieldCustomMetadata, v.Field == secret.FieldCAS:
+		return "settings"
+	}
+	return ""
+}
+
 // violationMessage words a validation problem for the panel's forms,
 // whose fields do not bear the API's names.
 func violationMessage(v secret.Violation) string {
 	switch v.Field {
+	case secret.FieldPath:
+		if v.Rule == secret.RuleMaxExceeded {
+			return fmt.Sprintf("The path has %d characters; the limit is %d.", v.Got, v.Limit)
+		}
+		return "This path is not valid: " + sentence(v.Reason) + " " + pathRules
+	case secret.FieldRequired:
+		if v.Key == "path" {
+			return "Enter a path. " + pathRules
+		}
 	case secret.FieldDeactivateVersionAfter:
 		return "The expiration period must be a duration such as 30d, 12h or 1h30m (units d, h, m and s), at most 100 years."
 	case secret.FieldMaxVersions:

@@ -283,6 +283,9 @@ type versionData struct {
 	Value    string
 	Conflict string
 	CanRead  bool
+	// Auto: the form starts from the current value (read by the script,
+	// by POST), which the caller may read and which is active.
+	Auto bool
 }
 
 func (u *UI) newVersionForm(w http.ResponseWriter, r *http.Request, rc *reqCtx) error {
@@ -296,6 +299,7 @@ func (u *UI) newVersionForm(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 	}
 	d := versionData{D: sd.D, Path: sd.Path, Current: sd.Secret.CurrentVersion, Next: sd.Secret.CurrentVersion + 1,
 		From: sd.Secret.CurrentVersion, CAS: casApplies(sd), Value: "{\n  \n}", CanRead: sd.Can.GetData}
+	d.Auto = d.CanRead && sd.Current != nil && sd.Current.State == secret.Active
 	u.render(w, r, rc, http.StatusOK, "new-version", &view{Title: "New version of " + d.Path, Section: "secrets", Domain: &d.D, Data: d})
 	return nil
 }

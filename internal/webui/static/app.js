@@ -148,6 +148,146 @@
     });
   }
 
+  // ---- the key/value row editor, beside the raw JSON --------------------
+  // The textarea stays the field the form sends; the rows write into it
+  // as they change and are rebuilt from it when shown. Strings are edited
+  // as text; any other JSON value as JSON, marked so.
+  function initKVEditors() {
+    $$('[data-kv-editor]').forEach((box) => {
+      const field = box.closest('.field');
+      const area = $('[data-json-editor]', field);
+      const rows = $('[data-kv-rows]', box);
+      const sw = $('[data-editor-switch]', field);
+      const status = $('[data-json-status]', field);
+      let mode = 'json';
+      let syncing = false;
+      let lastRows = false; // the last change was made in the rows
+
+      function rowError(row, msg) {
+        const e = $('.kv-error', row);
+        e.textContent = msg;
+        e.hidden = msg === '';
+        $$('input, textarea', row).forEach((i) => i.setAttribute('aria-invalid', msg ? 'true' : 'false'));
+      }
+
+      function name(row) {
+        const k = $('.kv-key', row).value.trim();
+        return k ? '“' + k + '”' : 'number ' + (rows.children.length ? [...rows.children].indexOf(row) + 1 : 1);
+      }
+
+      function label(row) {
+        const n = name(row);
+        $('.kv-key', row).setAttribute('aria-label', 'Key of the pair ' + n);
+        $('.kv-val', row).setAttribute('aria-label', 'Value of the pair ' + n);
+        $('.kv-remove', row).setAttribute('aria-label', 'Remove the pair ' + n);
+      }
+
+      // toJSON validates every row and writes the value; it returns the
+      // number of rows in error.
+      function toJSON() {
+        const obj = {};
+        const seen = new Map();
+        let bad = 0;
+        for (const row of rows.children) {
+          const k = $('.kv-key', row).value;
+          const vtext = $('.kv-val', row).value;
+          let msg = '';
+          let v = vtext;
+          if (k === '' && vtext === '') { rowError(row, ''); continue; }
+          if (k.trim() === '') msg = 'Give this value a key.';
+          else if (seen.has(k)) msg = 'This key is given twice.';
+          else if (row.dataset.raw === 'true') {
+            try { v = JSON.parse(vtext); } catch (_) { msg = 'Not valid JSON: write a string in the JSON view, or a number, true, false, null, an array or an object.'; }
+          }
+          rowError(row, msg);
+          if (msg) { bad++; continue; }
+          seen.set(k, true);
+          obj[k] = v;
+        }
+        syncing = true;
+        area.value = JSON.stringify(obj, null, 2);
+        checkJSON(area);
+        if (bad) {
+          const m = bad === 1 ? 'One pair needs a correction.' : bad + ' pairs need a correction.';
+          area.setCustomValidity(m);
+          if (status) { status.textContent = m; status.classList.add('bad'); status.classList.remove('ok'); }
+        }
+        syncing = false;
+        return bad;
+      }
+
+      function addRow(k, v, raw) {
+        const key = el('input', { className: 'kv-key', value: k, placeholder: 'Key', autocomplete: 'off', spellcheck: false });
+        const val = el('textarea', { className: 'kv-val code', value: v, rows: 1, placeholder: raw ? 'JSON value' : 'Value', spellcheck: false });
+        const rm = el('button', { type: 'button', className: 'btn btn-small btn-ghost-dark kv-remove', textContent: 'Remove' });
+        const err = el('p', { className: 'kv-error field-error', hidden: true });
+        const kids = [key, val, rm, err];
+        if (raw) kids.splice(2, 0, el('span', { className: 'tag', textContent: 'JSON', title: 'This value is JSON, not text' }));
+        const row = el('div', { className: 'kv-row' }, kids);
+        if (raw) row.dataset.raw = 'true';
+        key.addEventListener('input', () => { label(row); lastRows = true; toJSON(); });
+        val.addEventListener('input', () => { lastRows = true; toJSON(); });
+        rm.addEventListener('click', () => {
+          const next = row.nextElementSibling || row.previousElementSibling;
+          row.remove();
+          if (!rows.children.length) addRow('', '', false);
+          toJSON();
+          $('.kv-key', next && next.isConnected ? next : rows.lastElementChild).focus();
+        });
+        rows.append(row);
+        label(row);
+        return row;
+      }
+
+      // fromJSON rebuilds the rows from the textarea; false when it does
+      // not hold an object.
+      function fromJSON() {
+        let v;
+        try { v = JSON.parse(area.value); } catch (_) { return false; }
+        if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
+        rows.replaceChildren();
+        for (const [k, x] of Object.entries(v)) {
+          if (typeof x === 'string') addRow(k, x, false);
+          else addRow(k, JSON.stringify(x), true);
+        }
+        if (!rows.children.length) addRow('', '', false);
+        return true;
+      }
+
+      // Modes: both side by side (the default), the rows only, the JSON
+      // only. The rows need a JSON object to start from.
+      function setMode(m) {
+        if (m !== 'json' && !fromJSON()) {
+          if (status) status.textContent = 'Correct the JSON before switching to key/value pairs.';
+          m = 'json';
+        }
+        mode = m;
+        box.hidden = m === 'json';
+        area.hidden = m === 'rows';
+        field.classList.toggle('editor-both', m === 'both');
+        $$('[data-editor-mode]', sw).forEach((b) => b.setAttribute('aria-pressed', b.dataset.editorMode === m ? 'true' : 'false'));
+        if (m === 'rows') toJSON();
+      }
+
+      sw.hidden = false;
+      $$('[data-editor-mode]', sw).forEach((b) => b.addEventListener('click', () => setMode(b.dataset.editorMode)));
+      $('[data-kv-add]', box).addEventListener('click', () => { $('.kv-key', addRow('', '', false)).focus(); });
+      area.addEventListener('input', () => {
+        if (syncing || mode === 'json') return;
+        lastRows = false;
+        fromJSON(); // a JSON being typed that is not an object yet leaves the rows as they were
+      });
+      area.form.addEventListener('submit', (e) => {
+        if ((mode === 'rows' || lastRows) && toJSON() > 0) {
+          e.preventDefault();
+          const bad = $('.kv-row [aria-invalid="true"]', rows);
+          if (bad) bad.focus();
+        }
+      });
+      setMode('both');
+    });
+  }
+
   // ---- custom-metadata rows -------------------------------------------
   function initMetaRows() {
     $$('[data-add-row]').forEach((b) => {
@@ -374,8 +514,11 @@
   }
 
   // ---- starting a new version from the current value ------------------
+  // By default (data-auto), the form starts from the current value, read
+  // by POST as the side panel reads it.
   function initLoadCurrent() {
     $$('[data-load-current]').forEach((b) => {
+      if (b.dataset.auto === 'true') setTimeout(() => b.click(), 0);
       b.addEventListener('click', async () => {
         const area = $('[data-json-editor]', b.form);
         try {
@@ -429,6 +572,7 @@
     initDownloads();
     initJSONEditors();
     initMetaRows();
+    initKVEditors();
     initAutosubmit();
     initRowFilter();
     initValuePanel();
