@@ -33,6 +33,7 @@ var errorTable = []struct {
 	{secret.ErrExists, http.StatusConflict, "A secret already exists at this path."},
 	{secret.ErrCASRequired, http.StatusConflict, "Check-and-set is required for this secret: the current version must be sent."},
 	{secret.ErrCASMismatch, http.StatusConflict, "The secret changed since this page was loaded."},
+	{secret.ErrVersionInactive, http.StatusConflict, "This version is not active: a deactivated version's value cannot be read, a deleted one's is destroyed."},
 	{secret.ErrTransition, http.StatusConflict, "A deleted version cannot change state: its value is destroyed."},
 	{secret.ErrVersionLimit, http.StatusConflict, "This secret has reached the highest version number."},
 	{service.ErrDomainNotFound, http.StatusNotFound, "There is no OKMS domain with this id."},

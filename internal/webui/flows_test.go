@@ -496,7 +496,7 @@ func TestBrowser_Versions(t *testing.T) {
 	if got := versionRows(t, b); got != "4 active|3 active|2 active" {
 		t.Errorf("versions: %q, want 4, 3, 2 (1 pruned beyond 3 versions)", got)
 	}
-	b.clickNav(`tr[data-version="3"] button[type=submit]:not([aria-haspopup])`) // Deactivate
+	b.clickNav(`button[aria-label="Deactivate version 3"]`) // Deactivate
 	b.shows("Version 3 deactivated.")
 	b.screenshot("versions")
 	if got := versionRows(t, b); got != "4 active|3 deactivated|2 active" {
