@@ -103,7 +103,7 @@ func TestBrowser_SecretsList(t *testing.T) {
 
 	// The default domain, folders first by path.
 	b.at("/ui/d/" + e.domain + "/secrets")
-	rows := b.eval(`JSON.stringify([...document.querySelectorAll("#secret-rows tr td:first-child")].map(td => td.innerText.trim()))`)
+	rows := b.eval(`JSON.stringify([...document.querySelectorAll("#secret-rows tr a.name")].map(td => td.innerText.trim()))`)
 	if got := jsonOf[[]string](t, rows); strings.Join(got, " ") != "bulk/ dev/ prod/ shared-key" {
 		t.Errorf("the root of the domain lists %q, want bulk/ dev/ prod/ shared-key", got)
 	}
@@ -551,6 +551,16 @@ func TestBrowser_DeleteSecret(t *testing.T) {
 	b.clickText("Cancel")
 	b.at("/ui/d/" + e.domain + "/secret?path=tmp")
 	b.clickText("Delete")
+	// The name must be typed: the button waits for it, and the server
+	// checks it again.
+	if b.eval(`document.querySelector("[data-confirm-button]").disabled`) != true {
+		t.Error("the delete button is enabled before the name is typed")
+	}
+	b.replace("#typed", "tmp/old")
+	b.do(chromedp.Evaluate[chromedp.Void](`document.querySelector("[data-confirm-button]").disabled = false`))
+	b.clickText("Delete the secret")
+	b.shows("What you typed is not tmp/old-key: nothing was deleted.")
+	b.typeIn("#typed", "tmp/old-key")
 	b.clickText("Delete the secret")
 	b.shows("Secret tmp/old-key deleted.", "keep")
 	b.lacks("old-key\n")

@@ -407,6 +407,8 @@ func (u *UI) setState(w http.ResponseWriter, r *http.Request, rc *reqCtx) error 
 type field struct{ Name, Value string }
 
 // confirmData is a confirmation page: what will happen, and one button.
+// With Typed set, the name of what is deleted must be typed first (the
+// form's "typed" field, checked again by the handler).
 type confirmData struct {
 	Heading string
 	Message string
@@ -415,6 +417,9 @@ type confirmData struct {
 	Fields  []field
 	Button  string
 	Cancel  string
+	Typed   string
+	// Mistyped says the name typed did not match.
+	Mistyped bool
 }
 
 func (u *UI) confirm(w http.ResponseWriter, r *http.Request, rc *reqCtx, dom *service.Domain, section string, d confirmData) {
@@ -474,6 +479,7 @@ func (u *UI) confirmDeleteSecret(w http.ResponseWriter, r *http.Request, rc *req
 		Fields:  []field{{"path", p.String()}},
 		Button:  "Delete the secret",
 		Cancel:  secretLink(domain, p.String()),
+		Typed:   p.String(), Mistyped: r.URL.Query().Get("mistyped") == "1",
 	})
 	return nil
 }
@@ -483,6 +489,10 @@ func (u *UI) deleteSecret(w http.ResponseWriter, r *http.Request, rc *reqCtx) er
 	p, err := pathParam(r)
 	if err != nil {
 		return err
+	}
+	if r.PostFormValue("typed") != p.String() {
+		http.Redirect(w, r, link("/ui/d/"+domain+"/secret/delete", "path", p.String(), "mistyped", "1"), http.StatusSeeOther)
+		return nil
 	}
 	if err := u.svc.DeleteSecret(r.Context(), rc.caller, domain, p); err != nil {
 		return err

@@ -255,3 +255,63 @@ func (u *UI) bulkVersions(w http.ResponseWriter, r *http.Request, rc *reqCtx) er
 	u.redirect(w, r, rc, secretLink(domain, p.String(), "tab", "versions"), fmt.Sprintf("%d version(s) %s.", len(d.Change), to))
 	return nil
 }
+
+// bulkSecretsData is the summary of a deletion of several secrets.
+type bulkSecretsData struct {
+	D       service.Domain
+	Secrets []bulkSecret
+	Missing []string // paths no longer there (or not visible)
+}
+
+type bulkSecret struct {
+	Path     string
+	Versions int
+}
+
+// bulkDeleteSecrets deletes the secrets selected in the list: first a
+// summary of each (its versions, destroyed with it), then, confirmed, the
+// deletions one by one (each authorized and audited by the service).
+func (u *UI) bulkDeleteSecrets(w http.ResponseWriter, r *http.Request, rc *reqCtx) error {
+	domain := r.PathValue("okms")
+	var d bulkSecretsData
+	var paths []secret.Path
+	for _, s := range r.PostForm["path"] {
+		p, err := secret.ParsePath(s)
+		if err != nil {
+			return errBadForm
+		}
+		if !slices.ContainsFunc(paths, func(q secret.Path) bool { return q.String() == p.String() }) {
+			paths = append(paths, p)
+		}
+	}
+	if len(paths) == 0 {
+		u.redirect(w, r, rc, "/ui/d/"+domain+"/secrets", "Select at least one secret.")
+		return nil
+	}
+	if r.PostFormValue("confirm") == "yes" {
+		for _, p := range paths {
+			if err := u.svc.DeleteSecret(r.Context(), rc.caller, domain, p); err != nil && !errors.Is(err, secret.ErrNotFound) {
+				return err
+			}
+		}
+		u.redirect(w, r, rc, "/ui/d/"+domain+"/secrets", fmt.Sprintf("%d secret(s) deleted.", len(paths)))
+		return nil
+	}
+	for _, p := range paths {
+		v, err := u.svc.GetSecret(r.Context(), rc.caller, domain, p, service.GetOptions{})
+		switch {
+		case errors.Is(err, secret.ErrNotFound):
+			d.Missing = append(d.Missing, p.String())
+		case err != nil:
+			return err
+		default:
+			d.Secrets = append(d.Secrets, bulkSecret{Path: p.String(), Versions: len(v.Secret.Versions)})
+		}
+	}
+	var err error
+	if d.D, err = u.domainOf(r, rc, domain); err != nil {
+		return err
+	}
+	u.render(w, r, rc, http.StatusOK, "bulk-secrets", &view{Title: "Delete secrets", Section: "secrets", Domain: &d.D, Data: d})
+	return nil
+}

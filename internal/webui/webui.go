@@ -108,6 +108,7 @@ func (u *UI) routes() http.Handler {
 
 	mux.Handle("GET /ui/secrets", u.page(u.secretsHome))
 	mux.Handle("GET /ui/d/{okms}/secrets", u.page(u.listSecrets))
+	mux.Handle("POST /ui/d/{okms}/secrets/delete", u.page(u.bulkDeleteSecrets))
 	mux.Handle("GET /ui/create", u.page(u.createStart))
 	mux.Handle("POST /ui/activate", u.page(u.activate))
 	mux.Handle("GET /ui/d/{okms}/activation", u.page(u.activation))

@@ -566,6 +566,16 @@
     setTimeout(poll, 300);
   }
 
+  // ---- typed confirmations: the button waits for the name -------------
+  function initTypedConfirm() {
+    $$('input[data-typed-confirm]').forEach((i) => {
+      const b = $('[data-confirm-button]', i.form);
+      const sync = () => { b.disabled = i.value !== i.dataset.typedConfirm; };
+      i.addEventListener('input', sync);
+      sync();
+    });
+  }
+
   function init() {
     enhance();
     initCopyFrom();
@@ -573,6 +583,7 @@
     initJSONEditors();
     initMetaRows();
     initKVEditors();
+    initTypedConfirm();
     initAutosubmit();
     initRowFilter();
     initValuePanel();
