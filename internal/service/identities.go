@@ -202,7 +202,7 @@ func (s *Service) forgotten(ctx context.Context, c Caller, urn string, changed [
 // user's deletion is committed: a failure here leaves credentials that
 // no longer authenticate (their issuer is gone, certIdentities), and is
 // logged.
-func (s *Service) revokeIssued(ctx context.Context, c Caller, userID string) {
+func (s *Service) revokeIssued(ctx context.Context, c Caller, userID, why string) {
 	if err := s.loadDomains(ctx); err != nil {
 		s.log.ErrorContext(ctx, "revoke the credentials of a deleted user", "err", err)
 		return
@@ -234,7 +234,7 @@ func (s *Service) revokeIssued(ctx context.Context, c Caller, userID string) {
 		}
 		for _, id := range revoked {
 			s.auditEffect(ctx, c, policy.NamespaceCentral+policy.CredentialDelete, s.DomainURN(d.ID),
-				"credential "+id+" revoked: its issuer was deleted")
+				"credential "+id+" revoked: its issuer was "+why)
 		}
 	}
 }

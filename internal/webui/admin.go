@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/seed-3e8d63de/coffer/internal/policy"
 	"github.com/seed-3e8d63de/coffer/internal/service"
 )
 
@@ -150,14 +149,7 @@ func (u *UI) revokeToken(w http.ResponseWriter, r *http.Request, rc *reqCtx) err
 // actions written.
 func (u *UI) createPolicy(w http.ResponseWriter, r *http.Request, rc *reqCtx) error {
 	domain := r.PathValue("okms")
-	p := policy.Policy{
-		Name:        strings.TrimSpace(r.PostFormValue("name")),
-		Description: strings.TrimSpace(r.PostFormValue("description")),
-		Identities:  lines(r.PostFormValue("identities")),
-		Resources:   lines(r.PostFormValue("resources")),
-		Allow:       append(r.PostForm["allow"], lines(r.PostFormValue("allowMore"))...),
-		Deny:        lines(r.PostFormValue("deny")),
-	}
+	p := policyForm(r)
 	created, err := u.svc.CreatePolicy(r.Context(), rc.caller, p)
 	if err != nil {
 		return u.formFailed(w, r, rc, "policies", err)

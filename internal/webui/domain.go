@@ -32,6 +32,8 @@ type settingsData struct {
 
 	Config        *secret.Config
 	CanEditConfig bool
+	// Admin: the caller may rename and delete the domain.
+	Admin bool
 
 	Credentials   []service.Credential
 	CanCreateCred bool
@@ -114,6 +116,7 @@ func (u *UI) loadTab(r *http.Request, rc *reqCtx, d *settingsData) error {
 		}
 		d.Config = &cfg
 		d.CanEditConfig = u.may(c, d.URN, policy.SecretConfigUpdate)
+		d.Admin = u.svc.CanAdminister(c)
 	case "certificates":
 		if d.Credentials, _, err = u.svc.ListCredentials(ctx, c, domain, "", 0); err != nil {
 			return err
@@ -149,11 +152,7 @@ func (u *UI) loadTab(r *http.Request, rc *reqCtx, d *settingsData) error {
 		if d.Policies, err = u.svc.ListPolicies(ctx, c); err != nil {
 			return err
 		}
-		for _, a := range policy.Catalogue() {
-			if a.Used {
-				d.Actions = append(d.Actions, a.Name)
-			}
-		}
+		d.Actions = catalogueActions()
 	case "audit":
 		events, err := u.svc.AuditTail(ctx, c, 2000)
 		if errors.Is(err, service.ErrAuditNotReadable) {

@@ -37,6 +37,7 @@ var errorTable = []struct {
 	{secret.ErrTransition, http.StatusConflict, "A deleted version cannot change state: its value is destroyed."},
 	{secret.ErrVersionLimit, http.StatusConflict, "This secret has reached the highest version number."},
 	{service.ErrDomainNotFound, http.StatusNotFound, "There is no OKMS domain with this id."},
+	{service.ErrConfirmationRequired, http.StatusBadRequest, "Type the id of the OKMS domain to confirm its deletion."},
 	{service.ErrDomainNotReady, http.StatusConflict, "This OKMS domain is still being created. Try again in a moment."},
 	{service.ErrRegionNotFound, http.StatusNotFound, "This installation does not serve that region."},
 	{service.ErrCredentialNotFound, http.StatusNotFound, "There is no such access certificate."},

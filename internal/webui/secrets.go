@@ -136,7 +136,7 @@ func (u *UI) secretsHome(w http.ResponseWriter, r *http.Request, rc *reqCtx) err
 	}
 	in := readyIn(ds, region)
 	if len(in) == 1 {
-		http.Redirect(w, r, "/ui/d/"+in[0].ID+"/secrets", http.StatusSeeOther)
+		u.redirect(w, r, rc, "/ui/d/"+in[0].ID+"/secrets", rc.flash) // the message goes on to the page shown
 		return nil
 	}
 	if region != "" && !slices.Contains(regions, region) {
