@@ -322,7 +322,8 @@
         const q = input.value.trim().toLowerCase();
         let shown = 0;
         for (const tr of body.rows) {
-          const match = q === '' || tr.cells[0].textContent.toLowerCase().includes(q);
+          const name = $('a.name', tr) || tr.cells[0];
+          const match = q === '' || name.textContent.toLowerCase().includes(q);
           tr.hidden = !match;
           if (match) shown++;
         }
@@ -566,6 +567,38 @@
     setTimeout(poll, 300);
   }
 
+  // ---- keyboard: lists and search ---------------------------------------
+  // In a list (tbody[data-keynav]), the arrow keys move between the rows'
+  // links, Home and End to the first and last; "/" goes to the search box.
+  function initKeyNav() {
+    $$('tbody[data-keynav]').forEach((body) => {
+      body.addEventListener('keydown', (e) => {
+        if (!['ArrowDown', 'ArrowUp', 'Home', 'End'].includes(e.key)) return;
+        const links = $$('tr:not([hidden]) a.name', body);
+        const i = links.indexOf(document.activeElement);
+        if (i < 0) return;
+        let j = i;
+        if (e.key === 'ArrowDown') j = Math.min(links.length - 1, i + 1);
+        if (e.key === 'ArrowUp') j = Math.max(0, i - 1);
+        if (e.key === 'Home') j = 0;
+        if (e.key === 'End') j = links.length - 1;
+        e.preventDefault();
+        links[j].focus();
+      });
+    });
+    const search = $('input[type="search"]');
+    if (search) {
+      document.addEventListener('keydown', (e) => {
+        const t = e.target;
+        if (e.key !== '/' || e.ctrlKey || e.metaKey || e.altKey) return;
+        if (t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName))) return;
+        e.preventDefault();
+        search.focus();
+        search.select();
+      });
+    }
+  }
+
   // ---- typed confirmations: the button waits for the name -------------
   function initTypedConfirm() {
     $$('input[data-typed-confirm]').forEach((i) => {
@@ -584,6 +617,7 @@
     initMetaRows();
     initKVEditors();
     initTypedConfirm();
+    initKeyNav();
     initAutosubmit();
     initRowFilter();
     initValuePanel();
