@@ -57,6 +57,7 @@ func TestBrowser_Administration(t *testing.T) {
 	b.clickNav(`a[aria-label="Edit the policy p-dan"]`)
 	b.shows(`"action": "okms:apiovh:secret/get"`, `"identities": [`)
 	b.axe()
+	b.screenshot("policy")
 	b.click(`input[name=allow][value="okms:apiovh:secret/version/getData"]`)
 	b.clickText("Save the policy")
 	b.shows("Policy p-dan saved.", `"action": "okms:apiovh:secret/version/getData"`)

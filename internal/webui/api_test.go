@@ -27,6 +27,7 @@ func TestBrowser_APIAccess(t *testing.T) {
 		t.Errorf("the docs link goes to %v", got)
 	}
 	b.axe()
+	b.screenshot("api-access")
 	b.click(`button[aria-label="Copy the export VAULT_ADDR line"]`)
 	b.waitText(`button[aria-label="Copy the export VAULT_ADDR line"]`, "Copied")
 	line := b.eval(`navigator.clipboard.readText()`).(string)

@@ -40,6 +40,7 @@ func TestBrowser_Editor(t *testing.T) {
 	if b.visible(".kv-row:nth-child(2) .kv-error") {
 		t.Error("a corrected row still shows its error")
 	}
+	b.screenshot("editor")
 	// The JSON rewrites the rows; a number is kept as JSON.
 	b.replace("#value", `{"login": "root", "port": 5432}`)
 	b.waitVisible(".kv-row:nth-child(2) .tag")

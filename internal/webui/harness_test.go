@@ -64,7 +64,7 @@ func (b *logBuffer) String() string {
 // env is one coffer server (dev mode, in memory) behind an httptest
 // listener.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	srv    *server.Server
 	svc    *service.Service
 	ts     *httptest.Server
@@ -82,7 +82,7 @@ type envOptions struct {
 
 const rootToken = "cof_root_webui-test-root-token"
 
-func newEnv(t *testing.T, opt envOptions) *env {
+func newEnv(t testing.TB, opt envOptions) *env {
 	t.Helper()
 	dir := t.TempDir()
 	c := &clock{now: time.Now().UTC().Truncate(time.Second)}
@@ -220,7 +220,7 @@ func (e *env) createPAT(login, name string) string {
 // client is a browser-like HTTP client: a cookie jar, no redirects
 // followed.
 type client struct {
-	t    *testing.T
+	t    testing.TB
 	e    *env
 	http *http.Client
 }
@@ -273,7 +273,7 @@ func (c *client) post(path string, form url.Values) response {
 var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
 // csrf returns the CSRF token of a page.
-func csrfOf(t *testing.T, page string) string {
+func csrfOf(t testing.TB, page string) string {
 	t.Helper()
 	m := csrfRE.FindStringSubmatch(page)
 	if m == nil {

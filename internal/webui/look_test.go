@@ -75,6 +75,12 @@ func TestBrowser_LookAndAccess(t *testing.T) {
 		b.open(p)
 		b.axe()
 	}
+	b.open(d + "/secrets?prefix=prod/")
+	b.screenshot("secrets-dark")
+	b.open(d + "/secret?path=prod/db&tab=versions")
+	b.screenshot("versions-dark")
+	b.open(d + "/api")
+	b.screenshot("api-access-dark")
 
 	// 375 px: every settings tab is within the screen.
 	b.do(chromedp.EmulateViewport(375, 740))

@@ -32,6 +32,7 @@ func TestBrowser_CompareRestoreBulk(t *testing.T) {
 	}
 	b.click(`summary[aria-label="Reveal the value of host in version 2"]`)
 	b.waitText(`tr[data-key="host"]`, "db2")
+	b.screenshot("compare")
 	if strings.Contains(b.eval(`document.body.innerText`).(string), "db1") {
 		t.Error("revealing one value revealed another")
 	}
