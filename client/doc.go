@@ -4,6 +4,8 @@
 // (/api/{okmsId}/v2/secret...; okms-rest.md section 4), with the wire types
 // of package [github.com/seed-3e8d63de/coffer/api]. It also covers the few
 // calls of the other APIs that coffer's command-line client needs: the
+// service keys of a domain (/api/{okmsId}/v1/servicekey...: [Client.Encrypt],
+// [Client.Sign], [Client.GenerateDataKey] and the key life cycle), the
 // domains and access certificates of surface A (/v2/okms/...), the Vault
 // KV v2 surface (/v1/secret/...; see [KV]), and identity management
 // (/1.0/me/identity/..., /v2/iam/...).

@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/seed-3e8d63de/coffer/internal/testenv"
 )
 
 // Consistent online backup, reliability-security.md T19: a populated
@@ -43,8 +45,8 @@ func TestBackupRestorePostgres(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs servers")
 	}
-	t.Run("postgres to bolt", func(t *testing.T) { runBackupRestore(t, liveOptions{pgURL: pgSchemaURL(t)}, liveOptions{}) })
-	t.Run("bolt to postgres", func(t *testing.T) { runBackupRestore(t, liveOptions{}, liveOptions{pgURL: pgSchemaURL(t)}) })
+	t.Run("postgres to bolt", func(t *testing.T) { runBackupRestore(t, liveOptions{pgURL: testenv.PGSchema(t)}, liveOptions{}) })
+	t.Run("bolt to postgres", func(t *testing.T) { runBackupRestore(t, liveOptions{}, liveOptions{pgURL: testenv.PGSchema(t)}) })
 }
 
 func runBackupRestore(t *testing.T, srcOpt, dstOpt liveOptions) {

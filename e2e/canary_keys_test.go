@@ -97,5 +97,54 @@ func (c *canaryRun) serviceKeys(d, root, value, refused string) []string {
 			t.Errorf("%s = %d %s, want a refusal", f.what, st, body)
 		}
 	}
+	return append(needles, c.transit(d, root, value, refused, plain)...)
+}
+
+// transit is the Vault Transit part of TestCanary (issue 16): the canary
+// keys by name, a canary plaintext encrypted, decrypted, rewrapped, data
+// keys, signatures and HMACs, and refusals carrying the plaintext. It
+// returns the Transit ciphertext and the data key as needles.
+func (c *canaryRun) transit(d, root, value, refused, plain string) []string {
+	t := c.t
+	tr := "/api/" + d + "/v1/transit"
+	var v struct {
+		Data struct{ Ciphertext, Plaintext, Signature, HMAC string }
+	}
+	st, body := c.send("transit encrypt", root, "POST", tr+"/encrypt/canary-aes", `{"plaintext":"`+plain+`","context":"Y2FuYXJ5"}`, true)
+	c.want("transit encrypt", st, 200, body)
+	_ = json.Unmarshal(body, &v)
+	ct := v.Data.Ciphertext
+	st, body = c.send("transit decrypt", root, "POST", tr+"/decrypt/canary-aes", `{"ciphertext":"`+ct+`","context":"Y2FuYXJ5"}`, true)
+	c.want("transit decrypt", st, 200, body)
+	if !strings.Contains(string(body), plain) {
+		t.Errorf("transit decrypt does not return the plaintext: %s", body)
+	}
+	c.send("transit rewrap", root, "POST", tr+"/rewrap/canary-aes", `{"ciphertext":"`+ct+`","context":"Y2FuYXJ5"}`, true)
+	c.send("transit batch", root, "POST", tr+"/encrypt/canary-aes", `{"batch_input":[{"plaintext":"`+plain+`"},{"plaintext":"`+value+`!"}]}`, true)
+	st, body = c.send("transit datakey", root, "POST", tr+"/datakey/plaintext/canary-aes", `{"bits":256}`, true)
+	c.want("transit datakey", st, 200, body)
+	_ = json.Unmarshal(body, &v)
+	needles := []string{ct, v.Data.Plaintext}
+	c.send("transit sign", root, "POST", tr+"/sign/canary-ec", `{"input":"`+plain+`"}`, false)
+	c.send("transit hmac", root, "POST", tr+"/hmac/canary-rsa", `{"input":"`+plain+`"}`, false)
+	c.send("transit read key", root, "GET", tr+"/keys/canary-rsa", "", false)
+	c.send("transit list keys", root, "LIST", tr+"/keys", "", false)
+	c.send("transit random", root, "POST", tr+"/random/64", "", true)
+	for _, f := range []struct{ what, token, method, path, body string }{
+		{"transit denied encrypt", refused, "POST", tr + "/encrypt/canary-aes", `{"plaintext":"` + plain + `"}`},
+		{"transit denied decrypt", refused, "POST", tr + "/decrypt/canary-aes", `{"ciphertext":"` + ct + `"}`},
+		{"transit plaintext not base64", root, "POST", tr + "/encrypt/canary-aes", `{"plaintext":"` + value + `!"}`},
+		{"transit decrypt other context", root, "POST", tr + "/decrypt/canary-aes", `{"ciphertext":"` + ct + `","context":"b3RoZXI="}`},
+		{"transit decrypt altered", root, "POST", tr + "/decrypt/canary-aes", `{"ciphertext":"` + ct[:len(ct)-4] + `AAAA"}`},
+		{"transit decrypt garbage", root, "POST", tr + "/decrypt/canary-aes", `{"ciphertext":"` + value + `"}`},
+		{"transit encrypt with a signing key", root, "POST", tr + "/encrypt/canary-ec", `{"plaintext":"` + plain + `"}`},
+		{"transit verify garbage", root, "POST", tr + "/verify/canary-ec", `{"input":"` + plain + `","signature":"vault:v1:` + value + `"}`},
+		{"transit context too long", root, "POST", tr + "/encrypt/canary-missing", `{"plaintext":"` + plain + `","context":"` + value + `"}`},
+		{"transit bad JSON", root, "POST", tr + "/encrypt/canary-aes", `{"plaintext":"` + plain + `"`},
+	} {
+		if st, body := c.send(f.what, f.token, f.method, f.path, f.body, false); st < 400 {
+			t.Errorf("%s = %d %s, want a refusal", f.what, st, body)
+		}
+	}
 	return needles
 }

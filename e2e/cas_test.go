@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/seed-3e8d63de/coffer/internal/testenv"
 )
 
 // No lost updates under CAS, reliability-security.md T1: concurrent
@@ -51,7 +53,7 @@ func TestCASCounterPostgres(t *testing.T) {
 	if testing.Short() {
 		t.Skip("thousands of writes")
 	}
-	runCASCounter(t, startLive(t, liveOptions{pgURL: pgSchemaURL(t)}))
+	runCASCounter(t, startLive(t, liveOptions{pgURL: testenv.PGSchema(t)}))
 }
 
 // casClient reads the counter and writes counter+1 with cas = the version

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/seed-3e8d63de/coffer/internal/storage/sealed"
+	"github.com/seed-3e8d63de/coffer/internal/testenv"
 )
 
 // Crash safety, reliability-security.md T3: the real binary under 16
@@ -64,7 +65,7 @@ func TestCrashPostgres(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
-	pgURL := pgSchemaURL(t)
+	pgURL := testenv.PGSchema(t)
 	dir := t.TempDir()
 	runCrash(t, []string{"--data-dir", dir, "--storage", "postgres", "--pg-url", pgURL}, func(t *testing.T) *sealed.Store {
 		return openSealed(t, "", pgURL, filepath.Join(dir, "root.key"))

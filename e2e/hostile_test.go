@@ -66,7 +66,7 @@ type hostile struct {
 	body    []byte
 	mode    bodyMode
 	method  string
-	surface string // "A", "B", "C", "iam", "oauth2", "root", "ui"; "" when net/http should refuse it
+	surface string // "A", "B", "C", "T" (Transit), "iam", "oauth2", "root", "ui"; "" when net/http should refuse it
 }
 
 type bodyMode uint8
@@ -157,7 +157,7 @@ func envelopeProblem(surface string, status int, hdr http.Header, body []byte) s
 		if json.Unmarshal(body, &o) != nil || o.Error == "" || o.Desc == "" {
 			return "not an OAuth2 error"
 		}
-	case "C":
+	case "C", "T":
 		// Vault's errors member may be empty (405), and a 404 may carry
 		// the secret's metadata instead (vault-kv2.md 2.5).
 		var m map[string]json.RawMessage
@@ -498,6 +498,12 @@ var hostileRoutes = []struct{ surface, path string }{
 	{"C", "/v1/sys/leader"}, {"C", "/v1/sys/internal/ui/mounts/secret"}, {"C", "/v1/auth/token/lookup-self"},
 	{"C", "/v1/auth/token/create"}, {"C", "/v1/auth/token/renew-self"}, {"C", "/api/{d}/v1/secret/data/{p}"},
 	{"C", "/v1/{p}"},
+	{"T", "/v1/transit/keys"}, {"T", "/v1/transit/keys/{k}"}, {"T", "/v1/transit/keys/{k}/config"},
+	{"T", "/v1/transit/keys/{k}/rotate"}, {"T", "/v1/transit/keys/{k}/trim"}, {"T", "/v1/transit/encrypt/{k}"},
+	{"T", "/v1/transit/decrypt/{k}"}, {"T", "/v1/transit/rewrap/{k}"}, {"T", "/v1/transit/datakey/plaintext/{k}"},
+	{"T", "/v1/transit/sign/{k}/sha2-256"}, {"T", "/v1/transit/verify/{k}"}, {"T", "/v1/transit/hmac/{k}"},
+	{"T", "/v1/transit/random/{p}"}, {"T", "/v1/transit/hash/{p}"}, {"T", "/api/{d}/v1/transit/encrypt/{k}"},
+	{"T", "/v1/transit/{p}"},
 	{"iam", "/1.0/me/identity/user"}, {"iam", "/1.0/me/identity/user/{u}"}, {"iam", "/1.0/me/identity/user/{u}/token"},
 	{"iam", "/1.0/me/identity/user/{u}/token/{t}"}, {"iam", "/1.0/me/identity/group"}, {"iam", "/1.0/me/identity/group/{g}"},
 	{"iam", "/v2/iam/policy"}, {"iam", "/v2/iam/policy/{id}"}, {"iam", "/v2/iam/audit"},
@@ -542,7 +548,10 @@ func (g *hostileGen) body() (string, []byte) {
 			`{"displayName":"hz"}`, `{"custom_metadata":{"a":"b"}}`,
 			`{"name":"hz","type":"oct","size":128}`, `{"plaintext":"aGk="}`, `{"ciphertext":"a.b.c.d.e"}`, `{"key":"a.b.c.d.e"}`,
 			`{"message":"aGk=","alg":"RS256"}`, `{"message":"aGk=","alg":"PS512","signature":"aGk=","isdigest":true}`,
-			`{"size":256}`, `{"reason":"superseded"}`, `{"name":"hz","extractable":true}`, `{"state":"DEACTIVATED"}`}))
+			`{"size":256}`, `{"reason":"superseded"}`, `{"name":"hz","extractable":true}`, `{"state":"DEACTIVATED"}`,
+			`{"plaintext":"aGk=","context":"Yw=="}`, `{"batch_input":[{"plaintext":"aGk="},{"ciphertext":"vault:v1:AAAA"}]}`,
+			`{"ciphertext":"vault:v1:AAAA"}`, `{"input":"aGk=","signature":"vault:v1:AAAA"}`, `{"input":"aGk=","hmac":"vault:v1:AAAA"}`,
+			`{"type":"ecdsa-p256"}`, `{"min_decryption_version":"1"}`, `{"min_available_version":1}`, `{"bits":512}`}))
 	case 14:
 		return "hostile key", []byte(g.pick([]string{
 			`{"name":"hz","keys":[{"kty":"RSA","n":"` + strings.Repeat("A", 70000) + `","e":"AQAB","d":"AQ","p":"AQ","q":"AQ"}]}`,
@@ -553,6 +562,11 @@ func (g *hostileGen) body() (string, []byte) {
 			`{"message":"` + strings.Repeat("QUFB", 2000) + `","alg":"ES256"}`,
 			`{"signature":"` + strings.Repeat("a", 100000) + `","alg":"RS512","message":null}`,
 			`{"plaintext":"\u0000\u0000","context":"` + strings.Repeat("c", 1000) + `"}`,
+			`{"batch_input":[` + strings.Repeat(`{"plaintext":"aGk="},`, 5000) + `{}]}`,
+			`{"batch_input":"` + strings.Repeat("[", 5000) + `"}`, `{"batch_input":[null,1,"x",[]]}`,
+			`{"ciphertext":"vault:v99999999999:AAAA"}`, `{"ciphertext":"vault:v0:AAAA","context":"%%%"}`,
+			`{"key_version":-1,"plaintext":"aGk="}`, `{"bits":1e400}`, `{"partial_failure_response_code":999,"batch_input":[{}]}`,
+			`{"input":"aGk=","prehashed":true,"signature_algorithm":"pss","marshaling_algorithm":"jws","hash_algorithm":"sha3-512"}`,
 			`{"size":-1}`, `{"size":1e400}`, `{"reason":null}`, `{"operations":["sign","sign","sign"],"name":"hz","type":"EC","curve":"P-256"}`,
 		}))
 	case 1:

@@ -1,12 +1,8 @@
 package e2e
 
 import (
-	"context"
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
-	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -14,49 +10,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
+	"github.com/seed-3e8d63de/coffer/internal/testenv"
 )
-
-// clusterSchemaURL creates a schema of the test's own in
-// COFFER_TEST_PGURL's database and returns a URL selecting it; it skips
-// without the variable.
-func clusterSchemaURL(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv("COFFER_TEST_PGURL")
-	if base == "" {
-		t.Skip("set COFFER_TEST_PGURL=postgres://postgres@127.0.0.1:5432/test?sslmode=disable to run the PostgreSQL tests (.ci/run does)")
-	}
-	schema := strings.ToLower("coffer_nodes_" + rand.Text()[:12])
-	exec := func(sql string) {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Fatalf("connect: %v", err)
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, sql); err != nil {
-			t.Fatalf("%s: %v", sql, err)
-		}
-	}
-	ident := pgx.Identifier{schema}.Sanitize()
-	exec("CREATE SCHEMA " + ident)
-	t.Cleanup(func() { exec("DROP SCHEMA " + ident + " CASCADE") })
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
 
 // cluster starts n coffer processes on one PostgreSQL schema, sharing the
 // root key of the first.
 func cluster(t *testing.T, n int, token string) []*proc {
 	t.Helper()
-	pg := clusterSchemaURL(t)
+	pg := testenv.PGSchema(t)
 	first := t.TempDir()
 	env := []string{"COFFER_INIT_ROOT_TOKEN=" + token}
 	nodes := []*proc{start(t, env, "--storage", "postgres", "--pg-url", pg, "--data-dir", first)}

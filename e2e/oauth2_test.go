@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,18 +17,8 @@ import (
 
 	"github.com/seed-3e8d63de/coffer/client"
 	"github.com/seed-3e8d63de/coffer/internal/server"
+	"github.com/seed-3e8d63de/coffer/internal/testenv"
 )
-
-// settableClock is the server's clock in tests of expiry: it moves only
-// when told to.
-type settableClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *settableClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-
-func (c *settableClock) Advance(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
 
 // TestOAuth2ClientCredentials: a service account, its policy, and
 // golang.org/x/oauth2/clientcredentials as the real client (both of its
@@ -41,7 +30,7 @@ func TestOAuth2ClientCredentials(t *testing.T) {
 	for _, k := range []string{"VAULT_ADDR", "VAULT_TOKEN", "VAULT_NAMESPACE", "VAULT_CACERT", "VAULT_AGENT_ADDR"} {
 		t.Setenv(k, "")
 	}
-	clock := &settableClock{now: time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)}
+	clock := testenv.NewClock(time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC))
 	l := startLive(t, liveOptions{audit: true, config: func(c *server.Config) { c.Now = clock.Now }})
 	ctx := t.Context()
 	root, err := client.New(l.base, client.WithToken(l.token))

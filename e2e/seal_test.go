@@ -16,6 +16,7 @@ import (
 	"github.com/seed-3e8d63de/coffer/api"
 	"github.com/seed-3e8d63de/coffer/client"
 	"github.com/seed-3e8d63de/coffer/internal/server"
+	"github.com/seed-3e8d63de/coffer/internal/testenv"
 )
 
 func putSecret(ctx context.Context, c *client.Client, path, data string) error {
@@ -73,7 +74,7 @@ func TestSealSeveralNodes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs server processes")
 	}
-	pg := clusterSchemaURL(t)
+	pg := testenv.PGSchema(t)
 	args := func() []string {
 		return []string{"--storage", "postgres", "--pg-url", pg, "--data-dir", t.TempDir(), "--seal", "shamir"}
 	}

@@ -2,17 +2,11 @@ package e2e
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
-	"os"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/seed-3e8d63de/coffer/internal/crypto"
 	"github.com/seed-3e8d63de/coffer/internal/service"
@@ -21,41 +15,6 @@ import (
 	"github.com/seed-3e8d63de/coffer/internal/storage/pgstore"
 	"github.com/seed-3e8d63de/coffer/internal/storage/sealed"
 )
-
-// pgSchemaURL creates a schema of the test's own in COFFER_TEST_PGURL's
-// database, dropped when the test ends, and returns a URL selecting it
-// (search_path). It skips the test without COFFER_TEST_PGURL.
-func pgSchemaURL(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv("COFFER_TEST_PGURL")
-	if base == "" {
-		t.Skip("needs PostgreSQL: COFFER_TEST_PGURL=postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
-	}
-	schema := "coffer_e2e_" + strings.ToLower(rand.Text()[:16])
-	ident := pgx.Identifier{schema}.Sanitize()
-	exec := func(sql string) {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Fatalf("connect to COFFER_TEST_PGURL: %v", err)
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, sql); err != nil {
-			t.Fatalf("%s: %v", sql, err)
-		}
-	}
-	exec("CREATE SCHEMA " + ident)
-	t.Cleanup(func() { exec("DROP SCHEMA " + ident + " CASCADE") })
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("COFFER_TEST_PGURL must be a URL here: %v", err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
 
 // storeReport is what checkStore found in a store.
 type storeReport struct {

@@ -190,7 +190,7 @@ func benchScenarios(list string) ([]string, error) {
 // the OKMS domain.
 func needsDomain(names []string) bool {
 	for _, n := range names {
-		if strings.HasPrefix(n, "rest-") || n == "list" {
+		if strings.HasPrefix(n, "rest-") || strings.HasPrefix(n, "key-") || n == "list" {
 			return true
 		}
 	}

@@ -3,11 +3,8 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
-	"log"
-	"log/slog"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -22,6 +19,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/seed-3e8d63de/coffer/internal/server"
+	"github.com/seed-3e8d63de/coffer/internal/testenv"
+	"github.com/seed-3e8d63de/coffer/internal/wiretest"
 )
 
 // The client commands are tested end to end: run() in-process, with
@@ -30,12 +29,10 @@ import (
 // test with a server of its own. Golden files under testdata/ pin the
 // table and JSON outputs; go test -update rewrites them.
 
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
-
-const rootToken = "root"
+const rootToken = testenv.RootToken
 
 // t0 is the server's clock: fixed, so that times are stable.
-var t0 = time.Date(2026, 1, 10, 9, 0, 0, 500_000_000, time.UTC)
+var t0 = testenv.T0
 
 // childFlag as first argument turns the test binary into the child of the
 // coffer run tests (see TestMain).
@@ -46,8 +43,7 @@ func TestMain(m *testing.M) {
 		os.Exit(child(os.Args[2:]))
 	}
 	code := m.Run()
-	full := flag.Lookup("test.run").Value.String() == "" && flag.Lookup("test.skip").Value.String() == "" && !testing.Short()
-	if code == 0 && full {
+	if code == 0 && wiretest.FullRun() {
 		// Every client command must have succeeded at least once, and
 		// failed at least once, in some test.
 		for _, path := range leafCommands() {
@@ -61,17 +57,7 @@ func TestMain(m *testing.M) {
 			}
 		}
 	}
-	if code == 0 && full && !*update {
-		files, _ := filepath.Glob(filepath.Join("testdata", "*.golden"))
-		for _, f := range files {
-			name := strings.TrimSuffix(filepath.Base(f), ".golden")
-			if _, ok := goldenUsed.Load(name); !ok {
-				fmt.Fprintf(os.Stderr, "golden file %s is used by no test\n", f)
-				code = 1
-			}
-		}
-	}
-	os.Exit(code)
+	os.Exit(wiretest.After(code, false))
 }
 
 // child is the program coffer run starts in the tests. It prints, as JSON,
@@ -130,45 +116,28 @@ type options struct {
 func newHarness(t *testing.T, opt options) *harness {
 	t.Helper()
 	dir := t.TempDir()
-	cfg := server.Config{Dev: true, DevRootToken: rootToken, Now: func() time.Time { return t0 },
-		Logger: slog.New(slog.DiscardHandler), Out: io.Discard}
-	if opt.auditFile {
-		cfg.AuditFile = filepath.Join(dir, "audit.log")
-	}
-	if opt.now != nil {
-		cfg.Now = opt.now
-	}
-	if opt.tls {
-		// The installation CA lands in the data directory: not dev mode.
-		cfg.Dev, cfg.TLSAuto, cfg.DataDir, cfg.RootToken = false, true, filepath.Join(dir, "data"), rootToken
-		// Certificates are checked against the real time by the TLS
-		// stack: issue them at the real time too.
-		cfg.Now = nil
-	}
-	if opt.seal != "" {
-		cfg.Seal, cfg.KDFTime, cfg.KDFMemory, cfg.KDFThreads = opt.seal, 1, 64, 1
-	}
-	if opt.dataDir {
-		cfg.Dev, cfg.DataDir, cfg.RootToken = false, filepath.Join(dir, "data"), rootToken
-	}
-	srv, err := server.New(t.Context(), cfg)
-	if err != nil {
-		t.Fatalf("server.New: %v", err)
-	}
-	ts := httptest.NewUnstartedServer(srv.Handler())
-	ts.Config.ErrorLog = log.New(io.Discard, "", 0) // refused handshakes on purpose
-	if opt.tls {
-		ts.TLS = srv.TLSConfig()
-		ts.StartTLS()
-	} else {
-		ts.Start()
-	}
-	t.Cleanup(func() {
-		ts.Close()
-		if err := srv.Close(); err != nil {
-			t.Errorf("server.Close: %v", err)
+	te := testenv.Start(t, testenv.Configure(func(cfg *server.Config) {
+		if opt.auditFile {
+			cfg.AuditFile = filepath.Join(dir, "audit.log")
 		}
-	})
+		if opt.now != nil {
+			cfg.Now = opt.now
+		}
+		if opt.tls {
+			// The installation CA lands in the data directory: not dev mode.
+			cfg.Dev, cfg.TLSAuto, cfg.DataDir, cfg.RootToken = false, true, filepath.Join(dir, "data"), rootToken
+			// Certificates are checked against the real time by the TLS
+			// stack: issue them at the real time too.
+			cfg.Now = nil
+		}
+		if opt.seal != "" {
+			cfg.Seal, cfg.KDFTime, cfg.KDFMemory, cfg.KDFThreads = opt.seal, 1, 64, 1
+		}
+		if opt.dataDir {
+			cfg.Dev, cfg.DataDir, cfg.RootToken = false, filepath.Join(dir, "data"), rootToken
+		}
+	}))
+	srv, ts := te.Server, te.HTTP
 	return &harness{t: t, srv: srv, ts: ts, dir: dir, domain: srv.DefaultDomain(), env: map[string]string{
 		"COFFER_ADDR":       ts.URL,
 		"COFFER_TOKEN":      rootToken,
@@ -290,8 +259,6 @@ func jsonOut[T any](t *testing.T, r string) T {
 // directory, the domain id, other UUIDs (request ids, policy and
 // credential ids), token values, PEM blocks and times normalised.
 
-var goldenUsed sync.Map // name → test name
-
 var (
 	reUUID  = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
 	reToken = regexp.MustCompile(`cof_[a-z]+_[A-Za-z0-9_-]{43}`)
@@ -323,32 +290,12 @@ func placeholder(tag string) func(string) string {
 // golden compares r with testdata/<name>.golden.
 func (h *harness) golden(name string, r result) {
 	h.t.Helper()
-	if prev, dup := goldenUsed.LoadOrStore(name, h.t.Name()); dup && prev != h.t.Name() {
-		h.t.Fatalf("golden file %s is already written by %s", name, prev)
-	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "$ coffer %s\nexit %d\n-- stdout --\n%s", commandLine(r.args), r.code, r.stdout)
 	if r.stderr != "" {
 		fmt.Fprintf(&b, "-- stderr --\n%s", r.stderr)
 	}
-	got := h.normalize(b.String())
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			h.t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			h.t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		h.t.Fatalf("read golden file (create it with go test -update): %v", err)
-	}
-	if got != string(want) {
-		h.t.Errorf("output differs from %s (rewrite with -update if intended)\ngot:\n%s\nwant:\n%s", path, got, want)
-	}
+	wiretest.Golden(h.t, name, []byte(h.normalize(b.String())))
 }
 
 // commandLine renders args as a shell would take them.

@@ -18,7 +18,10 @@ func newOperatorCmd(x *cli) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "operator",
 		Short: "Operate an installation: sealing, storage migration, root key rotation, backup and restore",
-		Args:  cobra.NoArgs,
+		Example: `  coffer operator seal-status
+  coffer operator unseal
+  coffer operator backup --out coffer.backup --passphrase-file pass`,
+		Args: cobra.NoArgs,
 	}
 	cmd.AddCommand(newMigrateCmd(x.e), newRotateMasterKeyCmd(x), newBackupCmd(x), newRestoreCmd(x))
 	cmd.AddCommand(newSealCmds(x)...)

@@ -2,8 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -15,49 +13,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/seed-3e8d63de/coffer/internal/server"
+	"github.com/seed-3e8d63de/coffer/internal/testenv"
 )
 
 const testToken = "cof_root_operator-test"
-
-// pgSchemaURL creates a schema of the test's own in COFFER_TEST_PGURL's
-// database, dropped when the test ends, and returns a URL selecting it. It
-// skips the test without COFFER_TEST_PGURL.
-func pgSchemaURL(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv("COFFER_TEST_PGURL")
-	if base == "" {
-		t.Skip("needs PostgreSQL: COFFER_TEST_PGURL=postgres://postgres@127.0.0.1:5432/test?sslmode=disable go test ./cmd/coffer")
-	}
-	schema := "coffer_test_" + strings.ToLower(rand.Text()[:16])
-	ident := pgx.Identifier{schema}.Sanitize()
-	exec := func(sql string) {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Fatalf("connect to COFFER_TEST_PGURL: %v", err)
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, sql); err != nil {
-			t.Fatalf("%s: %v", sql, err)
-		}
-	}
-	exec("CREATE SCHEMA " + ident)
-	t.Cleanup(func() { exec("DROP SCHEMA " + ident + " CASCADE") })
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("COFFER_TEST_PGURL must be a URL here: %v", err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
 
 // startServer runs server.New with cfg behind an httptest server, both
 // closed when the test ends (or earlier by the returned function).
@@ -66,17 +27,9 @@ func startServer(t *testing.T, cfg server.Config) (*server.Server, *httptest.Ser
 	cfg.RootToken = testToken
 	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	cfg.Out = io.Discard
-	s, err := server.New(t.Context(), cfg)
-	if err != nil {
-		t.Fatalf("server.New(storage %q) = %v", cfg.Storage, err)
-	}
-	ts := httptest.NewServer(s.Handler())
-	stop := func() {
-		ts.Close()
-		s.Close()
-	}
-	t.Cleanup(stop)
-	return s, ts, stop
+	te := testenv.Serve(t, cfg, nil)
+	stop := func() { te.Close() }
+	return te.Server, te.HTTP, stop
 }
 
 func call(t *testing.T, ts *httptest.Server, method, path, body string) (int, []byte) {
@@ -123,7 +76,7 @@ func secretData(t *testing.T, ts *httptest.Server, domain, path string, version 
 // server, migrates it with `coffer operator migrate`, and serves the same
 // secrets from PostgreSQL with the same root key.
 func TestOperatorMigrate(t *testing.T) {
-	pgURL := pgSchemaURL(t)
+	pgURL := testenv.PGSchema(t)
 	dir := t.TempDir()
 
 	cfg := server.Defaults()
@@ -217,7 +170,7 @@ func TestOperatorMigrate(t *testing.T) {
 // A second node on the same database, with the same root key, sees what
 // the first wrote.
 func TestServer_postgresSharedByTwoNodes(t *testing.T) {
-	pgURL := pgSchemaURL(t)
+	pgURL := testenv.PGSchema(t)
 	keyDir := t.TempDir()
 	cfg := server.Defaults()
 	cfg.DataDir = keyDir

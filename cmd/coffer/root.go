@@ -152,7 +152,7 @@ usage error (unknown flag, malformed DATA, missing argument).`,
 		newSecretCmd(x), newKVCmd(x), newDomainCmd(x),
 		newUserCmd(x), newGroupCmd(x), newTokenCmd(x), newPolicyCmd(x),
 		newCredentialCmd(x), newAuditCmd(x), newRunCmd(x), newExportCmd(x),
-		newServiceAccountCmd(x),
+		newServiceAccountCmd(x), newKeyCmd(x),
 	)
 	root.AddCommand(newBenchCmd(x), newBuildVersionCmd(x), newHealthcheckCmd(e))
 	// The completion commands capture the output writer when they are

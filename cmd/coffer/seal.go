@@ -232,6 +232,8 @@ func newSealCmd(x *cli) *cobra.Command {
 		Short: "Seal a running server (account root or ADMIN)",
 		Long: `Seal the server: it finishes the requests in flight, drops the root key and
 every key derived from it from memory, and answers 503 until unsealed.`,
+		Example: `  COFFER_TOKEN=cof_root_… coffer operator seal
+  coffer operator seal --addr https://node1.example.com:8200 --ca ca.pem`,
 		Args: exactArgs(0, "no argument"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := x.client()
@@ -253,7 +255,9 @@ func newSealStatusCmd(x *cli) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "seal-status",
 		Short: "Show the seal of a server: type, sealed, threshold, progress",
-		Args:  exactArgs(0, "no argument"),
+		Example: `  coffer operator seal-status
+  coffer operator seal-status --addr https://node2.example.com:8200 --ca ca.pem --format json`,
+		Args: exactArgs(0, "no argument"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			asJSON, _, st, err := x.sealStart(cmd)
 			if err != nil {
@@ -354,6 +358,9 @@ func (x *cli) changeSeal(cmd *cobra.Command, sf *sealChangeFlags) error {
 	if done.Type == "shamir" {
 		fmt.Fprintf(x.e.stdout, " (%d of %d keys)", done.T, done.N)
 	}
+	if done.Type == "okms" || done.Type == "transit" {
+		fmt.Fprint(x.e.stdout, ", through the KMS in the server's configuration")
+	}
 	fmt.Fprintln(x.e.stdout, "; the root key is the same, no data was rewritten.")
 	if done.Type == "shamir" {
 		fmt.Fprintln(x.e.stdout, "The old keys no longer unseal it; hand out the new ones above.")
@@ -389,31 +396,38 @@ committed.`,
 func newMigrateSealCmd(x *cli) *cobra.Command {
 	sf := &sealChangeFlags{}
 	cmd := &cobra.Command{
-		Use:   "migrate-seal --to shamir|passphrase|file",
+		Use:   "migrate-seal --to shamir|passphrase|file|okms|transit",
 		Short: "Change the seal type, keeping the root key",
 		Long: `Move a running, unsealed server to another seal: shamir (new shares),
-passphrase (a new passphrase) or file (the root key in its key file). The
+passphrase (a new passphrase), file (the root key in its key file), okms
+(a service key of an OKMS domain) or transit (a Vault Transit key). The
 root key is re-wrapped; no data is rewritten. The current keys are asked
-first, as for rekey. Moving off the file seal deletes the key file once
-the new seal is in place; moving to it writes the key file first.
-Account root or ADMIN only. Start the server with the new --seal (or
-without --seal) from then on.`,
+first, as for rekey (none for the file, okms and transit seals). Moving off
+the file seal deletes the key file once the new seal is in place; moving
+to it writes the key file first.
+
+okms and transit: the server wraps the root key through the KMS its own
+configuration names (--seal-okms-* or --seal-transit-* of coffer server,
+with their credentials), so start the server with those settings before
+migrating. Account root or ADMIN only. Start the server with the new --seal
+(or without --seal) from then on, keeping the KMS settings for okms and
+transit.`,
 		Example: `  coffer operator migrate-seal --to shamir --key-shares 5 --key-threshold 3
-  coffer operator migrate-seal --to passphrase --passphrase-file pass`,
+  coffer operator migrate-seal --to passphrase --passphrase-file pass
+  coffer operator migrate-seal --to okms      # the server has --seal-okms-* settings
+  coffer operator migrate-seal --to transit   # the server has --seal-transit-* settings`,
 		Args: exactArgs(0, "no argument"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			switch sf.to {
-			case "shamir", "passphrase", "file":
-			case "okms", "transit":
-				return usagef("--to %s: this version of coffer has no %s seal yet", sf.to, sf.to)
+			case "shamir", "passphrase", "file", "okms", "transit":
 			default:
-				return usagef("--to is required: shamir, passphrase or file")
+				return usagef("--to is required: shamir, passphrase, file, okms or transit")
 			}
 			return x.changeSeal(cmd, sf)
 		},
 	}
 	sf.register(cmd)
-	cmd.Flags().StringVar(&sf.to, "to", "", "the new seal: shamir, passphrase or file")
+	cmd.Flags().StringVar(&sf.to, "to", "", "the new seal: shamir, passphrase, file, okms or transit")
 	x.connFlags(cmd, true)
 	return cmd
 }

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/seed-3e8d63de/coffer/internal/wiretest"
 )
 
 // The server's settings: one key per flag in the configuration file, the
@@ -53,7 +55,7 @@ func TestConfigurationReference(t *testing.T) {
 	if got == want {
 		return
 	}
-	if *update {
+	if wiretest.Updating() {
 		if err := os.WriteFile(path, []byte(doc[:i+len(begin)]+want+doc[j:]), 0o644); err != nil {
 			t.Fatal(err)
 		}

@@ -8,24 +8,15 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/seed-3e8d63de/coffer/internal/testenv"
 )
 
 // reClientID matches the random client ids of service accounts, for the
 // golden files.
 var reClientID = regexp.MustCompile(`\b[0-9a-f]{16}\b`)
-
-// testClock is a clock moved by hand: the server's and the commands'.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-
-func (c *testClock) Advance(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
 
 // checkSA is check with the client ids of the output normalised too.
 func (h *harness) checkSA(name string, code int, args ...string) result {
@@ -106,7 +97,7 @@ func TestServiceAccountCommands(t *testing.T) {
 // server's clock and the commands' move together, by hand.
 func TestLoginServiceAccount(t *testing.T) {
 	t.Parallel()
-	clock := &testClock{now: t0}
+	clock := testenv.NewClock(t0)
 	h := newHarness(t, options{now: clock.Now})
 	// A service account allowed to read app/, and its secret in a file.
 	secretFile := filepath.Join(h.dir, "eso.secret")

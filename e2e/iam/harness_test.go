@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -17,35 +16,16 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/seed-3e8d63de/coffer/internal/server"
+	"github.com/seed-3e8d63de/coffer/internal/testenv"
 )
 
 // t0 is where every fake clock starts.
 var t0 = time.Date(2026, 1, 10, 9, 0, 0, 0, time.UTC)
-
-// fakeClock is the server's clock (server.Config.Now); tests advance it
-// instead of sleeping.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // URNs of the account (zone eu, account coffer: the server's defaults).
 const accountURN = "urn:v1:eu:identity:account:coffer"
@@ -56,7 +36,7 @@ func userURN(login string) string { return "urn:v1:eu:identity:user:coffer/" + l
 type env struct {
 	srv    *server.Server
 	ts     *httptest.Server
-	clock  *fakeClock
+	clock  *testenv.Clock
 	domain string
 	root   string       // the root token
 	client *http.Client // trusts the server's certificate when TLS is on
@@ -72,40 +52,21 @@ type options struct {
 // newEnv starts a server with opt and stops it when the test ends.
 func newEnv(t *testing.T, opt options) *env {
 	t.Helper()
-	clock := &fakeClock{now: t0}
 	root := "cof_root_" + randomHex(16) // unique: the audit test looks for it
-	cfg := server.Defaults()
-	cfg.Listen = "127.0.0.1:0"
-	cfg.Now = clock.Now
-	cfg.Logger = slog.New(slog.DiscardHandler)
-	cfg.Out = io.Discard
-	cfg.AuditFile = opt.auditFile
-	cfg.TLSAuto = opt.tls
-	if opt.dataDir != "" {
-		cfg.DataDir, cfg.RootToken = opt.dataDir, root
-	} else {
-		cfg.Dev, cfg.DevRootToken = true, root
-	}
-	srv, err := server.New(t.Context(), cfg)
-	if err != nil {
-		t.Fatalf("server.New: %v", err)
-	}
-	ts := httptest.NewUnstartedServer(srv.Handler())
-	if opt.tls {
-		if srv.TLSConfig() == nil {
-			t.Fatal("server.New with TLSAuto returned no TLS configuration")
+	te := testenv.Start(t, testenv.WithClock(testenv.NewClock(t0)), testenv.Configure(func(cfg *server.Config) {
+		cfg.Listen = "127.0.0.1:0"
+		cfg.AuditFile = opt.auditFile
+		cfg.TLSAuto = opt.tls
+		if opt.dataDir != "" {
+			cfg.Dev, cfg.DataDir, cfg.RootToken = false, opt.dataDir, root
+		} else {
+			cfg.DevRootToken = root
 		}
-		ts.TLS = srv.TLSConfig()
-		ts.StartTLS()
-	} else {
-		ts.Start()
+	}))
+	srv, ts := te.Server, te.HTTP
+	if opt.tls && srv.TLSConfig() == nil {
+		t.Fatal("server.New with TLSAuto returned no TLS configuration")
 	}
-	t.Cleanup(func() {
-		ts.Close()
-		if err := srv.Close(); err != nil {
-			t.Errorf("server.Close: %v", err)
-		}
-	})
 	// With TLS in dev mode the installation CA lives in memory only:
 	// httptest's client trusts the server's certificate itself. With a
 	// data directory, clients trust the CA file, as coffer's do.
@@ -113,7 +74,7 @@ func newEnv(t *testing.T, opt options) *env {
 	if opt.tls && opt.dataDir != "" {
 		client = caClient(t, filepath.Join(opt.dataDir, "ca.pem"))
 	}
-	return &env{srv: srv, ts: ts, clock: clock, domain: srv.DefaultDomain(), root: root, client: client}
+	return &env{srv: srv, ts: ts, clock: te.Clock, domain: te.Domain, root: root, client: client}
 }
 
 // caClient returns a client that trusts the installation CA whose
@@ -547,7 +508,7 @@ func refusal(surface string, r response) string {
 		case r.status == 403 && v.ErrorID == "Forbidden":
 			return "denied"
 		}
-	case "C":
+	case "C", "T":
 		errs := vaultErrors(r)
 		if r.status != 403 || len(errs) != 1 {
 			return ""

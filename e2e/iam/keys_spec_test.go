@@ -194,8 +194,15 @@ func prepareKeyCase(t *testing.T, e *env, op operation, x, other *subject) {
 	t.Helper()
 	switch op.on {
 	case onKey:
-		p := prepareKey(t, e, uuid.NewString(), op.kind, op.deactivate)
-		x.key, x.ct, x.blob, x.sig = p.key, p.ct, p.blob, p.sig
+		id := uuid.NewString()
+		p := prepareKey(t, e, id, op.kind, false)
+		if op.surface == "T" {
+			prepareTransit(t, e, &p, op.kind)
+		}
+		if op.deactivate {
+			e.must(t, "POST", "/api/"+e.domain+"/v1/servicekey/"+id+"/deactivate", `{"reason":"unspecified"}`)
+		}
+		x.key, x.ct, x.blob, x.sig, x.tct, x.tsig, x.tmac = p.key, p.ct, p.blob, p.sig, p.tct, p.tsig, p.tmac
 		*other = *x
 		other.key = uuid.NewString()
 	case onFreshKey:
@@ -206,6 +213,9 @@ func prepareKeyCase(t *testing.T, e *env, op operation, x, other *subject) {
 // listedKeys returns how many keys a key list shows and whether the probe
 // key is among them.
 func listedKeys(op operation, r response) (int, bool) {
+	if op.surface == "T" {
+		return listedTransitKeys(r)
+	}
 	var ids []string
 	if op.surface == "B" {
 		var v struct {

@@ -51,7 +51,7 @@ type expectation struct {
 func expect(op operation, id *identity, set map[string]bool, need []string) expectation {
 	if id.fail != "" || (id.certOnly && (op.surface == "A" || op.surface == "iam")) {
 		f := id.fail
-		if f == "" || (f == "no token" && op.surface != "C") {
+		if f == "" || (f == "no token" && op.surface != "C" && op.surface != "T") {
 			// Surfaces A and B answer every authentication failure with 401
 			// Unauthenticated (iam.md 7.1).
 			f = "unauthenticated"
@@ -105,7 +105,8 @@ func (tl *tally) add(f func(*tally)) {
 	f(tl)
 }
 
-// TestAuthorizationMatrix runs every operation of surfaces A, B and C
+// TestAuthorizationMatrix runs every operation of surfaces A, B, C and
+// Transit (T)
 // against every kind of caller, over real HTTP and TLS, and compares each
 // answer with the one computed from the specification (spec_test.go):
 // exact status and envelope, 0 unexpected allows, 0 unexpected denials,
@@ -384,6 +385,9 @@ func runCase(t *testing.T, e *env, tl *tally, op operation, id *identity, set ma
 		before = snapshot(t, e, x.path)
 	case op.on == onKey || op.on == onFreshKey:
 		before = keySnapshot(t, e, x.key)
+		if op.surface == "T" {
+			before += transitSnapshot(t, e, x.key)
+		}
 	}
 	rq := op.build(e, x)
 	r := e.do(t, id.cred, rq)
@@ -404,6 +408,9 @@ func runCase(t *testing.T, e *env, tl *tally, op operation, id *identity, set ma
 		after := ""
 		if op.on == onKey || op.on == onFreshKey {
 			after = keySnapshot(t, e, x.key)
+			if op.surface == "T" {
+				after += transitSnapshot(t, e, x.key)
+			}
 		} else {
 			after = snapshot(t, e, x.path)
 		}
@@ -452,7 +459,7 @@ func check(tl *tally, op operation, id *identity, want expectation, r response, 
 		tl.add(func(tl *tally) { tl.unexpectedDenials = append(tl.unexpectedDenials, fmt.Sprintf("%s = %s", label, r)) })
 	case want.outcome == "ok":
 		status := op.ok
-		if op.surface == "C" && op.list != "" && !want.visible {
+		if (op.surface == "C" || op.surface == "T") && op.list != "" && !want.visible {
 			status = http.StatusNotFound // vault-kv2.md 4.7: nothing visible is a 404
 		}
 		if r.status != status {

@@ -119,7 +119,7 @@ const (
 // actions iam.md section 6 requires for it.
 type operation struct {
 	name    string
-	surface string // "A", "B", "C" or "iam" (identity management)
+	surface string // "A", "B", "C", "T" (Vault Transit) or "iam" (identity management)
 	// need are the required actions (none: a valid credential suffices);
 	// needOther those of the variant on the opposite existence when they
 	// differ (Vault writes, iam.md 6), nil meaning the same.
@@ -151,6 +151,8 @@ type subject struct {
 	// Service keys: the key id, and a ciphertext, data key blob and
 	// signature the key made.
 	key, ct, blob, sig string
+	// Transit: a ciphertext, signature and HMAC the key made there.
+	tct, tsig, tmac string
 }
 
 // Probe of the list operations: a secret every list may show, sorting
@@ -383,6 +385,7 @@ func allOperations() []operation {
 	add("B", "", restKeyOperations())
 	add("C", " (/v1)", vaultOperations(func(*env) string { return "/v1" }))
 	add("C", " (/api/{okmsId}/v1)", vaultOperations(func(e *env) string { return "/api/" + e.domain + "/v1" }))
+	add("T", "", transitOperations())
 	add("iam", "", iamOperations())
 	return ops
 }

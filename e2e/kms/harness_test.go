@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	okms "github.com/ovh/okms-sdk-go"
 
 	"github.com/seed-3e8d63de/coffer/internal/server"
+	"github.com/seed-3e8d63de/coffer/internal/testenv"
 )
 
 // kms is a dev server over TLS (the installation CA, in memory) behind an
@@ -32,25 +32,10 @@ const rootToken = "cof_root_e2e_kms"
 
 func newKMS(t *testing.T) *kms {
 	t.Helper()
-	cfg := server.Defaults()
-	cfg.Listen = "127.0.0.1:0"
-	cfg.Dev, cfg.DevRootToken, cfg.TLSAuto = true, rootToken, true
-	cfg.Logger = slog.New(slog.DiscardHandler)
-	cfg.Out = io.Discard
-	srv, err := server.New(t.Context(), cfg)
-	if err != nil {
-		t.Fatalf("server.New: %v", err)
-	}
-	ts := httptest.NewUnstartedServer(srv.Handler())
-	ts.TLS = srv.TLSConfig()
-	ts.StartTLS()
-	t.Cleanup(func() {
-		ts.Close()
-		srv.Service().Wait()
-		if err := srv.Close(); err != nil {
-			t.Errorf("server.Close: %v", err)
-		}
-	})
+	te := testenv.Start(t, testenv.Configure(func(cfg *server.Config) {
+		cfg.Listen, cfg.DevRootToken, cfg.TLSAuto = "127.0.0.1:0", rootToken, true
+	}))
+	srv, ts := te.Server, te.HTTP
 	return &kms{t: t, srv: srv, ts: ts, root: rootToken, domain: uuid.MustParse(srv.DefaultDomain()), http: ts.Client()}
 }
 

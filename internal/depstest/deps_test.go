@@ -42,23 +42,40 @@ var rules = map[string][]string{
 	"internal/storage/pgstore":     {"internal/storage", "github.com/jackc/", "golang.org/x/"},
 	"internal/storage/sealed":      {"internal/storage", "internal/crypto"},
 	"internal/service":             {"internal/secret", "internal/servicekey", "internal/policy", "internal/auth", "internal/audit", "internal/logio", "internal/storage", "github.com/google/uuid", "golang.org/x/crypto", "golang.org/x/sys", "golang.org/x/time"},
+	"internal/wiretest":            {},
 	"internal/httpapi":             {"internal/secret", "internal/servicekey", "internal/policy", "internal/auth", "internal/audit", "internal/logio", "internal/storage", "internal/service", "github.com/google/uuid", "golang.org/x/crypto", "golang.org/x/sys", "golang.org/x/time"},
+
+	// The seals that reach a KMS, each with its client and what it brings.
+	"internal/seal/okmsseal": {"internal/seal", "internal/crypto", "internal/crypto/shamir", "golang.org/x/crypto", "golang.org/x/sys", "filippo.io/",
+		"github.com/ovh/okms-sdk-go", "github.com/google/uuid", "github.com/oapi-codegen/runtime", "github.com/apapsch/go-jsonmerge",
+		"github.com/hashicorp/go-cleanhttp", "github.com/hashicorp/go-retryablehttp"},
+	"internal/seal/transitseal": {"internal/seal", "internal/crypto", "internal/crypto/shamir", "golang.org/x/", "filippo.io/",
+		"github.com/hashicorp/", "github.com/cenkalti/backoff", "github.com/fatih/color", "github.com/go-jose/go-jose", "github.com/mattn/",
+		"github.com/mitchellh/mapstructure", "github.com/ryanuber/go-glob", "google.golang.org/protobuf"},
 }
 
 // surfaces may depend on what httpapi may, plus httpapi itself and api.
-var surfaces = []string{"internal/httpapi/rest", "internal/httpapi/central", "internal/httpapi/kv2", "internal/httpapi/iamapi", "internal/httpapi/sys", "internal/httpapi/docs", "internal/webui"}
+var surfaces = []string{"internal/httpapi/rest", "internal/httpapi/central", "internal/httpapi/kv2", "internal/httpapi/transit", "internal/httpapi/iamapi", "internal/httpapi/sys", "internal/httpapi/docs", "internal/webui"}
 
 // free packages may depend on anything but what the negative rules forbid.
-var free = []string{"internal/server", "internal/depstest", "internal/config", "cmd/coffer", "e2e"}
+// internal/testenv starts servers, so it may depend on what the server does.
+var free = []string{"internal/server", "internal/depstest", "internal/config", "internal/testenv", "cmd/coffer", "e2e"}
 
 // Negative rules: they win over everything (architecture.md section 3).
 var (
 	noHTTP              = []string{"internal/secret", "internal/servicekey", "internal/policy", "internal/auth", "internal/audit", "internal/storage", "internal/service"}
-	onlyServer          = []string{"internal/storage/memstore", "internal/storage/boltstore", "internal/storage/pgstore", "internal/storage/sealed", "internal/pki", "internal/seal"}
+	onlyServer          = []string{"internal/storage/memstore", "internal/storage/boltstore", "internal/storage/pgstore", "internal/storage/sealed", "internal/pki", "internal/seal", "internal/seal/okmsseal", "internal/seal/transitseal"}
 	onlySealedAndServer = []string{"internal/crypto", "internal/crypto/backupfile", "internal/crypto/shamir", "internal/crypto/keyops"}
 	// cryptoUsers may import onlySealedAndServer: the encryption layer,
 	// the seals (which wrap the root key) and the composition root.
-	cryptoUsers = []string{"internal/server", "internal/storage/sealed", "internal/seal"}
+	cryptoUsers = []string{"internal/server", "internal/storage/sealed", "internal/seal", "internal/seal/okmsseal", "internal/seal/transitseal"}
+	// sealTypes: the seal types in packages of their own implement
+	// internal/seal's interface.
+	sealTypes = map[string][]string{"internal/seal": {"internal/seal/okmsseal", "internal/seal/transitseal"}}
+	// testOnly packages are test harnesses: only _test.go files import
+	// them (go list without -test sees no test file, so any package
+	// depending on them here is non-test code).
+	testOnly = []string{"internal/testenv", "internal/wiretest"}
 )
 
 type goPackage struct {
@@ -133,6 +150,12 @@ func TestImportRules(t *testing.T) {
 	for _, s := range surfaces {
 		rules[s] = append(slices.Clone(rules["internal/httpapi"]), "internal/httpapi", "api")
 	}
+	// The Vault wire helpers, shared by the two Vault-compatible surfaces
+	// (kv2 and transit), may import what httpapi may, and httpapi.
+	rules["internal/httpapi/vaultwire"] = append(slices.Clone(rules["internal/httpapi"]), "internal/httpapi")
+	for _, s := range []string{"internal/httpapi/kv2", "internal/httpapi/transit"} {
+		rules[s] = append(rules[s], "internal/httpapi/vaultwire")
+	}
 	consultSources(t)
 	pkgs := packages(t)
 	if len(pkgs) < 10 {
@@ -158,7 +181,7 @@ func TestImportRules(t *testing.T) {
 			if !inModule {
 				continue
 			}
-			if slices.Contains(onlyServer, depName) && name != "internal/server" {
+			if slices.Contains(onlyServer, depName) && name != "internal/server" && !slices.Contains(sealTypes[depName], name) {
 				t.Errorf("%s depends on %s: only internal/server may", name, depName)
 			}
 			if slices.Contains(onlySealedAndServer, depName) && !slices.Contains(cryptoUsers, name) {
@@ -166,6 +189,11 @@ func TestImportRules(t *testing.T) {
 			}
 			if strings.HasPrefix(name, "internal/") && (strings.HasPrefix(depName, "cmd/") || strings.HasPrefix(depName, "e2e")) {
 				t.Errorf("%s depends on %s: nothing under internal/ depends on cmd/ or e2e/", name, depName)
+			}
+		}
+		for _, dep := range p.Deps {
+			if depName, _ := rel(dep); slices.Contains(testOnly, depName) {
+				t.Errorf("%s depends on %s: a test harness, for _test.go files only", name, depName)
 			}
 		}
 		if slices.Contains(noHTTP, name) && slices.Contains(p.Deps, "net/http") {

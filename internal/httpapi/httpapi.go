@@ -315,8 +315,10 @@ func Unmarshal(b []byte, v any, allowEmpty bool) error {
 	if err := secret.CheckJSON(b, maxBodyDepth); err != nil {
 		return &BodyError{Reason: err.Error()}
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	if err := dec.Decode(v); err != nil {
+	// CheckJSON made sure b is exactly one value: json.Unmarshal decodes
+	// it without a Decoder's buffer copy and second scan (a sixth of a
+	// service key encryption's CPU went to decoding its 1 KiB body).
+	if err := json.Unmarshal(b, v); err != nil {
 		return &BodyError{Reason: describeJSONError(err)}
 	}
 	return nil

@@ -67,6 +67,9 @@ var keyCodes = map[string]int32{
 	"ServiceKeySignatureInvalid":       0x03038009,
 	"ServiceKeyStateTransitionInvalid": 0x0303800A,
 	"ServiceKeyVersionLimitReached":    0x0303800B,
+	// The Transit surface's own refusals (issue 16).
+	"ServiceKeyNameAmbiguous":      0x0303800C,
+	"ServiceKeyDeletionNotAllowed": 0x0303800D,
 }
 
 // keyCode returns the error_code of a service key error id: a refusal of
@@ -96,7 +99,7 @@ var (
 		servicekey.FieldDeactivationReason, servicekey.FieldState, servicekey.FieldPlaintext,
 		servicekey.FieldCiphertext, servicekey.FieldMessage, servicekey.FieldSignature,
 		servicekey.FieldAlgorithm, servicekey.FieldSignatureFormat, servicekey.FieldDataKeySize,
-		servicekey.FieldLength}
+		servicekey.FieldLength, servicekey.FieldTransit}
 	keyRules = []servicekey.Rule{servicekey.RuleRequired, servicekey.RuleMinRequired, servicekey.RuleMaxExceeded,
 		servicekey.RuleInvalid, servicekey.RuleIncompatible, servicekey.RuleUnsupported}
 )

@@ -55,7 +55,7 @@ type Config struct {
 	Prefix string
 	// NoSetup skips the setup: the secrets read (<Prefix>/r/0 to
 	// <Prefix>/r/<Secrets-1>) exist already, from an earlier run or a
-	// generator.
+	// generator. The service key scenarios create their key anyway.
 	NoSetup bool
 	// Baseline also drives a minimal in-process server answering with
 	// bodies of the scenario's response sizes, and reports the server's
@@ -162,7 +162,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	r := newRunner(cfg, t)
-	if sc.setup != nil && !cfg.NoSetup {
+	if sc.setup != nil && (!cfg.NoSetup || sc.key) {
 		if err := sc.setup(ctx, r); err != nil {
 			return nil, err
 		}
@@ -212,6 +212,10 @@ type runner struct {
 	restVersionBody       []byte // {"data":value}
 	kv2ReadURLs           []string
 	restReadURLs          []string
+	// Service key scenarios: the key collection, and the operation every
+	// request sends (set by createKey).
+	keyBase, keyOpURL string
+	keyOpBody         []byte
 }
 
 func newRunner(cfg Config, t target) *runner {
@@ -220,6 +224,7 @@ func newRunner(cfg Config, t target) *runner {
 	if cfg.OkmsID != "" {
 		r.kv2Base = "/api/" + cfg.OkmsID + "/v1/secret/"
 		r.restBase = "/api/" + cfg.OkmsID + "/v2/secret"
+		r.keyBase = "/api/" + cfg.OkmsID + "/v1/servicekey"
 	}
 	if cfg.Token != "" {
 		r.kv2Header = [][2]string{{"X-Vault-Token", cfg.Token}}

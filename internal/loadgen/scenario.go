@@ -2,6 +2,10 @@ package loadgen
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -29,6 +33,9 @@ type scenario struct {
 	after func(w *worker, ok bool, resp response)
 	// surfaceB reports that the scenario needs the OKMS domain id.
 	surfaceB bool
+	// key reports that setup creates the service key the scenario uses:
+	// it runs even with Config.NoSetup.
+	key bool
 }
 
 // rotateAfter is the number of versions a write scenario adds to one secret
@@ -75,6 +82,36 @@ var scenarios = []scenario{
 		next:     (*worker).listPage,
 		after:    func(w *worker, ok bool, resp response) { w.cursor = string(resp.cursor) },
 		surfaceB: true,
+	},
+	{
+		Scenario: Scenario{"key-encrypt", "service key encryption of 1 KiB with an oct 256 key (POST /api/{okmsId}/v1/servicekey/{keyId}/encrypt)"},
+		setup: func(ctx context.Context, r *runner) error {
+			return r.createKey(ctx, `{"name":"bench-encrypt","type":"oct","size":256,"operations":["encrypt","decrypt"]}`,
+				"/encrypt", `{"plaintext":"`+base64.StdEncoding.EncodeToString(randomBytes(1024))+`"}`)
+		},
+		next:     (*worker).keyOp,
+		surfaceB: true,
+		key:      true,
+	},
+	{
+		Scenario: Scenario{"key-sign-ec", "service key signature of a SHA-256 digest with an EC P-256 key, ES256 (POST .../servicekey/{keyId}/sign)"},
+		setup: func(ctx context.Context, r *runner) error {
+			return r.createKey(ctx, `{"name":"bench-sign-ec","type":"EC","curve":"P-256","operations":["sign","verify"]}`,
+				"/sign", signBody("ES256"))
+		},
+		next:     (*worker).keyOp,
+		surfaceB: true,
+		key:      true,
+	},
+	{
+		Scenario: Scenario{"key-sign-rsa", "service key signature of a SHA-256 digest with an RSA 2048 key, RS256 (POST .../servicekey/{keyId}/sign)"},
+		setup: func(ctx context.Context, r *runner) error {
+			return r.createKey(ctx, `{"name":"bench-sign-rsa","type":"RSA","size":2048,"operations":["sign","verify"]}`,
+				"/sign", signBody("RS256"))
+		},
+		next:     (*worker).keyOp,
+		surfaceB: true,
+		key:      true,
 	},
 	{
 		Scenario: Scenario{"mixed", "90% KV2 reads spread over --secrets secrets, 10% KV2 writes"},
@@ -270,5 +307,47 @@ func (w *worker) listPage() *request {
 		h = append(h, [2]string{"X-Pagination-Cursor", w.cursor})
 	}
 	w.req = request{method: "GET", path: w.r.restBase, header: h}
+	return &w.req
+}
+
+// Service key scenarios: setup creates one key (left in the domain, as
+// the secrets read are), and every request of every connection is the
+// same operation on it.
+
+// createKey creates a service key with body and sets the request the key
+// scenarios send: POST <key>/<op> with opBody.
+func (r *runner) createKey(ctx context.Context, body, op, opBody string) error {
+	c := newConn(r.target)
+	defer c.Close()
+	req := &request{method: "POST", path: r.keyBase, header: r.restHeader, body: []byte(body)}
+	resp, err := c.do(ctx, req)
+	if err := checkSetup(resp, err); err != nil {
+		return fmt.Errorf("setup: create a service key: %w", err)
+	}
+	var k struct {
+		ID string `json:"id"`
+	}
+	if err := json.Unmarshal(resp.body, &k); err != nil || k.ID == "" {
+		return fmt.Errorf("setup: create a service key: no id in %s", snippet(resp.body))
+	}
+	r.keyOpURL, r.keyOpBody = r.keyBase+"/"+k.ID+op, []byte(opBody)
+	return nil
+}
+
+// signBody is the body of a signature of a SHA-256 digest, as OVHcloud's
+// okms CLI sends it (the digest computed on the client).
+func signBody(alg string) string {
+	d := sha256.Sum256(randomBytes(1024))
+	return `{"message":"` + base64.StdEncoding.EncodeToString(d[:]) + `","alg":"` + alg + `","isdigest":true}`
+}
+
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return b
+}
+
+func (w *worker) keyOp() *request {
+	w.req = request{method: "POST", path: w.r.keyOpURL, header: w.r.restHeader, body: w.r.keyOpBody}
 	return &w.req
 }

@@ -13,14 +13,18 @@
 //	Wrapper  ── file:       the root key file itself (no wrapping; Record.Root empty)
 //	            shamir:     AES-256-GCM under a key-encryption key split into shares
 //	            passphrase: AES-256-GCM under a key derived with Argon2id
-//	            okms, transit (later): a KMS key, through its API
+//	            okms:       a service key of an OKMS domain (package okmsseal)
+//	            transit:    a Vault Transit key (package transitseal)
 //
 // The key-encryption key of shamir and passphrase is never stored: the
 // record keeps only a verifier of it (HMAC-SHA256 of a fixed label), so a
 // wrong share or passphrase is told apart before anything is unwrapped.
 //
 // Adding a seal type is one file: a type implementing [Seal] (and its
-// [Wrapper]), a [Type] constant, and a case in the server's switch.
+// [Wrapper]), a [Type] constant, and a case in the server's switch. The
+// seals that reach a KMS over the network live in packages of their own
+// (okmsseal, transitseal), so that this package, which the others share,
+// does not depend on their clients.
 package seal
 
 import (
@@ -60,6 +64,10 @@ func ParseType(s string) (Type, error) {
 	return "", fmt.Errorf("seal %q is not one of file, shamir, passphrase, okms, transit", s)
 }
 
+// KMS reports whether t is a seal whose key lives in a KMS reached over the
+// network (okms, transit): automatic, and unavailable while the KMS is.
+func (t Type) KMS() bool { return t == TypeOKMS || t == TypeTransit }
+
 // RecordKey is where the seal record lives in the default region's store,
 // outside the encryption layer.
 const RecordKey = "sys/seal"
@@ -79,6 +87,10 @@ var (
 	ErrParameters = errors.New("seal: invalid parameters")
 	// ErrRecord: the seal record is malformed.
 	ErrRecord = errors.New("seal: malformed seal record")
+	// ErrKMS: the KMS of an okms or transit seal did not wrap or unwrap
+	// the root key (unreachable, failing, or refusing the credentials):
+	// the server stays sealed and tries again.
+	ErrKMS = errors.New("seal: the KMS did not answer")
 )
 
 // Seal protects an installation's root key.

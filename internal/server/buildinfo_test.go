@@ -5,12 +5,12 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/seed-3e8d63de/coffer/internal/buildinfo"
 	"github.com/seed-3e8d63de/coffer/internal/server"
+	"github.com/seed-3e8d63de/coffer/internal/testenv"
 )
 
 // TestBuildInfo: the binary's build information is in /metrics as
@@ -19,16 +19,10 @@ import (
 // revision (issue 17 part 4).
 func TestBuildInfo(t *testing.T) {
 	listening := make(chan slog.Record, 1)
-	srv, err := server.New(t.Context(), server.Config{Dev: true, DevRootToken: "root",
-		Logger: slog.New(catchHandler{msg: "listening", ch: listening}), Out: io.Discard})
-	if err != nil {
-		t.Fatalf("server.New: %v", err)
-	}
-	defer srv.Close()
+	te := testenv.Start(t, testenv.Configure(func(c *server.Config) { c.Logger = slog.New(catchHandler{msg: "listening", ch: listening}) }))
+	srv, ts := te.Server, te.HTTP
 	bi := buildinfo.Read()
 
-	ts := httptest.NewServer(srv.Handler())
-	defer ts.Close()
 	resp, err := ts.Client().Get(ts.URL + "/metrics")
 	if err != nil {
 		t.Fatal(err)

@@ -16,6 +16,7 @@ import (
 	"github.com/seed-3e8d63de/coffer/internal/buildinfo"
 	"github.com/seed-3e8d63de/coffer/internal/httpapi"
 	"github.com/seed-3e8d63de/coffer/internal/httpapi/kv2"
+	"github.com/seed-3e8d63de/coffer/internal/httpapi/transit"
 	"github.com/seed-3e8d63de/coffer/internal/service"
 	"github.com/seed-3e8d63de/coffer/internal/storage"
 )
@@ -49,7 +50,7 @@ func newMetrics() *metrics {
 		reg: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "coffer_http_requests_total",
-			Help: "HTTP requests answered, by API surface (A, B, C, iam, ui, system), route pattern, method and status code.",
+			Help: "HTTP requests answered, by API surface (A, B, C, transit, iam, ui, system), route pattern, method and status code.",
 		}, []string{"surface", "route", "method", "code"}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "coffer_http_request_duration_seconds",
@@ -131,6 +132,8 @@ var _ httpapi.Observer = (*metrics)(nil).observe
 // surfaceOf names the API surface of a URL path, as the server routes it.
 func surfaceOf(p string) string {
 	switch {
+	case transit.Matches(p):
+		return "transit"
 	case strings.HasPrefix(p, "/v1/"), kv2.HasDomainPrefix(p):
 		return "C"
 	case strings.HasPrefix(p, "/api/"):

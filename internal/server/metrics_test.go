@@ -2,13 +2,12 @@ package server_test
 
 import (
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/seed-3e8d63de/coffer/internal/server"
+	"github.com/seed-3e8d63de/coffer/internal/testenv"
 )
 
 // TestHealthAndMetrics checks /healthz, /readyz and /metrics: the metrics
@@ -16,13 +15,8 @@ import (
 // authorization denials and failed authentications, and hold no secret
 // path, value or token (reliability-security.md 6).
 func TestHealthAndMetrics(t *testing.T) {
-	srv, err := server.New(t.Context(), server.Config{Dev: true, DevRootToken: "cof_root_metrics-token-CANARY",
-		Logger: slog.New(slog.DiscardHandler), Out: io.Discard})
-	if err != nil {
-		t.Fatalf("server.New: %v", err)
-	}
-	ts := httptest.NewServer(srv.Handler())
-	defer ts.Close()
+	te := testenv.Start(t, testenv.Configure(func(c *server.Config) { c.DevRootToken = "cof_root_metrics-token-CANARY" }))
+	srv, ts := te.Server, te.HTTP
 	const (
 		root  = "cof_root_metrics-token-CANARY"
 		path  = "metrics-CANARY-path/db"

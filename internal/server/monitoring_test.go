@@ -3,8 +3,6 @@ package server_test
 import (
 	"encoding/json"
 	"io"
-	"log/slog"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -12,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/seed-3e8d63de/coffer/internal/server"
+	"github.com/seed-3e8d63de/coffer/internal/testenv"
 )
 
 // TestMonitoringReferences: every metric that docs/production.md, the
@@ -31,13 +30,7 @@ func TestMonitoringReferences(t *testing.T) {
 	if len(declared) < 10 {
 		t.Fatalf("found %d metrics in metrics.go: %v", len(declared), declared)
 	}
-	srv, err := server.New(t.Context(), server.Config{Dev: true, Logger: slog.New(slog.DiscardHandler), Out: io.Discard})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	ts := httptest.NewServer(srv.Handler())
-	defer ts.Close()
+	ts := testenv.Start(t).HTTP
 	resp, err := ts.Client().Get(ts.URL + "/metrics")
 	if err != nil {
 		t.Fatal(err)

@@ -219,3 +219,54 @@ func TestBadConfigFile(t *testing.T) {
 		t.Error("a refused configuration still created a store")
 	}
 }
+
+// TestFirstStartLogsDefaultRegion checks that the first start's log line
+// names the region the installation was created in: the configuration
+// file's default region when it declares regions, not --region.
+func TestFirstStartLogsDefaultRegion(t *testing.T) {
+	tests := []struct {
+		name   string
+		file   bool   // a configuration file declares two regions
+		def    string // its defaultRegion, if any
+		region string // --region
+		want   string
+	}{
+		{"no file/--region", false, "", "eu-west-gra", "eu-west-gra"},
+		{"file/defaultRegion", true, "ca-east-bhs", "local", "ca-east-bhs"},
+		{"file/first region", true, "", "local", "eu-west-par"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			cfg := server.Defaults()
+			cfg.DataDir, cfg.RootToken, cfg.Region, cfg.Out = filepath.Join(dir, "data"), token, tc.region, io.Discard
+			if tc.file {
+				cfg.ConfigFile = filepath.Join(dir, "coffer.yaml")
+				yaml := "regions:\n  - id: eu-west-par\n    storage: {type: memory}\n  - id: ca-east-bhs\n    storage: {type: memory}\n"
+				if tc.def != "" {
+					yaml = "defaultRegion: " + tc.def + "\n" + yaml
+				}
+				if err := os.WriteFile(cfg.ConfigFile, []byte(yaml), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var logs strings.Builder
+			cfg.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
+			srv, err := server.New(t.Context(), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer srv.Close()
+			for line := range strings.Lines(logs.String()) {
+				var e struct{ Msg, Region string }
+				if json.Unmarshal([]byte(line), &e) == nil && e.Msg == "initialised a new installation" {
+					if e.Region != tc.want {
+						t.Errorf("region = %q, want %q", e.Region, tc.want)
+					}
+					return
+				}
+			}
+			t.Fatalf("no first-start line in the log:\n%s", logs.String())
+		})
+	}
+}

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
-	"net/http/httptest"
 	neturl "net/url"
 	"path/filepath"
 	"regexp"
@@ -18,11 +17,12 @@ import (
 	vault "github.com/hashicorp/vault/api"
 
 	"github.com/seed-3e8d63de/coffer/internal/server"
+	"github.com/seed-3e8d63de/coffer/internal/testenv"
 )
 
 // sealedServer starts a server on dir with the seal given and returns it
-// with its URL; the test closes it.
-func sealedServer(t *testing.T, cfg server.Config) (*server.Server, string) {
+// with its URL; it is closed when the test ends, or before by Close.
+func sealedServer(t *testing.T, cfg server.Config) (*testenv.Env, string) {
 	t.Helper()
 	cfg.Listen = "127.0.0.1:0"
 	if cfg.Logger == nil {
@@ -30,13 +30,8 @@ func sealedServer(t *testing.T, cfg server.Config) (*server.Server, string) {
 	}
 	cfg.Out = io.Discard
 	cfg.KDFTime, cfg.KDFMemory, cfg.KDFThreads = 1, 64, 1
-	s, err := server.New(t.Context(), cfg)
-	if err != nil {
-		t.Fatalf("server.New: %v", err)
-	}
-	ts := httptest.NewServer(s.Handler())
-	t.Cleanup(func() { ts.Close(); s.Close() })
-	return s, ts.URL
+	te := testenv.Serve(t, cfg, nil)
+	return te, te.URL
 }
 
 func vaultClient(t *testing.T, addr, token string) *vault.Client {

@@ -20,6 +20,8 @@ import (
 	"github.com/seed-3e8d63de/coffer/internal/config"
 	"github.com/seed-3e8d63de/coffer/internal/crypto"
 	"github.com/seed-3e8d63de/coffer/internal/seal"
+	"github.com/seed-3e8d63de/coffer/internal/seal/okmsseal"
+	"github.com/seed-3e8d63de/coffer/internal/seal/transitseal"
 	"github.com/seed-3e8d63de/coffer/internal/service"
 	"github.com/seed-3e8d63de/coffer/internal/storage"
 	"github.com/seed-3e8d63de/coffer/internal/storage/sealed"
@@ -70,7 +72,8 @@ func newSealer(ctx context.Context, cfg Config, raws map[string]storage.Backend,
 	}
 	m := &sealer{cfg: cfg, log: log, raws: raws, system: system, want: want,
 		family: func(key string) crypto.KeyID { return crypto.KeyID(service.KeyFamily(key)) }}
-	if _, err := m.sealOf(want); err != nil {
+	s, err := m.sealOf(want)
+	if err != nil {
 		return nil, err
 	}
 	rec, err := m.record(ctx)
@@ -80,6 +83,13 @@ func newSealer(ctx context.Context, cfg Config, raws map[string]storage.Backend,
 	if rec != nil && cfg.Seal != "" && rec.Type != want {
 		return nil, fmt.Errorf("this installation's seal is %s, not %s: start with --seal %s (or without --seal), and change seals with `coffer operator migrate-seal`",
 			rec.Type, want, rec.Type)
+	}
+	if c, ok := s.(interface{ Check() error }); ok && rec == nil {
+		// A new installation under a KMS seal: its settings must be
+		// complete before anything is created.
+		if err := c.Check(); err != nil {
+			return nil, err
+		}
 	}
 	if rec != nil && rec.Type != seal.TypeFile {
 		m.warnStaleKeyFile()
@@ -96,8 +106,14 @@ func (m *sealer) sealOf(t seal.Type) (seal.Seal, error) {
 		return seal.Shamir{Rand: rand.Reader}, nil
 	case seal.TypePassphrase:
 		return seal.Passphrase{Rand: rand.Reader, Time: m.cfg.KDFTime, Memory: m.cfg.KDFMemory, Threads: m.cfg.KDFThreads}, nil
-	case seal.TypeOKMS, seal.TypeTransit:
-		return nil, fmt.Errorf("seal %s is not available in this version of coffer (file, shamir and passphrase are)", t)
+	case seal.TypeOKMS:
+		c := m.cfg
+		return okmsseal.Seal{Endpoint: c.SealOKMSEndpoint, Domain: c.SealOKMSID, KeyID: c.SealOKMSKeyID, Token: c.SealOKMSToken,
+			CertFile: c.SealOKMSCert, KeyFile: c.SealOKMSCertKey, CAFile: c.SealOKMSCA}, nil
+	case seal.TypeTransit:
+		c := m.cfg
+		return transitseal.Seal{Address: c.SealTransitAddress, Token: c.SealTransitToken, KeyName: c.SealTransitKeyName,
+			MountPath: c.SealTransitMountPath, CACert: c.SealTransitCACert}, nil
 	}
 	return nil, fmt.Errorf("unknown seal %q", t)
 }
@@ -152,6 +168,52 @@ func (m *sealer) writeRecord(ctx context.Context, rec *seal.Record) error {
 		return err
 	}
 	return m.raws[m.system].Update(ctx, func(tx storage.Tx) error { return tx.Put(seal.RecordKey, b) })
+}
+
+// errRecordExists: createRecord found a seal record.
+var errRecordExists = errors.New("a seal record exists")
+
+// createRecord stores rec unless the store holds a seal record already
+// (errRecordExists), in one transaction: of nodes starting together on an
+// empty PostgreSQL store, one creates the seal.
+func (m *sealer) createRecord(ctx context.Context, rec *seal.Record) error {
+	b, err := rec.Marshal()
+	if err != nil {
+		return err
+	}
+	return m.raws[m.system].Update(ctx, func(tx storage.Tx) error {
+		if _, err := tx.Get(seal.RecordKey); err == nil {
+			return errRecordExists
+		} else if !errors.Is(err, storage.ErrNotFound) {
+			return err
+		}
+		return tx.Put(seal.RecordKey, b)
+	})
+}
+
+// unsealAuto unseals with the stored record of an automatic seal.
+func (m *sealer) unsealAuto(ctx context.Context) (service.SealStatus, map[string]storage.Backend, error) {
+	rec, err := m.record(ctx)
+	if err != nil || rec == nil || !rec.Initialized {
+		return m.status(rec), nil, err
+	}
+	s, err := m.sealOf(rec.Type)
+	if err != nil {
+		return m.status(rec), nil, err
+	}
+	if !s.Auto() {
+		return m.status(rec), nil, nil
+	}
+	w, err := s.Unlock(ctx, rec, nil)
+	if err != nil {
+		return m.status(rec), nil, kmsError(err)
+	}
+	stores, err := m.unlockStores(ctx, rec, w)
+	if err != nil {
+		w.Wipe()
+		return m.status(rec), nil, kmsError(err)
+	}
+	return m.status(rec), stores, nil
 }
 
 // holdsData reports whether any region's store holds a record other than
@@ -318,6 +380,9 @@ func (m *sealer) Unseal(ctx context.Context, key string, reset bool) (service.Se
 		if rec == nil && m.want == seal.TypeFile && key == "" && !reset {
 			return m.firstFileStart(ctx)
 		}
+		if m.want.KMS() && key == "" && !reset {
+			return m.firstKMSStart(ctx, rec)
+		}
 		if reset || key == "" {
 			return m.status(rec), nil, nil
 		}
@@ -334,7 +399,7 @@ func (m *sealer) Unseal(ctx context.Context, key string, reset bool) (service.Se
 	var w seal.Wrapper
 	if s.Auto() {
 		if w, err = s.Unlock(ctx, rec, nil); err != nil {
-			return m.status(rec), nil, err
+			return m.status(rec), nil, kmsError(err)
 		}
 	} else {
 		if key == "" {
@@ -369,9 +434,68 @@ func (m *sealer) Unseal(ctx context.Context, key string, reset bool) (service.Se
 	stores, err := m.unlockStores(ctx, rec, w)
 	if err != nil {
 		w.Wipe()
-		return m.status(rec), nil, err
+		return m.status(rec), nil, kmsError(err)
 	}
 	return m.status(rec), stores, nil
+}
+
+// kmsError makes a KMS's failure to unwrap the root key (seal.ErrKMS) a
+// service.ErrSealed: the installation stays sealed (503) and the server
+// tries again (autounseal.go); the message says why.
+func kmsError(err error) error {
+	if errors.Is(err, seal.ErrKMS) {
+		return fmt.Errorf("%w: %w", service.ErrSealed, err)
+	}
+	return err
+}
+
+// firstKMSStart initialises a new installation under an okms or transit
+// seal: a new root key, wrapped by the KMS, in a record written
+// initialized at once (nobody holds keys to lose; the KMS does). If the
+// service's creation of the installation stops after that write, the next
+// start unseals and creates it.
+func (m *sealer) firstKMSStart(ctx context.Context, rec *seal.Record) (service.SealStatus, map[string]storage.Backend, error) {
+	if rec != nil {
+		// An init of a manual seal that never finished: `coffer operator
+		// init` starts it again.
+		return m.status(rec), nil, nil
+	}
+	s, err := m.sealOf(m.want)
+	if err != nil {
+		return m.status(nil), nil, err
+	}
+	newRec, w, _, err := s.Create(ctx, seal.CreateOptions{})
+	if err != nil {
+		return m.status(nil), nil, kmsError(err)
+	}
+	root, err := crypto.NewKey(rand.Reader)
+	if err == nil {
+		newRec.Root, err = w.Wrap(ctx, root)
+	}
+	if err == nil {
+		newRec.Initialized = true
+		err = m.createRecord(ctx, newRec)
+	}
+	if errors.Is(err, errRecordExists) {
+		// Another node of a PostgreSQL installation started first: its
+		// seal is the installation's.
+		w.Wipe()
+		crypto.Wipe(root)
+		m.log.Info("another node created the installation's seal first; unsealing with it")
+		return m.unsealAuto(ctx)
+	}
+	if err != nil {
+		w.Wipe()
+		return m.status(nil), nil, kmsError(err)
+	}
+	stores, err := m.openAll(ctx, []crypto.Key{root})
+	if err != nil {
+		w.Wipe()
+		return m.status(newRec), nil, err
+	}
+	m.root, m.wrapper = root, w
+	m.log.Info("created the root key, wrapped by the KMS", "seal", newRec.Type)
+	return m.status(newRec), stores, nil
 }
 
 func (m *sealer) resetKeys() {

@@ -28,6 +28,7 @@ import (
 	"github.com/seed-3e8d63de/coffer/internal/httpapi/kv2"
 	"github.com/seed-3e8d63de/coffer/internal/httpapi/rest"
 	"github.com/seed-3e8d63de/coffer/internal/httpapi/sys"
+	"github.com/seed-3e8d63de/coffer/internal/httpapi/transit"
 	"github.com/seed-3e8d63de/coffer/internal/service"
 	"github.com/seed-3e8d63de/coffer/internal/storage"
 	"github.com/seed-3e8d63de/coffer/internal/storage/boltstore"
@@ -45,10 +46,26 @@ type Config struct {
 	Region      string // region served, default "local"
 	PublicURL   string // base URL clients use; derived from Listen if empty
 	RootKeyFile string // root key; default <DataDir>/root.key, created on first start
-	// Seal is the seal type (internal/seal): "file" (the default), "shamir"
-	// or "passphrase". It decides a new installation's seal; an existing
+	// Seal is the seal type (internal/seal): "file" (the default), "shamir",
+	// "passphrase", "okms" or "transit". It decides a new installation's seal; an existing
 	// installation's seal is in its store, and a different Seal is refused.
 	Seal string
+	// The okms seal's KMS: the OKMS REST API's base URL, the domain
+	// (okmsId) and the symmetric service key that wraps the root key; a
+	// bearer token, or an access certificate and its key (PEM files); the
+	// CA bundle that verifies the KMS (default: the system's roots).
+	SealOKMSEndpoint, SealOKMSID, SealOKMSKeyID  string
+	SealOKMSToken, SealOKMSCert, SealOKMSCertKey string
+	SealOKMSCA                                   string
+	// The transit seal's server (Vault, OpenBao, another coffer): its
+	// address, token, Transit key and mount path (default "transit/"),
+	// and the CA file that verifies it.
+	SealTransitAddress, SealTransitToken, SealTransitKeyName string
+	SealTransitMountPath, SealTransitCACert                  string
+	// SealRetryMax caps the wait between two attempts to unseal through
+	// the KMS of an okms or transit seal while it does not answer
+	// (autounseal.go); default 30 seconds.
+	SealRetryMax time.Duration
 	// KDFTime, KDFMemory (KiB) and KDFThreads set the Argon2id cost of a
 	// new passphrase seal; zero means RFC 9106's (tests lower them).
 	KDFTime, KDFMemory uint32
@@ -112,6 +129,10 @@ type Server struct {
 	publicCA  string          // PEM of the installation CA clients trust, "" if none
 
 	certFiles *certFiles // the pair of --tls-cert and --tls-key, reloadable; nil otherwise
+
+	// retry unseals through the KMS while it does not answer
+	// (autounseal.go); nil when not running.
+	retry *autoUnseal
 }
 
 // New opens the storage, initialises the installation on first start and
@@ -169,6 +190,10 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg, log: log, store: store, svc: svc, auditFile: auditFile, metrics: m, sealer: sl}
 	res, err := svc.Start(ctx, service.InitOptions{RootToken: token})
 	switch {
+	case errors.Is(err, service.ErrSealed) && sl.kmsSeal():
+		// The KMS did not answer: serve sealed (503) and try again.
+		log.Warn("sealed: the KMS did not unwrap the root key; retrying until it does", "seal", sl.sealType(ctx), "err", err)
+		s.startAutoUnseal(token)
 	case errors.Is(err, service.ErrSealed):
 		st, _ := svc.SealStatus(ctx)
 		if st.Initialized {
@@ -180,14 +205,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		s.Close()
 		return nil, fmt.Errorf("initialise: %w", err)
 	default:
-		if res.Created {
-			log.Info("initialised a new installation", "default_domain", res.DefaultDomain, "region", cfg.Region)
-			if res.RootToken != "" {
-				// Printed once, to the terminal, never to the log.
-				fmt.Fprintf(cfg.Out, "\ncoffer: this is the first start. The root token is shown once; keep it safe:\n\n    %s\n\n", res.RootToken)
-			}
-		}
-		log.Info("default OKMS domain", "okms_id", res.DefaultDomain)
+		s.started(res)
 	}
 	if s.tls, s.publicCA, s.certFiles, err = tlsConfig(cfg, log); err != nil {
 		s.Close()
@@ -195,6 +213,18 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s.handler = s.routes()
 	return s, nil
+}
+
+// started reports a start that unsealed: a new installation's root token
+// is printed once, to the terminal, never to the log.
+func (s *Server) started(res service.InitResult) {
+	if res.Created {
+		s.log.Info("initialised a new installation", "default_domain", res.DefaultDomain, "region", s.store.region)
+		if res.RootToken != "" {
+			fmt.Fprintf(s.cfg.Out, "\ncoffer: this is the first start. The root token is shown once; keep it safe:\n\n    %s\n\n", res.RootToken)
+		}
+	}
+	s.log.Info("default OKMS domain", "okms_id", res.DefaultDomain)
 }
 
 // stores are the region stores of an installation.
@@ -332,6 +362,7 @@ func (s *Server) TLSConfig() *tls.Config { return s.tls }
 // Close waits for background work (domain creations), then releases the
 // storage and the audit file.
 func (s *Server) Close() error {
+	s.stopAutoUnseal()
 	s.svc.Close()
 	err := errors.Join(s.sealer.Seal(context.Background()), s.store.Close())
 	if s.auditFile != nil {
@@ -365,6 +396,7 @@ func (s *Server) routes() http.Handler {
 	restAPI := rest.New(s.svc, s.log)
 	centralAPI := central.New(s.svc, s.log, publicURL, s.publicCA)
 	vaultAPI := kv2.New(s.svc, s.log)
+	transitAPI := transit.New(s.svc, s.log)
 	iamAPI := iamapi.New(s.svc, s.log)
 	sysAPI := sys.New(s.svc, operator{s}, s.log)
 	// The web panel; its cookies are Secure under TLS, or when clients
@@ -395,6 +427,9 @@ func (s *Server) routes() http.Handler {
 		}
 		p := r.URL.Path
 		switch {
+		case transit.Matches(p):
+			// The Vault Transit surface, default or named domain (issue 16).
+			transitAPI.ServeHTTP(w, r)
 		case strings.HasPrefix(p, "/v1/"):
 			// Surface C on the default domain (vault-kv2.md section 1).
 			vaultAPI.ServeHTTP(w, r)

@@ -2,24 +2,20 @@ package server_test
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/seed-3e8d63de/coffer/internal/server"
 	"github.com/seed-3e8d63de/coffer/internal/storage/storagetest"
+	"github.com/seed-3e8d63de/coffer/internal/testenv"
 )
 
 // TestStorageUnavailable: while the database cannot be reached, every
@@ -28,31 +24,17 @@ import (
 // failed transactions; once the database is back the server serves again
 // by itself.
 func TestStorageUnavailable(t *testing.T) {
-	base := os.Getenv("COFFER_TEST_PGURL")
-	if base == "" {
-		t.Skip("needs PostgreSQL: COFFER_TEST_PGURL=postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
-	}
-	u, err := url.Parse(base)
+	u, err := url.Parse(testenv.PGSchema(t))
 	if err != nil {
-		t.Skipf("COFFER_TEST_PGURL is not a URL: %v", err)
+		t.Fatal(err)
 	}
-	schema := "coffer_server_" + strings.ToLower(rand.Text()[:12])
-	adminExec(t, base, "CREATE SCHEMA "+pgx.Identifier{schema}.Sanitize())
-	t.Cleanup(func() { adminExec(t, base, "DROP SCHEMA "+pgx.Identifier{schema}.Sanitize()+" CASCADE") })
 	gate := storagetest.NewGate(t, u.Host)
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery, u.Host = q.Encode(), gate.Addr()
+	u.Host = gate.Addr()
 
 	const token = "cof_root_unavailable-test"
-	srv, err := server.New(t.Context(), server.Config{Storage: "postgres", PGURL: u.String(), DataDir: t.TempDir(),
-		RootToken: token, Logger: slog.New(slog.DiscardHandler), Out: io.Discard})
-	if err != nil {
-		t.Fatalf("server.New: %v", err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	ts := httptest.NewServer(srv.Handler())
-	t.Cleanup(ts.Close)
+	te := testenv.Serve(t, server.Config{Storage: "postgres", PGURL: u.String(), DataDir: t.TempDir(),
+		RootToken: token, Logger: slog.New(slog.DiscardHandler), Out: io.Discard}, nil)
+	srv, ts := te.Server, te.HTTP
 	domain := srv.DefaultDomain()
 	do := func(method, target, body string) (*http.Response, []byte) {
 		t.Helper()
@@ -132,20 +114,5 @@ func TestStorageUnavailable(t *testing.T) {
 	}
 	if json.Unmarshal(b, &got); resp.StatusCode != 200 || got.Metadata.CurrentVersion != 3 {
 		t.Errorf("the secret after the outage = %d %s; want version 3 (the two writes made after it)", resp.StatusCode, b)
-	}
-}
-
-// adminExec runs sql on the database of url.
-func adminExec(t *testing.T, url, sql string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatalf("connect: %v", err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, sql); err != nil {
-		t.Fatalf("%s: %v", sql, err)
 	}
 }

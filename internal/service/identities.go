@@ -203,8 +203,27 @@ func (s *Service) forgotten(ctx context.Context, c Caller, urn string, changed [
 // no longer authenticate (their issuer is gone, certIdentities), and is
 // logged.
 func (s *Service) revokeIssued(ctx context.Context, c Caller, userID, why string) {
+	s.revokeCredentials(ctx, c, "its issuer was "+why, func(r credentialRecord) bool {
+		return r.IssuerID == userID
+	})
+}
+
+// revokeBoundTo revokes, in every domain, the credentials that bind urn and
+// nothing else (a service account's certificates), each audited, after the
+// identity's deletion is committed. A credential that binds other
+// identities too stays: it no longer authenticates as urn (certIdentities).
+func (s *Service) revokeBoundTo(ctx context.Context, c Caller, urn string) {
+	s.revokeCredentials(ctx, c, "the identity it binds was deleted", func(r credentialRecord) bool {
+		return len(r.URNs) > 0 && !slices.ContainsFunc(r.URNs, func(u string) bool { return u != urn })
+	})
+}
+
+// revokeCredentials deletes, in every domain, the credentials that match,
+// each audited with reason. Failures are logged: the credentials they
+// leave no longer authenticate as what was deleted.
+func (s *Service) revokeCredentials(ctx context.Context, c Caller, reason string, match func(credentialRecord) bool) {
 	if err := s.loadDomains(ctx); err != nil {
-		s.log.ErrorContext(ctx, "revoke the credentials of a deleted user", "err", err)
+		s.log.ErrorContext(ctx, "revoke credentials", "reason", reason, "err", err)
 		return
 	}
 	for _, d := range *s.domains.Load() {
@@ -216,7 +235,7 @@ func (s *Service) revokeIssued(ctx context.Context, c Caller, userID, why string
 				return err
 			}
 			for _, r := range rs {
-				if r.IssuerID != userID {
+				if !match(r) {
 					continue
 				}
 				if err := tx.Delete(serialKey(d.ID, r.Serial)); err != nil {
@@ -230,11 +249,11 @@ func (s *Service) revokeIssued(ctx context.Context, c Caller, userID, why string
 			return nil
 		})
 		if err != nil && !errors.Is(err, ErrDomainNotFound) && !errors.Is(err, ErrDomainNotReady) {
-			s.log.ErrorContext(ctx, "revoke the credentials of a deleted user", "okms_id", d.ID, "err", err)
+			s.log.ErrorContext(ctx, "revoke credentials", "reason", reason, "okms_id", d.ID, "err", err)
 		}
 		for _, id := range revoked {
 			s.auditEffect(ctx, c, policy.NamespaceCentral+policy.CredentialDelete, s.DomainURN(d.ID),
-				"credential "+id+" revoked: its issuer was "+why)
+				"credential "+id+" revoked: "+reason)
 		}
 	}
 }

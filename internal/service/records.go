@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -39,6 +40,8 @@ import (
 //	d/<okmsId>/serial/<hex>                  certificate serial to credential id (raw)
 //	d/<okmsId>/k/<keyId>                     a service key: metadata, state, version index, no material (keyRecord)
 //	d/<okmsId>/km/<keyId>/<10-digit version> a service key version's material: a format byte and the material (putMaterial)
+//	d/<okmsId>/kn/<escaped name>/<keyId>     the name index of service keys, for Transit (transit.go): a format byte; names path-escaped, so "/" is %2F
+//	d/<okmsId>/knv                           present once the name index covers the keys created before it (a format byte)
 //
 // Raw paths in secret keys keep list order equal to byte-wise path order,
 // and a prefix scan of d/<okmsId>/s/prod/ returns exactly the secrets under
@@ -129,6 +132,17 @@ func materialPrefix(domain, keyID string) string {
 func materialKey(domain, keyID string, version uint32) string {
 	return materialPrefix(domain, keyID) + digits10(version)
 }
+
+// The name index of service keys (transit.go): one record per live key,
+// under its name. Names may hold any printable character: path escaping
+// keeps "/" out of them, so a prefix scan of one name never reaches
+// another.
+func keyNamesPrefix(domain string) string { return prefixDomainData + domain + "/kn/" }
+func keyNamePrefix(domain, name string) string {
+	return keyNamesPrefix(domain) + url.PathEscape(name) + "/"
+}
+func keyNameKey(domain, name, keyID string) string { return keyNamePrefix(domain, name) + keyID }
+func keyNamesBuiltKey(domain string) string        { return prefixDomainData + domain + "/knv" }
 
 func caKey(domain string) string             { return prefixDomainData + domain + "/ca" }
 func credentialPrefix(domain string) string  { return prefixDomainData + domain + "/cred/" }
@@ -558,6 +572,8 @@ type keyRecord struct {
 	Versions         []keyVersionRecord `json:"v"`
 	Latest           uint32             `json:"latest"`
 	MinDecryption    uint32             `json:"minDecrypt"`
+	MinEncryption    uint32             `json:"minEncrypt,omitempty"`
+	DeletionAllowed  bool               `json:"delOK,omitempty"`
 }
 
 type keyVersionRecord struct {
@@ -574,6 +590,7 @@ func encodeKey(k *servicekey.Key) ([]byte, error) {
 		Created: unixNano(k.CreatedAt), Activated: unixNano(k.ActivatedAt), Deactivated: unixNano(k.DeactivatedAt),
 		Compromised: unixNano(k.CompromisedAt), Destroyed: unixNano(k.DestroyedAt),
 		Versions: make([]keyVersionRecord, len(k.Versions)), Latest: k.LatestVersion, MinDecryption: k.MinDecryptionVersion,
+		MinEncryption: k.MinEncryptionVersion, DeletionAllowed: k.DeletionAllowed,
 	}
 	for _, u := range k.Usages.List() {
 		r.Usages = append(r.Usages, string(u))
@@ -604,6 +621,7 @@ func decodeKey(b []byte) (*servicekey.Key, error) {
 		CreatedAt: fromNano(r.Created), ActivatedAt: fromNano(r.Activated), DeactivatedAt: fromNano(r.Deactivated),
 		CompromisedAt: fromNano(r.Compromised), DestroyedAt: fromNano(r.Destroyed),
 		LatestVersion: r.Latest, MinDecryptionVersion: r.MinDecryption,
+		MinEncryptionVersion: r.MinEncryption, DeletionAllowed: r.DeletionAllowed,
 	}
 	for _, u := range r.Usages {
 		k.Usages |= servicekey.UsagesOf(servicekey.Usage(u))

@@ -279,7 +279,9 @@ func (s *Service) detach() {
 
 // Start opens the service of an automatic seal (file, okms, transit) at
 // start, creating the installation on a first start (opt). It returns
-// ErrSealed if the seal needs operator input or cannot unseal now.
+// ErrSealed if the seal needs operator input or cannot unseal now (a KMS
+// that does not answer: the error says why), and nothing if the service
+// is unsealed already.
 func (s *Service) Start(ctx context.Context, opt InitOptions) (InitResult, error) {
 	if s.gate == nil {
 		return s.Init(ctx, opt)
@@ -287,6 +289,10 @@ func (s *Service) Start(ctx context.Context, opt InitOptions) (InitResult, error
 	g := s.gate
 	g.sealing.Lock()
 	defer g.sealing.Unlock()
+	if g.open.Load() {
+		// Unsealed meanwhile (sys/unseal while the server retried).
+		return InitResult{}, nil
+	}
 	st, stores, err := g.sealer.Unseal(ctx, "", false)
 	if err != nil {
 		return InitResult{}, err

@@ -61,6 +61,7 @@ type Service struct {
 	region    string
 	certs     CertIssuer
 	keys      KeyOps
+	keyRecs   keyRecordCache // decoded service key records (keycache.go)
 	cursors   CursorSealer
 	regions   map[string]storage.Backend // region → its storage; Store holds IAM and the domain registry
 	domains   atomic.Pointer[map[string]Domain]

@@ -19,19 +19,11 @@ import (
 	"github.com/seed-3e8d63de/coffer/internal/storage"
 	"github.com/seed-3e8d63de/coffer/internal/storage/boltstore"
 	"github.com/seed-3e8d63de/coffer/internal/storage/memstore"
+	"github.com/seed-3e8d63de/coffer/internal/testenv"
 )
 
-// clock is a manual clock for tests: time moves only when told to.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2026, 1, 10, 9, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-
-func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+// newClock returns the manual clock of a service test.
+func newClock() *testenv.Clock { return testenv.NewClock(time.Date(2026, 1, 10, 9, 0, 0, 0, time.UTC)) }
 
 // recorder is an audit sink that keeps events, and fails when told to.
 type recorder struct {
@@ -80,7 +72,7 @@ func (f *failAfter) Update(ctx context.Context, fn func(storage.Tx) error) error
 
 type fixture struct {
 	svc    *service.Service
-	clock  *clock
+	clock  *testenv.Clock
 	audit  *recorder
 	store  *failAfter
 	domain string
@@ -299,7 +291,7 @@ func contains(s, sub string) bool {
 // authenticated but holds no right.
 type vtEnv struct {
 	svc    *service.Service
-	clock  *clock
+	clock  *testenv.Clock
 	audit  *recorder
 	root   service.Caller
 	other  service.Caller // authenticated, not the root: IAM denies everything for now
@@ -311,7 +303,7 @@ const vtRootToken = "cof_root_vault-test"
 
 func newVT(t *testing.T, store storage.Backend) *vtEnv {
 	t.Helper()
-	e := &vtEnv{clock: &clock{t: time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)}, audit: &recorder{}, ctx: context.Background()}
+	e := &vtEnv{clock: testenv.NewClock(time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)), audit: &recorder{}, ctx: context.Background()}
 	t.Cleanup(func() { store.Close() })
 	var p auth.Principal
 	e.svc, e.domain, p = startService(t, service.Options{Store: store, Audit: e.audit, Now: e.clock.Now}, vtRootToken)

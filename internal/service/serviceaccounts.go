@@ -46,6 +46,12 @@ const OAuth2TokenTTL = time.Hour
 // token issuance.
 const maxSweep = 64
 
+// MaxLiveOAuth2Tokens bounds the live access tokens of one service account.
+// Issuing one more revokes the oldest (the first to expire), with the child
+// tokens made from it: a client that fetches a token per request cannot
+// fill the store, and one that refreshes hourly never meets the bound.
+const MaxLiveOAuth2Tokens = 100
+
 // ServiceAccount is an OAuth2 client (iam.md 7.4). It never holds the
 // client secret.
 type ServiceAccount struct {
@@ -183,14 +189,17 @@ func (s *Service) GetServiceAccount(ctx context.Context, c Caller, clientID stri
 	return out, internalUnlessIAM("GetServiceAccount", err)
 }
 
-// DeleteServiceAccount deletes a service account and revokes its access
-// tokens and the child tokens made from them, in one transaction: the
-// principal cache is dropped on every node when it commits (authcache.go).
-// Certificates naming the account no longer authenticate as it from then
-// on (AuthenticateCertificate). Root or ADMIN only.
+// DeleteServiceAccount deletes a service account, revokes its access
+// tokens and the child tokens made from them and removes its URN from the
+// policies, in one transaction: the principal cache is dropped on every
+// node when it commits (authcache.go). Certificates naming the account no
+// longer authenticate as it from then on (AuthenticateCertificate); those
+// that bind it alone are revoked, each audited. Root or ADMIN only.
 func (s *Service) DeleteServiceAccount(ctx context.Context, c Caller, clientID string) error {
-	err := s.requireAdmin(ctx, c, "serviceAccount/delete", s.ServiceAccountURN(clientID), func() error {
-		return s.store.Update(ctx, func(tx storage.Tx) error {
+	urn := s.ServiceAccountURN(clientID)
+	err := s.requireAdmin(ctx, c, "serviceAccount/delete", urn, func() error {
+		var changed []policy.Policy
+		err := s.store.Update(ctx, func(tx storage.Tx) error {
 			if ok, err := exists(tx, saKey(clientID)); err != nil || !ok {
 				return cmpErr(err, ErrServiceAccountNotFound)
 			}
@@ -210,8 +219,17 @@ func (s *Service) DeleteServiceAccount(ctx context.Context, c Caller, clientID s
 			if err := revokeTokenTree(tx, digests...); err != nil {
 				return err
 			}
+			if changed, err = dropFromPolicies(tx, urn); err != nil {
+				return err
+			}
 			return tx.Delete(saKey(clientID))
 		})
+		if err != nil {
+			return err
+		}
+		s.forgotten(ctx, c, urn, changed)
+		s.revokeBoundTo(ctx, c, urn)
+		return nil
 	})
 	return internalUnlessIAM("DeleteServiceAccount", err)
 }
@@ -350,6 +368,9 @@ func (s *Service) issueOAuth2Token(ctx context.Context, clientID string) (OAuth2
 		if err := sweepOAuth2Tokens(tx, clientID, now); err != nil {
 			return err
 		}
+		if err := evictOAuth2Tokens(tx, clientID, MaxLiveOAuth2Tokens-1); err != nil {
+			return err
+		}
 		rec := childTokenRecord{tokenRecord: tokenRecord{F: recordFormat, Kind: string(auth.KindOAuth2), Name: sa.Name,
 			Identities: []string{s.ServiceAccountURN(clientID)}, ClientID: clientID,
 			Created: unixNano(now), Expires: expires.UnixNano()}}
@@ -390,6 +411,26 @@ func sweepOAuth2Tokens(tx storage.Tx, clientID string, now time.Time) error {
 		}
 	}
 	return nil
+}
+
+// evictOAuth2Tokens revokes the oldest access tokens of a service account
+// (and their child tokens) until at most keep are left.
+func evictOAuth2Tokens(tx storage.Tx, clientID string, keep int) error {
+	prefix := oatPrefix(clientID)
+	keys, err := tx.List(prefix, "", 0)
+	if err != nil || len(keys) <= keep {
+		return err
+	}
+	var digests []string
+	for _, k := range keys[:len(keys)-keep] {
+		if _, d, ok := parseOATKey(k, prefix); ok {
+			digests = append(digests, d)
+		}
+		if err := tx.Delete(k); err != nil {
+			return err
+		}
+	}
+	return revokeTokenTree(tx, digests...)
 }
 
 // serviceAccountPrincipalTx builds the principal of an OAuth2 access token

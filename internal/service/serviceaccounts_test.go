@@ -445,6 +445,14 @@ func TestService_DeleteServiceAccountRevokes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		pol, err := f.svc.CreatePolicy(ctx, f.root, readPolicy(f, "both", sa.URN))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pol.Identities = []string{sa.URN, keep.URN}
+		if _, err := f.svc.UpdatePolicy(ctx, f.root, pol); err != nil {
+			t.Fatal(err)
+		}
 		// Every credential authenticates, and is now cached.
 		for _, tk := range []string{tok.Token, tok2.Token, child, keptTok.Token} {
 			if _, err := f.svc.Authenticate(ctx, tk); err != nil {
@@ -474,6 +482,63 @@ func TestService_DeleteServiceAccountRevokes(t *testing.T) {
 		p, err := f.svc.AuthenticateCertificate(ctx, f.domain, certDER(t, shared))
 		if err != nil || !slices.Equal(p.Identities, []string{keep.URN}) {
 			t.Errorf("certificate bound to both accounts = %+v, %v; want the remaining one only", p, err)
+		}
+		// The credential bound to the account alone is revoked, not left
+		// listed as ready; the shared one stays.
+		creds, _, err := f.svc.ListCredentials(ctx, f.root, f.domain, "", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, c := range creds {
+			names = append(names, c.Name)
+		}
+		if !slices.Equal(names, []string{"shared"}) {
+			t.Errorf("credentials after the deletion = %v, want [shared]", names)
+		}
+		if _, err := f.svc.GetCredential(ctx, f.root, f.domain, only.ID); err == nil {
+			t.Errorf("GetCredential(only) after the deletion succeeded")
+		}
+		// Policies forget the account.
+		got, err := f.svc.GetPolicy(ctx, f.root, pol.ID)
+		if err != nil || !slices.Equal(got.Identities, []string{keep.URN}) {
+			t.Errorf("policy after the deletion = %v, %v; want only %s", got.Identities, err, keep.URN)
+		}
+	})
+}
+
+// TestService_OAuth2TokenCap: a service account holds at most
+// MaxLiveOAuth2Tokens live access tokens; one more revokes the oldest,
+// child tokens included, and the newest keep working.
+func TestService_OAuth2TokenCap(t *testing.T) {
+	eachBackend(t, func(t *testing.T, f *fixture) {
+		ctx := t.Context()
+		sa, secret := f.newServiceAccount(t, "busy")
+		first, c := f.oauthToken(t, sa.ClientID, secret)
+		child, _, err := f.svc.CreateChildToken(ctx, c, first.Token, service.ChildTokenOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var last service.OAuth2Token
+		for i := 1; i < service.MaxLiveOAuth2Tokens; i++ {
+			f.clock.Advance(time.Second) // distinct expiries, issuance order
+			last, _ = f.oauthToken(t, sa.ClientID, secret)
+		}
+		if _, err := f.svc.Authenticate(ctx, first.Token); err != nil {
+			t.Fatalf("the first token at the bound: %v", err)
+		}
+		f.clock.Advance(time.Second)
+		f.oauthToken(t, sa.ClientID, secret)
+		for name, tk := range map[string]string{"oldest token": first.Token, "its child": child} {
+			if _, err := f.svc.Authenticate(ctx, tk); !errors.Is(err, service.ErrUnauthenticated) {
+				t.Errorf("Authenticate(%s) beyond the bound = %v, want ErrUnauthenticated", name, err)
+			}
+		}
+		if _, err := f.svc.Authenticate(ctx, last.Token); err != nil {
+			t.Errorf("a recent token beyond the bound: %v", err)
+		}
+		if n := countKeys(t, f.store.Backend, "iam/oat/"+sa.ClientID+"/"); n != service.MaxLiveOAuth2Tokens {
+			t.Errorf("%d live tokens indexed, want %d", n, service.MaxLiveOAuth2Tokens)
 		}
 	})
 }

@@ -50,6 +50,21 @@ type KeyOps interface {
 	// Forget drops whatever it keeps in memory from key material (parsed
 	// keys); the service calls it when it seals.
 	Forget()
+
+	// The Vault Transit operations (transit.go), whose outputs are raw.
+	// TransitEncrypt encrypts with aad bound (AES-GCM nonce||ct||tag, or
+	// RSA-OAEP-256).
+	TransitEncrypt(m servicekey.Material, plaintext, aad []byte) ([]byte, error)
+	// TransitDecrypt decrypts a ciphertext of TransitEncrypt.
+	TransitDecrypt(m servicekey.Material, ciphertext, aad []byte) ([]byte, error)
+	// TransitSign signs as Vault's Transit does.
+	TransitSign(m servicekey.Material, in servicekey.TransitSignInput) ([]byte, error)
+	// TransitVerify checks a signature of TransitSign.
+	TransitVerify(m servicekey.Material, in servicekey.TransitSignInput, sig []byte) (bool, error)
+	// HMAC computes an HMAC under a key derived from the material.
+	HMAC(m servicekey.Material, h servicekey.Hash, input []byte) ([]byte, error)
+	// Digest hashes input.
+	Digest(h servicekey.Hash, input []byte) ([]byte, error)
 }
 
 // ErrNoKMS: the server was built without key operations.
@@ -146,7 +161,7 @@ var keyErrors = []error{
 	servicekey.ErrNotFound, servicekey.ErrExists, servicekey.ErrNotActive, servicekey.ErrActive,
 	servicekey.ErrDestroyed, servicekey.ErrUsage, servicekey.ErrIncompatible, servicekey.ErrNotExtractable,
 	servicekey.ErrCiphertext, servicekey.ErrVersionNotFound, servicekey.ErrSignature, servicekey.ErrTransition,
-	servicekey.ErrVersionLimit, ErrNoKMS,
+	servicekey.ErrVersionLimit, ErrNoKMS, servicekey.ErrNameAmbiguous, servicekey.ErrDeletionNotAllowed,
 }
 
 // KeyView is a key as a read returns it: its metadata, the public part of
@@ -298,6 +313,9 @@ func (s *Service) CreateServiceKey(ctx context.Context, c Caller, domain string,
 				return err
 			}
 			if err := putMaterial(tx, domain, id, 1, imp.Material); err != nil {
+				return err
+			}
+			if err := indexName(tx, domain, name, id); err != nil {
 				return err
 			}
 			return saveKey(tx, domain, k)
@@ -676,6 +694,12 @@ func (s *Service) UpdateServiceKey(ctx context.Context, c Caller, domain, keyID 
 				return servicekey.ErrDestroyed
 			}
 			if ch.Name != nil && k.Name != name {
+				if err := unindexName(tx, domain, k.Name, id); err != nil {
+					return err
+				}
+				if err := indexName(tx, domain, name, id); err != nil {
+					return err
+				}
 				k.Rename(name)
 				changed = true
 			}
@@ -724,6 +748,9 @@ func (s *Service) DeleteServiceKey(ctx context.Context, c Caller, domain, keyID 
 				return err
 			}
 			if err := destroyMaterial(tx, domain, id); err != nil {
+				return err
+			}
+			if err := unindexName(tx, domain, k.Name, id); err != nil {
 				return err
 			}
 			return saveKey(tx, domain, k)
@@ -791,7 +818,7 @@ func (s *Service) withMaterial(ctx context.Context, domain, id string, op servic
 	)
 	err := s.domainView(ctx, domain, func(tx storage.Tx) error {
 		var err error
-		if k, err = loadKey(tx, domain, id); err != nil {
+		if k, err = s.loadKeyCached(tx, domain, id); err != nil {
 			return err
 		}
 		if err := k.Permit(op); err != nil {
@@ -1010,7 +1037,7 @@ func (s *Service) Verify(ctx context.Context, c Caller, domain, keyID string, in
 		)
 		err := s.domainView(ctx, domain, func(tx storage.Tx) error {
 			var err error
-			if k, err = loadKey(tx, domain, id); err != nil {
+			if k, err = s.loadKeyCached(tx, domain, id); err != nil {
 				return err
 			}
 			if err := k.Permit(servicekey.OpVerify); err != nil {

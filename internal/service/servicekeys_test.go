@@ -527,8 +527,8 @@ func TestService_DeleteDomainDestroysKeys(t *testing.T) {
 	if _, err := f.svc.CreateServiceKey(ctx, f.root, d.ID, service.KeyInput{Name: "k", Type: "oct", Size: 256}); err != nil {
 		t.Fatal(err)
 	}
-	if n := storeKeys(t, f, "d/"+d.ID+"/k"); n != 2 {
-		t.Fatalf("%d key records, want the key and its material", n)
+	if n := storeKeys(t, f, "d/"+d.ID+"/k"); n != 3 {
+		t.Fatalf("%d key records, want the key, its material and its name index record", n)
 	}
 	if err := f.svc.DeleteDomain(ctx, f.root, d.ID, d.ID); err != nil {
 		t.Fatal(err)

@@ -89,6 +89,12 @@ type Key struct {
 	Versions             []Version
 	LatestVersion        uint32
 	MinDecryptionVersion uint32
+
+	// Transit's settings (issue 16): the oldest version a Transit call may
+	// ask to encrypt or sign with (0: the latest only), and whether
+	// Transit may delete the key.
+	MinEncryptionVersion uint32
+	DeletionAllowed      bool
 }
 
 // Version is one version of a key's material.

@@ -59,6 +59,9 @@ var errorTable = []struct {
 
 // describe returns the status and message of err.
 func describe(err error) (int, string) {
+	if status, msg, ok := describeKeyError(err); ok { // keys.go
+		return status, msg
+	}
 	if vs, ok := secret.AsViolations(err); ok {
 		msgs := make([]string, len(vs))
 		for i, v := range vs {

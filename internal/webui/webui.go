@@ -160,6 +160,8 @@ func (u *UI) routes() http.Handler {
 	mux.Handle("GET /ui/d/{okms}/policies/{id}/delete", u.page(u.confirmDeletePolicy))
 	mux.Handle("POST /ui/d/{okms}/policies/{id}/delete", u.page(u.deletePolicy))
 
+	u.keyRoutes(mux) // keys.go
+
 	mux.HandleFunc("/ui/", func(w http.ResponseWriter, r *http.Request) {
 		u.renderError(w, r, nil, http.StatusNotFound, "There is no such page.")
 	})

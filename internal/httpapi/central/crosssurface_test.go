@@ -35,7 +35,7 @@ func sameMetadata(t *testing.T, a *response, b *response) {
 		IAM      iamOut                     `json:"iam"`
 		Metadata map[string]json.RawMessage `json:"metadata"`
 	}
-	if err := json.Unmarshal(a.body, &am); err != nil {
+	if err := json.Unmarshal(a.Body, &am); err != nil {
 		t.Fatalf("decode surface A secret: %v", err)
 	}
 	bm := decode[secretB](t, b).Metadata
@@ -64,39 +64,39 @@ func TestCrossSurface_AThenB(t *testing.T) {
 		a = "/secret/prod%2Fdb"
 		b = surfaceB + "/secret/prod%2Fdb"
 	)
-	e.must("POST", "/secret", `{"path":"prod/db",
+	e.Must("POST", "/secret", `{"path":"prod/db",
 		"metadata":{"maxVersions":5,"deactivateVersionAfter":"30d","customMetadata":{"team":"dba"}},
 		"version":{"data":{"v":1}}}`)
 	created := e.getSecret(a)
 
 	// Read on B: the same secret, states in B's case.
-	rb := e.must("GET", b+"?includeData=true", "")
+	rb := e.Must("GET", b+"?includeData=true", "")
 	sb := decode[secretB](t, rb)
 	want(t, "B path", sb.Path, "prod/db")
 	want(t, "B version state", sb.Version.State, "active")
 	want(t, "B data", string(sb.Version.Data), `{"v":1}`)
-	sameMetadata(t, e.must("GET", a, ""), rb)
+	sameMetadata(t, e.Must("GET", a, ""), rb)
 
 	// Read on C (vault-kv2.md): the same value.
-	rc := e.send(request{method: "GET", target: "/api/{okmsId}/v1/secret/data/prod/db",
-		header: map[string]string{"Authorization": "", "X-Vault-Token": rootToken}})
-	want(t, "C status", rc.status, 200)
+	rc := e.Send(request{Method: "GET", Target: "/api/{okmsId}/v1/secret/data/prod/db",
+		Header: map[string]string{"Authorization": "", "X-Vault-Token": rootToken}})
+	want(t, "C status", rc.Status, 200)
 	var c struct {
 		Data struct {
 			Data map[string]int `json:"data"`
 		} `json:"data"`
 	}
-	if err := json.Unmarshal(rc.body, &c); err != nil || c.Data.Data["v"] != 1 {
-		t.Errorf("surface C read = %s, want v=1", rc.body)
+	if err := json.Unmarshal(rc.Body, &c); err != nil || c.Data.Data["v"] != 1 {
+		t.Errorf("surface C read = %s, want v=1", rc.Body)
 	}
 
 	// Version on B, with B's cas and lower-case states.
-	e.clock.Advance(time.Minute)
-	v2 := decode[versionOut](t, e.must("POST", b+"/version?cas=1", `{"data":{"v":2}}`))
+	e.Clock.Advance(time.Minute)
+	v2 := decode[versionOut](t, e.Must("POST", b+"/version?cas=1", `{"data":{"v":2}}`))
 	want(t, "B new version", v2.ID, 2)
 	want(t, "B new version state", v2.State, "active")
-	e.clock.Advance(time.Minute)
-	e.must("PUT", b+"/version/1", `{"state":"deactivated"}`)
+	e.Clock.Advance(time.Minute)
+	e.Must("PUT", b+"/version/1", `{"state":"deactivated"}`)
 
 	// A sees it all, in A's dialect.
 	sa := e.getSecret(a + "?includeData=true")
@@ -105,14 +105,14 @@ func TestCrossSurface_AThenB(t *testing.T) {
 	want(t, "A updatedAt", sa.Metadata.UpdatedAt, at(time.Minute))
 	want(t, "A version", sa.Version.ID, 2)
 	want(t, "A data", string(sa.Version.Data), `{"v":2}`)
-	vs := decode[[]versionOut](t, e.must("GET", a+"/version", ""))
+	vs := decode[[]versionOut](t, e.Must("GET", a+"/version", ""))
 	if len(vs) != 2 || vs[0].State != "DEACTIVATED" || vs[1].State != "ACTIVE" {
 		t.Errorf("A versions = %+v, want 1 DEACTIVATED and 2 ACTIVE", vs)
 	}
 	if vs[0].DeactivatedAt == nil || *vs[0].DeactivatedAt != at(2*time.Minute) {
 		t.Errorf("A version 1 deactivatedAt = %v, want %s", vs[0].DeactivatedAt, at(2*time.Minute))
 	}
-	sameMetadata(t, e.must("GET", a, ""), e.must("GET", b, ""))
+	sameMetadata(t, e.Must("GET", a, ""), e.Must("GET", b, ""))
 
 	// Both lists hold it.
 	want(t, "A list", len(e.listAll("/secret")), 1)
@@ -128,51 +128,51 @@ func TestCrossSurface_BThenA(t *testing.T) {
 		a = "/secret/app%2Fkey"
 		b = surfaceB + "/secret/app%2Fkey"
 	)
-	e.must("POST", surfaceB+"/secret", `{"path":"app/key","metadata":{"casRequired":true},"version":{"data":{"k":"v1"}}}`)
-	e.clock.Advance(time.Minute)
-	e.must("PUT", b+"?cas=1", `{"version":{"data":{"k":"v2"}}}`)
+	e.Must("POST", surfaceB+"/secret", `{"path":"app/key","metadata":{"casRequired":true},"version":{"data":{"k":"v1"}}}`)
+	e.Clock.Advance(time.Minute)
+	e.Must("PUT", b+"?cas=1", `{"version":{"data":{"k":"v2"}}}`)
 
 	// Read on A.
-	ra := e.must("GET", a+"?includeData=true", "")
+	ra := e.Must("GET", a+"?includeData=true", "")
 	sa := decode[secretOut](t, ra)
 	checkIAM(t, e, sa)
 	want(t, "A path", sa.Path, "app/key")
 	want(t, "A version", sa.Version.ID, 2)
 	want(t, "A state", sa.Version.State, "ACTIVE")
 	want(t, "A data", string(sa.Version.Data), `{"k":"v2"}`)
-	sameMetadata(t, e.must("GET", a, ""), e.must("GET", b, ""))
+	sameMetadata(t, e.Must("GET", a, ""), e.Must("GET", b, ""))
 
 	// cas rules are the same on A: required by the secret.
-	r := e.send(request{method: "PUT", target: a, body: `{"version":{"data":{"k":"v3"}}}`})
-	r.expect(t, 400, "Client::BadRequest::SecretCasRequired")
-	e.clock.Advance(time.Minute)
-	e.must("PUT", a+"?cas=2", `{"version":{"data":{"k":"v3"}},"metadata":{"customMetadata":{"owner":"a"}}}`)
+	r := e.Send(request{Method: "PUT", Target: a, Body: `{"version":{"data":{"k":"v3"}}}`})
+	r.Expect(t, 400, "Client::BadRequest::SecretCasRequired")
+	e.Clock.Advance(time.Minute)
+	e.Must("PUT", a+"?cas=2", `{"version":{"data":{"k":"v3"}},"metadata":{"customMetadata":{"owner":"a"}}}`)
 
 	// State changes on A, in A's case, seen on B in B's.
-	e.clock.Advance(time.Minute)
-	up := decode[versionOut](t, e.must("PUT", a+"/version/1", `{"state":"DEACTIVATED"}`))
+	e.Clock.Advance(time.Minute)
+	up := decode[versionOut](t, e.Must("PUT", a+"/version/1", `{"state":"DEACTIVATED"}`))
 	want(t, "A response state", up.State, "DEACTIVATED")
-	vb := decode[versionOut](t, e.must("GET", b+"/version/1?includeData=true", ""))
+	vb := decode[versionOut](t, e.Must("GET", b+"/version/1?includeData=true", ""))
 	want(t, "B state", vb.State, "deactivated")
 	want(t, "B deactivatedAt", *vb.DeactivatedAt, *up.DeactivatedAt)
 	want(t, "B no data", string(vb.Data), "")
-	e.must("PUT", a+"/version/2", `{"state":"DELETED"}`)
-	want(t, "B state of 2", decode[versionOut](t, e.must("GET", b+"/version/2", "")).State, "deleted")
+	e.Must("PUT", a+"/version/2", `{"state":"DELETED"}`)
+	want(t, "B state of 2", decode[versionOut](t, e.Must("GET", b+"/version/2", "")).State, "deleted")
 	// A reactivation on B is seen on A.
-	e.must("PUT", b+"/version/1", `{"state":"active"}`)
-	va := decode[versionOut](t, e.must("GET", a+"/version/1?includeData=true", ""))
+	e.Must("PUT", b+"/version/1", `{"state":"active"}`)
+	va := decode[versionOut](t, e.Must("GET", a+"/version/1?includeData=true", ""))
 	want(t, "A state after B reactivated", va.State, "ACTIVE")
 	want(t, "A data after B reactivated", string(va.Data), `{"k":"v1"}`)
 
-	sb := decode[secretB](t, e.must("GET", b, ""))
+	sb := decode[secretB](t, e.Must("GET", b, ""))
 	want(t, "B currentVersion", string(sb.Metadata["currentVersion"]), "3")
 	want(t, "B customMetadata", string(sb.Metadata["customMetadata"]), `{"owner":"a"}`)
-	sameMetadata(t, e.must("GET", a, ""), e.must("GET", b, ""))
+	sameMetadata(t, e.Must("GET", a, ""), e.Must("GET", b, ""))
 
 	// Delete on A: gone on B, with B's envelope.
-	e.send(request{method: "DELETE", target: a}).expect(t, 204, "")
-	gone := e.call("GET", b, "")
-	want(t, "B status after A's delete", gone.status, 404)
+	e.Send(request{Method: "DELETE", Target: a}).Expect(t, 204, "")
+	gone := e.Call("GET", b, "")
+	want(t, "B status after A's delete", gone.Status, 404)
 	eb := decode[errorB](t, gone)
 	want(t, "B error_id", eb.ErrorID, "SecretNotFound")
 	want(t, "B error_code", eb.ErrorCode, 17125377)

@@ -3,14 +3,12 @@ package central_test
 import (
 	"bytes"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
-	"github.com/seed-3e8d63de/coffer/internal/server"
+	"github.com/seed-3e8d63de/coffer/internal/testenv"
 )
 
 // fuzzRoutes are the surface-A routes that decode a request body;
@@ -38,12 +36,7 @@ const fuzzKeyID = "11111111-1111-4111-8111-111111111111"
 // real service (dev mode). Every answer must be a 2xx or a 4xx; a 4xx must
 // be the OVH error envelope (okms-rest.md 8.2).
 func FuzzBodies(f *testing.F) {
-	srv, err := server.New(f.Context(), server.Config{Dev: true, DevRootToken: "root",
-		Logger: slog.New(slog.DiscardHandler), Out: io.Discard})
-	if err != nil {
-		f.Fatalf("server.New: %v", err)
-	}
-	f.Cleanup(func() { srv.Close() })
+	srv := testenv.Start(f).Server
 	h, domain := srv.Handler(), srv.DefaultDomain()
 	send := func(method, target string, body []byte, contentType string) (*httptest.ResponseRecorder, bool) {
 		req, err := http.NewRequest(method, "http://coffer"+strings.ReplaceAll(target, "{okmsId}", domain), bytes.NewReader(body))

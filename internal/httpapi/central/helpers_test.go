@@ -1,42 +1,33 @@
 package central_test
 
 import (
-	"bytes"
 	"cmp"
 	"encoding/json"
-	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"maps"
-	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/seed-3e8d63de/coffer/internal/server"
+	"github.com/seed-3e8d63de/coffer/internal/testenv"
+	"github.com/seed-3e8d63de/coffer/internal/wiretest"
 )
 
-// These tests drive surface A end to end: the real server (server.New in
-// dev mode, the in-memory store under the encryption layer) behind
-// httptest on 127.0.0.1, with a fake clock and a discarding logger. Each
-// case that changes state gets a server of its own, so cases run in
-// parallel and never see each other's state.
+// These tests drive surface A end to end: the real server (testenv: dev
+// mode, the in-memory store under the encryption layer) behind httptest
+// on 127.0.0.1, with a fake clock and a discarding logger. Each case that
+// changes state gets a server of its own, so cases run in parallel and
+// never see each other's state.
 
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+const rootToken = testenv.RootToken
 
-const rootToken = "root"
-
-// t0 is where every fake clock starts: half a second past the minute, so
-// that every time on the wire shows its truncation to whole seconds.
-var t0 = time.Date(2026, 1, 10, 9, 0, 0, 500_000_000, time.UTC)
+// t0 is where every fake clock starts.
+var t0 = testenv.T0
 
 // publicURL is the base URL the test servers announce.
 const publicURL = "https://coffer.example"
@@ -53,32 +44,23 @@ const (
 	hCursorNext = "X-Pagination-Cursor-Next"
 )
 
-// fakeClock is the server's clock; tests advance it instead of sleeping.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-// env is one running server and the test that owns it.
+// env is one running server and the test that owns it; its Client sends
+// to surface A.
 type env struct {
-	t      *testing.T
-	srv    *server.Server
-	ts     *httptest.Server
-	clock  *fakeClock
-	domain string
+	*wiretest.Client
+	*testenv.Env
+	t *testing.T
 }
+
+// request and response are those of package wiretest. A request's Target
+// is the escaped URL after /v2/okms/resource/{okmsId} ("/secret/a%2Fb"),
+// or an absolute path starting with /v2/ or /api/ (surface B) in which
+// {okmsId} is replaced by the domain; its Domain is the okmsId ("" the
+// server's).
+type (
+	request  = wiretest.Request
+	response = wiretest.Response
+)
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
@@ -89,165 +71,44 @@ func newEnv(t *testing.T) *env {
 // the audit events).
 func newEnvLogging(t *testing.T, log *slog.Logger) *env {
 	t.Helper()
-	clock := &fakeClock{now: t0}
-	srv, err := server.New(t.Context(), server.Config{
-		Dev: true, DevRootToken: rootToken, Now: clock.Now, Logger: log, Out: io.Discard,
-		PublicURL: publicURL,
-	})
-	if err != nil {
-		t.Fatalf("server.New: %v", err)
-	}
-	ts := httptest.NewServer(srv.Handler())
-	t.Cleanup(func() {
-		ts.Close()
-		if err := srv.Close(); err != nil {
-			t.Errorf("server.Close: %v", err)
-		}
-	})
-	return &env{t: t, srv: srv, ts: ts, clock: clock, domain: srv.DefaultDomain()}
+	e := &env{Env: testenv.Start(t, testenv.Configure(func(c *server.Config) { c.Logger, c.PublicURL = log, publicURL })), t: t}
+	e.Client = &wiretest.Client{T: t, HTTPClient: e.HTTP.Client(), Resolve: e.resolve, Expect: contract.Expect}
+	return e
 }
 
-// request is one HTTP request.
-type request struct {
-	method string
-	// target is the escaped URL after /v2/okms/resource/{okmsId}
-	// ("/secret/a%2Fb"), or an absolute path starting with /v2/ or /api/
-	// (surface B) in which {okmsId} is replaced by the domain.
-	target string
-	okmsID string // "" is the server's domain
-	// header adds request headers; an empty value removes the header.
-	// Authorization: Bearer root is sent unless removed or replaced, and
-	// Content-Type: application/json with a body.
-	header  map[string]string
-	body    string
-	chunked bool // send the body without Content-Length
-}
-
-// response is what came back, body read in full.
-type response struct {
-	status int
-	header http.Header
-	body   []byte
-}
-
-func (e *env) url(rq request) string {
-	domain := cmp.Or(rq.okmsID, e.domain)
-	if strings.HasPrefix(rq.target, "/v2/") || strings.HasPrefix(rq.target, "/api/") {
-		return e.ts.URL + strings.ReplaceAll(rq.target, "{okmsId}", domain)
+// resolve completes a request: its URL, Authorization: Bearer root, and
+// Content-Type: application/json with a body, unless its Header says
+// otherwise. A redirect is an answer of its own: surface A never sends
+// one.
+func (e *env) resolve(rq *request) {
+	domain := cmp.Or(rq.Domain, e.Domain)
+	rq.URL = e.HTTP.URL + "/v2/okms/resource/" + domain + rq.Target
+	if strings.HasPrefix(rq.Target, "/v2/") || strings.HasPrefix(rq.Target, "/api/") {
+		rq.URL = e.HTTP.URL + strings.ReplaceAll(rq.Target, "{okmsId}", domain)
 	}
-	return e.ts.URL + "/v2/okms/resource/" + domain + rq.target
-}
-
-func (e *env) send(rq request) *response {
-	e.t.Helper()
-	var body io.Reader
-	if rq.body != "" {
-		body = strings.NewReader(rq.body)
-		if rq.chunked {
-			body = io.MultiReader(body) // hides the length: chunked encoding
-		}
+	rq.Default = map[string]string{"Authorization": "Bearer " + rootToken}
+	if rq.Body != "" {
+		rq.Default["Content-Type"] = "application/json"
 	}
-	req, err := http.NewRequestWithContext(e.t.Context(), rq.method, e.url(rq), body)
-	if err != nil {
-		e.t.Fatalf("new request %s %s: %v", rq.method, rq.target, err)
-	}
-	req.Header.Set("Authorization", "Bearer "+rootToken)
-	if rq.body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	for k, v := range rq.header {
-		if v == "" {
-			req.Header.Del(k)
-		} else {
-			req.Header.Set(k, v)
-		}
-	}
-	client := *e.ts.Client()
-	// A redirect is an answer of its own: surface A never sends one.
-	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	res, err := client.Do(req)
-	if err != nil {
-		e.t.Fatalf("%s %s: %v", rq.method, rq.target, err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		e.t.Fatalf("%s %s: read body: %v", rq.method, rq.target, err)
-	}
-	return &response{status: res.StatusCode, header: res.Header, body: b}
-}
-
-// call sends a request with the default headers.
-func (e *env) call(method, target, body string) *response {
-	e.t.Helper()
-	return e.send(request{method: method, target: target, body: body})
-}
-
-// must sends a request that has to succeed with a 2xx status.
-func (e *env) must(method, target, body string) *response {
-	e.t.Helper()
-	r := e.call(method, target, body)
-	if r.status/100 != 2 {
-		e.t.Fatalf("%s %s = %d %s, want a success", method, target, r.status, r.body)
-	}
-	return r
-}
-
-// create creates a secret on surface A at path with data (a JSON object)
-// and extra members of the body (`"metadata":{...}`).
-func (e *env) create(path, data string, extra ...string) {
-	e.t.Helper()
-	body := fmt.Sprintf(`{"path":%q,"version":{"data":%s}`, path, data)
-	for _, x := range extra {
-		body += "," + x
-	}
-	e.must("POST", "/secret", body+"}")
-}
-
-// write adds a version holding data through PUT .../secret/{path}.
-func (e *env) write(path, data string) {
-	e.t.Helper()
-	e.must("PUT", "/secret/"+esc(path), `{"version":{"data":`+data+`}}`)
-}
-
-// setState changes the state of a version (state in surface A's case).
-func (e *env) setState(path string, id int, state string) {
-	e.t.Helper()
-	e.must("PUT", fmt.Sprintf("/secret/%s/version/%d", esc(path), id), `{"state":"`+state+`"}`)
 }
 
 func (e *env) getSecret(target string) secretOut {
 	e.t.Helper()
-	return decode[secretOut](e.t, e.must("GET", target, ""))
+	return decode[secretOut](e.t, e.Must("GET", target, ""))
 }
 
-// listAll follows the pagination cursor of a listing to its end and
-// returns every item.
+// listAll returns every item of a listing, following its cursor.
 func (e *env) listAll(target string) []json.RawMessage {
-	e.t.Helper()
-	var all []json.RawMessage
-	cursor := ""
-	for range 1000 {
-		r := e.send(request{method: "GET", target: target, header: map[string]string{hCursor: cursor}})
-		if r.status != http.StatusOK {
-			e.t.Fatalf("GET %s (cursor %q) = %d %s", target, cursor, r.status, r.body)
-		}
-		all = append(all, decode[[]json.RawMessage](e.t, r)...)
-		if cursor = r.header.Get(hCursorNext); cursor == "" {
-			return all
-		}
-	}
-	e.t.Fatalf("GET %s: the cursor never ends", target)
-	return nil
+	return e.ListAll(target, hCursor, hCursorNext)
 }
 
 // snapshot renders everything a client can read through surface A: the
 // domain configuration, every secret with its metadata and every version
 // with its data. A refused write must leave it unchanged.
-func (e *env) snapshot() string {
+func (e *env) Snapshot() string {
 	e.t.Helper()
 	var b strings.Builder
-	b.Write(e.must("GET", "/secretConfig", "").body)
+	b.Write(e.Must("GET", "/secretConfig", "").Body)
 	for _, item := range e.listAll("/secret") {
 		var s secretOut
 		if err := json.Unmarshal(item, &s); err != nil {
@@ -261,7 +122,7 @@ func (e *env) snapshot() string {
 				e.t.Fatalf("decode version item: %v", err)
 			}
 			b.WriteString("\n  ")
-			b.Write(e.must("GET", fmt.Sprintf("/secret/%s/version/%d?includeData=true", esc(s.Path), v.ID), "").body)
+			b.Write(e.Must("GET", fmt.Sprintf("/secret/%s/version/%d?includeData=true", esc(s.Path), v.ID), "").Body)
 		}
 	}
 	return b.String()
@@ -271,11 +132,7 @@ func esc(path string) string { return url.PathEscape(path) }
 
 func decode[T any](t *testing.T, r *response) T {
 	t.Helper()
-	var v T
-	if err := json.Unmarshal(r.body, &v); err != nil {
-		t.Fatalf("decode %T from %s: %v", v, r.body, err)
-	}
-	return v
+	return wiretest.Decode[T](t, r.Body)
 }
 
 // Wire shapes of surface A as the tests read them, written from
@@ -345,99 +202,45 @@ var classStatus = []struct {
 }
 
 var (
-	uuidRE     = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
-	uuidV4     = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
-	wholeSecZ  = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$`)
-	timeMember = regexp.MustCompile(`At$`)
+	uuidRE = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
+	uuidV4 = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
 )
 
-// expect checks the status and what every response of surface A carries
-// (okms-rest.md 1.1, 2.8, 8.2): X-Request-Id, X-Ovh-QueryID equal to it,
-// Cache-Control: no-store, a JSON body with Content-Type:
-// application/json (204: no body), times in whole seconds with Z, and for
-// errors the OVH envelope {class, message} with the class given and a
-// status that matches it. It stops the test if the status is not the one
-// expected.
-func (r *response) expect(t *testing.T, status int, class string) {
+// contract is what every response of surface A carries (okms-rest.md
+// 1.1, 2.8, 8.2): the common checks of wiretest.Contract, X-Ovh-QueryID
+// equal to X-Request-Id, times in the members named *At, and for errors
+// the OVH envelope.
+var contract = wiretest.Contract{QueryID: true, TimeMember: regexp.MustCompile(`At$`), Envelope: ovhEnvelope}
+
+// ovhEnvelope checks an error body: exactly {class, message}, with the
+// class given and a status that matches it.
+func ovhEnvelope(t *testing.T, r *wiretest.Response, _, class string) {
 	t.Helper()
-	if r.status != status {
-		t.Fatalf("status = %d, want %d; body %s", r.status, status, r.body)
-	}
-	rid := r.header.Get(hRequestID)
-	if !uuidV4.MatchString(rid) {
-		t.Errorf("X-Request-Id = %q, want a UUID v4", rid)
-	}
-	if got := r.header.Get(hQueryID); got != rid {
-		t.Errorf("X-Ovh-QueryID = %q, want the request id %q", got, rid)
-	}
-	if got := r.header.Get("Cache-Control"); got != "no-store" {
-		t.Errorf("Cache-Control = %q, want no-store", got)
-	}
-	if status == http.StatusNoContent {
-		if len(r.body) != 0 {
-			t.Errorf("204 body = %q, want none", r.body)
-		}
-		return
-	}
-	if got := r.header.Get("Content-Type"); got != "application/json" {
-		t.Errorf("Content-Type = %q, want application/json", got)
-	}
-	var v any
-	if err := json.Unmarshal(r.body, &v); err != nil {
-		t.Fatalf("body is not JSON: %v: %s", err, r.body)
-	}
-	if status < 400 {
-		if class != "" {
-			t.Fatalf("test bug: error class %q given for status %d", class, status)
-		}
-		checkTimes(t, "", v)
-		return
-	}
 	var env map[string]json.RawMessage
-	if err := json.Unmarshal(r.body, &env); err != nil {
-		t.Fatalf("error body is not an object: %s", r.body)
+	if err := json.Unmarshal(r.Body, &env); err != nil {
+		t.Fatalf("error body is not an object: %s", r.Body)
 	}
 	if keys := slices.Sorted(maps.Keys(env)); !slices.Equal(keys, []string{"class", "message"}) {
 		t.Errorf("error envelope members = %v, want class, message", keys)
 	}
-	e := decode[ovhError](t, r)
+	e := wiretest.Decode[ovhError](t, r.Body)
 	if e.Class != class {
-		t.Errorf("class = %q, want %q; body %s", e.Class, class, r.body)
+		t.Errorf("class = %q, want %q; body %s", e.Class, class, r.Body)
 	}
 	if e.Message == "" {
-		t.Errorf("message is empty: %s", r.body)
+		t.Errorf("message is empty: %s", r.Body)
 	}
 	known := false
 	for _, c := range classStatus {
 		if strings.HasPrefix(e.Class, c.prefix) {
 			known = true
-			if c.status != r.status {
-				t.Errorf("class %s answered with %d; okms-rest.md 8.2 says %d", e.Class, r.status, c.status)
+			if c.status != r.Status {
+				t.Errorf("class %s answered with %d; okms-rest.md 8.2 says %d", e.Class, r.Status, c.status)
 			}
 		}
 	}
 	if !known {
 		t.Errorf("class %q is not one of okms-rest.md 8.2", e.Class)
-	}
-}
-
-// checkTimes verifies every member named *At in a decoded body: a string
-// in whole seconds with Z (okms-rest.md 2.8) or null.
-func checkTimes(t *testing.T, name string, v any) {
-	t.Helper()
-	switch v := v.(type) {
-	case map[string]any:
-		for k, x := range v {
-			checkTimes(t, k, x)
-		}
-	case []any:
-		for _, x := range v {
-			checkTimes(t, name, x)
-		}
-	case string:
-		if timeMember.MatchString(name) && !wholeSecZ.MatchString(v) {
-			t.Errorf("%s = %q, want RFC 3339 UTC in whole seconds with Z", name, v)
-		}
 	}
 }
 
@@ -447,112 +250,35 @@ func errorOf(t *testing.T, r *response) ovhError {
 	return decode[ovhError](t, r)
 }
 
-// Golden files: testdata/<name>.golden holds the status line, the headers
-// that are part of the contract and the body byte for byte, with the
-// request id, the okmsId and the secret ids (random per server and per
-// secret) normalised. go test -update rewrites them; TestMain reports
-// files no test wrote.
-
-var (
-	goldenMu   sync.Mutex
-	goldenUsed = map[string]string{} // golden name -> test name
-)
+// Golden files (wiretest.Golden): testdata/<name>.golden holds the
+// status line, the headers that are part of the contract and the body
+// byte for byte, with the request id, the okmsId and the secret ids
+// (random per server and per secret) normalised.
 
 var pinnedHeaders = []string{"Cache-Control", "Content-Type", hCursorNext, hQueryID, hRequestID}
 
-func (e *env) golden(t *testing.T, name string, r *response) {
+func (e *env) Golden(t *testing.T, name string, r *response) {
 	t.Helper()
-	goldenMu.Lock()
-	prev, dup := goldenUsed[name]
-	if !dup {
-		goldenUsed[name] = t.Name()
-	}
-	goldenMu.Unlock()
-	if dup && prev != t.Name() {
-		t.Fatalf("golden file %s.golden is already written by %s", name, prev)
-	}
-	rid := r.header.Get(hRequestID)
-	norm := func(s string) string {
+	rid := r.Header.Get(hRequestID)
+	wiretest.Golden(t, name, wiretest.Render(r, pinnedHeaders, func(h, s string) string {
+		if h == hCursorNext {
+			return "<cursor>"
+		}
 		if rid != "" {
 			s = strings.ReplaceAll(s, rid, "<request-id>")
 		}
-		s = strings.ReplaceAll(s, e.domain, "<okms-id>")
+		s = strings.ReplaceAll(s, e.Domain, "<okms-id>")
 		return uuidRE.ReplaceAllString(s, "<secret-id>")
-	}
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "%d %s\n", r.status, http.StatusText(r.status))
-	for _, h := range pinnedHeaders {
-		v := r.header.Get(h)
-		switch {
-		case v == "":
-			continue
-		case h == hCursorNext:
-			v = "<cursor>"
-		}
-		fmt.Fprintf(&b, "%s: %s\n", h, norm(v))
-	}
-	b.WriteString("\n")
-	b.WriteString(norm(string(r.body)))
-	b.WriteString("\n")
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden file (create it with go test -update): %v", err)
-	}
-	if !bytes.Equal(b.Bytes(), want) {
-		t.Errorf("response differs from %s (rewrite with -update if intended)\ngot:\n%s\nwant:\n%s", path, b.Bytes(), want)
-	}
+	}))
 }
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	// Only a full run writes every golden file.
-	full := flag.Lookup("test.run").Value.String() == "" && flag.Lookup("test.skip").Value.String() == "" &&
-		!testing.Short()
-	if code == 0 && full {
-		files, _ := filepath.Glob(filepath.Join("testdata", "*.golden"))
-		for _, f := range files {
-			name := strings.TrimSuffix(filepath.Base(f), ".golden")
-			if _, ok := goldenUsed[name]; ok {
-				continue
-			}
-			if *update {
-				_ = os.Remove(f)
-				continue
-			}
-			fmt.Fprintf(os.Stderr, "%s is written by no test: remove it or run go test -update\n", f)
-			code = 1
-		}
-	}
-	os.Exit(code)
-}
+// TestMain reports golden files no test wrote.
+func TestMain(m *testing.M) { wiretest.Main(m, false) }
 
-// apiCase is one request of an endpoint table and what must come back.
-type apiCase struct {
-	name   string
-	setup  func(e *env) // state before the request; every call must succeed
-	method string       // default: the table's method
-	target string       // see request.target
-	okmsID string
-	header map[string]string
-	// headerFn adds headers known only once setup has run (a cursor).
-	headerFn func(e *env) map[string]string
-	body     string
-	chunked  bool
-	status   int
-	class    string // OVH error class when status >= 400
-	golden   string // testdata/<golden>.golden pins the response
-	check    func(t *testing.T, e *env, r *response)
-}
+// apiCase is one request of an endpoint table and what must come back:
+// its Err is the OVH error class when its status is 400 or more; its
+// Target is as a request's.
+type apiCase = wiretest.Case[*env]
 
 // runCases runs a table, each case on a server of its own, with the
 // table's method and target unless the case names its own. A case name
@@ -560,49 +286,7 @@ type apiCase struct {
 // write, everything readable must be as it was before the request.
 func runCases(t *testing.T, method, target string, cases []apiCase) {
 	t.Helper()
-	names := map[string]bool{}
-	for _, tc := range cases {
-		if names[tc.name] {
-			t.Fatalf("test bug: two cases are named %q", tc.name)
-		}
-		names[tc.name] = true
-		if !strings.HasPrefix(tc.name, fmt.Sprintf("%d/", tc.status)) {
-			t.Fatalf("test bug: case %q must start with its status %d", tc.name, tc.status)
-		}
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			e := newEnv(t)
-			if tc.setup != nil {
-				tc.setup(e)
-			}
-			rq := request{method: cmp.Or(tc.method, method), target: cmp.Or(tc.target, target), okmsID: tc.okmsID,
-				header: maps.Clone(tc.header), body: tc.body, chunked: tc.chunked}
-			if tc.headerFn != nil {
-				if rq.header == nil {
-					rq.header = map[string]string{}
-				}
-				maps.Copy(rq.header, tc.headerFn(e))
-			}
-			refusedWrite := rq.method != http.MethodGet && tc.status >= 400
-			var before string
-			if refusedWrite {
-				before = e.snapshot()
-			}
-			r := e.send(rq)
-			r.expect(t, tc.status, tc.class)
-			if tc.golden != "" {
-				e.golden(t, tc.golden, r)
-			}
-			if refusedWrite {
-				if after := e.snapshot(); after != before {
-					t.Errorf("the refused request changed the stored state\nbefore: %s\nafter:  %s", before, after)
-				}
-			}
-			if tc.check != nil {
-				tc.check(t, e, r)
-			}
-		})
-	}
+	wiretest.Table[*env]{Method: method, Target: target, New: newEnv, Expect: contract.Expect}.Run(t, cases)
 }
 
 // Classes used by many tables.
@@ -619,60 +303,50 @@ const (
 // and an unknown okmsId. setup, target and body make a valid request
 // answered with ok. pin writes the golden files of the error envelopes.
 func commonCases(setup func(*env), target, body string, ok int, pin bool) []apiCase {
-	g := func(name string) string {
-		if pin {
-			return name
-		}
-		return ""
-	}
+	g := wiretest.GoldenIf(pin)
 	return []apiCase{
-		{name: fmt.Sprintf("%d/Authorization: Bearer token", ok), setup: setup, target: target, body: body, status: ok},
-		{name: fmt.Sprintf("%d/lower-case bearer scheme", ok), setup: setup, target: target, body: body, status: ok,
-			header: map[string]string{"Authorization": "bearer " + rootToken}},
-		{name: "401/no token", setup: setup, target: target, body: body, status: 401, class: clsUnauthorized,
-			header: map[string]string{"Authorization": ""}, golden: g("error_Unauthorized")},
-		{name: "401/wrong bearer token", setup: setup, target: target, body: body, status: 401, class: clsUnauthorized,
-			header: map[string]string{"Authorization": "Bearer not-the-root-token"}},
+		{Name: fmt.Sprintf("%d/Authorization: Bearer token", ok), Setup: setup, Target: target, Body: body, Status: ok},
+		{Name: fmt.Sprintf("%d/lower-case bearer scheme", ok), Setup: setup, Target: target, Body: body, Status: ok,
+			Header: map[string]string{"Authorization": "bearer " + rootToken}},
+		{Name: "401/no token", Setup: setup, Target: target, Body: body, Status: 401, Err: clsUnauthorized,
+			Header: map[string]string{"Authorization": ""}, Golden: g("error_Unauthorized")},
+		{Name: "401/wrong bearer token", Setup: setup, Target: target, Body: body, Status: 401, Err: clsUnauthorized,
+			Header: map[string]string{"Authorization": "Bearer not-the-root-token"}},
 		// okms-rest.md 1: surface A accepts bearer tokens only.
-		{name: "401/X-Vault-Token only", setup: setup, target: target, body: body, status: 401, class: clsUnauthorized,
-			header: map[string]string{"Authorization": "", "X-Vault-Token": rootToken}},
-		{name: "401/basic credentials", setup: setup, target: target, body: body, status: 401, class: clsUnauthorized,
-			header: map[string]string{"Authorization": "Basic cm9vdDpyb290"}},
+		{Name: "401/X-Vault-Token only", Setup: setup, Target: target, Body: body, Status: 401, Err: clsUnauthorized,
+			Header: map[string]string{"Authorization": "", "X-Vault-Token": rootToken}},
+		{Name: "401/basic credentials", Setup: setup, Target: target, Body: body, Status: 401, Err: clsUnauthorized,
+			Header: map[string]string{"Authorization": "Basic cm9vdDpyb290"}},
 		// okms-rest.md 5.1: OVH application-key signatures are not supported.
-		{name: "401/OVH application signature", setup: setup, target: target, body: body, status: 401, class: clsUnauthorized,
-			header: map[string]string{"Authorization": "", "X-Ovh-Application": "app", "X-Ovh-Consumer": "ck",
+		{Name: "401/OVH application signature", Setup: setup, Target: target, Body: body, Status: 401, Err: clsUnauthorized,
+			Header: map[string]string{"Authorization": "", "X-Ovh-Application": "app", "X-Ovh-Consumer": "ck",
 				"X-Ovh-Timestamp": "1767949200", "X-Ovh-Signature": "$1$0000000000000000000000000000000000000000"}},
-		{name: "401/malformed okmsId without a token", setup: setup, target: target, body: body, status: 401,
-			class: clsUnauthorized, okmsID: "not-a-uuid", header: map[string]string{"Authorization": ""}},
-		{name: "404/malformed okmsId", setup: setup, target: target, body: body, status: 404, class: clsDomain,
-			okmsID: "not-a-uuid", golden: g("error_DomainNotFound")},
-		{name: "404/unknown okmsId", setup: setup, target: target, body: body, status: 404, class: clsDomain,
-			okmsID: unknownDomain},
+		{Name: "401/malformed okmsId without a token", Setup: setup, Target: target, Body: body, Status: 401,
+			Err: clsUnauthorized, Domain: "not-a-uuid", Header: map[string]string{"Authorization": ""}},
+		{Name: "404/malformed okmsId", Setup: setup, Target: target, Body: body, Status: 404, Err: clsDomain,
+			Domain: "not-a-uuid", Golden: g("error_DomainNotFound")},
+		{Name: "404/unknown okmsId", Setup: setup, Target: target, Body: body, Status: 404, Err: clsDomain,
+			Domain: unknownDomain},
 	}
 }
 
 // bodyCases are the cases every route with a JSON body shares
 // (okms-rest.md 1.1): bodies that are not one acceptable JSON object.
 func bodyCases(setup func(*env), target string, pin bool) []apiCase {
-	g := func(name string) string {
-		if pin {
-			return name
-		}
-		return ""
-	}
+	g := wiretest.GoldenIf(pin)
 	huge := `{"pad":"` + strings.Repeat("x", 1<<20) + `"}`
 	return []apiCase{
-		{name: "400/invalid JSON", setup: setup, target: target, body: `{"a":`, status: 400, class: clsBadJSON,
-			golden: g("error_RequestBodyInvalidJson")},
-		{name: "400/empty body", setup: setup, target: target, status: 400, class: clsBadJSON},
-		{name: "400/body is an array", setup: setup, target: target, body: `[{}]`, status: 400, class: clsBadJSON},
-		{name: "400/duplicate member name in the body", setup: setup, target: target, body: `{"x":1,"x":2}`, status: 400, class: clsBadJSON},
-		{name: "400/form-encoded body", setup: setup, target: target, body: "path=a&data=b", status: 400, class: clsBadJSON,
-			header: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}},
-		{name: "413/body over 1 MiB", setup: setup, target: target, body: huge, status: 413, class: "Client::PayloadTooLarge",
-			golden: g("error_PayloadTooLarge")},
-		{name: "413/chunked body over 1 MiB", setup: setup, target: target, body: huge, chunked: true, status: 413,
-			class: "Client::PayloadTooLarge"},
+		{Name: "400/invalid JSON", Setup: setup, Target: target, Body: `{"a":`, Status: 400, Err: clsBadJSON,
+			Golden: g("error_RequestBodyInvalidJson")},
+		{Name: "400/empty body", Setup: setup, Target: target, Status: 400, Err: clsBadJSON},
+		{Name: "400/body is an array", Setup: setup, Target: target, Body: `[{}]`, Status: 400, Err: clsBadJSON},
+		{Name: "400/duplicate member name in the body", Setup: setup, Target: target, Body: `{"x":1,"x":2}`, Status: 400, Err: clsBadJSON},
+		{Name: "400/form-encoded body", Setup: setup, Target: target, Body: "path=a&data=b", Status: 400, Err: clsBadJSON,
+			Header: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}},
+		{Name: "413/body over 1 MiB", Setup: setup, Target: target, Body: huge, Status: 413, Err: "Client::PayloadTooLarge",
+			Golden: g("error_PayloadTooLarge")},
+		{Name: "413/chunked body over 1 MiB", Setup: setup, Target: target, Body: huge, Chunked: true, Status: 413,
+			Err: "Client::PayloadTooLarge"},
 	}
 }
 

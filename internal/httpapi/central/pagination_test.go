@@ -27,7 +27,7 @@ func pageNames(n int) []string {
 func manySecrets(n int) func(*env) {
 	return func(e *env) {
 		for _, p := range pageNames(n) {
-			e.create(p, `{}`)
+			e.CreateSecret(p, `{}`)
 		}
 	}
 }
@@ -35,9 +35,9 @@ func manySecrets(n int) func(*env) {
 // manyVersions creates secret p with n versions, all retained.
 func manyVersions(n int) func(*env) {
 	return func(e *env) {
-		e.create("p", `{"n":0}`, `"metadata":{"maxVersions":1000}`)
+		e.CreateSecret("p", `{"n":0}`, `"metadata":{"maxVersions":1000}`)
 		for i := 1; i < n; i++ {
-			e.must("POST", "/secret/p/version", fmt.Sprintf(`{"data":{"n":%d}}`, i))
+			e.Must("POST", "/secret/p/version", fmt.Sprintf(`{"data":{"n":%d}}`, i))
 		}
 	}
 }
@@ -47,7 +47,7 @@ func page(items int, more bool) func(*testing.T, *env, *response) {
 	return func(t *testing.T, _ *env, r *response) {
 		t.Helper()
 		want(t, "items", len(decode[[]any](t, r)), items)
-		want(t, "X-Pagination-Cursor-Next present", r.header.Get(hCursorNext) != "", more)
+		want(t, "X-Pagination-Cursor-Next present", r.Header.Get(hCursorNext) != "", more)
 	}
 }
 
@@ -59,7 +59,7 @@ func iterate[T any](t *testing.T, e *env, target, size string, r *response, size
 	for i := 0; ; i++ {
 		items := decode[[]T](t, r)
 		all = append(all, items...)
-		next := r.header.Get(hCursorNext)
+		next := r.Header.Get(hCursorNext)
 		if i < len(sizes) && len(items) != sizes[i] {
 			t.Errorf("page %d has %d items, want %d", i+1, len(items), sizes[i])
 		}
@@ -72,8 +72,8 @@ func iterate[T any](t *testing.T, e *env, target, size string, r *response, size
 		if i+1 >= len(sizes) {
 			t.Fatalf("page %d (the last) carries X-Pagination-Cursor-Next %q", i+1, next)
 		}
-		r = e.send(request{method: "GET", target: target, header: map[string]string{hPageSize: size, hCursor: next}})
-		r.expect(t, 200, "")
+		r = e.Send(request{Method: "GET", Target: target, Header: map[string]string{hPageSize: size, hCursor: next}})
+		r.Expect(t, 200, "")
 	}
 }
 
@@ -81,10 +81,10 @@ func iterate[T any](t *testing.T, e *env, target, size string, r *response, size
 // pages of 10.
 func cursorOf(e *env, target string) string {
 	e.t.Helper()
-	r := e.send(request{method: "GET", target: target, header: map[string]string{hPageSize: "10"}})
-	c := r.header.Get(hCursorNext)
-	if r.status != 200 || c == "" {
-		e.t.Fatalf("GET %s: %d, cursor %q; want a first page with a cursor", target, r.status, c)
+	r := e.Send(request{Method: "GET", Target: target, Header: map[string]string{hPageSize: "10"}})
+	c := r.Header.Get(hCursorNext)
+	if r.Status != 200 || c == "" {
+		e.t.Fatalf("GET %s: %d, cursor %q; want a first page with a cursor", target, r.Status, c)
 	}
 	return c
 }
@@ -100,25 +100,25 @@ func pagingCases(target string, others []string) []apiCase {
 		cursorInvalid = "Client::BadRequest::PaginationCursorInvalid"
 	)
 	cases := []apiCase{
-		{name: "200/no size: 100 items and a cursor", target: target, status: 200, check: page(100, true)},
-		{name: "200/size 10", target: target, header: size("10"), status: 200, check: page(10, true)},
-		{name: "200/size 1 is clamped to 10", target: target, header: size("1"), status: 200, check: page(10, true)},
-		{name: "200/size 1000 is clamped to 100", target: target, header: size("1000"), status: 200, check: page(100, true)},
-		{name: "200/size beyond 64 bits is clamped to 100", target: target, header: size("99999999999999999999999"),
-			status: 200, check: page(100, true)},
-		{name: "400/size 0", target: target, header: size("0"), status: 400, class: sizeInvalid, golden: pin(target, "error_PaginationSizeInvalid")},
-		{name: "400/negative size", target: target, header: size("-10"), status: 400, class: sizeInvalid},
-		{name: "400/size that is not a number", target: target, header: size("ten"), status: 400, class: sizeInvalid},
-		{name: "400/garbage cursor", target: target, header: map[string]string{hCursor: "garbage!"}, status: 400,
-			class: cursorInvalid, golden: pin(target, "error_PaginationCursorInvalid")},
-		{name: "400/base64url cursor that is not a position", target: target, status: 400, class: cursorInvalid,
-			header: map[string]string{hCursor: base64.RawURLEncoding.EncodeToString([]byte("prod/db"))}},
-		{name: "400/empty position", target: target, status: 400, class: cursorInvalid,
-			header: map[string]string{hCursor: base64.RawURLEncoding.EncodeToString([]byte("{}"))}},
+		{Name: "200/no size: 100 items and a cursor", Target: target, Status: 200, Check: page(100, true)},
+		{Name: "200/size 10", Target: target, Header: size("10"), Status: 200, Check: page(10, true)},
+		{Name: "200/size 1 is clamped to 10", Target: target, Header: size("1"), Status: 200, Check: page(10, true)},
+		{Name: "200/size 1000 is clamped to 100", Target: target, Header: size("1000"), Status: 200, Check: page(100, true)},
+		{Name: "200/size beyond 64 bits is clamped to 100", Target: target, Header: size("99999999999999999999999"),
+			Status: 200, Check: page(100, true)},
+		{Name: "400/size 0", Target: target, Header: size("0"), Status: 400, Err: sizeInvalid, Golden: pin(target, "error_PaginationSizeInvalid")},
+		{Name: "400/negative size", Target: target, Header: size("-10"), Status: 400, Err: sizeInvalid},
+		{Name: "400/size that is not a number", Target: target, Header: size("ten"), Status: 400, Err: sizeInvalid},
+		{Name: "400/garbage cursor", Target: target, Header: map[string]string{hCursor: "garbage!"}, Status: 400,
+			Err: cursorInvalid, Golden: pin(target, "error_PaginationCursorInvalid")},
+		{Name: "400/base64url cursor that is not a position", Target: target, Status: 400, Err: cursorInvalid,
+			Header: map[string]string{hCursor: base64.RawURLEncoding.EncodeToString([]byte("prod/db"))}},
+		{Name: "400/empty position", Target: target, Status: 400, Err: cursorInvalid,
+			Header: map[string]string{hCursor: base64.RawURLEncoding.EncodeToString([]byte("{}"))}},
 	}
 	for _, other := range others {
-		cases = append(cases, apiCase{name: "400/cursor of " + other, target: target, status: 400, class: cursorInvalid,
-			headerFn: func(e *env) map[string]string { return map[string]string{hCursor: cursorOf(e, other)} }})
+		cases = append(cases, apiCase{Name: "400/cursor of " + other, Target: target, Status: 400, Err: cursorInvalid,
+			HeaderFn: func(e *env) map[string]string { return map[string]string{hCursor: cursorOf(e, other)} }})
 	}
 	return cases
 }
@@ -137,9 +137,9 @@ func pin(target, name string) string {
 func paginationSetup(e *env) {
 	manySecrets(118)(e)
 	manyVersions(20)(e)
-	e.create("q", `{}`, `"metadata":{"maxVersions":100}`)
+	e.CreateSecret("q", `{}`, `"metadata":{"maxVersions":100}`)
 	for range 19 {
-		e.must("POST", "/secret/q/version", `{"data":{}}`)
+		e.Must("POST", "/secret/q/version", `{"data":{}}`)
 	}
 }
 
@@ -147,12 +147,12 @@ func TestListSecrets_Pagination(t *testing.T) {
 	t.Parallel()
 	cases := pagingCases("/secret", []string{"/secret/p/version"})
 	for i := range cases {
-		cases[i].setup = paginationSetup
+		cases[i].Setup = paginationSetup
 	}
 	cases = append(cases,
-		apiCase{name: "200/every secret once, by pages of 25, in byte-wise order", setup: paginationSetup, target: "/secret",
-			header: size("25"), status: 200,
-			check: func(t *testing.T, e *env, r *response) {
+		apiCase{Name: "200/every secret once, by pages of 25, in byte-wise order", Setup: paginationSetup, Target: "/secret",
+			Header: size("25"), Status: 200,
+			Check: func(t *testing.T, e *env, r *response) {
 				items := iterate[secretOut](t, e, "/secret", "25", r, []int{25, 25, 25, 25, 20})
 				var paths []string
 				for _, s := range items {
@@ -165,19 +165,19 @@ func TestListSecrets_Pagination(t *testing.T) {
 					t.Errorf("paths = %v\nwant %v", paths, wantPaths)
 				}
 			}},
-		apiCase{name: "200/a page with a cursor", setup: manySecrets(15), target: "/secret", header: size("10"), status: 200,
-			golden: "secret_list_page", check: page(10, true)},
-		apiCase{name: "200/a surface-B cursor continues the same listing", setup: manySecrets(15), target: "/secret", status: 200,
-			headerFn: func(e *env) map[string]string {
+		apiCase{Name: "200/a page with a cursor", Setup: manySecrets(15), Target: "/secret", Header: size("10"), Status: 200,
+			Golden: "secret_list_page", Check: page(10, true)},
+		apiCase{Name: "200/a surface-B cursor continues the same listing", Setup: manySecrets(15), Target: "/secret", Status: 200,
+			HeaderFn: func(e *env) map[string]string {
 				return map[string]string{hCursor: cursorOf(e, "/api/{okmsId}/v2/secret")}
 			},
-			check: page(5, false)},
-		apiCase{name: "200/200 secrets by 100: no cursor on a full last page", setup: manySecrets(200), target: "/secret",
-			status: 200, check: func(t *testing.T, e *env, r *response) {
+			Check: page(5, false)},
+		apiCase{Name: "200/200 secrets by 100: no cursor on a full last page", Setup: manySecrets(200), Target: "/secret",
+			Status: 200, Check: func(t *testing.T, e *env, r *response) {
 				iterate[secretOut](t, e, "/secret", "100", r, []int{100, 100})
 			}},
-		apiCase{name: "200/fewer secrets than a page: no cursor", setup: manySecrets(7), target: "/secret", status: 200,
-			check: page(7, false)},
+		apiCase{Name: "200/fewer secrets than a page: no cursor", Setup: manySecrets(7), Target: "/secret", Status: 200,
+			Check: page(7, false)},
 	)
 	runCases(t, "GET", "/secret", cases)
 }
@@ -187,30 +187,30 @@ func TestListVersions_Pagination(t *testing.T) {
 	const target = "/secret/p/version"
 	setup := func(e *env) {
 		manyVersions(120)(e)
-		e.create("q", `{}`, `"metadata":{"maxVersions":100}`)
+		e.CreateSecret("q", `{}`, `"metadata":{"maxVersions":100}`)
 		for range 19 {
-			e.must("POST", "/secret/q/version", `{"data":{}}`)
+			e.Must("POST", "/secret/q/version", `{"data":{}}`)
 		}
 		for i := range 10 {
-			e.create("s"+strconv.Itoa(i), `{}`)
+			e.CreateSecret("s"+strconv.Itoa(i), `{}`)
 		}
 	}
 	cases := pagingCases(target, []string{"/secret", "/secret/q/version"})
 	for i := range cases {
-		cases[i].setup = setup
+		cases[i].Setup = setup
 	}
 	cases = append(cases,
-		apiCase{name: "200/every retained version once, by pages of 30", setup: setup, target: target, header: size("30"), status: 200,
-			check: func(t *testing.T, e *env, r *response) {
+		apiCase{Name: "200/every retained version once, by pages of 30", Setup: setup, Target: target, Header: size("30"), Status: 200,
+			Check: func(t *testing.T, e *env, r *response) {
 				items := iterate[versionOut](t, e, target, "30", r, []int{30, 30, 30, 30})
 				for i, v := range items {
 					want(t, "id", v.ID, uint32(1+i))
 				}
 			}},
-		apiCase{name: "200/a page with a cursor", setup: manyVersions(15), target: target, header: size("10"), status: 200,
-			golden: "version_list_page", check: page(10, true)},
-		apiCase{name: "200/fewer versions than a page: no cursor", setup: manyVersions(7), target: target, status: 200,
-			check: page(7, false)},
+		apiCase{Name: "200/a page with a cursor", Setup: manyVersions(15), Target: target, Header: size("10"), Status: 200,
+			Golden: "version_list_page", Check: page(10, true)},
+		apiCase{Name: "200/fewer versions than a page: no cursor", Setup: manyVersions(7), Target: target, Status: 200,
+			Check: page(7, false)},
 	)
 	runCases(t, "GET", target, cases)
 }

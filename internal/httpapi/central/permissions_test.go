@@ -17,7 +17,7 @@ import (
 func (e *env) userToken(login string, resources []string, actions ...string) string {
 	e.t.Helper()
 	ctx := context.Background()
-	svc := e.srv.Service()
+	svc := e.Server.Service()
 	root := service.Caller{Principal: auth.Principal{Root: true, Name: "test"}, Surface: "test"}
 	if _, err := svc.CreateUser(ctx, root, service.UserInput{Login: login}); err != nil {
 		e.t.Fatalf("CreateUser: %v", err)
@@ -27,7 +27,7 @@ func (e *env) userToken(login string, resources []string, actions ...string) str
 		e.t.Fatalf("CreatePAT: %v", err)
 	}
 	for i, r := range resources {
-		resources[i] = "urn:v1:eu:resource:okms:" + e.domain + r
+		resources[i] = "urn:v1:eu:resource:okms:" + e.Domain + r
 	}
 	_, err = svc.CreatePolicy(ctx, root, policy.Policy{Name: login, Identities: []string{policy.UserURN("eu", "coffer", login)},
 		Resources: resources, Allow: actions})
@@ -40,7 +40,7 @@ func (e *env) userToken(login string, resources []string, actions ...string) str
 // as sends a request with token as bearer.
 func (e *env) as(token, method, target, body string) *response {
 	e.t.Helper()
-	return e.send(request{method: method, target: target, body: body, header: map[string]string{"Authorization": "Bearer " + token}})
+	return e.Send(request{Method: method, Target: target, Body: body, Header: map[string]string{"Authorization": "Bearer " + token}})
 }
 
 // TestPermissions checks that surface A is authorized with the
@@ -109,15 +109,15 @@ func TestPermissions(t *testing.T) {
 			tok := e.userToken("alice", append([]string(nil), res...), tc.actions...)
 			var before string
 			if tc.status >= 400 && tc.method != "GET" {
-				before = e.snapshot()
+				before = e.Snapshot()
 			}
 			r := e.as(tok, tc.method, tc.target, tc.body)
-			r.expect(t, tc.status, tc.class)
+			r.Expect(t, tc.status, tc.class)
 			if tc.golden != "" {
-				e.golden(t, tc.golden, r)
+				e.Golden(t, tc.golden, r)
 			}
 			if before != "" {
-				if after := e.snapshot(); after != before {
+				if after := e.Snapshot(); after != before {
 					t.Errorf("the refused request changed the stored state\nbefore: %s\nafter:  %s", before, after)
 				}
 			}
@@ -131,11 +131,11 @@ func TestPermissions_ListFilter(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	seedDB(e)
-	e.create("app/one", `{}`)
-	e.create("app/two", `{}`)
+	e.CreateSecret("app/one", `{}`)
+	e.CreateSecret("app/two", `{}`)
 	tok := e.userToken("alice", []string{"/secret/app/*"}, "okms:apiovh:secret/get")
 	r := e.as(tok, "GET", "/secret", "")
-	r.expect(t, 200, "")
+	r.Expect(t, 200, "")
 	var paths []string
 	for _, s := range decode[[]secretOut](t, r) {
 		paths = append(paths, s.Path)
@@ -147,6 +147,6 @@ func TestPermissions_ListFilter(t *testing.T) {
 	// The same user with surface B's actions only sees nothing on A.
 	kms := e.userToken("bob", []string{""}, "okms:apikms:secret/get")
 	r = e.as(kms, "GET", "/secret", "")
-	r.expect(t, 200, "")
-	want(t, "list with okms:apikms: actions", string(r.body), "[]")
+	r.Expect(t, 200, "")
+	want(t, "list with okms:apikms: actions", string(r.Body), "[]")
 }

@@ -19,22 +19,22 @@ func TestRoutes(t *testing.T) {
 		base       = "/v2/okms/resource/{okmsId}"
 	)
 	cases := []apiCase{
-		{name: "404/unknown path under /v2/okms", target: "/v2/okms", status: 404, class: notFound, golden: "error_RouteNotFound"},
-		{name: "404/unknown path under /v2", target: "/v2/unknown", status: 404, class: notFound},
-		{name: "404/below a service key", target: base + "/serviceKey/0f0f0f0f-0f0f-4f0f-8f0f-0f0f0f0f0f0f/x", status: 404, class: notFound},
-		{name: "404/log subscriptions are out of scope", target: base + "/log/subscription", status: 404, class: notFound},
-		{name: "404/a plural that is not a route", target: base + "/secrets", status: 404, class: notFound},
-		{name: "404/below secretConfig", target: base + "/secretConfig/x", status: 404, class: notFound},
-		{name: "405/DELETE on the secret collection", method: "DELETE", setup: seedDB, target: base + "/secret", status: 405,
-			class: notAllowed, golden: "error_MethodNotAllowed"},
-		{name: "405/PUT on the secret collection", method: "PUT", target: base + "/secret", body: `{}`, status: 405, class: notAllowed},
-		{name: "405/PATCH on a secret", method: "PATCH", setup: seedDB, target: "/secret/prod%2Fdb", body: `{}`, status: 405, class: notAllowed},
-		{name: "405/POST on a secret", method: "POST", setup: seedDB, target: "/secret/prod%2Fdb", body: `{}`, status: 405, class: notAllowed},
-		{name: "405/DELETE on a version collection", method: "DELETE", setup: seedDB, target: "/secret/prod%2Fdb/version", status: 405, class: notAllowed},
-		{name: "405/POST on one version", method: "POST", setup: seedDB, target: "/secret/prod%2Fdb/version/1", body: `{}`, status: 405, class: notAllowed},
-		{name: "405/DELETE on secretConfig", method: "DELETE", target: "/secretConfig", status: 405, class: notAllowed},
-		{name: "405/POST on secretConfig", method: "POST", target: "/secretConfig", body: `{}`, status: 405, class: notAllowed},
-		{name: "405/DELETE on the domain list", method: "DELETE", target: "/v2/okms/resource", status: 405, class: notAllowed},
+		{Name: "404/unknown path under /v2/okms", Target: "/v2/okms", Status: 404, Err: notFound, Golden: "error_RouteNotFound"},
+		{Name: "404/unknown path under /v2", Target: "/v2/unknown", Status: 404, Err: notFound},
+		{Name: "404/below a service key", Target: base + "/serviceKey/0f0f0f0f-0f0f-4f0f-8f0f-0f0f0f0f0f0f/x", Status: 404, Err: notFound},
+		{Name: "404/log subscriptions are out of scope", Target: base + "/log/subscription", Status: 404, Err: notFound},
+		{Name: "404/a plural that is not a route", Target: base + "/secrets", Status: 404, Err: notFound},
+		{Name: "404/below secretConfig", Target: base + "/secretConfig/x", Status: 404, Err: notFound},
+		{Name: "405/DELETE on the secret collection", Method: "DELETE", Setup: seedDB, Target: base + "/secret", Status: 405,
+			Err: notAllowed, Golden: "error_MethodNotAllowed"},
+		{Name: "405/PUT on the secret collection", Method: "PUT", Target: base + "/secret", Body: `{}`, Status: 405, Err: notAllowed},
+		{Name: "405/PATCH on a secret", Method: "PATCH", Setup: seedDB, Target: "/secret/prod%2Fdb", Body: `{}`, Status: 405, Err: notAllowed},
+		{Name: "405/POST on a secret", Method: "POST", Setup: seedDB, Target: "/secret/prod%2Fdb", Body: `{}`, Status: 405, Err: notAllowed},
+		{Name: "405/DELETE on a version collection", Method: "DELETE", Setup: seedDB, Target: "/secret/prod%2Fdb/version", Status: 405, Err: notAllowed},
+		{Name: "405/POST on one version", Method: "POST", Setup: seedDB, Target: "/secret/prod%2Fdb/version/1", Body: `{}`, Status: 405, Err: notAllowed},
+		{Name: "405/DELETE on secretConfig", Method: "DELETE", Target: "/secretConfig", Status: 405, Err: notAllowed},
+		{Name: "405/POST on secretConfig", Method: "POST", Target: "/secretConfig", Body: `{}`, Status: 405, Err: notAllowed},
+		{Name: "405/DELETE on the domain list", Method: "DELETE", Target: "/v2/okms/resource", Status: 405, Err: notAllowed},
 	}
 	runCases(t, "GET", "", cases)
 }
@@ -45,8 +45,8 @@ func TestSecretPathInURL(t *testing.T) {
 	t.Parallel()
 	seed := func(e *env) {
 		seedDB(e)
-		e.write("prod/db", `{"v":3}`)
-		e.create("prod/version", `{"literal":true}`)
+		e.WriteSecret("prod/db", `{"v":3}`)
+		e.CreateSecret("prod/version", `{"literal":true}`)
 	}
 	path := func(p string) func(*testing.T, *env, *response) {
 		return func(t *testing.T, _ *env, r *response) { want(t, "path", decode[secretOut](t, r).Path, p) }
@@ -55,24 +55,24 @@ func TestSecretPathInURL(t *testing.T) {
 		return func(t *testing.T, _ *env, r *response) { want(t, "data", string(decode[versionOut](t, r).Data), d) }
 	}
 	cases := []apiCase{
-		{name: "200/encoded path", setup: seed, target: "/secret/prod%2Fdb", status: 200, check: path("prod/db")},
-		{name: "200/raw path", setup: seed, target: "/secret/prod/db", status: 200, check: path("prod/db")},
-		{name: "200/lower-case %2f", setup: seed, target: "/secret/prod%2fdb", status: 200, check: path("prod/db")},
-		{name: "200/encoded path, one version", setup: seed, target: "/secret/prod%2Fdb/version/3?includeData=true", status: 200,
-			check: data(`{"v":3}`)},
-		{name: "200/raw path, one version", setup: seed, target: "/secret/prod/db/version/3?includeData=true", status: 200,
-			check: data(`{"v":3}`)},
-		{name: "200/a last segment named version, encoded", setup: seed, target: "/secret/prod%2Fversion", status: 200,
-			check: path("prod/version")},
-		{name: "404/a last segment named version, raw: the versions of prod", setup: seed, target: "/secret/prod/version",
-			status: 404, class: clsNotFound},
-		{name: "200/a path ending in /version/x is a secret path", target: "/secret/a/version/x", status: 200,
-			setup: func(e *env) { e.create("a/version/x", `{}`) }, check: path("a/version/x")},
-		{name: "400/empty path", target: "/secret/", status: 400, class: clsBadPath},
-		{name: "400/encoded slash alone", target: "/secret/%2F", status: 400, class: clsBadPath},
-		{name: "400/dot segment", target: "/secret/prod/./db", status: 400, class: clsBadPath},
-		{name: "400/double encoding", setup: seed, target: "/secret/prod%252Fdb", status: 400, class: clsBadPath},
-		{name: "400/encoded dot-dot segment", target: "/secret/prod%2F..%2Fdb", status: 400, class: clsBadPath},
+		{Name: "200/encoded path", Setup: seed, Target: "/secret/prod%2Fdb", Status: 200, Check: path("prod/db")},
+		{Name: "200/raw path", Setup: seed, Target: "/secret/prod/db", Status: 200, Check: path("prod/db")},
+		{Name: "200/lower-case %2f", Setup: seed, Target: "/secret/prod%2fdb", Status: 200, Check: path("prod/db")},
+		{Name: "200/encoded path, one version", Setup: seed, Target: "/secret/prod%2Fdb/version/3?includeData=true", Status: 200,
+			Check: data(`{"v":3}`)},
+		{Name: "200/raw path, one version", Setup: seed, Target: "/secret/prod/db/version/3?includeData=true", Status: 200,
+			Check: data(`{"v":3}`)},
+		{Name: "200/a last segment named version, encoded", Setup: seed, Target: "/secret/prod%2Fversion", Status: 200,
+			Check: path("prod/version")},
+		{Name: "404/a last segment named version, raw: the versions of prod", Setup: seed, Target: "/secret/prod/version",
+			Status: 404, Err: clsNotFound},
+		{Name: "200/a path ending in /version/x is a secret path", Target: "/secret/a/version/x", Status: 200,
+			Setup: func(e *env) { e.CreateSecret("a/version/x", `{}`) }, Check: path("a/version/x")},
+		{Name: "400/empty path", Target: "/secret/", Status: 400, Err: clsBadPath},
+		{Name: "400/encoded slash alone", Target: "/secret/%2F", Status: 400, Err: clsBadPath},
+		{Name: "400/dot segment", Target: "/secret/prod/./db", Status: 400, Err: clsBadPath},
+		{Name: "400/double encoding", Setup: seed, Target: "/secret/prod%252Fdb", Status: 400, Err: clsBadPath},
+		{Name: "400/encoded dot-dot segment", Target: "/secret/prod%2F..%2Fdb", Status: 400, Err: clsBadPath},
 	}
 	runCases(t, "GET", "", cases)
 }
@@ -80,23 +80,23 @@ func TestSecretPathInURL(t *testing.T) {
 func TestListDomains(t *testing.T) {
 	t.Parallel()
 	cases := []apiCase{
-		{name: "200/the default domain", status: 200, golden: "domain_list",
-			check: func(t *testing.T, e *env, r *response) {
+		{Name: "200/the default domain", Status: 200, Golden: "domain_list",
+			Check: func(t *testing.T, e *env, r *response) {
 				type domain struct {
 					ID  string
 					IAM iamOut
 				}
 				ds := decode[[]domain](t, r)
-				if len(ds) != 1 || ds[0].ID != e.domain {
-					t.Fatalf("domains = %+v, want the default %s", ds, e.domain)
+				if len(ds) != 1 || ds[0].ID != e.Domain {
+					t.Fatalf("domains = %+v, want the default %s", ds, e.Domain)
 				}
-				want(t, "iam.id", ds[0].IAM.ID, e.domain)
-				want(t, "iam.urn", ds[0].IAM.URN, "urn:v1:eu:resource:okms:"+e.domain)
+				want(t, "iam.id", ds[0].IAM.ID, e.Domain)
+				want(t, "iam.urn", ds[0].IAM.URN, "urn:v1:eu:resource:okms:"+e.Domain)
 				want(t, "iam.state", ds[0].IAM.State, "OK")
 			}},
-		{name: "401/no token", status: 401, class: clsUnauthorized, header: map[string]string{"Authorization": ""}},
-		{name: "401/X-Vault-Token only", status: 401, class: clsUnauthorized,
-			header: map[string]string{"Authorization": "", "X-Vault-Token": rootToken}},
+		{Name: "401/no token", Status: 401, Err: clsUnauthorized, Header: map[string]string{"Authorization": ""}},
+		{Name: "401/X-Vault-Token only", Status: 401, Err: clsUnauthorized,
+			Header: map[string]string{"Authorization": "", "X-Vault-Token": rootToken}},
 	}
 	runCases(t, "GET", "/v2/okms/resource", cases)
 }
@@ -174,8 +174,8 @@ func TestActions(t *testing.T) {
 	var logs lockedBuffer
 	e := newEnvLogging(t, slog.New(slog.NewJSONHandler(&logs, nil)))
 	for _, s := range steps {
-		r := e.must(s.method, s.target, s.body)
-		ev := logs.requestEvent(t, r.header.Get(hQueryID))
+		r := e.Must(s.method, s.target, s.body)
+		ev := logs.requestEvent(t, r.Header.Get(hQueryID))
 		var wantActions []string
 		for _, a := range s.actions {
 			wantActions = append(wantActions, ns+a)
@@ -185,7 +185,7 @@ func TestActions(t *testing.T) {
 		want(t, s.method+" "+s.target+" outcome", ev.Outcome, "allowed")
 	}
 	// A refused request is audited under surface A too.
-	r := e.send(request{method: http.MethodGet, target: "/secret/nope"})
-	r.expect(t, 404, clsNotFound)
-	want(t, "missing secret surface", logs.requestEvent(t, r.header.Get(hQueryID)).Surface, "A")
+	r := e.Send(request{Method: http.MethodGet, Target: "/secret/nope"})
+	r.Expect(t, 404, clsNotFound)
+	want(t, "missing secret surface", logs.requestEvent(t, r.Header.Get(hQueryID)).Surface, "A")
 }

@@ -39,19 +39,19 @@ func manyMetadata(n int) string {
 // seedDB creates prod/db (custom metadata team=dba) with version 1 at t0
 // and version 2 a minute later.
 func seedDB(e *env) {
-	e.create("prod/db", `{"v":1}`, `"metadata":{"customMetadata":{"team":"dba"}}`)
-	e.clock.Advance(time.Minute)
-	e.write("prod/db", `{"v":2}`)
+	e.CreateSecret("prod/db", `{"v":1}`, `"metadata":{"customMetadata":{"team":"dba"}}`)
+	e.Clock.Advance(time.Minute)
+	e.WriteSecret("prod/db", `{"v":2}`)
 }
 
 // seedWithStates is seedDB plus version 3, then version 1 deleted and
 // version 2 deactivated, an hour later.
 func seedWithStates(e *env) {
 	seedDB(e)
-	e.write("prod/db", `{"v":3}`)
-	e.clock.Advance(time.Hour)
-	e.setState("prod/db", 1, "DELETED")
-	e.setState("prod/db", 2, "DEACTIVATED")
+	e.WriteSecret("prod/db", `{"v":3}`)
+	e.Clock.Advance(time.Hour)
+	e.SetVersionState("prod/db", 1, "DELETED")
+	e.SetVersionState("prod/db", 2, "DEACTIVATED")
 }
 
 // wantMessage checks that the message of an error response mentions sub.
@@ -70,10 +70,10 @@ func checkIAM(t *testing.T, e *env, s secretOut) {
 	if !uuidV4.MatchString(s.IAM.ID) {
 		t.Errorf("iam.id = %q, want a UUID v4", s.IAM.ID)
 	}
-	if s.IAM.ID == e.domain {
+	if s.IAM.ID == e.Domain {
 		t.Errorf("iam.id is the okmsId, want the secret's own id")
 	}
-	want(t, "iam.urn", s.IAM.URN, "urn:v1:eu:resource:okms:"+e.domain+"/secret/"+esc(s.Path))
+	want(t, "iam.urn", s.IAM.URN, "urn:v1:eu:resource:okms:"+e.Domain+"/secret/"+esc(s.Path))
 	want(t, "iam.displayName", s.IAM.DisplayName, s.Path)
 	want(t, "iam.tags is null", s.IAM.Tags == nil, true)
 	want(t, "iam.state", s.IAM.State, "OK")
@@ -87,7 +87,7 @@ var metadataMembers = []string{"casRequired", "createdAt", "updatedAt", "current
 // metadata}, no warnings, metadata without urn.
 func shapeOfSecretResponse(t *testing.T, r *response) secretOut {
 	t.Helper()
-	wantMembers(t, "response", r.body, "path", "metadata")
+	wantMembers(t, "response", r.Body, "path", "metadata")
 	raw := decode[struct{ Metadata json.RawMessage }](t, r)
 	wantMembers(t, "metadata", raw.Metadata, metadataMembers...)
 	return decode[secretOut](t, r)
@@ -111,14 +111,14 @@ func shapeOfGet(t *testing.T, raw []byte, withVersion bool) {
 
 func TestCreateSecret(t *testing.T) {
 	t.Parallel()
-	exists := func(e *env) { e.create("prod/db", `{"v":1}`) }
+	exists := func(e *env) { e.CreateSecret("prod/db", `{"v":1}`) }
 	const (
 		badData  = "Client::BadRequest::SecretDataInvalidKeyValueJson"
 		required = "Client::BadRequest::SecretFieldRequired"
 	)
 	cases := []apiCase{
-		{name: "200/the example of the spec", body: specCreateBody, status: 200, golden: "secret_create",
-			check: func(t *testing.T, e *env, r *response) {
+		{Name: "200/the example of the spec", Body: specCreateBody, Status: 200, Golden: "secret_create",
+			Check: func(t *testing.T, e *env, r *response) {
 				out := shapeOfSecretResponse(t, r)
 				want(t, "path", out.Path, "prod/database/MySQL")
 				m := out.Metadata
@@ -133,68 +133,68 @@ func TestCreateSecret(t *testing.T) {
 				want(t, "data read back", string(got.Version.Data), `{"login":"admin","password":"s3cr3t","ports":[3306,33060]}`)
 				want(t, "state read back", got.Version.State, "ACTIVE")
 			}},
-		{name: "200/without metadata: every member present with its default", body: createBody("a", `{}`), status: 200,
-			check: func(t *testing.T, e *env, r *response) {
+		{Name: "200/without metadata: every member present with its default", Body: createBody("a", `{}`), Status: 200,
+			Check: func(t *testing.T, e *env, r *response) {
 				m := shapeOfSecretResponse(t, r).Metadata
 				want(t, "customMetadata", fmt.Sprint(m.CustomMetadata), "map[]")
 				want(t, "deactivateVersionAfter", m.DeactivateVersionAfter, "0s")
 				want(t, "maxVersions", m.MaxVersions, 0)
 			}},
-		{name: "200/path of every allowed character", body: createBody("A-z_0.9:x=y@z/w", `{}`), status: 200,
-			check: func(t *testing.T, e *env, _ *response) { e.getSecret("/secret/" + esc("A-z_0.9:x=y@z/w")) }},
-		{name: "200/data null is the empty object", body: `{"path":"a","version":{"data":null}}`, status: 200,
-			check: func(t *testing.T, e *env, _ *response) {
+		{Name: "200/path of every allowed character", Body: createBody("A-z_0.9:x=y@z/w", `{}`), Status: 200,
+			Check: func(t *testing.T, e *env, _ *response) { e.getSecret("/secret/" + esc("A-z_0.9:x=y@z/w")) }},
+		{Name: "200/data null is the empty object", Body: `{"path":"a","version":{"data":null}}`, Status: 200,
+			Check: func(t *testing.T, e *env, _ *response) {
 				want(t, "data", string(e.getSecret("/secret/a?includeData=true").Version.Data), `{}`)
 			}},
-		{name: "200/unknown members are ignored", body: `{"path":"a","version":{"data":{}},"iam":{"tags":{}},"x":1}`, status: 200},
-		{name: "409/path exists", setup: exists, body: createBody("prod/db", `{"v":2}`), status: 409,
-			class: "Client::Conflict::SecretAlreadyExists", golden: "error_SecretAlreadyExists"},
-		{name: "409/path exists with all its versions deleted", status: 409, class: "Client::Conflict::SecretAlreadyExists",
-			setup: func(e *env) { exists(e); e.setState("prod/db", 1, "DELETED") }, body: createBody("prod/db", `{}`)},
-		{name: "400/no path", body: `{"version":{"data":{}}}`, status: 400, class: required, golden: "error_SecretFieldRequired"},
-		{name: "400/empty path", body: createBody("", `{}`), status: 400, class: required},
-		{name: "400/no version", body: `{"path":"a"}`, status: 400, class: required},
-		{name: "400/version without data", body: `{"path":"a","version":{}}`, status: 400, class: required},
-		{name: "400/path with a space", body: createBody("a b", `{}`), status: 400, class: clsBadPath, golden: "error_SecretPathInvalidCharacter"},
-		{name: "400/path with a leading slash", body: createBody("/a", `{}`), status: 400, class: clsBadPath},
-		{name: "400/path with a .. segment", body: createBody("a/../b", `{}`), status: 400, class: clsBadPath},
-		{name: "400/path of 256 characters", body: createBody(strings.Repeat("a", 256), `{}`), status: 400,
-			class: "Client::BadRequest::SecretPathMaxExceeded", golden: "error_SecretPathMaxExceeded"},
-		{name: "200/path of 255 characters", body: createBody(strings.Repeat("a", 255), `{}`), status: 200},
-		{name: "400/data is an array", body: createBody("a", `[1]`), status: 400, class: badData, golden: "error_SecretDataInvalidKeyValueJson"},
-		{name: "400/data is a string", body: createBody("a", `"x"`), status: 400, class: badData},
-		{name: "400/duplicate member inside data", body: createBody("a", `{"k":1,"k":2}`), status: 400, class: badData},
-		{name: "400/data over 64 KiB", body: createBody("a", `{"k":"`+strings.Repeat("x", 65536)+`"}`), status: 400,
-			class: "Client::BadRequest::SecretDataMaxExceeded", golden: "error_SecretDataMaxExceeded"},
-		{name: "400/duration without a unit", body: createMeta(`{"deactivateVersionAfter":"10"}`), status: 400,
-			class: "Client::BadRequest::SecretDeactivateVersionAfterInvalidDuration", golden: "error_SecretDeactivateVersionAfterInvalidDuration"},
-		{name: "400/maxVersions over 24000", body: createMeta(`{"maxVersions":24001}`), status: 400,
-			class: "Client::BadRequest::SecretMaxVersionsMaxExceeded", golden: "error_SecretMaxVersionsMaxExceeded"},
-		{name: "400/maxVersions negative", body: createMeta(`{"maxVersions":-1}`), status: 400,
-			class: "Client::BadRequest::SecretMaxVersionsMinRequired", golden: "error_SecretMaxVersionsMinRequired"},
-		{name: "400/65 custom metadata entries", body: createMeta(`{"customMetadata":` + manyMetadata(65) + `}`), status: 400,
-			class: "Client::BadRequest::SecretCustomMetadataMaxExceeded", golden: "error_SecretCustomMetadataMaxExceeded"},
-		{name: "400/custom metadata value with a space", body: createMeta(`{"customMetadata":{"k":"a b"}}`), status: 400,
-			class: "Client::BadRequest::SecretCustomMetadataValueInvalidCharacter", golden: "error_SecretCustomMetadataValueInvalidCharacter"},
-		{name: "400/empty custom metadata value", body: createMeta(`{"customMetadata":{"k":""}}`), status: 400,
-			class: "Client::BadRequest::SecretCustomMetadataValueMinRequired", golden: "error_SecretCustomMetadataValueMinRequired"},
-		{name: "400/custom metadata value of 513 characters", body: createMeta(`{"customMetadata":{"k":"` + strings.Repeat("v", 513) + `"}}`),
-			status: 400, class: "Client::BadRequest::SecretCustomMetadataValueMaxExceeded", golden: "error_SecretCustomMetadataValueMaxExceeded"},
-		{name: "400/empty custom metadata key", body: createMeta(`{"customMetadata":{"":"v"}}`), status: 400,
-			class: "Client::BadRequest::SecretCustomMetadataKeyMinRequired", golden: "error_SecretCustomMetadataKeyMinRequired"},
-		{name: "400/custom metadata key with a space", body: createMeta(`{"customMetadata":{"a b":"v"}}`), status: 400,
-			class: "Client::BadRequest::SecretCustomMetadataKeyInvalidCharacter", golden: "error_SecretCustomMetadataKeyInvalidCharacter"},
-		{name: "400/custom metadata key of 129 characters", body: createMeta(`{"customMetadata":{"` + strings.Repeat("k", 129) + `":"v"}}`),
-			status: 400, class: "Client::BadRequest::SecretCustomMetadataKeyMaxExceeded", golden: "error_SecretCustomMetadataKeyMaxExceeded"},
-		{name: "400/several problems: the class names the first, the message lists all",
-			body: `{"path":"a b","metadata":{"maxVersions":-1},"version":{"data":[]}}`, status: 400, class: clsBadPath,
-			check: func(t *testing.T, _ *env, r *response) {
+		{Name: "200/unknown members are ignored", Body: `{"path":"a","version":{"data":{}},"iam":{"tags":{}},"x":1}`, Status: 200},
+		{Name: "409/path exists", Setup: exists, Body: createBody("prod/db", `{"v":2}`), Status: 409,
+			Err: "Client::Conflict::SecretAlreadyExists", Golden: "error_SecretAlreadyExists"},
+		{Name: "409/path exists with all its versions deleted", Status: 409, Err: "Client::Conflict::SecretAlreadyExists",
+			Setup: func(e *env) { exists(e); e.SetVersionState("prod/db", 1, "DELETED") }, Body: createBody("prod/db", `{}`)},
+		{Name: "400/no path", Body: `{"version":{"data":{}}}`, Status: 400, Err: required, Golden: "error_SecretFieldRequired"},
+		{Name: "400/empty path", Body: createBody("", `{}`), Status: 400, Err: required},
+		{Name: "400/no version", Body: `{"path":"a"}`, Status: 400, Err: required},
+		{Name: "400/version without data", Body: `{"path":"a","version":{}}`, Status: 400, Err: required},
+		{Name: "400/path with a space", Body: createBody("a b", `{}`), Status: 400, Err: clsBadPath, Golden: "error_SecretPathInvalidCharacter"},
+		{Name: "400/path with a leading slash", Body: createBody("/a", `{}`), Status: 400, Err: clsBadPath},
+		{Name: "400/path with a .. segment", Body: createBody("a/../b", `{}`), Status: 400, Err: clsBadPath},
+		{Name: "400/path of 256 characters", Body: createBody(strings.Repeat("a", 256), `{}`), Status: 400,
+			Err: "Client::BadRequest::SecretPathMaxExceeded", Golden: "error_SecretPathMaxExceeded"},
+		{Name: "200/path of 255 characters", Body: createBody(strings.Repeat("a", 255), `{}`), Status: 200},
+		{Name: "400/data is an array", Body: createBody("a", `[1]`), Status: 400, Err: badData, Golden: "error_SecretDataInvalidKeyValueJson"},
+		{Name: "400/data is a string", Body: createBody("a", `"x"`), Status: 400, Err: badData},
+		{Name: "400/duplicate member inside data", Body: createBody("a", `{"k":1,"k":2}`), Status: 400, Err: badData},
+		{Name: "400/data over 64 KiB", Body: createBody("a", `{"k":"`+strings.Repeat("x", 65536)+`"}`), Status: 400,
+			Err: "Client::BadRequest::SecretDataMaxExceeded", Golden: "error_SecretDataMaxExceeded"},
+		{Name: "400/duration without a unit", Body: createMeta(`{"deactivateVersionAfter":"10"}`), Status: 400,
+			Err: "Client::BadRequest::SecretDeactivateVersionAfterInvalidDuration", Golden: "error_SecretDeactivateVersionAfterInvalidDuration"},
+		{Name: "400/maxVersions over 24000", Body: createMeta(`{"maxVersions":24001}`), Status: 400,
+			Err: "Client::BadRequest::SecretMaxVersionsMaxExceeded", Golden: "error_SecretMaxVersionsMaxExceeded"},
+		{Name: "400/maxVersions negative", Body: createMeta(`{"maxVersions":-1}`), Status: 400,
+			Err: "Client::BadRequest::SecretMaxVersionsMinRequired", Golden: "error_SecretMaxVersionsMinRequired"},
+		{Name: "400/65 custom metadata entries", Body: createMeta(`{"customMetadata":` + manyMetadata(65) + `}`), Status: 400,
+			Err: "Client::BadRequest::SecretCustomMetadataMaxExceeded", Golden: "error_SecretCustomMetadataMaxExceeded"},
+		{Name: "400/custom metadata value with a space", Body: createMeta(`{"customMetadata":{"k":"a b"}}`), Status: 400,
+			Err: "Client::BadRequest::SecretCustomMetadataValueInvalidCharacter", Golden: "error_SecretCustomMetadataValueInvalidCharacter"},
+		{Name: "400/empty custom metadata value", Body: createMeta(`{"customMetadata":{"k":""}}`), Status: 400,
+			Err: "Client::BadRequest::SecretCustomMetadataValueMinRequired", Golden: "error_SecretCustomMetadataValueMinRequired"},
+		{Name: "400/custom metadata value of 513 characters", Body: createMeta(`{"customMetadata":{"k":"` + strings.Repeat("v", 513) + `"}}`),
+			Status: 400, Err: "Client::BadRequest::SecretCustomMetadataValueMaxExceeded", Golden: "error_SecretCustomMetadataValueMaxExceeded"},
+		{Name: "400/empty custom metadata key", Body: createMeta(`{"customMetadata":{"":"v"}}`), Status: 400,
+			Err: "Client::BadRequest::SecretCustomMetadataKeyMinRequired", Golden: "error_SecretCustomMetadataKeyMinRequired"},
+		{Name: "400/custom metadata key with a space", Body: createMeta(`{"customMetadata":{"a b":"v"}}`), Status: 400,
+			Err: "Client::BadRequest::SecretCustomMetadataKeyInvalidCharacter", Golden: "error_SecretCustomMetadataKeyInvalidCharacter"},
+		{Name: "400/custom metadata key of 129 characters", Body: createMeta(`{"customMetadata":{"` + strings.Repeat("k", 129) + `":"v"}}`),
+			Status: 400, Err: "Client::BadRequest::SecretCustomMetadataKeyMaxExceeded", Golden: "error_SecretCustomMetadataKeyMaxExceeded"},
+		{Name: "400/several problems: the class names the first, the message lists all",
+			Body: `{"path":"a b","metadata":{"maxVersions":-1},"version":{"data":[]}}`, Status: 400, Err: clsBadPath,
+			Check: func(t *testing.T, _ *env, r *response) {
 				msg := errorOf(t, r).Message
 				if n := strings.Count(msg, "; "); n != 2 {
 					t.Errorf("message %q joins %d problems, want 3", msg, n+1)
 				}
 			}},
-		{name: "400/maxVersions of the wrong type", body: createMeta(`{"maxVersions":"5"}`), status: 400, class: clsBadJSON},
+		{Name: "400/maxVersions of the wrong type", Body: createMeta(`{"maxVersions":"5"}`), Status: 400, Err: clsBadJSON},
 	}
 	cases = append(cases, commonCases(nil, "/secret", createBody("a", `{}`), 200, true)...)
 	cases = append(cases, bodyCases(nil, "/secret", true)...)
@@ -206,11 +206,11 @@ func TestCreateSecret(t *testing.T) {
 func TestCreateSecret_NewIDAfterDelete(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	e.create("prod/db", `{"v":1}`)
+	e.CreateSecret("prod/db", `{"v":1}`)
 	first := e.getSecret("/secret/prod%2Fdb")
 	checkIAM(t, e, first)
-	e.must("DELETE", "/secret/prod%2Fdb", "")
-	e.create("prod/db", `{"v":1}`)
+	e.Must("DELETE", "/secret/prod%2Fdb", "")
+	e.CreateSecret("prod/db", `{"v":1}`)
 	second := e.getSecret("/secret/prod%2Fdb")
 	checkIAM(t, e, second)
 	if first.IAM.ID == second.IAM.ID {
@@ -223,97 +223,97 @@ func TestGetSecret(t *testing.T) {
 	t.Parallel()
 	const target = "/secret/prod%2Fdb"
 	cases := []apiCase{
-		{name: "200/current version without data", setup: seedDB, target: target, status: 200, golden: "secret_get",
-			check: func(t *testing.T, e *env, r *response) {
-				shapeOfGet(t, r.body, true)
+		{Name: "200/current version without data", Setup: seedDB, Target: target, Status: 200, Golden: "secret_get",
+			Check: func(t *testing.T, e *env, r *response) {
+				shapeOfGet(t, r.Body, true)
 				s := decode[secretOut](t, r)
 				checkIAM(t, e, s)
 				want(t, "path", s.Path, "prod/db")
 				want(t, "currentVersion", s.Metadata.CurrentVersion, 2)
 				want(t, "createdAt", s.Metadata.CreatedAt, at(0))
 				want(t, "updatedAt", s.Metadata.UpdatedAt, at(time.Minute))
-				wantMembers(t, "version", mustRaw(t, r.body, "version"), "id", "state", "createdAt", "deactivatedAt")
+				wantMembers(t, "version", mustRaw(t, r.Body, "version"), "id", "state", "createdAt", "deactivatedAt")
 				want(t, "version.id", s.Version.ID, 2)
 				want(t, "version.state", s.Version.State, "ACTIVE")
 				want(t, "version.deactivatedAt is null", s.Version.DeactivatedAt == nil, true)
 			}},
-		{name: "200/includeData=true", setup: seedDB, target: target + "?includeData=true", status: 200, golden: "secret_get_data",
-			check: func(t *testing.T, _ *env, r *response) {
+		{Name: "200/includeData=true", Setup: seedDB, Target: target + "?includeData=true", Status: 200, Golden: "secret_get_data",
+			Check: func(t *testing.T, _ *env, r *response) {
 				want(t, "data", string(decode[secretOut](t, r).Version.Data), `{"v":2}`)
 			}},
-		{name: "200/includeData=false", setup: seedDB, target: target + "?includeData=false", status: 200,
-			check: func(t *testing.T, _ *env, r *response) {
+		{Name: "200/includeData=false", Setup: seedDB, Target: target + "?includeData=false", Status: 200,
+			Check: func(t *testing.T, _ *env, r *response) {
 				want(t, "data", string(decode[secretOut](t, r).Version.Data), "")
 			}},
-		{name: "200/version=1 with data", setup: seedDB, target: target + "?version=1&includeData=true", status: 200,
-			check: func(t *testing.T, _ *env, r *response) {
+		{Name: "200/version=1 with data", Setup: seedDB, Target: target + "?version=1&includeData=true", Status: 200,
+			Check: func(t *testing.T, _ *env, r *response) {
 				v := decode[secretOut](t, r).Version
 				want(t, "version.id", v.ID, 1)
 				want(t, "data", string(v.Data), `{"v":1}`)
 			}},
-		{name: "200/includeData on a deactivated version: its state, no data", setup: seedWithStates,
-			target: target + "?version=2&includeData=true", status: 200, golden: "secret_get_deactivated",
-			check: func(t *testing.T, _ *env, r *response) {
+		{Name: "200/includeData on a deactivated version: its state, no data", Setup: seedWithStates,
+			Target: target + "?version=2&includeData=true", Status: 200, Golden: "secret_get_deactivated",
+			Check: func(t *testing.T, _ *env, r *response) {
 				v := decode[secretOut](t, r).Version
 				want(t, "state", v.State, "DEACTIVATED")
 				want(t, "deactivatedAt", *v.DeactivatedAt, at(time.Hour+time.Minute))
 				want(t, "data", string(v.Data), "")
 			}},
-		{name: "200/includeData on a deleted version: its state, no data", setup: seedWithStates,
-			target: target + "?version=1&includeData=true", status: 200,
-			check: func(t *testing.T, _ *env, r *response) {
+		{Name: "200/includeData on a deleted version: its state, no data", Setup: seedWithStates,
+			Target: target + "?version=1&includeData=true", Status: 200,
+			Check: func(t *testing.T, _ *env, r *response) {
 				v := decode[secretOut](t, r).Version
 				want(t, "state", v.State, "DELETED")
 				want(t, "data", string(v.Data), "")
 			}},
-		{name: "200/automatic deactivation seen at read time", target: target + "?includeData=true", status: 200,
-			setup: func(e *env) {
-				e.create("prod/db", `{"v":1}`, `"metadata":{"deactivateVersionAfter":"1h"}`)
-				e.clock.Advance(2 * time.Hour)
+		{Name: "200/automatic deactivation seen at read time", Target: target + "?includeData=true", Status: 200,
+			Setup: func(e *env) {
+				e.CreateSecret("prod/db", `{"v":1}`, `"metadata":{"deactivateVersionAfter":"1h"}`)
+				e.Clock.Advance(2 * time.Hour)
 			},
-			check: func(t *testing.T, _ *env, r *response) {
+			Check: func(t *testing.T, _ *env, r *response) {
 				v := decode[secretOut](t, r).Version
 				want(t, "state", v.State, "DEACTIVATED")
 				want(t, "deactivatedAt", *v.DeactivatedAt, at(time.Hour))
 			}},
-		{name: "200/raw slashes in the path", setup: seedDB, target: "/secret/prod/db", status: 200,
-			check: func(t *testing.T, _ *env, r *response) { want(t, "path", decode[secretOut](t, r).Path, "prod/db") }},
-		{name: "200/encodeURIComponent path: %3A %3D %40 decoded", target: "/secret/cp%2Fa%3Ab%3Dc%40d", status: 200,
-			setup: func(e *env) { e.create("cp/a:b=c@d", `{}`) },
-			check: func(t *testing.T, _ *env, r *response) { want(t, "path", decode[secretOut](t, r).Path, "cp/a:b=c@d") }},
-		{name: "200/a secret without versions has no version member", target: "/secret/empty", status: 200, golden: "secret_get_no_version",
-			setup: func(e *env) {
+		{Name: "200/raw slashes in the path", Setup: seedDB, Target: "/secret/prod/db", Status: 200,
+			Check: func(t *testing.T, _ *env, r *response) { want(t, "path", decode[secretOut](t, r).Path, "prod/db") }},
+		{Name: "200/encodeURIComponent path: %3A %3D %40 decoded", Target: "/secret/cp%2Fa%3Ab%3Dc%40d", Status: 200,
+			Setup: func(e *env) { e.CreateSecret("cp/a:b=c@d", `{}`) },
+			Check: func(t *testing.T, _ *env, r *response) { want(t, "path", decode[secretOut](t, r).Path, "cp/a:b=c@d") }},
+		{Name: "200/a secret without versions has no version member", Target: "/secret/empty", Status: 200, Golden: "secret_get_no_version",
+			Setup: func(e *env) {
 				// Only surface C creates a secret without a version
 				// (okms-rest.md 2.1).
-				e.must("POST", "/api/{okmsId}/v1/secret/metadata/empty", `{"max_versions":3}`)
+				e.Must("POST", "/api/{okmsId}/v1/secret/metadata/empty", `{"max_versions":3}`)
 			},
-			check: func(t *testing.T, e *env, r *response) {
-				shapeOfGet(t, r.body, false)
+			Check: func(t *testing.T, e *env, r *response) {
+				shapeOfGet(t, r.Body, false)
 				s := decode[secretOut](t, r)
 				checkIAM(t, e, s)
 				want(t, "currentVersion", s.Metadata.CurrentVersion, 0)
 				want(t, "maxVersions", s.Metadata.MaxVersions, 3)
 			}},
-		{name: "404/missing secret", target: "/secret/nope", status: 404, class: clsNotFound, golden: "error_SecretNotFound"},
-		{name: "404/deleted secret", target: target, status: 404, class: clsNotFound,
-			setup: func(e *env) { seedDB(e); e.must("DELETE", target, "") }},
-		{name: "404/version that never existed", setup: seedDB, target: target + "?version=3", status: 404,
-			class: "Client::NotFound::SecretVersionNotFound", golden: "error_SecretVersionNotFound"},
-		{name: "400/version=0", setup: seedDB, target: target + "?version=0", status: 400,
-			class: "Client::BadRequest::SecretVersionMinRequired", golden: "error_SecretVersionMinRequired"},
-		{name: "400/version=24001", setup: seedDB, target: target + "?version=24001", status: 400,
-			class: "Client::BadRequest::SecretVersionMaxExceeded", golden: "error_SecretVersionMaxExceeded"},
-		{name: "400/version that is not a number", setup: seedDB, target: target + "?version=last", status: 400,
-			class: "Client::BadRequest::QueryParameterInvalid", golden: "error_QueryParameterInvalid"},
-		{name: "400/includeData that is not a boolean", setup: seedDB, target: target + "?includeData=yes", status: 400,
-			class: "Client::BadRequest::QueryParameterInvalid", check: wantMessage("includeData")},
-		{name: "400/double-encoded path", target: "/secret/prod%252Fdb", status: 400, class: clsBadPath},
-		{name: "400/encoded empty segment", target: "/secret/prod%2F%2Fdb", status: 400, class: clsBadPath},
-		{name: "400/raw empty segment", target: "/secret/prod//db", status: 400, class: clsBadPath},
-		{name: "400/raw dot-dot segment", target: "/secret/prod/../db", status: 400, class: clsBadPath},
-		{name: "400/encoded space", target: "/secret/a%20b", status: 400, class: clsBadPath},
-		{name: "400/path of 256 characters", target: "/secret/" + strings.Repeat("a", 256), status: 400,
-			class: "Client::BadRequest::SecretPathMaxExceeded"},
+		{Name: "404/missing secret", Target: "/secret/nope", Status: 404, Err: clsNotFound, Golden: "error_SecretNotFound"},
+		{Name: "404/deleted secret", Target: target, Status: 404, Err: clsNotFound,
+			Setup: func(e *env) { seedDB(e); e.Must("DELETE", target, "") }},
+		{Name: "404/version that never existed", Setup: seedDB, Target: target + "?version=3", Status: 404,
+			Err: "Client::NotFound::SecretVersionNotFound", Golden: "error_SecretVersionNotFound"},
+		{Name: "400/version=0", Setup: seedDB, Target: target + "?version=0", Status: 400,
+			Err: "Client::BadRequest::SecretVersionMinRequired", Golden: "error_SecretVersionMinRequired"},
+		{Name: "400/version=24001", Setup: seedDB, Target: target + "?version=24001", Status: 400,
+			Err: "Client::BadRequest::SecretVersionMaxExceeded", Golden: "error_SecretVersionMaxExceeded"},
+		{Name: "400/version that is not a number", Setup: seedDB, Target: target + "?version=last", Status: 400,
+			Err: "Client::BadRequest::QueryParameterInvalid", Golden: "error_QueryParameterInvalid"},
+		{Name: "400/includeData that is not a boolean", Setup: seedDB, Target: target + "?includeData=yes", Status: 400,
+			Err: "Client::BadRequest::QueryParameterInvalid", Check: wantMessage("includeData")},
+		{Name: "400/double-encoded path", Target: "/secret/prod%252Fdb", Status: 400, Err: clsBadPath},
+		{Name: "400/encoded empty segment", Target: "/secret/prod%2F%2Fdb", Status: 400, Err: clsBadPath},
+		{Name: "400/raw empty segment", Target: "/secret/prod//db", Status: 400, Err: clsBadPath},
+		{Name: "400/raw dot-dot segment", Target: "/secret/prod/../db", Status: 400, Err: clsBadPath},
+		{Name: "400/encoded space", Target: "/secret/a%20b", Status: 400, Err: clsBadPath},
+		{Name: "400/path of 256 characters", Target: "/secret/" + strings.Repeat("a", 256), Status: 400,
+			Err: "Client::BadRequest::SecretPathMaxExceeded"},
 	}
 	cases = append(cases, commonCases(seedDB, target, "", 200, false)...)
 	runCases(t, "GET", target, cases)
@@ -322,70 +322,70 @@ func TestGetSecret(t *testing.T) {
 func TestUpdateSecret(t *testing.T) {
 	t.Parallel()
 	const target = "/secret/prod%2Fdb"
-	casRequired := func(e *env) { e.create("prod/db", `{"v":1}`, `"metadata":{"casRequired":true}`) }
+	casRequired := func(e *env) { e.CreateSecret("prod/db", `{"v":1}`, `"metadata":{"casRequired":true}`) }
 	const (
 		mismatch = "Client::BadRequest::SecretCasMismatch"
 		required = "Client::BadRequest::SecretCasRequired"
 	)
 	cases := []apiCase{
-		{name: "200/new version", setup: seedDB, target: target, body: `{"version":{"data":{"v":3}}}`, status: 200, golden: "secret_update",
-			check: func(t *testing.T, e *env, r *response) {
+		{Name: "200/new version", Setup: seedDB, Target: target, Body: `{"version":{"data":{"v":3}}}`, Status: 200, Golden: "secret_update",
+			Check: func(t *testing.T, e *env, r *response) {
 				m := shapeOfSecretResponse(t, r).Metadata
 				want(t, "currentVersion", m.CurrentVersion, 3)
 				want(t, "data read back", string(e.getSecret(target+"?includeData=true").Version.Data), `{"v":3}`)
 			}},
-		{name: "200/metadata only creates no version", setup: seedDB, target: target, status: 200,
-			body: `{"metadata":{"maxVersions":7,"customMetadata":{}}}`,
-			check: func(t *testing.T, e *env, r *response) {
+		{Name: "200/metadata only creates no version", Setup: seedDB, Target: target, Status: 200,
+			Body: `{"metadata":{"maxVersions":7,"customMetadata":{}}}`,
+			Check: func(t *testing.T, e *env, r *response) {
 				m := shapeOfSecretResponse(t, r).Metadata
 				want(t, "currentVersion", m.CurrentVersion, 2)
 				want(t, "maxVersions", m.MaxVersions, 7)
 				want(t, "customMetadata kept", fmt.Sprint(m.CustomMetadata), "map[team:dba]")
 			}},
-		{name: "200/metadata and data together", setup: seedDB, target: target, status: 200,
-			body: `{"metadata":{"customMetadata":{"team":"ops"}},"version":{"data":{"v":3}}}`,
-			check: func(t *testing.T, _ *env, r *response) {
+		{Name: "200/metadata and data together", Setup: seedDB, Target: target, Status: 200,
+			Body: `{"metadata":{"customMetadata":{"team":"ops"}},"version":{"data":{"v":3}}}`,
+			Check: func(t *testing.T, _ *env, r *response) {
 				m := shapeOfSecretResponse(t, r).Metadata
 				want(t, "currentVersion", m.CurrentVersion, 3)
 				want(t, "customMetadata", fmt.Sprint(m.CustomMetadata), "map[team:ops]")
 			}},
-		{name: "200/cas equal to the current version", setup: seedDB, target: target + "?cas=2", body: `{"version":{"data":{}}}`, status: 200},
-		{name: "200/casRequired with cas", setup: casRequired, target: target + "?cas=1", body: `{"version":{"data":{}}}`, status: 200},
-		{name: "200/casRequired lifted in the same request", setup: casRequired, target: target, status: 200,
-			body: `{"metadata":{"casRequired":false},"version":{"data":{}}}`},
-		{name: "200/metadata-only update is not subject to casRequired", setup: casRequired, target: target, status: 200,
-			body: `{"metadata":{"maxVersions":3}}`},
-		{name: "400/cas mismatch", setup: seedDB, target: target + "?cas=1", body: `{"version":{"data":{}}}`, status: 400,
-			class: mismatch, golden: "error_SecretCasMismatch", check: wantMessage("cas")},
-		{name: "400/cas mismatch on a metadata-only update", setup: seedDB, target: target + "?cas=5", body: `{"metadata":{"maxVersions":3}}`,
-			status: 400, class: mismatch},
-		{name: "400/cas required", setup: casRequired, target: target, body: `{"version":{"data":{}}}`, status: 400,
-			class: required, golden: "error_SecretCasRequired", check: wantMessage("cas")},
-		{name: "400/cas required by the domain", target: target, body: `{"version":{"data":{}}}`, status: 400, class: required,
-			setup: func(e *env) { seedDB(e); e.must("PUT", "/secretConfig", `{"casRequired":true}`) }},
-		{name: "400/cas mismatch keeps the metadata of the same request", setup: casRequired, target: target + "?cas=9",
-			body: `{"metadata":{"casRequired":false},"version":{"data":{}}}`, status: 400, class: mismatch},
-		{name: "400/cas that is not a number", setup: seedDB, target: target + "?cas=x", body: `{"version":{"data":{}}}`,
-			status: 400, class: "Client::BadRequest::QueryParameterInvalid", check: wantMessage("cas")},
-		{name: "400/cas=24001", setup: seedDB, target: target + "?cas=24001", body: `{"version":{"data":{}}}`, status: 400,
-			class: "Client::BadRequest::SecretCasMaxExceeded", golden: "error_SecretCasMaxExceeded"},
-		{name: "400/cas=-1", setup: seedDB, target: target + "?cas=-1", body: `{"version":{"data":{}}}`, status: 400,
-			class: "Client::BadRequest::SecretCasMinRequired", golden: "error_SecretCasMinRequired"},
-		{name: "400/neither metadata nor version", setup: seedDB, target: target, body: `{}`, status: 400,
-			class: "Client::BadRequest::SecretFieldRequired"},
-		{name: "400/both null", setup: seedDB, target: target, body: `{"metadata":null,"version":null}`, status: 400,
-			class: "Client::BadRequest::SecretFieldRequired"},
-		{name: "400/data not an object", setup: seedDB, target: target, body: `{"version":{"data":[]}}`, status: 400,
-			class: "Client::BadRequest::SecretDataInvalidKeyValueJson"},
-		{name: "400/bad duration", setup: seedDB, target: target, body: `{"metadata":{"deactivateVersionAfter":"1y"}}`, status: 400,
-			class: "Client::BadRequest::SecretDeactivateVersionAfterInvalidDuration"},
-		{name: "404/missing secret", target: "/secret/nope", body: `{"version":{"data":{}}}`, status: 404, class: clsNotFound},
-		{name: "400/bad path", target: "/secret/a%20b", body: `{"version":{"data":{}}}`, status: 400, class: clsBadPath},
+		{Name: "200/cas equal to the current version", Setup: seedDB, Target: target + "?cas=2", Body: `{"version":{"data":{}}}`, Status: 200},
+		{Name: "200/casRequired with cas", Setup: casRequired, Target: target + "?cas=1", Body: `{"version":{"data":{}}}`, Status: 200},
+		{Name: "200/casRequired lifted in the same request", Setup: casRequired, Target: target, Status: 200,
+			Body: `{"metadata":{"casRequired":false},"version":{"data":{}}}`},
+		{Name: "200/metadata-only update is not subject to casRequired", Setup: casRequired, Target: target, Status: 200,
+			Body: `{"metadata":{"maxVersions":3}}`},
+		{Name: "400/cas mismatch", Setup: seedDB, Target: target + "?cas=1", Body: `{"version":{"data":{}}}`, Status: 400,
+			Err: mismatch, Golden: "error_SecretCasMismatch", Check: wantMessage("cas")},
+		{Name: "400/cas mismatch on a metadata-only update", Setup: seedDB, Target: target + "?cas=5", Body: `{"metadata":{"maxVersions":3}}`,
+			Status: 400, Err: mismatch},
+		{Name: "400/cas required", Setup: casRequired, Target: target, Body: `{"version":{"data":{}}}`, Status: 400,
+			Err: required, Golden: "error_SecretCasRequired", Check: wantMessage("cas")},
+		{Name: "400/cas required by the domain", Target: target, Body: `{"version":{"data":{}}}`, Status: 400, Err: required,
+			Setup: func(e *env) { seedDB(e); e.Must("PUT", "/secretConfig", `{"casRequired":true}`) }},
+		{Name: "400/cas mismatch keeps the metadata of the same request", Setup: casRequired, Target: target + "?cas=9",
+			Body: `{"metadata":{"casRequired":false},"version":{"data":{}}}`, Status: 400, Err: mismatch},
+		{Name: "400/cas that is not a number", Setup: seedDB, Target: target + "?cas=x", Body: `{"version":{"data":{}}}`,
+			Status: 400, Err: "Client::BadRequest::QueryParameterInvalid", Check: wantMessage("cas")},
+		{Name: "400/cas=24001", Setup: seedDB, Target: target + "?cas=24001", Body: `{"version":{"data":{}}}`, Status: 400,
+			Err: "Client::BadRequest::SecretCasMaxExceeded", Golden: "error_SecretCasMaxExceeded"},
+		{Name: "400/cas=-1", Setup: seedDB, Target: target + "?cas=-1", Body: `{"version":{"data":{}}}`, Status: 400,
+			Err: "Client::BadRequest::SecretCasMinRequired", Golden: "error_SecretCasMinRequired"},
+		{Name: "400/neither metadata nor version", Setup: seedDB, Target: target, Body: `{}`, Status: 400,
+			Err: "Client::BadRequest::SecretFieldRequired"},
+		{Name: "400/both null", Setup: seedDB, Target: target, Body: `{"metadata":null,"version":null}`, Status: 400,
+			Err: "Client::BadRequest::SecretFieldRequired"},
+		{Name: "400/data not an object", Setup: seedDB, Target: target, Body: `{"version":{"data":[]}}`, Status: 400,
+			Err: "Client::BadRequest::SecretDataInvalidKeyValueJson"},
+		{Name: "400/bad duration", Setup: seedDB, Target: target, Body: `{"metadata":{"deactivateVersionAfter":"1y"}}`, Status: 400,
+			Err: "Client::BadRequest::SecretDeactivateVersionAfterInvalidDuration"},
+		{Name: "404/missing secret", Target: "/secret/nope", Body: `{"version":{"data":{}}}`, Status: 404, Err: clsNotFound},
+		{Name: "400/bad path", Target: "/secret/a%20b", Body: `{"version":{"data":{}}}`, Status: 400, Err: clsBadPath},
 	}
 	if !testing.Short() {
-		cases = append(cases, apiCase{name: "400/version limit reached", setup: versionLimit, target: "/secret/big",
-			body: `{"version":{"data":{}}}`, status: 400, class: "Client::BadRequest::SecretVersionLimitReached",
-			golden: "error_SecretVersionLimitReached"})
+		cases = append(cases, apiCase{Name: "400/version limit reached", Setup: versionLimit, Target: "/secret/big",
+			Body: `{"version":{"data":{}}}`, Status: 400, Err: "Client::BadRequest::SecretVersionLimitReached",
+			Golden: "error_SecretVersionLimitReached"})
 	}
 	cases = append(cases, commonCases(seedDB, target, `{"version":{"data":{}}}`, 200, false)...)
 	cases = append(cases, bodyCases(seedDB, target, false)...)
@@ -396,8 +396,8 @@ func TestUpdateSecret(t *testing.T) {
 // the service: 24000 HTTP requests would only slow the test down.
 func versionLimit(e *env) {
 	e.t.Helper()
-	e.create("big", `{}`, `"metadata":{"maxVersions":1}`)
-	svc := e.srv.Service()
+	e.CreateSecret("big", `{}`, `"metadata":{"maxVersions":1}`)
+	svc := e.Server.Service()
 	c := service.Caller{Principal: auth.Principal{Root: true, Name: "test"}, Surface: "test"}
 	p := secret.MustParsePath("big")
 	d, err := secret.ParseData([]byte(`{}`))
@@ -405,7 +405,7 @@ func versionLimit(e *env) {
 		e.t.Fatal(err)
 	}
 	for range secret.MaxVersionID - 1 {
-		if _, _, err := svc.PutVersion(context.Background(), c, e.domain, p, d, service.PutOptions{}); err != nil {
+		if _, _, err := svc.PutVersion(context.Background(), c, e.Domain, p, d, service.PutOptions{}); err != nil {
 			e.t.Fatalf("PutVersion: %v", err)
 		}
 	}
@@ -416,19 +416,19 @@ func TestDeleteSecret(t *testing.T) {
 	t.Parallel()
 	const target = "/secret/prod%2Fdb"
 	cases := []apiCase{
-		{name: "204/deleted with its versions", setup: seedDB, target: target, status: 204, golden: "secret_delete",
-			check: func(t *testing.T, e *env, _ *response) {
-				e.send(request{method: "GET", target: target}).expect(t, 404, clsNotFound)
-				e.send(request{method: "GET", target: target + "/version/1"}).expect(t, 404, clsNotFound)
+		{Name: "204/deleted with its versions", Setup: seedDB, Target: target, Status: 204, Golden: "secret_delete",
+			Check: func(t *testing.T, e *env, _ *response) {
+				e.Send(request{Method: "GET", Target: target}).Expect(t, 404, clsNotFound)
+				e.Send(request{Method: "GET", Target: target + "/version/1"}).Expect(t, 404, clsNotFound)
 				want(t, "secrets left", len(e.listAll("/secret")), 0)
 			}},
-		{name: "204/raw slashes in the path", setup: seedDB, target: "/secret/prod/db", status: 204},
-		{name: "404/missing secret", target: "/secret/nope", status: 404, class: clsNotFound},
-		{name: "404/deleted twice", target: target, status: 404, class: clsNotFound,
-			setup: func(e *env) { seedDB(e); e.must("DELETE", target, "") }},
-		{name: "400/bad path", target: "/secret/a%20b", status: 400, class: clsBadPath},
-		{name: "405/a version collection", setup: seedDB, target: target + "/version", status: 405, class: "Client::MethodNotAllowed"},
-		{name: "405/one version", setup: seedDB, target: target + "/version/1", status: 405, class: "Client::MethodNotAllowed"},
+		{Name: "204/raw slashes in the path", Setup: seedDB, Target: "/secret/prod/db", Status: 204},
+		{Name: "404/missing secret", Target: "/secret/nope", Status: 404, Err: clsNotFound},
+		{Name: "404/deleted twice", Target: target, Status: 404, Err: clsNotFound,
+			Setup: func(e *env) { seedDB(e); e.Must("DELETE", target, "") }},
+		{Name: "400/bad path", Target: "/secret/a%20b", Status: 400, Err: clsBadPath},
+		{Name: "405/a version collection", Setup: seedDB, Target: target + "/version", Status: 405, Err: "Client::MethodNotAllowed"},
+		{Name: "405/one version", Setup: seedDB, Target: target + "/version/1", Status: 405, Err: "Client::MethodNotAllowed"},
 	}
 	cases = append(cases, commonCases(seedDB, target, "", 204, false)...)
 	runCases(t, "DELETE", target, cases)
@@ -438,13 +438,13 @@ func TestListSecrets(t *testing.T) {
 	t.Parallel()
 	two := func(e *env) {
 		seedDB(e)
-		e.create("app/key", `{"k":"v"}`)
+		e.CreateSecret("app/key", `{"k":"v"}`)
 	}
 	cases := []apiCase{
-		{name: "200/no secret: an empty array", target: "/secret", status: 200, golden: "secret_list_empty",
-			check: func(t *testing.T, _ *env, r *response) { want(t, "body", string(r.body), "[]") }},
-		{name: "200/items with their iam block, sorted by path", setup: two, target: "/secret", status: 200, golden: "secret_list",
-			check: func(t *testing.T, e *env, r *response) {
+		{Name: "200/no secret: an empty array", Target: "/secret", Status: 200, Golden: "secret_list_empty",
+			Check: func(t *testing.T, _ *env, r *response) { want(t, "body", string(r.Body), "[]") }},
+		{Name: "200/items with their iam block, sorted by path", Setup: two, Target: "/secret", Status: 200, Golden: "secret_list",
+			Check: func(t *testing.T, e *env, r *response) {
 				items := decode[[]json.RawMessage](t, r)
 				if len(items) != 2 {
 					t.Fatalf("%d items, want 2", len(items))
@@ -461,16 +461,16 @@ func TestListSecrets(t *testing.T) {
 					want(t, "no data", string(s.Version.Data), "")
 				}
 			}},
-		{name: "200/includeData is not a list parameter", setup: two, target: "/secret?includeData=true", status: 200,
-			check: func(t *testing.T, _ *env, r *response) {
+		{Name: "200/includeData is not a list parameter", Setup: two, Target: "/secret?includeData=true", Status: 200,
+			Check: func(t *testing.T, _ *env, r *response) {
 				for _, s := range decode[[]secretOut](t, r) {
 					want(t, s.Path+" data", string(s.Version.Data), "")
 				}
 			}},
-		{name: "400/iamTags", setup: two, target: `/secret?iamTags=` + url.QueryEscape(`{"env":[{"operator":"EQ","value":"prod"}]}`),
-			status: 400, class: "Client::BadRequest::IamTagsNotSupported", golden: "error_IamTagsNotSupported"},
-		{name: "400/iamTags without a value", setup: two, target: "/secret?iamTags=", status: 400,
-			class: "Client::BadRequest::IamTagsNotSupported"},
+		{Name: "400/iamTags", Setup: two, Target: `/secret?iamTags=` + url.QueryEscape(`{"env":[{"operator":"EQ","value":"prod"}]}`),
+			Status: 400, Err: "Client::BadRequest::IamTagsNotSupported", Golden: "error_IamTagsNotSupported"},
+		{Name: "400/iamTags without a value", Setup: two, Target: "/secret?iamTags=", Status: 400,
+			Err: "Client::BadRequest::IamTagsNotSupported"},
 	}
 	cases = append(cases, commonCases(two, "/secret", "", 200, false)...)
 	runCases(t, "GET", "/secret", cases)

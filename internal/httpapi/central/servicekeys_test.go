@@ -59,7 +59,7 @@ func ecJWKA() string {
 
 func (e *env) newKeyA(body string) keyOut {
 	e.t.Helper()
-	return decode[keyOut](e.t, e.must("POST", keysA(""), body))
+	return decode[keyOut](e.t, e.Must("POST", keysA(""), body))
 }
 
 const (
@@ -72,8 +72,8 @@ func TestServiceKeysA_Create(t *testing.T) {
 	t.Parallel()
 	cls := func(id string) string { return "Client::BadRequest::" + id }
 	cases := []apiCase{
-		{name: "200/generate an AES key", body: octBodyA, status: 200, golden: "service_key_create",
-			check: func(t *testing.T, _ *env, r *response) {
+		{Name: "200/generate an AES key", Body: octBodyA, Status: 200, Golden: "service_key_create",
+			Check: func(t *testing.T, _ *env, r *response) {
 				k := decode[keyOut](t, r)
 				want(t, "state", k.State, "ACTIVE")
 				want(t, "iam ovh:type", k.IAM.Tags["ovh:type"], "oct")
@@ -83,32 +83,32 @@ func TestServiceKeysA_Create(t *testing.T) {
 					t.Errorf("AES key %+v", k)
 				}
 			}},
-		{name: "200/generate an RSA key", body: rsaBodyA, status: 200},
-		{name: "200/generate an EC key", body: ecBodyA, status: 200, check: func(t *testing.T, _ *env, r *response) {
+		{Name: "200/generate an RSA key", Body: rsaBodyA, Status: 200},
+		{Name: "200/generate an EC key", Body: ecBodyA, Status: 200, Check: func(t *testing.T, _ *env, r *response) {
 			k := decode[keyOut](t, r)
 			if k.Size != nil || k.Curve == nil || *k.Curve != "P-256" || k.Context != nil {
 				t.Errorf("EC key %+v", k)
 			}
 		}},
-		{name: "200/import a JWK as terraform does", body: `{"name":"tf-sk-ecdsa-jwk","context":"ctx","keys":[` + ecJWKA() + `]}`,
-			status: 200, golden: "service_key_import"},
-		{name: "200/import an AES JWK as terraform does", status: 200,
-			body: `{"name":"tf-sk-oct-jwk","keys":[{"k":"Wc7IgEZzWicZf1LTJUtA0w","key_ops":["encrypt","decrypt"],"kty":"oct"}]}`,
-			check: func(t *testing.T, _ *env, r *response) {
+		{Name: "200/import a JWK as terraform does", Body: `{"name":"tf-sk-ecdsa-jwk","context":"ctx","keys":[` + ecJWKA() + `]}`,
+			Status: 200, Golden: "service_key_import"},
+		{Name: "200/import an AES JWK as terraform does", Status: 200,
+			Body: `{"name":"tf-sk-oct-jwk","keys":[{"k":"Wc7IgEZzWicZf1LTJUtA0w","key_ops":["encrypt","decrypt"],"kty":"oct"}]}`,
+			Check: func(t *testing.T, _ *env, r *response) {
 				k := decode[keyOut](t, r)
 				if k.Type != "oct" || *k.Size != 128 || strings.Join(k.Operations, ",") != "encrypt,decrypt" {
 					t.Errorf("imported AES key %+v", k)
 				}
 			}},
-		{name: "400/name", body: `{"name":"` + strings.Repeat("n", 33) + `","type":"oct","size":256}`, status: 400,
-			class: cls("ServiceKeyNameMaxExceeded"), golden: "error_ServiceKeyNameMaxExceeded"},
-		{name: "400/size", body: `{"name":"k","type":"RSA","size":1024}`, status: 400, class: cls("ServiceKeySizeInvalid"),
-			golden: "error_ServiceKeySizeInvalid"},
-		{name: "400/curve", body: `{"name":"k","type":"oct","size":256,"curve":"P-256"}`, status: 400,
-			class: cls("ServiceKeyCurveIncompatible"), golden: "error_ServiceKeyCurveIncompatible"},
-		{name: "400/operations", body: `{"name":"k","type":"EC","curve":"P-384","operations":["encrypt"]}`, status: 400,
-			class: cls("ServiceKeyOperationsIncompatible"), golden: "error_ServiceKeyOperationsIncompatible"},
-		{name: "400/JWK", body: `{"name":"k","keys":[{"kty":"RSA","n":"AQAB","e":"AQAB"}]}`, status: 400, class: cls("ServiceKeyKeysInvalid")},
+		{Name: "400/name", Body: `{"name":"` + strings.Repeat("n", 33) + `","type":"oct","size":256}`, Status: 400,
+			Err: cls("ServiceKeyNameMaxExceeded"), Golden: "error_ServiceKeyNameMaxExceeded"},
+		{Name: "400/size", Body: `{"name":"k","type":"RSA","size":1024}`, Status: 400, Err: cls("ServiceKeySizeInvalid"),
+			Golden: "error_ServiceKeySizeInvalid"},
+		{Name: "400/curve", Body: `{"name":"k","type":"oct","size":256,"curve":"P-256"}`, Status: 400,
+			Err: cls("ServiceKeyCurveIncompatible"), Golden: "error_ServiceKeyCurveIncompatible"},
+		{Name: "400/operations", Body: `{"name":"k","type":"EC","curve":"P-384","operations":["encrypt"]}`, Status: 400,
+			Err: cls("ServiceKeyOperationsIncompatible"), Golden: "error_ServiceKeyOperationsIncompatible"},
+		{Name: "400/JWK", Body: `{"name":"k","keys":[{"kty":"RSA","n":"AQAB","e":"AQAB"}]}`, Status: 400, Err: cls("ServiceKeyKeysInvalid")},
 	}
 	cases = append(cases, commonCases(nil, keysA(""), octBodyA, 200, false)...)
 	cases = append(cases, bodyCases(nil, keysA(""), false)...)
@@ -124,56 +124,56 @@ func TestServiceKeysA_Terraform(t *testing.T) {
 	ec := e.newKeyA(`{"name":"tf-sk-ecdsa-jwk","keys":[` + ecJWKA() + `]}`)
 	oct := e.newKeyA(octBodyA)
 	k := keysA("/" + ec.ID)
-	r := e.call("GET", k+"?format=JWK", "")
-	r.expect(t, 200, "")
-	e.golden(t, "service_key_get_jwk", r)
+	r := e.Call("GET", k+"?format=JWK", "")
+	r.Expect(t, 200, "")
+	e.Golden(t, "service_key_get_jwk", r)
 	got := decode[keyOut](t, r)
 	if len(got.Keys) != 1 || got.Keys[0]["kid"] != ec.ID || got.Keys[0]["kty"] != "EC" || got.Keys[0]["d"] != nil || got.Keys[0]["use"] != nil {
 		t.Errorf("JWK %+v", got.Keys)
 	}
-	r = e.call("GET", k+"?format=PEM", "")
-	r.expect(t, 200, "")
-	e.golden(t, "service_key_get_pem", r)
-	if got := decode[keyOut](t, e.must("GET", keysA("/"+oct.ID+"?format=PEM"), "")); got.KeysPEM != nil {
+	r = e.Call("GET", k+"?format=PEM", "")
+	r.Expect(t, 200, "")
+	e.Golden(t, "service_key_get_pem", r)
+	if got := decode[keyOut](t, e.Must("GET", keysA("/"+oct.ID+"?format=PEM"), "")); got.KeysPEM != nil {
 		t.Errorf("an AES key has a PEM: %+v", got.KeysPEM)
 	}
-	if got := decode[keyOut](t, e.must("GET", keysA("/"+oct.ID+"?format=JWK"), "")); len(got.Keys) != 1 || got.Keys[0]["kty"] != "oct" || got.Keys[0]["k"] != nil {
+	if got := decode[keyOut](t, e.Must("GET", keysA("/"+oct.ID+"?format=JWK"), "")); len(got.Keys) != 1 || got.Keys[0]["kty"] != "oct" || got.Keys[0]["k"] != nil {
 		t.Errorf("AES JWK %+v", got.Keys)
 	}
-	e.call("GET", k+"?format=DER", "").expect(t, 400, "Client::BadRequest::QueryParameterInvalid")
+	e.Call("GET", k+"?format=DER", "").Expect(t, 400, "Client::BadRequest::QueryParameterInvalid")
 
-	e.clock.Advance(time.Minute)
-	r = e.call("PUT", k, `{"name":"tf-sk-ecdsa-jwk2"}`)
-	r.expect(t, 200, "")
-	e.golden(t, "service_key_update", r)
-	r = e.call("PUT", k, `{"name":"tf-sk-ecdsa-jwk2","state":"DEACTIVATED"}`)
-	r.expect(t, 400, "Client::BadRequest::ServiceKeyDeactivationReasonRequired")
-	e.golden(t, "error_ServiceKeyDeactivationReasonRequired", r)
-	e.call("PUT", k, `{"state":"DESTROYED"}`).expect(t, 400, "Client::BadRequest::ServiceKeyStateInvalid")
-	e.call("PUT", k, `{"state":"COMPROMISED","deactivationReason":"SUPERSEDED"}`).expect(t, 400,
+	e.Clock.Advance(time.Minute)
+	r = e.Call("PUT", k, `{"name":"tf-sk-ecdsa-jwk2"}`)
+	r.Expect(t, 200, "")
+	e.Golden(t, "service_key_update", r)
+	r = e.Call("PUT", k, `{"name":"tf-sk-ecdsa-jwk2","state":"DEACTIVATED"}`)
+	r.Expect(t, 400, "Client::BadRequest::ServiceKeyDeactivationReasonRequired")
+	e.Golden(t, "error_ServiceKeyDeactivationReasonRequired", r)
+	e.Call("PUT", k, `{"state":"DESTROYED"}`).Expect(t, 400, "Client::BadRequest::ServiceKeyStateInvalid")
+	e.Call("PUT", k, `{"state":"COMPROMISED","deactivationReason":"SUPERSEDED"}`).Expect(t, 400,
 		"Client::BadRequest::ServiceKeyDeactivationReasonIncompatible")
-	r = e.call("DELETE", k, "")
-	r.expect(t, 400, "Client::BadRequest::ServiceKeyActive")
-	e.golden(t, "error_ServiceKeyActive", r)
-	r = e.call("PUT", k, `{"name":"tf-sk-ecdsa-jwk2","state":"COMPROMISED"}`)
-	r.expect(t, 200, "")
+	r = e.Call("DELETE", k, "")
+	r.Expect(t, 400, "Client::BadRequest::ServiceKeyActive")
+	e.Golden(t, "error_ServiceKeyActive", r)
+	r = e.Call("PUT", k, `{"name":"tf-sk-ecdsa-jwk2","state":"COMPROMISED"}`)
+	r.Expect(t, 200, "")
 	if got := decode[keyOut](t, r); got.State != "COMPROMISED" || got.DeactivationReason == nil || *got.DeactivationReason != "KEY_COMPROMISE" ||
 		got.IAM.Tags["ovh:state"] != "COMPROMISED" {
 		t.Errorf("compromised key %+v", got)
 	}
-	e.must("PUT", k, `{"state":"ACTIVE"}`)
-	r = e.call("PUT", k, `{"name":"tf-sk-ecdsa-jwk2","state":"DEACTIVATED","deactivationReason":"UNSPECIFIED"}`)
-	r.expect(t, 200, "")
-	e.golden(t, "service_key_deactivated", r)
-	e.call("DELETE", k, "").expect(t, http.StatusNoContent, "")
-	if got := decode[keyOut](t, e.must("GET", k, "")); got.State != "DESTROYED" {
+	e.Must("PUT", k, `{"state":"ACTIVE"}`)
+	r = e.Call("PUT", k, `{"name":"tf-sk-ecdsa-jwk2","state":"DEACTIVATED","deactivationReason":"UNSPECIFIED"}`)
+	r.Expect(t, 200, "")
+	e.Golden(t, "service_key_deactivated", r)
+	e.Call("DELETE", k, "").Expect(t, http.StatusNoContent, "")
+	if got := decode[keyOut](t, e.Must("GET", k, "")); got.State != "DESTROYED" {
 		t.Errorf("after DELETE: %+v", got)
 	}
-	r = e.call("GET", keysA("/0f0f0f0f-0f0f-4f0f-8f0f-0f0f0f0f0f0f"), "")
-	r.expect(t, 404, "Client::NotFound::ServiceKeyNotFound")
-	e.golden(t, "error_ServiceKeyNotFound", r)
-	e.call("GET", keysA("/not-a-key"), "").expect(t, 400, "Client::BadRequest::ServiceKeyIdInvalid")
-	e.call("PATCH", k, `{}`).expect(t, 405, "Client::MethodNotAllowed")
+	r = e.Call("GET", keysA("/0f0f0f0f-0f0f-4f0f-8f0f-0f0f0f0f0f0f"), "")
+	r.Expect(t, 404, "Client::NotFound::ServiceKeyNotFound")
+	e.Golden(t, "error_ServiceKeyNotFound", r)
+	e.Call("GET", keysA("/not-a-key"), "").Expect(t, 400, "Client::BadRequest::ServiceKeyIdInvalid")
+	e.Call("PATCH", k, `{}`).Expect(t, 405, "Client::MethodNotAllowed")
 
 	// The list, in pages, and the domain's serviceKeyCount.
 	for range 11 {
@@ -182,10 +182,10 @@ func TestServiceKeysA_Terraform(t *testing.T) {
 	var all []keyOut
 	cursor := ""
 	for range 10 {
-		r := e.send(request{method: "GET", target: keysA(""), header: map[string]string{hPageSize: "10", hCursor: cursor}})
-		r.expect(t, 200, "")
+		r := e.Send(request{Method: "GET", Target: keysA(""), Header: map[string]string{hPageSize: "10", hCursor: cursor}})
+		r.Expect(t, 200, "")
 		all = append(all, decode[[]keyOut](t, r)...)
-		if cursor = r.header.Get(hCursorNext); cursor == "" {
+		if cursor = r.Header.Get(hCursorNext); cursor == "" {
 			break
 		}
 	}
@@ -194,7 +194,7 @@ func TestServiceKeysA_Terraform(t *testing.T) {
 	}
 	dom := decode[struct {
 		ServiceKeyCount int `json:"serviceKeyCount"`
-	}](t, e.must("GET", "/v2/okms/resource/{okmsId}", ""))
+	}](t, e.Must("GET", "/v2/okms/resource/{okmsId}", ""))
 	want(t, "serviceKeyCount", dom.ServiceKeyCount, 12)
 }
 
@@ -202,10 +202,10 @@ func TestServiceKeysA_List(t *testing.T) {
 	t.Parallel()
 	one := func(e *env) { e.newKeyA(rsaBodyA) }
 	cases := []apiCase{
-		{name: "200/list", setup: one, status: 200, golden: "service_key_list"},
-		{name: "200/empty list", status: 200, check: func(t *testing.T, _ *env, r *response) { want(t, "body", string(r.body), "[]") }},
-		{name: "400/cursor", setup: one, status: 400, class: "Client::BadRequest::PaginationCursorInvalid",
-			header: map[string]string{hCursor: "nope"}},
+		{Name: "200/list", Setup: one, Status: 200, Golden: "service_key_list"},
+		{Name: "200/empty list", Status: 200, Check: func(t *testing.T, _ *env, r *response) { want(t, "body", string(r.Body), "[]") }},
+		{Name: "400/cursor", Setup: one, Status: 400, Err: "Client::BadRequest::PaginationCursorInvalid",
+			Header: map[string]string{hCursor: "nope"}},
 	}
 	cases = append(cases, commonCases(nil, keysA(""), "", 200, false)...)
 	runCases(t, "GET", keysA(""), cases)
@@ -214,12 +214,12 @@ func TestServiceKeysA_List(t *testing.T) {
 func TestServiceKeysA_Reference(t *testing.T) {
 	t.Parallel()
 	cases := []apiCase{
-		{name: "200/reference", status: 200, golden: "service_key_reference"},
-		{name: "200/reference of the region", target: "/v2/okms/reference/serviceKey?region=local", status: 200},
-		{name: "404/reference of another region", target: "/v2/okms/reference/serviceKey?region=eu-west-par", status: 404,
-			class: "Client::NotFound::RegionNotFound"},
-		{name: "401/no token", status: 401, class: clsUnauthorized, header: map[string]string{"Authorization": ""}},
-		{name: "405/POST", method: "POST", status: 405, class: "Client::MethodNotAllowed"},
+		{Name: "200/reference", Status: 200, Golden: "service_key_reference"},
+		{Name: "200/reference of the region", Target: "/v2/okms/reference/serviceKey?region=local", Status: 200},
+		{Name: "404/reference of another region", Target: "/v2/okms/reference/serviceKey?region=eu-west-par", Status: 404,
+			Err: "Client::NotFound::RegionNotFound"},
+		{Name: "401/no token", Status: 401, Err: clsUnauthorized, Header: map[string]string{"Authorization": ""}},
+		{Name: "405/POST", Method: "POST", Status: 405, Err: "Client::MethodNotAllowed"},
 	}
 	runCases(t, "GET", "/v2/okms/reference/serviceKey", cases)
 }

@@ -29,11 +29,11 @@ func TestAudit_Tail(t *testing.T) {
 	t.Parallel()
 	e := withAuditFile(t)
 	e.createUser("alice", "")
-	r := e.call("GET", auditPath, "")
-	r.expect(t, 200, "")
+	r := e.Call("GET", auditPath, "")
+	r.Expect(t, 200, "")
 	evs := decode[[]auditLine](t, r)
 	if len(evs) < 2 {
-		t.Fatalf("GET %s = %d events, want at least the pair of the user creation: %s", auditPath, len(evs), r.body)
+		t.Fatalf("GET %s = %d events, want at least the pair of the user creation: %s", auditPath, len(evs), r.Body)
 	}
 	var sawCreate bool
 	for _, ev := range evs {
@@ -45,16 +45,16 @@ func TestAudit_Tail(t *testing.T) {
 		}
 	}
 	if !sawCreate {
-		t.Errorf("no allowed event about alice in %s", r.body)
+		t.Errorf("no allowed event about alice in %s", r.Body)
 	}
-	r = e.call("GET", auditPath+"?limit=1", "")
-	r.expect(t, 200, "")
+	r = e.Call("GET", auditPath+"?limit=1", "")
+	r.Expect(t, 200, "")
 	last := decode[[]auditLine](t, r)
 	if len(last) != 1 {
-		t.Fatalf("limit=1 gave %d events: %s", len(last), r.body)
+		t.Fatalf("limit=1 gave %d events: %s", len(last), r.Body)
 	}
 	// The read writes its own request event before reading the file.
-	if last[0].Action != "coffer:iam/audit/list" || last[0].Phase != "request" || last[0].RequestID != r.header.Get("X-Request-Id") ||
+	if last[0].Action != "coffer:iam/audit/list" || last[0].Phase != "request" || last[0].RequestID != r.Header.Get("X-Request-Id") ||
 		!slices.Contains(last[0].Principal, "urn:v1:eu:identity:account:coffer") {
 		t.Errorf("last event = %+v, want the request event of this very read, by the account", last[0])
 	}
@@ -64,24 +64,24 @@ func TestAudit_Refusals(t *testing.T) {
 	t.Parallel()
 	t.Run("400/limit not a number", func(t *testing.T) {
 		t.Parallel()
-		withAuditFile(t).call("GET", auditPath+"?limit=ten", "").expect(t, 400, "Client::BadRequest::InvalidAudit")
+		withAuditFile(t).Call("GET", auditPath+"?limit=ten", "").Expect(t, 400, "Client::BadRequest::InvalidAudit")
 	})
 	t.Run("400/limit out of range", func(t *testing.T) {
 		t.Parallel()
 		e := withAuditFile(t)
-		e.call("GET", auditPath+"?limit=0", "").expect(t, 400, "Client::BadRequest::InvalidAudit")
-		e.call("GET", auditPath+"?limit=10001", "").expect(t, 400, "Client::BadRequest::InvalidAudit")
+		e.Call("GET", auditPath+"?limit=0", "").Expect(t, 400, "Client::BadRequest::InvalidAudit")
+		e.Call("GET", auditPath+"?limit=10001", "").Expect(t, 400, "Client::BadRequest::InvalidAudit")
 	})
 	t.Run("401/no token", func(t *testing.T) {
 		t.Parallel()
-		withAuditFile(t).send(request{method: "GET", target: auditPath, token: noToken}).expect(t, 401, "Client::Unauthorized")
+		withAuditFile(t).Send(request{Method: "GET", Target: auditPath, Token: noToken}).Expect(t, 401, "Client::Unauthorized")
 	})
 	t.Run("403/a user outside the ADMIN group", func(t *testing.T) {
 		t.Parallel()
 		e := withAuditFile(t)
 		e.createUser("alice", "")
 		tok := e.createToken("alice", "ci", "")
-		e.as(tok, "GET", auditPath, "").expect(t, 403, "Client::Forbidden")
+		e.as(tok, "GET", auditPath, "").Expect(t, 403, "Client::Forbidden")
 	})
 	t.Run("200/a user of an ADMIN group", func(t *testing.T) {
 		t.Parallel()
@@ -89,17 +89,17 @@ func TestAudit_Refusals(t *testing.T) {
 		e.createGroup("ops", "ADMIN")
 		e.createUser("alice", "ops")
 		tok := e.createToken("alice", "ci", "")
-		e.as(tok, "GET", auditPath, "").expect(t, 200, "")
+		e.as(tok, "GET", auditPath, "").Expect(t, 200, "")
 	})
 	t.Run("405/POST", func(t *testing.T) {
 		t.Parallel()
-		withAuditFile(t).call("POST", auditPath, `{}`).expect(t, 405, "Client::MethodNotAllowed")
+		withAuditFile(t).Call("POST", auditPath, `{}`).Expect(t, 405, "Client::MethodNotAllowed")
 	})
 	t.Run("501/audit to the server log", func(t *testing.T) {
 		t.Parallel()
 		e := newEnv(t)
-		r := e.call("GET", auditPath, "")
-		r.expect(t, 501, "Server::NotImplemented::AuditNotReadable")
-		e.golden(t, "error_AuditNotReadable", r)
+		r := e.Call("GET", auditPath, "")
+		r.Expect(t, 501, "Server::NotImplemented::AuditNotReadable")
+		e.Golden(t, "error_AuditNotReadable", r)
 	})
 }

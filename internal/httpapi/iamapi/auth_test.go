@@ -15,8 +15,8 @@ const (
 // the rest package's business.
 func checkB(t *testing.T, what string, r *response, status int) {
 	t.Helper()
-	if r.status != status {
-		t.Errorf("%s = %d %s, want %d", what, r.status, r.body, status)
+	if r.Status != status {
+		t.Errorf("%s = %d %s, want %d", what, r.Status, r.Body, status)
 	}
 }
 
@@ -26,7 +26,7 @@ func checkB(t *testing.T, what string, r *response, status int) {
 func TestPAT_OnSurfaceB(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	e.must("POST", secretsB, secretB)
+	e.Must("POST", secretsB, secretB)
 	e.createUser("alice", "")
 	tok := e.createToken("alice", "ci", "")
 
@@ -39,16 +39,16 @@ func TestPAT_OnSurfaceB(t *testing.T) {
 	r := e.as(tok, "GET", secretsB, "")
 	checkB(t, "list with secret/get", r, 200)
 	if got := decode[[]map[string]any](t, r); len(got) != 1 || got[0]["path"] != "app/db" {
-		t.Errorf("list with secret/get = %s, want app/db", r.body)
+		t.Errorf("list with secret/get = %s, want app/db", r.Body)
 	}
 	checkB(t, "create with secret/get only", e.as(tok, "POST", secretsB, `{"path":"app/x","version":{"data":{"a":"b"}}}`), 403)
 	checkB(t, "read a value with secret/get only", e.as(tok, "GET", secretsB+"/app%2Fdb?includeData=true", ""), 403)
 	// The token is not an admin's: identity management is closed to it.
-	e.as(tok, "GET", usersPath, "").expect(t, 403, "Client::Forbidden")
+	e.as(tok, "GET", usersPath, "").Expect(t, 403, "Client::Forbidden")
 
-	e.must("DELETE", usersPath+"/alice/token/ci", "")
+	e.Must("DELETE", usersPath+"/alice/token/ci", "")
 	checkB(t, "list with a revoked token", e.as(tok, "GET", secretsB, ""), 401)
-	e.as(tok, "GET", usersPath, "").expect(t, 401, "Client::Unauthorized")
+	e.as(tok, "GET", usersPath, "").Expect(t, 401, "Client::Unauthorized")
 }
 
 // TestPAT_Expired: a token stops working at its expiresAt.
@@ -59,13 +59,13 @@ func TestPAT_Expired(t *testing.T) {
 	e.createPolicy(policyDoc("alice-lister", userURN("alice"), e.domainURN(), []string{"okms:apikms:secret/get"}))
 	tok := e.createToken("alice", "ci", at(time.Hour))
 	checkB(t, "list before expiry", e.as(tok, "GET", secretsB, ""), 200)
-	e.clock.Advance(time.Hour - time.Second)
+	e.Clock.Advance(time.Hour - time.Second)
 	checkB(t, "list a second before expiry", e.as(tok, "GET", secretsB, ""), 200)
-	e.clock.Advance(time.Second)
+	e.Clock.Advance(time.Second)
 	checkB(t, "list at expiry", e.as(tok, "GET", secretsB, ""), 401)
-	e.as(tok, "GET", usersPath, "").expect(t, 401, "Client::Unauthorized")
+	e.as(tok, "GET", usersPath, "").Expect(t, 401, "Client::Unauthorized")
 	// The expired token is still listed, with its expiry, until revoked.
-	got := decode[map[string]any](t, e.must("GET", usersPath+"/alice/token/ci", ""))
+	got := decode[map[string]any](t, e.Must("GET", usersPath+"/alice/token/ci", ""))
 	if got["expiresAt"] != at(time.Hour) {
 		t.Errorf("expiresAt = %v, want %s", got["expiresAt"], at(time.Hour))
 	}
@@ -79,7 +79,7 @@ func TestPAT_UserDeleted(t *testing.T) {
 	e.createPolicy(policyDoc("alice-lister", userURN("alice"), e.domainURN(), []string{"okms:apikms:secret/get"}))
 	tok := e.createToken("alice", "ci", "")
 	checkB(t, "list", e.as(tok, "GET", secretsB, ""), 200)
-	e.must("DELETE", usersPath+"/alice", "")
+	e.Must("DELETE", usersPath+"/alice", "")
 	checkB(t, "list after the user is deleted", e.as(tok, "GET", secretsB, ""), 401)
 	// A new user of the same login does not revive the token.
 	e.createUser("alice", "")
@@ -98,17 +98,17 @@ func TestAdminGroup(t *testing.T) {
 
 	checkB(t, "create a secret without policy", e.as(tok, "POST", secretsB, secretB), 200)
 	checkB(t, "read its value", e.as(tok, "GET", secretsB+"/app%2Fdb?includeData=true", ""), 200)
-	e.as(tok, "POST", usersPath, `{"login":"bob"}`).expect(t, 200, "")
-	e.as(tok, "POST", groupsPath, `{"name":"dev","role":"NONE"}`).expect(t, 200, "")
-	e.as(tok, "POST", usersPath+"/bob/token", `{"name":"ci"}`).expect(t, 200, "")
-	e.as(tok, "GET", usersPath, "").expect(t, 200, "")
+	e.as(tok, "POST", usersPath, `{"login":"bob"}`).Expect(t, 200, "")
+	e.as(tok, "POST", groupsPath, `{"name":"dev","role":"NONE"}`).Expect(t, 200, "")
+	e.as(tok, "POST", usersPath+"/bob/token", `{"name":"ci"}`).Expect(t, 200, "")
+	e.as(tok, "GET", usersPath, "").Expect(t, 200, "")
 	e.as(tok, "POST", policiesPath,
-		policyDoc("bob-reader", userURN("bob"), e.domainURN(), []string{"okms:apikms:secret/get"})).expect(t, 200, "")
-	e.as(tok, "GET", policiesPath, "").expect(t, 200, "")
+		policyDoc("bob-reader", userURN("bob"), e.domainURN(), []string{"okms:apikms:secret/get"})).Expect(t, 200, "")
+	e.as(tok, "GET", policiesPath, "").Expect(t, 200, "")
 
 	// Demoted by another admin (here the root): refused at once.
-	e.must("PUT", groupsPath+"/admins", `{"role":"REGULAR"}`)
-	e.as(tok, "GET", usersPath, "").expect(t, 403, "Client::Forbidden")
+	e.Must("PUT", groupsPath+"/admins", `{"role":"REGULAR"}`)
+	e.as(tok, "GET", usersPath, "").Expect(t, 403, "Client::Forbidden")
 	checkB(t, "read a value once demoted", e.as(tok, "GET", secretsB+"/app%2Fdb?includeData=true", ""), 403)
 }
 
@@ -126,8 +126,8 @@ func TestNonAdmin(t *testing.T) {
 
 	const forbidden = "Client::Forbidden"
 	r := e.as(tok, "GET", usersPath, "")
-	r.expect(t, 403, forbidden)
-	e.golden(t, "error_Forbidden", r)
+	r.Expect(t, 403, forbidden)
+	e.Golden(t, "error_Forbidden", r)
 	for _, rq := range []struct{ method, target, body string }{
 		{"POST", usersPath, `{"login":"mallory"}`},
 		{"GET", usersPath + "/carol", ""},
@@ -149,14 +149,14 @@ func TestNonAdmin(t *testing.T) {
 		{"DELETE", pol, ""},
 	} {
 		r := e.as(tok, rq.method, rq.target, rq.body)
-		if r.status != 403 {
-			t.Errorf("%s %s as a non-admin = %d %s, want 403", rq.method, rq.target, r.status, r.body)
+		if r.Status != 403 {
+			t.Errorf("%s %s as a non-admin = %d %s, want 403", rq.method, rq.target, r.Status, r.Body)
 			continue
 		}
-		r.expect(t, 403, forbidden)
+		r.Expect(t, 403, forbidden)
 	}
 	// Nothing changed: the group is still REGULAR, the token still works.
-	if g := decode[map[string]any](t, e.must("GET", groupsPath+"/dev", "")); g["role"] != "REGULAR" {
+	if g := decode[map[string]any](t, e.Must("GET", groupsPath+"/dev", "")); g["role"] != "REGULAR" {
 		t.Errorf("role of dev = %v, want REGULAR", g["role"])
 	}
 	checkB(t, "the token still works", e.as(tok, "GET", secretsB, ""), 200)

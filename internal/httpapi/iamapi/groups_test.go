@@ -13,28 +13,28 @@ func TestGroups_Create(t *testing.T) {
 	t.Parallel()
 	withOps := func(e *env) { e.createGroup("ops", "NONE") }
 	cases := []apiCase{
-		{name: "200/group", body: `{"name":"ops","description":"Operators","role":"ADMIN"}`, status: 200,
-			golden: "group_create"},
-		{name: "200/role defaults to NONE", body: `{"name":"ops"}`, status: 200,
-			check: func(t *testing.T, _ *env, r *response) {
+		{Name: "200/group", Body: `{"name":"ops","description":"Operators","role":"ADMIN"}`, Status: 200,
+			Golden: "group_create"},
+		{Name: "200/role defaults to NONE", Body: `{"name":"ops"}`, Status: 200,
+			Check: func(t *testing.T, _ *env, r *response) {
 				if role := decode[map[string]any](t, r)["role"]; role != "NONE" {
 					t.Errorf("role = %v, want NONE", role)
 				}
 			}},
-		{name: "200/every role", body: `{"name":"a","role":"UNPRIVILEGED"}`, status: 200},
-		{name: "400/unknown role", body: `{"name":"ops","role":"ROOT"}`, status: 400,
-			class: "Client::BadRequest::InvalidGroup", golden: "error_InvalidGroup"},
-		{name: "400/role in lower case", body: `{"name":"ops","role":"admin"}`, status: 400,
-			class: "Client::BadRequest::InvalidGroup"},
-		{name: "400/bad name", body: `{"name":"o p s","role":"NONE"}`, status: 400, class: "Client::BadRequest::InvalidGroup"},
-		{name: "400/name missing", body: `{"role":"NONE"}`, status: 400, class: "Client::BadRequest::InvalidGroup"},
-		{name: "409/duplicate name", setup: withOps, body: `{"name":"ops","role":"ADMIN"}`, status: 409,
-			class: "Client::Conflict::GroupAlreadyExists", golden: "error_GroupAlreadyExists"},
+		{Name: "200/every role", Body: `{"name":"a","role":"UNPRIVILEGED"}`, Status: 200},
+		{Name: "400/unknown role", Body: `{"name":"ops","role":"ROOT"}`, Status: 400,
+			Err: "Client::BadRequest::InvalidGroup", Golden: "error_InvalidGroup"},
+		{Name: "400/role in lower case", Body: `{"name":"ops","role":"admin"}`, Status: 400,
+			Err: "Client::BadRequest::InvalidGroup"},
+		{Name: "400/bad name", Body: `{"name":"o p s","role":"NONE"}`, Status: 400, Err: "Client::BadRequest::InvalidGroup"},
+		{Name: "400/name missing", Body: `{"role":"NONE"}`, Status: 400, Err: "Client::BadRequest::InvalidGroup"},
+		{Name: "409/duplicate name", Setup: withOps, Body: `{"name":"ops","role":"ADMIN"}`, Status: 409,
+			Err: "Client::Conflict::GroupAlreadyExists", Golden: "error_GroupAlreadyExists"},
 	}
 	cases = append(cases, authCases(nil, "", `{"name":"ops"}`, 200)...)
 	cases = append(cases, bodyCases(nil, "")...)
 	for i := range cases {
-		cases[i].target = groupsPath
+		cases[i].Target = groupsPath
 	}
 	runCases(t, http.MethodPost, cases)
 }
@@ -46,16 +46,16 @@ func TestGroups_List(t *testing.T) {
 		e.createGroup("dev", "NONE")
 	}
 	cases := []apiCase{
-		{name: "200/no group", status: 200, check: func(t *testing.T, _ *env, r *response) {
-			if string(r.body) != "[]" {
-				t.Errorf("body = %s, want []", r.body)
+		{Name: "200/no group", Status: 200, Check: func(t *testing.T, _ *env, r *response) {
+			if string(r.Body) != "[]" {
+				t.Errorf("body = %s, want []", r.Body)
 			}
 		}},
-		{name: "200/names in order", setup: two, status: 200, golden: "group_list"},
+		{Name: "200/names in order", Setup: two, Status: 200, Golden: "group_list"},
 	}
 	cases = append(cases, authCases(two, "", "", 200)...)
 	for i := range cases {
-		cases[i].target = groupsPath
+		cases[i].Target = groupsPath
 	}
 	runCases(t, http.MethodGet, cases)
 }
@@ -63,14 +63,14 @@ func TestGroups_List(t *testing.T) {
 func TestGroups_Get(t *testing.T) {
 	t.Parallel()
 	setup := func(e *env) {
-		e.must("POST", groupsPath, `{"name":"ops","description":"Operators","role":"REGULAR"}`)
+		e.Must("POST", groupsPath, `{"name":"ops","description":"Operators","role":"REGULAR"}`)
 	}
 	cases := []apiCase{
-		{name: "200/group", setup: setup, target: groupsPath + "/ops", status: 200, golden: "group_get"},
-		{name: "404/unknown name", setup: setup, target: groupsPath + "/dev", status: 404,
-			class: "Client::NotFound::GroupNotFound", golden: "error_GroupNotFound"},
-		{name: "404/malformed name", setup: setup, target: groupsPath + "/o%2Fps", status: 404,
-			class: "Client::NotFound::GroupNotFound"},
+		{Name: "200/group", Setup: setup, Target: groupsPath + "/ops", Status: 200, Golden: "group_get"},
+		{Name: "404/unknown name", Setup: setup, Target: groupsPath + "/dev", Status: 404,
+			Err: "Client::NotFound::GroupNotFound", Golden: "error_GroupNotFound"},
+		{Name: "404/malformed name", Setup: setup, Target: groupsPath + "/o%2Fps", Status: 404,
+			Err: "Client::NotFound::GroupNotFound"},
 	}
 	cases = append(cases, authCases(setup, groupsPath+"/ops", "", 200)...)
 	runCases(t, http.MethodGet, cases)
@@ -79,29 +79,29 @@ func TestGroups_Get(t *testing.T) {
 func TestGroups_Update(t *testing.T) {
 	t.Parallel()
 	setup := func(e *env) {
-		e.must("POST", groupsPath, `{"name":"ops","description":"Operators","role":"REGULAR"}`)
-		e.clock.Advance(time.Hour)
+		e.Must("POST", groupsPath, `{"name":"ops","description":"Operators","role":"REGULAR"}`)
+		e.Clock.Advance(time.Hour)
 	}
 	target := groupsPath + "/ops"
 	cases := []apiCase{
-		{name: "200/role", setup: setup, body: `{"role":"ADMIN"}`, status: 200, golden: "group_update",
-			check: func(t *testing.T, _ *env, r *response) {
+		{Name: "200/role", Setup: setup, Body: `{"role":"ADMIN"}`, Status: 200, Golden: "group_update",
+			Check: func(t *testing.T, _ *env, r *response) {
 				g := decode[map[string]any](t, r)
 				if g["description"] != "Operators" || g["lastUpdate"] != at(time.Hour) {
 					t.Errorf("group = %v, want description kept and lastUpdate %s", g, at(time.Hour))
 				}
 			}},
-		{name: "200/OVHcloud auth.Group body", setup: setup, status: 200,
-			body: `{"name":"ops","description":"d","role":"NONE","defaultGroup":false,"urn":"x"}`},
-		{name: "400/unknown role", setup: setup, body: `{"role":"OWNER"}`, status: 400, class: "Client::BadRequest::InvalidGroup"},
-		{name: "404/unknown name", setup: setup, target: groupsPath + "/dev", body: `{"role":"ADMIN"}`, status: 404,
-			class: "Client::NotFound::GroupNotFound"},
+		{Name: "200/OVHcloud auth.Group body", Setup: setup, Status: 200,
+			Body: `{"name":"ops","description":"d","role":"NONE","defaultGroup":false,"urn":"x"}`},
+		{Name: "400/unknown role", Setup: setup, Body: `{"role":"OWNER"}`, Status: 400, Err: "Client::BadRequest::InvalidGroup"},
+		{Name: "404/unknown name", Setup: setup, Target: groupsPath + "/dev", Body: `{"role":"ADMIN"}`, Status: 404,
+			Err: "Client::NotFound::GroupNotFound"},
 	}
 	cases = append(cases, authCases(setup, target, `{"description":"x"}`, 200)...)
 	cases = append(cases, bodyCases(setup, target)...)
 	for i := range cases {
-		if cases[i].target == "" {
-			cases[i].target = target
+		if cases[i].Target == "" {
+			cases[i].Target = target
 		}
 	}
 	runCases(t, http.MethodPut, cases)
@@ -115,18 +115,18 @@ func TestGroups_Delete(t *testing.T) {
 		e.createUser("alice", "ops")
 	}
 	cases := []apiCase{
-		{name: "204/empty group", setup: setup, target: groupsPath + "/dev", status: 204, golden: "group_delete",
-			check: func(t *testing.T, e *env, _ *response) {
-				if got := decode[[]string](t, e.must("GET", groupsPath, "")); !slices.Equal(got, []string{"ops"}) {
+		{Name: "204/empty group", Setup: setup, Target: groupsPath + "/dev", Status: 204, Golden: "group_delete",
+			Check: func(t *testing.T, e *env, _ *response) {
+				if got := decode[[]string](t, e.Must("GET", groupsPath, "")); !slices.Equal(got, []string{"ops"}) {
 					t.Errorf("groups after delete = %q, want [ops]", got)
 				}
 			}},
-		{name: "204/once its members left", target: groupsPath + "/ops", status: 204,
-			setup: func(e *env) { setup(e); e.must("PUT", usersPath+"/alice", `{"group":"dev"}`) }},
-		{name: "409/group with members", setup: setup, target: groupsPath + "/ops", status: 409,
-			class: "Client::Conflict::GroupInUse", golden: "error_GroupInUse"},
-		{name: "404/unknown name", setup: setup, target: groupsPath + "/qa", status: 404,
-			class: "Client::NotFound::GroupNotFound"},
+		{Name: "204/once its members left", Target: groupsPath + "/ops", Status: 204,
+			Setup: func(e *env) { setup(e); e.Must("PUT", usersPath+"/alice", `{"group":"dev"}`) }},
+		{Name: "409/group with members", Setup: setup, Target: groupsPath + "/ops", Status: 409,
+			Err: "Client::Conflict::GroupInUse", Golden: "error_GroupInUse"},
+		{Name: "404/unknown name", Setup: setup, Target: groupsPath + "/qa", Status: 404,
+			Err: "Client::NotFound::GroupNotFound"},
 	}
 	cases = append(cases, authCases(setup, groupsPath+"/dev", "", 204)...)
 	runCases(t, http.MethodDelete, cases)

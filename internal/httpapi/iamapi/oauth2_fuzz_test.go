@@ -4,25 +4,18 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"testing"
 
-	"github.com/seed-3e8d63de/coffer/internal/server"
+	"github.com/seed-3e8d63de/coffer/internal/testenv"
 )
 
 // fuzzServer starts a dev server (root token "root") for a fuzz target and
 // returns its handler and default domain.
 func fuzzServer(f *testing.F) (http.Handler, string) {
-	srv, err := server.New(f.Context(), server.Config{Dev: true, DevRootToken: "root",
-		Logger: slog.New(slog.DiscardHandler), Out: io.Discard})
-	if err != nil {
-		f.Fatalf("server.New: %v", err)
-	}
-	f.Cleanup(func() { srv.Close() })
+	srv := testenv.Start(f).Server
 	return srv.Handler(), srv.DefaultDomain()
 }
 

@@ -37,16 +37,16 @@ func TestIdentityPages(t *testing.T) {
 			if cursor != "" {
 				h["X-Pagination-Cursor"] = cursor
 			}
-			r := e.send(request{method: "GET", target: target, token: token, header: h})
-			if r.status != http.StatusOK {
-				t.Fatalf("GET %s: %d %s", target, r.status, r.body)
+			r := e.Send(request{Method: "GET", Target: target, Token: token, Header: h})
+			if r.Status != http.StatusOK {
+				t.Fatalf("GET %s: %d %s", target, r.Status, r.Body)
 			}
 			var page []string
-			if err := json.Unmarshal(r.body, &page); err != nil || len(page) > 10 {
-				t.Fatalf("GET %s: page %s", target, r.body)
+			if err := json.Unmarshal(r.Body, &page); err != nil || len(page) > 10 {
+				t.Fatalf("GET %s: page %s", target, r.Body)
 			}
 			all = append(all, page...)
-			if cursor = r.header.Get("X-Pagination-Cursor-Next"); cursor == "" {
+			if cursor = r.Header.Get("X-Pagination-Cursor-Next"); cursor == "" {
 				return all, cursors
 			}
 			cursors = append(cursors, cursor)
@@ -59,32 +59,32 @@ func TestIdentityPages(t *testing.T) {
 		t.Errorf("paged users = %v (%d cursors), want %v", got, len(cursors), logins)
 	}
 	var whole []string
-	if err := json.Unmarshal(e.must("GET", "/1.0/me/identity/user", "").body, &whole); err != nil || !slices.Equal(whole, logins) {
+	if err := json.Unmarshal(e.Must("GET", "/1.0/me/identity/user", "").Body, &whole); err != nil || !slices.Equal(whole, logins) {
 		t.Errorf("users without pagination headers = %v, want all of them", whole)
 	}
 	if tokens, _ := walk("", "/1.0/me/identity/user/u00/token"); len(tokens) != 23 {
 		t.Errorf("paged tokens: %d, want 23", len(tokens))
 	}
 	for range 12 {
-		e.must("POST", "/1.0/me/api/oauth2/client", `{"name":"eso","flow":"CLIENT_CREDENTIALS"}`)
+		e.Must("POST", "/1.0/me/api/oauth2/client", `{"name":"eso","flow":"CLIENT_CREDENTIALS"}`)
 	}
 	if clients, cs := walk("", "/1.0/me/api/oauth2/client"); len(clients) != 12 || len(cs) != 1 {
 		t.Errorf("paged service accounts: %d in %d pages, want 12 in 2", len(clients), len(cs)+1)
 	}
 	for name, rq := range map[string]request{
-		"forged":                {target: "/1.0/me/identity/user", header: map[string]string{"X-Pagination-Cursor": "eyJhIjoidTA1In0"}},
-		"another caller":        {target: "/1.0/me/identity/user", token: boss, header: map[string]string{"X-Pagination-Cursor": cursors[0]}},
-		"another list":          {target: "/1.0/me/identity/group", header: map[string]string{"X-Pagination-Cursor": cursors[0]}},
-		"another user's tokens": {target: "/1.0/me/identity/user/u01/token", header: map[string]string{"X-Pagination-Cursor": cursors[0]}},
+		"forged":                {Target: "/1.0/me/identity/user", Header: map[string]string{"X-Pagination-Cursor": "eyJhIjoidTA1In0"}},
+		"another caller":        {Target: "/1.0/me/identity/user", Token: boss, Header: map[string]string{"X-Pagination-Cursor": cursors[0]}},
+		"another list":          {Target: "/1.0/me/identity/group", Header: map[string]string{"X-Pagination-Cursor": cursors[0]}},
+		"another user's tokens": {Target: "/1.0/me/identity/user/u01/token", Header: map[string]string{"X-Pagination-Cursor": cursors[0]}},
 	} {
-		rq.method = "GET"
-		r := e.send(rq)
-		if r.status != http.StatusBadRequest {
-			t.Errorf("%s cursor: %d %s, want 400", name, r.status, r.body)
+		rq.Method = "GET"
+		r := e.Send(rq)
+		if r.Status != http.StatusBadRequest {
+			t.Errorf("%s cursor: %d %s, want 400", name, r.Status, r.Body)
 			continue
 		}
-		r.expect(t, http.StatusBadRequest, "Client::BadRequest::PaginationCursorInvalid")
+		r.Expect(t, http.StatusBadRequest, "Client::BadRequest::PaginationCursorInvalid")
 	}
-	r := e.send(request{method: "GET", target: "/v2/iam/policy", header: map[string]string{"X-Pagination-Size": "x"}})
-	r.expect(t, http.StatusBadRequest, "Client::BadRequest::PaginationSizeInvalid")
+	r := e.Send(request{Method: "GET", Target: "/v2/iam/policy", Header: map[string]string{"X-Pagination-Size": "x"}})
+	r.Expect(t, http.StatusBadRequest, "Client::BadRequest::PaginationSizeInvalid")
 }

@@ -19,7 +19,7 @@ func readerDoc(e *env, name string, extra ...string) string {
 // policyIDOf returns the target of the first policy in the listing.
 func policyIDOf(e *env) string {
 	e.t.Helper()
-	ps := decode[[]map[string]any](e.t, e.must("GET", policiesPath, ""))
+	ps := decode[[]map[string]any](e.t, e.Must("GET", policiesPath, ""))
 	if len(ps) == 0 {
 		e.t.Fatal("no policy")
 	}
@@ -73,7 +73,7 @@ func TestPolicies_Create(t *testing.T) {
 		{name: "200/resource stored in canonical form", status: 200,
 			body: on("{domain}/secret/prod/db*"),
 			check: func(t *testing.T, e *env, r *response) {
-				wantContains(t, "body", string(r.body), `"urn":"`+e.domainURN()+`/secret/prod%2Fdb*"`)
+				wantContains(t, "body", string(r.Body), `"urn":"`+e.domainURN()+`/secret/prod%2Fdb*"`)
 			}},
 		{name: "200/with an expiry", body: doc(`"expiredAt":"2026-06-30T23:59:59.9+02:00"`), status: 200,
 			check: func(t *testing.T, _ *env, r *response) {
@@ -168,16 +168,16 @@ func TestPolicies_Create(t *testing.T) {
 			if tc.setup != nil {
 				tc.setup(e)
 			}
-			before := e.snapshot()
-			r := e.call("POST", policiesPath, tc.body(e))
-			r.expect(t, tc.status, tc.class)
+			before := e.Snapshot()
+			r := e.Call("POST", policiesPath, tc.body(e))
+			r.Expect(t, tc.status, tc.class)
 			if tc.golden != "" {
-				e.golden(t, tc.golden, r)
+				e.Golden(t, tc.golden, r)
 			}
 			if tc.status >= 400 {
 				msg := message(t, r)
 				wantContains(t, "message", msg, tc.parts...)
-				if after := e.snapshot(); after != before {
+				if after := e.Snapshot(); after != before {
 					t.Errorf("the refused request changed the stored state\nbefore: %s\nafter:  %s", before, after)
 				}
 			}
@@ -200,23 +200,23 @@ func TestPolicies_List(t *testing.T) {
 	t.Parallel()
 	two := func(e *env) {
 		e.createPolicy(readerDoc(e, "b-reader"))
-		e.clock.Advance(time.Minute)
+		e.Clock.Advance(time.Minute)
 		e.createPolicy(`{"name":"a-writer","description":"writes app/","identities":["urn:v1:eu:identity:group:coffer/ops"],` +
 			`"resources":[{"urn":"` + e.domainURN() + `/secret/app%2F*"}],"permissions":{"allow":[{"action":"okms:apikms:secret/*"}],` +
 			`"except":[{"action":"okms:apikms:secret/delete"}],"deny":[{"action":"okms:apikms:secretConfig/update"}]},` +
 			`"expiredAt":"2027-01-01T00:00:00Z"}`)
 	}
 	cases := []apiCase{
-		{name: "200/no policy", status: 200, check: func(t *testing.T, _ *env, r *response) {
-			if string(r.body) != "[]" {
-				t.Errorf("body = %s, want []", r.body)
+		{Name: "200/no policy", Status: 200, Check: func(t *testing.T, _ *env, r *response) {
+			if string(r.Body) != "[]" {
+				t.Errorf("body = %s, want []", r.Body)
 			}
 		}},
-		{name: "200/policies by name", setup: two, status: 200, golden: "policy_list"},
+		{Name: "200/policies by name", Setup: two, Status: 200, Golden: "policy_list"},
 	}
 	cases = append(cases, authCases(two, "", "", 200)...)
 	for i := range cases {
-		cases[i].target = policiesPath
+		cases[i].Target = policiesPath
 	}
 	runCases(t, http.MethodGet, cases)
 }
@@ -225,18 +225,18 @@ func TestPolicies_Get(t *testing.T) {
 	t.Parallel()
 	setup := func(e *env) { e.createPolicy(readerDoc(e, "eso-reader")) }
 	cases := []apiCase{
-		{name: "200/policy", setup: setup, targetFn: policyIDOf, status: 200, golden: "policy_get"},
-		{name: "200/id in upper case", setup: setup, targetFn: func(e *env) string {
+		{Name: "200/policy", Setup: setup, TargetFn: policyIDOf, Status: 200, Golden: "policy_get"},
+		{Name: "200/id in upper case", Setup: setup, TargetFn: func(e *env) string {
 			return policiesPath + "/" + strings.ToUpper(strings.TrimPrefix(policyIDOf(e), policiesPath+"/"))
 		},
-			status: 200},
-		{name: "404/unknown id", setup: setup, target: policiesPath + "/6a0f0b6e-3c1d-4a53-9a7e-1f2b3c4d5e6f", status: 404,
-			class: "Client::NotFound::PolicyNotFound", golden: "error_PolicyNotFound"},
-		{name: "404/malformed id", setup: setup, target: policiesPath + "/eso-reader", status: 404,
-			class: "Client::NotFound::PolicyNotFound"},
+			Status: 200},
+		{Name: "404/unknown id", Setup: setup, Target: policiesPath + "/6a0f0b6e-3c1d-4a53-9a7e-1f2b3c4d5e6f", Status: 404,
+			Err: "Client::NotFound::PolicyNotFound", Golden: "error_PolicyNotFound"},
+		{Name: "404/malformed id", Setup: setup, Target: policiesPath + "/eso-reader", Status: 404,
+			Err: "Client::NotFound::PolicyNotFound"},
 	}
 	for _, c := range authCases(setup, "", "", 200) {
-		c.targetFn = policyIDOf
+		c.TargetFn = policyIDOf
 		cases = append(cases, c)
 	}
 	runCases(t, http.MethodGet, cases)
@@ -247,48 +247,48 @@ func TestPolicies_Update(t *testing.T) {
 	setup := func(e *env) {
 		e.createPolicy(readerDoc(e, "eso-reader"))
 		e.createPolicy(readerDoc(e, "other"))
-		e.clock.Advance(time.Hour)
+		e.Clock.Advance(time.Hour)
 	}
 	// first is the id of eso-reader, the first by name.
 	first := func(e *env) string { return policyIDOf(e) }
 	cases := []apiCase{
-		{name: "200/replaced whole", setup: setup, targetFn: first, status: 200, golden: "policy_update",
-			body: `{"name":"eso-reader","identities":["urn:v1:eu:identity:group:coffer/ops"],` +
+		{Name: "200/replaced whole", Setup: setup, TargetFn: first, Status: 200, Golden: "policy_update",
+			Body: `{"name":"eso-reader","identities":["urn:v1:eu:identity:group:coffer/ops"],` +
 				`"resources":[{"urn":"urn:v1:eu:resource:okms:*"}],"permissions":{"deny":[{"action":"okms:apikms:secret/delete"}]}}`,
-			check: func(t *testing.T, e *env, r *response) {
+			Check: func(t *testing.T, e *env, r *response) {
 				p := decode[map[string]any](t, r)
 				if p["createdAt"] != at(0) || p["updatedAt"] != at(time.Hour) || p["description"] != "" {
 					t.Errorf("policy = %v, want createdAt %s, updatedAt %s, description cleared", p, at(0), at(time.Hour))
 				}
-				if got := e.must("GET", first(e), "").body; string(got) != string(r.body) {
-					t.Errorf("GET after PUT = %s, want the PUT response %s", got, r.body)
+				if got := e.Must("GET", first(e), "").Body; string(got) != string(r.Body) {
+					t.Errorf("GET after PUT = %s, want the PUT response %s", got, r.Body)
 				}
 			}},
-		{name: "200/rename", setup: setup, targetFn: first, status: 200,
-			body: `{"name":"renamed","identities":["urn:v1:eu:identity:group:coffer/ops"],` +
+		{Name: "200/rename", Setup: setup, TargetFn: first, Status: 200,
+			Body: `{"name":"renamed","identities":["urn:v1:eu:identity:group:coffer/ops"],` +
 				`"resources":[{"urn":"urn:v1:eu:resource:okms:*"}],"permissions":{"allow":[{"action":"okms:apikms:secret/get"}]}}`},
-		{name: "400/invalid document", setup: setup, targetFn: first, status: 400, class: "Client::BadRequest::InvalidPolicy",
-			body: `{"name":"eso-reader","identities":[],"resources":[{"urn":"urn:v1:eu:resource:okms:*"}],` +
+		{Name: "400/invalid document", Setup: setup, TargetFn: first, Status: 400, Err: "Client::BadRequest::InvalidPolicy",
+			Body: `{"name":"eso-reader","identities":[],"resources":[{"urn":"urn:v1:eu:resource:okms:*"}],` +
 				`"permissions":{"allow":[{"action":"okms:apikms:secret/update"}]}}`},
-		{name: "400/conditions", setup: setup, targetFn: first, status: 400, class: "Client::BadRequest::InvalidPolicy",
-			body: `{"name":"eso-reader","identities":["urn:v1:eu:identity:group:coffer/ops"],` +
+		{Name: "400/conditions", Setup: setup, TargetFn: first, Status: 400, Err: "Client::BadRequest::InvalidPolicy",
+			Body: `{"name":"eso-reader","identities":["urn:v1:eu:identity:group:coffer/ops"],` +
 				`"resources":[{"urn":"urn:v1:eu:resource:okms:*"}],"permissions":{"allow":[{"action":"okms:apikms:secret/get"}]},` +
 				`"conditions":{"operator":"AND","conditions":[]}}`},
-		{name: "409/name of another policy", setup: setup, targetFn: first, status: 409,
-			class: "Client::Conflict::PolicyAlreadyExists",
-			body: `{"name":"other","identities":["urn:v1:eu:identity:group:coffer/ops"],` +
+		{Name: "409/name of another policy", Setup: setup, TargetFn: first, Status: 409,
+			Err: "Client::Conflict::PolicyAlreadyExists",
+			Body: `{"name":"other","identities":["urn:v1:eu:identity:group:coffer/ops"],` +
 				`"resources":[{"urn":"urn:v1:eu:resource:okms:*"}],"permissions":{"allow":[{"action":"okms:apikms:secret/get"}]}}`},
-		{name: "404/unknown id", setup: setup, target: policiesPath + "/6a0f0b6e-3c1d-4a53-9a7e-1f2b3c4d5e6f", status: 404,
-			class: "Client::NotFound::PolicyNotFound",
-			body: `{"name":"x","identities":["urn:v1:eu:identity:group:coffer/ops"],` +
+		{Name: "404/unknown id", Setup: setup, Target: policiesPath + "/6a0f0b6e-3c1d-4a53-9a7e-1f2b3c4d5e6f", Status: 404,
+			Err: "Client::NotFound::PolicyNotFound",
+			Body: `{"name":"x","identities":["urn:v1:eu:identity:group:coffer/ops"],` +
 				`"resources":[{"urn":"urn:v1:eu:resource:okms:*"}],"permissions":{"allow":[{"action":"okms:apikms:secret/get"}]}}`},
-		{name: "404/malformed id", setup: setup, target: policiesPath + "/not-an-id", body: `{}`, status: 404,
-			class: "Client::NotFound::PolicyNotFound"},
+		{Name: "404/malformed id", Setup: setup, Target: policiesPath + "/not-an-id", Body: `{}`, Status: 404,
+			Err: "Client::NotFound::PolicyNotFound"},
 	}
 	valid := `{"name":"eso-reader","identities":["urn:v1:eu:identity:group:coffer/ops"],` +
 		`"resources":[{"urn":"urn:v1:eu:resource:okms:*"}],"permissions":{"allow":[{"action":"okms:apikms:secret/get"}]}}`
 	for _, c := range append(authCases(setup, "", valid, 200), bodyCases(setup, "")...) {
-		c.targetFn = first
+		c.TargetFn = first
 		cases = append(cases, c)
 	}
 	runCases(t, http.MethodPut, cases)
@@ -298,19 +298,19 @@ func TestPolicies_Delete(t *testing.T) {
 	t.Parallel()
 	setup := func(e *env) { e.createPolicy(readerDoc(e, "eso-reader")) }
 	cases := []apiCase{
-		{name: "204/policy", setup: setup, targetFn: policyIDOf, status: 204, golden: "policy_delete",
-			check: func(t *testing.T, e *env, _ *response) {
-				if body := string(e.must("GET", policiesPath, "").body); body != "[]" {
+		{Name: "204/policy", Setup: setup, TargetFn: policyIDOf, Status: 204, Golden: "policy_delete",
+			Check: func(t *testing.T, e *env, _ *response) {
+				if body := string(e.Must("GET", policiesPath, "").Body); body != "[]" {
 					t.Errorf("policies after delete = %s, want []", body)
 				}
 			}},
-		{name: "404/unknown id", setup: setup, target: policiesPath + "/6a0f0b6e-3c1d-4a53-9a7e-1f2b3c4d5e6f", status: 404,
-			class: "Client::NotFound::PolicyNotFound"},
-		{name: "404/malformed id", setup: setup, target: policiesPath + "/x", status: 404,
-			class: "Client::NotFound::PolicyNotFound"},
+		{Name: "404/unknown id", Setup: setup, Target: policiesPath + "/6a0f0b6e-3c1d-4a53-9a7e-1f2b3c4d5e6f", Status: 404,
+			Err: "Client::NotFound::PolicyNotFound"},
+		{Name: "404/malformed id", Setup: setup, Target: policiesPath + "/x", Status: 404,
+			Err: "Client::NotFound::PolicyNotFound"},
 	}
 	for _, c := range authCases(setup, "", "", 204) {
-		c.targetFn = policyIDOf
+		c.TargetFn = policyIDOf
 		cases = append(cases, c)
 	}
 	runCases(t, http.MethodDelete, cases)

@@ -17,28 +17,28 @@ func TestRoutes_Fallbacks(t *testing.T) {
 		notAllowed = "Client::MethodNotAllowed"
 	)
 	cases := []apiCase{
-		{name: "404/unknown route under /1.0/", target: "/1.0/me/identity/nothing", status: 404, class: notFound,
-			golden: "error_RouteNotFound"},
-		{name: "404/unknown route under /v2/iam/", target: "/v2/iam/resourceGroup", status: 404, class: notFound},
-		{name: "404/unknown route under /auth/", target: "/auth/oauth2/authorize", status: 404, class: notFound},
-		{name: "404/service account of a service account", target: "/1.0/me/api/oauth2/client/0123456789abcdef/x", status: 404, class: notFound},
-		{name: "405/PUT on a service account", method: "PUT", target: "/1.0/me/api/oauth2/client/0123456789abcdef", body: `{}`,
-			status: 405, class: notAllowed},
-		{name: "404/without a token", target: "/1.0/nothing", token: noToken, status: 404, class: notFound},
-		{name: "404/trailing slash", target: usersPath + "/", status: 404, class: notFound},
-		{name: "404/trailing slash after a login", target: usersPath + "/alice/", status: 404, class: notFound},
-		{name: "404/dot-dot segment", target: usersPath + "/../group", status: 404, class: notFound},
-		{name: "404/escaped dot-dot segment", target: usersPath + "/%2E%2E", status: 404, class: notFound},
-		{name: "404/dot segment", target: "/1.0/me/./identity/user", status: 404, class: notFound},
-		{name: "404/empty segment", target: "/1.0/me//identity/user", status: 404, class: notFound},
-		{name: "404/token of a token", target: usersPath + "/alice/token/ci/x", status: 404, class: notFound},
-		{name: "405/DELETE on the users", method: "DELETE", target: usersPath, status: 405, class: notAllowed,
-			golden: "error_MethodNotAllowed"},
-		{name: "405/PATCH on a user", method: "PATCH", target: usersPath + "/alice", body: `{}`, status: 405, class: notAllowed},
-		{name: "405/PUT on a token", method: "PUT", target: usersPath + "/alice/token/ci", body: `{}`, status: 405, class: notAllowed},
-		{name: "405/POST on a group", method: "POST", target: groupsPath + "/ops", body: `{}`, status: 405, class: notAllowed},
-		{name: "405/PUT on the policies", method: "PUT", target: policiesPath, body: `{}`, status: 405, class: notAllowed},
-		{name: "405/POST on a policy", method: "POST", target: policiesPath + "/x", body: `{}`, status: 405, class: notAllowed},
+		{Name: "404/unknown route under /1.0/", Target: "/1.0/me/identity/nothing", Status: 404, Err: notFound,
+			Golden: "error_RouteNotFound"},
+		{Name: "404/unknown route under /v2/iam/", Target: "/v2/iam/resourceGroup", Status: 404, Err: notFound},
+		{Name: "404/unknown route under /auth/", Target: "/auth/oauth2/authorize", Status: 404, Err: notFound},
+		{Name: "404/service account of a service account", Target: "/1.0/me/api/oauth2/client/0123456789abcdef/x", Status: 404, Err: notFound},
+		{Name: "405/PUT on a service account", Method: "PUT", Target: "/1.0/me/api/oauth2/client/0123456789abcdef", Body: `{}`,
+			Status: 405, Err: notAllowed},
+		{Name: "404/without a token", Target: "/1.0/nothing", Token: noToken, Status: 404, Err: notFound},
+		{Name: "404/trailing slash", Target: usersPath + "/", Status: 404, Err: notFound},
+		{Name: "404/trailing slash after a login", Target: usersPath + "/alice/", Status: 404, Err: notFound},
+		{Name: "404/dot-dot segment", Target: usersPath + "/../group", Status: 404, Err: notFound},
+		{Name: "404/escaped dot-dot segment", Target: usersPath + "/%2E%2E", Status: 404, Err: notFound},
+		{Name: "404/dot segment", Target: "/1.0/me/./identity/user", Status: 404, Err: notFound},
+		{Name: "404/empty segment", Target: "/1.0/me//identity/user", Status: 404, Err: notFound},
+		{Name: "404/token of a token", Target: usersPath + "/alice/token/ci/x", Status: 404, Err: notFound},
+		{Name: "405/DELETE on the users", Method: "DELETE", Target: usersPath, Status: 405, Err: notAllowed,
+			Golden: "error_MethodNotAllowed"},
+		{Name: "405/PATCH on a user", Method: "PATCH", Target: usersPath + "/alice", Body: `{}`, Status: 405, Err: notAllowed},
+		{Name: "405/PUT on a token", Method: "PUT", Target: usersPath + "/alice/token/ci", Body: `{}`, Status: 405, Err: notAllowed},
+		{Name: "405/POST on a group", Method: "POST", Target: groupsPath + "/ops", Body: `{}`, Status: 405, Err: notAllowed},
+		{Name: "405/PUT on the policies", Method: "PUT", Target: policiesPath, Body: `{}`, Status: 405, Err: notAllowed},
+		{Name: "405/POST on a policy", Method: "POST", Target: policiesPath + "/x", Body: `{}`, Status: 405, Err: notAllowed},
 	}
 	runCases(t, http.MethodGet, cases)
 }
@@ -48,15 +48,15 @@ func TestRoutes_Fallbacks(t *testing.T) {
 func TestRoutes_Dispatch(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	e.call("GET", policiesPath, "").expect(t, 200, "")
-	e.call("GET", usersPath, "").expect(t, 200, "")
-	r := e.call("GET", "/v2/okms/resource", "")
-	if r.status != 200 {
-		t.Errorf("GET /v2/okms/resource = %d %s, want 200 from surface A", r.status, r.body)
+	e.Call("GET", policiesPath, "").Expect(t, 200, "")
+	e.Call("GET", usersPath, "").Expect(t, 200, "")
+	r := e.Call("GET", "/v2/okms/resource", "")
+	if r.Status != 200 {
+		t.Errorf("GET /v2/okms/resource = %d %s, want 200 from surface A", r.Status, r.Body)
 	}
 	// /v2/iam without its slash is not an identity route: surface A's 404.
-	if r := e.call("GET", "/v2/iam", ""); r.status != 404 {
-		t.Errorf("GET /v2/iam = %d %s, want 404", r.status, r.body)
+	if r := e.Call("GET", "/v2/iam", ""); r.Status != 404 {
+		t.Errorf("GET /v2/iam = %d %s, want 404", r.Status, r.Body)
 	}
 }
 
@@ -68,10 +68,10 @@ func TestAuditUnavailable(t *testing.T) {
 		t.Skip("no /dev/full on this system")
 	}
 	e := newEnvWith(t, func(c *server.Config) { c.AuditFile = "/dev/full" })
-	r := e.call("POST", usersPath, `{"login":"alice"}`)
-	r.expect(t, 503, "Server::ServiceUnavailable")
-	e.golden(t, "error_ServiceUnavailable", r)
-	e.call("GET", usersPath, "").expect(t, 503, "Server::ServiceUnavailable")
-	e.call("POST", policiesPath, policyDoc("p", userURN("alice"), e.domainURN(), []string{"okms:apikms:secret/get"})).
-		expect(t, 503, "Server::ServiceUnavailable")
+	r := e.Call("POST", usersPath, `{"login":"alice"}`)
+	r.Expect(t, 503, "Server::ServiceUnavailable")
+	e.Golden(t, "error_ServiceUnavailable", r)
+	e.Call("GET", usersPath, "").Expect(t, 503, "Server::ServiceUnavailable")
+	e.Call("POST", policiesPath, policyDoc("p", userURN("alice"), e.domainURN(), []string{"okms:apikms:secret/get"})).
+		Expect(t, 503, "Server::ServiceUnavailable")
 }

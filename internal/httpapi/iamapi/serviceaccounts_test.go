@@ -36,10 +36,10 @@ type sa struct{ id, secret string }
 // createSA creates a service account as the root.
 func (e *env) createSA(name string) sa {
 	e.t.Helper()
-	r := e.must("POST", saPath, fmt.Sprintf(`{"name":%q,"description":"test","flow":"CLIENT_CREDENTIALS","callbackUrls":[]}`, name))
+	r := e.Must("POST", saPath, fmt.Sprintf(`{"name":%q,"description":"test","flow":"CLIENT_CREDENTIALS","callbackUrls":[]}`, name))
 	v := decode[struct{ ClientID, ClientSecret string }](e.t, r)
 	if !clientIDValue.MatchString(v.ClientID) || !clientSecretValue.MatchString(v.ClientSecret) {
-		e.t.Fatalf("created service account %s", r.body)
+		e.t.Fatalf("created service account %s", r.Body)
 	}
 	return sa{v.ClientID, v.ClientSecret}
 }
@@ -48,61 +48,61 @@ func (e *env) createSA(name string) sa {
 // test's service accounts normalised.
 func (e *env) saGolden(t *testing.T, name string, r *response, accounts ...sa) {
 	t.Helper()
-	body := string(r.body)
+	body := string(r.Body)
 	for i, a := range accounts {
 		body = strings.ReplaceAll(body, a.id, fmt.Sprintf("<client-id-%d>", i+1))
 	}
 	body = clientSecretValue.ReplaceAllString(body, "<client-secret>")
 	body = accessTokenValue.ReplaceAllString(body, "<access-token>")
 	n := *r
-	n.body = []byte(body)
-	e.golden(t, name, &n)
+	n.Body = []byte(body)
+	e.Golden(t, name, &n)
 }
 
 func (e *env) listSAs() []string {
 	e.t.Helper()
-	return decode[[]string](e.t, e.must("GET", saPath, ""))
+	return decode[[]string](e.t, e.Must("GET", saPath, ""))
 }
 
 func TestServiceAccounts_Create(t *testing.T) {
 	t.Parallel()
 	const bad = "Client::BadRequest::InvalidServiceAccount"
 	cases := []apiCase{
-		{name: "200/secret shown once", body: `{"name":"External Secrets","description":"reads prod","flow":"CLIENT_CREDENTIALS","callbackUrls":[]}`,
-			status: 200,
-			check: func(t *testing.T, e *env, r *response) {
+		{Name: "200/secret shown once", Body: `{"name":"External Secrets","description":"reads prod","flow":"CLIENT_CREDENTIALS","callbackUrls":[]}`,
+			Status: 200,
+			Check: func(t *testing.T, e *env, r *response) {
 				v := decode[map[string]string](t, r)
 				if keys := slices.Sorted(maps.Keys(v)); !slices.Equal(keys, []string{"clientId", "clientSecret"}) {
 					t.Errorf("members %v, want clientId and clientSecret", keys)
 				}
 				e.saGolden(t, "serviceaccount_create", r, sa{v["clientId"], v["clientSecret"]})
 				for _, target := range []string{saPath, saPath + "/" + v["clientId"]} {
-					if body := string(e.must("GET", target, "").body); strings.Contains(body, v["clientSecret"]) {
+					if body := string(e.Must("GET", target, "").Body); strings.Contains(body, v["clientSecret"]) {
 						t.Errorf("GET %s shows the secret: %s", target, body)
 					}
 				}
 			}},
-		{name: "200/without callbackUrls and description", body: `{"name":"ci","flow":"CLIENT_CREDENTIALS"}`, status: 200},
-		{name: "200/unknown members ignored", body: `{"name":"ci","flow":"CLIENT_CREDENTIALS","scope":"x"}`, status: 200},
-		{name: "400/authorization code flow", body: `{"name":"app","flow":"AUTHORIZATION_CODE","callbackUrls":["https://app.example/cb"]}`,
-			status: 400, class: bad, golden: "error_InvalidServiceAccount",
-			check: func(t *testing.T, _ *env, r *response) { wantContains(t, "message", message(t, r), "flow") }},
-		{name: "400/no flow", body: `{"name":"ci"}`, status: 400, class: bad},
-		{name: "400/callback URLs", body: `{"name":"ci","flow":"CLIENT_CREDENTIALS","callbackUrls":["https://x"]}`, status: 400, class: bad,
-			check: func(t *testing.T, _ *env, r *response) { wantContains(t, "message", message(t, r), "callbackUrls") }},
-		{name: "400/no name", body: `{"flow":"CLIENT_CREDENTIALS"}`, status: 400, class: bad},
-		{name: "400/name with a control character", body: `{"name":"a\u0007b","flow":"CLIENT_CREDENTIALS"}`, status: 400, class: bad},
-		{name: "400/description too long", body: `{"name":"a","flow":"CLIENT_CREDENTIALS","description":"` + strings.Repeat("d", 1025) + `"}`,
-			status: 400, class: bad},
-		{name: "400/flow not a string", body: `{"name":"a","flow":1}`, status: 400, class: "Client::BadRequest::RequestBodyInvalidJson"},
+		{Name: "200/without callbackUrls and description", Body: `{"name":"ci","flow":"CLIENT_CREDENTIALS"}`, Status: 200},
+		{Name: "200/unknown members ignored", Body: `{"name":"ci","flow":"CLIENT_CREDENTIALS","scope":"x"}`, Status: 200},
+		{Name: "400/authorization code flow", Body: `{"name":"app","flow":"AUTHORIZATION_CODE","callbackUrls":["https://app.example/cb"]}`,
+			Status: 400, Err: bad, Golden: "error_InvalidServiceAccount",
+			Check: func(t *testing.T, _ *env, r *response) { wantContains(t, "message", message(t, r), "flow") }},
+		{Name: "400/no flow", Body: `{"name":"ci"}`, Status: 400, Err: bad},
+		{Name: "400/callback URLs", Body: `{"name":"ci","flow":"CLIENT_CREDENTIALS","callbackUrls":["https://x"]}`, Status: 400, Err: bad,
+			Check: func(t *testing.T, _ *env, r *response) { wantContains(t, "message", message(t, r), "callbackUrls") }},
+		{Name: "400/no name", Body: `{"flow":"CLIENT_CREDENTIALS"}`, Status: 400, Err: bad},
+		{Name: "400/name with a control character", Body: `{"name":"a\u0007b","flow":"CLIENT_CREDENTIALS"}`, Status: 400, Err: bad},
+		{Name: "400/description too long", Body: `{"name":"a","flow":"CLIENT_CREDENTIALS","description":"` + strings.Repeat("d", 1025) + `"}`,
+			Status: 400, Err: bad},
+		{Name: "400/flow not a string", Body: `{"name":"a","flow":1}`, Status: 400, Err: "Client::BadRequest::RequestBodyInvalidJson"},
 	}
 	cases = append(cases, authCases(nil, "", `{"name":"ci","flow":"CLIENT_CREDENTIALS"}`, 200)...)
 	cases = append(cases, bodyCases(nil, "")...)
 	for i := range cases {
-		cases[i].target = saPath
-		if cases[i].status >= 400 {
-			check := cases[i].check
-			cases[i].check = func(t *testing.T, e *env, r *response) {
+		cases[i].Target = saPath
+		if cases[i].Status >= 400 {
+			check := cases[i].Check
+			cases[i].Check = func(t *testing.T, e *env, r *response) {
 				if check != nil {
 					check(t, e, r)
 				}
@@ -118,26 +118,26 @@ func TestServiceAccounts_Create(t *testing.T) {
 func TestServiceAccounts_ListGetDelete(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	r := e.call("GET", saPath, "")
-	r.expect(t, 200, "")
-	if string(r.body) != "[]" {
-		t.Errorf("empty list = %s, want []", r.body)
+	r := e.Call("GET", saPath, "")
+	r.Expect(t, 200, "")
+	if string(r.Body) != "[]" {
+		t.Errorf("empty list = %s, want []", r.Body)
 	}
 	a, b := e.createSA("eso"), e.createSA("terraform")
-	r = e.call("GET", saPath, "")
-	r.expect(t, 200, "")
+	r = e.Call("GET", saPath, "")
+	r.Expect(t, 200, "")
 	first, second := a, b
 	if b.id < a.id {
 		first, second = b, a
 	}
 	e.saGolden(t, "serviceaccount_list", r, first, second)
 
-	r = e.call("GET", saPath+"/"+a.id, "")
-	r.expect(t, 200, "")
+	r = e.Call("GET", saPath+"/"+a.id, "")
+	r.Expect(t, 200, "")
 	e.saGolden(t, "serviceaccount_get", r, a)
 	got := decode[map[string]any](t, r)
 	if got["identity"] != "urn:v1:eu:identity:credential:coffer/oauth2-"+a.id || got["name"] != "eso" {
-		t.Errorf("GET = %s", r.body)
+		t.Errorf("GET = %s", r.Body)
 	}
 	noMember(t, r, "clientSecret")
 
@@ -148,19 +148,19 @@ func TestServiceAccounts_ListGetDelete(t *testing.T) {
 		{"not hexadecimal", saPath + "/0123456789abcdeg"},
 		{"too long", saPath + "/" + a.id + "0"},
 	} {
-		r := e.call("GET", tc.target, "")
-		r.expect(t, 404, "Client::NotFound::ServiceAccountNotFound")
+		r := e.Call("GET", tc.target, "")
+		r.Expect(t, 404, "Client::NotFound::ServiceAccountNotFound")
 		if tc.name == "unknown client id" {
-			e.golden(t, "error_ServiceAccountNotFound", r)
+			e.Golden(t, "error_ServiceAccountNotFound", r)
 		}
 	}
-	e.call("PUT", saPath+"/"+a.id, `{}`).expect(t, 405, "Client::MethodNotAllowed")
-	e.call("DELETE", saPath, "").expect(t, 405, "Client::MethodNotAllowed")
+	e.Call("PUT", saPath+"/"+a.id, `{}`).Expect(t, 405, "Client::MethodNotAllowed")
+	e.Call("DELETE", saPath, "").Expect(t, 405, "Client::MethodNotAllowed")
 
-	r = e.call("DELETE", saPath+"/"+a.id, "")
-	r.expect(t, 204, "")
-	e.call("DELETE", saPath+"/"+a.id, "").expect(t, 404, "Client::NotFound::ServiceAccountNotFound")
-	e.call("GET", saPath+"/"+a.id, "").expect(t, 404, "Client::NotFound::ServiceAccountNotFound")
+	r = e.Call("DELETE", saPath+"/"+a.id, "")
+	r.Expect(t, 204, "")
+	e.Call("DELETE", saPath+"/"+a.id, "").Expect(t, 404, "Client::NotFound::ServiceAccountNotFound")
+	e.Call("GET", saPath+"/"+a.id, "").Expect(t, 404, "Client::NotFound::ServiceAccountNotFound")
 	if got := e.listSAs(); !slices.Equal(got, []string{b.id}) {
 		t.Errorf("after the deletion: %v, want [%s]", got, b.id)
 	}
@@ -185,18 +185,18 @@ func TestServiceAccounts_AdminOnly(t *testing.T) {
 			{"GET", saPath + "/0123456789abcdef", ""},
 		} {
 			r := e.as(tok, rq.method, rq.target, rq.body)
-			if r.status != 403 {
-				t.Errorf("%s: %s %s = %d %s, want 403", who, rq.method, rq.target, r.status, r.body)
+			if r.Status != 403 {
+				t.Errorf("%s: %s %s = %d %s, want 403", who, rq.method, rq.target, r.Status, r.Body)
 				continue
 			}
-			r.expect(t, 403, "Client::Forbidden")
+			r.Expect(t, 403, "Client::Forbidden")
 		}
 	}
 	if got := e.listSAs(); !slices.Equal(got, []string{a.id}) {
 		t.Errorf("refused calls changed the service accounts: %v", got)
 	}
-	e.as(carol, "GET", saPath+"/"+a.id, "").expect(t, 200, "")
-	e.as(carol, "DELETE", saPath+"/"+a.id, "").expect(t, 204, "")
+	e.as(carol, "GET", saPath+"/"+a.id, "").Expect(t, 200, "")
+	e.as(carol, "DELETE", saPath+"/"+a.id, "").Expect(t, 204, "")
 }
 
 // tokenAnswer is RFC 6749 5.1's answer.
@@ -213,7 +213,7 @@ func (e *env) tokenRequest(form url.Values, header map[string]string) *response 
 	e.t.Helper()
 	h := map[string]string{"Content-Type": "application/x-www-form-urlencoded"}
 	maps.Copy(h, header)
-	return e.send(request{method: "POST", target: tokenPath, token: noToken, header: h, body: form.Encode()})
+	return e.Send(request{Method: "POST", Target: tokenPath, Token: noToken, Header: h, Body: form.Encode()})
 }
 
 func basicAuth(id, secret string) string {
@@ -242,17 +242,17 @@ func (e *env) fetchToken(t *testing.T, a sa, how string) tokenAnswer {
 // error_description, the error being code.
 func oauthExpect(t *testing.T, r *response, status int, code string) {
 	t.Helper()
-	if r.status != status {
-		t.Fatalf("status = %d, want %d; body %s", r.status, status, r.body)
+	if r.Status != status {
+		t.Fatalf("status = %d, want %d; body %s", r.Status, status, r.Body)
 	}
 	for h, want := range map[string]string{"Cache-Control": "no-store", "Pragma": "no-cache", "Content-Type": "application/json"} {
-		if got := r.header.Get(h); got != want {
+		if got := r.Header.Get(h); got != want {
 			t.Errorf("%s = %q, want %q", h, got, want)
 		}
 	}
 	var m map[string]json.RawMessage
-	if err := json.Unmarshal(r.body, &m); err != nil {
-		t.Fatalf("body is not a JSON object: %s", r.body)
+	if err := json.Unmarshal(r.Body, &m); err != nil {
+		t.Fatalf("body is not a JSON object: %s", r.Body)
 	}
 	keys := slices.Sorted(maps.Keys(m))
 	if status == 200 {
@@ -262,7 +262,7 @@ func oauthExpect(t *testing.T, r *response, status int, code string) {
 		v := decode[tokenAnswer](t, r)
 		if !accessTokenValue.MatchString(v.AccessToken) || len(v.AccessToken) != len("cof_oat_")+43 || v.TokenType != "Bearer" ||
 			v.ExpiresIn != 3600 || v.Scope != "all" {
-			t.Errorf("token answer %s", r.body)
+			t.Errorf("token answer %s", r.Body)
 		}
 		return
 	}
@@ -276,7 +276,7 @@ func oauthExpect(t *testing.T, r *response, status int, code string) {
 	}](t, r); err.Error != code || err.Desc == "" {
 		t.Errorf("error %q (%q), want %q with a description; %v", err.Error, err.Desc, code, v)
 	}
-	if got := r.header.Get("WWW-Authenticate"); (status == 401) != (got == `Basic realm="coffer"`) {
+	if got := r.Header.Get("WWW-Authenticate"); (status == 401) != (got == `Basic realm="coffer"`) {
 		t.Errorf("status %d with WWW-Authenticate %q; want Basic realm=\"coffer\" on 401 only", status, got)
 	}
 }
@@ -372,10 +372,10 @@ func TestOAuth2Token(t *testing.T) {
 			if body == "" && tc.form != nil {
 				body = tc.form.Encode()
 			}
-			r := e.send(request{method: cmpOr(tc.method, "POST"), target: cmpOr(tc.target, tokenPath), token: noToken, header: h, body: body})
+			r := e.Send(request{Method: cmpOr(tc.method, "POST"), Target: cmpOr(tc.target, tokenPath), Token: noToken, Header: h, Body: body})
 			oauthExpect(t, r, tc.status, tc.code)
-			if bytes.Contains(r.body, []byte(a.secret)) || bytes.Contains(r.body, []byte(other.secret)) {
-				t.Errorf("the answer quotes a client secret: %s", r.body)
+			if bytes.Contains(r.Body, []byte(a.secret)) || bytes.Contains(r.Body, []byte(other.secret)) {
+				t.Errorf("the answer quotes a client secret: %s", r.Body)
 			}
 			if tc.golden != "" {
 				e.saGolden(t, tc.golden, r, a)
@@ -401,13 +401,13 @@ func TestOAuth2Token_Use(t *testing.T) {
 	a := e.createSA("eso")
 	e.createPolicy(policyDoc("eso", "urn:v1:eu:identity:credential:coffer/oauth2-"+a.id, e.domainURN(),
 		[]string{"okms:apikms:secret/get", "okms:apikms:secret/version/getData", "okms:apiovh:secret/get", "okms:apiovh:secret/version/getData"}))
-	e.must("POST", "/api/{okmsId}/v2/secret", `{"path":"prod/db","version":{"data":{"pw":"x"}}}`)
+	e.Must("POST", "/api/{okmsId}/v2/secret", `{"path":"prod/db","version":{"data":{"pw":"x"}}}`)
 	tok := e.fetchToken(t, a, "form").AccessToken
 	reads := []request{
-		{method: "GET", target: "/api/{okmsId}/v2/secret/prod%2Fdb?includeData=true", token: tok},
-		{method: "GET", target: "/v2/okms/resource/{okmsId}/secret/prod%2Fdb?includeData=true", token: tok},
-		{method: "GET", target: "/v1/secret/data/prod/db", token: noToken, header: map[string]string{"X-Vault-Token": tok}},
-		{method: "GET", target: "/api/{okmsId}/v1/secret/data/prod/db", token: tok},
+		{Method: "GET", Target: "/api/{okmsId}/v2/secret/prod%2Fdb?includeData=true", Token: tok},
+		{Method: "GET", Target: "/v2/okms/resource/{okmsId}/secret/prod%2Fdb?includeData=true", Token: tok},
+		{Method: "GET", Target: "/v1/secret/data/prod/db", Token: noToken, Header: map[string]string{"X-Vault-Token": tok}},
+		{Method: "GET", Target: "/api/{okmsId}/v1/secret/data/prod/db", Token: tok},
 	}
 	// readAll sends every read: surfaces B and A answer ok, Vault's routes
 	// vault (a refused Vault request is a 403).
@@ -418,17 +418,17 @@ func TestOAuth2Token_Use(t *testing.T) {
 			if i >= 2 {
 				want = vault
 			}
-			if r := e.send(rq); r.status != want {
-				t.Errorf("%s %s = %d %s, want %d", rq.method, rq.target, r.status, r.body, want)
+			if r := e.Send(rq); r.Status != want {
+				t.Errorf("%s %s = %d %s, want %d", rq.Method, rq.Target, r.Status, r.Body, want)
 			}
 		}
 	}
 	readAll(200, 200)
 	// Not granted: writing.
-	if r := e.as(tok, "POST", "/api/{okmsId}/v2/secret", `{"path":"prod/x","version":{"data":{}}}`); r.status != 403 {
-		t.Errorf("write without the action = %d %s, want 403", r.status, r.body)
+	if r := e.as(tok, "POST", "/api/{okmsId}/v2/secret", `{"path":"prod/x","version":{"data":{}}}`); r.Status != 403 {
+		t.Errorf("write without the action = %d %s, want 403", r.Status, r.Body)
 	}
-	lookup := e.send(request{method: "GET", target: "/v1/auth/token/lookup-self", token: noToken, header: map[string]string{"X-Vault-Token": tok}})
+	lookup := e.Send(request{Method: "GET", Target: "/v1/auth/token/lookup-self", Token: noToken, Header: map[string]string{"X-Vault-Token": tok}})
 	var lk struct {
 		Data struct {
 			TTL        int    `json:"ttl"`
@@ -436,30 +436,30 @@ func TestOAuth2Token_Use(t *testing.T) {
 			Renewable  bool   `json:"renewable"`
 		} `json:"data"`
 	}
-	if err := json.Unmarshal(lookup.body, &lk); err != nil || lookup.status != 200 || lk.Data.TTL != 3600 ||
+	if err := json.Unmarshal(lookup.Body, &lk); err != nil || lookup.Status != 200 || lk.Data.TTL != 3600 ||
 		lk.Data.ExpireTime != t0.Add(time.Hour).Format(time.RFC3339) || lk.Data.Renewable {
-		t.Errorf("lookup-self = %d %s; want ttl 3600, expire_time %s, not renewable", lookup.status, lookup.body, t0.Add(time.Hour).Format(time.RFC3339))
+		t.Errorf("lookup-self = %d %s; want ttl 3600, expire_time %s, not renewable", lookup.Status, lookup.Body, t0.Add(time.Hour).Format(time.RFC3339))
 	}
-	e.clock.Advance(59*time.Minute + 59*time.Second)
+	e.Clock.Advance(59*time.Minute + 59*time.Second)
 	readAll(200, 200)
-	e.clock.Advance(time.Second)
+	e.Clock.Advance(time.Second)
 	readAll(401, 403)
 
 	// A fresh token, then the account's deletion revokes it at once.
 	tok = e.fetchToken(t, a, "basic").AccessToken
 	for i := range reads {
-		if reads[i].token != noToken {
-			reads[i].token = tok
+		if reads[i].Token != noToken {
+			reads[i].Token = tok
 		} else {
-			reads[i].header = map[string]string{"X-Vault-Token": tok}
+			reads[i].Header = map[string]string{"X-Vault-Token": tok}
 		}
 	}
-	if r := e.send(reads[0]); r.status != 200 {
-		t.Fatalf("fresh token = %d %s", r.status, r.body)
+	if r := e.Send(reads[0]); r.Status != 200 {
+		t.Fatalf("fresh token = %d %s", r.Status, r.Body)
 	}
-	e.must("DELETE", saPath+"/"+a.id, "")
-	if r := e.send(reads[0]); r.status != 401 {
-		t.Errorf("token of a deleted service account = %d %s, want 401", r.status, r.body)
+	e.Must("DELETE", saPath+"/"+a.id, "")
+	if r := e.Send(reads[0]); r.Status != 401 {
+		t.Errorf("token of a deleted service account = %d %s, want 401", r.Status, r.Body)
 	}
 	r := e.tokenRequest(url.Values{"grant_type": {"client_credentials"}, "scope": {"all"}, "client_id": {a.id}, "client_secret": {a.secret}}, nil)
 	oauthExpect(t, r, 401, "invalid_client")
@@ -479,16 +479,16 @@ func TestOAuth2Token_Limits(t *testing.T) {
 	var last *response
 	for range 25 {
 		last = e.tokenRequest(wrong, nil)
-		statuses[last.status]++
+		statuses[last.Status]++
 	}
 	if statuses[401] != 6 || statuses[429] != 19 {
 		t.Errorf("25 failures of one client at one instant: %v, want 6 × 401 and 19 × 429", statuses)
 	}
 	oauthExpect(t, last, 429, "temporarily_unavailable")
 	e.saGolden(t, "oauth2_error_temporarily_unavailable", last, a)
-	if got := last.header.Get("Retry-After"); got != "1" {
+	if got := last.Header.Get("Retry-After"); got != "1" {
 		t.Errorf("Retry-After = %q, want 1", got)
 	}
-	e.clock.Advance(time.Second)
+	e.Clock.Advance(time.Second)
 	oauthExpect(t, e.tokenRequest(wrong, nil), 401, "invalid_client")
 }

@@ -8,45 +8,29 @@ import (
 	"time"
 
 	"github.com/seed-3e8d63de/coffer/internal/httpapi"
+	"github.com/seed-3e8d63de/coffer/internal/httpapi/vaultwire"
 	"github.com/seed-3e8d63de/coffer/internal/secret"
 	"github.com/seed-3e8d63de/coffer/internal/service"
 )
 
-// envelope is Vault's response body (vault-kv2.md 2.3): every member always
-// present, in this order. KV never creates leases.
-type envelope struct {
-	RequestID     string    `json:"request_id"`
-	LeaseID       string    `json:"lease_id"`
-	Renewable     bool      `json:"renewable"`
-	LeaseDuration int       `json:"lease_duration"`
-	Data          any       `json:"data"`
-	WrapInfo      any       `json:"wrap_info"`
-	Warnings      []string  `json:"warnings"`
-	Auth          *authInfo `json:"auth"`
-	MountType     string    `json:"mount_type"`
-}
+// envelope is Vault's response body, shared with the Transit surface
+// (vaultwire.Envelope).
+type envelope = vaultwire.Envelope
 
 // rawNotFound is the complete envelope Vault returns with status 404 for
 // reads of versions that cannot be read (vault-kv2.md 2.5) and for the
-// catch-all (4.9), with coffer's OKMS members (2.4). Errors is nil, and
-// so absent, in the bodies of 2.5: hvac reads an errors member whenever
-// there is one and then drops the body, metadata included; the catch-all
-// keeps its empty array (omitzero omits only a nil slice).
+// catch-all (4.9), with coffer's OKMS members (2.4). It has no errors
+// member, as Vault's raw responses have none: hvac reads an errors member
+// whenever there is one and then drops the body (a deleted version's
+// metadata, the catch-all's warning).
 type rawNotFound struct {
 	envelope
-	Errors    []string `json:"errors,omitzero"`
-	ErrorCode int32    `json:"error_code"`
-	ErrorID   string   `json:"error_id"`
+	ErrorCode int32  `json:"error_code"`
+	ErrorID   string `json:"error_id"`
 }
 
-// errorBody is an error answer (vault-kv2.md 2.4): Vault's errors array
-// plus the OKMS members.
-type errorBody struct {
-	Errors    []string `json:"errors"`
-	ErrorCode int32    `json:"error_code"`
-	ErrorID   string   `json:"error_id"`
-	RequestID string   `json:"request_id"`
-}
+// errorBody is an error answer (vault-kv2.md 2.4).
+type errorBody = vaultwire.ErrorBody
 
 // versionMetadata describes one version in data reads and writes, patches
 // and subkeys (vault-kv2.md 4.2, 4.3): exactly these members, sorted.
@@ -106,14 +90,8 @@ type listResponse struct {
 	Keys []string `json:"keys"`
 }
 
-// vaultTime formats t as Vault does (vault-kv2.md 2.6): RFC 3339 with
-// nanoseconds, UTC, trailing zeros trimmed; "" for no time.
-func vaultTime(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.UTC().Format(time.RFC3339Nano)
-}
+// vaultTime formats t as Vault does (vault-kv2.md 2.6).
+func vaultTime(t time.Time) string { return vaultwire.Time(t) }
 
 // customMetadata is the secret's map, or null when empty (vault-kv2.md 4.7).
 func customMetadata(s *secret.Secret) map[string]string {
@@ -164,20 +142,11 @@ func reply(w http.ResponseWriter, r *http.Request, c *call, data any, warnings .
 }
 
 func newEnvelope(r *http.Request, mount string, data any, warnings []string) envelope {
-	env := envelope{RequestID: httpapi.RequestID(r.Context()), Data: data, MountType: mount}
-	if len(warnings) > 0 {
-		env.Warnings = warnings
-	}
-	return env
+	return vaultwire.NewEnvelope(r, mount, data, warnings)
 }
 
-// noContent answers 204 where Vault does (vault-kv2.md 2.3): empty body,
-// Content-Type still set. It returns nil.
-func noContent(w http.ResponseWriter) error {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusNoContent)
-	return nil
-}
+// noContent answers 204 where Vault does (vault-kv2.md 2.3).
+func noContent(w http.ResponseWriter) error { return vaultwire.NoContent(w) }
 
 // writeRaw404 writes a raw 404 body (vault-kv2.md 2.5): a complete
 // envelope with mount_type "" and no trailing newline (quirk: Vault
@@ -188,9 +157,9 @@ func writeRaw404(w http.ResponseWriter, r *http.Request, data any, warnings []st
 }
 
 // writeCatchAll404 writes the catch-all's raw 404 (vault-kv2.md 4.9): as
-// writeRaw404, with warnings and an empty errors array. It returns nil.
+// writeRaw404, with the warning that says what to do instead. It returns nil.
 func writeCatchAll404(w http.ResponseWriter, r *http.Request, warnings []string) error {
-	return raw404(w, r, rawNotFound{envelope: newEnvelope(r, "", nil, warnings), Errors: []string{}}, errNoRoute)
+	return raw404(w, r, rawNotFound{envelope: newEnvelope(r, "", nil, warnings)}, errNoRoute)
 }
 
 func raw404(w http.ResponseWriter, r *http.Request, body rawNotFound, kind error) error {
@@ -203,8 +172,7 @@ func raw404(w http.ResponseWriter, r *http.Request, body rawNotFound, kind error
 // writePlain writes a sys/ body that has no envelope (vault-kv2.md 6.2).
 func writePlain(w http.ResponseWriter, status int, v any) { writeJSON(w, status, v, true) }
 
-// writeJSON encodes v without HTML escaping, so that stored data reads back
-// as it was written, with Vault's trailing newline when newline is set.
+// writeJSON encodes v as Vault does (vaultwire.WriteJSON).
 func writeJSON(w http.ResponseWriter, status int, v any, newline bool) {
-	httpapi.EncodeJSON(w, status, v, false, newline)
+	vaultwire.WriteJSON(w, status, v, newline)
 }

@@ -9,6 +9,7 @@ import (
 	"unicode"
 
 	"github.com/seed-3e8d63de/coffer/internal/httpapi"
+	"github.com/seed-3e8d63de/coffer/internal/httpapi/vaultwire"
 	"github.com/seed-3e8d63de/coffer/internal/secret"
 	"github.com/seed-3e8d63de/coffer/internal/service"
 )
@@ -18,12 +19,12 @@ import (
 // name their row through Is.
 var (
 	errNoToken          = errors.New("no token")
-	errMethod           = errors.New("method not allowed")
+	errMethod           = vaultwire.ErrMethod
 	errUnsupported      = errors.New("unsupported operation")
-	errListParam        = errors.New("invalid list parameter")
+	errListParam        = vaultwire.ErrListParam
 	errWriteSlash       = errors.New("cannot write to a path ending in '/'")
-	errNamespace        = errors.New("namespaces are not supported")
-	errWrapping         = errors.New("response wrapping is not supported")
+	errNamespace        = vaultwire.ErrNamespace
+	errWrapping         = vaultwire.ErrWrapping
 	errNoDefaultDomain  = errors.New("no default domain configured; use /api/{okmsId}/v1/...")
 	errNoData           = errors.New("no data provided")
 	errMissingPath      = errors.New("missing path")
@@ -307,9 +308,4 @@ func printable(s string) bool {
 }
 
 // multiError formats messages as go-multierror does.
-func multiError(msgs []string) string {
-	if len(msgs) == 1 {
-		return "1 error occurred:\n\t* " + msgs[0] + "\n\n"
-	}
-	return fmt.Sprintf("%d errors occurred:\n\t* %s\n\n", len(msgs), strings.Join(msgs, "\n\t* "))
-}
+func multiError(msgs []string) string { return vaultwire.MultiError(msgs) }

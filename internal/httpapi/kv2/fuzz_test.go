@@ -4,13 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
-	"github.com/seed-3e8d63de/coffer/internal/server"
+	"github.com/seed-3e8d63de/coffer/internal/testenv"
 )
 
 // FuzzRequests sends fuzzed bodies, query strings and content types to the
@@ -18,12 +17,7 @@ import (
 // the real service (dev mode). Every answer must be below 500, and its body
 // empty or JSON (Vault's envelope or one of its raw 404 bodies).
 func FuzzRequests(f *testing.F) {
-	srv, err := server.New(f.Context(), server.Config{Dev: true, DevRootToken: "root",
-		Logger: slog.New(slog.DiscardHandler), Out: io.Discard})
-	if err != nil {
-		f.Fatalf("server.New: %v", err)
-	}
-	f.Cleanup(func() { srv.Close() })
+	srv := testenv.Start(f).Server
 	h := srv.Handler()
 	routes := []struct{ method, target string }{
 		{"POST", "/v1/secret/data/fz"},
@@ -126,12 +120,7 @@ func (b *failingBody) Read(p []byte) (int, error) {
 // fault, a 400 in Vault's envelope, never a 500 (reliability-security.md
 // T6 found it).
 func TestTruncatedBody(t *testing.T) {
-	srv, err := server.New(t.Context(), server.Config{Dev: true, DevRootToken: "root",
-		Logger: slog.New(slog.DiscardHandler), Out: io.Discard})
-	if err != nil {
-		t.Fatalf("server.New: %v", err)
-	}
-	defer srv.Close()
+	srv := testenv.Start(t).Server
 	for _, target := range []string{"/v1/secret/data/a", "/v1/secret/metadata/a", "/v1/secret/config", "/v1/auth/token/create"} {
 		req := httptest.NewRequest("POST", target, &failingBody{strings.NewReader(`{"data":{"k"`)})
 		req.ContentLength = 100

@@ -2,17 +2,14 @@ package kv2_test
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+	"github.com/seed-3e8d63de/coffer/internal/wiretest"
+)
 
 // goldenStep is one request of the golden script. Steps without a golden
 // name set the stage; the others pin their whole answer.
@@ -143,7 +140,7 @@ var (
 	accessorRE  = regexp.MustCompile(`acc_[0-9a-f]{24}`)
 	tokenRE     = regexp.MustCompile(`cof_ctk_[A-Za-z0-9_-]{43}`)
 	serverTime  = regexp.MustCompile(`"server_time_utc":\d+`)
-	kvAccessor  = regexp.MustCompile(`"kv_[0-9a-f]{8}"`)
+	kvAccessor  = regexp.MustCompile(`"(kv|transit)_[0-9a-f]{8}"`)
 	requestIDRE = regexp.MustCompile(`"request_id":"[^"]*"`)
 )
 
@@ -156,7 +153,7 @@ func (h *harness) normalise(r response) []byte {
 	b = uuidRE.ReplaceAll(b, []byte("<uuid>"))
 	b = accessorRE.ReplaceAll(b, []byte("<accessor>"))
 	b = tokenRE.ReplaceAll(b, []byte("<child-token>"))
-	b = kvAccessor.ReplaceAll(b, []byte(`"kv_<okms-id>"`))
+	b = kvAccessor.ReplaceAll(b, []byte(`"${1}_<okms-id>"`))
 	b = serverTime.ReplaceAll(b, []byte(`"server_time_utc":<now>`))
 	return fmt.Appendf(nil, "HTTP %d\nContent-Type: %s\n\n%s", r.status, r.header.Get("Content-Type"), b)
 }
@@ -165,23 +162,7 @@ func (h *harness) normalise(r response) []byte {
 // file with -update.
 func checkGolden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%s: %v (run go test -run TestGolden -update to create it)", name, err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from %s:\n--- got\n%s\n--- want\n%s", name, path, got, want)
-	}
+	wiretest.Golden(t, name, got)
 }
 
 func manyCustomMetadata(n int) string {

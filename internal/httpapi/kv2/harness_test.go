@@ -1,47 +1,35 @@
 package kv2_test
 
 import (
-	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	vault "github.com/hashicorp/vault/api"
 
 	"github.com/seed-3e8d63de/coffer/internal/server"
+	"github.com/seed-3e8d63de/coffer/internal/testenv"
+	"github.com/seed-3e8d63de/coffer/internal/wiretest"
 )
 
 // rootToken is the dev-mode root token of every test server.
-const rootToken = "root"
+const rootToken = testenv.RootToken
 
 // TestMain clears the VAULT_* environment, which the Vault client reads
-// (vault-kv2.md section 7: tests must not depend on the developer's shell).
+// (vault-kv2.md section 7: tests must not depend on the developer's shell),
+// and reports golden files no test wrote.
 func TestMain(m *testing.M) {
 	for _, kv := range os.Environ() {
 		if name, _, _ := strings.Cut(kv, "="); strings.HasPrefix(name, "VAULT_") {
 			os.Unsetenv(name)
 		}
 	}
-	os.Exit(m.Run())
+	wiretest.Main(m, false)
 }
-
-// clock is a manual clock: time moves only when a test says so, which
-// makes every timestamp of a response deterministic.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-
-func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
 // epoch is the start of every test clock; its fraction has trailing zeros
 // so that responses show Vault's trimming (vault-kv2.md 2.6).
@@ -50,36 +38,23 @@ var epoch = time.Date(2026, 5, 1, 10, 0, 0, 123456700, time.UTC)
 // harness is a real coffer server over TCP, on 127.0.0.1, with its clock.
 type harness struct {
 	t      *testing.T
+	te     *testenv.Env
 	srv    *server.Server
 	http   *httptest.Server
 	domain string
-	clock  *clock
+	clock  *testenv.Clock
 }
 
 // newHarness starts a dev-mode server (in-memory store, root token
 // "root"); dataDir, when set, gives a bolt store there instead.
 func newHarness(t *testing.T, dataDir ...string) *harness {
 	t.Helper()
-	h := &harness{t: t, clock: &clock{t: epoch}}
-	cfg := server.Defaults()
-	cfg.Dev = true
+	opts := []testenv.Option{testenv.WithClock(testenv.NewClock(epoch))}
 	if len(dataDir) > 0 {
-		cfg.Dev, cfg.DataDir, cfg.RootToken = false, dataDir[0], rootToken
+		opts = append(opts, testenv.OnDisk(dataDir[0]))
 	}
-	cfg.Logger = slog.New(slog.DiscardHandler)
-	cfg.Out = io.Discard
-	cfg.Now = h.clock.Now
-	s, err := server.New(context.Background(), cfg)
-	if err != nil {
-		t.Fatalf("server.New: %v", err)
-	}
-	h.srv, h.domain = s, s.DefaultDomain()
-	h.http = httptest.NewServer(s.Handler())
-	t.Cleanup(func() {
-		h.http.Close()
-		s.Close()
-	})
-	return h
+	te := testenv.Start(t, opts...)
+	return &harness{t: t, te: te, srv: te.Server, http: te.HTTP, domain: te.Domain, clock: te.Clock}
 }
 
 // addr is the VAULT_ADDR of an addressing mode (vault-kv2.md section 1):
@@ -128,32 +103,13 @@ type response struct {
 // name, value pairs ("X-Vault-Token", "" drops the token).
 func (h *harness) do(method, path, body string, extra ...string) response {
 	h.t.Helper()
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req, err := http.NewRequest(method, h.http.URL+path, rd)
-	if err != nil {
-		h.t.Fatalf("NewRequest %s %s: %v", method, path, err)
-	}
-	req.Header.Set("X-Vault-Token", rootToken)
+	hdr := map[string]string{}
 	for i := 0; i+1 < len(extra); i += 2 {
-		if extra[i+1] == "" {
-			req.Header.Del(extra[i])
-			continue
-		}
-		req.Header.Set(extra[i], extra[i+1])
+		hdr[extra[i]] = extra[i+1]
 	}
-	res, err := h.http.Client().Do(req)
-	if err != nil {
-		h.t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		h.t.Fatalf("%s %s: read body: %v", method, path, err)
-	}
-	return response{status: res.StatusCode, header: res.Header, body: b}
+	r := wiretest.Must(h.t, h.http.Client(), wiretest.Request{Method: method, URL: h.http.URL + path, Body: body,
+		Default: map[string]string{"X-Vault-Token": rootToken}, Header: hdr, FollowRedirects: true})
+	return response{status: r.Status, header: r.Header, body: r.Body}
 }
 
 // patchType is the header pair of a merge-patch request.

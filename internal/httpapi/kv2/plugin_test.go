@@ -239,8 +239,7 @@ func TestVersionedKV_Reload(t *testing.T) {
 		{method: "PUT", path: "secret/metadata/kept", body: `{"custom_metadata":{"k":"v"}}`, status: 204},
 		{method: "PUT", path: "secret/config", body: `{"max_versions":4}`, status: 204},
 	})
-	h.http.Close()
-	if err := h.srv.Close(); err != nil {
+	if err := h.te.Close(); err != nil {
 		t.Fatal(err)
 	}
 	h2 := newHarness(t, dir)

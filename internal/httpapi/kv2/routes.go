@@ -5,12 +5,12 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 
 	"github.com/google/uuid"
 
 	"github.com/seed-3e8d63de/coffer/internal/httpapi"
+	"github.com/seed-3e8d63de/coffer/internal/httpapi/vaultwire"
 	"github.com/seed-3e8d63de/coffer/internal/service"
 )
 
@@ -47,21 +47,21 @@ func HasDomainPrefix(p string) bool {
 // the mount's table, and every answer, "no route" included, is Vault's.
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.handler.ServeHTTP(w, r) }
 
-// op is a Vault logical operation (vault-kv2.md 2.1).
-type op uint8
+// op is a Vault logical operation (vaultwire.Op).
+type op = vaultwire.Op
 
 const (
-	opRead op = iota + 1
-	opList
-	opWrite // POST and PUT: create or update, identical
-	opPatch
-	opDelete
-	opHead // sys/health only
+	opRead   = vaultwire.OpRead
+	opList   = vaultwire.OpList
+	opWrite  = vaultwire.OpWrite
+	opPatch  = vaultwire.OpPatch
+	opDelete = vaultwire.OpDelete
+	opHead   = vaultwire.OpHead
 )
 
 // subcommand names op as the vault CLI does, for the catch-all warning
 // (vault-kv2.md 4.9).
-func (o op) subcommand() string {
+func subcommand(o op) string {
 	switch o {
 	case opList:
 		return "list"
@@ -338,36 +338,14 @@ func (a *API) root(p string, c *call) (string, bool) {
 	return rest, true
 }
 
-// operation maps the method to Vault's operation (vault-kv2.md 2.1). GET
-// with a true list parameter is a list; the parameter is then removed.
+// operation maps the method to Vault's operation (vault-kv2.md 2.1), and
+// checks a PATCH's media type.
 func operation(r *http.Request, q url.Values) (op, error) {
-	switch r.Method {
-	case http.MethodGet:
-		s := q.Get("list")
-		if s == "" {
-			return opRead, nil
-		}
-		list, err := strconv.ParseBool(s)
-		if err != nil {
-			return 0, errListParam
-		}
-		if !list {
-			return opRead, nil
-		}
-		q.Del("list")
-		return opList, nil
-	case "LIST":
-		return opList, nil
-	case http.MethodPost, http.MethodPut:
-		return opWrite, nil
-	case http.MethodPatch:
-		return opPatch, mergePatchType(r.Header.Get("Content-Type"))
-	case http.MethodDelete:
-		return opDelete, nil
-	case http.MethodHead:
-		return opHead, nil
+	o, err := vaultwire.Operation(r, q)
+	if err == nil && o == opPatch {
+		err = mergePatchType(r.Header.Get("Content-Type"))
 	}
-	return 0, errMethod
+	return o, err
 }
 
 // mergePatchType checks the media type of a PATCH (vault-kv2.md 2.1):
@@ -384,20 +362,9 @@ func mergePatchType(ct string) error {
 	return nil
 }
 
-// vaultHeaders refuses what coffer cannot honour rather than ignoring it
-// (vault-kv2.md section 1): a namespace other than root, and response
-// wrapping. The other X-Vault-* headers are ignored.
-func vaultHeaders(r *http.Request) error {
-	switch r.Header.Get("X-Vault-Namespace") {
-	case "", "root", "root/":
-	default:
-		return errNamespace
-	}
-	if r.Header.Get("X-Vault-Wrap-TTL") != "" {
-		return errWrapping
-	}
-	return nil
-}
+// vaultHeaders refuses a namespace and response wrapping (vault-kv2.md
+// section 1).
+func vaultHeaders(r *http.Request) error { return vaultwire.CheckHeaders(r) }
 
 // authenticate checks the request's token (X-Vault-Token, else
 // Authorization: Bearer) and records the caller on c.

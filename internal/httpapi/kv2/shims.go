@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/seed-3e8d63de/coffer/internal/httpapi/vaultwire"
 	"github.com/seed-3e8d63de/coffer/internal/service"
 )
 
@@ -25,7 +26,7 @@ const vaultBuildDate = "2025-10-21T00:00:00Z"
 // 404 whose warning tells the vault CLI user what to do instead.
 func (a *API) catchAll(w http.ResponseWriter, r *http.Request, c *call, rest string) error {
 	msg := "Invalid path for a versioned K/V secrets engine. See the API docs for the appropriate API endpoints to use. " +
-		"If using the Vault CLI, use 'vault kv " + c.op.subcommand() + "' for this operation."
+		"If using the Vault CLI, use 'vault kv " + subcommand(c.op) + "' for this operation."
 	switch rest {
 	case "metadata", "data", "delete", "undelete", "destroy":
 		msg = "Non-listing operations on the root of a K/V v2 mount are not supported."
@@ -33,30 +34,8 @@ func (a *API) catchAll(w http.ResponseWriter, r *http.Request, c *call, rest str
 	return writeCatchAll404(w, r, []string{msg})
 }
 
-// mountInfo describes the mount to the vault CLI's preflight
-// (vault-kv2.md 6.1). The CLI reads only path and options.version, which
-// must be the string "2" (a number panics it).
-type mountInfo struct {
-	Accessor              string            `json:"accessor"`
-	Config                mountConfig       `json:"config"`
-	Description           string            `json:"description"`
-	ExternalEntropyAccess bool              `json:"external_entropy_access"`
-	Local                 bool              `json:"local"`
-	Options               map[string]string `json:"options"`
-	Path                  string            `json:"path"`
-	PluginVersion         string            `json:"plugin_version"`
-	RunningPluginVersion  string            `json:"running_plugin_version"`
-	RunningSha256         string            `json:"running_sha256"`
-	SealWrap              bool              `json:"seal_wrap"`
-	Type                  string            `json:"type"`
-	UUID                  string            `json:"uuid"`
-}
-
-type mountConfig struct {
-	DefaultLeaseTTL int  `json:"default_lease_ttl"`
-	ForceNoCache    bool `json:"force_no_cache"`
-	MaxLeaseTTL     int  `json:"max_lease_ttl"`
-}
+// mountInfo describes a mount to the preflight (vaultwire.MountInfo).
+type mountInfo = vaultwire.MountInfo
 
 // mountsResponse answers sys/internal/ui/mounts without a path.
 type mountsResponse struct {
@@ -64,37 +43,30 @@ type mountsResponse struct {
 	Secret map[string]mountInfo `json:"secret"`
 }
 
-// preflight serves GET sys/internal/ui/mounts[/<path>] (vault-kv2.md 6.1).
-// Anything but the mount secret/ of an existing domain, with a valid token,
-// is a 403: never 404, which would make the CLI fall back to KV v1.
+// preflight serves GET sys/internal/ui/mounts[/<path>] (vault-kv2.md 6.1):
+// the mounts secret/ (KV v2) and transit/ of the domain. Anything but a
+// path in one of them, of an existing domain, with a valid token, is a
+// 403: never 404, which would make the CLI fall back to KV v1.
 func (a *API) preflight(w http.ResponseWriter, r *http.Request, c *call) error {
 	path := strings.Trim(c.key, "/")
-	if !a.preflightAllowed(r, c, path) {
+	mount := vaultwire.MountOf(path)
+	if path != "" && mount == "" || !a.preflightAllowed(r, c) {
 		return preflightError(path)
 	}
-	info := newMountInfo(c.domain)
 	if path == "" {
-		return reply(w, r, c, mountsResponse{Auth: map[string]mountInfo{}, Secret: map[string]mountInfo{"secret/": info}})
+		kv, _ := vaultwire.Mount(c.domain, vaultwire.MountKV)
+		tr, _ := vaultwire.Mount(c.domain, vaultwire.MountTransit)
+		return reply(w, r, c, mountsResponse{Auth: map[string]mountInfo{}, Secret: map[string]mountInfo{"secret/": kv, "transit/": tr}})
 	}
+	info, _ := vaultwire.Mount(c.domain, mount)
 	return reply(w, r, c, info)
 }
 
-// preflightAllowed reports whether path lies in the mount and the caller
-// holds a valid token for an existing domain.
-func (a *API) preflightAllowed(r *http.Request, c *call, path string) bool {
-	inMount := path == "" || path == "secret" || strings.HasPrefix(path, "secret/")
-	return inMount && a.authenticate(r, c) == nil && c.domainErr == nil &&
+// preflightAllowed reports whether the caller holds a valid token for an
+// existing domain.
+func (a *API) preflightAllowed(r *http.Request, c *call) bool {
+	return a.authenticate(r, c) == nil && c.domainErr == nil &&
 		a.svc.CheckDomain(r.Context(), c.caller, c.domain) == nil
-}
-
-// newMountInfo describes the mount of a domain; its uuid and accessor
-// derive from the domain id so that they are stable.
-func newMountInfo(domain string) mountInfo {
-	return mountInfo{
-		Accessor: "kv_" + strings.ReplaceAll(domain, "-", "")[:8], Description: "key/value secret storage",
-		Options: map[string]string{"version": "2"}, Path: "secret/", RunningPluginVersion: "v0.25.0+builtin",
-		Type: "kv", UUID: uuid.NewSHA1(uuid.NameSpaceURL, []byte("coffer:kv:"+domain)).String(),
-	}
 }
 
 // healthResponse is the body of sys/health (vault-kv2.md 6.2).

@@ -25,49 +25,49 @@ func TestCompatibility(t *testing.T) {
 	}{
 		// 1. okms-sdk-go / okms CLI.
 		{"okms-sdk-go/200 on create, read as JSON200", func(t *testing.T, e *env) {
-			r := e.call("POST", "/secret", `{"path":"prod/db","version":{"data":{"k":"v"}}}`)
-			r.expect(t, 200, "")
+			r := e.Call("POST", "/secret", `{"path":"prod/db","version":{"data":{"k":"v"}}}`)
+			r.Expect(t, 200, "")
 			if out := decode[api.SecretResponse](t, r); out.Path != "prod/db" || out.Metadata.CurrentVersion != 1 {
-				t.Errorf("create answered %s", r.body)
+				t.Errorf("create answered %s", r.Body)
 			}
 		}},
 		{"okms-sdk-go/Content-Type application/json on every response with a body", func(t *testing.T, e *env) {
-			e.create("prod/db", `{}`)
+			e.CreateSecret("prod/db", `{}`)
 			for _, rq := range []request{
-				{method: "GET", target: "/secret"}, {method: "GET", target: "/secret/prod%2Fdb"},
-				{method: "GET", target: "/secret/prod%2Fdb/version"}, {method: "GET", target: "/secret/prod%2Fdb/version/1"},
-				{method: "POST", target: "/secret/prod%2Fdb/version", body: `{"data":{}}`},
-				{method: "PUT", target: "/secret/prod%2Fdb", body: `{"metadata":{}}`},
-				{method: "PUT", target: "/secret/prod%2Fdb/version/1", body: `{"state":"active"}`},
-				{method: "GET", target: "/secretConfig"}, {method: "PUT", target: "/secretConfig", body: `{"maxVersions":10}`},
-				{method: "GET", target: "/secret/nope"}, {method: "GET", target: "/nope"},
+				{Method: "GET", Target: "/secret"}, {Method: "GET", Target: "/secret/prod%2Fdb"},
+				{Method: "GET", Target: "/secret/prod%2Fdb/version"}, {Method: "GET", Target: "/secret/prod%2Fdb/version/1"},
+				{Method: "POST", Target: "/secret/prod%2Fdb/version", Body: `{"data":{}}`},
+				{Method: "PUT", Target: "/secret/prod%2Fdb", Body: `{"metadata":{}}`},
+				{Method: "PUT", Target: "/secret/prod%2Fdb/version/1", Body: `{"state":"active"}`},
+				{Method: "GET", Target: "/secretConfig"}, {Method: "PUT", Target: "/secretConfig", Body: `{"maxVersions":10}`},
+				{Method: "GET", Target: "/secret/nope"}, {Method: "GET", Target: "/nope"},
 			} {
-				if got := e.send(rq).header.Get("Content-Type"); !strings.Contains(got, "json") {
-					t.Errorf("%s %s: Content-Type %q", rq.method, rq.target, got)
+				if got := e.Send(rq).Header.Get("Content-Type"); !strings.Contains(got, "json") {
+					t.Errorf("%s %s: Content-Type %q", rq.Method, rq.Target, got)
 				}
 			}
 		}},
 		{"okms-sdk-go/url.PathEscape paths", func(t *testing.T, e *env) {
-			e.create("prod/database/MySQL", `{"k":"v"}`)
-			e.must("PUT", "/secret/prod%2Fdatabase%2FMySQL", `{"version":{"data":{"k":"w"}}}`)
-			e.must("POST", "/secret/prod%2Fdatabase%2FMySQL/version", `{"data":{"k":"x"}}`)
-			e.must("PUT", "/secret/prod%2Fdatabase%2FMySQL/version/1", `{"state":"deactivated"}`)
+			e.CreateSecret("prod/database/MySQL", `{"k":"v"}`)
+			e.Must("PUT", "/secret/prod%2Fdatabase%2FMySQL", `{"version":{"data":{"k":"w"}}}`)
+			e.Must("POST", "/secret/prod%2Fdatabase%2FMySQL/version", `{"data":{"k":"x"}}`)
+			e.Must("PUT", "/secret/prod%2Fdatabase%2FMySQL/version/1", `{"state":"deactivated"}`)
 			want(t, "versions", len(e.versionIDs("prod/database/MySQL")), 3)
 			v := e.getVersion("prod/database/MySQL", 3)
 			wantData(t, "version 3", &v, `{"k":"x"}`)
-			e.must("DELETE", "/secret/prod%2Fdatabase%2FMySQL", "")
+			e.Must("DELETE", "/secret/prod%2Fdatabase%2FMySQL", "")
 		}},
 		{"okms-sdk-go/the iterator stops on a missing X-Pagination-Cursor-Next", func(t *testing.T, e *env) {
 			manySecrets(25)(e)
 			n, pages, cursor := 0, 0, ""
 			for {
-				r := e.send(request{method: "GET", target: "/secret",
-					header: map[string]string{api.HeaderPageSize: "10", api.HeaderCursor: cursor}})
-				r.expect(t, 200, "")
+				r := e.Send(request{Method: "GET", Target: "/secret",
+					Header: map[string]string{api.HeaderPageSize: "10", api.HeaderCursor: cursor}})
+				r.Expect(t, 200, "")
 				n += len(decode[[]api.GetSecretResponse](t, r))
 				pages++
 				// iter.go: the loop ends when the header is empty.
-				if cursor = r.header.Get(api.HeaderCursorNext); cursor == "" {
+				if cursor = r.Header.Get(api.HeaderCursorNext); cursor == "" {
 					break
 				}
 			}
@@ -75,23 +75,23 @@ func TestCompatibility(t *testing.T) {
 			want(t, "pages", pages, 3)
 		}},
 		{"okms-sdk-go/error bodies parsed for every status of 400 and above", func(t *testing.T, e *env) {
-			e.create("prod/db", `{}`)
+			e.CreateSecret("prod/db", `{}`)
 			for _, tc := range []struct {
 				rq       request
 				category int32 // okms-sdk-go errors.go: (code >> 12) & 0xf
 			}{
-				{request{method: "PUT", target: "/secret/prod%2Fdb?cas=9", body: `{"version":{"data":{}}}`}, 8},
-				{request{method: "POST", target: "/secret", body: `{"path":"a b","version":{"data":{}}}`}, 2},
-				{request{method: "GET", target: "/secret", header: map[string]string{"Authorization": ""}}, 3},
-				{request{method: "GET", target: "/secret/nope"}, 5},
-				{request{method: "GET", target: "/nope"}, 5},
-				{request{method: "DELETE", target: "/secretConfig"}, 2},
-				{request{method: "POST", target: "/secret", body: `{"path":"prod/db","version":{"data":{}}}`}, 10},
-				{request{method: "POST", target: "/secret", body: `{"pad":"` + strings.Repeat("x", 1<<20) + `"}`}, 2},
+				{request{Method: "PUT", Target: "/secret/prod%2Fdb?cas=9", Body: `{"version":{"data":{}}}`}, 8},
+				{request{Method: "POST", Target: "/secret", Body: `{"path":"a b","version":{"data":{}}}`}, 2},
+				{request{Method: "GET", Target: "/secret", Header: map[string]string{"Authorization": ""}}, 3},
+				{request{Method: "GET", Target: "/secret/nope"}, 5},
+				{request{Method: "GET", Target: "/nope"}, 5},
+				{request{Method: "DELETE", Target: "/secretConfig"}, 2},
+				{request{Method: "POST", Target: "/secret", Body: `{"path":"prod/db","version":{"data":{}}}`}, 10},
+				{request{Method: "POST", Target: "/secret", Body: `{"pad":"` + strings.Repeat("x", 1<<20) + `"}`}, 2},
 			} {
-				r := e.send(tc.rq)
-				if r.status < 400 {
-					t.Fatalf("%s %s: %d, want an error", tc.rq.method, tc.rq.target, r.status)
+				r := e.Send(tc.rq)
+				if r.Status < 400 {
+					t.Fatalf("%s %s: %d, want an error", tc.rq.Method, tc.rq.Target, r.Status)
 				}
 				// NewKmsErrorFromBytes: the body must decode as the envelope.
 				var ke struct {
@@ -100,22 +100,22 @@ func TestCompatibility(t *testing.T) {
 					Errors    []string `json:"errors"`
 					RequestID string   `json:"request_id"`
 				}
-				if err := json.Unmarshal(r.body, &ke); err != nil || ke.ErrorCode == 0 || ke.RequestID == "" || len(ke.Errors) == 0 {
-					t.Errorf("%d: body %s is not an OKMS error (%v)", r.status, r.body, err)
+				if err := json.Unmarshal(r.Body, &ke); err != nil || ke.ErrorCode == 0 || ke.RequestID == "" || len(ke.Errors) == 0 {
+					t.Errorf("%d: body %s is not an OKMS error (%v)", r.Status, r.Body, err)
 					continue
 				}
 				major, category := ke.ErrorCode>>24, (ke.ErrorCode>>12)&0xf
 				if major < 1 || major > 6 || category != tc.category {
 					t.Errorf("%d %s: error_code %#x has major %d, category %d; want major 1..6, category %d",
-						r.status, ke.ErrorID, ke.ErrorCode, major, category, tc.category)
+						r.Status, ke.ErrorID, ke.ErrorCode, major, category, tc.category)
 				}
 			}
 		}},
 		// 2. okms CLI (okms secret ...), tests/secrets.yaml.
 		{"okms-cli/whole-second Z timestamps", func(t *testing.T, e *env) {
-			e.clock.Advance(123456789 * time.Nanosecond)
-			e.create("prod/db", `{}`)
-			e.setState("prod/db", 1, "deactivated")
+			e.Clock.Advance(123456789 * time.Nanosecond)
+			e.CreateSecret("prod/db", `{}`)
+			e.SetVersionState("prod/db", 1, "deactivated")
 			s := e.getSecret("/secret/prod%2Fdb")
 			for what, v := range map[string]string{"createdAt": s.Metadata.CreatedAt, "updatedAt": s.Metadata.UpdatedAt,
 				"version.createdAt": s.Version.CreatedAt, "version.deactivatedAt": *s.Version.DeactivatedAt} {
@@ -125,44 +125,44 @@ func TestCompatibility(t *testing.T) {
 			}
 		}},
 		{"okms-cli/oldestVersion present, 0 after one to four writes", func(t *testing.T, e *env) {
-			e.create("prod/db", `{}`)
+			e.CreateSecret("prod/db", `{}`)
 			for i := 1; i <= 4; i++ {
-				r := e.must("GET", "/secret/prod%2Fdb", "")
-				if !strings.Contains(string(r.body), `"oldestVersion":0`) {
-					t.Errorf("after %d writes: %s, want oldestVersion 0", i, r.body)
+				r := e.Must("GET", "/secret/prod%2Fdb", "")
+				if !strings.Contains(string(r.Body), `"oldestVersion":0`) {
+					t.Errorf("after %d writes: %s, want oldestVersion 0", i, r.Body)
 				}
 				if i < 4 {
-					e.write("prod/db", `{}`)
+					e.WriteSecret("prod/db", `{}`)
 				}
 			}
 		}},
 		{"okms-cli/step 002: a duplicate create is an error status", func(t *testing.T, e *env) {
-			e.create("prod/db", `{}`)
-			if r := e.call("POST", "/secret", `{"path":"prod/db","version":{"data":{}}}`); r.status < 400 {
-				t.Errorf("duplicate create: %d, want an error", r.status)
+			e.CreateSecret("prod/db", `{}`)
+			if r := e.Call("POST", "/secret", `{"path":"prod/db","version":{"data":{}}}`); r.Status < 400 {
+				t.Errorf("duplicate create: %d, want an error", r.Status)
 			}
 		}},
 		{"okms-cli/step 011: --state activated fails", func(t *testing.T, e *env) {
-			e.create("prod/db", `{}`)
-			e.call("PUT", "/secret/prod%2Fdb/version/1", `{"state":"activated"}`).expect(t, 400, "SecretVersionStateInvalid")
+			e.CreateSecret("prod/db", `{}`)
+			e.Call("PUT", "/secret/prod%2Fdb/version/1", `{"state":"activated"}`).Expect(t, 400, "SecretVersionStateInvalid")
 		}},
 		{"okms-cli/step 013: a deactivated version comes with its state, without data", func(t *testing.T, e *env) {
-			e.create("prod/db", `{"k":"v"}`)
-			e.setState("prod/db", 1, "deactivated")
+			e.CreateSecret("prod/db", `{"k":"v"}`)
+			e.SetVersionState("prod/db", 1, "deactivated")
 			s := e.getSecret("/secret/prod%2Fdb?version=1&includeData=true")
 			want(t, "state", s.Version.State, "deactivated")
 			wantData(t, "deactivated version", s.Version, "")
 		}},
 		{"okms-cli/step 014: casRequired false and data in one PUT, without cas", func(t *testing.T, e *env) {
-			e.create("prod/db", `{}`, `"metadata":{"casRequired":true}`)
-			e.call("PUT", "/secret/prod%2Fdb", `{"version":{"data":{"k":"v"}}}`).expect(t, 400, "SecretCasRequired")
-			r := e.must("PUT", "/secret/prod%2Fdb", `{"metadata":{"casRequired":false,"customMetadata":{}},"version":{"data":{"k":"v"}}}`)
+			e.CreateSecret("prod/db", `{}`, `"metadata":{"casRequired":true}`)
+			e.Call("PUT", "/secret/prod%2Fdb", `{"version":{"data":{"k":"v"}}}`).Expect(t, 400, "SecretCasRequired")
+			r := e.Must("PUT", "/secret/prod%2Fdb", `{"metadata":{"casRequired":false,"customMetadata":{}},"version":{"data":{"k":"v"}}}`)
 			m := decode[api.SecretResponse](t, r).Metadata
 			want(t, "casRequired", m.CasRequired, false)
 			want(t, "currentVersion", m.CurrentVersion, 2)
 		}},
 		{"okms-cli/step 001: deactivateVersionAfter 1d is read back as 1d", func(t *testing.T, e *env) {
-			e.create("prod/db", `{}`, `"metadata":{"deactivateVersionAfter":"1d"}`)
+			e.CreateSecret("prod/db", `{}`, `"metadata":{"deactivateVersionAfter":"1d"}`)
 			want(t, "deactivateVersionAfter", e.getSecret("/secret/prod%2Fdb").Metadata.DeactivateVersionAfter, "1d")
 		}},
 		{"okms-cli/step 019: config written through the Vault surface, read through /v2/secretConfig", func(t *testing.T, e *env) {
@@ -174,20 +174,20 @@ func TestCompatibility(t *testing.T) {
 				t.Fatal(err)
 			}
 			c := service.Caller{Principal: auth.Principal{Root: true, Name: "vault"}, Surface: "C"}
-			if _, err := e.srv.Service().UpdateConfig(context.Background(), c, e.domain,
+			if _, err := e.Server.Service().UpdateConfig(context.Background(), c, e.Domain,
 				secret.ConfigUpdate{DeactivateAfter: &d, MaxVersions: ptr(uint32(24))}); err != nil {
 				t.Fatal(err)
 			}
-			got := decode[api.SecretConfig](t, e.must("GET", "/secretConfig", ""))
+			got := decode[api.SecretConfig](t, e.Must("GET", "/secretConfig", ""))
 			want(t, "config", got, api.SecretConfig{DeactivateVersionAfter: "1d", MaxVersions: 24})
 		}},
 		// 3. terraform-provider-ovh ovh_okms_secret.
 		{"terraform/read, then version/{currentVersion}?includeData=true", func(t *testing.T, e *env) {
 			data := `{"user":"u","nested":{"n":[1,2.5,true]}}`
-			e.create("tf/secret", data)
-			e.write("tf/secret", data)
+			e.CreateSecret("tf/secret", data)
+			e.WriteSecret("tf/secret", data)
 			s := e.getSecret("/secret/tf%2Fsecret")
-			v := decode[api.SecretVersion](t, e.must("GET", fmt.Sprintf("/secret/tf%%2Fsecret/version/%d?includeData=true",
+			v := decode[api.SecretVersion](t, e.Must("GET", fmt.Sprintf("/secret/tf%%2Fsecret/version/%d?includeData=true",
 				s.Metadata.CurrentVersion), ""))
 			var got, wantV any
 			_ = json.Unmarshal(v.Data, &got)
@@ -197,43 +197,43 @@ func TestCompatibility(t *testing.T) {
 			}
 		}},
 		{"terraform/a metadata-only update creates no version", func(t *testing.T, e *env) {
-			e.create("tf/secret", `{}`)
-			r := e.must("PUT", "/secret/tf%2Fsecret?cas=1", `{"metadata":{"casRequired":true,"maxVersions":3,"customMetadata":{"a":"b"}}}`)
+			e.CreateSecret("tf/secret", `{}`)
+			r := e.Must("PUT", "/secret/tf%2Fsecret?cas=1", `{"metadata":{"casRequired":true,"maxVersions":3,"customMetadata":{"a":"b"}}}`)
 			want(t, "currentVersion", decode[api.SecretResponse](t, r).Metadata.CurrentVersion, 1)
 			wantIDs(t, "versions", e.versionIDs("tf/secret"), []uint32{1})
 		}},
 		{"terraform/a wrong cas fails with a message matching /cas/i", func(t *testing.T, e *env) {
-			e.create("tf/secret", `{}`)
-			r := e.call("PUT", "/secret/tf%2Fsecret?cas=5", `{"version":{"data":{}}}`)
-			r.expect(t, 400, "SecretCasMismatch")
+			e.CreateSecret("tf/secret", `{}`)
+			r := e.Call("PUT", "/secret/tf%2Fsecret?cas=5", `{"version":{"data":{}}}`)
+			r.Expect(t, 400, "SecretCasMismatch")
 			casRefused(t, e, r)
 		}},
 		// 4. ESO native OVH provider.
 		{"ESO/error_code 17125377 on a missing secret", func(t *testing.T, e *env) {
 			for _, target := range []string{"/secret/eso%2Fmissing", "/secret/eso%2Fmissing?includeData=true",
 				"/secret/eso%2Fmissing/version/1?includeData=true"} {
-				r := e.call("GET", target, "")
-				want(t, target+" status", r.status, 404)
+				r := e.Call("GET", target, "")
+				want(t, target+" status", r.Status, 404)
 				want(t, target+" error_code", errorOf(t, r).ErrorCode, 17125377)
 			}
 		}},
 		// 5. Control Panel.
 		{"Control Panel/encodeURIComponent paths: %3A %3D %40 decoded", func(t *testing.T, e *env) {
-			e.create("cp/a:b=c@d", `{"k":"v"}`)
+			e.CreateSecret("cp/a:b=c@d", `{"k":"v"}`)
 			const target = "/secret/cp%2Fa%3Ab%3Dc%40d"
 			want(t, "path", e.getSecret(target).Path, "cp/a:b=c@d")
-			e.must("PUT", target, `{"version":{"data":{"k":"w"}}}`)
-			e.must("PUT", target+"/version/1", `{"state":"deleted"}`)
+			e.Must("PUT", target, `{"version":{"data":{"k":"w"}}}`)
+			e.Must("PUT", target+"/version/1", `{"state":"deleted"}`)
 			want(t, "versions", len(e.versionIDs("cp/a:b=c@d")), 2)
-			e.must("DELETE", target, "")
+			e.Must("DELETE", target, "")
 		}},
 		{"Control Panel/message in surface A errors", func(t *testing.T, e *env) {
-			r := e.call("GET", "/v2/okms/resource/{okmsId}/secret/nope", "")
+			r := e.Call("GET", "/v2/okms/resource/{okmsId}/secret/nope", "")
 			var body struct{ Class, Message string }
-			if err := json.Unmarshal(r.body, &body); err != nil || r.status < 400 || body.Message == "" || body.Class == "" {
-				t.Errorf("surface A error: %d %s, want class and message", r.status, r.body)
+			if err := json.Unmarshal(r.Body, &body); err != nil || r.Status < 400 || body.Message == "" || body.Class == "" {
+				t.Errorf("surface A error: %d %s, want class and message", r.Status, r.Body)
 			}
-			want(t, "X-Ovh-QueryID", r.header.Get("X-Ovh-QueryID"), r.header.Get("X-Request-Id"))
+			want(t, "X-Ovh-QueryID", r.Header.Get("X-Ovh-QueryID"), r.Header.Get("X-Request-Id"))
 		}},
 	}
 	for _, c := range checks {

@@ -3,14 +3,12 @@ package rest_test
 import (
 	"bytes"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
-	"github.com/seed-3e8d63de/coffer/internal/server"
+	"github.com/seed-3e8d63de/coffer/internal/testenv"
 )
 
 // fuzzRoutes are the surface-B routes that decode a request body.
@@ -29,12 +27,7 @@ var fuzzRoutes = []struct{ method, target string }{
 // decoders (httpapi.DecodeWithData, the create, update, version and config
 // requests, metadata and data parsing) end to end.
 func FuzzBodies(f *testing.F) {
-	srv, err := server.New(f.Context(), server.Config{Dev: true, DevRootToken: rootToken,
-		Logger: slog.New(slog.DiscardHandler), Out: io.Discard})
-	if err != nil {
-		f.Fatalf("server.New: %v", err)
-	}
-	f.Cleanup(func() { srv.Close() })
+	srv := testenv.Start(f).Server
 	h, domain := srv.Handler(), srv.DefaultDomain()
 	seed := func(method, target, body string) {
 		rec := httptest.NewRecorder()

@@ -1,231 +1,105 @@
 package rest_test
 
 import (
-	"bytes"
 	"cmp"
 	"encoding/json"
-	"flag"
 	"fmt"
-	"io"
-	"log/slog"
 	"maps"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/seed-3e8d63de/coffer/api"
-	"github.com/seed-3e8d63de/coffer/internal/server"
+	"github.com/seed-3e8d63de/coffer/internal/testenv"
+	"github.com/seed-3e8d63de/coffer/internal/wiretest"
 )
 
-// These tests drive surface B end to end: the real server (server.New in
-// dev mode, the in-memory store under the encryption layer) behind
-// httptest on 127.0.0.1, with a fake clock. Each case gets a server of its
-// own, so cases run in parallel and never see each other's state.
+// These tests drive surface B end to end: the real server (testenv: dev
+// mode, the in-memory store under the encryption layer) behind httptest
+// on 127.0.0.1, with a fake clock. Each case gets a server of its own, so
+// cases run in parallel and never see each other's state.
 
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
-
-const rootToken = "root"
+const rootToken = testenv.RootToken
 
 // raceEnabled is set under the race detector (race_test.go): cases that
 // only repeat a sequential loop thousands of times are skipped there.
 var raceEnabled bool
 
-// t0 is where every fake clock starts: half a second past the minute, so
-// that every time on the wire shows its truncation to whole seconds.
-var t0 = time.Date(2026, 1, 10, 9, 0, 0, 500_000_000, time.UTC)
+// t0 is where every fake clock starts.
+var t0 = testenv.T0
 
 // unknownDomain is a well-formed okmsId that no domain has.
 const unknownDomain = "0b9f2a6e-3c1d-4a53-9a7e-1f2b3c4d5e6f"
 
-// fakeClock is the server's clock; tests advance it instead of sleeping.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-// env is one running server and the test that owns it.
+// env is one running server and the test that owns it; its Client sends
+// to surface B.
 type env struct {
-	t      *testing.T
-	srv    *server.Server
-	ts     *httptest.Server
-	clock  *fakeClock
-	domain string
+	*wiretest.Client
+	*testenv.Env
+	t *testing.T
 }
+
+// request and response are those of package wiretest. A request's Target
+// is the escaped URL after /api/{okmsId}/v2 ("/secret/a%2Fb"), or an
+// absolute path starting with /api/ or /v2/ (surface A) in which
+// {okmsId} is replaced by the domain; its Domain is the okmsId ("" the
+// server's).
+type (
+	request  = wiretest.Request
+	response = wiretest.Response
+)
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	clock := &fakeClock{now: t0}
-	srv, err := server.New(t.Context(), server.Config{
-		Dev: true, DevRootToken: rootToken, Now: clock.Now,
-		Logger: slog.New(slog.DiscardHandler), Out: io.Discard,
-	})
-	if err != nil {
-		t.Fatalf("server.New: %v", err)
-	}
-	ts := httptest.NewServer(srv.Handler())
-	t.Cleanup(func() {
-		ts.Close()
-		if err := srv.Close(); err != nil {
-			t.Errorf("server.Close: %v", err)
-		}
-	})
-	return &env{t: t, srv: srv, ts: ts, clock: clock, domain: srv.DefaultDomain()}
+	e := &env{Env: testenv.Start(t), t: t}
+	e.Client = &wiretest.Client{T: t, HTTPClient: e.HTTP.Client(), Resolve: e.resolve, Expect: contract.Expect}
+	return e
 }
 
-// request is one HTTP request to surface B.
-type request struct {
-	method string
-	// target is the escaped URL after /api/{okmsId}/v2 ("/secret/a%2Fb"),
-	// or an absolute path starting with /api/ or /v2/ (surface A) in which
-	// {okmsId} is replaced by the domain.
-	target string
-	okmsID string // "" is the server's domain
-	// header adds request headers; an empty value removes the header.
-	// Authorization: Bearer root is sent unless removed or replaced, and
-	// Content-Type: application/json with a body.
-	header  map[string]string
-	body    string
-	chunked bool // send the body without Content-Length
+// bind returns a copy of e for test t.
+func (e *env) bind(t *testing.T) *env {
+	own := *e
+	own.t, own.Client = t, e.Bind(t)
+	return &own
 }
 
-// response is what came back, body read in full.
-type response struct {
-	status int
-	header http.Header
-	body   []byte
-}
-
-func (e *env) url(rq request) string {
-	domain := cmp.Or(rq.okmsID, e.domain)
-	if strings.HasPrefix(rq.target, "/api/") || strings.HasPrefix(rq.target, "/v2/") {
-		return e.ts.URL + strings.ReplaceAll(rq.target, "{okmsId}", domain)
+// resolve completes a request: its URL, Authorization: Bearer root, and
+// Content-Type: application/json with a body, unless its Header says
+// otherwise. A redirect is an answer of its own: surface B never sends
+// one.
+func (e *env) resolve(rq *request) {
+	domain := cmp.Or(rq.Domain, e.Domain)
+	if strings.HasPrefix(rq.Target, "/api/") || strings.HasPrefix(rq.Target, "/v2/") {
+		rq.URL = e.HTTP.URL + strings.ReplaceAll(rq.Target, "{okmsId}", domain)
+	} else {
+		rq.URL = e.HTTP.URL + "/api/" + domain + "/v2" + rq.Target
 	}
-	return e.ts.URL + "/api/" + domain + "/v2" + rq.target
-}
-
-func (e *env) send(rq request) *response {
-	e.t.Helper()
-	r, err := e.try(rq)
-	if err != nil {
-		e.t.Fatal(err)
+	rq.Default = map[string]string{"Authorization": "Bearer " + rootToken}
+	if rq.Body != "" {
+		rq.Default["Content-Type"] = "application/json"
 	}
-	return r
-}
-
-// try is send for goroutines other than the test's: it returns its error.
-func (e *env) try(rq request) (*response, error) {
-	var body io.Reader
-	if rq.body != "" {
-		body = strings.NewReader(rq.body)
-		if rq.chunked {
-			body = io.MultiReader(body) // hides the length: chunked encoding
-		}
-	}
-	req, err := http.NewRequestWithContext(e.t.Context(), rq.method, e.url(rq), body)
-	if err != nil {
-		return nil, fmt.Errorf("new request %s %s: %w", rq.method, rq.target, err)
-	}
-	req.Header.Set("Authorization", "Bearer "+rootToken)
-	if rq.body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	for k, v := range rq.header {
-		if v == "" {
-			req.Header.Del(k)
-		} else {
-			req.Header.Set(k, v)
-		}
-	}
-	client := *e.ts.Client()
-	// A redirect is an answer of its own: surface B never sends one.
-	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	res, err := client.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", rq.method, rq.target, err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		return nil, fmt.Errorf("%s %s: read body: %w", rq.method, rq.target, err)
-	}
-	return &response{status: res.StatusCode, header: res.Header, body: b}, nil
-}
-
-// call sends a request with the default headers.
-func (e *env) call(method, target, body string) *response {
-	e.t.Helper()
-	return e.send(request{method: method, target: target, body: body})
-}
-
-// must sends a request that has to succeed with a 2xx status.
-func (e *env) must(method, target, body string) *response {
-	e.t.Helper()
-	r := e.call(method, target, body)
-	if r.status/100 != 2 {
-		e.t.Fatalf("%s %s = %d %s, want a success", method, target, r.status, r.body)
-	}
-	return r
-}
-
-// create creates a secret at path with data (a JSON object) and extra
-// members of the body (`"metadata":{...}`).
-func (e *env) create(path, data string, extra ...string) {
-	e.t.Helper()
-	body := fmt.Sprintf(`{"path":%q,"version":{"data":%s}`, path, data)
-	for _, x := range extra {
-		body += "," + x
-	}
-	e.must("POST", "/secret", body+"}")
-}
-
-// write adds a version holding data through PUT /secret/{path}.
-func (e *env) write(path, data string) {
-	e.t.Helper()
-	e.must("PUT", "/secret/"+esc(path), `{"version":{"data":`+data+`}}`)
 }
 
 // writeN adds n versions {"n":i}.
 func (e *env) writeN(path string, n int) {
 	e.t.Helper()
 	for i := range n {
-		e.write(path, fmt.Sprintf(`{"n":%d}`, i))
+		e.WriteSecret(path, fmt.Sprintf(`{"n":%d}`, i))
 	}
-}
-
-// setState changes the state of a version.
-func (e *env) setState(path string, id int, state string) {
-	e.t.Helper()
-	e.must("PUT", fmt.Sprintf("/secret/%s/version/%d", esc(path), id), `{"state":"`+state+`"}`)
 }
 
 func (e *env) getSecret(target string) api.GetSecretResponse {
 	e.t.Helper()
-	return decode[api.GetSecretResponse](e.t, e.must("GET", target, ""))
+	return decode[api.GetSecretResponse](e.t, e.Must("GET", target, ""))
 }
 
 func (e *env) getVersion(path string, id int) api.SecretVersion {
 	e.t.Helper()
-	return decode[api.SecretVersion](e.t, e.must("GET", fmt.Sprintf("/secret/%s/version/%d?includeData=true", esc(path), id), ""))
+	return decode[api.SecretVersion](e.t, e.Must("GET", fmt.Sprintf("/secret/%s/version/%d?includeData=true", esc(path), id), ""))
 }
 
 // versionIDs returns the ids of the versions listed for path.
@@ -242,33 +116,18 @@ func (e *env) versionIDs(path string) []uint32 {
 	return ids
 }
 
-// listAll follows the pagination cursor of a listing to its end and
-// returns every item.
+// listAll returns every item of a listing, following its cursor.
 func (e *env) listAll(target string) []json.RawMessage {
-	e.t.Helper()
-	var all []json.RawMessage
-	cursor := ""
-	for range 1000 {
-		r := e.send(request{method: "GET", target: target, header: map[string]string{api.HeaderCursor: cursor}})
-		if r.status != http.StatusOK {
-			e.t.Fatalf("GET %s (cursor %q) = %d %s", target, cursor, r.status, r.body)
-		}
-		all = append(all, decode[[]json.RawMessage](e.t, r)...)
-		if cursor = r.header.Get(api.HeaderCursorNext); cursor == "" {
-			return all
-		}
-	}
-	e.t.Fatalf("GET %s: the cursor never ends", target)
-	return nil
+	return e.ListAll(target, api.HeaderCursor, api.HeaderCursorNext)
 }
 
 // snapshot renders everything a client can read: the domain
 // configuration, every secret with its metadata and every version with
 // its data. A refused write must leave it unchanged.
-func (e *env) snapshot() string {
+func (e *env) Snapshot() string {
 	e.t.Helper()
 	var b strings.Builder
-	b.Write(e.must("GET", "/secretConfig", "").body)
+	b.Write(e.Must("GET", "/secretConfig", "").Body)
 	for _, item := range e.listAll("/secret") {
 		var s api.GetSecretResponse
 		if err := json.Unmarshal(item, &s); err != nil {
@@ -278,7 +137,7 @@ func (e *env) snapshot() string {
 		b.Write(item)
 		for _, id := range e.versionIDs(s.Path) {
 			b.WriteString("\n  ")
-			b.Write(e.must("GET", fmt.Sprintf("/secret/%s/version/%d?includeData=true", esc(s.Path), id), "").body)
+			b.Write(e.Must("GET", fmt.Sprintf("/secret/%s/version/%d?includeData=true", esc(s.Path), id), "").Body)
 		}
 	}
 	return b.String()
@@ -288,11 +147,7 @@ func esc(path string) string { return url.PathEscape(path) }
 
 func decode[T any](t *testing.T, r *response) T {
 	t.Helper()
-	var v T
-	if err := json.Unmarshal(r.body, &v); err != nil {
-		t.Fatalf("decode %T from %s: %v", v, r.body, err)
-	}
-	return v
+	return wiretest.Decode[T](t, r.Body)
 }
 
 // errorDef is a row of the error table of okms-rest.md 8.1, copied here
@@ -346,66 +201,37 @@ var specErrors = map[string]errorDef{
 }
 
 var (
-	uuidV4     = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
-	wholeSecZ  = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$`)
-	timeMember = regexp.MustCompile(`At$`)
+	uuidV4    = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+	wholeSecZ = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$`)
 )
 
-// expect checks the status and what every response of surface B carries
-// (okms-rest.md 1.1, 2.8, 8.1): X-Request-Id, Cache-Control: no-store, a
-// JSON body with Content-Type: application/json (204: no body), times in
-// whole seconds with Z, and for errors the OKMS envelope with the id, code
-// and status of the spec's table and the request id of the header. It
-// stops the test if the status is not the one expected.
-func (r *response) expect(t *testing.T, status int, errID string) {
+// contract is what every response of surface B carries (okms-rest.md
+// 1.1, 2.8, 8.1): the common checks of wiretest.Contract, times in the
+// members named *At, and for errors the OKMS envelope.
+var contract = wiretest.Contract{TimeMember: regexp.MustCompile(`At$`), Envelope: okmsEnvelope}
+
+// okmsEnvelope checks an error body: exactly error_code, error_id, errors
+// and request_id, with the id, code and status of the spec's table and
+// the request id of the header.
+func okmsEnvelope(t *testing.T, r *wiretest.Response, rid, errID string) {
 	t.Helper()
-	if r.status != status {
-		t.Fatalf("status = %d, want %d; body %s", r.status, status, r.body)
-	}
-	rid := r.header.Get("X-Request-Id")
-	if !uuidV4.MatchString(rid) {
-		t.Errorf("X-Request-Id = %q, want a UUID v4", rid)
-	}
-	if got := r.header.Get("Cache-Control"); got != "no-store" {
-		t.Errorf("Cache-Control = %q, want no-store", got)
-	}
-	if status == http.StatusNoContent {
-		if len(r.body) != 0 {
-			t.Errorf("204 body = %q, want none", r.body)
-		}
-		return
-	}
-	if got := r.header.Get("Content-Type"); got != "application/json" {
-		t.Errorf("Content-Type = %q, want application/json", got)
-	}
-	var v any
-	if err := json.Unmarshal(r.body, &v); err != nil {
-		t.Fatalf("body is not JSON: %v: %s", err, r.body)
-	}
-	if status < 400 {
-		if errID != "" {
-			t.Fatalf("test bug: error id %q given for status %d", errID, status)
-		}
-		checkTimes(t, "", v)
-		return
-	}
 	var env map[string]json.RawMessage
-	if err := json.Unmarshal(r.body, &env); err != nil {
-		t.Fatalf("error body is not an object: %s", r.body)
+	if err := json.Unmarshal(r.Body, &env); err != nil {
+		t.Fatalf("error body is not an object: %s", r.Body)
 	}
 	if keys := slices.Sorted(maps.Keys(env)); !slices.Equal(keys, []string{"error_code", "error_id", "errors", "request_id"}) {
 		t.Errorf("error envelope members = %v, want error_code, error_id, errors, request_id", keys)
 	}
-	e := decode[api.ErrorResponse](t, r)
+	e := wiretest.Decode[api.ErrorResponse](t, r.Body)
 	if e.ErrorID != errID {
-		t.Errorf("error_id = %q, want %q; body %s", e.ErrorID, errID, r.body)
+		t.Errorf("error_id = %q, want %q; body %s", e.ErrorID, errID, r.Body)
 	}
 	def, ok := specErrors[e.ErrorID]
 	switch {
 	case !ok:
 		t.Errorf("error_id %q is not in the table of okms-rest.md 8.1", e.ErrorID)
-	case def.code != e.ErrorCode || def.status != r.status:
-		t.Errorf("%s: status %d, error_code %d; the spec says %d, %d", e.ErrorID, r.status, e.ErrorCode, def.status, def.code)
+	case def.code != e.ErrorCode || def.status != r.Status:
+		t.Errorf("%s: status %d, error_code %d; the spec says %d, %d", e.ErrorID, r.Status, e.ErrorCode, def.status, def.code)
 	}
 	if e.RequestID != rid {
 		t.Errorf("request_id = %q, X-Request-Id = %q: want the same", e.RequestID, rid)
@@ -415,143 +241,48 @@ func (r *response) expect(t *testing.T, status int, errID string) {
 	}
 }
 
-// checkTimes verifies every member named *At in a decoded body: a string
-// in whole seconds with Z (okms-rest.md 2.8) or null.
-func checkTimes(t *testing.T, name string, v any) {
-	t.Helper()
-	switch v := v.(type) {
-	case map[string]any:
-		for k, x := range v {
-			checkTimes(t, k, x)
-		}
-	case []any:
-		for _, x := range v {
-			checkTimes(t, name, x)
-		}
-	case string:
-		if timeMember.MatchString(name) && !wholeSecZ.MatchString(v) {
-			t.Errorf("%s = %q, want RFC 3339 UTC in whole seconds with Z", name, v)
-		}
-	}
-}
-
 // errorOf decodes an error response.
 func errorOf(t *testing.T, r *response) api.ErrorResponse {
 	t.Helper()
 	return decode[api.ErrorResponse](t, r)
 }
 
-// Golden files: testdata/<name>.golden holds the status line, the headers
-// that are part of the contract and the body byte for byte, with the
-// request id and the okmsId (random per server) normalised. go test
-// -update rewrites them; TestMain reports files no test wrote.
-
-var (
-	goldenMu   sync.Mutex
-	goldenUsed = map[string]string{} // golden name -> test name
-)
+// Golden files (wiretest.Golden): testdata/<name>.golden holds the
+// status line, the headers that are part of the contract and the body
+// byte for byte, with the request id and the okmsId (random per server)
+// normalised.
 
 var pinnedHeaders = []string{"Cache-Control", "Content-Type", api.HeaderCursorNext, "X-Request-Id"}
 
-func (e *env) golden(t *testing.T, name string, r *response) {
+func (e *env) Golden(t *testing.T, name string, r *response) {
 	t.Helper()
-	goldenMu.Lock()
-	prev, dup := goldenUsed[name]
-	if !dup {
-		goldenUsed[name] = t.Name()
-	}
-	goldenMu.Unlock()
-	if dup && prev != t.Name() {
-		t.Fatalf("golden file %s.golden is already written by %s", name, prev)
-	}
-	rid := r.header.Get("X-Request-Id")
-	norm := func(s string) string {
+	rid := r.Header.Get("X-Request-Id")
+	wiretest.Golden(t, name, wiretest.Render(r, pinnedHeaders, func(h, s string) string {
+		if h == api.HeaderCursorNext {
+			return "<cursor>"
+		}
 		if rid != "" {
 			s = strings.ReplaceAll(s, rid, "<request-id>")
 		}
-		return strings.ReplaceAll(s, e.domain, "<okms-id>")
-	}
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "%d %s\n", r.status, http.StatusText(r.status))
-	for _, h := range pinnedHeaders {
-		v := r.header.Get(h)
-		switch {
-		case v == "":
-			continue
-		case h == api.HeaderCursorNext:
-			v = "<cursor>"
-		}
-		fmt.Fprintf(&b, "%s: %s\n", h, norm(v))
-	}
-	b.WriteString("\n")
-	b.WriteString(norm(string(r.body)))
-	b.WriteString("\n")
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden file (create it with go test -update): %v", err)
-	}
-	if !bytes.Equal(b.Bytes(), want) {
-		t.Errorf("response differs from %s (rewrite with -update if intended)\ngot:\n%s\nwant:\n%s", path, b.Bytes(), want)
-	}
+		return strings.ReplaceAll(s, e.Domain, "<okms-id>")
+	}))
 }
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	// Only a full run writes every golden file.
-	full := flag.Lookup("test.run").Value.String() == "" && flag.Lookup("test.skip").Value.String() == "" &&
-		!testing.Short() && !raceEnabled
-	if code == 0 && full {
-		files, _ := filepath.Glob(filepath.Join("testdata", "*.golden"))
-		for _, f := range files {
-			name := strings.TrimSuffix(filepath.Base(f), ".golden")
-			if _, ok := goldenUsed[name]; ok {
-				continue
-			}
-			if *update {
-				_ = os.Remove(f)
-				continue
-			}
-			fmt.Fprintf(os.Stderr, "%s is written by no test: remove it or run go test -update\n", f)
-			code = 1
-		}
-	}
-	os.Exit(code)
-}
+// TestMain reports golden files no test wrote; a run under the race
+// detector skips cases and so is never a full one.
+func TestMain(m *testing.M) { wiretest.Main(m, raceEnabled) }
 
-// apiCase is one request of an endpoint table and what must come back.
-type apiCase struct {
-	name   string
-	setup  func(e *env) // state before the request; every call must succeed
-	method string       // default: the table's method
-	target string       // see request.target
-	okmsID string
-	header map[string]string
-	// headerFn adds headers known only once setup has run (a cursor).
-	headerFn func(e *env) map[string]string
-	body     string
-	chunked  bool
-	status   int
-	errID    string // error_id when status >= 400
-	golden   string // testdata/<golden>.golden pins the response
-	check    func(t *testing.T, e *env, r *response)
-}
+// apiCase is one request of an endpoint table and what must come back:
+// its Err is the error_id when its status is 400 or more; its Target is
+// as a request's.
+type apiCase = wiretest.Case[*env]
 
 // runCases runs a table, each case on a server of its own. A case name
 // starts with the expected status ("400/cas mismatch"). After a refused
 // write, everything readable must be as it was before the request.
 func runCases(t *testing.T, method string, cases []apiCase) {
 	t.Helper()
-	runTable(t, method, nil, cases)
+	wiretest.Table[*env]{Method: method, New: newEnv, Expect: contract.Expect}.Run(t, cases)
 }
 
 // runShared runs a table of reads on one server prepared once by setup:
@@ -561,65 +292,7 @@ func runShared(t *testing.T, setup func(*env), cases []apiCase) {
 	t.Helper()
 	shared := newEnv(t)
 	setup(shared)
-	runTable(t, http.MethodGet, shared, cases)
-}
-
-func runTable(t *testing.T, method string, shared *env, cases []apiCase) {
-	t.Helper()
-	names := map[string]bool{}
-	for _, tc := range cases {
-		if names[tc.name] {
-			t.Fatalf("test bug: two cases are named %q", tc.name)
-		}
-		names[tc.name] = true
-		if !strings.HasPrefix(tc.name, fmt.Sprintf("%d/", tc.status)) {
-			t.Fatalf("test bug: case %q must start with its status %d", tc.name, tc.status)
-		}
-		m := cmp.Or(tc.method, method)
-		if shared != nil && tc.setup == nil && m != http.MethodGet {
-			t.Fatalf("test bug: case %q would change the shared server", tc.name)
-		}
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			var e *env
-			if shared != nil && tc.setup == nil {
-				own := *shared
-				own.t = t
-				e = &own
-			} else {
-				e = newEnv(t)
-				if tc.setup != nil {
-					tc.setup(e)
-				}
-			}
-			rq := request{method: m, target: tc.target, okmsID: tc.okmsID,
-				header: maps.Clone(tc.header), body: tc.body, chunked: tc.chunked}
-			if tc.headerFn != nil {
-				if rq.header == nil {
-					rq.header = map[string]string{}
-				}
-				maps.Copy(rq.header, tc.headerFn(e))
-			}
-			refusedWrite := rq.method != http.MethodGet && tc.status >= 400
-			var before string
-			if refusedWrite {
-				before = e.snapshot()
-			}
-			r := e.send(rq)
-			r.expect(t, tc.status, tc.errID)
-			if tc.golden != "" {
-				e.golden(t, tc.golden, r)
-			}
-			if refusedWrite {
-				if after := e.snapshot(); after != before {
-					t.Errorf("the refused request changed the stored state\nbefore: %s\nafter:  %s", before, after)
-				}
-			}
-			if tc.check != nil {
-				tc.check(t, e, r)
-			}
-		})
-	}
+	wiretest.Table[*env]{Method: http.MethodGet, New: newEnv, Shared: shared.bind, Expect: contract.Expect}.Run(t, cases)
 }
 
 // commonCases are the cases every endpoint shares (okms-rest.md 1, 8.1):
@@ -627,64 +300,54 @@ func runTable(t *testing.T, method string, shared *env, cases []apiCase) {
 // okmsId. setup, target and body make a valid request answered with ok.
 // pin writes the golden files of the two error envelopes.
 func commonCases(setup func(*env), target, body string, ok int, pin bool) []apiCase {
-	g := func(name string) string {
-		if pin {
-			return name
-		}
-		return ""
-	}
+	g := wiretest.GoldenIf(pin)
 	return []apiCase{
-		{name: fmt.Sprintf("%d/Authorization: Bearer token", ok), setup: setup, target: target, body: body, status: ok},
-		{name: fmt.Sprintf("%d/X-Vault-Token", ok), setup: setup, target: target, body: body, status: ok,
-			header: map[string]string{"Authorization": "", "X-Vault-Token": rootToken}},
-		{name: fmt.Sprintf("%d/lower-case bearer scheme", ok), setup: setup, target: target, body: body, status: ok,
-			header: map[string]string{"Authorization": "bearer " + rootToken}},
-		{name: "401/no token", setup: setup, target: target, body: body, status: 401, errID: "Unauthenticated",
-			header: map[string]string{"Authorization": ""}, golden: g("error_Unauthenticated")},
-		{name: "401/wrong bearer token", setup: setup, target: target, body: body, status: 401, errID: "Unauthenticated",
-			header: map[string]string{"Authorization": "Bearer not-the-root-token"}},
-		{name: "401/wrong X-Vault-Token", setup: setup, target: target, body: body, status: 401, errID: "Unauthenticated",
-			header: map[string]string{"Authorization": "", "X-Vault-Token": "not-the-root-token"}},
-		{name: "401/basic credentials", setup: setup, target: target, body: body, status: 401, errID: "Unauthenticated",
-			header: map[string]string{"Authorization": "Basic cm9vdDpyb290"}},
-		{name: "401/malformed okmsId without a token", setup: setup, target: target, body: body, status: 401,
-			errID: "Unauthenticated", okmsID: "not-a-uuid", header: map[string]string{"Authorization": ""}},
-		{name: "404/malformed okmsId", setup: setup, target: target, body: body, status: 404, errID: "DomainNotFound",
-			okmsID: "not-a-uuid", golden: g("error_DomainNotFound")},
-		{name: "404/okmsId that is a uuid with its dashes removed", setup: setup, target: target, body: body,
-			status: 404, errID: "DomainNotFound", okmsID: strings.ReplaceAll(unknownDomain, "-", "")},
-		{name: "404/unknown okmsId", setup: setup, target: target, body: body, status: 404, errID: "DomainNotFound",
-			okmsID: unknownDomain},
+		{Name: fmt.Sprintf("%d/Authorization: Bearer token", ok), Setup: setup, Target: target, Body: body, Status: ok},
+		{Name: fmt.Sprintf("%d/X-Vault-Token", ok), Setup: setup, Target: target, Body: body, Status: ok,
+			Header: map[string]string{"Authorization": "", "X-Vault-Token": rootToken}},
+		{Name: fmt.Sprintf("%d/lower-case bearer scheme", ok), Setup: setup, Target: target, Body: body, Status: ok,
+			Header: map[string]string{"Authorization": "bearer " + rootToken}},
+		{Name: "401/no token", Setup: setup, Target: target, Body: body, Status: 401, Err: "Unauthenticated",
+			Header: map[string]string{"Authorization": ""}, Golden: g("error_Unauthenticated")},
+		{Name: "401/wrong bearer token", Setup: setup, Target: target, Body: body, Status: 401, Err: "Unauthenticated",
+			Header: map[string]string{"Authorization": "Bearer not-the-root-token"}},
+		{Name: "401/wrong X-Vault-Token", Setup: setup, Target: target, Body: body, Status: 401, Err: "Unauthenticated",
+			Header: map[string]string{"Authorization": "", "X-Vault-Token": "not-the-root-token"}},
+		{Name: "401/basic credentials", Setup: setup, Target: target, Body: body, Status: 401, Err: "Unauthenticated",
+			Header: map[string]string{"Authorization": "Basic cm9vdDpyb290"}},
+		{Name: "401/malformed okmsId without a token", Setup: setup, Target: target, Body: body, Status: 401,
+			Err: "Unauthenticated", Domain: "not-a-uuid", Header: map[string]string{"Authorization": ""}},
+		{Name: "404/malformed okmsId", Setup: setup, Target: target, Body: body, Status: 404, Err: "DomainNotFound",
+			Domain: "not-a-uuid", Golden: g("error_DomainNotFound")},
+		{Name: "404/okmsId that is a uuid with its dashes removed", Setup: setup, Target: target, Body: body,
+			Status: 404, Err: "DomainNotFound", Domain: strings.ReplaceAll(unknownDomain, "-", "")},
+		{Name: "404/unknown okmsId", Setup: setup, Target: target, Body: body, Status: 404, Err: "DomainNotFound",
+			Domain: unknownDomain},
 	}
 }
 
 // bodyCases are the cases every endpoint with a JSON body shares
 // (okms-rest.md 1.1): bodies that are not one acceptable JSON object.
 func bodyCases(setup func(*env), target string, pin bool) []apiCase {
-	g := func(name string) string {
-		if pin {
-			return name
-		}
-		return ""
-	}
+	g := wiretest.GoldenIf(pin)
 	huge := `{"pad":"` + strings.Repeat("x", 1<<20) + `"}`
 	const bad = "RequestBodyInvalidJson"
 	return []apiCase{
-		{name: "400/invalid JSON", setup: setup, target: target, body: `{"a":`, status: 400, errID: bad, golden: g("error_RequestBodyInvalidJson")},
-		{name: "400/empty body", setup: setup, target: target, status: 400, errID: bad},
-		{name: "400/two JSON values", setup: setup, target: target, body: `{} {}`, status: 400, errID: bad},
-		{name: "400/body is an array", setup: setup, target: target, body: `[{}]`, status: 400, errID: bad},
-		{name: "400/body is a string", setup: setup, target: target, body: `"x"`, status: 400, errID: bad},
-		{name: "400/duplicate member name in the body", setup: setup, target: target, body: `{"x":1,"x":2}`, status: 400, errID: bad},
-		{name: "400/invalid UTF-8 outside data", setup: setup, target: target, body: "{\"x\":\"\xff\"}", status: 400, errID: bad},
-		{name: "400/form-encoded body", setup: setup, target: target, body: "path=a&data=b", status: 400, errID: bad,
-			header: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}},
-		{name: "400/form-encoded body with a charset", setup: setup, target: target, body: "a=b", status: 400, errID: bad,
-			header: map[string]string{"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}},
-		{name: "413/body over 1 MiB", setup: setup, target: target, body: huge, status: 413, errID: "RequestBodyTooLarge",
-			golden: g("error_RequestBodyTooLarge")},
-		{name: "413/chunked body over 1 MiB", setup: setup, target: target, body: huge, chunked: true, status: 413,
-			errID: "RequestBodyTooLarge"},
+		{Name: "400/invalid JSON", Setup: setup, Target: target, Body: `{"a":`, Status: 400, Err: bad, Golden: g("error_RequestBodyInvalidJson")},
+		{Name: "400/empty body", Setup: setup, Target: target, Status: 400, Err: bad},
+		{Name: "400/two JSON values", Setup: setup, Target: target, Body: `{} {}`, Status: 400, Err: bad},
+		{Name: "400/body is an array", Setup: setup, Target: target, Body: `[{}]`, Status: 400, Err: bad},
+		{Name: "400/body is a string", Setup: setup, Target: target, Body: `"x"`, Status: 400, Err: bad},
+		{Name: "400/duplicate member name in the body", Setup: setup, Target: target, Body: `{"x":1,"x":2}`, Status: 400, Err: bad},
+		{Name: "400/invalid UTF-8 outside data", Setup: setup, Target: target, Body: "{\"x\":\"\xff\"}", Status: 400, Err: bad},
+		{Name: "400/form-encoded body", Setup: setup, Target: target, Body: "path=a&data=b", Status: 400, Err: bad,
+			Header: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}},
+		{Name: "400/form-encoded body with a charset", Setup: setup, Target: target, Body: "a=b", Status: 400, Err: bad,
+			Header: map[string]string{"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}},
+		{Name: "413/body over 1 MiB", Setup: setup, Target: target, Body: huge, Status: 413, Err: "RequestBodyTooLarge",
+			Golden: g("error_RequestBodyTooLarge")},
+		{Name: "413/chunked body over 1 MiB", Setup: setup, Target: target, Body: huge, Chunked: true, Status: 413,
+			Err: "RequestBodyTooLarge"},
 	}
 }
 
@@ -751,11 +414,5 @@ func wantData(t *testing.T, what string, v *api.SecretVersion, data string) {
 // noMember fails if a raw JSON object body has member name at top level.
 func noMember(t *testing.T, r *response, name string) {
 	t.Helper()
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(r.body, &m); err != nil {
-		t.Fatalf("body is not an object: %s", r.body)
-	}
-	if _, ok := m[name]; ok {
-		t.Errorf("body has a %q member, want none: %s", name, r.body)
-	}
+	wiretest.NoMember(t, r.Body, name)
 }

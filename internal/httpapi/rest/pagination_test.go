@@ -28,7 +28,7 @@ func pageNames(n int) []string {
 func manySecrets(n int) func(*env) {
 	return func(e *env) {
 		for _, p := range pageNames(n) {
-			e.create(p, `{}`)
+			e.CreateSecret(p, `{}`)
 		}
 	}
 }
@@ -36,7 +36,7 @@ func manySecrets(n int) func(*env) {
 // manyVersions creates secret p with n versions (maxVersions 100).
 func manyVersions(n int) func(*env) {
 	return func(e *env) {
-		e.create("p", `{"n":1}`, `"metadata":{"maxVersions":100}`)
+		e.CreateSecret("p", `{"n":1}`, `"metadata":{"maxVersions":100}`)
 		e.writeN("p", n-1)
 	}
 }
@@ -46,7 +46,7 @@ func page(items int, more bool) func(*testing.T, *env, *response) {
 	return func(t *testing.T, e *env, r *response) {
 		t.Helper()
 		want(t, "items", len(decode[[]any](t, r)), items)
-		want(t, "X-Pagination-Cursor-Next present", r.header.Get(api.HeaderCursorNext) != "", more)
+		want(t, "X-Pagination-Cursor-Next present", r.Header.Get(api.HeaderCursorNext) != "", more)
 	}
 }
 
@@ -58,7 +58,7 @@ func iterate[T any](t *testing.T, e *env, target, size string, r *response, size
 	for i := 0; ; i++ {
 		items := decode[[]T](t, r)
 		all = append(all, items...)
-		next := r.header.Get(api.HeaderCursorNext)
+		next := r.Header.Get(api.HeaderCursorNext)
 		if i < len(sizes) && len(items) != sizes[i] {
 			t.Errorf("page %d has %d items, want %d", i+1, len(items), sizes[i])
 		}
@@ -71,8 +71,8 @@ func iterate[T any](t *testing.T, e *env, target, size string, r *response, size
 		if i+1 >= len(sizes) {
 			t.Fatalf("page %d (the last) carries X-Pagination-Cursor-Next %q", i+1, next)
 		}
-		r = e.send(request{method: "GET", target: target, header: map[string]string{api.HeaderPageSize: size, api.HeaderCursor: next}})
-		r.expect(t, 200, "")
+		r = e.Send(request{Method: "GET", Target: target, Header: map[string]string{api.HeaderPageSize: size, api.HeaderCursor: next}})
+		r.Expect(t, 200, "")
 	}
 }
 
@@ -114,10 +114,10 @@ func iterateVersions(size string, sizes ...int) func(*testing.T, *env, *response
 // cursorOf returns the next cursor of the first page of a listing.
 func cursorOf(e *env, target string) string {
 	e.t.Helper()
-	r := e.send(request{method: "GET", target: target, header: map[string]string{api.HeaderPageSize: "10"}})
-	c := r.header.Get(api.HeaderCursorNext)
-	if r.status != 200 || c == "" {
-		e.t.Fatalf("GET %s: %d, cursor %q; want a first page with a cursor", target, r.status, c)
+	r := e.Send(request{Method: "GET", Target: target, Header: map[string]string{api.HeaderPageSize: "10"}})
+	c := r.Header.Get(api.HeaderCursorNext)
+	if r.Status != 200 || c == "" {
+		e.t.Fatalf("GET %s: %d, cursor %q; want a first page with a cursor", target, r.Status, c)
 	}
 	return c
 }
@@ -134,34 +134,34 @@ func paginationCases(target string, others []string, pinErrors bool) []apiCase {
 		return ""
 	}
 	cases := []apiCase{
-		{name: "200/no size: 100 items and a cursor", target: target, status: 200, check: page(100, true)},
-		{name: "200/size 1 is clamped to 10", target: target, header: size("1"), status: 200, check: page(10, true)},
-		{name: "200/size 9 is clamped to 10", target: target, header: size("9"), status: 200, check: page(10, true)},
-		{name: "200/size 10", target: target, header: size("10"), status: 200, check: page(10, true)},
-		{name: "200/size 55", target: target, header: size("55"), status: 200, check: page(55, true)},
-		{name: "200/size 100", target: target, header: size("100"), status: 200, check: page(100, true)},
-		{name: "200/size 101 is clamped to 100", target: target, header: size("101"), status: 200, check: page(100, true)},
-		{name: "200/size 500 is clamped to 100", target: target, header: size("500"), status: 200, check: page(100, true)},
-		{name: "200/size beyond 64 bits is clamped to 100", target: target, header: size("99999999999999999999999"),
-			status: 200, check: page(100, true)},
-		{name: "400/size abc", target: target, header: size("abc"), status: 400, errID: "PaginationSizeInvalid",
-			golden: g("error_PaginationSizeInvalid")},
-		{name: "400/size 0", target: target, header: size("0"), status: 400, errID: "PaginationSizeInvalid"},
-		{name: "400/size -10", target: target, header: size("-10"), status: 400, errID: "PaginationSizeInvalid"},
-		{name: "400/size below -2^63", target: target, header: size("-99999999999999999999999"), status: 400,
-			errID: "PaginationSizeInvalid"},
-		{name: "400/size 1.5", target: target, header: size("1.5"), status: 400, errID: "PaginationSizeInvalid"},
-		{name: "400/garbage cursor", target: target, header: map[string]string{api.HeaderCursor: "garbage!"},
-			status: 400, errID: "PaginationCursorInvalid", golden: g("error_PaginationCursorInvalid")},
-		{name: "400/base64url cursor that is not a position", target: target, status: 400, errID: "PaginationCursorInvalid",
-			header: map[string]string{api.HeaderCursor: base64.RawURLEncoding.EncodeToString([]byte("prod/db"))}},
-		{name: "400/empty position", target: target, status: 400, errID: "PaginationCursorInvalid",
-			header: map[string]string{api.HeaderCursor: base64.RawURLEncoding.EncodeToString([]byte("{}"))}},
+		{Name: "200/no size: 100 items and a cursor", Target: target, Status: 200, Check: page(100, true)},
+		{Name: "200/size 1 is clamped to 10", Target: target, Header: size("1"), Status: 200, Check: page(10, true)},
+		{Name: "200/size 9 is clamped to 10", Target: target, Header: size("9"), Status: 200, Check: page(10, true)},
+		{Name: "200/size 10", Target: target, Header: size("10"), Status: 200, Check: page(10, true)},
+		{Name: "200/size 55", Target: target, Header: size("55"), Status: 200, Check: page(55, true)},
+		{Name: "200/size 100", Target: target, Header: size("100"), Status: 200, Check: page(100, true)},
+		{Name: "200/size 101 is clamped to 100", Target: target, Header: size("101"), Status: 200, Check: page(100, true)},
+		{Name: "200/size 500 is clamped to 100", Target: target, Header: size("500"), Status: 200, Check: page(100, true)},
+		{Name: "200/size beyond 64 bits is clamped to 100", Target: target, Header: size("99999999999999999999999"),
+			Status: 200, Check: page(100, true)},
+		{Name: "400/size abc", Target: target, Header: size("abc"), Status: 400, Err: "PaginationSizeInvalid",
+			Golden: g("error_PaginationSizeInvalid")},
+		{Name: "400/size 0", Target: target, Header: size("0"), Status: 400, Err: "PaginationSizeInvalid"},
+		{Name: "400/size -10", Target: target, Header: size("-10"), Status: 400, Err: "PaginationSizeInvalid"},
+		{Name: "400/size below -2^63", Target: target, Header: size("-99999999999999999999999"), Status: 400,
+			Err: "PaginationSizeInvalid"},
+		{Name: "400/size 1.5", Target: target, Header: size("1.5"), Status: 400, Err: "PaginationSizeInvalid"},
+		{Name: "400/garbage cursor", Target: target, Header: map[string]string{api.HeaderCursor: "garbage!"},
+			Status: 400, Err: "PaginationCursorInvalid", Golden: g("error_PaginationCursorInvalid")},
+		{Name: "400/base64url cursor that is not a position", Target: target, Status: 400, Err: "PaginationCursorInvalid",
+			Header: map[string]string{api.HeaderCursor: base64.RawURLEncoding.EncodeToString([]byte("prod/db"))}},
+		{Name: "400/empty position", Target: target, Status: 400, Err: "PaginationCursorInvalid",
+			Header: map[string]string{api.HeaderCursor: base64.RawURLEncoding.EncodeToString([]byte("{}"))}},
 	}
 	for _, other := range others {
 		// A cursor of another listing: the right format, the wrong list.
-		cases = append(cases, apiCase{name: "400/cursor of " + other, target: target, status: 400,
-			errID: "PaginationCursorInvalid", headerFn: func(e *env) map[string]string {
+		cases = append(cases, apiCase{Name: "400/cursor of " + other, Target: target, Status: 400,
+			Err: "PaginationCursorInvalid", HeaderFn: func(e *env) map[string]string {
 				return map[string]string{api.HeaderCursor: cursorOf(e, other)}
 			}})
 	}
@@ -175,27 +175,27 @@ func TestListSecrets_Pagination(t *testing.T) {
 	withVersions := pageNames(250)[0]
 	shared := func(e *env) {
 		manySecrets(250)(e)
-		e.must("PUT", "/secret/"+esc(withVersions), `{"metadata":{"maxVersions":100}}`)
+		e.Must("PUT", "/secret/"+esc(withVersions), `{"metadata":{"maxVersions":100}}`)
 		e.writeN(withVersions, 15)
 	}
 	cases := paginationCases("/secret", []string{"/secret/" + esc(withVersions) + "/version"}, true)
 	cases = append(cases,
-		apiCase{name: "200/250 secrets by 100: every path once, byte-wise", target: "/secret", header: size("100"),
-			status: 200, check: iterateSecrets("100", 100, 100, 50)},
-		apiCase{name: "200/250 secrets by 10", target: "/secret", header: size("10"), status: 200,
-			check: iterateSecrets("10", slices.Repeat([]int{10}, 25)...)},
-		apiCase{name: "200/200 secrets by 100: no cursor on a full last page", setup: manySecrets(200), target: "/secret",
-			header: size("100"), status: 200, check: iterateSecrets("100", 100, 100)},
-		apiCase{name: "200/fewer secrets than a page: no cursor", setup: manySecrets(7), target: "/secret", status: 200,
-			check: iterateSecrets("100", 7)},
-		apiCase{name: "200/a secret deleted between pages is skipped", setup: manySecrets(30), target: "/secret",
-			header: size("10"), status: 200, check: func(t *testing.T, e *env, r *response) {
+		apiCase{Name: "200/250 secrets by 100: every path once, byte-wise", Target: "/secret", Header: size("100"),
+			Status: 200, Check: iterateSecrets("100", 100, 100, 50)},
+		apiCase{Name: "200/250 secrets by 10", Target: "/secret", Header: size("10"), Status: 200,
+			Check: iterateSecrets("10", slices.Repeat([]int{10}, 25)...)},
+		apiCase{Name: "200/200 secrets by 100: no cursor on a full last page", Setup: manySecrets(200), Target: "/secret",
+			Header: size("100"), Status: 200, Check: iterateSecrets("100", 100, 100)},
+		apiCase{Name: "200/fewer secrets than a page: no cursor", Setup: manySecrets(7), Target: "/secret", Status: 200,
+			Check: iterateSecrets("100", 7)},
+		apiCase{Name: "200/a secret deleted between pages is skipped", Setup: manySecrets(30), Target: "/secret",
+			Header: size("10"), Status: 200, Check: func(t *testing.T, e *env, r *response) {
 				names := pageNames(30)
 				sort.Strings(names)
-				e.must("DELETE", "/secret/"+esc(names[15]), "")
-				r = e.send(request{method: "GET", target: "/secret",
-					header: map[string]string{api.HeaderPageSize: "10", api.HeaderCursor: r.header.Get(api.HeaderCursorNext)}})
-				r.expect(t, 200, "")
+				e.Must("DELETE", "/secret/"+esc(names[15]), "")
+				r = e.Send(request{Method: "GET", Target: "/secret",
+					Header: map[string]string{api.HeaderPageSize: "10", api.HeaderCursor: r.Header.Get(api.HeaderCursorNext)}})
+				r.Expect(t, 200, "")
 				items := decode[[]api.GetSecretResponse](t, r)
 				want(t, "first path of page 2", items[0].Path, names[10])
 				want(t, "last path of page 2", items[9].Path, names[20])
@@ -211,35 +211,35 @@ func TestListVersions_Pagination(t *testing.T) {
 	// Shared: p has 120 versions, q 15, and there are 17 secrets: each
 	// listing has a second page of 10.
 	shared := func(e *env) {
-		e.create("p", `{"n":1}`, `"metadata":{"maxVersions":200}`)
+		e.CreateSecret("p", `{"n":1}`, `"metadata":{"maxVersions":200}`)
 		e.writeN("p", 119)
-		e.create("q", `{}`, `"metadata":{"maxVersions":100}`)
+		e.CreateSecret("q", `{}`, `"metadata":{"maxVersions":100}`)
 		e.writeN("q", 14)
 		manySecrets(15)(e)
 	}
 	cases := paginationCases(target, []string{"/secret", "/secret/q/version"}, false)
 	cases = append(cases,
-		apiCase{name: "200/120 versions by 100", target: target, header: size("100"), status: 200,
-			check: iterateVersions("100", 100, 20)},
-		apiCase{name: "200/120 versions by 10: no cursor on a full last page", target: target, header: size("10"), status: 200,
-			check: iterateVersions("10", slices.Repeat([]int{10}, 12)...)},
-		apiCase{name: "200/25 versions by 10", setup: manyVersions(25), target: target, header: size("10"), status: 200,
-			check: iterateVersions("10", 10, 10, 5)},
-		apiCase{name: "200/fewer versions than a page: no cursor", setup: manyVersions(7), target: target, status: 200,
-			check: iterateVersions("100", 7)},
-		apiCase{name: "200/pruned versions are not counted", target: target, header: size("10"), status: 200,
-			setup: func(e *env) {
-				e.create("p", `{}`, `"metadata":{"maxVersions":15}`)
+		apiCase{Name: "200/120 versions by 100", Target: target, Header: size("100"), Status: 200,
+			Check: iterateVersions("100", 100, 20)},
+		apiCase{Name: "200/120 versions by 10: no cursor on a full last page", Target: target, Header: size("10"), Status: 200,
+			Check: iterateVersions("10", slices.Repeat([]int{10}, 12)...)},
+		apiCase{Name: "200/25 versions by 10", Setup: manyVersions(25), Target: target, Header: size("10"), Status: 200,
+			Check: iterateVersions("10", 10, 10, 5)},
+		apiCase{Name: "200/fewer versions than a page: no cursor", Setup: manyVersions(7), Target: target, Status: 200,
+			Check: iterateVersions("100", 7)},
+		apiCase{Name: "200/pruned versions are not counted", Target: target, Header: size("10"), Status: 200,
+			Setup: func(e *env) {
+				e.CreateSecret("p", `{}`, `"metadata":{"maxVersions":15}`)
 				e.writeN("p", 19)
-			}, check: func(t *testing.T, e *env, r *response) {
+			}, Check: func(t *testing.T, e *env, r *response) {
 				var got []uint32
 				for _, v := range iterate[api.SecretVersion](t, e, target, "10", r, []int{10, 5}) {
 					got = append(got, v.ID)
 				}
 				wantIDs(t, "ids", got, seq(20)[5:])
 			}},
-		apiCase{name: "404/unknown secret with a page size", target: "/secret/nope/version", header: size("10"), status: 404,
-			errID: "SecretNotFound"},
+		apiCase{Name: "404/unknown secret with a page size", Target: "/secret/nope/version", Header: size("10"), Status: 404,
+			Err: "SecretNotFound"},
 	)
 	runShared(t, shared, cases)
 }

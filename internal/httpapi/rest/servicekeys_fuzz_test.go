@@ -3,14 +3,12 @@ package rest_test
 import (
 	"bytes"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
-	"github.com/seed-3e8d63de/coffer/internal/server"
+	"github.com/seed-3e8d63de/coffer/internal/testenv"
 )
 
 // FuzzServiceKeyBodies sends fuzzed bodies and query strings to every
@@ -22,12 +20,7 @@ import (
 // ciphertext, data key blob, wrapped key and signature, which the fuzzer
 // mutates.
 func FuzzServiceKeyBodies(f *testing.F) {
-	srv, err := server.New(f.Context(), server.Config{Dev: true, DevRootToken: rootToken,
-		Logger: slog.New(slog.DiscardHandler), Out: io.Discard})
-	if err != nil {
-		f.Fatalf("server.New: %v", err)
-	}
-	f.Cleanup(func() { srv.Close() })
+	srv := testenv.Start(f).Server
 	h, domain := srv.Handler(), srv.DefaultDomain()
 	call := func(method, target, body string) []byte {
 		rec := httptest.NewRecorder()

@@ -97,9 +97,9 @@ func ecJWK(private bool) string {
 
 func (e *env) newKey(body string) api.ServiceKey {
 	e.t.Helper()
-	r := e.call("POST", keys(""), body)
-	if r.status != http.StatusCreated {
-		e.t.Fatalf("create key %s = %d %s", body, r.status, r.body)
+	r := e.Call("POST", keys(""), body)
+	if r.Status != http.StatusCreated {
+		e.t.Fatalf("create key %s = %d %s", body, r.Status, r.Body)
 	}
 	return decode[api.ServiceKey](e.t, r)
 }
@@ -122,7 +122,7 @@ var dynamic = regexp.MustCompile(`"(ciphertext|key|plaintext|signature|bytes|con
 // name in angle brackets; keep lists the members to leave as they are.
 func (e *env) keyGolden(t *testing.T, name string, r *response, keep ...string) {
 	t.Helper()
-	body := dynamic.ReplaceAllStringFunc(string(r.body), func(m string) string {
+	body := dynamic.ReplaceAllStringFunc(string(r.Body), func(m string) string {
 		member := m[1 : strings.Index(m[1:], `"`)+1]
 		for _, k := range keep {
 			if k == member {
@@ -132,8 +132,8 @@ func (e *env) keyGolden(t *testing.T, name string, r *response, keep ...string) 
 		return `"` + member + `":"<` + member + `>"`
 	})
 	c := *r
-	c.body = []byte(body)
-	e.golden(t, name, &c)
+	c.Body = []byte(body)
+	e.Golden(t, name, &c)
 }
 
 func TestServiceKeys_Create(t *testing.T) {
@@ -141,54 +141,54 @@ func TestServiceKeys_Create(t *testing.T) {
 	octBody := `{"id":"` + octID + `","name":"test-aes-1","type":"oct","size":256,"operations":["encrypt","decrypt"]}`
 	withKeys := func(e *env) { seedKeys(e) }
 	cases := []apiCase{
-		{name: "201/generate an AES key", target: keys(""), body: octBody, status: 201, golden: "service_key_create"},
-		{name: "201/generate an RSA key", target: keys(""), status: 201,
-			body: `{"name":"rsa","type":"RSA","size":3072,"operations":["encrypt","decrypt","wrapKey","unwrapKey"]}`},
-		{name: "201/generate an EC key with the default usages", target: keys(""), status: 201,
-			body: `{"name":"ec","type":"EC","curve":"P-521","protectionLevel":"SOFTWARE"}`,
-			check: func(t *testing.T, _ *env, r *response) {
+		{Name: "201/generate an AES key", Target: keys(""), Body: octBody, Status: 201, Golden: "service_key_create"},
+		{Name: "201/generate an RSA key", Target: keys(""), Status: 201,
+			Body: `{"name":"rsa","type":"RSA","size":3072,"operations":["encrypt","decrypt","wrapKey","unwrapKey"]}`},
+		{Name: "201/generate an EC key with the default usages", Target: keys(""), Status: 201,
+			Body: `{"name":"ec","type":"EC","curve":"P-521","protectionLevel":"SOFTWARE"}`,
+			Check: func(t *testing.T, _ *env, r *response) {
 				k := decode[api.ServiceKey](t, r)
 				want(t, "operations", strings.Join(k.Operations, ","), "sign,verify")
 				want(t, "class", k.Class, "KEY_PAIR")
 			}},
-		{name: "201/import a JWK with format=jwk", target: keys("?format=jwk"), status: 201, golden: "service_key_import_jwk",
-			body: `{"id":"` + ecID + `","name":"imported","keys":[` + ecJWK(true) + `],"operations":["sign","verify"]}`},
-		{name: "201/import a public JWK with format=pem", target: keys("?format=pem"), status: 201, golden: "service_key_import_pem",
-			body: `{"id":"` + ecID + `","name":"public","keys":[` + ecJWK(false) + `],"operations":["verify"]}`},
-		{name: "201/import an AES key as okms-cli sends it", target: keys("?format=jwk"), status: 201,
-			body: `{"name":"test-import-aes","context":"test-import-aes","keys":[{"kid":"test-import-aes","key_ops":["encrypt","decrypt"],` +
+		{Name: "201/import a JWK with format=jwk", Target: keys("?format=jwk"), Status: 201, Golden: "service_key_import_jwk",
+			Body: `{"id":"` + ecID + `","name":"imported","keys":[` + ecJWK(true) + `],"operations":["sign","verify"]}`},
+		{Name: "201/import a public JWK with format=pem", Target: keys("?format=pem"), Status: 201, Golden: "service_key_import_pem",
+			Body: `{"id":"` + ecID + `","name":"public","keys":[` + ecJWK(false) + `],"operations":["verify"]}`},
+		{Name: "201/import an AES key as okms-cli sends it", Target: keys("?format=jwk"), Status: 201,
+			Body: `{"name":"test-import-aes","context":"test-import-aes","keys":[{"kid":"test-import-aes","key_ops":["encrypt","decrypt"],` +
 				`"kty":"oct","k":"YWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWE"}],"extractable":false}`,
-			check: func(t *testing.T, _ *env, r *response) {
+			Check: func(t *testing.T, _ *env, r *response) {
 				k := decode[api.ServiceKey](t, r)
 				if len(k.Keys) != 1 || k.Keys[0].K != "" || k.Keys[0].Kty != "oct" || k.Size != 256 {
 					t.Errorf("an imported AES key shows %+v", k)
 				}
 			}},
-		{name: "400/size", target: keys(""), body: `{"name":"k","type":"oct","size":512}`, status: 400,
-			errID: "ServiceKeySizeInvalid", golden: "error_ServiceKeySizeInvalid"},
-		{name: "400/curve on an RSA key", target: keys(""), body: `{"name":"k","type":"RSA","size":2048,"curve":"P-256"}`,
-			status: 400, errID: "ServiceKeyCurveIncompatible"},
-		{name: "400/operations that do not fit the type", target: keys(""), status: 400, errID: "ServiceKeyOperationsIncompatible",
-			body: `{"name":"k","type":"EC","curve":"P-256","operations":["encrypt","decrypt"]}`, golden: "error_ServiceKeyOperationsIncompatible"},
-		{name: "400/name too long, with every violation listed", target: keys(""), status: 400, errID: "ServiceKeyNameMaxExceeded",
-			body: `{"name":"` + strings.Repeat("n", 33) + `","type":"oct","size":100}`, golden: "error_ServiceKeyNameMaxExceeded"},
-		{name: "400/no type", target: keys(""), body: `{"name":"k"}`, status: 400, errID: "ServiceKeyTypeRequired"},
-		{name: "400/HSM", target: keys(""), body: `{"name":"k","type":"oct","size":256,"protectionLevel":"HSM"}`,
-			status: 400, errID: "ServiceKeyProtectionLevelUnsupported"},
-		{name: "400/JWK that is not a key", target: keys(""), status: 400, errID: "ServiceKeyKeysInvalid", golden: "error_ServiceKeyKeysInvalid",
-			body: `{"name":"k","keys":[{"kty":"EC","crv":"P-256","x":"AAAA","y":"AAAA"}]}`},
-		{name: "400/JWK member not base64url", target: keys(""), status: 400, errID: "ServiceKeyKeysInvalid",
-			body: `{"name":"k","keys":[{"kty":"oct","k":"***"}]}`},
-		{name: "400/malformed id", target: keys(""), body: `{"id":"x","name":"k","type":"oct","size":128}`, status: 400,
-			errID: "ServiceKeyIdInvalid", golden: "error_ServiceKeyIdInvalid"},
-		{name: "400/format=xml", target: keys("?format=xml"), body: octBody, status: 400, errID: "QueryParameterInvalid"},
-		{name: "400/wrapped key with an unknown transport key", target: keys(""), status: 400, errID: "ServiceKeyWrappedKeysInvalid",
-			body: `{"name":"k","wrappedKeys":[{"keyFormatType":"RAW","wrappingKeyId":"` + unknownKey + `","ciphertext":"a.b.c.d.e"}]}`},
-		{name: "400/wrapped key that does not decrypt", setup: withKeys, target: keys(""), status: 400, errID: "ServiceKeyWrappedKeysInvalid",
-			body:   `{"name":"k","wrappedKeys":[{"keyFormatType":"RAW","wrappingKeyId":"` + transportID + `","ciphertext":"a.b.c.d.e"}]}`,
-			golden: "error_ServiceKeyWrappedKeysInvalid"},
-		{name: "409/a key with this id exists", setup: withKeys, target: keys(""), body: octBody, status: 409,
-			errID: "ServiceKeyAlreadyExists", golden: "error_ServiceKeyAlreadyExists"},
+		{Name: "400/size", Target: keys(""), Body: `{"name":"k","type":"oct","size":512}`, Status: 400,
+			Err: "ServiceKeySizeInvalid", Golden: "error_ServiceKeySizeInvalid"},
+		{Name: "400/curve on an RSA key", Target: keys(""), Body: `{"name":"k","type":"RSA","size":2048,"curve":"P-256"}`,
+			Status: 400, Err: "ServiceKeyCurveIncompatible"},
+		{Name: "400/operations that do not fit the type", Target: keys(""), Status: 400, Err: "ServiceKeyOperationsIncompatible",
+			Body: `{"name":"k","type":"EC","curve":"P-256","operations":["encrypt","decrypt"]}`, Golden: "error_ServiceKeyOperationsIncompatible"},
+		{Name: "400/name too long, with every violation listed", Target: keys(""), Status: 400, Err: "ServiceKeyNameMaxExceeded",
+			Body: `{"name":"` + strings.Repeat("n", 33) + `","type":"oct","size":100}`, Golden: "error_ServiceKeyNameMaxExceeded"},
+		{Name: "400/no type", Target: keys(""), Body: `{"name":"k"}`, Status: 400, Err: "ServiceKeyTypeRequired"},
+		{Name: "400/HSM", Target: keys(""), Body: `{"name":"k","type":"oct","size":256,"protectionLevel":"HSM"}`,
+			Status: 400, Err: "ServiceKeyProtectionLevelUnsupported"},
+		{Name: "400/JWK that is not a key", Target: keys(""), Status: 400, Err: "ServiceKeyKeysInvalid", Golden: "error_ServiceKeyKeysInvalid",
+			Body: `{"name":"k","keys":[{"kty":"EC","crv":"P-256","x":"AAAA","y":"AAAA"}]}`},
+		{Name: "400/JWK member not base64url", Target: keys(""), Status: 400, Err: "ServiceKeyKeysInvalid",
+			Body: `{"name":"k","keys":[{"kty":"oct","k":"***"}]}`},
+		{Name: "400/malformed id", Target: keys(""), Body: `{"id":"x","name":"k","type":"oct","size":128}`, Status: 400,
+			Err: "ServiceKeyIdInvalid", Golden: "error_ServiceKeyIdInvalid"},
+		{Name: "400/format=xml", Target: keys("?format=xml"), Body: octBody, Status: 400, Err: "QueryParameterInvalid"},
+		{Name: "400/wrapped key with an unknown transport key", Target: keys(""), Status: 400, Err: "ServiceKeyWrappedKeysInvalid",
+			Body: `{"name":"k","wrappedKeys":[{"keyFormatType":"RAW","wrappingKeyId":"` + unknownKey + `","ciphertext":"a.b.c.d.e"}]}`},
+		{Name: "400/wrapped key that does not decrypt", Setup: withKeys, Target: keys(""), Status: 400, Err: "ServiceKeyWrappedKeysInvalid",
+			Body:   `{"name":"k","wrappedKeys":[{"keyFormatType":"RAW","wrappingKeyId":"` + transportID + `","ciphertext":"a.b.c.d.e"}]}`,
+			Golden: "error_ServiceKeyWrappedKeysInvalid"},
+		{Name: "409/a key with this id exists", Setup: withKeys, Target: keys(""), Body: octBody, Status: 409,
+			Err: "ServiceKeyAlreadyExists", Golden: "error_ServiceKeyAlreadyExists"},
 	}
 	cases = append(cases, commonCases(nil, keys(""), `{"name":"k","type":"oct","size":128}`, 201, false)...)
 	cases = append(cases, bodyCases(nil, keys(""), false)...)
@@ -202,7 +202,7 @@ func manyKeys(e *env) {
 		id := fmt.Sprintf("55555555-5555-4555-8555-5555555555%02d", i)
 		e.newKey(`{"id":"` + id + `","name":"k` + fmt.Sprint(i) + `","type":"oct","size":128}`)
 		if i%4 == 0 {
-			e.must("POST", keys("/"+id+"/deactivate"), `{"reason":"superseded"}`)
+			e.Must("POST", keys("/"+id+"/deactivate"), `{"reason":"superseded"}`)
 		}
 	}
 }
@@ -218,65 +218,65 @@ func TestServiceKeys_Read(t *testing.T) {
 		}
 	}
 	cases := []apiCase{
-		{name: "200/get", target: keys("/" + octID), status: 200, golden: "service_key_get"},
-		{name: "200/get an AES key with format=jwk", target: keys("/" + octID + "?format=jwk"), status: 200, golden: "service_key_get_oct_jwk"},
-		{name: "200/get with format=jwk", target: keys("/" + ecID + "?format=jwk"), status: 200, golden: "service_key_get_jwk"},
-		{name: "200/get with format=PEM", target: keys("/" + ecID + "?format=PEM"), status: 200, golden: "service_key_get_pem"},
-		{name: "200/get an RSA key with format=jwk", target: keys("/" + rsaID + "?format=jwk"), status: 200,
-			check: func(t *testing.T, _ *env, r *response) {
+		{Name: "200/get", Target: keys("/" + octID), Status: 200, Golden: "service_key_get"},
+		{Name: "200/get an AES key with format=jwk", Target: keys("/" + octID + "?format=jwk"), Status: 200, Golden: "service_key_get_oct_jwk"},
+		{Name: "200/get with format=jwk", Target: keys("/" + ecID + "?format=jwk"), Status: 200, Golden: "service_key_get_jwk"},
+		{Name: "200/get with format=PEM", Target: keys("/" + ecID + "?format=PEM"), Status: 200, Golden: "service_key_get_pem"},
+		{Name: "200/get an RSA key with format=jwk", Target: keys("/" + rsaID + "?format=jwk"), Status: 200,
+			Check: func(t *testing.T, _ *env, r *response) {
 				k := decode[api.ServiceKey](t, r)
 				if len(k.Keys) != 1 || k.Keys[0].N == "" || k.Keys[0].E != "AQAB" || k.Keys[0].Kid != rsaID || k.Keys[0].D != "" {
 					t.Errorf("RSA public JWK %+v", k.Keys)
 				}
 			}},
-		{name: "200/list", target: keys(""), status: 200, golden: "service_key_list", check: listed(16, false)},
-		{name: "200/list a page", target: keys("?max=10"), status: 200, check: func(t *testing.T, e *env, r *response) {
+		{Name: "200/list", Target: keys(""), Status: 200, Golden: "service_key_list", Check: listed(16, false)},
+		{Name: "200/list a page", Target: keys("?max=10"), Status: 200, Check: func(t *testing.T, e *env, r *response) {
 			listed(10, true)(t, e, r)
 			e.keyGolden(t, "service_key_list_page", r)
 		}},
-		{name: "200/list max below 10 is clamped", target: keys("?max=3"), status: 200, check: listed(10, true)},
-		{name: "200/list deactivated", target: keys("?state=deactivated"), status: 200, check: listed(3, false)},
-		{name: "200/list active", target: keys("?state=active&max=100"), status: 200, check: listed(13, false)},
-		{name: "200/list all", target: keys("?state=all"), status: 200, check: listed(16, false)},
-		{name: "200/list pre_active", target: keys("?state=pre_active"), status: 200, check: listed(0, false)},
-		{name: "200/random", target: "/api/{okmsId}/v1/random?length=32", status: 200,
-			check: func(t *testing.T, e *env, r *response) {
+		{Name: "200/list max below 10 is clamped", Target: keys("?max=3"), Status: 200, Check: listed(10, true)},
+		{Name: "200/list deactivated", Target: keys("?state=deactivated"), Status: 200, Check: listed(3, false)},
+		{Name: "200/list active", Target: keys("?state=active&max=100"), Status: 200, Check: listed(13, false)},
+		{Name: "200/list all", Target: keys("?state=all"), Status: 200, Check: listed(16, false)},
+		{Name: "200/list pre_active", Target: keys("?state=pre_active"), Status: 200, Check: listed(0, false)},
+		{Name: "200/random", Target: "/api/{okmsId}/v1/random?length=32", Status: 200,
+			Check: func(t *testing.T, e *env, r *response) {
 				e.keyGolden(t, "random", r)
 				b, err := base64.StdEncoding.DecodeString(decode[api.RandomResponse](t, r).Bytes)
 				if err != nil || len(b) != 32 {
 					t.Errorf("random bytes: %d, %v", len(b), err)
 				}
 			}},
-		{name: "200/random without length", target: "/api/{okmsId}/v1/random", status: 200,
-			check: func(t *testing.T, _ *env, r *response) {
+		{Name: "200/random without length", Target: "/api/{okmsId}/v1/random", Status: 200,
+			Check: func(t *testing.T, _ *env, r *response) {
 				want(t, "bytes", len(decode[api.RandomResponse](t, r).Bytes), 4)
 			}},
-		{name: "400/list state", target: keys("?state=ACTIVE"), status: 400, errID: "ServiceKeyStateInvalid", golden: "error_ServiceKeyStateInvalid"},
-		{name: "400/list continuation-token", target: keys("?continuation-token=nope"), status: 400, errID: "PaginationCursorInvalid"},
-		{name: "400/list max", target: keys("?max=ten"), status: 400, errID: "QueryParameterInvalid"},
-		{name: "400/get format", target: keys("/" + ecID + "?format=der"), status: 400, errID: "QueryParameterInvalid"},
-		{name: "400/get malformed key id", target: keys("/abc"), status: 400, errID: "ServiceKeyIdInvalid"},
-		{name: "400/wrapped export of a key that is not extractable", status: 400, errID: "ServiceKeyNotExtractable",
-			target: keys("/" + rsaID + "?wrappingKeyId=" + transportID + "&wrappedKeyFormat=PKCS8&wrappingAlgorithm=RSA-OAEP-256"),
-			golden: "error_ServiceKeyNotExtractable"},
-		{name: "400/wrapped export without a format", status: 400, errID: "ServiceKeyFieldRequired",
-			target: keys("/" + octID + "?wrappingKeyId=" + transportID + "&wrappingAlgorithm=RSA-OAEP-256")},
-		{name: "400/wrapped export with an unknown algorithm", status: 400, errID: "ServiceKeyWrappingAlgorithmInvalid",
-			target: keys("/" + octID + "?wrappingKeyId=" + transportID + "&wrappedKeyFormat=RAW&wrappingAlgorithm=A256KW")},
-		{name: "400/wrapped export in a format that does not fit", status: 400, errID: "ServiceKeyAlgorithmIncompatible",
-			target: keys("/" + octID + "?wrappingKeyId=" + transportID + "&wrappedKeyFormat=PKCS8&wrappingAlgorithm=RSA-OAEP")},
-		{name: "400/wrapped export parameters without wrappingKeyId", status: 400, errID: "QueryParameterInvalid",
-			target: keys("/" + octID + "?wrappedKeyFormat=RAW")},
-		{name: "400/random length", target: "/api/{okmsId}/v1/random?length=4097", status: 400, errID: "ServiceKeyRandomLengthInvalid",
-			golden: "error_ServiceKeyRandomLengthInvalid"},
-		{name: "400/random length not a number", target: "/api/{okmsId}/v1/random?length=x", status: 400, errID: "QueryParameterInvalid"},
-		{name: "404/get an unknown key", target: keys("/" + unknownKey), status: 404, errID: "ServiceKeyNotFound", golden: "error_ServiceKeyNotFound"},
-		{name: "404/list in an unknown domain", target: keys(""), okmsID: unknownDomain, status: 404, errID: "DomainNotFound"},
-		{name: "404/random in an unknown domain", target: "/api/{okmsId}/v1/random", okmsID: unknownDomain, status: 404, errID: "DomainNotFound"},
-		{name: "405/PUT a key", method: "PUT", target: keys("/" + octID), setup: manyKeys, status: 405, errID: "MethodNotAllowed"},
-		{name: "405/GET encrypt", target: keys("/" + octID + "/encrypt"), status: 405, errID: "MethodNotAllowed"},
-		{name: "405/POST random", method: "POST", target: "/api/{okmsId}/v1/random", setup: manyKeys, status: 405, errID: "MethodNotAllowed"},
-		{name: "404/unknown key route", target: keys("/" + octID + "/rotate"), status: 404, errID: "RouteNotFound"},
+		{Name: "400/list state", Target: keys("?state=ACTIVE"), Status: 400, Err: "ServiceKeyStateInvalid", Golden: "error_ServiceKeyStateInvalid"},
+		{Name: "400/list continuation-token", Target: keys("?continuation-token=nope"), Status: 400, Err: "PaginationCursorInvalid"},
+		{Name: "400/list max", Target: keys("?max=ten"), Status: 400, Err: "QueryParameterInvalid"},
+		{Name: "400/get format", Target: keys("/" + ecID + "?format=der"), Status: 400, Err: "QueryParameterInvalid"},
+		{Name: "400/get malformed key id", Target: keys("/abc"), Status: 400, Err: "ServiceKeyIdInvalid"},
+		{Name: "400/wrapped export of a key that is not extractable", Status: 400, Err: "ServiceKeyNotExtractable",
+			Target: keys("/" + rsaID + "?wrappingKeyId=" + transportID + "&wrappedKeyFormat=PKCS8&wrappingAlgorithm=RSA-OAEP-256"),
+			Golden: "error_ServiceKeyNotExtractable"},
+		{Name: "400/wrapped export without a format", Status: 400, Err: "ServiceKeyFieldRequired",
+			Target: keys("/" + octID + "?wrappingKeyId=" + transportID + "&wrappingAlgorithm=RSA-OAEP-256")},
+		{Name: "400/wrapped export with an unknown algorithm", Status: 400, Err: "ServiceKeyWrappingAlgorithmInvalid",
+			Target: keys("/" + octID + "?wrappingKeyId=" + transportID + "&wrappedKeyFormat=RAW&wrappingAlgorithm=A256KW")},
+		{Name: "400/wrapped export in a format that does not fit", Status: 400, Err: "ServiceKeyAlgorithmIncompatible",
+			Target: keys("/" + octID + "?wrappingKeyId=" + transportID + "&wrappedKeyFormat=PKCS8&wrappingAlgorithm=RSA-OAEP")},
+		{Name: "400/wrapped export parameters without wrappingKeyId", Status: 400, Err: "QueryParameterInvalid",
+			Target: keys("/" + octID + "?wrappedKeyFormat=RAW")},
+		{Name: "400/random length", Target: "/api/{okmsId}/v1/random?length=4097", Status: 400, Err: "ServiceKeyRandomLengthInvalid",
+			Golden: "error_ServiceKeyRandomLengthInvalid"},
+		{Name: "400/random length not a number", Target: "/api/{okmsId}/v1/random?length=x", Status: 400, Err: "QueryParameterInvalid"},
+		{Name: "404/get an unknown key", Target: keys("/" + unknownKey), Status: 404, Err: "ServiceKeyNotFound", Golden: "error_ServiceKeyNotFound"},
+		{Name: "404/list in an unknown domain", Target: keys(""), Domain: unknownDomain, Status: 404, Err: "DomainNotFound"},
+		{Name: "404/random in an unknown domain", Target: "/api/{okmsId}/v1/random", Domain: unknownDomain, Status: 404, Err: "DomainNotFound"},
+		{Name: "405/PUT a key", Method: "PUT", Target: keys("/" + octID), Setup: manyKeys, Status: 405, Err: "MethodNotAllowed"},
+		{Name: "405/GET encrypt", Target: keys("/" + octID + "/encrypt"), Status: 405, Err: "MethodNotAllowed"},
+		{Name: "405/POST random", Method: "POST", Target: "/api/{okmsId}/v1/random", Setup: manyKeys, Status: 405, Err: "MethodNotAllowed"},
+		{Name: "404/unknown key route", Target: keys("/" + octID + "/rotate"), Status: 404, Err: "RouteNotFound"},
 	}
 	cases = append(cases, commonCases(nil, keys(""), "", 200, false)...)
 	runShared(t, manyKeys, cases)
@@ -289,46 +289,46 @@ func TestServiceKeys_Lifecycle(t *testing.T) {
 	e := newEnv(t)
 	seedKeys(e)
 	k := keys("/" + octID)
-	r := e.call("PATCH", k, `{"name":"test-aes-1-updated","extractable":false}`)
-	r.expect(t, 200, "")
-	e.golden(t, "service_key_update", r)
-	e.call("POST", k+"/activate", "").expect(t, 204, "")
-	r = e.call("DELETE", k, "")
-	r.expect(t, 400, "ServiceKeyActive")
-	e.golden(t, "error_ServiceKeyActive", r)
-	r = e.call("POST", k+"/deactivate", `{}`)
-	r.expect(t, 400, "ServiceKeyDeactivationReasonRequired")
-	e.golden(t, "error_ServiceKeyDeactivationReasonRequired", r)
-	e.call("POST", k+"/deactivate", `{"reason":"KEY_COMPROMISE"}`).expect(t, 400, "ServiceKeyDeactivationReasonInvalid")
-	e.clock.Advance(61e9)
-	r = e.call("POST", k+"/deactivate", `{"reason":"unspecified"}`)
-	r.expect(t, 204, "")
-	e.golden(t, "service_key_deactivate", r)
-	e.clock.Advance(61e9)
-	e.call("POST", k+"/deactivate", `{"reason":"key_compromise"}`).expect(t, 204, "")
-	r = e.call("GET", k, "")
-	e.golden(t, "service_key_compromised", r)
-	e.clock.Advance(61e9)
-	e.call("POST", k+"/activate", "").expect(t, 204, "")
-	if a := decode[api.ServiceKey](t, e.call("GET", k, "")).Attributes; a.State != "active" || a.CompromiseDate != nil {
+	r := e.Call("PATCH", k, `{"name":"test-aes-1-updated","extractable":false}`)
+	r.Expect(t, 200, "")
+	e.Golden(t, "service_key_update", r)
+	e.Call("POST", k+"/activate", "").Expect(t, 204, "")
+	r = e.Call("DELETE", k, "")
+	r.Expect(t, 400, "ServiceKeyActive")
+	e.Golden(t, "error_ServiceKeyActive", r)
+	r = e.Call("POST", k+"/deactivate", `{}`)
+	r.Expect(t, 400, "ServiceKeyDeactivationReasonRequired")
+	e.Golden(t, "error_ServiceKeyDeactivationReasonRequired", r)
+	e.Call("POST", k+"/deactivate", `{"reason":"KEY_COMPROMISE"}`).Expect(t, 400, "ServiceKeyDeactivationReasonInvalid")
+	e.Clock.Advance(61e9)
+	r = e.Call("POST", k+"/deactivate", `{"reason":"unspecified"}`)
+	r.Expect(t, 204, "")
+	e.Golden(t, "service_key_deactivate", r)
+	e.Clock.Advance(61e9)
+	e.Call("POST", k+"/deactivate", `{"reason":"key_compromise"}`).Expect(t, 204, "")
+	r = e.Call("GET", k, "")
+	e.Golden(t, "service_key_compromised", r)
+	e.Clock.Advance(61e9)
+	e.Call("POST", k+"/activate", "").Expect(t, 204, "")
+	if a := decode[api.ServiceKey](t, e.Call("GET", k, "")).Attributes; a.State != "active" || a.CompromiseDate != nil {
 		t.Errorf("after reactivation: %+v", a)
 	}
-	r = e.call("PATCH", k, `{}`)
-	r.expect(t, 400, "ServiceKeyFieldRequired")
-	e.call("POST", k+"/deactivate", `{"reason":"cessation_of_operation"}`).expect(t, 204, "")
-	e.call("DELETE", k, "").expect(t, 204, "")
-	r = e.call("GET", k, "")
-	r.expect(t, 200, "")
-	e.golden(t, "service_key_destroyed", r)
-	r = e.call("POST", k+"/activate", "")
-	r.expect(t, 400, "ServiceKeyStateTransitionInvalid")
-	r = e.call("POST", k+"/decrypt", `{"ciphertext":"x"}`)
-	r.expect(t, 400, "ServiceKeyCiphertextInvalid")
-	r = e.call("PATCH", k, `{"name":"x"}`)
-	r.expect(t, 400, "ServiceKeyDestroyed")
-	e.golden(t, "error_ServiceKeyDestroyed", r)
-	e.call("DELETE", k, "").expect(t, 204, "")
-	e.call("DELETE", keys("/"+unknownKey), "").expect(t, 404, "ServiceKeyNotFound")
+	r = e.Call("PATCH", k, `{}`)
+	r.Expect(t, 400, "ServiceKeyFieldRequired")
+	e.Call("POST", k+"/deactivate", `{"reason":"cessation_of_operation"}`).Expect(t, 204, "")
+	e.Call("DELETE", k, "").Expect(t, 204, "")
+	r = e.Call("GET", k, "")
+	r.Expect(t, 200, "")
+	e.Golden(t, "service_key_destroyed", r)
+	r = e.Call("POST", k+"/activate", "")
+	r.Expect(t, 400, "ServiceKeyStateTransitionInvalid")
+	r = e.Call("POST", k+"/decrypt", `{"ciphertext":"x"}`)
+	r.Expect(t, 400, "ServiceKeyCiphertextInvalid")
+	r = e.Call("PATCH", k, `{"name":"x"}`)
+	r.Expect(t, 400, "ServiceKeyDestroyed")
+	e.Golden(t, "error_ServiceKeyDestroyed", r)
+	e.Call("DELETE", k, "").Expect(t, 204, "")
+	e.Call("DELETE", keys("/"+unknownKey), "").Expect(t, 404, "ServiceKeyNotFound")
 }
 
 // TestServiceKeys_Crypto: encrypt, decrypt, data keys, signatures and
@@ -339,85 +339,85 @@ func TestServiceKeys_Crypto(t *testing.T) {
 	seedKeys(e)
 	k := keys("/" + octID)
 	b64 := base64.StdEncoding.EncodeToString
-	r := e.call("POST", k+"/encrypt", `{"plaintext":"`+b64([]byte("Hello World !!!"))+`","context":"ctx"}`)
-	r.expect(t, 200, "")
+	r := e.Call("POST", k+"/encrypt", `{"plaintext":"`+b64([]byte("Hello World !!!"))+`","context":"ctx"}`)
+	r.Expect(t, 200, "")
 	e.keyGolden(t, "service_key_encrypt", r)
 	ct := decode[api.EncryptResponse](t, r).Ciphertext
-	r = e.call("POST", k+"/decrypt", `{"ciphertext":"`+ct+`","context":"ctx"}`)
-	r.expect(t, 200, "")
+	r = e.Call("POST", k+"/decrypt", `{"ciphertext":"`+ct+`","context":"ctx"}`)
+	r.Expect(t, 200, "")
 	e.keyGolden(t, "service_key_decrypt", r, "plaintext")
-	e.call("POST", k+"/decrypt", `{"ciphertext":"`+ct+`"}`).expect(t, 400, "ServiceKeyCiphertextInvalid")
-	r = e.call("POST", k+"/decrypt", `{"ciphertext":"not a jwe"}`)
-	r.expect(t, 400, "ServiceKeyCiphertextInvalid")
-	e.golden(t, "error_ServiceKeyCiphertextInvalid", r)
-	r = e.call("POST", k+"/encrypt", `{"plaintext":"%%%"}`)
-	r.expect(t, 400, "ServiceKeyPlaintextInvalid")
-	e.golden(t, "error_ServiceKeyPlaintextInvalid", r)
-	e.call("POST", k+"/encrypt", `{"plaintext":"`+b64(make([]byte, 4097))+`"}`).expect(t, 400, "ServiceKeyPlaintextMaxExceeded")
-	if r := e.call("POST", k+"/encrypt", `{"plaintext":"`+b64(make([]byte, 4096))+`"}`); r.status != 200 {
-		t.Fatalf("4096 bytes: %d %s", r.status, r.body)
+	e.Call("POST", k+"/decrypt", `{"ciphertext":"`+ct+`"}`).Expect(t, 400, "ServiceKeyCiphertextInvalid")
+	r = e.Call("POST", k+"/decrypt", `{"ciphertext":"not a jwe"}`)
+	r.Expect(t, 400, "ServiceKeyCiphertextInvalid")
+	e.Golden(t, "error_ServiceKeyCiphertextInvalid", r)
+	r = e.Call("POST", k+"/encrypt", `{"plaintext":"%%%"}`)
+	r.Expect(t, 400, "ServiceKeyPlaintextInvalid")
+	e.Golden(t, "error_ServiceKeyPlaintextInvalid", r)
+	e.Call("POST", k+"/encrypt", `{"plaintext":"`+b64(make([]byte, 4097))+`"}`).Expect(t, 400, "ServiceKeyPlaintextMaxExceeded")
+	if r := e.Call("POST", k+"/encrypt", `{"plaintext":"`+b64(make([]byte, 4096))+`"}`); r.Status != 200 {
+		t.Fatalf("4096 bytes: %d %s", r.Status, r.Body)
 	} else {
-		e.call("POST", k+"/decrypt", `{"ciphertext":"`+decode[api.EncryptResponse](t, r).Ciphertext+`"}`).expect(t, 200, "")
+		e.Call("POST", k+"/decrypt", `{"ciphertext":"`+decode[api.EncryptResponse](t, r).Ciphertext+`"}`).Expect(t, 200, "")
 	}
 
-	r = e.call("POST", k+"/datakey", `{"name":"test-dk","size":256}`)
-	r.expect(t, 201, "")
+	r = e.Call("POST", k+"/datakey", `{"name":"test-dk","size":256}`)
+	r.Expect(t, 201, "")
 	e.keyGolden(t, "service_key_datakey", r)
 	dk := decode[api.GenerateDataKeyResponse](t, r)
-	r = e.call("POST", k+"/datakey/decrypt", `{"key":"`+dk.Key+`"}`)
-	r.expect(t, 200, "")
+	r = e.Call("POST", k+"/datakey/decrypt", `{"key":"`+dk.Key+`"}`)
+	r.Expect(t, 200, "")
 	want(t, "data key", decode[api.DecryptDataKeyResponse](t, r).Plaintext, dk.Plaintext)
 	e.keyGolden(t, "service_key_datakey_decrypt", r)
-	e.call("POST", k+"/datakey", `{"size":100}`).expect(t, 400, "ServiceKeyDataKeySizeInvalid")
-	e.call("POST", k+"/datakey/decrypt", `{"key":"`+ct+`"}`).expect(t, 400, "ServiceKeyCiphertextInvalid")
+	e.Call("POST", k+"/datakey", `{"size":100}`).Expect(t, 400, "ServiceKeyDataKeySizeInvalid")
+	e.Call("POST", k+"/datakey/decrypt", `{"key":"`+ct+`"}`).Expect(t, 400, "ServiceKeyCiphertextInvalid")
 
 	ec := keys("/" + ecID)
 	msg := b64([]byte("hello world !!!"))
-	r = e.call("POST", ec+"/sign", `{"message":"`+msg+`","alg":"ES256"}`)
-	r.expect(t, 200, "")
+	r = e.Call("POST", ec+"/sign", `{"message":"`+msg+`","alg":"ES256"}`)
+	r.Expect(t, 200, "")
 	e.keyGolden(t, "service_key_sign", r)
 	sig := decode[api.SignResponse](t, r).Signature
-	r = e.call("POST", ec+"/verify", `{"message":"`+msg+`","alg":"ES256","signature":"`+sig+`"}`)
-	r.expect(t, 200, "")
-	e.golden(t, "service_key_verify", r)
+	r = e.Call("POST", ec+"/verify", `{"message":"`+msg+`","alg":"ES256","signature":"`+sig+`"}`)
+	r.Expect(t, 200, "")
+	e.Golden(t, "service_key_verify", r)
 	for label, body := range map[string]string{
 		"okms-cli's bad signature": `{"message":"` + msg + `","alg":"ES256","signature":"YmFkIHNpZ25hdHVyZQo="}`,
 		"another message":          `{"message":"` + b64([]byte("x")) + `","alg":"ES256","signature":"` + sig + `"}`,
 	} {
-		if got := decode[api.VerifyResponse](t, e.must("POST", ec+"/verify", body)); got.Result {
+		if got := decode[api.VerifyResponse](t, e.Must("POST", ec+"/verify", body)); got.Result {
 			t.Errorf("%s verified", label)
 		}
 	}
 	d := sha256.Sum256([]byte("hello world !!!"))
-	jws := decode[api.SignResponse](t, e.must("POST", ec+"/sign?format=jws", `{"message":"`+msg+`","alg":"ES256"}`)).Signature
-	if got := decode[api.VerifyResponse](t, e.must("POST", ec+"/verify", `{"message":"`+msg+`","signature":"`+jws+`"}`)); !got.Result {
+	jws := decode[api.SignResponse](t, e.Must("POST", ec+"/sign?format=jws", `{"message":"`+msg+`","alg":"ES256"}`)).Signature
+	if got := decode[api.VerifyResponse](t, e.Must("POST", ec+"/verify", `{"message":"`+msg+`","signature":"`+jws+`"}`)); !got.Result {
 		t.Error("a JWS does not verify")
 	}
-	digestSig := decode[api.SignResponse](t, e.must("POST", ec+"/sign", `{"message":"`+b64(d[:])+`","alg":"ES256","isdigest":true}`)).Signature
-	if got := decode[api.VerifyResponse](t, e.must("POST", ec+"/verify", `{"message":"`+msg+`","alg":"ES256","signature":"`+digestSig+`"}`)); !got.Result {
+	digestSig := decode[api.SignResponse](t, e.Must("POST", ec+"/sign", `{"message":"`+b64(d[:])+`","alg":"ES256","isdigest":true}`)).Signature
+	if got := decode[api.VerifyResponse](t, e.Must("POST", ec+"/verify", `{"message":"`+msg+`","alg":"ES256","signature":"`+digestSig+`"}`)); !got.Result {
 		t.Error("a signature over a digest does not verify over the message")
 	}
-	r = e.call("POST", ec+"/verify", `{"message":"`+msg+`","alg":"ES384","signature":"`+sig+`"}`)
-	r.expect(t, 400, "ServiceKeyAlgorithmIncompatible")
-	e.golden(t, "error_ServiceKeyAlgorithmIncompatible", r)
-	r = e.call("POST", ec+"/verify", `{"message":"`+msg+`","alg":"ES256","signature":"!!"}`)
-	r.expect(t, 400, "ServiceKeySignatureInvalid")
-	e.golden(t, "error_ServiceKeySignatureInvalid", r)
-	r = e.call("POST", ec+"/sign", `{"message":"`+msg+`","alg":"ES256","isdigest":true}`)
-	r.expect(t, 400, "ServiceKeyMessageInvalid")
-	e.golden(t, "error_ServiceKeyMessageInvalid", r)
-	e.call("POST", ec+"/sign?format=pgp", `{"message":"`+msg+`","alg":"ES256"}`).expect(t, 400, "ServiceKeySignatureFormatInvalid")
-	e.call("POST", ec+"/sign", `{"message":"`+msg+`"}`).expect(t, 400, "ServiceKeyFieldRequired")
-	r = e.call("POST", ec+"/encrypt", `{"plaintext":"`+msg+`"}`)
-	r.expect(t, 400, "ServiceKeyAlgorithmIncompatible")
-	r = e.call("POST", keys("/"+rsaID)+"/encrypt", `{"plaintext":"`+msg+`"}`)
-	r.expect(t, 400, "ServiceKeyOperationNotAllowed")
-	e.golden(t, "error_ServiceKeyOperationNotAllowed", r)
-	e.must("POST", ec+"/deactivate", `{"reason":"superseded"}`)
-	r = e.call("POST", ec+"/sign", `{"message":"`+msg+`","alg":"ES256"}`)
-	r.expect(t, 400, "ServiceKeyNotActive")
-	e.golden(t, "error_ServiceKeyNotActive", r)
-	if got := decode[api.VerifyResponse](t, e.must("POST", ec+"/verify", `{"message":"`+msg+`","alg":"ES256","signature":"`+sig+`"}`)); !got.Result {
+	r = e.Call("POST", ec+"/verify", `{"message":"`+msg+`","alg":"ES384","signature":"`+sig+`"}`)
+	r.Expect(t, 400, "ServiceKeyAlgorithmIncompatible")
+	e.Golden(t, "error_ServiceKeyAlgorithmIncompatible", r)
+	r = e.Call("POST", ec+"/verify", `{"message":"`+msg+`","alg":"ES256","signature":"!!"}`)
+	r.Expect(t, 400, "ServiceKeySignatureInvalid")
+	e.Golden(t, "error_ServiceKeySignatureInvalid", r)
+	r = e.Call("POST", ec+"/sign", `{"message":"`+msg+`","alg":"ES256","isdigest":true}`)
+	r.Expect(t, 400, "ServiceKeyMessageInvalid")
+	e.Golden(t, "error_ServiceKeyMessageInvalid", r)
+	e.Call("POST", ec+"/sign?format=pgp", `{"message":"`+msg+`","alg":"ES256"}`).Expect(t, 400, "ServiceKeySignatureFormatInvalid")
+	e.Call("POST", ec+"/sign", `{"message":"`+msg+`"}`).Expect(t, 400, "ServiceKeyFieldRequired")
+	r = e.Call("POST", ec+"/encrypt", `{"plaintext":"`+msg+`"}`)
+	r.Expect(t, 400, "ServiceKeyAlgorithmIncompatible")
+	r = e.Call("POST", keys("/"+rsaID)+"/encrypt", `{"plaintext":"`+msg+`"}`)
+	r.Expect(t, 400, "ServiceKeyOperationNotAllowed")
+	e.Golden(t, "error_ServiceKeyOperationNotAllowed", r)
+	e.Must("POST", ec+"/deactivate", `{"reason":"superseded"}`)
+	r = e.Call("POST", ec+"/sign", `{"message":"`+msg+`","alg":"ES256"}`)
+	r.Expect(t, 400, "ServiceKeyNotActive")
+	e.Golden(t, "error_ServiceKeyNotActive", r)
+	if got := decode[api.VerifyResponse](t, e.Must("POST", ec+"/verify", `{"message":"`+msg+`","alg":"ES256","signature":"`+sig+`"}`)); !got.Result {
 		t.Error("a deactivated key no longer verifies")
 	}
 }
@@ -428,8 +428,8 @@ func TestServiceKeys_Wrapped(t *testing.T) {
 	e := newEnv(t)
 	seedKeys(e)
 	for _, f := range []string{"RAW", "JWK"} {
-		r := e.call("GET", keys("/"+octID+"?wrappingKeyId="+transportID+"&wrappedKeyFormat="+f+"&wrappingAlgorithm=RSA-OAEP-256"), "")
-		r.expect(t, 200, "")
+		r := e.Call("GET", keys("/"+octID+"?wrappingKeyId="+transportID+"&wrappedKeyFormat="+f+"&wrappingAlgorithm=RSA-OAEP-256"), "")
+		r.Expect(t, 200, "")
 		if f == "RAW" {
 			e.keyGolden(t, "service_key_wrapped_export", r)
 		}

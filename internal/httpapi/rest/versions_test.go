@@ -50,58 +50,58 @@ func TestListVersions(t *testing.T) {
 		}
 	}
 	cases := []apiCase{
-		{name: "200/ascending, with every state", target: "/secret/prod%2Fdb/version", status: 200, golden: "version_list",
-			setup: func(e *env) {
+		{Name: "200/ascending, with every state", Target: "/secret/prod%2Fdb/version", Status: 200, Golden: "version_list",
+			Setup: func(e *env) {
 				seedDB(e)
-				e.write("prod/db", `{"v":3}`)
-				e.clock.Advance(time.Hour)
-				e.setState("prod/db", 2, "deactivated")
-				e.setState("prod/db", 3, "deleted")
-			}, check: func(t *testing.T, e *env, r *response) {
+				e.WriteSecret("prod/db", `{"v":3}`)
+				e.Clock.Advance(time.Hour)
+				e.SetVersionState("prod/db", 2, "deactivated")
+				e.SetVersionState("prod/db", 3, "deleted")
+			}, Check: func(t *testing.T, e *env, r *response) {
 				ids(1, 2, 3)(t, e, r)
 				vs := decode[[]api.SecretVersion](t, r)
 				for i, st := range []string{"active", "deactivated", "deleted"} {
 					want(t, fmt.Sprintf("version %d state", i+1), vs[i].State, st)
 				}
 			}},
-		{name: "200/pruned versions are absent, deleted ones present", target: "/secret/p/version", status: 200,
-			setup: func(e *env) {
-				e.create("p", `{}`, `"metadata":{"maxVersions":3}`)
+		{Name: "200/pruned versions are absent, deleted ones present", Target: "/secret/p/version", Status: 200,
+			Setup: func(e *env) {
+				e.CreateSecret("p", `{}`, `"metadata":{"maxVersions":3}`)
 				e.writeN("p", 4)
-				e.setState("p", 4, "deleted")
-			}, check: ids(3, 4, 5)},
-		{name: "200/an automatic deactivation is shown", target: "/secret/p/version", status: 200,
-			setup: func(e *env) {
-				e.create("p", `{}`, `"metadata":{"deactivateVersionAfter":"90m"}`)
-				e.clock.Advance(time.Hour)
-				e.write("p", `{}`)
-				e.clock.Advance(time.Hour)
-			}, check: func(t *testing.T, e *env, r *response) {
+				e.SetVersionState("p", 4, "deleted")
+			}, Check: ids(3, 4, 5)},
+		{Name: "200/an automatic deactivation is shown", Target: "/secret/p/version", Status: 200,
+			Setup: func(e *env) {
+				e.CreateSecret("p", `{}`, `"metadata":{"deactivateVersionAfter":"90m"}`)
+				e.Clock.Advance(time.Hour)
+				e.WriteSecret("p", `{}`)
+				e.Clock.Advance(time.Hour)
+			}, Check: func(t *testing.T, e *env, r *response) {
 				vs := decode[[]api.SecretVersion](t, r)
 				want(t, "version 1 state", vs[0].State, "deactivated")
 				want(t, "version 1 deactivatedAt", *vs[0].DeactivatedAt, at(90*time.Minute))
 				want(t, "version 2 state", vs[1].State, "active")
 			}},
-		{name: "200/raw slashes: the versions of prod/db", setup: seedDB, target: "/secret/prod/db/version", status: 200,
-			check: ids(1, 2)},
-		{name: "200/encoded last segment named version: the versions of prod/version", target: "/secret/prod%2Fversion/version",
-			status: 200, setup: func(e *env) {
-				e.create("prod", `{}`)
-				e.create("prod/version", `{}`)
-				e.write("prod/version", `{}`)
-			}, check: ids(1, 2)},
-		{name: "200/raw prod/version: the versions of prod", target: "/secret/prod/version", status: 200,
-			setup: func(e *env) {
-				e.create("prod", `{}`)
-				e.create("prod/version", `{}`)
-				e.write("prod/version", `{}`)
-			}, check: ids(1)},
-		{name: "200/includeData is ignored", setup: seedDB, target: "/secret/prod%2Fdb/version?includeData=true", status: 200,
-			check: ids(1, 2)},
-		{name: "404/unknown secret", target: "/secret/prod%2Fdb/version", status: 404, errID: "SecretNotFound"},
-		{name: "400/double-encoded path", target: "/secret/prod%252Fdb/version", status: 400, errID: "SecretPathInvalidCharacter"},
-		{name: "400/path of 256 characters", target: "/secret/" + esc(pathOfLen(256)) + "/version", status: 400,
-			errID: "SecretPathMaxExceeded"},
+		{Name: "200/raw slashes: the versions of prod/db", Setup: seedDB, Target: "/secret/prod/db/version", Status: 200,
+			Check: ids(1, 2)},
+		{Name: "200/encoded last segment named version: the versions of prod/version", Target: "/secret/prod%2Fversion/version",
+			Status: 200, Setup: func(e *env) {
+				e.CreateSecret("prod", `{}`)
+				e.CreateSecret("prod/version", `{}`)
+				e.WriteSecret("prod/version", `{}`)
+			}, Check: ids(1, 2)},
+		{Name: "200/raw prod/version: the versions of prod", Target: "/secret/prod/version", Status: 200,
+			Setup: func(e *env) {
+				e.CreateSecret("prod", `{}`)
+				e.CreateSecret("prod/version", `{}`)
+				e.WriteSecret("prod/version", `{}`)
+			}, Check: ids(1)},
+		{Name: "200/includeData is ignored", Setup: seedDB, Target: "/secret/prod%2Fdb/version?includeData=true", Status: 200,
+			Check: ids(1, 2)},
+		{Name: "404/unknown secret", Target: "/secret/prod%2Fdb/version", Status: 404, Err: "SecretNotFound"},
+		{Name: "400/double-encoded path", Target: "/secret/prod%252Fdb/version", Status: 400, Err: "SecretPathInvalidCharacter"},
+		{Name: "400/path of 256 characters", Target: "/secret/" + esc(pathOfLen(256)) + "/version", Status: 400,
+			Err: "SecretPathMaxExceeded"},
 	}
 	cases = append(cases, commonCases(seedDB, "/secret/prod%2Fdb/version", "", 200, false)...)
 	runCases(t, "GET", cases)
@@ -110,8 +110,8 @@ func TestListVersions(t *testing.T) {
 func TestAddVersion(t *testing.T) {
 	t.Parallel()
 	seed := func(e *env) {
-		e.create("prod/db", `{"v":1}`)
-		e.clock.Advance(time.Hour)
+		e.CreateSecret("prod/db", `{"v":1}`)
+		e.Clock.Advance(time.Hour)
 	}
 	const target = "/secret/prod%2Fdb/version"
 	body := `{"data":{"v":2}}`
@@ -127,86 +127,86 @@ func TestAddVersion(t *testing.T) {
 		}
 	}
 	cases := []apiCase{
-		{name: "200/new version", setup: seed, target: target, body: body, status: 200, golden: "version_add",
-			check: added(2, `{"v":2}`)},
-		{name: "200/data null is the empty object", setup: seed, target: target, body: `{"data":null}`, status: 200,
-			check: added(2, `{}`)},
-		{name: "200/unknown members are ignored", setup: seed, target: target, body: `{"data":{"v":2},"cas":9}`, status: 200,
-			check: added(2, `{"v":2}`)},
-		{name: "400/missing data", setup: seed, target: target, body: `{}`, status: 400, errID: "SecretFieldRequired"},
-		{name: "400/data is not an object", setup: seed, target: target, body: `{"data":"s3cr3t"}`, status: 400,
-			errID: "SecretDataInvalidKeyValueJson"},
-		{name: "200/data of 65,536 bytes", setup: seed, target: target, body: `{"data":` + dataOfSize(65536) + `}`, status: 200,
-			check: added(2, dataOfSize(65536))},
-		{name: "400/data of 65,537 bytes", setup: seed, target: target, body: `{"data":` + dataOfSize(65537) + `}`, status: 400,
-			errID: "SecretDataMaxExceeded"},
-		{name: "400/duplicate key in data", setup: seed, target: target, body: `{"data":{"a":{"k":1,"k":2}}}`, status: 400,
-			errID: "SecretDataInvalidKeyValueJson"},
-		{name: "200/data nested 64 levels", setup: seed, target: target, body: `{"data":` + nested(64) + `}`, status: 200,
-			check: added(2, nested(64))},
-		{name: "400/data nested 65 levels", setup: seed, target: target, body: `{"data":` + nested(65) + `}`, status: 400,
-			errID: "SecretDataInvalidKeyValueJson"},
-		{name: "400/empty top-level key in data", setup: seed, target: target, body: `{"data":{"":"x"}}`, status: 400,
-			errID: "SecretDataInvalidKeyValueJson"},
+		{Name: "200/new version", Setup: seed, Target: target, Body: body, Status: 200, Golden: "version_add",
+			Check: added(2, `{"v":2}`)},
+		{Name: "200/data null is the empty object", Setup: seed, Target: target, Body: `{"data":null}`, Status: 200,
+			Check: added(2, `{}`)},
+		{Name: "200/unknown members are ignored", Setup: seed, Target: target, Body: `{"data":{"v":2},"cas":9}`, Status: 200,
+			Check: added(2, `{"v":2}`)},
+		{Name: "400/missing data", Setup: seed, Target: target, Body: `{}`, Status: 400, Err: "SecretFieldRequired"},
+		{Name: "400/data is not an object", Setup: seed, Target: target, Body: `{"data":"s3cr3t"}`, Status: 400,
+			Err: "SecretDataInvalidKeyValueJson"},
+		{Name: "200/data of 65,536 bytes", Setup: seed, Target: target, Body: `{"data":` + dataOfSize(65536) + `}`, Status: 200,
+			Check: added(2, dataOfSize(65536))},
+		{Name: "400/data of 65,537 bytes", Setup: seed, Target: target, Body: `{"data":` + dataOfSize(65537) + `}`, Status: 400,
+			Err: "SecretDataMaxExceeded"},
+		{Name: "400/duplicate key in data", Setup: seed, Target: target, Body: `{"data":{"a":{"k":1,"k":2}}}`, Status: 400,
+			Err: "SecretDataInvalidKeyValueJson"},
+		{Name: "200/data nested 64 levels", Setup: seed, Target: target, Body: `{"data":` + nested(64) + `}`, Status: 200,
+			Check: added(2, nested(64))},
+		{Name: "400/data nested 65 levels", Setup: seed, Target: target, Body: `{"data":` + nested(65) + `}`, Status: 400,
+			Err: "SecretDataInvalidKeyValueJson"},
+		{Name: "400/empty top-level key in data", Setup: seed, Target: target, Body: `{"data":{"":"x"}}`, Status: 400,
+			Err: "SecretDataInvalidKeyValueJson"},
 		// Check-and-set (okms-rest.md 3.3).
-		{name: "200/cas equal to the current version", setup: seed, target: target + "?cas=1", body: body, status: 200,
-			check: added(2, `{"v":2}`)},
-		{name: "400/cas mismatch", setup: seed, target: target + "?cas=2", body: body, status: 400, errID: "SecretCasMismatch",
-			check: casRefused},
-		{name: "400/cas=0 on a secret that has a version", setup: seed, target: target + "?cas=0", body: body, status: 400,
-			errID: "SecretCasMismatch"},
-		{name: "400/cas required by the secret", setup: seedCAS, target: target, body: body, status: 400, errID: "SecretCasRequired",
-			check: casRefused},
-		{name: "400/cas required by secretConfig", setup: seedCASDomain, target: target, body: body, status: 400,
-			errID: "SecretCasRequired"},
-		{name: "200/cas given while required", setup: seedCASDomain, target: target + "?cas=1", body: body, status: 200,
-			check: isVersion(2, "active", "", "")},
-		{name: "400/cas=-1", setup: seed, target: target + "?cas=-1", body: body, status: 400, errID: "SecretCasMinRequired"},
-		{name: "400/cas=24001", setup: seed, target: target + "?cas=24001", body: body, status: 400, errID: "SecretCasMaxExceeded"},
-		{name: "400/cas=abc", setup: seed, target: target + "?cas=abc", body: body, status: 400, errID: "QueryParameterInvalid"},
+		{Name: "200/cas equal to the current version", Setup: seed, Target: target + "?cas=1", Body: body, Status: 200,
+			Check: added(2, `{"v":2}`)},
+		{Name: "400/cas mismatch", Setup: seed, Target: target + "?cas=2", Body: body, Status: 400, Err: "SecretCasMismatch",
+			Check: casRefused},
+		{Name: "400/cas=0 on a secret that has a version", Setup: seed, Target: target + "?cas=0", Body: body, Status: 400,
+			Err: "SecretCasMismatch"},
+		{Name: "400/cas required by the secret", Setup: seedCAS, Target: target, Body: body, Status: 400, Err: "SecretCasRequired",
+			Check: casRefused},
+		{Name: "400/cas required by secretConfig", Setup: seedCASDomain, Target: target, Body: body, Status: 400,
+			Err: "SecretCasRequired"},
+		{Name: "200/cas given while required", Setup: seedCASDomain, Target: target + "?cas=1", Body: body, Status: 200,
+			Check: isVersion(2, "active", "", "")},
+		{Name: "400/cas=-1", Setup: seed, Target: target + "?cas=-1", Body: body, Status: 400, Err: "SecretCasMinRequired"},
+		{Name: "400/cas=24001", Setup: seed, Target: target + "?cas=24001", Body: body, Status: 400, Err: "SecretCasMaxExceeded"},
+		{Name: "400/cas=abc", Setup: seed, Target: target + "?cas=abc", Body: body, Status: 400, Err: "QueryParameterInvalid"},
 		// Retention and schedules.
-		{name: "200/versions beyond maxVersions are pruned", target: "/secret/p/version", body: body, status: 200,
-			setup: func(e *env) {
-				e.create("p", `{}`, `"metadata":{"maxVersions":2}`)
-				e.write("p", `{}`)
-			}, check: func(t *testing.T, e *env, r *response) {
+		{Name: "200/versions beyond maxVersions are pruned", Target: "/secret/p/version", Body: body, Status: 200,
+			Setup: func(e *env) {
+				e.CreateSecret("p", `{}`, `"metadata":{"maxVersions":2}`)
+				e.WriteSecret("p", `{}`)
+			}, Check: func(t *testing.T, e *env, r *response) {
 				isVersion(3, "active", "", "")(t, e, r)
 				wantIDs(t, "versions", e.versionIDs("p"), []uint32{2, 3})
 				want(t, "oldestVersion", e.getSecret("/secret/p").Metadata.OldestVersion, 2)
 			}},
-		{name: "200/a new version is scheduled for deactivation, invisibly", target: "/secret/p/version", body: body, status: 200,
-			setup: func(e *env) { e.create("p", `{}`, `"metadata":{"deactivateVersionAfter":"1h"}`) },
-			check: func(t *testing.T, e *env, r *response) {
+		{Name: "200/a new version is scheduled for deactivation, invisibly", Target: "/secret/p/version", Body: body, Status: 200,
+			Setup: func(e *env) { e.CreateSecret("p", `{}`, `"metadata":{"deactivateVersionAfter":"1h"}`) },
+			Check: func(t *testing.T, e *env, r *response) {
 				isVersion(2, "active", "", "")(t, e, r)
-				e.clock.Advance(time.Hour)
+				e.Clock.Advance(time.Hour)
 				v := e.getVersion("p", 2)
 				want(t, "state one hour later", v.State, "deactivated")
 				wantData(t, "one hour later", &v, "")
 			}},
-		{name: "404/unknown secret", target: target, body: body, status: 404, errID: "SecretNotFound"},
+		{Name: "404/unknown secret", Target: target, Body: body, Status: 404, Err: "SecretNotFound"},
 		// Addressing (okms-rest.md 1.2).
-		{name: "200/raw-slash path", setup: seed, target: "/secret/prod/db/version", body: body, status: 200,
-			check: added(2, `{"v":2}`)},
-		{name: "200/encoded last segment named version", target: "/secret/prod%2Fversion/version", body: body, status: 200,
-			setup: func(e *env) {
-				e.create("prod", `{}`)
-				e.create("prod/version", `{}`)
-			}, check: func(t *testing.T, e *env, r *response) {
+		{Name: "200/raw-slash path", Setup: seed, Target: "/secret/prod/db/version", Body: body, Status: 200,
+			Check: added(2, `{"v":2}`)},
+		{Name: "200/encoded last segment named version", Target: "/secret/prod%2Fversion/version", Body: body, Status: 200,
+			Setup: func(e *env) {
+				e.CreateSecret("prod", `{}`)
+				e.CreateSecret("prod/version", `{}`)
+			}, Check: func(t *testing.T, e *env, r *response) {
 				isVersion(2, "active", "", "")(t, e, r)
 				want(t, "prod currentVersion", e.getSecret("/secret/prod").Metadata.CurrentVersion, 1)
 			}},
-		{name: "405/POST on the secret itself", setup: seed, target: "/secret/prod%2Fdb", body: body, status: 405,
-			errID: "MethodNotAllowed"},
-		{name: "405/POST on one version", setup: seed, target: "/secret/prod%2Fdb/version/1", body: body, status: 405,
-			errID: "MethodNotAllowed"},
-		{name: "400/double-encoded path", setup: seed, target: "/secret/prod%252Fdb/version", body: body, status: 400,
-			errID: "SecretPathInvalidCharacter"},
+		{Name: "405/POST on the secret itself", Setup: seed, Target: "/secret/prod%2Fdb", Body: body, Status: 405,
+			Err: "MethodNotAllowed"},
+		{Name: "405/POST on one version", Setup: seed, Target: "/secret/prod%2Fdb/version/1", Body: body, Status: 405,
+			Err: "MethodNotAllowed"},
+		{Name: "400/double-encoded path", Setup: seed, Target: "/secret/prod%252Fdb/version", Body: body, Status: 400,
+			Err: "SecretPathInvalidCharacter"},
 	}
 	// 24000 versions take half a second, five times more under the race
 	// detector, which has nothing to find in that sequential loop.
 	if !testing.Short() && !raceEnabled {
-		cases = append(cases, apiCase{name: "400/version limit reached", target: "/secret/big/version", body: body, status: 400,
-			errID: "SecretVersionLimitReached", golden: "error_SecretVersionLimitReached", setup: versionLimit})
+		cases = append(cases, apiCase{Name: "400/version limit reached", Target: "/secret/big/version", Body: body, Status: 400,
+			Err: "SecretVersionLimitReached", Golden: "error_SecretVersionLimitReached", Setup: versionLimit})
 	}
 	cases = append(cases, commonCases(seed, target, body, 200, false)...)
 	cases = append(cases, bodyCases(seed, target, false)...)
@@ -217,8 +217,8 @@ func TestAddVersion(t *testing.T) {
 // service, which is much faster than 24000 HTTP requests.
 func versionLimit(e *env) {
 	e.t.Helper()
-	e.create("big", `{}`, `"metadata":{"maxVersions":1}`)
-	svc := e.srv.Service()
+	e.CreateSecret("big", `{}`, `"metadata":{"maxVersions":1}`)
+	svc := e.Server.Service()
 	c := service.Caller{Principal: auth.Principal{Root: true, Name: "test"}, Surface: "test"}
 	p := secret.MustParsePath("big")
 	d, err := secret.ParseData([]byte(`{}`))
@@ -227,7 +227,7 @@ func versionLimit(e *env) {
 	}
 	ctx := context.Background()
 	for range secret.MaxVersionID - 1 {
-		if _, _, err := svc.PutVersion(ctx, c, e.domain, p, d, service.PutOptions{}); err != nil {
+		if _, _, err := svc.PutVersion(ctx, c, e.Domain, p, d, service.PutOptions{}); err != nil {
 			e.t.Fatalf("PutVersion: %v", err)
 		}
 	}
@@ -240,69 +240,69 @@ func TestGetVersion(t *testing.T) {
 	withState := func(id int, state string) func(*env) {
 		return func(e *env) {
 			seedDB(e)
-			e.clock.Advance(time.Hour)
-			e.setState("prod/db", id, state)
+			e.Clock.Advance(time.Hour)
+			e.SetVersionState("prod/db", id, state)
 		}
 	}
-	scheduled := func(e *env) { e.create("p", `{"v":1}`, `"metadata":{"deactivateVersionAfter":"1d"}`) }
+	scheduled := func(e *env) { e.CreateSecret("p", `{"v":1}`, `"metadata":{"deactivateVersionAfter":"1d"}`) }
 	// rearmed: deactivated automatically after one hour, reactivated one
 	// hour later (t0+2h): the next deactivation is due at t0+3h.
 	rearmed := func(after time.Duration) func(*env) {
 		return func(e *env) {
-			e.create("p", `{"v":1}`, `"metadata":{"deactivateVersionAfter":"1h"}`)
-			e.clock.Advance(2 * time.Hour)
-			e.setState("p", 1, "active")
-			e.clock.Advance(after)
+			e.CreateSecret("p", `{"v":1}`, `"metadata":{"deactivateVersionAfter":"1h"}`)
+			e.Clock.Advance(2 * time.Hour)
+			e.SetVersionState("p", 1, "active")
+			e.Clock.Advance(after)
 		}
 	}
 	cases := []apiCase{
-		{name: "200/without data", setup: seedDB, target: target + "1", status: 200, check: isVersion(1, "active", "", "")},
-		{name: "200/includeData on an active version", setup: seedDB, target: target + "1?includeData=true", status: 200,
-			golden: "version_get_data", check: isVersion(1, "active", "", `{"v":1}`)},
-		{name: "200/includeData on a deactivated version: its state, no data", setup: withState(1, "deactivated"),
-			target: target + "1?includeData=true", status: 200, check: isVersion(1, "deactivated", at(time.Minute+time.Hour), "")},
-		{name: "200/includeData on a deleted version: its state, no data", setup: withState(2, "deleted"),
-			target: target + "2?includeData=true", status: 200, check: isVersion(2, "deleted", "", "")},
-		{name: "400/includeData=notabool", setup: seedDB, target: target + "1?includeData=notabool", status: 400,
-			errID: "QueryParameterInvalid"},
-		{name: "404/version that never existed", setup: seedDB, target: target + "3", status: 404, errID: "SecretVersionNotFound"},
-		{name: "404/pruned version", target: "/secret/p/version/1", status: 404, errID: "SecretVersionNotFound",
-			setup: func(e *env) {
-				e.create("p", `{}`, `"metadata":{"maxVersions":1}`)
-				e.write("p", `{}`)
+		{Name: "200/without data", Setup: seedDB, Target: target + "1", Status: 200, Check: isVersion(1, "active", "", "")},
+		{Name: "200/includeData on an active version", Setup: seedDB, Target: target + "1?includeData=true", Status: 200,
+			Golden: "version_get_data", Check: isVersion(1, "active", "", `{"v":1}`)},
+		{Name: "200/includeData on a deactivated version: its state, no data", Setup: withState(1, "deactivated"),
+			Target: target + "1?includeData=true", Status: 200, Check: isVersion(1, "deactivated", at(time.Minute+time.Hour), "")},
+		{Name: "200/includeData on a deleted version: its state, no data", Setup: withState(2, "deleted"),
+			Target: target + "2?includeData=true", Status: 200, Check: isVersion(2, "deleted", "", "")},
+		{Name: "400/includeData=notabool", Setup: seedDB, Target: target + "1?includeData=notabool", Status: 400,
+			Err: "QueryParameterInvalid"},
+		{Name: "404/version that never existed", Setup: seedDB, Target: target + "3", Status: 404, Err: "SecretVersionNotFound"},
+		{Name: "404/pruned version", Target: "/secret/p/version/1", Status: 404, Err: "SecretVersionNotFound",
+			Setup: func(e *env) {
+				e.CreateSecret("p", `{}`, `"metadata":{"maxVersions":1}`)
+				e.WriteSecret("p", `{}`)
 			}},
-		{name: "404/unknown secret", target: target + "1", status: 404, errID: "SecretNotFound"},
-		{name: "400/version 0", setup: seedDB, target: target + "0", status: 400, errID: "SecretVersionMinRequired"},
-		{name: "400/version 24001", setup: seedDB, target: target + "24001", status: 400, errID: "SecretVersionMaxExceeded"},
-		{name: "400/version number of 30 digits", setup: seedDB, target: target + strings.Repeat("9", 30), status: 400,
-			errID: "SecretVersionMaxExceeded"},
-		{name: "200/version with leading zeros", setup: seedDB, target: target + "002", status: 200, check: isVersion(2, "active", "", "")},
-		{name: "200/raw-slash path", setup: seedDB, target: "/secret/prod/db/version/2?includeData=true", status: 200,
-			check: isVersion(2, "active", "", `{"v":2}`)},
-		{name: "200/encoded last segment named version", target: "/secret/prod%2Fversion/version/1?includeData=true", status: 200,
-			setup: func(e *env) {
-				e.create("prod", `{"of":"prod"}`)
-				e.create("prod/version", `{"of":"prod/version"}`)
-			}, check: isVersion(1, "active", "", `{"of":"prod/version"}`)},
-		{name: "200/version/version/1 addresses the secret named version", target: "/secret/prod/version/version/1?includeData=true",
-			status: 200, setup: func(e *env) {
-				e.create("prod", `{"of":"prod"}`)
-				e.create("prod/version", `{"of":"prod/version"}`)
-			}, check: isVersion(1, "active", "", `{"of":"prod/version"}`)},
-		{name: "200/one second before deactivateVersionAfter", target: "/secret/p/version/1?includeData=true", status: 200,
-			setup: func(e *env) {
+		{Name: "404/unknown secret", Target: target + "1", Status: 404, Err: "SecretNotFound"},
+		{Name: "400/version 0", Setup: seedDB, Target: target + "0", Status: 400, Err: "SecretVersionMinRequired"},
+		{Name: "400/version 24001", Setup: seedDB, Target: target + "24001", Status: 400, Err: "SecretVersionMaxExceeded"},
+		{Name: "400/version number of 30 digits", Setup: seedDB, Target: target + strings.Repeat("9", 30), Status: 400,
+			Err: "SecretVersionMaxExceeded"},
+		{Name: "200/version with leading zeros", Setup: seedDB, Target: target + "002", Status: 200, Check: isVersion(2, "active", "", "")},
+		{Name: "200/raw-slash path", Setup: seedDB, Target: "/secret/prod/db/version/2?includeData=true", Status: 200,
+			Check: isVersion(2, "active", "", `{"v":2}`)},
+		{Name: "200/encoded last segment named version", Target: "/secret/prod%2Fversion/version/1?includeData=true", Status: 200,
+			Setup: func(e *env) {
+				e.CreateSecret("prod", `{"of":"prod"}`)
+				e.CreateSecret("prod/version", `{"of":"prod/version"}`)
+			}, Check: isVersion(1, "active", "", `{"of":"prod/version"}`)},
+		{Name: "200/version/version/1 addresses the secret named version", Target: "/secret/prod/version/version/1?includeData=true",
+			Status: 200, Setup: func(e *env) {
+				e.CreateSecret("prod", `{"of":"prod"}`)
+				e.CreateSecret("prod/version", `{"of":"prod/version"}`)
+			}, Check: isVersion(1, "active", "", `{"of":"prod/version"}`)},
+		{Name: "200/one second before deactivateVersionAfter", Target: "/secret/p/version/1?includeData=true", Status: 200,
+			Setup: func(e *env) {
 				scheduled(e)
-				e.clock.Advance(24*time.Hour - time.Second)
-			}, check: isVersion(1, "active", "", `{"v":1}`)},
-		{name: "200/deactivated automatically after deactivateVersionAfter", target: "/secret/p/version/1?includeData=true",
-			status: 200, setup: func(e *env) {
+				e.Clock.Advance(24*time.Hour - time.Second)
+			}, Check: isVersion(1, "active", "", `{"v":1}`)},
+		{Name: "200/deactivated automatically after deactivateVersionAfter", Target: "/secret/p/version/1?includeData=true",
+			Status: 200, Setup: func(e *env) {
 				scheduled(e)
-				e.clock.Advance(24 * time.Hour)
-			}, check: isVersion(1, "deactivated", at(24*time.Hour), "")},
-		{name: "200/reactivation re-arms the timer from the reactivation", target: "/secret/p/version/1?includeData=true",
-			status: 200, setup: rearmed(59 * time.Minute), check: isVersion(1, "active", "", `{"v":1}`)},
-		{name: "200/a re-armed timer deactivates again", target: "/secret/p/version/1?includeData=true",
-			status: 200, setup: rearmed(time.Hour), check: isVersion(1, "deactivated", at(3*time.Hour), "")},
+				e.Clock.Advance(24 * time.Hour)
+			}, Check: isVersion(1, "deactivated", at(24*time.Hour), "")},
+		{Name: "200/reactivation re-arms the timer from the reactivation", Target: "/secret/p/version/1?includeData=true",
+			Status: 200, Setup: rearmed(59 * time.Minute), Check: isVersion(1, "active", "", `{"v":1}`)},
+		{Name: "200/a re-armed timer deactivates again", Target: "/secret/p/version/1?includeData=true",
+			Status: 200, Setup: rearmed(time.Hour), Check: isVersion(1, "deactivated", at(3*time.Hour), "")},
 	}
 	cases = append(cases, commonCases(seedDB, target+"1", "", 200, false)...)
 	runCases(t, "GET", cases)
@@ -319,19 +319,19 @@ func TestUpdateVersion(t *testing.T) {
 	for _, from := range states {
 		for _, to := range states {
 			setup := func(e *env) {
-				e.create("prod/db", `{"v":1}`)
-				e.clock.Advance(time.Hour)
+				e.CreateSecret("prod/db", `{"v":1}`)
+				e.Clock.Advance(time.Hour)
 				if from != "active" {
-					e.setState("prod/db", 1, from)
+					e.SetVersionState("prod/db", 1, from)
 				}
-				e.clock.Advance(time.Hour)
+				e.Clock.Advance(time.Hour)
 			}
-			tc := apiCase{name: fmt.Sprintf("200/%s to %s", from, to), setup: setup, target: target,
-				body: `{"state":"` + to + `"}`, status: 200}
+			tc := apiCase{Name: fmt.Sprintf("200/%s to %s", from, to), Setup: setup, Target: target,
+				Body: `{"state":"` + to + `"}`, Status: 200}
 			if from == "deleted" && to != "deleted" {
-				tc.name, tc.status, tc.errID = fmt.Sprintf("400/%s to %s", from, to), 400, "SecretVersionStateTransitionInvalid"
+				tc.Name, tc.Status, tc.Err = fmt.Sprintf("400/%s to %s", from, to), 400, "SecretVersionStateTransitionInvalid"
 				if to == "active" {
-					tc.golden = "error_SecretVersionStateTransitionInvalid"
+					tc.Golden = "error_SecretVersionStateTransitionInvalid"
 				}
 				cases = append(cases, tc)
 				continue
@@ -340,7 +340,7 @@ func TestUpdateVersion(t *testing.T) {
 			switch {
 			case from == "active" && to == "deactivated":
 				deactivatedAt = at(2 * time.Hour) // now
-				tc.golden = "version_update"
+				tc.Golden = "version_update"
 			case from == "deactivated" && to != "active":
 				deactivatedAt = at(time.Hour) // kept
 			}
@@ -348,7 +348,7 @@ func TestUpdateVersion(t *testing.T) {
 			if to == "active" {
 				data = `{"v":1}`
 			}
-			tc.check = func(t *testing.T, e *env, r *response) {
+			tc.Check = func(t *testing.T, e *env, r *response) {
 				isVersion(1, to, deactivatedAt, "")(t, e, r)
 				// Read back: the state, the data only when active, and a
 				// secret whose updatedAt did not move.
@@ -361,79 +361,79 @@ func TestUpdateVersion(t *testing.T) {
 		}
 	}
 	rest := []apiCase{
-		{name: "400/deleted is final even for its data", target: target, body: `{"state":"active"}`, status: 400,
-			errID: "SecretVersionStateTransitionInvalid", setup: func(e *env) {
+		{Name: "400/deleted is final even for its data", Target: target, Body: `{"state":"active"}`, Status: 400,
+			Err: "SecretVersionStateTransitionInvalid", Setup: func(e *env) {
 				seedDB(e)
-				e.setState("prod/db", 1, "deleted")
-			}, check: func(t *testing.T, e *env, r *response) {
+				e.SetVersionState("prod/db", 1, "deleted")
+			}, Check: func(t *testing.T, e *env, r *response) {
 				v := e.getVersion("prod/db", 1)
 				want(t, "state", v.State, "deleted")
 				wantData(t, "deleted version", &v, "")
 			}},
-		{name: "400/unknown state activated", setup: seedDB, target: target, body: `{"state":"activated"}`, status: 400,
-			errID: "SecretVersionStateInvalid", golden: "error_SecretVersionStateInvalid"},
-		{name: "400/state in upper case", setup: seedDB, target: target, body: `{"state":"DEACTIVATED"}`, status: 400,
-			errID: "SecretVersionStateInvalid"},
-		{name: "400/empty state", setup: seedDB, target: target, body: `{"state":""}`, status: 400, errID: "SecretVersionStateInvalid"},
-		{name: "400/missing state", setup: seedDB, target: target, body: `{}`, status: 400, errID: "SecretFieldRequired"},
-		{name: "400/null state", setup: seedDB, target: target, body: `{"state":null}`, status: 400, errID: "SecretFieldRequired"},
-		{name: "400/state is not a string", setup: seedDB, target: target, body: `{"state":1}`, status: 400,
-			errID: "RequestBodyInvalidJson"},
-		{name: "404/version that never existed", setup: seedDB, target: "/secret/prod%2Fdb/version/3", body: `{"state":"deleted"}`,
-			status: 404, errID: "SecretVersionNotFound"},
-		{name: "404/pruned version", target: "/secret/p/version/1", body: `{"state":"active"}`, status: 404,
-			errID: "SecretVersionNotFound", setup: func(e *env) {
-				e.create("p", `{}`, `"metadata":{"maxVersions":1}`)
-				e.write("p", `{}`)
+		{Name: "400/unknown state activated", Setup: seedDB, Target: target, Body: `{"state":"activated"}`, Status: 400,
+			Err: "SecretVersionStateInvalid", Golden: "error_SecretVersionStateInvalid"},
+		{Name: "400/state in upper case", Setup: seedDB, Target: target, Body: `{"state":"DEACTIVATED"}`, Status: 400,
+			Err: "SecretVersionStateInvalid"},
+		{Name: "400/empty state", Setup: seedDB, Target: target, Body: `{"state":""}`, Status: 400, Err: "SecretVersionStateInvalid"},
+		{Name: "400/missing state", Setup: seedDB, Target: target, Body: `{}`, Status: 400, Err: "SecretFieldRequired"},
+		{Name: "400/null state", Setup: seedDB, Target: target, Body: `{"state":null}`, Status: 400, Err: "SecretFieldRequired"},
+		{Name: "400/state is not a string", Setup: seedDB, Target: target, Body: `{"state":1}`, Status: 400,
+			Err: "RequestBodyInvalidJson"},
+		{Name: "404/version that never existed", Setup: seedDB, Target: "/secret/prod%2Fdb/version/3", Body: `{"state":"deleted"}`,
+			Status: 404, Err: "SecretVersionNotFound"},
+		{Name: "404/pruned version", Target: "/secret/p/version/1", Body: `{"state":"active"}`, Status: 404,
+			Err: "SecretVersionNotFound", Setup: func(e *env) {
+				e.CreateSecret("p", `{}`, `"metadata":{"maxVersions":1}`)
+				e.WriteSecret("p", `{}`)
 			}},
-		{name: "404/unknown secret", target: target, body: `{"state":"deleted"}`, status: 404, errID: "SecretNotFound"},
-		{name: "400/version 0", setup: seedDB, target: "/secret/prod%2Fdb/version/0", body: `{"state":"deleted"}`, status: 400,
-			errID: "SecretVersionMinRequired"},
-		{name: "400/version 24001", setup: seedDB, target: "/secret/prod%2Fdb/version/24001", body: `{"state":"deleted"}`,
-			status: 400, errID: "SecretVersionMaxExceeded"},
-		{name: "200/deleting the current version keeps currentVersion", setup: seedDB, target: "/secret/prod%2Fdb/version/2",
-			body: `{"state":"deleted"}`, status: 200, check: func(t *testing.T, e *env, r *response) {
+		{Name: "404/unknown secret", Target: target, Body: `{"state":"deleted"}`, Status: 404, Err: "SecretNotFound"},
+		{Name: "400/version 0", Setup: seedDB, Target: "/secret/prod%2Fdb/version/0", Body: `{"state":"deleted"}`, Status: 400,
+			Err: "SecretVersionMinRequired"},
+		{Name: "400/version 24001", Setup: seedDB, Target: "/secret/prod%2Fdb/version/24001", Body: `{"state":"deleted"}`,
+			Status: 400, Err: "SecretVersionMaxExceeded"},
+		{Name: "200/deleting the current version keeps currentVersion", Setup: seedDB, Target: "/secret/prod%2Fdb/version/2",
+			Body: `{"state":"deleted"}`, Status: 200, Check: func(t *testing.T, e *env, r *response) {
 				s := e.getSecret("/secret/prod%2Fdb?includeData=true")
 				want(t, "currentVersion", s.Metadata.CurrentVersion, 2)
 				want(t, "current version state", s.Version.State, "deleted")
 				wantData(t, "current version", s.Version, "")
-				e.write("prod/db", `{"v":3}`)
+				e.WriteSecret("prod/db", `{"v":3}`)
 				want(t, "next version", e.getSecret("/secret/prod%2Fdb").Version.ID, 3)
 			}},
-		{name: "200/deactivating the current version", setup: seedDB, target: "/secret/prod%2Fdb/version/2",
-			body: `{"state":"deactivated"}`, status: 200, check: func(t *testing.T, e *env, r *response) {
+		{Name: "200/deactivating the current version", Setup: seedDB, Target: "/secret/prod%2Fdb/version/2",
+			Body: `{"state":"deactivated"}`, Status: 200, Check: func(t *testing.T, e *env, r *response) {
 				s := e.getSecret("/secret/prod%2Fdb?includeData=true")
 				want(t, "current version state", s.Version.State, "deactivated")
 				wantData(t, "current version", s.Version, "")
 			}},
-		{name: "200/an automatically deactivated version keeps its time", target: "/secret/p/version/1",
-			body: `{"state":"deactivated"}`, status: 200, setup: func(e *env) {
-				e.create("p", `{}`, `"metadata":{"deactivateVersionAfter":"1h"}`)
-				e.clock.Advance(3 * time.Hour)
-			}, check: isVersion(1, "deactivated", at(time.Hour), "")},
-		{name: "200/reactivation clears deactivatedAt and re-arms the timer", target: "/secret/p/version/1",
-			body: `{"state":"active"}`, status: 200, setup: func(e *env) {
-				e.create("p", `{"v":1}`, `"metadata":{"deactivateVersionAfter":"1h"}`)
-				e.clock.Advance(3 * time.Hour)
-			}, check: func(t *testing.T, e *env, r *response) {
+		{Name: "200/an automatically deactivated version keeps its time", Target: "/secret/p/version/1",
+			Body: `{"state":"deactivated"}`, Status: 200, Setup: func(e *env) {
+				e.CreateSecret("p", `{}`, `"metadata":{"deactivateVersionAfter":"1h"}`)
+				e.Clock.Advance(3 * time.Hour)
+			}, Check: isVersion(1, "deactivated", at(time.Hour), "")},
+		{Name: "200/reactivation clears deactivatedAt and re-arms the timer", Target: "/secret/p/version/1",
+			Body: `{"state":"active"}`, Status: 200, Setup: func(e *env) {
+				e.CreateSecret("p", `{"v":1}`, `"metadata":{"deactivateVersionAfter":"1h"}`)
+				e.Clock.Advance(3 * time.Hour)
+			}, Check: func(t *testing.T, e *env, r *response) {
 				isVersion(1, "active", "", "")(t, e, r)
-				e.clock.Advance(time.Hour)
+				e.Clock.Advance(time.Hour)
 				v := e.getVersion("p", 1)
 				want(t, "state one hour after reactivation", v.State, "deactivated")
 				want(t, "deactivatedAt", *v.DeactivatedAt, at(4*time.Hour))
 			}},
-		{name: "200/raw-slash path", setup: seedDB, target: "/secret/prod/db/version/1", body: `{"state":"deactivated"}`,
-			status: 200, check: isVersion(1, "deactivated", at(time.Minute), "")},
-		{name: "200/encoded last segment named version", target: "/secret/prod%2Fversion/version/1",
-			body: `{"state":"deleted"}`, status: 200, setup: func(e *env) {
-				e.create("prod", `{}`)
-				e.create("prod/version", `{}`)
-			}, check: func(t *testing.T, e *env, r *response) {
+		{Name: "200/raw-slash path", Setup: seedDB, Target: "/secret/prod/db/version/1", Body: `{"state":"deactivated"}`,
+			Status: 200, Check: isVersion(1, "deactivated", at(time.Minute), "")},
+		{Name: "200/encoded last segment named version", Target: "/secret/prod%2Fversion/version/1",
+			Body: `{"state":"deleted"}`, Status: 200, Setup: func(e *env) {
+				e.CreateSecret("prod", `{}`)
+				e.CreateSecret("prod/version", `{}`)
+			}, Check: func(t *testing.T, e *env, r *response) {
 				isVersion(1, "deleted", "", "")(t, e, r)
 				want(t, "prod version 1", e.getVersion("prod", 1).State, "active")
 			}},
-		{name: "405/PATCH on one version", setup: seedDB, target: target, method: "PATCH", body: `{"state":"deleted"}`,
-			status: 405, errID: "MethodNotAllowed"},
+		{Name: "405/PATCH on one version", Setup: seedDB, Target: target, Method: "PATCH", Body: `{"state":"deleted"}`,
+			Status: 405, Err: "MethodNotAllowed"},
 	}
 	cases = append(cases, rest...)
 	cases = append(cases, commonCases(seedDB, target, `{"state":"deactivated"}`, 200, false)...)

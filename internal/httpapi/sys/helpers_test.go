@@ -2,15 +2,16 @@ package sys_test
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/seed-3e8d63de/coffer/internal/server"
+	"github.com/seed-3e8d63de/coffer/internal/testenv"
+	"github.com/seed-3e8d63de/coffer/internal/wiretest"
 )
 
 // The tests of this package drive the operator routes through a real
@@ -21,6 +22,7 @@ const rootToken = "sys-test-root-token"
 
 // env is a running server and the tokens of its callers.
 type env struct {
+	te    *testenv.Env
 	srv   *server.Server
 	url   string
 	dir   string // the data directory, "" in dev mode
@@ -32,55 +34,35 @@ type env struct {
 // configure if not nil.
 func newEnv(t *testing.T, configure func(*server.Config)) *env {
 	t.Helper()
-	cfg := server.Config{Dev: true, DevRootToken: rootToken, RootToken: rootToken,
-		Logger: slog.New(slog.DiscardHandler), Out: io.Discard}
+	opts := []testenv.Option{testenv.Configure(func(c *server.Config) { c.DevRootToken, c.RootToken = rootToken, rootToken })}
 	if configure != nil {
-		configure(&cfg)
+		opts = append(opts, testenv.Configure(configure))
 	}
-	srv, err := server.New(t.Context(), cfg)
-	if err != nil {
-		t.Fatalf("server.New: %v", err)
-	}
-	ts := httptest.NewServer(srv.Handler())
-	t.Cleanup(func() {
-		ts.Close()
-		srv.Service().Wait()
-		if err := srv.Close(); err != nil {
-			t.Errorf("server.Close: %v", err)
-		}
-	})
-	e := &env{srv: srv, url: ts.URL}
-	if !cfg.Dev {
-		e.dir = cfg.DataDir
-	}
-	return e
+	te := testenv.Start(t, opts...)
+	return &env{te: te, srv: te.Server, url: te.URL}
 }
 
 // newKeyFileEnv starts a server whose root key is a file in a data
 // directory of its own (the store is in memory).
 func newKeyFileEnv(t *testing.T, configure func(*server.Config)) *env {
 	t.Helper()
-	return newEnv(t, func(c *server.Config) {
-		c.Dev, c.Storage, c.DataDir = false, "memory", t.TempDir()
+	dir := t.TempDir()
+	e := newEnv(t, func(c *server.Config) {
+		c.Dev, c.Storage, c.DataDir = false, "memory", dir
 		if configure != nil {
 			configure(c)
 		}
 	})
+	e.dir = dir
+	return e
 }
 
 // withUsers creates an ADMIN user and a user of no group, with a token
 // each.
 func (e *env) withUsers(t *testing.T) *env {
 	t.Helper()
-	e.mustJSON(t, "POST", "/1.0/me/identity/group", `{"name":"ops","role":"ADMIN"}`)
-	e.mustJSON(t, "POST", "/1.0/me/identity/user", `{"login":"ada","group":"ops"}`)
-	e.mustJSON(t, "POST", "/1.0/me/identity/user", `{"login":"bob"}`)
-	token := func(login string) string {
-		var tok struct{ Token string }
-		json.Unmarshal(e.mustJSON(t, "POST", "/1.0/me/identity/user/"+login+"/token", `{"name":"t"}`), &tok)
-		return tok.Token
-	}
-	e.admin, e.user = token("ada"), token("bob")
+	e.te.Group(t, "ops", "ADMIN")
+	e.admin, e.user = e.te.UserToken(t, "ada", "ops"), e.te.UserToken(t, "bob", "")
 	return e
 }
 
@@ -95,26 +77,29 @@ type reply struct {
 // pairs.
 func (e *env) do(t *testing.T, token, method, target string, body io.Reader, header ...string) reply {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), method, e.url+target, body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := wiretest.Must(t, http.DefaultClient, e.request(t, token, method, target, body, header))
+	return reply{r.Status, r.Header, r.Body}
+}
+
+// request is what do sends; it follows redirects, as http.DefaultClient
+// does.
+func (e *env) request(t *testing.T, token, method, target string, body io.Reader, header []string) wiretest.Request {
+	t.Helper()
+	rq := wiretest.Request{Method: method, URL: e.url + target, Header: map[string]string{}, FollowRedirects: true}
 	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
+		rq.Header["Authorization"] = "Bearer " + token
 	}
 	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
+		rq.Header[header[i]] = header[i+1]
 	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, target, err)
+	if body != nil {
+		b, err := io.ReadAll(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rq.Body = string(b)
 	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatalf("%s %s: read the answer: %v", method, target, err)
-	}
-	return reply{res.StatusCode, res.Header, b}
+	return rq
 }
 
 // mustJSON sends a JSON body with the root token and wants a 200.
@@ -140,28 +125,40 @@ type apiCase struct {
 	msg    string
 }
 
-// run runs the cases in order (they may depend on one another).
+// run runs the cases in order on e (they may depend on one another).
 func (e *env) run(t *testing.T, cases []apiCase) {
 	t.Helper()
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			method := tc.method
-			if method == "" {
-				method = "POST"
-			}
-			var body io.Reader
-			if tc.body != "" {
-				body = strings.NewReader(tc.body)
-			}
-			r := e.do(t, tc.token, method, tc.target, body, tc.header...)
-			if r.status != tc.status {
-				t.Fatalf("%s %s = %d %s, want %d", method, tc.target, r.status, r.body, tc.status)
-			}
-			if tc.status < 400 {
-				return
-			}
-			checkError(t, r, tc.msg)
-		})
+	table := wiretest.Table[*env]{
+		Shared:     func(*testing.T) *env { return e },
+		Sequential: true,
+		Send: func(t *testing.T, e *env, rq wiretest.Request) *wiretest.Response {
+			return wiretest.Must(t, http.DefaultClient, rq)
+		},
+		Expect: expect,
+	}
+	wc := make([]wiretest.Case[*env], len(cases))
+	for i, tc := range cases {
+		wc[i] = wiretest.Case[*env]{Name: tc.name, Method: cmp.Or(tc.method, "POST"), Status: tc.status, Err: tc.msg,
+			Request: func(e *env) wiretest.Request {
+				var body io.Reader
+				if tc.body != "" {
+					body = strings.NewReader(tc.body)
+				}
+				return e.request(t, tc.token, "", tc.target, body, tc.header)
+			}}
+	}
+	table.Run(t, wc)
+}
+
+// expect checks an answer's status and, for an error, its envelope with
+// a message containing msg.
+func expect(t *testing.T, r *wiretest.Response, status int, msg string) {
+	t.Helper()
+	if r.Status != status {
+		t.Fatalf("status %d %s, want %d", r.Status, r.Body, status)
+	}
+	if status >= 400 {
+		checkError(t, reply{r.Status, r.Header, r.Body}, msg)
 	}
 }
 

@@ -129,6 +129,13 @@ def main():
     body, errors = raw_404(lambda: kv.read_secret_version(KEY, version=99))
     check("missing version: InvalidPath with errors []", body is None and errors == [], (body, errors))
 
+    # A KV v1-style read of a v2 mount: Vault's catch-all, whose warning
+    # says what to use instead (vault-kv2.md 4.9), reaches the caller.
+    body, errors = raw_404(lambda: c.secrets.kv.v1.read_secret(PREFIX + "/db", mount_point="secret"))
+    check("catch-all: the warning reaches the caller",
+          body is not None and errors is None
+          and "Invalid path for a versioned K/V secrets engine" in (body.get("warnings") or [""])[0], (body, errors))
+
     # Metadata read and write.
     md = kv.read_secret_metadata(KEY)["data"]
     check("read_secret_metadata", md["current_version"] == 5 and sorted(md["versions"]) == ["1", "2", "3", "4", "5"]

@@ -1,0 +1,157 @@
+package testenv
+
+import (
+	"context"
+	"io"
+	"log"
+	"log/slog"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/seed-3e8d63de/coffer/internal/auth"
+	"github.com/seed-3e8d63de/coffer/internal/server"
+	"github.com/seed-3e8d63de/coffer/internal/service"
+)
+
+// RootToken is the root token of every server [Start] starts, unless an
+// option sets another.
+const RootToken = "root"
+
+// Env is one running coffer server and what a test needs to reach it.
+type Env struct {
+	Server *server.Server
+	HTTP   *httptest.Server // on 127.0.0.1, TLS if the server has it; closed when the test ends
+	URL    string           // HTTP.URL
+	Clock  *Clock           // the server's clock
+	Domain string           // the server's default domain (okmsId)
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// An Option changes how [Start] builds a server.
+type Option func(*options)
+
+type options struct {
+	clock     *Clock
+	configure []func(*server.Config)
+}
+
+// WithClock gives the server clock c instead of a new one at [T0]: nodes
+// of one test may share a clock, or a test may start its clock elsewhere.
+func WithClock(c *Clock) Option { return func(o *options) { o.clock = c } }
+
+// Configure changes the server's configuration before it starts; the
+// configuration it receives already has the dev store, the root token,
+// the clock and the discarding logger set. Options apply in order.
+func Configure(f func(*server.Config)) Option {
+	return func(o *options) { o.configure = append(o.configure, f) }
+}
+
+// OnDisk makes the server keep its root key and its bbolt store in dir,
+// with [RootToken] as its root token: server.New as coffer server runs
+// it, not in dev mode. A second server on the same dir reopens them.
+func OnDisk(dir string) Option {
+	return Configure(func(c *server.Config) {
+		c.Dev, c.DataDir, c.RootToken = false, dir, RootToken
+	})
+}
+
+// Start starts a server for the test: by default server.New in dev mode
+// (the in-memory store under the encryption layer) with root token
+// [RootToken], a fake clock at [T0] and a logger that discards, behind an
+// httptest server on 127.0.0.1. Everything is stopped when the test ends;
+// an error closing the server fails the test.
+func Start(t testing.TB, opts ...Option) *Env {
+	t.Helper()
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.clock == nil {
+		o.clock = NewClock(T0)
+	}
+	cfg := server.Config{
+		Dev: true, DevRootToken: RootToken, Now: o.clock.Now,
+		Logger: slog.New(slog.DiscardHandler), Out: io.Discard,
+	}
+	for _, f := range o.configure {
+		f(&cfg)
+	}
+	return Serve(t, cfg, o.clock)
+}
+
+// Serve starts a server with exactly cfg, whose clock is clock (nil if
+// cfg.Now is not a test clock), behind an httptest server on 127.0.0.1
+// (serving TLS with the server's configuration when it has one: TLSAuto,
+// or a certificate), and stops both when the test ends.
+func Serve(t testing.TB, cfg server.Config, clock *Clock) *Env {
+	t.Helper()
+	srv, err := server.New(t.Context(), cfg)
+	if err != nil {
+		t.Fatalf("server.New: %v", err)
+	}
+	ts := httptest.NewUnstartedServer(srv.Handler())
+	if tlsConfig := srv.TLSConfig(); tlsConfig != nil {
+		// httptest's client trusts the certificate itself; a test that
+		// wants coffer's own trust reads the installation CA.
+		ts.TLS = tlsConfig
+		ts.Config.ErrorLog = log.New(io.Discard, "", 0) // handshakes refused on purpose
+		ts.StartTLS()
+	} else {
+		ts.Start()
+	}
+	e := &Env{Server: srv, HTTP: ts, URL: ts.URL, Clock: clock, Domain: srv.DefaultDomain()}
+	t.Cleanup(func() {
+		if err := e.Close(); err != nil {
+			t.Errorf("server.Close: %v", err)
+		}
+	})
+	return e
+}
+
+// Close stops the server before the test ends (to start another on the
+// same directory, say): the httptest server, the service's background
+// work, then the server. It returns the error of server.Close; a second
+// call does nothing and returns the same.
+func (e *Env) Close() error {
+	e.closeOnce.Do(func() {
+		e.HTTP.Close()
+		e.Server.Service().Wait()
+		e.closeErr = e.Server.Close()
+	})
+	return e.closeErr
+}
+
+// root is the caller of the setup helpers: the account root.
+var root = service.Caller{Principal: auth.Principal{Root: true, Name: "test"}, Surface: "test"}
+
+// Group creates a group with role (ADMIN, READER...) through the
+// service, as the root; it stops the test if that fails.
+func (e *Env) Group(t testing.TB, name, role string) {
+	t.Helper()
+	if _, err := e.Server.Service().CreateGroup(context.Background(), root, service.GroupInput{Name: name, Role: &role}); err != nil {
+		t.Fatalf("create group %s: %v", name, err)
+	}
+}
+
+// UserToken creates a user without a password, in group unless it is "",
+// and returns a personal access token of theirs that never expires.
+func (e *Env) UserToken(t testing.TB, login, group string) string {
+	t.Helper()
+	in := service.UserInput{Login: login}
+	if group != "" {
+		in.Group = &group
+	}
+	svc := e.Server.Service()
+	if _, err := svc.CreateUser(context.Background(), root, in); err != nil {
+		t.Fatalf("create user %s: %v", login, err)
+	}
+	tok, _, err := svc.CreatePAT(context.Background(), root, login, "test", "", time.Time{})
+	if err != nil {
+		t.Fatalf("create a token for %s: %v", login, err)
+	}
+	return tok
+}
