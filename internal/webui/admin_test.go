@@ -90,7 +90,7 @@ func TestBrowser_Administration(t *testing.T) {
 	b.clickText("Rename")
 	b.shows("OKMS domain renamed scratch-2.")
 	b.clickText("Delete the OKMS domain scratch-2")
-	b.shows("shared by both products", "service keys", "Type "+other+" to confirm")
+	b.shows("shared by both products", "service keys", "Type "+other+" to confirm", "It holds 0 secret(s) with 0 version(s) and 0 service key(s).")
 	b.axe()
 	b.typeIn("#typed", other)
 	b.clickText("Delete the OKMS domain")

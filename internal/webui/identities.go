@@ -3,6 +3,7 @@ package webui
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -252,7 +253,8 @@ func (u *UI) confirmDeleteDomain(w http.ResponseWriter, r *http.Request, rc *req
 	dom := info.Domain
 	u.confirm(w, r, rc, &dom, "settings", confirmData{
 		Heading: "Delete the OKMS domain " + dom.DisplayName + "?",
-		Message: domainDeletion,
+		Message: fmt.Sprintf("%s It holds %d secret(s) with %d version(s) and %d service key(s).", domainDeletion,
+			info.SecretCount, info.SecretVersionCount, info.ServiceKeyCount),
 		Warning: "This cannot be undone.",
 		Action:  "/ui/d/" + domain + "/delete",
 		Button:  "Delete the OKMS domain",

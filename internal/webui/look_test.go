@@ -56,7 +56,7 @@ func TestBrowser_LookAndAccess(t *testing.T) {
 	d := "/ui/d/" + e.domain
 	tour := []string{d + "/secrets?prefix=prod/", d + "/secret?path=prod/db", d + "/secret?path=prod/db&tab=versions",
 		d + "/secret/new-version?path=prod/db", d + "/create", d + "/api", d + "/settings", d + "/settings?tab=users",
-		d + "/settings?tab=tokens", d + "/settings?tab=policies", d + "/settings?tab=audit", d + "/users/ann", d + "/secret/delete?path=prod/db"}
+		d + "/settings?tab=tokens", d + "/settings?tab=policies", d + "/settings?tab=audit", d + "/users/ann", d + "/secret/delete?path=prod/db", d + "/keys", d + "/keys/new"}
 
 	b := e.openTab(t)
 	b.signInToken(e.root)
