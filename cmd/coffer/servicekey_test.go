@@ -41,7 +41,9 @@ func TestKey(t *testing.T) {
 	const id = "0b7c3a1e-9a51-4d1e-8f3a-4c2d8e1f6a70"
 
 	h.check("key_new", 0, "key", "new", "app", "--id", id, "--context", "billing")
-	h.check("key_new_json", 0, "key", "new", "signer", "--type", "ec", "--curve", "P-384", "--usage", "sign", "--usage", "verify", "--format", "json")
+	// Ids fixed, so that the list (in id order) is the same every run.
+	h.check("key_new_json", 0, "key", "new", "signer", "--type", "ec", "--curve", "P-384", "--usage", "sign", "--usage", "verify",
+		"--id", "1b7c3a1e-9a51-4d1e-8f3a-4c2d8e1f6a70", "--format", "json")
 	h.check("key_new_bad_size", 1, "key", "new", "bad", "--type", "oct", "--size", "512")
 	h.check("key_new_bad_usage", 1, "key", "new", "bad", "--type", "EC", "--usage", "encrypt")
 	h.check("key_new_curve_on_rsa", 2, "key", "new", "bad", "--type", "RSA", "--curve", "P-256")
