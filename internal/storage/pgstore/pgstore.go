@@ -88,7 +88,8 @@ type Options struct {
 // inside (it may wait for a connection that it holds itself), nor Close it.
 type Store struct {
 	pool           *pgxpool.Pool
-	where          string // host:port/database, for messages (no password)
+	reads          readGroup // GetMany's statements and the reads waiting for one
+	where          string    // host:port/database, for messages (no password)
 	maxAttempts    int
 	acquireTimeout time.Duration
 	schema         string // current_schema(): notification channels are per schema
@@ -154,6 +155,7 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		acquireTimeout = DefaultAcquireTimeout
 	}
 	s := &Store{pool: pool, where: where, maxAttempts: maxAttempts, acquireTimeout: acquireTimeout}
+	s.reads.slots = make(chan struct{}, max(2, int(cfg.MaxConns)/4))
 	if err := s.setUp(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("pgstore.Open %s: %w", where, err)
@@ -390,11 +392,114 @@ const sqlGetMany = "SELECT key, value FROM kv WHERE key = ANY($1)"
 // (its default QueryExecModeCacheStatement). Errors are those of View; a
 // statement that failed because its pooled connection was dead (after a
 // database restart) is sent again on another, since it changes nothing.
+//
+// Reads share statements under load: at most a quarter of the pool's
+// connections run GetMany statements at once, and the reads that arrive
+// while none is free wait together and are answered by one statement
+// fetching all their keys, sent after the last of them arrived (so each
+// still reads one snapshot, taken after it was called: a write committed
+// before the call is seen). Fewer statements mean fewer round trips for
+// this process and less work for the database.
 func (s *Store) GetMany(ctx context.Context, keys []string) ([][]byte, error) {
 	if err := s.enter(ctx); err != nil {
 		return nil, fmt.Errorf("pgstore.GetMany: %w", err)
 	}
 	defer s.active.Done()
+	select {
+	case s.reads.slots <- struct{}{}: // a statement of its own, now
+		defer func() { <-s.reads.slots }()
+		return s.getManyRetried(ctx, keys)
+	default:
+	}
+	g := &s.reads
+	g.mu.Lock()
+	b, leader := g.next, false
+	if b == nil {
+		b, leader = &readBatch{done: make(chan struct{})}, true
+		g.next = b
+	}
+	b.keys = append(b.keys, keys...)
+	g.mu.Unlock()
+	if leader {
+		// The batch takes the next free slot; whoever joined it until then
+		// is answered by its statement. It runs to its end even if this
+		// caller gives up, for the others.
+		select {
+		case g.slots <- struct{}{}:
+		case <-ctx.Done():
+			g.mu.Lock()
+			if g.next == b { // nobody else can take it: hand it over
+				g.next = nil
+			}
+			g.mu.Unlock()
+			go s.runBatch(context.WithoutCancel(ctx), b, true)
+			return nil, fmt.Errorf("pgstore.GetMany %s: %w", s.where, ctxErr(ctx, ctx.Err()))
+		}
+		s.runBatch(context.WithoutCancel(ctx), b, false)
+	} else {
+		select {
+		case <-b.done:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("pgstore.GetMany %s: %w", s.where, ctxErr(ctx, ctx.Err()))
+		}
+	}
+	if b.err != nil {
+		return nil, b.err
+	}
+	out := make([][]byte, len(keys))
+	for i, k := range keys {
+		if v, ok := b.vals[k]; ok {
+			out[i] = append([]byte{}, v...) // the batch's slices are shared
+		}
+	}
+	return out, nil
+}
+
+// readGroup limits GetMany's statements and gathers the reads waiting.
+type readGroup struct {
+	slots chan struct{} // one per statement running
+	mu    sync.Mutex
+	next  *readBatch // reads waiting for the next statement
+}
+
+// readBatch is reads answered by one statement.
+type readBatch struct {
+	keys []string
+	done chan struct{}
+	vals map[string][]byte
+	err  error
+}
+
+// runBatch closes b to newcomers, runs its statement in a slot (taken
+// already unless wait), and publishes the result.
+func (s *Store) runBatch(ctx context.Context, b *readBatch, wait bool) {
+	if wait {
+		s.reads.slots <- struct{}{}
+	}
+	defer func() { <-s.reads.slots }()
+	g := &s.reads
+	g.mu.Lock()
+	if g.next == b {
+		g.next = nil
+	}
+	keys := b.keys
+	g.mu.Unlock()
+	vals, err := s.getManyRetried(ctx, keys)
+	if err == nil {
+		b.vals = make(map[string][]byte, len(keys))
+		for i, k := range keys {
+			if vals[i] != nil {
+				b.vals[k] = vals[i]
+			}
+		}
+	}
+	b.err = err
+	close(b.done)
+}
+
+// getManyRetried is one statement, sent again on another connection when
+// its pooled connection was dead.
+func (s *Store) getManyRetried(ctx context.Context, keys []string) ([][]byte, error) {
 	for reconnects := 0; ; reconnects++ {
 		out, why, err := s.getMany(ctx, keys)
 		if why != lostConnection || reconnects >= maxReconnects {

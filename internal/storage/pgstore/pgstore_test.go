@@ -1,6 +1,7 @@
 package pgstore_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -756,4 +757,69 @@ func BenchmarkUpdateReadModifyWrite(b *testing.B) {
 		}
 	})
 	b.ReportMetric(float64(attempts.Load())/float64(b.N), "attempts/op")
+}
+
+// Under load GetMany calls share statements (at most MaxConns/4, at least
+// 2, at once): each still returns its own keys from one snapshot taken
+// after it was called, so a read right after a committed Update sees it,
+// and a read answered with others' keys gets slices of its own.
+func TestGetMany_sharedStatements(t *testing.T) {
+	t.Parallel()
+	s := open(t, pgstore.Options{MaxConns: 2})
+	ctx := t.Context()
+	const readers = 24
+	if err := s.Update(ctx, func(tx storage.Tx) error {
+		for i := range readers {
+			if err := tx.Put(fmt.Sprintf("k%d", i), []byte(fmt.Sprint("v", i))); err != nil {
+				return err
+			}
+		}
+		if err := tx.Put("x", []byte("0")); err != nil {
+			return err
+		}
+		return tx.Put("y", []byte("0"))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for r := range readers {
+		wg.Go(func() {
+			own := fmt.Sprintf("k%d", r)
+			for {
+				vals, err := s.GetMany(ctx, []string{own, "x", "y", "missing"})
+				if err != nil {
+					t.Errorf("reader %d: %v", r, err)
+					return
+				}
+				if string(vals[0]) != fmt.Sprint("v", r) || !bytes.Equal(vals[1], vals[2]) || vals[3] != nil {
+					t.Errorf("reader %d: %q", r, vals)
+					return
+				}
+				vals[1][0] = 'X' // its own copy: changes nobody else's answer
+				select {
+				case <-stop:
+					return
+				default:
+				}
+			}
+		})
+	}
+	for n := 1; n <= 40; n++ {
+		v := []byte(fmt.Sprint(n))
+		if err := s.Update(ctx, func(tx storage.Tx) error {
+			if err := tx.Put("x", v); err != nil {
+				return err
+			}
+			return tx.Put("y", v)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		vals, err := s.GetMany(ctx, []string{"y", "x"})
+		if err != nil || string(vals[0]) != string(v) || string(vals[1]) != string(v) {
+			t.Fatalf("GetMany right after the Update setting %s = %q, %v", v, vals, err)
+		}
+	}
+	close(stop)
+	wg.Wait()
 }
