@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	"github.com/seed-3e8d63de/coffer/internal/testenv"
-
 	"bytes"
 	"context"
 	"crypto/tls"
@@ -33,6 +31,7 @@ import (
 	"github.com/seed-3e8d63de/coffer/internal/seal"
 	"github.com/seed-3e8d63de/coffer/internal/storage"
 	"github.com/seed-3e8d63de/coffer/internal/storage/boltstore"
+	"github.com/seed-3e8d63de/coffer/internal/testenv"
 )
 
 // The okms and transit seals through real binaries (issue 19): coffer A
