@@ -562,6 +562,9 @@ func TestSealKMSSeveralNodes(t *testing.T) {
 		wg.Go(func() { nodes[i] = node(i) })
 	}
 	wg.Wait()
+	if t.Failed() {
+		t.FailNow() // a node did not start (start failed the test from its goroutine)
+	}
 	nodes = append(nodes, node(2))
 	for i, p := range nodes {
 		if st := waitUnsealed(t, p.addr, 20*time.Second); st.Type != "okms" {

@@ -3,6 +3,7 @@ package server
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -334,4 +335,44 @@ func TestKMSSealStatusWhileKMSHangs(t *testing.T) {
 		t.Fatalf("unseal once the KMS answers: %v", err)
 	}
 	m.Seal(ctx)
+}
+
+// afterView runs hook once, after the first View that ends once it is
+// armed: another node's writes landing between two reads.
+type afterView struct {
+	storage.Backend
+	hook func()
+	once sync.Once
+}
+
+func (a *afterView) View(ctx context.Context, fn func(storage.Tx) error) error {
+	err := a.Backend.View(ctx, fn)
+	if a.hook != nil {
+		a.once.Do(a.hook)
+	}
+	return err
+}
+
+// TestSealRecordRace: a node reads the seal record of an empty store, and
+// before it looks for data another node stores its record and its first
+// records. The first node must find that record, not take the store for an
+// installation made before seals existed (the file seal).
+func TestSealRecordRace(t *testing.T) {
+	ctx := t.Context()
+	raw := memstore.New()
+	rec, _ := (&seal.Record{Type: seal.TypeOKMS, Initialized: true, KMS: map[string]string{"key_id": "k"}, Root: []byte("wrapped")}).Marshal()
+	av := &afterView{Backend: raw}
+	m := testSealer(t, t.TempDir(), av)
+	av.hook = func() {
+		raw.Update(ctx, func(tx storage.Tx) error {
+			if err := tx.Put(seal.RecordKey, rec); err != nil {
+				return err
+			}
+			return tx.Put("sys/keyring", []byte("the other node's keyring"))
+		})
+	}
+	got, err := m.record(ctx)
+	if err != nil || got == nil || got.Type != seal.TypeOKMS {
+		t.Fatalf("record() = %+v, %v; want the okms record the other node wrote", got, err)
+	}
 }

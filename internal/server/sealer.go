@@ -131,33 +131,59 @@ func (m *sealer) Regions() []string {
 // record reads the installation's seal record. An installation made
 // before seals existed has none but holds data: its seal is the file seal.
 // A store with neither is not initialized (nil, nil).
+//
+// The record and the data of the default region are read in one
+// transaction (one snapshot): read apart, a node of a PostgreSQL
+// installation could find no record, then the data another node wrote
+// with its new record meanwhile, and take the installation for one made
+// before seals existed.
 func (m *sealer) record(ctx context.Context) (*seal.Record, error) {
-	rec, err := m.storedRecord(ctx)
+	rec, used, err := m.storedRecord(ctx)
 	if err != nil || rec != nil {
 		return rec, err
 	}
-	used, err := m.holdsData(ctx)
-	if err != nil || !used {
-		return nil, err
+	if !used {
+		if used, err = m.holdsData(ctx); err != nil || !used {
+			return nil, err
+		}
+		// Another region holds data: written before seals existed, or by
+		// a node that has stored its seal record since the read above
+		// (a node writes the record before anything else).
+		if rec, _, err = m.storedRecord(ctx); err != nil || rec != nil {
+			return rec, err
+		}
 	}
 	return &seal.Record{Type: seal.TypeFile, Initialized: true}, nil
 }
 
-// storedRecord reads the stored seal record, nil if there is none.
-func (m *sealer) storedRecord(ctx context.Context) (*seal.Record, error) {
-	var b []byte
+// storedRecord reads the stored seal record, nil if there is none, and
+// then whether the default region holds other records (in the same
+// snapshot).
+func (m *sealer) storedRecord(ctx context.Context) (*seal.Record, bool, error) {
+	var (
+		b    []byte
+		used bool
+	)
 	err := m.raws[m.system].View(ctx, func(tx storage.Tx) error {
 		var err error
 		b, err = tx.Get(seal.RecordKey)
+		if !errors.Is(err, storage.ErrNotFound) {
+			return err
+		}
+		keys, err := tx.List("", "", 2)
+		for _, k := range keys {
+			used = used || k != seal.RecordKey
+		}
 		return err
 	})
-	if errors.Is(err, storage.ErrNotFound) {
-		return nil, nil
-	}
 	if err != nil {
-		return nil, fmt.Errorf("read the seal record: %w", err)
+		return nil, false, fmt.Errorf("read the seal record: %w", err)
 	}
-	return seal.ParseRecord(b)
+	if b == nil {
+		return nil, used, nil
+	}
+	rec, err := seal.ParseRecord(b)
+	return rec, true, err
 }
 
 // writeRecord stores rec, in one transaction: every change of seal commits
