@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/seed-3e8d63de/coffer/internal/testenv"
 )
 
 // python is Debian's interpreter, which sees Debian's python3-hvac.
@@ -30,14 +32,14 @@ func TestHvac(t *testing.T) {
 			ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 			defer cancel()
 			cmd := exec.CommandContext(ctx, python, "testdata/hvac_transit.py")
-			cmd.Env = hvacEnv(map[string]string{"COFFER_ADDR": h.addr(mode), "COFFER_TOKEN": rootToken})
+			cmd.Env = hvacEnv(map[string]string{"COFFER_ADDR": h.addr(mode), "COFFER_TOKEN": testenv.RootToken})
 			out, err := cmd.CombinedOutput()
 			var checks []string
 			for _, line := range strings.Split(string(out), "\n") {
 				if rest, ok := strings.CutPrefix(line, "ENVELOPE "); ok {
 					name, body, _ := strings.Cut(rest, " ")
 					if mode == "default" {
-						checkGolden(t, "hvac_"+name, h.normalise(response{status: 200, body: []byte(body)}))
+						checkGolden(t, "hvac_"+name, h.normalise(response{Status: 200, Body: []byte(body)}))
 					}
 					continue
 				}
