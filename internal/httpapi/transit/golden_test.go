@@ -109,6 +109,8 @@ func (h *harness) normalise(r response) []byte {
 	return fmt.Appendf(nil, "HTTP %d\nContent-Type: %s\n\n%s", r.Status, r.Header.Get("Content-Type"), b)
 }
 
+// checkGolden compares got with testdata/<name>.golden (wiretest: -update
+// rewrites it).
 func checkGolden(t *testing.T, name string, got []byte) {
 	t.Helper()
 	wiretest.Golden(t, name, got)

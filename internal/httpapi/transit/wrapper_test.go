@@ -6,8 +6,6 @@ import (
 
 	wrapping "github.com/hashicorp/go-kms-wrapping/v2"
 	transitwrapper "github.com/hashicorp/go-kms-wrapping/wrappers/transit/v2"
-
-	"github.com/seed-3e8d63de/coffer/internal/testenv"
 )
 
 // TestAutoUnsealWrapper drives go-kms-wrapping's transit wrapper, the one
@@ -27,7 +25,7 @@ func TestAutoUnsealWrapper(t *testing.T) {
 			}
 			w := transitwrapper.NewWrapper()
 			_, err := w.SetConfig(ctx, wrapping.WithConfigMap(map[string]string{
-				"address": h.addr(mode), "token": testenv.RootToken, "key_name": key, "mount_path": "transit/",
+				"address": h.addr(mode), "token": rootToken, "key_name": key, "mount_path": "transit/",
 			}))
 			if err != nil {
 				t.Fatalf("SetConfig: %v", err)
