@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"github.com/seed-3e8d63de/coffer/internal/testenv"
+
 	"bytes"
 	"context"
 	"crypto/tls"
@@ -548,7 +550,7 @@ func TestSealKMSSeveralNodes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs server processes")
 	}
-	pg := clusterSchemaURL(t)
+	pg := testenv.PGSchema(t)
 	k := setupKMS(t)
 	env := []string{"COFFER_SEAL_OKMS_TOKEN=" + k.token, "COFFER_INIT_ROOT_TOKEN=cof_root_e2e_kms_nodes"}
 	dirs := []string{t.TempDir(), t.TempDir(), t.TempDir()}

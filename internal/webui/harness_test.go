@@ -27,7 +27,7 @@ import (
 // env is one coffer server (dev mode, in memory) behind an httptest
 // listener.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	srv    *server.Server
 	svc    *service.Service
 	ts     *httptest.Server
@@ -45,7 +45,7 @@ type envOptions struct {
 
 const rootToken = "cof_root_webui-test-root-token"
 
-func newEnv(t *testing.T, opt envOptions) *env {
+func newEnv(t testing.TB, opt envOptions) *env {
 	t.Helper()
 	dir := t.TempDir()
 	c := testenv.NewClock(time.Now().UTC().Truncate(time.Second))
@@ -70,11 +70,17 @@ func newEnv(t *testing.T, opt envOptions) *env {
 			t.Fatal(err)
 		}
 	}
+	// The listener first, so that the server knows the URL clients reach
+	// it at (the API page shows it).
+	ts := httptest.NewUnstartedServer(nil)
+	cfg.PublicURL = "http://" + ts.Listener.Addr().String()
 	srv, err := server.New(t.Context(), cfg)
 	if err != nil {
+		ts.Close()
 		t.Fatalf("server.New: %v", err)
 	}
-	ts := httptest.NewServer(srv.Handler())
+	ts.Config.Handler = srv.Handler()
+	ts.Start()
 	t.Cleanup(func() {
 		ts.Close()
 		if err := srv.Close(); err != nil {
@@ -177,7 +183,7 @@ func (e *env) createPAT(login, name string) string {
 // client is a browser-like HTTP client: a cookie jar, no redirects
 // followed.
 type client struct {
-	t    *testing.T
+	t    testing.TB
 	e    *env
 	http *http.Client
 }
@@ -230,7 +236,7 @@ func (c *client) post(path string, form url.Values) response {
 var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
 // csrf returns the CSRF token of a page.
-func csrfOf(t *testing.T, page string) string {
+func csrfOf(t testing.TB, page string) string {
 	t.Helper()
 	m := csrfRE.FindStringSubmatch(page)
 	if m == nil {
