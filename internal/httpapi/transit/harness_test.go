@@ -1,7 +1,6 @@
 package transit_test
 
 import (
-	"encoding/json"
 	"os/exec"
 	"testing"
 
@@ -48,23 +47,4 @@ type response = wiretest.Response
 func (h *harness) do(method, path, body string, extra ...string) response {
 	h.t.Helper()
 	return *h.VaultDo(h.t, method, path, body, extra...)
-}
-
-// jsonOf decodes the body of r as a JSON object.
-func jsonOf(t *testing.T, r response) map[string]any {
-	t.Helper()
-	var m map[string]any
-	if err := json.Unmarshal(r.Body, &m); err != nil {
-		t.Fatalf("decode %q: %v", r.Body, err)
-	}
-	return m
-}
-
-func get(v any, keys ...string) any { return wiretest.Get(v, keys...) }
-
-func expect(t *testing.T, what string, r response, status int) {
-	t.Helper()
-	if r.Status != status {
-		t.Fatalf("%s: status %d, want %d; body %s", what, r.Status, status, r.Body)
-	}
 }

@@ -15,6 +15,8 @@ import (
 	"testing"
 
 	vault "github.com/hashicorp/vault/api"
+
+	"github.com/seed-3e8d63de/coffer/internal/wiretest"
 )
 
 func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
@@ -116,10 +118,10 @@ func TestCrossAPI(t *testing.T) {
 	h := newHarness(t)
 	base := "/api/" + h.Domain + "/v1/servicekey"
 	created := h.do("POST", base, `{"name":"okms-made","type":"oct","size":256,"operations":["encrypt","decrypt"]}`, "Content-Type", "application/json")
-	expect(t, "OKMS create", created, 201)
-	id, _ := jsonOf(t, created)["id"].(string)
+	wiretest.ExpectStatus(t, "OKMS create", &created, 201)
+	id, _ := wiretest.DecodeBody[map[string]any](t, &created)["id"].(string)
 	okmsCT := h.do("POST", base+"/"+id+"/encrypt", `{"plaintext":"`+b64("from okms")+`"}`, "Content-Type", "application/json")
-	expect(t, "OKMS encrypt", okmsCT, 200)
+	wiretest.ExpectStatus(t, "OKMS encrypt", &okmsCT, 200)
 
 	c := h.client("default")
 	enc := write(t, c, "transit/encrypt/okms-made", map[string]any{"plaintext": b64("via transit")})
@@ -129,11 +131,11 @@ func TestCrossAPI(t *testing.T) {
 	}
 	write(t, c, "transit/keys/okms-made/rotate", nil)
 	got := h.do("GET", base+"/"+id, "")
-	expect(t, "OKMS read after rotation", got, 200)
-	if ct, _ := jsonOf(t, okmsCT)["ciphertext"].(string); true {
+	wiretest.ExpectStatus(t, "OKMS read after rotation", &got, 200)
+	if ct, _ := wiretest.DecodeBody[map[string]any](t, &okmsCT)["ciphertext"].(string); true {
 		r := h.do("POST", base+"/"+id+"/decrypt", `{"ciphertext":"`+ct+`"}`, "Content-Type", "application/json")
-		expect(t, "OKMS decrypt of a pre-rotation ciphertext", r, 200)
-		if jsonOf(t, r)["plaintext"] != b64("from okms") {
+		wiretest.ExpectStatus(t, "OKMS decrypt of a pre-rotation ciphertext", &r, 200)
+		if wiretest.DecodeBody[map[string]any](t, &r)["plaintext"] != b64("from okms") {
 			t.Fatalf("OKMS decrypt = %s", r.Body)
 		}
 	}
@@ -159,13 +161,13 @@ func TestCrossAPI(t *testing.T) {
 	sig := write(t, c, "transit/sign/transit-made", map[string]any{"input": b64("payload")})
 	raw := strings.TrimPrefix(sig.Data["signature"].(string), "vault:v1:")
 	r := h.do("POST", base+"/"+tid+"/verify", `{"message":"`+b64("payload")+`","signature":"`+raw+`","alg":"ES256"}`, "Content-Type", "application/json")
-	expect(t, "OKMS verify of a Transit signature", r, 200)
-	if jsonOf(t, r)["result"] != true {
+	wiretest.ExpectStatus(t, "OKMS verify of a Transit signature", &r, 200)
+	if wiretest.DecodeBody[map[string]any](t, &r)["result"] != true {
 		t.Fatalf("OKMS verify = %s", r.Body)
 	}
 	r = h.do("GET", base+"/"+tid, "")
-	expect(t, "OKMS read of a Transit key", r, 200)
-	if jsonOf(t, r)["name"] != "transit-made" {
+	wiretest.ExpectStatus(t, "OKMS read of a Transit key", &r, 200)
+	if wiretest.DecodeBody[map[string]any](t, &r)["name"] != "transit-made" {
 		t.Fatalf("OKMS read = %s", r.Body)
 	}
 
