@@ -37,7 +37,7 @@ func TestHvac(t *testing.T) {
 				if rest, ok := strings.CutPrefix(line, "ENVELOPE "); ok {
 					name, body, _ := strings.Cut(rest, " ")
 					if mode == "default" {
-						checkGolden(t, "hvac_"+name, h.normalise(response{status: 200, body: []byte(body)}))
+						checkGolden(t, "hvac_"+name, h.normalise(response{Status: 200, Body: []byte(body)}))
 					}
 					continue
 				}
