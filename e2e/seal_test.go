@@ -343,7 +343,7 @@ func TestSealedRoutes(t *testing.T) {
 // sealedBody reports whether body is a surface's "sealed" error.
 func sealedBody(surface string, body []byte) bool {
 	switch surface {
-	case "C":
+	case "C", "T": // the Vault surfaces: KV and Transit
 		return bytes.Contains(body, []byte(`"errors":["Vault is sealed"]`))
 	case "B":
 		return bytes.Contains(body, []byte(`"error_id":"ServiceUnavailable"`))

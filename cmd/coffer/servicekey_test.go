@@ -12,7 +12,9 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
+	"fmt"
 	"math/big"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -39,7 +41,9 @@ func TestKey(t *testing.T) {
 	const id = "0b7c3a1e-9a51-4d1e-8f3a-4c2d8e1f6a70"
 
 	h.check("key_new", 0, "key", "new", "app", "--id", id, "--context", "billing")
-	h.check("key_new_json", 0, "key", "new", "signer", "--type", "ec", "--curve", "P-384", "--usage", "sign", "--usage", "verify", "--format", "json")
+	// Ids fixed, so that the list (in id order) is the same every run.
+	h.check("key_new_json", 0, "key", "new", "signer", "--type", "ec", "--curve", "P-384", "--usage", "sign", "--usage", "verify",
+		"--id", "1b7c3a1e-9a51-4d1e-8f3a-4c2d8e1f6a70", "--format", "json")
 	h.check("key_new_bad_size", 1, "key", "new", "bad", "--type", "oct", "--size", "512")
 	h.check("key_new_bad_usage", 1, "key", "new", "bad", "--type", "EC", "--usage", "encrypt")
 	h.check("key_new_curve_on_rsa", 2, "key", "new", "bad", "--type", "RSA", "--curve", "P-256")
@@ -263,4 +267,60 @@ func TestKeyImport(t *testing.T) {
 	if !bytes.Contains([]byte(h.ok("key", "list", "--state", "active")), []byte("moved")) {
 		t.Errorf("key list --state active does not list the moved key")
 	}
+}
+
+// TestKeyRestricted: a user allowed only to verify with the keys of the
+// domain verifies through coffer key, and every other command is refused
+// (exit code 1, the server's Forbidden), with --okms-id since the user may
+// not list domains.
+func TestKeyRestricted(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, options{})
+	ec := h.newKey("signer", "--type", "EC")
+	sig := "@" + h.writeFile("hello.sig", h.ok("key", "sign", ec, "hello", "--alg", "ES256"))
+	h.ok("user", "create", "verifier")
+	created := jsonOut[struct{ Token string }](t, h.ok("token", "create", "verifier", "ci", "--format", "json"))
+	doc := fmt.Sprintf(`{"name":"verify-only","identities":["urn:v1:eu:identity:user:coffer/verifier"],
+		"resources":[{"urn":"urn:v1:eu:resource:okms:%s/serviceKey/*"}],
+		"permissions":{"allow":[{"action":"okms:apikms:serviceKey/verify"}]}}`, h.domain)
+	h.ok("policy", "create", h.writeFile("verify.json", doc))
+
+	h.env["COFFER_TOKEN"], h.env["COFFER_OKMS_ID"] = created.Token, h.domain
+	if out := h.ok("key", "verify", ec, "hello", sig, "--alg", "ES256"); out != "The signature is valid.\n" {
+		t.Errorf("a verifier's key verify: %q", out)
+	}
+	for _, args := range [][]string{
+		{"key", "sign", ec, "hello", "--alg", "ES256"},
+		{"key", "get", ec},
+		{"key", "new", "mine"},
+		{"key", "deactivate", ec},
+	} {
+		h.fails(1, "HTTP 403", args...)
+	}
+	if out := h.ok("key", "list"); strings.Contains(out, ec) {
+		t.Errorf("a verifier lists a key it may not get:\n%s", out)
+	}
+}
+
+// TestKeyCertificate: coffer key over TLS with an access certificate of
+// the domain instead of a token (iam.md 7.3), as on secrets.
+func TestKeyCertificate(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, options{tls: true})
+	h.env["COFFER_CA"] = filepath.Join(h.dir, "data", "ca.pem")
+	certFile, keyFile := filepath.Join(h.dir, "ci.crt"), filepath.Join(h.dir, "ci.key")
+	h.ok("credential", "create", "--name", "ci", "--identity", "urn:v1:eu:identity:account:coffer",
+		"--cert-file", certFile, "--key-file", keyFile)
+	h.env["COFFER_TOKEN"], h.env["COFFER_CLIENT_CERT"], h.env["COFFER_CLIENT_KEY"] = "", certFile, keyFile
+
+	id := h.newKey("app")
+	ct := strings.TrimSpace(h.ok("key", "encrypt", id, "over mTLS", "--context", "ci"))
+	if out := h.ok("key", "decrypt", id, ct, "--context", "ci"); out != "over mTLS" {
+		t.Errorf("key decrypt with the certificate = %q", out)
+	}
+	ec := h.newKey("signer", "--type", "EC", "--curve", "P-521")
+	sig := strings.TrimSpace(h.ok("key", "sign", ec, "hello", "--alg", "ES512"))
+	h.ok("key", "verify", ec, "hello", sig, "--alg", "ES512")
+	h.env["COFFER_CLIENT_CERT"], h.env["COFFER_CLIENT_KEY"] = "", ""
+	h.fails(1, "HTTP 401", "key", "list") // neither a token nor a certificate
 }

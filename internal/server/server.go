@@ -402,7 +402,7 @@ func (s *Server) routes() http.Handler {
 	// The web panel; its cookies are Secure under TLS, or when clients
 	// reach coffer over HTTPS through a proxy.
 	panel := webui.New(webui.Options{Service: s.svc, Logger: s.log, Now: s.cfg.Now,
-		SecureCookies: strings.HasPrefix(publicURL, "https://")})
+		SecureCookies: strings.HasPrefix(publicURL, "https://"), PublicURL: publicURL, PublicCA: s.publicCA})
 	mux := http.NewServeMux()
 	// Readiness (the storage answers) and Prometheus metrics, beside
 	// liveness; none needs a token, and none carries secret data.

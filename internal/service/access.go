@@ -64,12 +64,13 @@ type PanelDomain struct {
 const panelScan = maxScan
 
 // PanelDomains returns the domains, READY or being created, in which the
-// caller may do something the panel offers: those it may resource/get
-// (central), secret/get or secret/create on as a whole, or in which it may
-// see at least one secret. They are sorted by region, display name and id.
-// The list is audited as one list request, filtered per domain.
+// caller may do something the panel offers: those it may resource/get,
+// secret/get or secret/create on as a whole, or in which it may see at
+// least one secret, the actions being those of the caller's dialect (the
+// panel calls as surface A does, okms:apiovh:). They are sorted by region,
+// display name and id. The list is audited as one list request, filtered
+// per domain.
 func (s *Service) PanelDomains(ctx context.Context, c Caller) ([]PanelDomain, error) {
-	c.Dialect = KMS
 	get, create := c.action(policy.SecretGet), c.action(policy.SecretCreate)
 	resGet := policy.NamespaceCentral + policy.ResourceGet
 	var out []PanelDomain

@@ -110,3 +110,30 @@ func TestService_PanelDomains(t *testing.T) {
 		}
 	})
 }
+
+// A refusal names the action refused and the resource, for interfaces to
+// say what is missing; it is still ErrDenied, with ErrDenied's text.
+func TestService_DeniedError(t *testing.T) {
+	eachBackend(t, func(t *testing.T, f *fixture) {
+		ctx := t.Context()
+		p := secret.MustParsePath("team/db")
+		bob := f.asUser(t, "bob", "")
+		_, err := f.svc.GetSecret(ctx, bob, f.domain, p, service.GetOptions{})
+		var de *service.DeniedError
+		if !errors.As(err, &de) || !errors.Is(err, service.ErrDenied) || err.Error() != service.ErrDenied.Error() {
+			t.Fatalf("GetSecret without policy = %v (%T), want a DeniedError", err, err)
+		}
+		if de.Action != "okms:apikms:secret/get" || de.Resource != f.svc.SecretURN(f.domain, p) {
+			t.Errorf("DeniedError = %+v, want secret/get on the secret's URN", de)
+		}
+		// The second action of a pair is named when the first is allowed.
+		if _, err := f.svc.CreatePolicy(ctx, f.root, policy.Policy{Name: "get", Identities: bob.Principal.Identities[:1],
+			Allow: []string{"okms:apikms:secret/get"}, Resources: []string{f.svc.DomainURN(f.domain)}}); err != nil {
+			t.Fatal(err)
+		}
+		_, err = f.svc.GetSecret(ctx, bob, f.domain, p, service.GetOptions{IncludeData: true})
+		if !errors.As(err, &de) || de.Action != "okms:apikms:secret/version/getData" {
+			t.Errorf("GetSecret with data = %v, want getData named", err)
+		}
+	})
+}

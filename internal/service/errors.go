@@ -32,6 +32,21 @@ var (
 	ErrUnavailable = storage.ErrUnavailable
 )
 
+// DeniedError is the [ErrDenied] of one decision: the action refused and
+// the resource it was refused on, so that an interface can say what is
+// missing (the panel names both). errors.Is(err, ErrDenied) holds, and its
+// text is ErrDenied's: surfaces that do not look inside it answer as
+// before.
+type DeniedError struct {
+	Action   string // full action name, e.g. "okms:apiovh:secret/get"
+	Resource string // URN
+}
+
+func (e *DeniedError) Error() string { return ErrDenied.Error() }
+
+// Unwrap returns [ErrDenied].
+func (e *DeniedError) Unwrap() error { return ErrDenied }
+
 // knownErrors are the errors every surface knows how to render; anything
 // else that reaches a surface is an internal error.
 var knownErrors = []error{

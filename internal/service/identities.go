@@ -202,8 +202,8 @@ func (s *Service) forgotten(ctx context.Context, c Caller, urn string, changed [
 // user's deletion is committed: a failure here leaves credentials that
 // no longer authenticate (their issuer is gone, certIdentities), and is
 // logged.
-func (s *Service) revokeIssued(ctx context.Context, c Caller, userID string) {
-	s.revokeCredentials(ctx, c, "its issuer was deleted", func(r credentialRecord) bool {
+func (s *Service) revokeIssued(ctx context.Context, c Caller, userID, why string) {
+	s.revokeCredentials(ctx, c, "its issuer was "+why, func(r credentialRecord) bool {
 		return r.IssuerID == userID
 	})
 }

@@ -433,8 +433,11 @@ type userRecord struct {
 	Email        string `json:"email,omitempty"`
 	Group        string `json:"group,omitempty"`
 	PasswordHash string `json:"pw,omitempty"`
-	Created      int64  `json:"created"`
-	Updated      int64  `json:"updated"`
+	// Disabled: the user may not sign in or use any credential
+	// (users.go, SetUserDisabled).
+	Disabled bool  `json:"disabled,omitempty"`
+	Created  int64 `json:"created"`
+	Updated  int64 `json:"updated"`
 }
 
 // groupRecord is the stored form of a Group.

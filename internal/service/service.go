@@ -210,16 +210,19 @@ func newOp(c Caller, resource string, actions ...string) *op {
 // audit stops the operation (fail closed).
 func (s *Service) begin(ctx context.Context, c Caller, resource string, actions ...string) (*op, error) {
 	o := newOp(c, resource, actions...)
-	outcome, reason := audit.Allowed, ""
+	outcome, reason, refused := audit.Allowed, "", ""
 	for _, a := range actions {
 		d := s.decide(c, a, resource)
 		reason = d.String()
 		if !d.Allowed {
-			outcome, reason = audit.Denied, a+": "+reason
+			outcome, reason, refused = audit.Denied, a+": "+reason, a
 			break
 		}
 	}
 	if err := s.start(ctx, o, outcome, reason); err != nil {
+		if errors.Is(err, ErrDenied) {
+			return nil, &DeniedError{Action: refused, Resource: resource}
+		}
 		return nil, err
 	}
 	return o, nil

@@ -30,8 +30,10 @@ type User struct {
 	Group       string
 	URN         string
 	HasPassword bool
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	// Disabled: the user may not sign in or use any credential.
+	Disabled  bool
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // UserInput creates or changes a user; nil fields are left unchanged on
@@ -48,7 +50,7 @@ func (s *Service) userURN(login string) string { return policy.UserURN(s.zone, s
 
 func (s *Service) toUser(r userRecord) User {
 	return User{Login: r.Login, Description: r.Description, Email: r.Email, Group: r.Group, URN: s.userURN(r.Login),
-		HasPassword: r.PasswordHash != "", CreatedAt: fromNano(r.Created), UpdatedAt: fromNano(r.Updated)}
+		HasPassword: r.PasswordHash != "", Disabled: r.Disabled, CreatedAt: fromNano(r.Created), UpdatedAt: fromNano(r.Updated)}
 }
 
 // validateUser checks a user input; the password is hashed here, outside
@@ -218,10 +220,67 @@ func (s *Service) DeleteUser(ctx context.Context, c Caller, login string) error 
 			return err
 		}
 		s.forgotten(ctx, c, s.userURN(login), changed)
-		s.revokeIssued(ctx, c, u.id())
+		s.revokeIssued(ctx, c, u.id(), "deleted")
 		return nil
 	})
 	return internalUnlessIAM("DeleteUser", err)
+}
+
+// SetUserDisabled disables a user, or enables it again. A disabled user
+// may not sign in, and nothing authenticates as it: every credential that
+// carries its rights beyond a request is revoked at once, as on deletion
+// (identities.go) — its personal access tokens and their child tokens, and
+// the access certificates it issued — and its panel sessions end at their
+// next request (they re-check the user). Certificates that merely bind its
+// URN grant nothing while it is disabled. Enabling it restores none of
+// them: it signs in with its password again and gets new tokens. The user
+// itself, its group and the policies naming it are kept. Root or ADMIN
+// only; a caller may not disable itself.
+func (s *Service) SetUserDisabled(ctx context.Context, c Caller, login string, disabled bool) (User, error) {
+	var (
+		out User
+		u   userRecord
+	)
+	what := "user/enable"
+	if disabled {
+		what = "user/disable"
+	}
+	now := s.clock()
+	err := s.requireAdmin(ctx, c, what, s.userURN(login), func() error {
+		if disabled && c.Principal.User == login {
+			return invalid("login", "you may not disable yourself")
+		}
+		err := s.store.Update(ctx, func(tx storage.Tx) error {
+			if err := getJSON(tx, userKey(login), &u, ErrUserNotFound); err != nil {
+				return err
+			}
+			if disabled {
+				pats, err := listJSON[patRecord](tx, patPrefix(login))
+				if err != nil {
+					return err
+				}
+				for _, p := range pats {
+					if err := revokeTokenTree(tx, p.Digest); err != nil {
+						return err
+					}
+					if err := tx.Delete(patKey(login, p.Name)); err != nil {
+						return err
+					}
+				}
+			}
+			u.Disabled, u.Updated = disabled, unixNano(now)
+			out = s.toUser(u)
+			return putJSON(tx, userKey(login), u)
+		})
+		if err != nil {
+			return err
+		}
+		if disabled {
+			s.revokeIssued(ctx, c, u.id(), "disabled")
+		}
+		return nil
+	})
+	return out, internalUnlessIAM("SetUserDisabled", err)
 }
 
 // userPrincipalTx builds the principal of a user, in a transaction on the
@@ -237,6 +296,9 @@ func (s *Service) userPrincipalTx(tx storage.Tx, login, id string, kind auth.Kin
 		return auth.Principal{}, err
 	}
 	if id != "" && id != u.id() {
+		return auth.Principal{}, ErrUnauthenticated
+	}
+	if u.Disabled {
 		return auth.Principal{}, ErrUnauthenticated
 	}
 	p := auth.Principal{Identities: []string{s.userURN(login)}, Name: login, Kind: kind, CredentialID: credID,

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/seed-3e8d63de/coffer/internal/audit"
+	"github.com/seed-3e8d63de/coffer/internal/policy"
 	"github.com/seed-3e8d63de/coffer/internal/service"
 )
 
@@ -161,6 +162,96 @@ func TestService_UsersNeedAnAdmin(t *testing.T) {
 		admin := f.asUser(t, "erin", "admins")
 		if _, err := f.svc.CreateUser(ctx, admin, service.UserInput{Login: "frank"}); err != nil {
 			t.Errorf("CreateUser by an ADMIN user = %v", err)
+		}
+	})
+}
+
+// TestService_SetUserDisabled: a disabled user cannot sign in, its tokens
+// (and their child tokens) and the certificates it issued are revoked,
+// certificates binding it grant nothing, a refreshed panel session ends;
+// enabling it lets it sign in again but brings back no revoked credential.
+func TestService_SetUserDisabled(t *testing.T) {
+	eachPKIBackend(t, func(t *testing.T, f *fixture) {
+		ctx := t.Context()
+		pw := "correct horse battery staple"
+		if _, err := f.svc.CreateUser(ctx, f.root, service.UserInput{Login: "zoe", Password: &pw}); err != nil {
+			t.Fatal(err)
+		}
+		zoeURN := "urn:v1:eu:identity:user:coffer/zoe"
+		if _, err := f.svc.CreatePolicy(ctx, f.root, policy.Policy{Name: "zoe", Identities: []string{zoeURN},
+			Resources: []string{f.svc.DomainURN(f.domain)}, Allow: []string{"okms:apiovh:credential/create"}}); err != nil {
+			t.Fatal(err)
+		}
+		tok, _, err := f.svc.CreatePAT(ctx, f.root, "zoe", "laptop", "", time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := f.svc.Authenticate(ctx, tok)
+		if err != nil {
+			t.Fatal(err)
+		}
+		zoe := service.Caller{Principal: p, Dialect: service.Central, Surface: "A"}
+		issued, _, err := f.svc.CreateCredential(ctx, zoe, f.domain, service.CredentialInput{Name: "zoe-own", IdentityURNs: []string{zoeURN}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		bound, _, err := f.svc.CreateCredential(ctx, f.root, f.domain, service.CredentialInput{Name: "for-zoe", IdentityURNs: []string{zoeURN}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		signIn := func() error {
+			_, err := f.svc.Login(ctx, service.SignIn{Login: "zoe", Password: pw, Surface: "ui", RemoteAddr: "192.0.2.1:1"})
+			return err
+		}
+		if err := signIn(); err != nil {
+			t.Fatalf("sign-in before: %v", err)
+		}
+
+		// Not herself, not a non-administrator.
+		if _, err := f.svc.SetUserDisabled(ctx, zoe, "zoe", true); !errors.Is(err, service.ErrDenied) {
+			t.Errorf("a user disabling itself without being ADMIN: %v, want ErrDenied", err)
+		}
+		u, err := f.svc.SetUserDisabled(ctx, f.root, "zoe", true)
+		if err != nil || !u.Disabled {
+			t.Fatalf("SetUserDisabled: %+v, %v", u, err)
+		}
+		if got, err := f.svc.GetUser(ctx, f.root, "zoe"); err != nil || !got.Disabled {
+			t.Errorf("GetUser after disabling: %+v, %v", got, err)
+		}
+		if err := signIn(); !errors.Is(err, service.ErrLoginFailed) {
+			t.Errorf("sign-in of a disabled user: %v, want ErrLoginFailed", err)
+		}
+		if _, err := f.svc.Authenticate(ctx, tok); !errors.Is(err, service.ErrUnauthenticated) {
+			t.Errorf("the token of a disabled user: %v, want ErrUnauthenticated", err)
+		}
+		if _, err := f.svc.RefreshLogin(ctx, "zoe", p.UserID); !errors.Is(err, service.ErrUnauthenticated) {
+			t.Errorf("a panel session of a disabled user: %v, want ErrUnauthenticated", err)
+		}
+		if _, err := f.svc.GetCredential(ctx, f.root, f.domain, issued.ID); !errors.Is(err, service.ErrCredentialNotFound) {
+			t.Errorf("the certificate a disabled user issued: %v, want it revoked", err)
+		}
+		if _, err := f.svc.AuthenticateCertificate(ctx, f.domain, certDER(t, bound)); !errors.Is(err, service.ErrUnauthenticated) {
+			t.Errorf("a certificate binding only a disabled user: %v, want ErrUnauthenticated", err)
+		}
+		if pats, err := f.svc.ListPATs(ctx, f.root, "zoe"); err != nil || len(pats) != 0 {
+			t.Errorf("the tokens of a disabled user: %v, %v; want none", pats, err)
+		}
+
+		// Enabled again: the password works, the revoked token does not.
+		if _, err := f.svc.SetUserDisabled(ctx, f.root, "zoe", false); err != nil {
+			t.Fatal(err)
+		}
+		if err := signIn(); err != nil {
+			t.Errorf("sign-in once enabled: %v", err)
+		}
+		if _, err := f.svc.Authenticate(ctx, tok); !errors.Is(err, service.ErrUnauthenticated) {
+			t.Errorf("the revoked token after enabling: %v, want ErrUnauthenticated", err)
+		}
+		if _, err := f.svc.AuthenticateCertificate(ctx, f.domain, certDER(t, bound)); err != nil {
+			t.Errorf("the certificate binding zoe once enabled: %v", err)
+		}
+		if _, err := f.svc.SetUserDisabled(ctx, f.root, "nobody", true); !errors.Is(err, service.ErrUserNotFound) {
+			t.Errorf("disabling an unknown user: %v, want ErrUserNotFound", err)
 		}
 	})
 }

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/seed-3e8d63de/coffer/internal/policy"
 	"github.com/seed-3e8d63de/coffer/internal/service"
 )
 
@@ -93,7 +92,7 @@ func (u *UI) createToken(w http.ResponseWriter, r *http.Request, rc *reqCtx) err
 	if s := strings.TrimSpace(r.PostFormValue("days")); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > 3650 {
-			return u.formFailed(w, r, rc, "tokens", &formErr{"The lifetime must be a number of days between 1 and 3650, or empty for a token that does not expire."})
+			return u.formFailed(w, r, rc, "tokens", &formErr{msg: "The lifetime must be a number of days between 1 and 3650, or empty for a token that does not expire."})
 		}
 		expires = u.now().Add(time.Duration(n) * 24 * time.Hour)
 	}
@@ -150,14 +149,7 @@ func (u *UI) revokeToken(w http.ResponseWriter, r *http.Request, rc *reqCtx) err
 // actions written.
 func (u *UI) createPolicy(w http.ResponseWriter, r *http.Request, rc *reqCtx) error {
 	domain := r.PathValue("okms")
-	p := policy.Policy{
-		Name:        strings.TrimSpace(r.PostFormValue("name")),
-		Description: strings.TrimSpace(r.PostFormValue("description")),
-		Identities:  lines(r.PostFormValue("identities")),
-		Resources:   lines(r.PostFormValue("resources")),
-		Allow:       append(r.PostForm["allow"], lines(r.PostFormValue("allowMore"))...),
-		Deny:        lines(r.PostFormValue("deny")),
-	}
+	p := policyForm(r)
 	created, err := u.svc.CreatePolicy(r.Context(), rc.caller, p)
 	if err != nil {
 		return u.formFailed(w, r, rc, "policies", err)

@@ -89,14 +89,14 @@ func startBrowser() {
 
 // tab is one browser tab, in its own browser context, on one server.
 type tab struct {
-	t   *testing.T
+	t   testing.TB
 	e   *env
 	ctx context.Context
 }
 
 // openTab returns a fresh tab at desktop size, skipping the test when
 // Chromium is missing (failing it under COFFER_BROWSER_TESTS=1).
-func (e *env) openTab(t *testing.T) *tab {
+func (e *env) openTab(t testing.TB) *tab {
 	t.Helper()
 	if _, err := os.Stat(chromiumPath); err != nil {
 		if os.Getenv("COFFER_BROWSER_TESTS") == "1" {
@@ -350,7 +350,7 @@ func (b *tab) noXSS() {
 }
 
 // jsonOf decodes the JSON text of a value evaluated in the page.
-func jsonOf[T any](t *testing.T, s any) T {
+func jsonOf[T any](t testing.TB, s any) T {
 	t.Helper()
 	var v T
 	if err := json.Unmarshal([]byte(s.(string)), &v); err != nil {

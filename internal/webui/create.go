@@ -39,6 +39,10 @@ func (u *UI) createStart(w http.ResponseWriter, r *http.Request, rc *reqCtx) err
 		return err
 	}
 	d := createStartData{Region: r.URL.Query().Get("region"), CanActivate: u.svc.CanAdminister(rc.caller)}
+	if all := u.svc.Regions(); d.Region == "" && len(all) == 1 {
+		// One region: nothing to choose.
+		d.Region = all[0].ID
+	}
 	for _, reg := range u.svc.Regions() {
 		c := regionChoice{ID: reg.ID}
 		for _, pd := range ds {
@@ -138,6 +142,11 @@ type createData struct {
 	D        service.Domain
 	Form     secretForm
 	Defaults *secret.Config // the domain's configuration, when the caller may read it
+	// Errors are the mistakes of a form sent back, by field ("path",
+	// "value", "settings"), shown next to the field.
+	Errors map[string]string
+	// Existing links to the secret already at the path asked for.
+	Existing string
 }
 
 // domainOf returns a domain the caller may use in the panel.
@@ -161,7 +170,7 @@ func (u *UI) domainOf(r *http.Request, rc *reqCtx, id string) (service.Domain, e
 // (asked first, so that a caller who may not is not refused and audited
 // on every page).
 func (u *UI) defaults(r *http.Request, rc *reqCtx, domain string) *secret.Config {
-	if !u.svc.Allowed(rc.caller, policy.NamespaceKMS+policy.SecretConfigGet, u.svc.DomainURN(domain)) {
+	if !u.may(rc.caller, u.svc.DomainURN(domain), policy.SecretConfigGet) {
 		return nil
 	}
 	cfg, err := u.svc.GetConfig(r.Context(), rc.caller, domain)
@@ -218,7 +227,13 @@ func (u *UI) createSecret(w http.ResponseWriter, r *http.Request, rc *reqCtx) er
 		return err
 	}
 	status, msg := describe(err)
-	d := createData{D: dom, Form: f, Defaults: u.defaults(r, rc, dom.ID)}
+	d := createData{D: dom, Form: f, Defaults: u.defaults(r, rc, dom.ID), Errors: map[string]string{}}
+	if errors.Is(err, secret.ErrExists) {
+		d.Existing = link("/ui/d/"+dom.ID+"/secret", "path", f.Path)
+	}
+	if field := fieldOf(err); field != "" {
+		d.Errors[field], msg = msg, "The secret was not created: correct the field marked below."
+	}
 	u.render(w, r, rc, status, "create", &view{Title: "Create a secret", Section: "create", Domain: &dom, Error: msg, Data: d})
 	return nil
 }
@@ -235,8 +250,9 @@ func formError(err error) bool {
 		errors.Is(err, secret.ErrCASMismatch) || errors.Is(err, secret.ErrCASRequired) || errors.Is(err, policy.ErrInvalidPolicy)
 }
 
-// formErr is a mistake found by the panel itself.
-type formErr struct{ msg string }
+// formErr is a mistake found by the panel itself, about one field of the
+// form when field is set.
+type formErr struct{ msg, field string }
 
 func (e *formErr) Error() string { return e.msg }
 
@@ -270,7 +286,7 @@ func (f settingsForm) update() (secret.MetadataUpdate, error) {
 	if f.MaxVersions != "" {
 		n, err := strconv.ParseInt(f.MaxVersions, 10, 64)
 		if err != nil {
-			return u, &formErr{"The maximum number of versions must be a whole number (0 for the domain's default)."}
+			return u, &formErr{"The maximum number of versions must be a whole number (0 for the domain's default).", "settings"}
 		}
 		if mv, err = secret.ParseMaxVersions(n); err != nil {
 			return u, err
@@ -290,7 +306,7 @@ func (f settingsForm) update() (secret.MetadataUpdate, error) {
 	m := map[string]string{}
 	for _, row := range f.Meta {
 		if _, dup := m[row.Key]; dup {
-			return u, &formErr{"The custom metadata key " + strconv.Quote(row.Key) + " is given twice."}
+			return u, &formErr{"The custom metadata key " + strconv.Quote(row.Key) + " is given twice.", "settings"}
 		}
 		m[row.Key] = row.Value
 	}

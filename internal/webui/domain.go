@@ -32,6 +32,8 @@ type settingsData struct {
 
 	Config        *secret.Config
 	CanEditConfig bool
+	// Admin: the caller may rename and delete the domain.
+	Admin bool
 
 	Credentials   []service.Credential
 	CanCreateCred bool
@@ -57,10 +59,10 @@ type settingsData struct {
 func (u *UI) settingsTabs(c service.Caller, domain string) []tab {
 	urn := u.svc.DomainURN(domain)
 	var tabs []tab
-	if u.svc.Allowed(c, policy.NamespaceKMS+policy.SecretConfigGet, urn) {
+	if u.may(c, urn, policy.SecretConfigGet) {
 		tabs = append(tabs, tab{"general", "Secret configuration"})
 	}
-	if u.svc.Allowed(c, policy.NamespaceCentral+policy.CredentialGet, urn) {
+	if u.may(c, urn, policy.CredentialGet) {
 		tabs = append(tabs, tab{"certificates", "Access certificates"})
 	}
 	if u.svc.CanAdminister(c) {
@@ -113,13 +115,14 @@ func (u *UI) loadTab(r *http.Request, rc *reqCtx, d *settingsData) error {
 			return err
 		}
 		d.Config = &cfg
-		d.CanEditConfig = u.svc.Allowed(c, policy.NamespaceKMS+policy.SecretConfigUpdate, d.URN)
+		d.CanEditConfig = u.may(c, d.URN, policy.SecretConfigUpdate)
+		d.Admin = u.svc.CanAdminister(c)
 	case "certificates":
 		if d.Credentials, _, err = u.svc.ListCredentials(ctx, c, domain, "", 0); err != nil {
 			return err
 		}
-		d.CanCreateCred = u.svc.Allowed(c, policy.NamespaceCentral+policy.CredentialCreate, d.URN)
-		d.CanRevokeCred = u.svc.Allowed(c, policy.NamespaceCentral+policy.CredentialDelete, d.URN)
+		d.CanCreateCred = u.may(c, d.URN, policy.CredentialCreate)
+		d.CanRevokeCred = u.may(c, d.URN, policy.CredentialDelete)
 		d.Identities = strings.Join(c.Principal.Identities, "\n")
 	case "users":
 		if d.Users, err = u.svc.ListUsers(ctx, c); err != nil {
@@ -149,11 +152,7 @@ func (u *UI) loadTab(r *http.Request, rc *reqCtx, d *settingsData) error {
 		if d.Policies, err = u.svc.ListPolicies(ctx, c); err != nil {
 			return err
 		}
-		for _, a := range policy.Catalogue() {
-			if a.Used {
-				d.Actions = append(d.Actions, a.Name)
-			}
-		}
+		d.Actions = catalogueActions()
 	case "audit":
 		events, err := u.svc.AuditTail(ctx, c, 2000)
 		if errors.Is(err, service.ErrAuditNotReadable) {
@@ -213,7 +212,7 @@ func (u *UI) updateConfig(w http.ResponseWriter, r *http.Request, rc *reqCtx) er
 		var up secret.ConfigUpdate
 		n, err := strconv.ParseInt(strings.TrimSpace(r.PostFormValue("maxVersions")), 10, 64)
 		if err != nil {
-			return &formErr{"The maximum number of versions must be a whole number."}
+			return &formErr{msg: "The maximum number of versions must be a whole number."}
 		}
 		mv, err := secret.ParseMaxVersions(n)
 		if err != nil {
@@ -268,7 +267,7 @@ func (u *UI) createCredential(w http.ResponseWriter, r *http.Request, rc *reqCtx
 	if s := strings.TrimSpace(r.PostFormValue("validity")); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil {
-			return u.formFailed(w, r, rc, "certificates", &formErr{"The validity must be a number of days."})
+			return u.formFailed(w, r, rc, "certificates", &formErr{msg: "The validity must be a number of days."})
 		}
 		in.ValidityDays = n
 	}

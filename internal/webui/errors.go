@@ -33,9 +33,11 @@ var errorTable = []struct {
 	{secret.ErrExists, http.StatusConflict, "A secret already exists at this path."},
 	{secret.ErrCASRequired, http.StatusConflict, "Check-and-set is required for this secret: the current version must be sent."},
 	{secret.ErrCASMismatch, http.StatusConflict, "The secret changed since this page was loaded."},
+	{secret.ErrVersionInactive, http.StatusConflict, "This version is not active: a deactivated version's value cannot be read, a deleted one's is destroyed."},
 	{secret.ErrTransition, http.StatusConflict, "A deleted version cannot change state: its value is destroyed."},
 	{secret.ErrVersionLimit, http.StatusConflict, "This secret has reached the highest version number."},
 	{service.ErrDomainNotFound, http.StatusNotFound, "There is no OKMS domain with this id."},
+	{service.ErrConfirmationRequired, http.StatusBadRequest, "Type the id of the OKMS domain to confirm its deletion."},
 	{service.ErrDomainNotReady, http.StatusConflict, "This OKMS domain is still being created. Try again in a moment."},
 	{service.ErrRegionNotFound, http.StatusNotFound, "This installation does not serve that region."},
 	{service.ErrCredentialNotFound, http.StatusNotFound, "There is no such access certificate."},
@@ -71,6 +73,11 @@ func describe(err error) (int, string) {
 	if errors.As(err, &ie) {
 		return http.StatusBadRequest, sentence(ie.Reason)
 	}
+	var de *service.DeniedError
+	if errors.As(err, &de) && de.Action != "" {
+		return http.StatusForbidden, fmt.Sprintf("You are not allowed to do this: it needs the action %s on %s. "+
+			"Ask an administrator for a policy that allows it.", de.Action, de.Resource)
+	}
 	var ps policy.Problems
 	if errors.As(err, &ps) {
 		return http.StatusBadRequest, sentence(strings.TrimPrefix(ps.Error(), "policy: invalid policy: "))
@@ -83,10 +90,47 @@ func describe(err error) (int, string) {
 	return http.StatusInternalServerError, "Something went wrong on the server. Quote the request id to your administrator."
 }
 
+// pathRules explains what a secret path may hold (okms-rest.md 2.2).
+const pathRules = "A path uses letters, digits and _ . : = @ -, with folders separated by / (not at the start or the end, never //, no . or .. folder), at most 255 characters."
+
+// fieldOf names the form field a mistake is about: "path", "value" or
+// "settings"; "" when it is about none in particular.
+func fieldOf(err error) string {
+	if errors.Is(err, secret.ErrExists) {
+		return "path"
+	}
+	vs, ok := secret.AsViolations(err)
+	if !ok || len(vs) == 0 {
+		var fe *formErr
+		if errors.As(err, &fe) {
+			return fe.field
+		}
+		return ""
+	}
+	switch v := vs[0]; {
+	case v.Field == secret.FieldPath, v.Field == secret.FieldRequired && v.Key == "path":
+		return "path"
+	case v.Field == secret.FieldData:
+		return "value"
+	case v.Field == secret.FieldMaxVersions, v.Field == secret.FieldDeactivateVersionAfter, v.Field == secret.FieldCustomMetadata, v.Field == secret.FieldCAS:
+		return "settings"
+	}
+	return ""
+}
+
 // violationMessage words a validation problem for the panel's forms,
 // whose fields do not bear the API's names.
 func violationMessage(v secret.Violation) string {
 	switch v.Field {
+	case secret.FieldPath:
+		if v.Rule == secret.RuleMaxExceeded {
+			return fmt.Sprintf("The path has %d characters; the limit is %d.", v.Got, v.Limit)
+		}
+		return "This path is not valid: " + sentence(v.Reason) + " " + pathRules
+	case secret.FieldRequired:
+		if v.Key == "path" {
+			return "Enter a path. " + pathRules
+		}
 	case secret.FieldDeactivateVersionAfter:
 		return "The expiration period must be a duration such as 30d, 12h or 1h30m (units d, h, m and s), at most 100 years."
 	case secret.FieldMaxVersions:

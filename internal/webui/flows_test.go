@@ -26,7 +26,7 @@ func TestBrowser_SignIn(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envOptions{})
 	e.createUser("alice", "correct horse battery staple", "")
-	e.allow("alice", []string{e.domainURN(e.domain)}, "okms:apikms:secret/get")
+	e.allow("alice", []string{e.domainURN(e.domain)}, "okms:apiovh:secret/get")
 	e.putSecret(e.domain, "app/db", `{"password":"x"}`)
 	b := e.openTab(t)
 
@@ -103,7 +103,7 @@ func TestBrowser_SecretsList(t *testing.T) {
 
 	// The default domain, folders first by path.
 	b.at("/ui/d/" + e.domain + "/secrets")
-	rows := b.eval(`JSON.stringify([...document.querySelectorAll("#secret-rows tr td:first-child")].map(td => td.innerText.trim()))`)
+	rows := b.eval(`JSON.stringify([...document.querySelectorAll("#secret-rows tr a.name")].map(td => td.innerText.trim()))`)
 	if got := jsonOf[[]string](t, rows); strings.Join(got, " ") != "bulk/ dev/ prod/ shared-key" {
 		t.Errorf("the root of the domain lists %q, want bulk/ dev/ prod/ shared-key", got)
 	}
@@ -275,7 +275,7 @@ func TestBrowser_Dashboard(t *testing.T) {
 	b.clickText("stripe")
 	b.shows("General information", "Parameters", "prod/api/stripe",
 		"urn:v1:eu:resource:okms:"+e.domain+"/secret/prod%2Fapi%2Fstripe",
-		"In effect: 10 versions kept")
+		"In effect for the next versions: the latest 10 kept")
 	facts := b.text(".facts")
 	for _, want := range []string{"Current version\n3", "Number of versions\n3", "Created", "Last updated"} {
 		if !strings.Contains(strings.ReplaceAll(facts, "\t", "\n"), want) {
@@ -294,7 +294,7 @@ func TestBrowser_Dashboard(t *testing.T) {
 	b.replace("#deactivateAfter", "90d")
 	b.do(replaceFirst(`.meta-row input[name=meta_value]`, "billing"))
 	b.clickText("Save the parameters")
-	b.shows("Parameters saved.", "In effect: 4 versions kept; versions deactivated after 90d")
+	b.shows("Parameters saved.", "In effect for the next versions: the latest 4 kept", "each deactivated 90d after it is created")
 	b.open(b.location())
 	if got := b.value("#maxVersions") + " " + b.value("#deactivateAfter") + " " + b.value(`.meta-row input[name=meta_value]`); got != "4 90d billing" {
 		t.Errorf("after saving, the parameters read %q", got)
@@ -333,8 +333,24 @@ func TestBrowser_DisplayValue(t *testing.T) {
 	dashboard := b.location()
 	b.click("[data-value-form] button")
 	b.waitVisible("#value-panel")
+	// Masked until revealed: one key, then all.
+	b.waitVisible(`#value-panel button[aria-label="Reveal the value of password"]`)
+	if canaries() || strings.Contains(b.html(), "db.internal") {
+		t.Fatal("a value is shown before it is revealed")
+	}
+	b.click(`#value-panel button[aria-label="Reveal the value of host"]`)
+	b.waitText("#value-panel", "db.internal")
+	if canaries() {
+		t.Error("revealing one key revealed another")
+	}
+	b.click("[data-reveal-all]")
 	b.waitText("#value-panel", pw3)
 	b.shows("login", "admin", "db.internal", "3306", `["db-1","db-2"]`)
+	b.click("[data-reveal-all]")
+	b.waitText("[data-reveal-all]", "Reveal all")
+	if canaries() {
+		t.Error("hide all left a value shown")
+	}
 	opts := b.eval(`JSON.stringify([...document.querySelectorAll("#value-version option")].map(o => o.text))`)
 	if got := strings.Join(jsonOf[[]string](t, opts), " | "); got != "Version 3 · active · current | Version 2 · active | Version 1 · deactivated" {
 		t.Errorf("the version selector offers %q", got)
@@ -347,6 +363,23 @@ func TestBrowser_DisplayValue(t *testing.T) {
 	if got := b.eval(`navigator.clipboard.readText()`); got != pw3 {
 		t.Errorf("the clipboard holds %q, want the password", got)
 	}
+	// The whole value, as JSON, to the clipboard and as files.
+	b.click("[data-copy-json]")
+	b.waitText("[data-copy-json]", "Copied")
+	if got := b.eval(`navigator.clipboard.readText()`).(string); !strings.Contains(got, `"password": "`+pw3+`"`) || !strings.Contains(got, `"port": 3306`) {
+		t.Errorf("copy as JSON gave %q", got)
+	}
+	dl := t.TempDir()
+	b.allowDownloads(dl)
+	b.click("[data-download-env]")
+	env := waitFile(t, filepath.Join(dl, "prod-database-MySQL-v3.env"))
+	if !strings.Contains(env, `password="`+pw3+`"`+"\n") || !strings.Contains(env, `port="3306"`) {
+		t.Errorf("the .env download holds %q", env)
+	}
+	b.click("[data-download-json]")
+	if got := waitFile(t, filepath.Join(dl, "prod-database-MySQL-v3.json")); !strings.Contains(got, `"host": "db.internal"`) {
+		t.Errorf("the JSON download holds %q", got)
+	}
 
 	// A deactivated version shows nothing; an active one its value.
 	b.do(chromedpSelect("#value-version", "Version 1"))
@@ -355,6 +388,8 @@ func TestBrowser_DisplayValue(t *testing.T) {
 		t.Errorf("a deactivated version shows %d entries", n)
 	}
 	b.do(chromedpSelect("#value-version", "Version 2"))
+	b.waitVisible(`#value-panel button[aria-label="Reveal the value of password"]`)
+	b.click("[data-reveal-all]")
 	b.waitText("#value-panel", pw2)
 
 	// Escape closes the panel, forgets the value and gives the focus back.
@@ -368,7 +403,7 @@ func TestBrowser_DisplayValue(t *testing.T) {
 	}
 	// With the keyboard: Enter on the focused button opens it again.
 	b.key(kb.Enter)
-	b.waitText("#value-panel", pw3)
+	b.waitVisible(`#value-panel button[aria-label="Reveal the value of password"]`)
 	b.click("[data-panel-close]")
 	b.waitHidden("#value-panel")
 
@@ -384,6 +419,8 @@ func TestBrowser_DisplayValue(t *testing.T) {
 	// Keys and values that look like markup are shown as text.
 	b.open("/ui/d/" + e.domain + "/secret?path=test/xss")
 	b.click("[data-value-form] button")
+	b.waitVisible("[data-reveal-all]")
+	b.click("[data-reveal-all]")
 	b.waitText("#value-panel", "<script>window.__xss=2</script>")
 	b.shows("<img src=x onerror=window.__xss=1>", "</code><b>bold</b>")
 	if b.count("#value-panel img, #value-panel script, #value-panel svg:not(.icon), #value-panel b") != 0 {
@@ -459,7 +496,7 @@ func TestBrowser_Versions(t *testing.T) {
 	if got := versionRows(t, b); got != "4 active|3 active|2 active" {
 		t.Errorf("versions: %q, want 4, 3, 2 (1 pruned beyond 3 versions)", got)
 	}
-	b.clickNav(`tr[data-version="3"] button[type=submit]:not([aria-haspopup])`) // Deactivate
+	b.clickNav(`button[aria-label="Deactivate version 3"]`) // Deactivate
 	b.shows("Version 3 deactivated.")
 	b.screenshot("versions")
 	if got := versionRows(t, b); got != "4 active|3 deactivated|2 active" {
@@ -514,6 +551,16 @@ func TestBrowser_DeleteSecret(t *testing.T) {
 	b.clickText("Cancel")
 	b.at("/ui/d/" + e.domain + "/secret?path=tmp")
 	b.clickText("Delete")
+	// The name must be typed: the button waits for it, and the server
+	// checks it again.
+	if b.eval(`document.querySelector("[data-confirm-button]").disabled`) != true {
+		t.Error("the delete button is enabled before the name is typed")
+	}
+	b.replace("#typed", "tmp/old")
+	b.do(chromedp.Evaluate[chromedp.Void](`document.querySelector("[data-confirm-button]").disabled = false`))
+	b.clickText("Delete the secret")
+	b.shows("What you typed is not tmp/old-key: nothing was deleted.")
+	b.typeIn("#typed", "tmp/old-key")
 	b.clickText("Delete the secret")
 	b.shows("Secret tmp/old-key deleted.", "keep")
 	b.lacks("old-key\n")
@@ -591,13 +638,13 @@ func TestBrowser_DomainSettings(t *testing.T) {
 	b.clickText("Policies")
 	b.typeIn("#p-name", "carol-reads")
 	b.typeIn("#p-ids", "urn:v1:eu:identity:user:coffer/carol")
-	b.click(`input[name=allow][value="okms:apikms:secret/get"]`)
+	b.click(`input[name=allow][value="okms:apiovh:secret/get"]`)
 	b.clickText("Create the policy")
 	b.shows("Policy carol-reads created.", "urn:v1:eu:identity:user:coffer/carol")
 
 	// The audit log of the domain.
 	b.clickText("Audit log")
-	b.shows("okms:apikms:secretConfig/update", "Allowed")
+	b.shows("okms:apiovh:secretConfig/update", "Allowed")
 
 	// A user who is not an administrator sees none of this.
 	other := e.openTab(t)
@@ -610,7 +657,7 @@ func TestBrowser_DomainSettings(t *testing.T) {
 	other.shows("You are not allowed to do this.")
 }
 
-// The IAM test: a metadata-only user (okms:apikms:secret/get only) sees
+// The IAM test: a metadata-only user (okms:apiovh:secret/get only) sees
 // the dashboard and the versions but is offered no value and no change,
 // and a crafted request for the value is refused.
 func TestBrowser_MetadataOnlyUser(t *testing.T) {
@@ -619,7 +666,7 @@ func TestBrowser_MetadataOnlyUser(t *testing.T) {
 	e.putSecret(e.domain, "app/db", `{"password":"CANARY-meta-1"}`)
 	e.putSecret(e.domain, "app/db", `{"password":"CANARY-meta-2"}`)
 	e.createUser("auditor", "", "")
-	e.allow("auditor", []string{e.domainURN(e.domain)}, "okms:apikms:secret/get")
+	e.allow("auditor", []string{e.domainURN(e.domain)}, "okms:apiovh:secret/get")
 	b := e.openTab(t)
 	// The user's own token (flow 1 covers the password form).
 	b.signInToken(e.createPAT("auditor", "laptop"))
@@ -810,6 +857,7 @@ func TestBrowser_XSSPayloads(t *testing.T) {
 	b.open(d + "/secret?path=web/app")
 	b.click("[data-value-form] button")
 	b.waitText("#value-panel", "k00 ")
+	b.click("[data-reveal-all]")
 	if n := b.count("#value-panel .kv"); n != len(xssPayloads) {
 		t.Errorf("the panel shows %d entries, want %d", n, len(xssPayloads))
 	}

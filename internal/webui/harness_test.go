@@ -1,7 +1,6 @@
 package webui_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -14,7 +13,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,53 +21,18 @@ import (
 	"github.com/seed-3e8d63de/coffer/internal/secret"
 	"github.com/seed-3e8d63de/coffer/internal/server"
 	"github.com/seed-3e8d63de/coffer/internal/service"
+	"github.com/seed-3e8d63de/coffer/internal/testenv"
 )
-
-// clock is the server's clock; tests move it instead of sleeping.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-// logBuffer collects the server's log, to check that no value reaches it.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // env is one coffer server (dev mode, in memory) behind an httptest
 // listener.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	srv    *server.Server
 	svc    *service.Service
 	ts     *httptest.Server
-	clock  *clock
-	log    *logBuffer
+	clock  *testenv.Clock
+	log    *testenv.LogBuffer
 	domain string // the default domain
 	root   string // the root token
 }
@@ -82,11 +45,11 @@ type envOptions struct {
 
 const rootToken = "cof_root_webui-test-root-token"
 
-func newEnv(t *testing.T, opt envOptions) *env {
+func newEnv(t testing.TB, opt envOptions) *env {
 	t.Helper()
 	dir := t.TempDir()
-	c := &clock{now: time.Now().UTC().Truncate(time.Second)}
-	logs := &logBuffer{}
+	c := testenv.NewClock(time.Now().UTC().Truncate(time.Second))
+	logs := &testenv.LogBuffer{}
 	cfg := server.Defaults()
 	cfg.Listen = "127.0.0.1:0"
 	cfg.Dev, cfg.DevRootToken = true, rootToken
@@ -107,11 +70,17 @@ func newEnv(t *testing.T, opt envOptions) *env {
 			t.Fatal(err)
 		}
 	}
+	// The listener first, so that the server knows the URL clients reach
+	// it at (the API page shows it).
+	ts := httptest.NewUnstartedServer(nil)
+	cfg.PublicURL = "http://" + ts.Listener.Addr().String()
 	srv, err := server.New(t.Context(), cfg)
 	if err != nil {
+		ts.Close()
 		t.Fatalf("server.New: %v", err)
 	}
-	ts := httptest.NewServer(srv.Handler())
+	ts.Config.Handler = srv.Handler()
+	ts.Start()
 	t.Cleanup(func() {
 		ts.Close()
 		if err := srv.Close(); err != nil {
@@ -214,7 +183,7 @@ func (e *env) createPAT(login, name string) string {
 // client is a browser-like HTTP client: a cookie jar, no redirects
 // followed.
 type client struct {
-	t    *testing.T
+	t    testing.TB
 	e    *env
 	http *http.Client
 }
@@ -267,7 +236,7 @@ func (c *client) post(path string, form url.Values) response {
 var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
 // csrf returns the CSRF token of a page.
-func csrfOf(t *testing.T, page string) string {
+func csrfOf(t testing.TB, page string) string {
 	t.Helper()
 	m := csrfRE.FindStringSubmatch(page)
 	if m == nil {

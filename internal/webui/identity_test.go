@@ -15,7 +15,7 @@ func TestSessionOfARecreatedUser(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	const pw = "correct horse battery staple"
 	e.createUser("bob", pw, "")
-	e.allow("bob", []string{e.domainURN(e.domain)}, "okms:apikms:secret/get")
+	e.allow("bob", []string{e.domainURN(e.domain)}, "okms:apiovh:secret/get")
 	c := e.client()
 	c.signIn("bob", pw)
 	list := "/ui/d/" + e.domain + "/secrets"

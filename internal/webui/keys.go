@@ -114,13 +114,17 @@ type keyForm struct {
 	Type    string // chosen type, "" on the first step
 	Sizes   []int
 	Curves  []string
-	Usages  []string // the combinations of usages offered, each joined by ","
+	Usages  []usageChoice // the combinations of usages offered
 	Name    string
 	Context string
 	Size    int
 	Curve   string
 	Usage   string // the chosen combination, usages joined by ","
 }
+
+// usageChoice is a combination of usages: the form's value (joined by
+// ","), and its label.
+type usageChoice struct{ Value, Label string }
 
 type keyTypeChoice struct {
 	Type, Title, Text string
@@ -164,7 +168,8 @@ func (u *UI) keyFormOf(dom *service.Domain, typ string) (*keyForm, error) {
 			}
 		}
 		for _, o := range ref.Operations {
-			f.Usages = append(f.Usages, usageValue(o.Value))
+			v := usageValue(o.Value)
+			f.Usages = append(f.Usages, usageChoice{v, strings.ReplaceAll(v, ",", ", ")})
 			if o.Default {
 				f.Usage = usageValue(o.Value)
 			}

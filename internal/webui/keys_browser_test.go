@@ -47,6 +47,7 @@ func TestBrowser_Keys(t *testing.T) {
 		t.Errorf("the list shows %d keys, want 4", n)
 	}
 	b.screenshot("keys")
+	b.axe()
 
 	// The type first; then only the curves and usages of an EC key.
 	b.clickText("Create a key")
@@ -64,6 +65,7 @@ func TestBrowser_Keys(t *testing.T) {
 	if b.count("#size") != 0 || b.count("input[name=usage]") != 1 {
 		t.Errorf("the EC form offers %d sizes and %d usage combinations, want none and one", b.count("#size"), b.count("input[name=usage]"))
 	}
+	b.axe()
 	b.typeIn("#name", "browser-signer")
 	b.setSelect("#curve", "P-384")
 	b.clickText("Create the key")
@@ -77,6 +79,7 @@ func TestBrowser_Keys(t *testing.T) {
 		t.Errorf("Copy put %q on the clipboard, want the PEM", got)
 	}
 	b.screenshot("key-details")
+	b.axe()
 
 	// Rename, then deactivate with a reason.
 	b.replace("#new-name", "browser-signer-2")
@@ -92,6 +95,7 @@ func TestBrowser_Keys(t *testing.T) {
 	// Delete: the name must be typed.
 	b.clickText("Delete")
 	b.shows("Type the key's name")
+	b.axe()
 	b.typeIn("#confirm", "browser-signer")
 	b.clickText("Delete the key")
 	b.shows("does not match")

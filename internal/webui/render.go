@@ -59,6 +59,11 @@ var funcs = template.FuncMap{
 	"state":   func(s secret.State) string { return s.String() },
 	"dur":     humanDuration,
 	"maxData": func() int { return secret.MaxDataSize },
+	"sizes":   func() []int { return []int{25, 50, 100, 200} },
+	"inc":     func(i int) int { return i + 1 },
+	"roles": func() []string {
+		return []string{service.RoleRegular, service.RoleAdmin, service.RoleUnprivileged, service.RoleNone}
+	},
 	"dict": func(kv ...any) map[string]any {
 		m := make(map[string]any, len(kv)/2)
 		for i := 0; i+1 < len(kv); i += 2 {

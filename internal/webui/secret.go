@@ -23,12 +23,16 @@ type can struct {
 
 func (u *UI) canOn(c service.Caller, domain string, p secret.Path) can {
 	urn := u.svc.SecretURN(domain, p)
-	a := func(action string) bool { return u.svc.Allowed(c, policy.NamespaceKMS+action, urn) }
+	a := func(actions ...string) bool { return u.may(c, urn, actions...) }
+	// The actions of surface A's routes (iam.md 6): a settings change is a
+	// PUT (secret/edit too), a state change a PUT of the version
+	// (secret/version/edit too).
 	return can{
-		GetData: a(policy.SecretVersionGetData), NewVersion: a(policy.SecretVersionCreate),
-		Edit: a(policy.SecretUpdateMetadata), Delete: a(policy.SecretDelete),
-		Activate: a(policy.SecretVersionActivate), Deactivate: a(policy.SecretVersionDeactivate),
-		DeleteVersion: a(policy.SecretVersionDelete),
+		GetData: a(policy.SecretGet, policy.SecretVersionGetData), NewVersion: a(policy.SecretVersionCreate),
+		Edit: a(policy.SecretEdit, policy.SecretUpdateMetadata), Delete: a(policy.SecretDelete),
+		Activate:      a(policy.SecretVersionEdit, policy.SecretVersionActivate),
+		Deactivate:    a(policy.SecretVersionEdit, policy.SecretVersionDeactivate),
+		DeleteVersion: a(policy.SecretVersionEdit, policy.SecretVersionDelete),
 	}
 }
 
@@ -279,6 +283,9 @@ type versionData struct {
 	Value    string
 	Conflict string
 	CanRead  bool
+	// Auto: the form starts from the current value (read by the script,
+	// by POST), which the caller may read and which is active.
+	Auto bool
 }
 
 func (u *UI) newVersionForm(w http.ResponseWriter, r *http.Request, rc *reqCtx) error {
@@ -292,6 +299,7 @@ func (u *UI) newVersionForm(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 	}
 	d := versionData{D: sd.D, Path: sd.Path, Current: sd.Secret.CurrentVersion, Next: sd.Secret.CurrentVersion + 1,
 		From: sd.Secret.CurrentVersion, CAS: casApplies(sd), Value: "{\n  \n}", CanRead: sd.Can.GetData}
+	d.Auto = d.CanRead && sd.Current != nil && sd.Current.State == secret.Active
 	u.render(w, r, rc, http.StatusOK, "new-version", &view{Title: "New version of " + d.Path, Section: "secrets", Domain: &d.D, Data: d})
 	return nil
 }
@@ -399,6 +407,8 @@ func (u *UI) setState(w http.ResponseWriter, r *http.Request, rc *reqCtx) error 
 type field struct{ Name, Value string }
 
 // confirmData is a confirmation page: what will happen, and one button.
+// With Typed set, the name of what is deleted must be typed first (the
+// form's "typed" field, checked again by the handler).
 type confirmData struct {
 	Heading string
 	Message string
@@ -407,6 +417,9 @@ type confirmData struct {
 	Fields  []field
 	Button  string
 	Cancel  string
+	Typed   string
+	// Mistyped says the name typed did not match.
+	Mistyped bool
 }
 
 func (u *UI) confirm(w http.ResponseWriter, r *http.Request, rc *reqCtx, dom *service.Domain, section string, d confirmData) {
@@ -466,6 +479,7 @@ func (u *UI) confirmDeleteSecret(w http.ResponseWriter, r *http.Request, rc *req
 		Fields:  []field{{"path", p.String()}},
 		Button:  "Delete the secret",
 		Cancel:  secretLink(domain, p.String()),
+		Typed:   p.String(), Mistyped: r.URL.Query().Get("mistyped") == "1",
 	})
 	return nil
 }
@@ -475,6 +489,10 @@ func (u *UI) deleteSecret(w http.ResponseWriter, r *http.Request, rc *reqCtx) er
 	p, err := pathParam(r)
 	if err != nil {
 		return err
+	}
+	if r.PostFormValue("typed") != p.String() {
+		http.Redirect(w, r, link("/ui/d/"+domain+"/secret/delete", "path", p.String(), "mistyped", "1"), http.StatusSeeOther)
+		return nil
 	}
 	if err := u.svc.DeleteSecret(r.Context(), rc.caller, domain, p); err != nil {
 		return err

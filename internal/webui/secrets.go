@@ -16,9 +16,6 @@ import (
 const (
 	defaultPageSize = 50
 	maxPageSize     = 200
-	// filterCalls bounds the list calls one page makes (each reads at most
-	// 1,000 records): a filter over a huge domain pages on.
-	filterCalls = 20
 )
 
 // entry is one row of the secrets list: a folder or a secret.
@@ -38,24 +35,29 @@ type crumb struct {
 // listData is the secrets page: a region selector, then the domains of
 // the region to choose from, or the secrets of one domain.
 type listData struct {
-	Regions   []string // regions where the caller has secrets, plus the current one
+	Regions   []string // regions of the domains the caller may use, secrets or not
 	Region    string
 	Choose    []service.PanelDomain // several domains in the region: choose one
 	D         *service.Domain       // the domain listed
 	Prefix    string
 	Crumbs    []crumb
 	Query     string
+	Sort      string // "name" or "updated"
 	Size      int
+	Page      int // 1-based
+	Pages     int
+	PageLinks []int // page numbers to link, 0 for a gap
 	Entries   []entry
-	After     string // cursor of this page ("" for the first), opaque
-	Next      string // cursor of the next page; "" when this is the last
+	Folders   int // visible folders listed, all pages
+	Secrets   int // visible secrets listed, all pages
 	CanCreate bool
-	Truncated bool // a filtered page stopped before finding a full page
+	CanDelete bool // may delete secrets anywhere in the domain: bulk selection offered
+	Truncated bool // the folder or search was cut after listCalls list calls
 }
 
-// panel returns the domains the caller may use in the panel and the
-// regions where it has secrets.
-// They are read once per request.
+// panel returns the domains the caller may use in the panel and their
+// regions, those holding no secret yet included (an activated region must
+// be reachable before its first secret). They are read once per request.
 func (u *UI) panel(ctx context.Context, rc *reqCtx) ([]service.PanelDomain, []string, error) {
 	if rc.loaded {
 		return rc.domains, slices.Clone(rc.regions), nil
@@ -66,10 +68,11 @@ func (u *UI) panel(ctx context.Context, rc *reqCtx) ([]service.PanelDomain, []st
 	}
 	var regions []string
 	for _, d := range ds {
-		if d.HasSecrets && !slices.Contains(regions, d.Region) {
+		if !slices.Contains(regions, d.Region) {
 			regions = append(regions, d.Region)
 		}
 	}
+	slices.Sort(regions)
 	rc.domains, rc.regions, rc.loaded = ds, regions, true
 	return ds, slices.Clone(regions), nil
 }
@@ -77,7 +80,7 @@ func (u *UI) panel(ctx context.Context, rc *reqCtx) ([]service.PanelDomain, []st
 // canCreateIn reports whether the caller may create secrets anywhere in a
 // domain (a policy on the domain as a whole).
 func (u *UI) canCreateIn(c service.Caller, domain string) bool {
-	return u.svc.Allowed(c, policy.NamespaceKMS+policy.SecretCreate, u.svc.DomainURN(domain))
+	return u.may(c, u.svc.DomainURN(domain), policy.SecretCreate)
 }
 
 // canCreate reports whether the caller may create secrets in one of its
@@ -106,9 +109,9 @@ func readyIn(ds []service.PanelDomain, region string) []service.PanelDomain {
 }
 
 // secretsHome chooses what to list: the region asked for, else the
-// default domain's region when the caller sees it, else the first region
-// where the caller has secrets. One domain in the region: its secrets;
-// several: a table to choose from.
+// default domain's region when the caller sees secrets there, else the
+// first region where the caller has secrets, else the first region. One
+// domain in the region: its secrets; several: a table to choose from.
 func (u *UI) secretsHome(w http.ResponseWriter, r *http.Request, rc *reqCtx) error {
 	ds, regions, err := u.panel(r.Context(), rc)
 	if err != nil {
@@ -123,15 +126,17 @@ func (u *UI) secretsHome(w http.ResponseWriter, r *http.Request, rc *reqCtx) err
 			}
 		}
 	}
+	for _, d := range ds {
+		if region == "" && d.HasSecrets {
+			region = d.Region
+		}
+	}
 	if region == "" && len(regions) > 0 {
 		region = regions[0]
 	}
-	if region == "" && len(ds) > 0 {
-		region = ds[0].Region
-	}
 	in := readyIn(ds, region)
 	if len(in) == 1 {
-		http.Redirect(w, r, "/ui/d/"+in[0].ID+"/secrets", http.StatusSeeOther)
+		u.redirect(w, r, rc, "/ui/d/"+in[0].ID+"/secrets", rc.flash) // the message goes on to the page shown
 		return nil
 	}
 	if region != "" && !slices.Contains(regions, region) {
@@ -144,15 +149,24 @@ func (u *UI) secretsHome(w http.ResponseWriter, r *http.Request, rc *reqCtx) err
 }
 
 // listSecrets lists one domain's secrets: the folders and secrets directly
-// under a prefix, or, with a filter, every secret below it whose path
-// contains the filter. Pages are cut at a position (a path) and continue
-// after it.
+// under a prefix, or, with a search, every secret below it whose path,
+// custom-metadata key or custom-metadata value contains the text. Only
+// what the caller may see is read (the service filters every list), so
+// totals and pages count nothing else. Entries are sorted by name
+// (natural order, folders first) or by last update, and cut into
+// numbered pages.
 func (u *UI) listSecrets(w http.ResponseWriter, r *http.Request, rc *reqCtx) error {
 	id := r.PathValue("okms")
 	q := r.URL.Query()
-	d := listData{Prefix: q.Get("prefix"), Query: strings.TrimSpace(q.Get("q")), After: q.Get("after"), Size: defaultPageSize}
+	d := listData{Prefix: q.Get("prefix"), Query: strings.TrimSpace(q.Get("q")), Size: defaultPageSize, Sort: "name", Page: 1}
 	if n, err := strconv.Atoi(q.Get("size")); err == nil && n > 0 {
 		d.Size = min(n, maxPageSize)
+	}
+	if n, err := strconv.Atoi(q.Get("page")); err == nil && n > 0 {
+		d.Page = n
+	}
+	if q.Get("sort") == "updated" {
+		d.Sort = "updated"
 	}
 	if d.Prefix != "" {
 		if _, err := secret.ParsePath(strings.TrimSuffix(d.Prefix, "/")); err != nil || !strings.HasSuffix(d.Prefix, "/") {
@@ -175,18 +189,47 @@ func (u *UI) listSecrets(w http.ResponseWriter, r *http.Request, rc *reqCtx) err
 		slices.Sort(regions)
 	}
 	d.Regions = regions
+	var all []entry
 	if d.Query == "" {
-		d.Entries, d.Next, err = u.folderPage(r.Context(), rc.caller, id, d.Prefix, d.After, d.Size)
+		all, d.Truncated, err = u.folderEntries(r.Context(), rc.caller, id, d.Prefix)
 	} else {
-		d.Entries, d.Next, d.Truncated, err = u.filterPage(r.Context(), rc.caller, id, d.Prefix, d.Query, d.After, d.Size)
+		all, d.Truncated, err = u.searchEntries(r.Context(), rc.caller, id, d.Prefix, d.Query)
 	}
 	if err != nil {
 		return err
 	}
+	sortEntries(all, d.Sort)
+	for _, e := range all {
+		if e.Folder {
+			d.Folders++
+		} else {
+			d.Secrets++
+		}
+	}
+	d.Pages = max(1, (len(all)+d.Size-1)/d.Size)
+	d.Page = min(d.Page, d.Pages)
+	d.Entries = all[min(len(all), (d.Page-1)*d.Size):min(len(all), d.Page*d.Size)]
+	d.PageLinks = pageLinks(d.Page, d.Pages)
 	d.Crumbs = crumbs(d.Prefix)
 	d.CanCreate = u.canCreateIn(rc.caller, id)
+	d.CanDelete = u.may(rc.caller, u.svc.DomainURN(id), policy.SecretDelete)
 	u.render(w, r, rc, http.StatusOK, "secrets", &view{Title: "Secrets", Section: "secrets", Domain: &dom, Data: d})
 	return nil
+}
+
+// pageLinks returns the page numbers a pager shows: the first, the last,
+// and those around the current one; 0 stands for a gap.
+func pageLinks(page, pages int) []int {
+	var out []int
+	for i := 1; i <= pages; i++ {
+		switch {
+		case i == 1, i == pages, i >= page-2 && i <= page+2:
+			out = append(out, i)
+		case len(out) > 0 && out[len(out)-1] != 0:
+			out = append(out, 0)
+		}
+	}
+	return out
 }
 
 func crumbs(prefix string) []crumb {
@@ -202,17 +245,19 @@ func crumbs(prefix string) []crumb {
 	return out
 }
 
-// folderPage returns up to size entries directly under prefix, from the
-// cursor after: folders (each once) and secrets, in byte order. next is
-// the cursor of the following page, "" when there is none. It makes at most
-// filterCalls list calls, each reading a bounded number of records.
-func (u *UI) folderPage(ctx context.Context, c service.Caller, domain, prefix, after string, size int) (entries []entry, next string, err error) {
-	opt := service.ChildOptions{Prefix: prefix, Cursor: after}
-	for calls := 0; len(entries) < size && calls < filterCalls; calls++ {
-		opt.Limit = size - len(entries)
+// listCalls bounds the list calls one page of the panel makes (each reads
+// at most 1,000 records): a larger folder or search says it is cut.
+const listCalls = 50
+
+// folderEntries returns the entries the caller may see directly under
+// prefix: folders (each once) and secrets. truncated is set when it
+// stopped after listCalls list calls.
+func (u *UI) folderEntries(ctx context.Context, c service.Caller, domain, prefix string) (entries []entry, truncated bool, err error) {
+	opt := service.ChildOptions{Prefix: prefix, Limit: 1000}
+	for calls := 0; calls < listCalls; calls++ {
 		page, err := u.svc.ListChildren(ctx, c, domain, opt)
 		if err != nil {
-			return nil, "", err
+			return nil, false, err
 		}
 		for _, ch := range page.Items {
 			e := entry{Name: strings.TrimSuffix(ch.Name, "/"), Path: prefix + ch.Name, Folder: ch.Folder}
@@ -222,50 +267,119 @@ func (u *UI) folderPage(ctx context.Context, c service.Caller, domain, prefix, a
 			entries = append(entries, e)
 		}
 		if opt.Cursor = page.Next; opt.Cursor == "" {
-			return entries, "", nil
+			return entries, false, nil
 		}
 	}
-	// The page is full: is there anything the caller may see after it?
-	probe, err := u.svc.ListChildren(ctx, c, domain, service.ChildOptions{Prefix: prefix, Cursor: opt.Cursor, Limit: 1})
-	if err != nil {
-		return nil, "", err
-	}
-	if len(probe.Items) == 0 && probe.Next == "" {
-		return entries, "", nil
-	}
-	return entries, opt.Cursor, nil
+	return entries, true, nil
 }
 
-// filterPage returns up to size secrets below prefix whose path, relative
-// to prefix, contains query (ignoring case), from the cursor after.
-// truncated is set when it stopped after filterCalls list calls.
-func (u *UI) filterPage(ctx context.Context, c service.Caller, domain, prefix, query, after string, size int) (entries []entry, next string, truncated bool, err error) {
-	cursor, last := after, ""
+// searchEntries returns the secrets the caller may see below prefix whose
+// path (relative to prefix), or a custom-metadata key or value, contains
+// query, ignoring case.
+func (u *UI) searchEntries(ctx context.Context, c service.Caller, domain, prefix, query string) (entries []entry, truncated bool, err error) {
 	needle := strings.ToLower(query)
-	for calls := 0; ; calls++ {
-		if calls == filterCalls {
-			return entries, cursor, true, nil
-		}
-		page, err := u.svc.ListSecrets(ctx, c, domain, service.ListOptions{Prefix: prefix, Cursor: cursor, Limit: 1000})
+	opt := service.ListOptions{Prefix: prefix, Limit: 1000}
+	for calls := 0; calls < listCalls; calls++ {
+		page, err := u.svc.ListSecrets(ctx, c, domain, opt)
 		if err != nil {
-			return nil, "", false, err
+			return nil, false, err
 		}
 		for _, it := range page.Items {
-			if len(entries) == size {
-				// The next page starts after the last secret this one
-				// went through, one the caller sees.
-				next, err := u.svc.Cursor(c, service.Listing{Kind: service.ListSecrets, Domain: domain, Of: prefix}, last)
-				return entries, next, false, err
-			}
 			p := it.Secret.Path.String()
-			last = p
-			if strings.Contains(strings.ToLower(strings.TrimPrefix(p, prefix)), needle) {
+			if matches(strings.TrimPrefix(p, prefix), it.Secret.CustomMetadata, needle) {
 				entries = append(entries, entry{Name: p, Path: p, Version: it.Version, Secret: it.Secret})
 			}
 		}
-		if page.Next == "" {
-			return entries, "", false, nil
+		if opt.Cursor = page.Next; opt.Cursor == "" {
+			return entries, false, nil
 		}
-		cursor = page.Next
 	}
+	return entries, true, nil
+}
+
+func matches(rel string, meta map[string]string, needle string) bool {
+	if strings.Contains(strings.ToLower(rel), needle) {
+		return true
+	}
+	for k, v := range meta {
+		if strings.Contains(strings.ToLower(k), needle) || strings.Contains(strings.ToLower(v), needle) {
+			return true
+		}
+	}
+	return false
+}
+
+// sortEntries sorts a list: folders first, then by name in natural order
+// (p/2 before p/10), or, by "updated", the most recently updated secrets
+// first.
+func sortEntries(es []entry, by string) {
+	slices.SortStableFunc(es, func(a, b entry) int {
+		if a.Folder != b.Folder {
+			if a.Folder {
+				return -1
+			}
+			return 1
+		}
+		if by == "updated" && !a.Folder {
+			if c := b.Secret.UpdatedAt.Compare(a.Secret.UpdatedAt); c != 0 {
+				return c
+			}
+		}
+		return naturalCompare(a.Name, b.Name)
+	})
+}
+
+// naturalCompare orders strings as people read them: runs of digits by
+// their value (item-2 before item-10), the rest ignoring case, with the
+// byte order as the last word so that distinct strings never tie.
+func naturalCompare(a, b string) int {
+	i, j := 0, 0
+	for i < len(a) && j < len(b) {
+		ca, cb := a[i], b[j]
+		if isDigit(ca) && isDigit(cb) {
+			si, sj := i, j
+			for i < len(a) && isDigit(a[i]) {
+				i++
+			}
+			for j < len(b) && isDigit(b[j]) {
+				j++
+			}
+			na, nb := strings.TrimLeft(a[si:i], "0"), strings.TrimLeft(b[sj:j], "0")
+			if len(na) != len(nb) {
+				return cmpInt(len(na), len(nb))
+			}
+			if c := strings.Compare(na, nb); c != 0 {
+				return c
+			}
+			continue
+		}
+		la, lb := lower(ca), lower(cb)
+		if la != lb {
+			return cmpInt(int(la), int(lb))
+		}
+		i, j = i+1, j+1
+	}
+	if c := cmpInt(len(a)-i, len(b)-j); c != 0 {
+		return c
+	}
+	return strings.Compare(a, b)
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+func lower(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+func cmpInt(a, b int) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
 }

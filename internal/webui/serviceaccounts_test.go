@@ -78,7 +78,7 @@ func TestBrowser_ServiceAccounts(t *testing.T) {
 
 	// A user who is not an administrator sees no such tab, and is refused.
 	e.createUser("carol", "", "")
-	e.allow("carol", []string{e.domainURN(e.domain)}, "okms:apikms:secretConfig/get")
+	e.allow("carol", []string{e.domainURN(e.domain)}, "okms:apiovh:secretConfig/get")
 	other := e.openTab(t)
 	other.signInToken(e.createPAT("carol", "t"))
 	other.open("/ui/d/" + e.domain + "/settings")

@@ -9,6 +9,7 @@ import (
 
 	"github.com/seed-3e8d63de/coffer/internal/auth"
 	"github.com/seed-3e8d63de/coffer/internal/httpapi"
+	"github.com/seed-3e8d63de/coffer/internal/policy"
 	"github.com/seed-3e8d63de/coffer/internal/service"
 )
 
@@ -39,6 +40,11 @@ type Options struct {
 	// panel behind a proxy that terminates TLS. Requests received over TLS
 	// always get Secure cookies.
 	SecureCookies bool
+	// PublicURL is the base URL clients reach coffer at (the domains'
+	// restEndpoint); PublicCA the PEM of the CA they must trust for its
+	// TLS certificate, "" when none is needed. The API page shows both.
+	PublicURL string
+	PublicCA  string
 }
 
 // UI is the web panel, an http.Handler for the paths under [Prefix]. It is
@@ -52,11 +58,14 @@ type UI struct {
 	pages         *pages
 	handler       http.Handler
 	sealed        http.Handler // the unseal page, served while sealed (unseal.go)
+	publicURL     string
+	publicCA      string
 }
 
 // New returns the panel over opts.Service.
 func New(opts Options) *UI {
-	u := &UI{svc: opts.Service, log: opts.Logger, now: opts.Now, secureCookies: opts.SecureCookies}
+	u := &UI{svc: opts.Service, log: opts.Logger, now: opts.Now, secureCookies: opts.SecureCookies,
+		publicURL: strings.TrimRight(opts.PublicURL, "/"), publicCA: opts.PublicCA}
 	if u.log == nil {
 		u.log = slog.New(slog.DiscardHandler)
 	}
@@ -99,6 +108,7 @@ func (u *UI) routes() http.Handler {
 
 	mux.Handle("GET /ui/secrets", u.page(u.secretsHome))
 	mux.Handle("GET /ui/d/{okms}/secrets", u.page(u.listSecrets))
+	mux.Handle("POST /ui/d/{okms}/secrets/delete", u.page(u.bulkDeleteSecrets))
 	mux.Handle("GET /ui/create", u.page(u.createStart))
 	mux.Handle("POST /ui/activate", u.page(u.activate))
 	mux.Handle("GET /ui/d/{okms}/activation", u.page(u.activation))
@@ -112,17 +122,31 @@ func (u *UI) routes() http.Handler {
 	mux.Handle("GET /ui/d/{okms}/secret/new-version", u.page(u.newVersionForm))
 	mux.Handle("POST /ui/d/{okms}/secret/new-version", u.page(u.newVersion))
 	mux.Handle("POST /ui/d/{okms}/secret/state", u.page(u.setState))
+	mux.Handle("POST /ui/d/{okms}/secret/compare", u.page(u.compare))
+	mux.Handle("POST /ui/d/{okms}/secret/restore", u.page(u.restore))
+	mux.Handle("POST /ui/d/{okms}/secret/versions", u.page(u.bulkVersions))
 	mux.Handle("GET /ui/d/{okms}/secret/delete-version", u.page(u.confirmDeleteVersion))
 	mux.Handle("GET /ui/d/{okms}/secret/delete", u.page(u.confirmDeleteSecret))
 	mux.Handle("POST /ui/d/{okms}/secret/delete", u.page(u.deleteSecret))
 
+	mux.Handle("GET /ui/d/{okms}/api", u.page(u.api))
+	mux.Handle("GET /ui/ca.pem", u.page(u.caPEM))
 	mux.Handle("GET /ui/d/{okms}/settings", u.page(u.settings))
 	mux.Handle("POST /ui/d/{okms}/settings/config", u.page(u.updateConfig))
 	mux.Handle("POST /ui/d/{okms}/credentials", u.page(u.createCredential))
 	mux.Handle("GET /ui/d/{okms}/credentials/{id}/certificate", u.page(u.downloadCertificate))
 	mux.Handle("GET /ui/d/{okms}/credentials/{id}/revoke", u.page(u.confirmRevokeCredential))
 	mux.Handle("POST /ui/d/{okms}/credentials/{id}/revoke", u.page(u.revokeCredential))
+	mux.Handle("POST /ui/d/{okms}/rename", u.page(u.renameDomain))
+	mux.Handle("GET /ui/d/{okms}/delete", u.page(u.confirmDeleteDomain))
+	mux.Handle("POST /ui/d/{okms}/delete", u.page(u.deleteDomain))
 	mux.Handle("POST /ui/d/{okms}/users", u.page(u.createUser))
+	mux.Handle("GET /ui/d/{okms}/users/{login}", u.page(u.editUser))
+	mux.Handle("POST /ui/d/{okms}/users/{login}", u.page(u.updateUser))
+	mux.Handle("POST /ui/d/{okms}/users/{login}/disable", u.page(u.disableUser))
+	mux.Handle("POST /ui/d/{okms}/groups/{name}", u.page(u.updateGroup))
+	mux.Handle("GET /ui/d/{okms}/policies/{id}", u.page(u.editPolicy))
+	mux.Handle("POST /ui/d/{okms}/policies/{id}", u.page(u.updatePolicy))
 	mux.Handle("GET /ui/d/{okms}/users/{login}/delete", u.page(u.confirmDeleteUser))
 	mux.Handle("POST /ui/d/{okms}/users/{login}/delete", u.page(u.deleteUser))
 	mux.Handle("POST /ui/d/{okms}/groups", u.page(u.createGroup))
@@ -213,7 +237,7 @@ func (u *UI) page(h handler) http.Handler {
 			return
 		}
 		httpapi.NotePrincipal(r.Context(), p.Name)
-		rc.caller = service.Caller{Principal: p, Dialect: service.KMS, Surface: "ui",
+		rc.caller = service.Caller{Principal: p, Dialect: service.Central, Surface: "ui",
 			RequestID: httpapi.RequestID(r.Context()), RemoteAddr: r.RemoteAddr}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			r.Body = http.MaxBytesReader(w, r.Body, maxForm)
@@ -233,6 +257,21 @@ func (u *UI) page(h handler) http.Handler {
 			u.fail(w, r, rc, err)
 		}
 	})
+}
+
+// may reports whether the caller may take every action (suffixes of the
+// okms:apiovh: namespace) on resource. The panel is a client of the central
+// API: it is authorized as surface A is (iam.md 5.2, 6), so a user holding
+// okms:apiovh:secret/get and okms:apiovh:secret/version/getData lists and
+// reads secrets here as through /v2/okms/.... It is a hint for what to
+// offer; the service decides again when the operation runs.
+func (u *UI) may(c service.Caller, resource string, suffixes ...string) bool {
+	for _, s := range suffixes {
+		if !u.svc.Allowed(c, policy.NamespaceCentral+s, resource) {
+			return false
+		}
+	}
+	return len(suffixes) > 0
 }
 
 // principal authenticates a session's request again.

@@ -58,7 +58,7 @@
     $$('[data-copy-from]').forEach((b) => {
       b.addEventListener('click', async () => {
         const src = document.getElementById(b.dataset.copyFrom);
-        const ok = await copyText(src ? src.value : '');
+        const ok = await copyText(src ? (src.value !== undefined ? src.value : src.textContent) : '');
         const label = b.textContent;
         b.textContent = ok ? 'Copied' : 'Copy failed';
         setTimeout(() => { b.textContent = label; }, 1500);
@@ -148,6 +148,146 @@
     });
   }
 
+  // ---- the key/value row editor, beside the raw JSON --------------------
+  // The textarea stays the field the form sends; the rows write into it
+  // as they change and are rebuilt from it when shown. Strings are edited
+  // as text; any other JSON value as JSON, marked so.
+  function initKVEditors() {
+    $$('[data-kv-editor]').forEach((box) => {
+      const field = box.closest('.field');
+      const area = $('[data-json-editor]', field);
+      const rows = $('[data-kv-rows]', box);
+      const sw = $('[data-editor-switch]', field);
+      const status = $('[data-json-status]', field);
+      let mode = 'json';
+      let syncing = false;
+      let lastRows = false; // the last change was made in the rows
+
+      function rowError(row, msg) {
+        const e = $('.kv-error', row);
+        e.textContent = msg;
+        e.hidden = msg === '';
+        $$('input, textarea', row).forEach((i) => i.setAttribute('aria-invalid', msg ? 'true' : 'false'));
+      }
+
+      function name(row) {
+        const k = $('.kv-key', row).value.trim();
+        return k ? '“' + k + '”' : 'number ' + (rows.children.length ? [...rows.children].indexOf(row) + 1 : 1);
+      }
+
+      function label(row) {
+        const n = name(row);
+        $('.kv-key', row).setAttribute('aria-label', 'Key of the pair ' + n);
+        $('.kv-val', row).setAttribute('aria-label', 'Value of the pair ' + n);
+        $('.kv-remove', row).setAttribute('aria-label', 'Remove the pair ' + n);
+      }
+
+      // toJSON validates every row and writes the value; it returns the
+      // number of rows in error.
+      function toJSON() {
+        const obj = {};
+        const seen = new Map();
+        let bad = 0;
+        for (const row of rows.children) {
+          const k = $('.kv-key', row).value;
+          const vtext = $('.kv-val', row).value;
+          let msg = '';
+          let v = vtext;
+          if (k === '' && vtext === '') { rowError(row, ''); continue; }
+          if (k.trim() === '') msg = 'Give this value a key.';
+          else if (seen.has(k)) msg = 'This key is given twice.';
+          else if (row.dataset.raw === 'true') {
+            try { v = JSON.parse(vtext); } catch (_) { msg = 'Not valid JSON: write a string in the JSON view, or a number, true, false, null, an array or an object.'; }
+          }
+          rowError(row, msg);
+          if (msg) { bad++; continue; }
+          seen.set(k, true);
+          obj[k] = v;
+        }
+        syncing = true;
+        area.value = JSON.stringify(obj, null, 2);
+        checkJSON(area);
+        if (bad) {
+          const m = bad === 1 ? 'One pair needs a correction.' : bad + ' pairs need a correction.';
+          area.setCustomValidity(m);
+          if (status) { status.textContent = m; status.classList.add('bad'); status.classList.remove('ok'); }
+        }
+        syncing = false;
+        return bad;
+      }
+
+      function addRow(k, v, raw) {
+        const key = el('input', { className: 'kv-key', value: k, placeholder: 'Key', autocomplete: 'off', spellcheck: false });
+        const val = el('textarea', { className: 'kv-val code', value: v, rows: 1, placeholder: raw ? 'JSON value' : 'Value', spellcheck: false });
+        const rm = el('button', { type: 'button', className: 'btn btn-small btn-ghost-dark kv-remove', textContent: 'Remove' });
+        const err = el('p', { className: 'kv-error field-error', hidden: true });
+        const kids = [key, val, rm, err];
+        if (raw) kids.splice(2, 0, el('span', { className: 'tag', textContent: 'JSON', title: 'This value is JSON, not text' }));
+        const row = el('div', { className: 'kv-row' }, kids);
+        if (raw) row.dataset.raw = 'true';
+        key.addEventListener('input', () => { label(row); lastRows = true; toJSON(); });
+        val.addEventListener('input', () => { lastRows = true; toJSON(); });
+        rm.addEventListener('click', () => {
+          const next = row.nextElementSibling || row.previousElementSibling;
+          row.remove();
+          if (!rows.children.length) addRow('', '', false);
+          toJSON();
+          $('.kv-key', next && next.isConnected ? next : rows.lastElementChild).focus();
+        });
+        rows.append(row);
+        label(row);
+        return row;
+      }
+
+      // fromJSON rebuilds the rows from the textarea; false when it does
+      // not hold an object.
+      function fromJSON() {
+        let v;
+        try { v = JSON.parse(area.value); } catch (_) { return false; }
+        if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
+        rows.replaceChildren();
+        for (const [k, x] of Object.entries(v)) {
+          if (typeof x === 'string') addRow(k, x, false);
+          else addRow(k, JSON.stringify(x), true);
+        }
+        if (!rows.children.length) addRow('', '', false);
+        return true;
+      }
+
+      // Modes: both side by side (the default), the rows only, the JSON
+      // only. The rows need a JSON object to start from.
+      function setMode(m) {
+        if (m !== 'json' && !fromJSON()) {
+          if (status) status.textContent = 'Correct the JSON before switching to key/value pairs.';
+          m = 'json';
+        }
+        mode = m;
+        box.hidden = m === 'json';
+        area.hidden = m === 'rows';
+        field.classList.toggle('editor-both', m === 'both');
+        $$('[data-editor-mode]', sw).forEach((b) => b.setAttribute('aria-pressed', b.dataset.editorMode === m ? 'true' : 'false'));
+        if (m === 'rows') toJSON();
+      }
+
+      sw.hidden = false;
+      $$('[data-editor-mode]', sw).forEach((b) => b.addEventListener('click', () => setMode(b.dataset.editorMode)));
+      $('[data-kv-add]', box).addEventListener('click', () => { $('.kv-key', addRow('', '', false)).focus(); });
+      area.addEventListener('input', () => {
+        if (syncing || mode === 'json') return;
+        lastRows = false;
+        fromJSON(); // a JSON being typed that is not an object yet leaves the rows as they were
+      });
+      area.form.addEventListener('submit', (e) => {
+        if ((mode === 'rows' || lastRows) && toJSON() > 0) {
+          e.preventDefault();
+          const bad = $('.kv-row [aria-invalid="true"]', rows);
+          if (bad) bad.focus();
+        }
+      });
+      setMode('both');
+    });
+  }
+
   // ---- custom-metadata rows -------------------------------------------
   function initMetaRows() {
     $$('[data-add-row]').forEach((b) => {
@@ -182,7 +322,8 @@
         const q = input.value.trim().toLowerCase();
         let shown = 0;
         for (const tr of body.rows) {
-          const match = q === '' || tr.cells[0].textContent.toLowerCase().includes(q);
+          const name = $('a.name', tr) || tr.cells[0];
+          const match = q === '' || name.textContent.toLowerCase().includes(q);
           tr.hidden = !match;
           if (match) shown++;
         }
@@ -209,7 +350,29 @@
     return i ? i.value : '';
   }
 
+  // ---- saving text as a file, from memory (never through a URL the
+  // server sees: the value stays out of history, logs and caches) -------
+  function saveFile(text, name, type) {
+    const url = URL.createObjectURL(new Blob([text], { type }));
+    const a = el('a', { href: url, download: name });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 1000);
+  }
+
+  // dotenv writes entries as KEY="value" lines, escaping what a shell or
+  // a dotenv parser would read otherwise.
+  function dotenv(entries) {
+    return entries.map((e) => e.key + '="' + e.value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')
+      .replace(/\$/g, '\\$').replace(/\n/g, '\\n') + '"').join('\n') + '\n';
+  }
+
+  const MASK = '••••••••';
+
   // ---- the value side panel -------------------------------------------
+  // Values are masked until revealed, one key or all at once; copying
+  // never needs them shown.
   function initValuePanel() {
     const panel = $('#value-panel');
     if (!panel) return;
@@ -217,12 +380,27 @@
     const select = $('[data-value-version]', panel);
     const message = $('[data-value-message]', panel);
     const entries = $('[data-value-entries]', panel);
+    const tools = $('[data-value-tools]', panel);
+    const revealAll = $('[data-reveal-all]', panel);
     let opener = null;
     let seq = 0;
+    let current = null; // {entries, json, version} while shown
 
     function clear() {
       entries.replaceChildren();
       message.textContent = '';
+      current = null;
+      if (tools) tools.hidden = true;
+      if (revealAll) { revealAll.setAttribute('aria-pressed', 'false'); revealAll.textContent = 'Reveal all'; }
+    }
+
+    function setShown(row, shown) {
+      const code = $('code', row);
+      code.textContent = shown ? row._value : MASK;
+      code.classList.toggle('masked', !shown);
+      const b = $('[data-reveal]', row);
+      b.setAttribute('aria-pressed', shown ? 'true' : 'false');
+      b.textContent = shown ? 'Hide' : 'Reveal';
     }
 
     async function load(version) {
@@ -231,23 +409,59 @@
       message.textContent = 'Reading the value…';
       try {
         const data = await postJSON(panel.dataset.valueUrl, {
-          csrf: panel.dataset.csrf, path: panel.dataset.path, version: String(version),
+          csrf: panel.dataset.csrf, path: panel.dataset.path, version: String(version), as: 'json',
         });
         if (mine !== seq || panel.hidden) return; // closed or superseded meanwhile
         if (data.version) select.value = String(data.version);
         message.textContent = data.message || '';
-        for (const e of data.entries || []) {
+        const list = data.entries || [];
+        for (const e of list) {
           const value = e.value;
-          entries.append(el('div', { className: 'kv' }, [
+          const reveal = el('button', { type: 'button', className: 'btn btn-small btn-ghost-dark', textContent: 'Reveal' });
+          reveal.dataset.reveal = '';
+          reveal.setAttribute('aria-label', 'Reveal the value of ' + e.key);
+          const row = el('div', { className: 'kv' }, [
             el('div', { className: 'k', textContent: e.key }),
-            el('div', { className: 'v' }, [el('code', { textContent: value })]),
-            copyButton('Copy', () => value, e.key),
-          ]));
+            el('div', { className: 'v' }, [el('code', { textContent: MASK })]),
+            el('div', { className: 'kv-actions' }, [reveal, copyButton('Copy', () => value, e.key)]),
+          ]);
+          row._value = value;
+          reveal.addEventListener('click', () => setShown(row, reveal.getAttribute('aria-pressed') !== 'true'));
+          setShown(row, false);
+          entries.append(row);
+        }
+        if (list.length > 0 && data.json !== undefined) {
+          current = { entries: list, json: data.json, version: data.version };
+          if (tools) tools.hidden = false;
         }
       } catch (err) {
         if (mine === seq) message.textContent = err.message;
       }
     }
+
+    if (revealAll) {
+      revealAll.addEventListener('click', () => {
+        const show = revealAll.getAttribute('aria-pressed') !== 'true';
+        revealAll.setAttribute('aria-pressed', show ? 'true' : 'false');
+        revealAll.textContent = show ? 'Hide all' : 'Reveal all';
+        $$('.kv', entries).forEach((row) => setShown(row, show));
+      });
+    }
+    const copyAll = $('[data-copy-json]', panel);
+    if (copyAll) {
+      copyAll.addEventListener('click', async () => {
+        if (!current) return;
+        const ok = await copyText(current.json);
+        const label = 'Copy as JSON';
+        copyAll.textContent = ok ? 'Copied' : 'Copy failed';
+        setTimeout(() => { copyAll.textContent = label; }, 1500);
+      });
+    }
+    const base = () => (panel.dataset.path.replace(/[^A-Za-z0-9._-]+/g, '-') || 'secret') + '-v' + (current ? current.version : '');
+    const dlJSON = $('[data-download-json]', panel);
+    if (dlJSON) dlJSON.addEventListener('click', () => { if (current) saveFile(current.json + '\n', base() + '.json', 'application/json'); });
+    const dlEnv = $('[data-download-env]', panel);
+    if (dlEnv) dlEnv.addEventListener('click', () => { if (current) saveFile(dotenv(current.entries), base() + '.env', 'text/plain'); });
 
     function open(version, trigger) {
       opener = trigger || null;
@@ -301,8 +515,11 @@
   }
 
   // ---- starting a new version from the current value ------------------
+  // By default (data-auto), the form starts from the current value, read
+  // by POST as the side panel reads it.
   function initLoadCurrent() {
     $$('[data-load-current]').forEach((b) => {
+      if (b.dataset.auto === 'true') setTimeout(() => b.click(), 0);
       b.addEventListener('click', async () => {
         const area = $('[data-json-editor]', b.form);
         try {
@@ -350,12 +567,57 @@
     setTimeout(poll, 300);
   }
 
+  // ---- keyboard: lists and search ---------------------------------------
+  // In a list (tbody[data-keynav]), the arrow keys move between the rows'
+  // links, Home and End to the first and last; "/" goes to the search box.
+  function initKeyNav() {
+    $$('tbody[data-keynav]').forEach((body) => {
+      body.addEventListener('keydown', (e) => {
+        if (!['ArrowDown', 'ArrowUp', 'Home', 'End'].includes(e.key)) return;
+        const links = $$('tr:not([hidden]) a.name', body);
+        const i = links.indexOf(document.activeElement);
+        if (i < 0) return;
+        let j = i;
+        if (e.key === 'ArrowDown') j = Math.min(links.length - 1, i + 1);
+        if (e.key === 'ArrowUp') j = Math.max(0, i - 1);
+        if (e.key === 'Home') j = 0;
+        if (e.key === 'End') j = links.length - 1;
+        e.preventDefault();
+        links[j].focus();
+      });
+    });
+    const search = $('input[type="search"]');
+    if (search) {
+      document.addEventListener('keydown', (e) => {
+        const t = e.target;
+        if (e.key !== '/' || e.ctrlKey || e.metaKey || e.altKey) return;
+        if (t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName))) return;
+        e.preventDefault();
+        search.focus();
+        search.select();
+      });
+    }
+  }
+
+  // ---- typed confirmations: the button waits for the name -------------
+  function initTypedConfirm() {
+    $$('input[data-typed-confirm]').forEach((i) => {
+      const b = $('[data-confirm-button]', i.form);
+      const sync = () => { b.disabled = i.value !== i.dataset.typedConfirm; };
+      i.addEventListener('input', sync);
+      sync();
+    });
+  }
+
   function init() {
     enhance();
     initCopyFrom();
     initDownloads();
     initJSONEditors();
     initMetaRows();
+    initKVEditors();
+    initTypedConfirm();
+    initKeyNav();
     initAutosubmit();
     initRowFilter();
     initValuePanel();
