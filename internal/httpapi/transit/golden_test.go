@@ -72,6 +72,7 @@ func TestGolden(t *testing.T) {
 	g("keys_delete", "DELETE", "transit/keys/gold", "")
 	g("encrypt_missing_key", "POST", "transit/encrypt/gold", `{"plaintext":"eA=="}`)
 
+	g("encrypt_ignored_params", "POST", "transit/encrypt/rsa", `{"plaintext":"eA==","nonce":"AAAA","zzz":1}`)
 	g("error_exportable", "POST", "transit/keys/x", `{"exportable":true}`)
 	g("error_derived", "POST", "transit/keys/x", `{"derived":"true"}`)
 	g("error_type", "POST", "transit/keys/x", `{"type":"chacha20-poly1305"}`)
