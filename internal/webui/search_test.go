@@ -80,6 +80,21 @@ func TestBrowser_SearchAndBulk(t *testing.T) {
 	}
 	b.axe()
 
+	// Bulk deactivation of the current versions, after a summary.
+	b.click(`input[aria-label="Select svc/app-5"]`)
+	b.click(`input[aria-label="Select svc/app-7"]`)
+	b.clickText("Deactivate the current versions")
+	b.shows("Deactivate the current version of 2 secret(s)?", "svc/app-5", "(version 1)", "Nothing is deleted.")
+	b.clickText("Deactivate 2 current version(s)")
+	b.shows("The current version of 2 secret(s) deactivated.")
+	for _, p := range []string{"svc/app-5", "svc/app-7"} {
+		v, err := e.svc.GetSecret(e.ctx(), root, e.domain, secret.MustParsePath(p), service.GetOptions{})
+		if err != nil || v.Version.State != secret.Deactivated {
+			t.Errorf("%s after the bulk deactivation: %v, %v", p, v.Version, err)
+		}
+	}
+	b.open("/ui/d/" + e.domain + "/secrets?prefix=svc/&sort=updated")
+
 	// Bulk deletion, after a summary.
 	b.click(`input[aria-label="Select svc/app-1"]`)
 	b.click(`input[aria-label="Select svc/app-3"]`)
