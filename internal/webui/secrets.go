@@ -55,7 +55,7 @@ type listData struct {
 	// CanDeactivate: may deactivate versions anywhere in the domain.
 	CanDeactivate bool
 	CanBulk       bool // either: the rows can be selected
-	Truncated bool // the folder or search was cut after listCalls list calls
+	Truncated     bool // the folder or search was cut after listCalls list calls
 }
 
 // panel returns the domains the caller may use in the panel and their
