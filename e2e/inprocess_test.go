@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/seed-3e8d63de/coffer/internal/server"
+	"github.com/seed-3e8d63de/coffer/internal/testenv"
 )
 
 // live is a server running in this process on 127.0.0.1, served by
@@ -25,7 +26,7 @@ type live struct {
 	token  string // the root token
 	domain string // the default domain
 	dir    string // the data directory
-	logs   *lockedBuffer
+	logs   *testenv.LogBuffer
 	audit  string // the audit file, when liveOptions.audit is set
 	client *http.Client
 	stop   func() // shuts the server down and closes it; also run at cleanup
@@ -53,7 +54,7 @@ func startLive(t *testing.T, opt liveOptions) *live {
 	if token == "" {
 		token = "cof_root_" + strings.ToLower(rand.Text())
 	}
-	l := &live{token: token, dir: dir, logs: &lockedBuffer{},
+	l := &live{token: token, dir: dir, logs: &testenv.LogBuffer{},
 		audit: filepath.Join(dir, "audit.log")}
 	var logOut io.Writer = l.logs
 	switch {

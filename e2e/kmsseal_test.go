@@ -16,6 +16,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -30,6 +31,7 @@ import (
 	"github.com/seed-3e8d63de/coffer/internal/seal"
 	"github.com/seed-3e8d63de/coffer/internal/storage"
 	"github.com/seed-3e8d63de/coffer/internal/storage/boltstore"
+	"github.com/seed-3e8d63de/coffer/internal/testenv"
 )
 
 // The okms and transit seals through real binaries (issue 19): coffer A
@@ -537,4 +539,47 @@ func kmsSealOp(ctx context.Context, c *client.Client, s *sealCrashState, i int) 
 	}
 	s.typ, s.keys, s.pending, s.pendTyp = s.pendTyp, s.pending, nil, ""
 	return nil
+}
+
+// TestSealKMSSeveralNodes: nodes on one PostgreSQL schema with --seal okms
+// and no key file: two started at once on the empty store (one creates
+// the seal, the other unseals with it), a third started later; each
+// unseals by itself through B, and a write on one is read on another.
+func TestSealKMSSeveralNodes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs server processes")
+	}
+	pg := testenv.PGSchema(t)
+	k := setupKMS(t)
+	env := []string{"COFFER_SEAL_OKMS_TOKEN=" + k.token, "COFFER_INIT_ROOT_TOKEN=cof_root_e2e_kms_nodes"}
+	dirs := []string{t.TempDir(), t.TempDir(), t.TempDir()}
+	node := func(i int) *proc {
+		return start(t, env, append([]string{"--storage", "postgres", "--pg-url", pg, "--data-dir", dirs[i], "--seal", "okms"}, k.args()...)...)
+	}
+	nodes := make([]*proc, 2)
+	var wg sync.WaitGroup
+	for i := range nodes {
+		wg.Go(func() { nodes[i] = node(i) })
+	}
+	wg.Wait()
+	nodes = append(nodes, node(2))
+	for i, p := range nodes {
+		if st := waitUnsealed(t, p.addr, 20*time.Second); st.Type != "okms" {
+			t.Fatalf("node %d: %+v", i, st)
+		}
+	}
+	if s, b := nodes[0].do(t, "cof_root_e2e_kms_nodes", "POST", "/v1/secret/data/nodes", `{"data":{"k":"on node 0"}}`); s != 200 {
+		t.Fatalf("write on node 0: %d %s", s, b)
+	}
+	for i, p := range nodes[1:] {
+		if s, b := p.do(t, "cof_root_e2e_kms_nodes", "GET", "/v1/secret/data/nodes", ""); s != 200 || !bytes.Contains(b, []byte("on node 0")) {
+			t.Fatalf("read on node %d: %d %s", i+1, s, b)
+		}
+	}
+	for _, d := range dirs {
+		if m, _ := filepath.Glob(filepath.Join(d, "root.key*")); len(m) > 0 {
+			t.Fatalf("root key files: %v", m)
+		}
+	}
+	t.Logf("3 nodes on one PostgreSQL schema with --seal okms and no key file (2 started at once on the empty store): each unsealed by itself through B; a write on one read on the others")
 }

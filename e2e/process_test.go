@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/seed-3e8d63de/coffer/internal/testenv"
 )
 
 // binary is the coffer binary built once for the package's tests.
@@ -52,31 +54,14 @@ type proc struct {
 	cmd    *exec.Cmd
 	addr   string // host:port
 	stdout bytes.Buffer
-	logs   *lockedBuffer
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
+	logs   *testenv.LogBuffer
 }
 
 // start runs `coffer server` with args on 127.0.0.1:0 and waits until it
 // listens. env adds environment variables.
 func start(t *testing.T, env []string, args ...string) *proc {
 	t.Helper()
-	p := &proc{logs: &lockedBuffer{}}
+	p := &proc{logs: &testenv.LogBuffer{}}
 	p.cmd = exec.Command(coffer(t), append([]string{"server", "--listen", "127.0.0.1:0"}, args...)...)
 	p.cmd.Env = append(os.Environ(), env...)
 	p.cmd.Stdout = &p.stdout

@@ -114,7 +114,7 @@ with 1.`,
 				return x.printKVField(key, s.Data, field)
 			}
 			if asJSON {
-				if perr := printJSON(x.e.stdout, s); perr != nil {
+				if perr := printJSON(x.e.stdout, vaultSecret[*client.KVSecret]{Data: s}); perr != nil {
 					return perr
 				}
 				return err
@@ -187,7 +187,7 @@ func newKVPutCmd(x *cli, o *kvOpts, patch bool) *cobra.Command {
 				return usagef("-cas must be 0 or more")
 			}
 			key := o.key(cmd, args[0])
-			return show(cmd, x, func(ctx context.Context, c *client.Client) (*client.KVVersionMetadata, error) {
+			return showVault(cmd, x, func(ctx context.Context, c *client.Client) (*client.KVVersionMetadata, error) {
 				if patch {
 					return c.KV(o.mount).Patch(ctx, key, data, casp)
 				}
@@ -338,7 +338,7 @@ rolled back to.`,
 				return usagef("-version is required (the version to roll back to)")
 			}
 			key := o.key(cmd, args[0])
-			return show(cmd, x, func(ctx context.Context, c *client.Client) (*client.KVVersionMetadata, error) {
+			return showVault(cmd, x, func(ctx context.Context, c *client.Client) (*client.KVVersionMetadata, error) {
 				return c.KV(o.mount).Rollback(ctx, key, version)
 			}, func(w io.Writer, m *client.KVVersionMetadata) error {
 				return pairs(w, versionMetadataPairs(*m)...)
@@ -404,7 +404,7 @@ func newKVMetadataCmd(x *cli, o *kvOpts) *cobra.Command {
 		Args:    exactArgs(1, "KEY"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			key := o.key(cmd, args[0])
-			return show(cmd, x, func(ctx context.Context, c *client.Client) (*client.KVMetadata, error) {
+			return showVault(cmd, x, func(ctx context.Context, c *client.Client) (*client.KVMetadata, error) {
 				return c.KV(o.mount).Metadata(ctx, key)
 			}, func(w io.Writer, m *client.KVMetadata) error { return printKVMetadata(w, o.mount, key, m) })
 		},
@@ -501,4 +501,27 @@ func printKVMetadata(w io.Writer, mount, key string, m *client.KVMetadata) error
 		}
 	}
 	return nil
+}
+
+// vaultSecret is what vault kv prints with -format=json: the whole
+// response, as the Go client's api.Secret marshals it, with the answer
+// under data, so that a script written for vault (jq .data.data.password,
+// .data.version) reads coffer's output the same way. coffer's client does
+// not keep the request id.
+type vaultSecret[T any] struct {
+	RequestID     string   `json:"request_id"`
+	LeaseID       string   `json:"lease_id"`
+	LeaseDuration int      `json:"lease_duration"`
+	Renewable     bool     `json:"renewable"`
+	Data          T        `json:"data"`
+	Warnings      []string `json:"warnings"`
+}
+
+// showVault is show for the kv commands whose JSON output vault prints as
+// a whole response (vaultSecret).
+func showVault[T any](cmd *cobra.Command, x *cli, call func(context.Context, *client.Client) (T, error), table func(io.Writer, T) error) error {
+	return show(cmd, x, func(ctx context.Context, c *client.Client) (vaultSecret[T], error) {
+		v, err := call(ctx, c)
+		return vaultSecret[T]{Data: v}, err
+	}, func(w io.Writer, s vaultSecret[T]) error { return table(w, s.Data) })
 }

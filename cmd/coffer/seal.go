@@ -175,8 +175,9 @@ func newUnsealCmd(x *cli) *cobra.Command {
 each key holder runs it once with their share, until the threshold is met.
 The key is prompted without echo, or read from standard input. Under the
 passphrase seal, the passphrase is read from --passphrase-file or
-prompted. Under the file seal, no key is needed: the server reads its key
-file again. --reset forgets the keys submitted so far.`,
+prompted. Under the file, okms and transit seals, no key is needed: the
+server reads its key file again, or asks its KMS at once instead of
+waiting for its next attempt. --reset forgets the keys submitted so far.`,
 		Example: `  coffer operator unseal
   coffer operator unseal --passphrase-file /root/coffer-passphrase`,
 		Args: exactArgs(0, "no argument: the key is prompted, never given on the command line"),

@@ -11,10 +11,10 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/seed-3e8d63de/coffer/internal/testenv"
 	"github.com/seed-3e8d63de/coffer/internal/wiretest"
 )
 
@@ -267,24 +267,7 @@ type serverRun struct {
 	addr   string
 	cancel context.CancelFunc
 	done   chan int
-	logs   *syncBuffer
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	logs   *testenv.LogBuffer
 }
 
 // startServerRun runs `coffer server args...` until the test ends, and
@@ -293,7 +276,7 @@ func startServerRun(t *testing.T, getenv func(string) string, args ...string) *s
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
-	s := &serverRun{cancel: cancel, done: make(chan int, 1), logs: &syncBuffer{}}
+	s := &serverRun{cancel: cancel, done: make(chan int, 1), logs: &testenv.LogBuffer{}}
 	go func() {
 		s.done <- run(ctx, append([]string{"server"}, args...), getenv, strings.NewReader(""), io.Discard, pw)
 		pw.Close()

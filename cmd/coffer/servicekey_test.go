@@ -12,6 +12,7 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
+	"fmt"
 	"math/big"
 	"strings"
 	"testing"
@@ -262,5 +263,38 @@ func TestKeyImport(t *testing.T) {
 	h.fails(1, "ServiceKeyWrappedKeysInvalid", "key", "import", "x", "@"+h.writeFile("bad.jwe", "a.b.c.d.e"), "--wrapping-key-id", transport)
 	if !bytes.Contains([]byte(h.ok("key", "list", "--state", "active")), []byte("moved")) {
 		t.Errorf("key list --state active does not list the moved key")
+	}
+}
+
+// TestKeyRestricted: a user allowed only to verify with the keys of the
+// domain verifies through coffer key, and every other command is refused
+// (exit code 1, the server's Forbidden), with --okms-id since the user may
+// not list domains.
+func TestKeyRestricted(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, options{})
+	ec := h.newKey("signer", "--type", "EC")
+	sig := "@" + h.writeFile("hello.sig", h.ok("key", "sign", ec, "hello", "--alg", "ES256"))
+	h.ok("user", "create", "verifier")
+	created := jsonOut[struct{ Token string }](t, h.ok("token", "create", "verifier", "ci", "--format", "json"))
+	doc := fmt.Sprintf(`{"name":"verify-only","identities":["urn:v1:eu:identity:user:coffer/verifier"],
+		"resources":[{"urn":"urn:v1:eu:resource:okms:%s/serviceKey/*"}],
+		"permissions":{"allow":[{"action":"okms:apikms:serviceKey/verify"}]}}`, h.domain)
+	h.ok("policy", "create", h.writeFile("verify.json", doc))
+
+	h.env["COFFER_TOKEN"], h.env["COFFER_OKMS_ID"] = created.Token, h.domain
+	if out := h.ok("key", "verify", ec, "hello", sig, "--alg", "ES256"); out != "The signature is valid.\n" {
+		t.Errorf("a verifier's key verify: %q", out)
+	}
+	for _, args := range [][]string{
+		{"key", "sign", ec, "hello", "--alg", "ES256"},
+		{"key", "get", ec},
+		{"key", "new", "mine"},
+		{"key", "deactivate", ec},
+	} {
+		h.fails(1, "HTTP 403", args...)
+	}
+	if out := h.ok("key", "list"); strings.Contains(out, ec) {
+		t.Errorf("a verifier lists a key it may not get:\n%s", out)
 	}
 }

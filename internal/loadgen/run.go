@@ -216,12 +216,16 @@ type runner struct {
 	// request sends (set by createKey).
 	keyBase, keyOpURL string
 	keyOpBody         []byte
+	// Transit scenarios: the mount of the default domain, or of --okms-id.
+	transitBase string
 }
 
 func newRunner(cfg Config, t target) *runner {
 	r := &runner{cfg: cfg, target: t, prefix: cfg.Prefix}
 	r.kv2Base = "/v1/secret/"
+	r.transitBase = "/v1/transit"
 	if cfg.OkmsID != "" {
+		r.transitBase = "/api/" + cfg.OkmsID + "/v1/transit"
 		r.kv2Base = "/api/" + cfg.OkmsID + "/v1/secret/"
 		r.restBase = "/api/" + cfg.OkmsID + "/v2/secret"
 		r.keyBase = "/api/" + cfg.OkmsID + "/v1/servicekey"

@@ -114,6 +114,15 @@ var scenarios = []scenario{
 		key:      true,
 	},
 	{
+		Scenario: Scenario{"transit-encrypt", "Vault Transit encryption of 1 KiB with an aes256-gcm96 key (POST /v1/transit/encrypt/<name>, or under /api/{okmsId} with --okms-id)"},
+		setup: func(ctx context.Context, r *runner) error {
+			return r.createTransitKey(ctx, "bench-transit", `{"type":"aes256-gcm96"}`,
+				"/encrypt/", `{"plaintext":"`+base64.StdEncoding.EncodeToString(randomBytes(1024))+`"}`)
+		},
+		next: (*worker).transitOp,
+		key:  true,
+	},
+	{
 		Scenario: Scenario{"mixed", "90% KV2 reads spread over --secrets secrets, 10% KV2 writes"},
 		setup:    func(ctx context.Context, r *runner) error { return r.createReadSecrets(ctx, r.cfg.Secrets) },
 		next: func(w *worker) *request {
@@ -345,6 +354,26 @@ func randomBytes(n int) []byte {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return b
+}
+
+// createTransitKey creates (or finds: Transit answers an existing name
+// with its key) the Transit key name with body and sets the request the
+// Transit scenarios send: POST <transit>/<op><name> with opBody, with the
+// Vault token header.
+func (r *runner) createTransitKey(ctx context.Context, name, body, op, opBody string) error {
+	c := newConn(r.target)
+	defer c.Close()
+	req := &request{method: "POST", path: r.transitBase + "/keys/" + name, header: r.kv2Header, body: []byte(body)}
+	if err := checkSetup(c.do(ctx, req)); err != nil {
+		return fmt.Errorf("setup: create the Transit key %s: %w", name, err)
+	}
+	r.keyOpURL, r.keyOpBody = r.transitBase+op+name, []byte(opBody)
+	return nil
+}
+
+func (w *worker) transitOp() *request {
+	w.req = request{method: "POST", path: w.r.keyOpURL, header: w.r.kv2Header, body: w.r.keyOpBody}
+	return &w.req
 }
 
 func (w *worker) keyOp() *request {

@@ -182,6 +182,17 @@ func TestKMSSeals(t *testing.T) {
 			if _, err := s.svc.Unseal(t.Context(), service.Caller{RemoteAddr: "127.0.0.1:1"}, "", false); !errors.Is(err, service.ErrSealed) {
 				t.Fatalf("sys/unseal with the KMS down: %v, want ErrSealed", err)
 			}
+			for _, rq := range []struct{ method, path, want string }{
+				{"PUT", "/v1/sys/unseal", `"Vault is sealed"`},
+				{"GET", "/v1/secret/data/app", `"Vault is sealed"`},
+				{"GET", "/ui/secrets", "unseals through its KMS"},
+			} {
+				rec := httptest.NewRecorder()
+				s.Handler().ServeHTTP(rec, httptest.NewRequest(rq.method, rq.path, strings.NewReader("{}")))
+				if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), rq.want) {
+					t.Fatalf("%s %s with the KMS down = %d %.200s, want 503 with %s", rq.method, rq.path, rec.Code, rec.Body.String(), rq.want)
+				}
+			}
 			kms.down.Store(false)
 			deadline := time.Now().Add(20 * time.Second)
 			for s.svc.Sealed() && time.Now().Before(deadline) {

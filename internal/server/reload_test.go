@@ -2,7 +2,6 @@ package server_test
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -28,35 +27,19 @@ import (
 
 	"github.com/seed-3e8d63de/coffer/internal/server"
 	"github.com/seed-3e8d63de/coffer/internal/service"
+	"github.com/seed-3e8d63de/coffer/internal/testenv"
 )
 
 // serving is a server run with Serve on 127.0.0.1, until the test ends.
 type serving struct {
 	srv  *server.Server
 	addr string
-	logs *lockedLog
-}
-
-type lockedLog struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
+	logs *testenv.LogBuffer
 }
 
 func serve(t *testing.T, cfg server.Config) *serving {
 	t.Helper()
-	logs := &lockedLog{}
+	logs := &testenv.LogBuffer{}
 	cfg.Logger, cfg.Out = slog.New(slog.NewJSONHandler(logs, nil)), io.Discard
 	srv, err := server.New(t.Context(), cfg)
 	if err != nil {

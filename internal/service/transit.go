@@ -153,11 +153,15 @@ func keysNamed(tx storage.Tx, domain, name string, limit int) ([]string, error) 
 // key has that is the id of a key of the domain names that key; several
 // keys with the name are servicekey.ErrNameAmbiguous.
 func (s *Service) resolveName(ctx context.Context, domain, name string) (string, error) {
-	if err := s.transitIndex(ctx, domain); err != nil {
-		return "", err
-	}
 	var id string
-	err := s.domainView(ctx, domain, func(tx storage.Tx) error {
+	built := true
+	resolve := func(tx storage.Tx) error {
+		if _, err := tx.Get(keyNamesBuiltKey(domain)); errors.Is(err, storage.ErrNotFound) {
+			built = false
+			return nil
+		} else if err != nil {
+			return err
+		}
 		ids, err := keysNamed(tx, domain, name, 2)
 		if err != nil {
 			return err
@@ -176,7 +180,14 @@ func (s *Service) resolveName(ctx context.Context, domain, name string) (string,
 			}
 		}
 		return servicekey.ErrNotFound
-	})
+	}
+	// One read transaction in the common case: the index is built.
+	err := s.domainView(ctx, domain, resolve)
+	if err == nil && !built {
+		if err = s.transitIndex(ctx, domain); err == nil {
+			err = s.domainView(ctx, domain, resolve)
+		}
+	}
 	return id, err
 }
 
@@ -586,7 +597,7 @@ func (s *Service) transitMaterials(ctx context.Context, domain, id string, permi
 	)
 	err := s.domainView(ctx, domain, func(tx storage.Tx) error {
 		var err error
-		if k, err = loadKey(tx, domain, id); err != nil {
+		if k, err = s.loadKeyCached(tx, domain, id); err != nil {
 			return err
 		}
 		if err := permit(k); err != nil {

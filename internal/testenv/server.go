@@ -6,6 +6,7 @@ import (
 	"log"
 	"log/slog"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/seed-3e8d63de/coffer/internal/auth"
 	"github.com/seed-3e8d63de/coffer/internal/server"
 	"github.com/seed-3e8d63de/coffer/internal/service"
+	"github.com/seed-3e8d63de/coffer/internal/wiretest"
 )
 
 // RootToken is the root token of every server [Start] starts, unless an
@@ -20,15 +22,25 @@ import (
 const RootToken = "root"
 
 // Env is one running coffer server and what a test needs to reach it.
+// Its Client sends to the server: by default a request's Target is the
+// URL path after the server's address, {okmsId} replaced by the default
+// domain, with the root token as Authorization: Bearer (see
+// [wiretest.Bearer]); a surface's tests set their own Resolve and Expect.
 type Env struct {
+	*wiretest.Client
 	Server *server.Server
 	HTTP   *httptest.Server // on 127.0.0.1, TLS if the server has it; closed when the test ends
 	URL    string           // HTTP.URL
 	Clock  *Clock           // the server's clock
 	Domain string           // the server's default domain (okmsId)
 
-	closeOnce sync.Once
-	closeErr  error
+	stop *stop // shared by the copies Bind makes
+}
+
+// stop closes a server once.
+type stop struct {
+	once sync.Once
+	err  error
 }
 
 // An Option changes how [Start] builds a server.
@@ -45,9 +57,14 @@ func WithClock(c *Clock) Option { return func(o *options) { o.clock = c } }
 
 // Configure changes the server's configuration before it starts; the
 // configuration it receives already has the dev store, the root token,
-// the clock and the discarding logger set. Options apply in order.
+// the clock and the discarding logger set. Options apply in order; a nil
+// f changes nothing.
 func Configure(f func(*server.Config)) Option {
-	return func(o *options) { o.configure = append(o.configure, f) }
+	return func(o *options) {
+		if f != nil {
+			o.configure = append(o.configure, f)
+		}
+	}
 }
 
 // OnDisk makes the server keep its root key and its bbolt store in dir,
@@ -103,7 +120,8 @@ func Serve(t testing.TB, cfg server.Config, clock *Clock) *Env {
 	} else {
 		ts.Start()
 	}
-	e := &Env{Server: srv, HTTP: ts, URL: ts.URL, Clock: clock, Domain: srv.DefaultDomain()}
+	e := &Env{Server: srv, HTTP: ts, URL: ts.URL, Clock: clock, Domain: srv.DefaultDomain(), stop: &stop{}}
+	e.Client = &wiretest.Client{T: t, HTTPClient: ts.Client(), Resolve: e.resolve}
 	t.Cleanup(func() {
 		if err := e.Close(); err != nil {
 			t.Errorf("server.Close: %v", err)
@@ -112,17 +130,30 @@ func Serve(t testing.TB, cfg server.Config, clock *Clock) *Env {
 	return e
 }
 
+// resolve is the Client's default Resolve.
+func (e *Env) resolve(rq *wiretest.Request) {
+	rq.URL = e.URL + strings.ReplaceAll(rq.Target, "{okmsId}", e.Domain)
+	wiretest.Bearer(rq, RootToken)
+}
+
+// Bind returns a copy of e whose Client belongs to test t.
+func (e *Env) Bind(t testing.TB) *Env {
+	own := *e
+	own.Client = e.Client.Bind(t)
+	return &own
+}
+
 // Close stops the server before the test ends (to start another on the
 // same directory, say): the httptest server, the service's background
 // work, then the server. It returns the error of server.Close; a second
 // call does nothing and returns the same.
 func (e *Env) Close() error {
-	e.closeOnce.Do(func() {
+	e.stop.once.Do(func() {
 		e.HTTP.Close()
 		e.Server.Service().Wait()
-		e.closeErr = e.Server.Close()
+		e.stop.err = e.Server.Close()
 	})
-	return e.closeErr
+	return e.stop.err
 }
 
 // root is the caller of the setup helpers: the account root.

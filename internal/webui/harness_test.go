@@ -1,7 +1,6 @@
 package webui_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -14,7 +13,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,43 +21,8 @@ import (
 	"github.com/seed-3e8d63de/coffer/internal/secret"
 	"github.com/seed-3e8d63de/coffer/internal/server"
 	"github.com/seed-3e8d63de/coffer/internal/service"
+	"github.com/seed-3e8d63de/coffer/internal/testenv"
 )
-
-// clock is the server's clock; tests move it instead of sleeping.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-// logBuffer collects the server's log, to check that no value reaches it.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // env is one coffer server (dev mode, in memory) behind an httptest
 // listener.
@@ -68,8 +31,8 @@ type env struct {
 	srv    *server.Server
 	svc    *service.Service
 	ts     *httptest.Server
-	clock  *clock
-	log    *logBuffer
+	clock  *testenv.Clock
+	log    *testenv.LogBuffer
 	domain string // the default domain
 	root   string // the root token
 }
@@ -85,8 +48,8 @@ const rootToken = "cof_root_webui-test-root-token"
 func newEnv(t testing.TB, opt envOptions) *env {
 	t.Helper()
 	dir := t.TempDir()
-	c := &clock{now: time.Now().UTC().Truncate(time.Second)}
-	logs := &logBuffer{}
+	c := testenv.NewClock(time.Now().UTC().Truncate(time.Second))
+	logs := &testenv.LogBuffer{}
 	cfg := server.Defaults()
 	cfg.Listen = "127.0.0.1:0"
 	cfg.Dev, cfg.DevRootToken = true, rootToken

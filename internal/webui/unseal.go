@@ -58,6 +58,11 @@ func (u *UI) unseal(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, service.ErrUnsealKeys):
 		httpapi.NoteError(r.Context(), err)
 		u.unsealPage(w, r, http.StatusBadRequest, "These keys do not unseal coffer; enter them again.")
+	case errors.Is(err, service.ErrSealed):
+		// An okms or transit seal whose KMS did not answer; the server
+		// logs why and keeps trying.
+		httpapi.NoteError(r.Context(), err)
+		u.unsealPage(w, r, http.StatusServiceUnavailable, "The KMS did not unwrap the root key; coffer keeps trying. See the server log.")
 	case errors.Is(err, service.ErrTooManyRequests):
 		httpapi.NoteError(r.Context(), err)
 		u.unsealPage(w, r, http.StatusTooManyRequests, "Too many attempts from this address; wait a little.")

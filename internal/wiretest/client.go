@@ -1,6 +1,7 @@
 package wiretest
 
 import (
+	"cmp"
 	"encoding/json"
 	"net/http"
 	"testing"
@@ -8,7 +9,7 @@ import (
 
 // Client sends the requests of one test to one surface of a server.
 type Client struct {
-	T          *testing.T
+	T          testing.TB
 	HTTPClient *http.Client
 	// Resolve completes a request before it goes out: its URL from its
 	// Target and Domain, the surface's default headers from its Token and
@@ -20,7 +21,7 @@ type Client struct {
 }
 
 // Bind returns a copy of c that belongs to test t.
-func (c *Client) Bind(t *testing.T) *Client {
+func (c *Client) Bind(t testing.TB) *Client {
 	own := *c
 	own.T = t
 	return &own
@@ -63,6 +64,26 @@ func (c *Client) Must(method, target, body string) *Response {
 		c.T.Fatalf("%s %s = %d %s, want a success", method, target, r.Status, r.Body)
 	}
 	return r
+}
+
+// DecodeBody decodes the JSON body of r into a T; it stops the test if it
+// cannot.
+func DecodeBody[T any](t testing.TB, r *Response) T {
+	t.Helper()
+	return Decode[T](t, r.Body)
+}
+
+// Bearer is a Resolve's usual default headers: Authorization: Bearer
+// with rq.Token, or token if that is "" (none if it is [NoToken]), and
+// Content-Type: application/json with a body.
+func Bearer(rq *Request, token string) {
+	rq.Default = map[string]string{}
+	if tok := cmp.Or(rq.Token, token); tok != NoToken {
+		rq.Default["Authorization"] = "Bearer " + tok
+	}
+	if rq.Body != "" {
+		rq.Default["Content-Type"] = "application/json"
+	}
 }
 
 // ListAll follows the pagination cursor of a listing to its end (cursor

@@ -2,8 +2,10 @@ package wiretest
 
 import (
 	"encoding/json"
+	"maps"
 	"net/http"
 	"regexp"
+	"slices"
 	"testing"
 )
 
@@ -86,4 +88,38 @@ func (c Contract) checkTimes(t *testing.T, name string, v any) {
 			t.Errorf("%s = %q, want RFC 3339 UTC in whole seconds with Z", name, v)
 		}
 	}
+}
+
+// Members checks that the JSON object body has exactly the members
+// named, in any order; it stops the test if body is not an object.
+func Members(t *testing.T, body []byte, names ...string) {
+	t.Helper()
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(body, &m); err != nil {
+		t.Fatalf("body is not an object: %s", body)
+	}
+	if keys := slices.Sorted(maps.Keys(m)); !slices.Equal(keys, slices.Sorted(slices.Values(names))) {
+		t.Errorf("members = %v, want %v", keys, names)
+	}
+}
+
+// OVHError is the error envelope of the OVH routes (okms-rest.md 8.2).
+type OVHError struct {
+	Class   string `json:"class"`
+	Message string `json:"message"`
+}
+
+// CheckOVHError checks an error body in the OVH envelope: exactly class
+// and message, the class given, a message. It returns the envelope.
+func CheckOVHError(t *testing.T, r *Response, class string) OVHError {
+	t.Helper()
+	Members(t, r.Body, "class", "message")
+	e := Decode[OVHError](t, r.Body)
+	if e.Class != class {
+		t.Errorf("class = %q, want %q; body %s", e.Class, class, r.Body)
+	}
+	if e.Message == "" {
+		t.Errorf("message is empty: %s", r.Body)
+	}
+	return e
 }

@@ -1,6 +1,10 @@
 package central_test
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/seed-3e8d63de/coffer/internal/wiretest"
+)
 
 var configMembers = []string{"casRequired", "deactivateVersionAfter", "maxVersions"}
 
@@ -10,7 +14,7 @@ func TestGetSecretConfig(t *testing.T) {
 		{Name: "200/the defaults of a new domain", Status: 200, Golden: "config_get",
 			Check: func(t *testing.T, _ *env, r *response) {
 				wantMembers(t, "config", r.Body, configMembers...)
-				c := decode[configOut](t, r)
+				c := wiretest.DecodeBody[configOut](t, r)
 				want(t, "config", c, configOut{CasRequired: false, DeactivateVersionAfter: "0s", MaxVersions: 10})
 			}},
 		{Name: "200/a configuration written through surface B", Status: 200,
@@ -18,7 +22,7 @@ func TestGetSecretConfig(t *testing.T) {
 				e.Must("PUT", "/api/{okmsId}/v2/secretConfig", `{"casRequired":true,"deactivateVersionAfter":"1d","maxVersions":24}`)
 			},
 			Check: func(t *testing.T, _ *env, r *response) {
-				want(t, "config", decode[configOut](t, r), configOut{CasRequired: true, DeactivateVersionAfter: "1d", MaxVersions: 24})
+				want(t, "config", wiretest.DecodeBody[configOut](t, r), configOut{CasRequired: true, DeactivateVersionAfter: "1d", MaxVersions: 24})
 			}},
 	}
 	cases = append(cases, commonCases(nil, "/secretConfig", "", 200, false)...)
@@ -33,16 +37,16 @@ func TestUpdateSecretConfig(t *testing.T) {
 			Check: func(t *testing.T, e *env, r *response) {
 				wantMembers(t, "config", r.Body, configMembers...)
 				wantCfg := configOut{CasRequired: true, DeactivateVersionAfter: "1d", MaxVersions: 24}
-				want(t, "response", decode[configOut](t, r), wantCfg)
-				want(t, "read back", decode[configOut](t, e.Must("GET", "/secretConfig", "")), wantCfg)
+				want(t, "response", wiretest.DecodeBody[configOut](t, r), wantCfg)
+				want(t, "read back", wiretest.DecodeBody[configOut](t, e.Must("GET", "/secretConfig", "")), wantCfg)
 			}},
 		{Name: "200/one field leaves the others", Body: `{"maxVersions":3}`, Status: 200,
 			Check: func(t *testing.T, _ *env, r *response) {
-				want(t, "config", decode[configOut](t, r), configOut{DeactivateVersionAfter: "0s", MaxVersions: 3})
+				want(t, "config", wiretest.DecodeBody[configOut](t, r), configOut{DeactivateVersionAfter: "0s", MaxVersions: 3})
 			}},
 		{Name: "200/a null member changes nothing", Body: `{"casRequired":null,"maxVersions":0}`, Status: 200,
 			Check: func(t *testing.T, _ *env, r *response) {
-				want(t, "config", decode[configOut](t, r), configOut{DeactivateVersionAfter: "0s", MaxVersions: 0})
+				want(t, "config", wiretest.DecodeBody[configOut](t, r), configOut{DeactivateVersionAfter: "0s", MaxVersions: 0})
 			}},
 		{Name: "400/nothing to change", Body: `{}`, Status: 400, Err: "Client::BadRequest::SecretFieldRequired"},
 		{Name: "400/bad duration", Body: `{"deactivateVersionAfter":"1w"}`, Status: 400,

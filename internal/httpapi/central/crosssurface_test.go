@@ -5,6 +5,8 @@ import (
 	"maps"
 	"testing"
 	"time"
+
+	"github.com/seed-3e8d63de/coffer/internal/wiretest"
 )
 
 // Surfaces A and B show the same stored objects (okms-rest.md
@@ -38,7 +40,7 @@ func sameMetadata(t *testing.T, a *response, b *response) {
 	if err := json.Unmarshal(a.Body, &am); err != nil {
 		t.Fatalf("decode surface A secret: %v", err)
 	}
-	bm := decode[secretB](t, b).Metadata
+	bm := wiretest.DecodeBody[secretB](t, b).Metadata
 	var urn string
 	if err := json.Unmarshal(bm["urn"], &urn); err != nil {
 		t.Fatalf("surface B metadata.urn: %v", err)
@@ -71,7 +73,7 @@ func TestCrossSurface_AThenB(t *testing.T) {
 
 	// Read on B: the same secret, states in B's case.
 	rb := e.Must("GET", b+"?includeData=true", "")
-	sb := decode[secretB](t, rb)
+	sb := wiretest.DecodeBody[secretB](t, rb)
 	want(t, "B path", sb.Path, "prod/db")
 	want(t, "B version state", sb.Version.State, "active")
 	want(t, "B data", string(sb.Version.Data), `{"v":1}`)
@@ -92,7 +94,7 @@ func TestCrossSurface_AThenB(t *testing.T) {
 
 	// Version on B, with B's cas and lower-case states.
 	e.Clock.Advance(time.Minute)
-	v2 := decode[versionOut](t, e.Must("POST", b+"/version?cas=1", `{"data":{"v":2}}`))
+	v2 := wiretest.DecodeBody[versionOut](t, e.Must("POST", b+"/version?cas=1", `{"data":{"v":2}}`))
 	want(t, "B new version", v2.ID, 2)
 	want(t, "B new version state", v2.State, "active")
 	e.Clock.Advance(time.Minute)
@@ -105,7 +107,7 @@ func TestCrossSurface_AThenB(t *testing.T) {
 	want(t, "A updatedAt", sa.Metadata.UpdatedAt, at(time.Minute))
 	want(t, "A version", sa.Version.ID, 2)
 	want(t, "A data", string(sa.Version.Data), `{"v":2}`)
-	vs := decode[[]versionOut](t, e.Must("GET", a+"/version", ""))
+	vs := wiretest.DecodeBody[[]versionOut](t, e.Must("GET", a+"/version", ""))
 	if len(vs) != 2 || vs[0].State != "DEACTIVATED" || vs[1].State != "ACTIVE" {
 		t.Errorf("A versions = %+v, want 1 DEACTIVATED and 2 ACTIVE", vs)
 	}
@@ -134,7 +136,7 @@ func TestCrossSurface_BThenA(t *testing.T) {
 
 	// Read on A.
 	ra := e.Must("GET", a+"?includeData=true", "")
-	sa := decode[secretOut](t, ra)
+	sa := wiretest.DecodeBody[secretOut](t, ra)
 	checkIAM(t, e, sa)
 	want(t, "A path", sa.Path, "app/key")
 	want(t, "A version", sa.Version.ID, 2)
@@ -150,21 +152,21 @@ func TestCrossSurface_BThenA(t *testing.T) {
 
 	// State changes on A, in A's case, seen on B in B's.
 	e.Clock.Advance(time.Minute)
-	up := decode[versionOut](t, e.Must("PUT", a+"/version/1", `{"state":"DEACTIVATED"}`))
+	up := wiretest.DecodeBody[versionOut](t, e.Must("PUT", a+"/version/1", `{"state":"DEACTIVATED"}`))
 	want(t, "A response state", up.State, "DEACTIVATED")
-	vb := decode[versionOut](t, e.Must("GET", b+"/version/1?includeData=true", ""))
+	vb := wiretest.DecodeBody[versionOut](t, e.Must("GET", b+"/version/1?includeData=true", ""))
 	want(t, "B state", vb.State, "deactivated")
 	want(t, "B deactivatedAt", *vb.DeactivatedAt, *up.DeactivatedAt)
 	want(t, "B no data", string(vb.Data), "")
 	e.Must("PUT", a+"/version/2", `{"state":"DELETED"}`)
-	want(t, "B state of 2", decode[versionOut](t, e.Must("GET", b+"/version/2", "")).State, "deleted")
+	want(t, "B state of 2", wiretest.DecodeBody[versionOut](t, e.Must("GET", b+"/version/2", "")).State, "deleted")
 	// A reactivation on B is seen on A.
 	e.Must("PUT", b+"/version/1", `{"state":"active"}`)
-	va := decode[versionOut](t, e.Must("GET", a+"/version/1?includeData=true", ""))
+	va := wiretest.DecodeBody[versionOut](t, e.Must("GET", a+"/version/1?includeData=true", ""))
 	want(t, "A state after B reactivated", va.State, "ACTIVE")
 	want(t, "A data after B reactivated", string(va.Data), `{"k":"v1"}`)
 
-	sb := decode[secretB](t, e.Must("GET", b, ""))
+	sb := wiretest.DecodeBody[secretB](t, e.Must("GET", b, ""))
 	want(t, "B currentVersion", string(sb.Metadata["currentVersion"]), "3")
 	want(t, "B customMetadata", string(sb.Metadata["customMetadata"]), `{"owner":"a"}`)
 	sameMetadata(t, e.Must("GET", a, ""), e.Must("GET", b, ""))
@@ -173,7 +175,7 @@ func TestCrossSurface_BThenA(t *testing.T) {
 	e.Send(request{Method: "DELETE", Target: a}).Expect(t, 204, "")
 	gone := e.Call("GET", b, "")
 	want(t, "B status after A's delete", gone.Status, 404)
-	eb := decode[errorB](t, gone)
+	eb := wiretest.DecodeBody[errorB](t, gone)
 	want(t, "B error_id", eb.ErrorID, "SecretNotFound")
 	want(t, "B error_code", eb.ErrorCode, 17125377)
 	want(t, "B list", len(e.listAll(surfaceB+"/secret")), 0)

@@ -24,16 +24,26 @@ import (
 // changes state gets a server of its own, so cases run in parallel and
 // never see each other's state.
 
-const rootToken = testenv.RootToken
+// rootToken is the servers' root token, publicURL the base URL they
+// announce, and unknownDomain a well-formed okmsId that no domain has.
+const (
+	rootToken     = testenv.RootToken
+	publicURL     = "https://coffer.example"
+	unknownDomain = "0b9f2a6e-3c1d-4a53-9a7e-1f2b3c4d5e6f"
+)
 
 // t0 is where every fake clock starts.
 var t0 = testenv.T0
 
-// publicURL is the base URL the test servers announce.
-const publicURL = "https://coffer.example"
-
-// unknownDomain is a well-formed okmsId that no domain has.
-const unknownDomain = "0b9f2a6e-3c1d-4a53-9a7e-1f2b3c4d5e6f"
+// request and response are those of package wiretest. A request's Target
+// is the escaped URL after /v2/okms/resource/{okmsId} ("/secret/a%2Fb"),
+// or an absolute path starting with /v2/ or /api/ (surface B) in which
+// {okmsId} is replaced by the domain; its Domain is the okmsId ("" the
+// server's).
+type (
+	request  = wiretest.Request
+	response = wiretest.Response
+)
 
 // Headers of the contract (okms-rest.md 1.1, 7, 8.2).
 const (
@@ -47,20 +57,9 @@ const (
 // env is one running server and the test that owns it; its Client sends
 // to surface A.
 type env struct {
-	*wiretest.Client
 	*testenv.Env
 	t *testing.T
 }
-
-// request and response are those of package wiretest. A request's Target
-// is the escaped URL after /v2/okms/resource/{okmsId} ("/secret/a%2Fb"),
-// or an absolute path starting with /v2/ or /api/ (surface B) in which
-// {okmsId} is replaced by the domain; its Domain is the okmsId ("" the
-// server's).
-type (
-	request  = wiretest.Request
-	response = wiretest.Response
-)
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
@@ -72,7 +71,7 @@ func newEnv(t *testing.T) *env {
 func newEnvLogging(t *testing.T, log *slog.Logger) *env {
 	t.Helper()
 	e := &env{Env: testenv.Start(t, testenv.Configure(func(c *server.Config) { c.Logger, c.PublicURL = log, publicURL })), t: t}
-	e.Client = &wiretest.Client{T: t, HTTPClient: e.HTTP.Client(), Resolve: e.resolve, Expect: contract.Expect}
+	e.Resolve, e.Expect = e.resolve, contract.Expect
 	return e
 }
 
@@ -86,15 +85,12 @@ func (e *env) resolve(rq *request) {
 	if strings.HasPrefix(rq.Target, "/v2/") || strings.HasPrefix(rq.Target, "/api/") {
 		rq.URL = e.HTTP.URL + strings.ReplaceAll(rq.Target, "{okmsId}", domain)
 	}
-	rq.Default = map[string]string{"Authorization": "Bearer " + rootToken}
-	if rq.Body != "" {
-		rq.Default["Content-Type"] = "application/json"
-	}
+	wiretest.Bearer(rq, rootToken)
 }
 
 func (e *env) getSecret(target string) secretOut {
 	e.t.Helper()
-	return decode[secretOut](e.t, e.Must("GET", target, ""))
+	return wiretest.DecodeBody[secretOut](e.t, e.Must("GET", target, ""))
 }
 
 // listAll returns every item of a listing, following its cursor.
@@ -129,11 +125,6 @@ func (e *env) Snapshot() string {
 }
 
 func esc(path string) string { return url.PathEscape(path) }
-
-func decode[T any](t *testing.T, r *response) T {
-	t.Helper()
-	return wiretest.Decode[T](t, r.Body)
-}
 
 // Wire shapes of surface A as the tests read them, written from
 // okms-rest.md 5.1 and 5.2 rather than taken from the implementation.
@@ -178,10 +169,7 @@ type configOut struct {
 	MaxVersions            uint32 `json:"maxVersions"`
 }
 
-type ovhError struct {
-	Class   string `json:"class"`
-	Message string `json:"message"`
-}
+type ovhError = wiretest.OVHError
 
 // classStatus gives the status of each OVH error class of okms-rest.md
 // 8.2, by prefix; 405 is coffer's own.
@@ -216,20 +204,7 @@ var contract = wiretest.Contract{QueryID: true, TimeMember: regexp.MustCompile(`
 // class given and a status that matches it.
 func ovhEnvelope(t *testing.T, r *wiretest.Response, _, class string) {
 	t.Helper()
-	var env map[string]json.RawMessage
-	if err := json.Unmarshal(r.Body, &env); err != nil {
-		t.Fatalf("error body is not an object: %s", r.Body)
-	}
-	if keys := slices.Sorted(maps.Keys(env)); !slices.Equal(keys, []string{"class", "message"}) {
-		t.Errorf("error envelope members = %v, want class, message", keys)
-	}
-	e := wiretest.Decode[ovhError](t, r.Body)
-	if e.Class != class {
-		t.Errorf("class = %q, want %q; body %s", e.Class, class, r.Body)
-	}
-	if e.Message == "" {
-		t.Errorf("message is empty: %s", r.Body)
-	}
+	e := wiretest.CheckOVHError(t, r, class)
 	known := false
 	for _, c := range classStatus {
 		if strings.HasPrefix(e.Class, c.prefix) {
@@ -247,7 +222,7 @@ func ovhEnvelope(t *testing.T, r *wiretest.Response, _, class string) {
 // errorOf decodes an error response.
 func errorOf(t *testing.T, r *response) ovhError {
 	t.Helper()
-	return decode[ovhError](t, r)
+	return wiretest.DecodeBody[ovhError](t, r)
 }
 
 // Golden files (wiretest.Golden): testdata/<name>.golden holds the
@@ -304,50 +279,25 @@ const (
 // answered with ok. pin writes the golden files of the error envelopes.
 func commonCases(setup func(*env), target, body string, ok int, pin bool) []apiCase {
 	g := wiretest.GoldenIf(pin)
-	return []apiCase{
-		{Name: fmt.Sprintf("%d/Authorization: Bearer token", ok), Setup: setup, Target: target, Body: body, Status: ok},
-		{Name: fmt.Sprintf("%d/lower-case bearer scheme", ok), Setup: setup, Target: target, Body: body, Status: ok,
-			Header: map[string]string{"Authorization": "bearer " + rootToken}},
-		{Name: "401/no token", Setup: setup, Target: target, Body: body, Status: 401, Err: clsUnauthorized,
-			Header: map[string]string{"Authorization": ""}, Golden: g("error_Unauthorized")},
-		{Name: "401/wrong bearer token", Setup: setup, Target: target, Body: body, Status: 401, Err: clsUnauthorized,
-			Header: map[string]string{"Authorization": "Bearer not-the-root-token"}},
+	cases := wiretest.TokenCases(setup, target, body, ok, rootToken, clsUnauthorized, g("error_Unauthorized"))
+	cases = append(cases, wiretest.DomainCases(setup, target, body, clsUnauthorized, clsDomain, g("error_DomainNotFound"), unknownDomain)...)
+	return append(cases,
 		// okms-rest.md 1: surface A accepts bearer tokens only.
-		{Name: "401/X-Vault-Token only", Setup: setup, Target: target, Body: body, Status: 401, Err: clsUnauthorized,
+		apiCase{Name: "401/X-Vault-Token only", Setup: setup, Target: target, Body: body, Status: 401, Err: clsUnauthorized,
 			Header: map[string]string{"Authorization": "", "X-Vault-Token": rootToken}},
-		{Name: "401/basic credentials", Setup: setup, Target: target, Body: body, Status: 401, Err: clsUnauthorized,
-			Header: map[string]string{"Authorization": "Basic cm9vdDpyb290"}},
 		// okms-rest.md 5.1: OVH application-key signatures are not supported.
-		{Name: "401/OVH application signature", Setup: setup, Target: target, Body: body, Status: 401, Err: clsUnauthorized,
+		apiCase{Name: "401/OVH application signature", Setup: setup, Target: target, Body: body, Status: 401, Err: clsUnauthorized,
 			Header: map[string]string{"Authorization": "", "X-Ovh-Application": "app", "X-Ovh-Consumer": "ck",
 				"X-Ovh-Timestamp": "1767949200", "X-Ovh-Signature": "$1$0000000000000000000000000000000000000000"}},
-		{Name: "401/malformed okmsId without a token", Setup: setup, Target: target, Body: body, Status: 401,
-			Err: clsUnauthorized, Domain: "not-a-uuid", Header: map[string]string{"Authorization": ""}},
-		{Name: "404/malformed okmsId", Setup: setup, Target: target, Body: body, Status: 404, Err: clsDomain,
-			Domain: "not-a-uuid", Golden: g("error_DomainNotFound")},
-		{Name: "404/unknown okmsId", Setup: setup, Target: target, Body: body, Status: 404, Err: clsDomain,
-			Domain: unknownDomain},
-	}
+	)
 }
 
 // bodyCases are the cases every route with a JSON body shares
 // (okms-rest.md 1.1): bodies that are not one acceptable JSON object.
 func bodyCases(setup func(*env), target string, pin bool) []apiCase {
 	g := wiretest.GoldenIf(pin)
-	huge := `{"pad":"` + strings.Repeat("x", 1<<20) + `"}`
-	return []apiCase{
-		{Name: "400/invalid JSON", Setup: setup, Target: target, Body: `{"a":`, Status: 400, Err: clsBadJSON,
-			Golden: g("error_RequestBodyInvalidJson")},
-		{Name: "400/empty body", Setup: setup, Target: target, Status: 400, Err: clsBadJSON},
-		{Name: "400/body is an array", Setup: setup, Target: target, Body: `[{}]`, Status: 400, Err: clsBadJSON},
-		{Name: "400/duplicate member name in the body", Setup: setup, Target: target, Body: `{"x":1,"x":2}`, Status: 400, Err: clsBadJSON},
-		{Name: "400/form-encoded body", Setup: setup, Target: target, Body: "path=a&data=b", Status: 400, Err: clsBadJSON,
-			Header: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}},
-		{Name: "413/body over 1 MiB", Setup: setup, Target: target, Body: huge, Status: 413, Err: "Client::PayloadTooLarge",
-			Golden: g("error_PayloadTooLarge")},
-		{Name: "413/chunked body over 1 MiB", Setup: setup, Target: target, Body: huge, Chunked: true, Status: 413,
-			Err: "Client::PayloadTooLarge"},
-	}
+	return wiretest.BodyCases(setup, target, clsBadJSON, g("error_RequestBodyInvalidJson"),
+		"Client::PayloadTooLarge", g("error_PayloadTooLarge"))
 }
 
 // at returns t0 + d formatted as surfaces A and B do.

@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strconv"
 	"testing"
+
+	"github.com/seed-3e8d63de/coffer/internal/wiretest"
 )
 
 // pageNames returns n secret paths whose byte-wise order differs from
@@ -46,7 +48,7 @@ func manyVersions(n int) func(*env) {
 func page(items int, more bool) func(*testing.T, *env, *response) {
 	return func(t *testing.T, _ *env, r *response) {
 		t.Helper()
-		want(t, "items", len(decode[[]any](t, r)), items)
+		want(t, "items", len(wiretest.DecodeBody[[]any](t, r)), items)
 		want(t, "X-Pagination-Cursor-Next present", r.Header.Get(hCursorNext) != "", more)
 	}
 }
@@ -57,7 +59,7 @@ func iterate[T any](t *testing.T, e *env, target, size string, r *response, size
 	t.Helper()
 	var all []T
 	for i := 0; ; i++ {
-		items := decode[[]T](t, r)
+		items := wiretest.DecodeBody[[]T](t, r)
 		all = append(all, items...)
 		next := r.Header.Get(hCursorNext)
 		if i < len(sizes) && len(items) != sizes[i] {

@@ -8,6 +8,7 @@ import (
 	"github.com/seed-3e8d63de/coffer/internal/auth"
 	"github.com/seed-3e8d63de/coffer/internal/policy"
 	"github.com/seed-3e8d63de/coffer/internal/service"
+	"github.com/seed-3e8d63de/coffer/internal/wiretest"
 )
 
 // userToken creates user login with a personal access token and one
@@ -137,7 +138,7 @@ func TestPermissions_ListFilter(t *testing.T) {
 	r := e.as(tok, "GET", "/secret", "")
 	r.Expect(t, 200, "")
 	var paths []string
-	for _, s := range decode[[]secretOut](t, r) {
+	for _, s := range wiretest.DecodeBody[[]secretOut](t, r) {
 		paths = append(paths, s.Path)
 	}
 	want(t, "visible secrets", len(paths), 2)

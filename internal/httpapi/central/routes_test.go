@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/seed-3e8d63de/coffer/internal/wiretest"
 )
 
 func TestRoutes(t *testing.T) {
@@ -49,10 +51,12 @@ func TestSecretPathInURL(t *testing.T) {
 		e.CreateSecret("prod/version", `{"literal":true}`)
 	}
 	path := func(p string) func(*testing.T, *env, *response) {
-		return func(t *testing.T, _ *env, r *response) { want(t, "path", decode[secretOut](t, r).Path, p) }
+		return func(t *testing.T, _ *env, r *response) { want(t, "path", wiretest.DecodeBody[secretOut](t, r).Path, p) }
 	}
 	data := func(d string) func(*testing.T, *env, *response) {
-		return func(t *testing.T, _ *env, r *response) { want(t, "data", string(decode[versionOut](t, r).Data), d) }
+		return func(t *testing.T, _ *env, r *response) {
+			want(t, "data", string(wiretest.DecodeBody[versionOut](t, r).Data), d)
+		}
 	}
 	cases := []apiCase{
 		{Name: "200/encoded path", Setup: seed, Target: "/secret/prod%2Fdb", Status: 200, Check: path("prod/db")},
@@ -86,7 +90,7 @@ func TestListDomains(t *testing.T) {
 					ID  string
 					IAM iamOut
 				}
-				ds := decode[[]domain](t, r)
+				ds := wiretest.DecodeBody[[]domain](t, r)
 				if len(ds) != 1 || ds[0].ID != e.Domain {
 					t.Fatalf("domains = %+v, want the default %s", ds, e.Domain)
 				}

@@ -12,6 +12,7 @@ import (
 	"github.com/seed-3e8d63de/coffer/internal/auth"
 	"github.com/seed-3e8d63de/coffer/internal/secret"
 	"github.com/seed-3e8d63de/coffer/internal/service"
+	"github.com/seed-3e8d63de/coffer/internal/wiretest"
 )
 
 // okms-rest.md 4.2: the example of the spec, sent to surface A.
@@ -88,9 +89,9 @@ var metadataMembers = []string{"casRequired", "createdAt", "updatedAt", "current
 func shapeOfSecretResponse(t *testing.T, r *response) secretOut {
 	t.Helper()
 	wantMembers(t, "response", r.Body, "path", "metadata")
-	raw := decode[struct{ Metadata json.RawMessage }](t, r)
+	raw := wiretest.DecodeBody[struct{ Metadata json.RawMessage }](t, r)
 	wantMembers(t, "metadata", raw.Metadata, metadataMembers...)
-	return decode[secretOut](t, r)
+	return wiretest.DecodeBody[secretOut](t, r)
 }
 
 // shapeOfGet checks a GetResponseWithIAM object.
@@ -226,7 +227,7 @@ func TestGetSecret(t *testing.T) {
 		{Name: "200/current version without data", Setup: seedDB, Target: target, Status: 200, Golden: "secret_get",
 			Check: func(t *testing.T, e *env, r *response) {
 				shapeOfGet(t, r.Body, true)
-				s := decode[secretOut](t, r)
+				s := wiretest.DecodeBody[secretOut](t, r)
 				checkIAM(t, e, s)
 				want(t, "path", s.Path, "prod/db")
 				want(t, "currentVersion", s.Metadata.CurrentVersion, 2)
@@ -239,22 +240,22 @@ func TestGetSecret(t *testing.T) {
 			}},
 		{Name: "200/includeData=true", Setup: seedDB, Target: target + "?includeData=true", Status: 200, Golden: "secret_get_data",
 			Check: func(t *testing.T, _ *env, r *response) {
-				want(t, "data", string(decode[secretOut](t, r).Version.Data), `{"v":2}`)
+				want(t, "data", string(wiretest.DecodeBody[secretOut](t, r).Version.Data), `{"v":2}`)
 			}},
 		{Name: "200/includeData=false", Setup: seedDB, Target: target + "?includeData=false", Status: 200,
 			Check: func(t *testing.T, _ *env, r *response) {
-				want(t, "data", string(decode[secretOut](t, r).Version.Data), "")
+				want(t, "data", string(wiretest.DecodeBody[secretOut](t, r).Version.Data), "")
 			}},
 		{Name: "200/version=1 with data", Setup: seedDB, Target: target + "?version=1&includeData=true", Status: 200,
 			Check: func(t *testing.T, _ *env, r *response) {
-				v := decode[secretOut](t, r).Version
+				v := wiretest.DecodeBody[secretOut](t, r).Version
 				want(t, "version.id", v.ID, 1)
 				want(t, "data", string(v.Data), `{"v":1}`)
 			}},
 		{Name: "200/includeData on a deactivated version: its state, no data", Setup: seedWithStates,
 			Target: target + "?version=2&includeData=true", Status: 200, Golden: "secret_get_deactivated",
 			Check: func(t *testing.T, _ *env, r *response) {
-				v := decode[secretOut](t, r).Version
+				v := wiretest.DecodeBody[secretOut](t, r).Version
 				want(t, "state", v.State, "DEACTIVATED")
 				want(t, "deactivatedAt", *v.DeactivatedAt, at(time.Hour+time.Minute))
 				want(t, "data", string(v.Data), "")
@@ -262,7 +263,7 @@ func TestGetSecret(t *testing.T) {
 		{Name: "200/includeData on a deleted version: its state, no data", Setup: seedWithStates,
 			Target: target + "?version=1&includeData=true", Status: 200,
 			Check: func(t *testing.T, _ *env, r *response) {
-				v := decode[secretOut](t, r).Version
+				v := wiretest.DecodeBody[secretOut](t, r).Version
 				want(t, "state", v.State, "DELETED")
 				want(t, "data", string(v.Data), "")
 			}},
@@ -272,15 +273,19 @@ func TestGetSecret(t *testing.T) {
 				e.Clock.Advance(2 * time.Hour)
 			},
 			Check: func(t *testing.T, _ *env, r *response) {
-				v := decode[secretOut](t, r).Version
+				v := wiretest.DecodeBody[secretOut](t, r).Version
 				want(t, "state", v.State, "DEACTIVATED")
 				want(t, "deactivatedAt", *v.DeactivatedAt, at(time.Hour))
 			}},
 		{Name: "200/raw slashes in the path", Setup: seedDB, Target: "/secret/prod/db", Status: 200,
-			Check: func(t *testing.T, _ *env, r *response) { want(t, "path", decode[secretOut](t, r).Path, "prod/db") }},
+			Check: func(t *testing.T, _ *env, r *response) {
+				want(t, "path", wiretest.DecodeBody[secretOut](t, r).Path, "prod/db")
+			}},
 		{Name: "200/encodeURIComponent path: %3A %3D %40 decoded", Target: "/secret/cp%2Fa%3Ab%3Dc%40d", Status: 200,
 			Setup: func(e *env) { e.CreateSecret("cp/a:b=c@d", `{}`) },
-			Check: func(t *testing.T, _ *env, r *response) { want(t, "path", decode[secretOut](t, r).Path, "cp/a:b=c@d") }},
+			Check: func(t *testing.T, _ *env, r *response) {
+				want(t, "path", wiretest.DecodeBody[secretOut](t, r).Path, "cp/a:b=c@d")
+			}},
 		{Name: "200/a secret without versions has no version member", Target: "/secret/empty", Status: 200, Golden: "secret_get_no_version",
 			Setup: func(e *env) {
 				// Only surface C creates a secret without a version
@@ -289,7 +294,7 @@ func TestGetSecret(t *testing.T) {
 			},
 			Check: func(t *testing.T, e *env, r *response) {
 				shapeOfGet(t, r.Body, false)
-				s := decode[secretOut](t, r)
+				s := wiretest.DecodeBody[secretOut](t, r)
 				checkIAM(t, e, s)
 				want(t, "currentVersion", s.Metadata.CurrentVersion, 0)
 				want(t, "maxVersions", s.Metadata.MaxVersions, 3)
@@ -445,7 +450,7 @@ func TestListSecrets(t *testing.T) {
 			Check: func(t *testing.T, _ *env, r *response) { want(t, "body", string(r.Body), "[]") }},
 		{Name: "200/items with their iam block, sorted by path", Setup: two, Target: "/secret", Status: 200, Golden: "secret_list",
 			Check: func(t *testing.T, e *env, r *response) {
-				items := decode[[]json.RawMessage](t, r)
+				items := wiretest.DecodeBody[[]json.RawMessage](t, r)
 				if len(items) != 2 {
 					t.Fatalf("%d items, want 2", len(items))
 				}
@@ -463,7 +468,7 @@ func TestListSecrets(t *testing.T) {
 			}},
 		{Name: "200/includeData is not a list parameter", Setup: two, Target: "/secret?includeData=true", Status: 200,
 			Check: func(t *testing.T, _ *env, r *response) {
-				for _, s := range decode[[]secretOut](t, r) {
+				for _, s := range wiretest.DecodeBody[[]secretOut](t, r) {
 					want(t, s.Path+" data", string(s.Version.Data), "")
 				}
 			}},

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/seed-3e8d63de/coffer/internal/wiretest"
 )
 
 // Service keys on surface A (issue 15): the routes terraform's
@@ -59,7 +61,7 @@ func ecJWKA() string {
 
 func (e *env) newKeyA(body string) keyOut {
 	e.t.Helper()
-	return decode[keyOut](e.t, e.Must("POST", keysA(""), body))
+	return wiretest.DecodeBody[keyOut](e.t, e.Must("POST", keysA(""), body))
 }
 
 const (
@@ -74,7 +76,7 @@ func TestServiceKeysA_Create(t *testing.T) {
 	cases := []apiCase{
 		{Name: "200/generate an AES key", Body: octBodyA, Status: 200, Golden: "service_key_create",
 			Check: func(t *testing.T, _ *env, r *response) {
-				k := decode[keyOut](t, r)
+				k := wiretest.DecodeBody[keyOut](t, r)
 				want(t, "state", k.State, "ACTIVE")
 				want(t, "iam ovh:type", k.IAM.Tags["ovh:type"], "oct")
 				want(t, "iam ovh:state", k.IAM.Tags["ovh:state"], "ACTIVE")
@@ -85,7 +87,7 @@ func TestServiceKeysA_Create(t *testing.T) {
 			}},
 		{Name: "200/generate an RSA key", Body: rsaBodyA, Status: 200},
 		{Name: "200/generate an EC key", Body: ecBodyA, Status: 200, Check: func(t *testing.T, _ *env, r *response) {
-			k := decode[keyOut](t, r)
+			k := wiretest.DecodeBody[keyOut](t, r)
 			if k.Size != nil || k.Curve == nil || *k.Curve != "P-256" || k.Context != nil {
 				t.Errorf("EC key %+v", k)
 			}
@@ -95,7 +97,7 @@ func TestServiceKeysA_Create(t *testing.T) {
 		{Name: "200/import an AES JWK as terraform does", Status: 200,
 			Body: `{"name":"tf-sk-oct-jwk","keys":[{"k":"Wc7IgEZzWicZf1LTJUtA0w","key_ops":["encrypt","decrypt"],"kty":"oct"}]}`,
 			Check: func(t *testing.T, _ *env, r *response) {
-				k := decode[keyOut](t, r)
+				k := wiretest.DecodeBody[keyOut](t, r)
 				if k.Type != "oct" || *k.Size != 128 || strings.Join(k.Operations, ",") != "encrypt,decrypt" {
 					t.Errorf("imported AES key %+v", k)
 				}
@@ -127,17 +129,17 @@ func TestServiceKeysA_Terraform(t *testing.T) {
 	r := e.Call("GET", k+"?format=JWK", "")
 	r.Expect(t, 200, "")
 	e.Golden(t, "service_key_get_jwk", r)
-	got := decode[keyOut](t, r)
+	got := wiretest.DecodeBody[keyOut](t, r)
 	if len(got.Keys) != 1 || got.Keys[0]["kid"] != ec.ID || got.Keys[0]["kty"] != "EC" || got.Keys[0]["d"] != nil || got.Keys[0]["use"] != nil {
 		t.Errorf("JWK %+v", got.Keys)
 	}
 	r = e.Call("GET", k+"?format=PEM", "")
 	r.Expect(t, 200, "")
 	e.Golden(t, "service_key_get_pem", r)
-	if got := decode[keyOut](t, e.Must("GET", keysA("/"+oct.ID+"?format=PEM"), "")); got.KeysPEM != nil {
+	if got := wiretest.DecodeBody[keyOut](t, e.Must("GET", keysA("/"+oct.ID+"?format=PEM"), "")); got.KeysPEM != nil {
 		t.Errorf("an AES key has a PEM: %+v", got.KeysPEM)
 	}
-	if got := decode[keyOut](t, e.Must("GET", keysA("/"+oct.ID+"?format=JWK"), "")); len(got.Keys) != 1 || got.Keys[0]["kty"] != "oct" || got.Keys[0]["k"] != nil {
+	if got := wiretest.DecodeBody[keyOut](t, e.Must("GET", keysA("/"+oct.ID+"?format=JWK"), "")); len(got.Keys) != 1 || got.Keys[0]["kty"] != "oct" || got.Keys[0]["k"] != nil {
 		t.Errorf("AES JWK %+v", got.Keys)
 	}
 	e.Call("GET", k+"?format=DER", "").Expect(t, 400, "Client::BadRequest::QueryParameterInvalid")
@@ -157,7 +159,7 @@ func TestServiceKeysA_Terraform(t *testing.T) {
 	e.Golden(t, "error_ServiceKeyActive", r)
 	r = e.Call("PUT", k, `{"name":"tf-sk-ecdsa-jwk2","state":"COMPROMISED"}`)
 	r.Expect(t, 200, "")
-	if got := decode[keyOut](t, r); got.State != "COMPROMISED" || got.DeactivationReason == nil || *got.DeactivationReason != "KEY_COMPROMISE" ||
+	if got := wiretest.DecodeBody[keyOut](t, r); got.State != "COMPROMISED" || got.DeactivationReason == nil || *got.DeactivationReason != "KEY_COMPROMISE" ||
 		got.IAM.Tags["ovh:state"] != "COMPROMISED" {
 		t.Errorf("compromised key %+v", got)
 	}
@@ -166,7 +168,7 @@ func TestServiceKeysA_Terraform(t *testing.T) {
 	r.Expect(t, 200, "")
 	e.Golden(t, "service_key_deactivated", r)
 	e.Call("DELETE", k, "").Expect(t, http.StatusNoContent, "")
-	if got := decode[keyOut](t, e.Must("GET", k, "")); got.State != "DESTROYED" {
+	if got := wiretest.DecodeBody[keyOut](t, e.Must("GET", k, "")); got.State != "DESTROYED" {
 		t.Errorf("after DELETE: %+v", got)
 	}
 	r = e.Call("GET", keysA("/0f0f0f0f-0f0f-4f0f-8f0f-0f0f0f0f0f0f"), "")
@@ -184,7 +186,7 @@ func TestServiceKeysA_Terraform(t *testing.T) {
 	for range 10 {
 		r := e.Send(request{Method: "GET", Target: keysA(""), Header: map[string]string{hPageSize: "10", hCursor: cursor}})
 		r.Expect(t, 200, "")
-		all = append(all, decode[[]keyOut](t, r)...)
+		all = append(all, wiretest.DecodeBody[[]keyOut](t, r)...)
 		if cursor = r.Header.Get(hCursorNext); cursor == "" {
 			break
 		}
@@ -192,7 +194,7 @@ func TestServiceKeysA_Terraform(t *testing.T) {
 	if len(all) != 13 {
 		t.Errorf("listed %d keys, want 13", len(all))
 	}
-	dom := decode[struct {
+	dom := wiretest.DecodeBody[struct {
 		ServiceKeyCount int `json:"serviceKeyCount"`
 	}](t, e.Must("GET", "/v2/okms/resource/{okmsId}", ""))
 	want(t, "serviceKeyCount", dom.ServiceKeyCount, 12)

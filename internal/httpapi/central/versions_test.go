@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/seed-3e8d63de/coffer/internal/wiretest"
 )
 
 // versionMembers are the members of okms.secret.Version without data and
@@ -19,7 +21,7 @@ func TestListVersions(t *testing.T) {
 		{Name: "200/every retained version in its state, ascending, without data", Setup: seedWithStates, Status: 200,
 			Golden: "version_list",
 			Check: func(t *testing.T, _ *env, r *response) {
-				items := decode[[]json.RawMessage](t, r)
+				items := wiretest.DecodeBody[[]json.RawMessage](t, r)
 				var states []string
 				for _, raw := range items {
 					wantMembers(t, "version", raw, versionMembers...)
@@ -38,13 +40,15 @@ func TestListVersions(t *testing.T) {
 				e.WriteSecret("prod/db", `{"v":3}`)
 			},
 			Check: func(t *testing.T, _ *env, r *response) {
-				vs := decode[[]versionOut](t, r)
+				vs := wiretest.DecodeBody[[]versionOut](t, r)
 				if len(vs) != 2 || vs[0].ID != 2 || vs[1].ID != 3 {
 					t.Errorf("versions = %+v, want 2 and 3", vs)
 				}
 			}},
 		{Name: "200/raw slashes in the path", Setup: seedDB, Target: "/secret/prod/db/version", Status: 200,
-			Check: func(t *testing.T, _ *env, r *response) { want(t, "versions", len(decode[[]versionOut](t, r)), 2) }},
+			Check: func(t *testing.T, _ *env, r *response) {
+				want(t, "versions", len(wiretest.DecodeBody[[]versionOut](t, r)), 2)
+			}},
 		{Name: "404/missing secret", Target: "/secret/nope/version", Status: 404, Err: clsNotFound},
 		{Name: "400/bad path", Target: "/secret/a%20b/version", Status: 400, Err: clsBadPath},
 	}
@@ -60,7 +64,7 @@ func TestAddVersion(t *testing.T) {
 		{Name: "200/the new version, active, without data", Setup: seedDB, Body: `{"data":{"v":3}}`, Status: 200, Golden: "version_add",
 			Check: func(t *testing.T, e *env, r *response) {
 				wantMembers(t, "version", r.Body, versionMembers...)
-				v := decode[versionOut](t, r)
+				v := wiretest.DecodeBody[versionOut](t, r)
 				want(t, "id", v.ID, 3)
 				want(t, "state", v.State, "ACTIVE")
 				want(t, "createdAt", v.CreatedAt, at(time.Minute))
@@ -100,30 +104,30 @@ func TestGetVersion(t *testing.T) {
 		{Name: "200/without data", Setup: seedDB, Target: target + "1", Status: 200, Golden: "version_get",
 			Check: func(t *testing.T, _ *env, r *response) {
 				wantMembers(t, "version", r.Body, versionMembers...)
-				v := decode[versionOut](t, r)
+				v := wiretest.DecodeBody[versionOut](t, r)
 				want(t, "id", v.ID, 1)
 				want(t, "state", v.State, "ACTIVE")
 				want(t, "createdAt", v.CreatedAt, at(0))
 			}},
 		{Name: "200/includeData=true", Setup: seedDB, Target: target + "1?includeData=true", Status: 200, Golden: "version_get_data",
 			Check: func(t *testing.T, _ *env, r *response) {
-				want(t, "data", string(decode[versionOut](t, r).Data), `{"v":1}`)
+				want(t, "data", string(wiretest.DecodeBody[versionOut](t, r).Data), `{"v":1}`)
 			}},
 		{Name: "200/includeData on a deactivated version: its state, no data", Setup: seedWithStates,
 			Target: target + "2?includeData=true", Status: 200, Golden: "version_get_deactivated",
 			Check: func(t *testing.T, _ *env, r *response) {
 				wantMembers(t, "version", r.Body, versionMembers...)
-				want(t, "state", decode[versionOut](t, r).State, "DEACTIVATED")
+				want(t, "state", wiretest.DecodeBody[versionOut](t, r).State, "DEACTIVATED")
 			}},
 		{Name: "200/includeData on a deleted version: its state, no data", Setup: seedWithStates,
 			Target: target + "1?includeData=true", Status: 200,
 			Check: func(t *testing.T, _ *env, r *response) {
 				wantMembers(t, "version", r.Body, versionMembers...)
-				want(t, "state", decode[versionOut](t, r).State, "DELETED")
+				want(t, "state", wiretest.DecodeBody[versionOut](t, r).State, "DELETED")
 			}},
 		{Name: "200/raw slashes in the path", Setup: seedDB, Target: "/secret/prod/db/version/2?includeData=true", Status: 200,
 			Check: func(t *testing.T, _ *env, r *response) {
-				want(t, "data", string(decode[versionOut](t, r).Data), `{"v":2}`)
+				want(t, "data", string(wiretest.DecodeBody[versionOut](t, r).Data), `{"v":2}`)
 			}},
 		{Name: "200/a secret whose last segment is version, encoded", Target: "/secret/prod%2Fversion/version/1", Status: 200,
 			Setup: func(e *env) { e.CreateSecret("prod/version", `{}`) }},
@@ -151,7 +155,7 @@ func TestUpdateVersion(t *testing.T) {
 		{Name: "200/DEACTIVATED", Setup: seedDB, Body: `{"state":"DEACTIVATED"}`, Status: 200, Golden: "version_update",
 			Check: func(t *testing.T, e *env, r *response) {
 				wantMembers(t, "response", r.Body, versionMembers...)
-				v := decode[versionOut](t, r)
+				v := wiretest.DecodeBody[versionOut](t, r)
 				want(t, "state", v.State, "DEACTIVATED")
 				want(t, "deactivatedAt", *v.DeactivatedAt, at(time.Minute))
 				got := e.getSecret("/secret/prod%2Fdb?version=1&includeData=true").Version
@@ -160,12 +164,12 @@ func TestUpdateVersion(t *testing.T) {
 			}},
 		{Name: "200/ACTIVE reactivates a deactivated version", Setup: deactivated, Body: `{"state":"ACTIVE"}`, Status: 200,
 			Check: func(t *testing.T, e *env, r *response) {
-				want(t, "state", decode[versionOut](t, r).State, "ACTIVE")
+				want(t, "state", wiretest.DecodeBody[versionOut](t, r).State, "ACTIVE")
 				want(t, "data read back", string(e.getSecret("/secret/prod%2Fdb?version=1&includeData=true").Version.Data), `{"v":1}`)
 			}},
 		{Name: "200/DELETED destroys the data", Setup: seedDB, Body: `{"state":"DELETED"}`, Status: 200,
 			Check: func(t *testing.T, e *env, r *response) {
-				want(t, "state", decode[versionOut](t, r).State, "DELETED")
+				want(t, "state", wiretest.DecodeBody[versionOut](t, r).State, "DELETED")
 				want(t, "currentVersion unchanged", e.getSecret("/secret/prod%2Fdb").Metadata.CurrentVersion, 2)
 			}},
 		{Name: "200/ACTIVE on an active version is a no-op", Setup: seedDB, Body: `{"state":"ACTIVE"}`, Status: 200},

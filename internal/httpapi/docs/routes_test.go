@@ -47,11 +47,7 @@ func newEnv(t *testing.T) *env {
 // newEnvWith is newEnv with the configuration changed by configure.
 func newEnvWith(t *testing.T, configure func(*server.Config)) *env {
 	t.Helper()
-	var opts []testenv.Option
-	if configure != nil {
-		opts = append(opts, testenv.Configure(configure))
-	}
-	te := testenv.Start(t, opts...)
+	te := testenv.Start(t, testenv.Configure(configure))
 	var d obj
 	if err := json.Unmarshal(docs.Document(), &d); err != nil {
 		t.Fatalf("openapi.json: %v", err)

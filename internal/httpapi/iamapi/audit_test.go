@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/seed-3e8d63de/coffer/internal/server"
+	"github.com/seed-3e8d63de/coffer/internal/wiretest"
 )
 
 const auditPath = "/v2/iam/audit"
@@ -31,7 +32,7 @@ func TestAudit_Tail(t *testing.T) {
 	e.createUser("alice", "")
 	r := e.Call("GET", auditPath, "")
 	r.Expect(t, 200, "")
-	evs := decode[[]auditLine](t, r)
+	evs := wiretest.DecodeBody[[]auditLine](t, r)
 	if len(evs) < 2 {
 		t.Fatalf("GET %s = %d events, want at least the pair of the user creation: %s", auditPath, len(evs), r.Body)
 	}
@@ -49,7 +50,7 @@ func TestAudit_Tail(t *testing.T) {
 	}
 	r = e.Call("GET", auditPath+"?limit=1", "")
 	r.Expect(t, 200, "")
-	last := decode[[]auditLine](t, r)
+	last := wiretest.DecodeBody[[]auditLine](t, r)
 	if len(last) != 1 {
 		t.Fatalf("limit=1 gave %d events: %s", len(last), r.Body)
 	}

@@ -3,6 +3,8 @@ package iamapi_test
 import (
 	"testing"
 	"time"
+
+	"github.com/seed-3e8d63de/coffer/internal/wiretest"
 )
 
 // Surface B routes the tests use a personal access token on.
@@ -31,14 +33,14 @@ func TestPAT_OnSurfaceB(t *testing.T) {
 	tok := e.createToken("alice", "ci", "")
 
 	checkB(t, "list without any policy", e.as(tok, "GET", secretsB, ""), 200)
-	if got := decode[[]map[string]any](t, e.as(tok, "GET", secretsB, "")); len(got) != 0 {
+	if got := wiretest.DecodeBody[[]map[string]any](t, e.as(tok, "GET", secretsB, "")); len(got) != 0 {
 		t.Errorf("list without any policy = %v, want no secret", got)
 	}
 	e.createPolicy(policyDoc("alice-lister", userURN("alice"), e.domainURN(), []string{"okms:apikms:secret/get"}))
 
 	r := e.as(tok, "GET", secretsB, "")
 	checkB(t, "list with secret/get", r, 200)
-	if got := decode[[]map[string]any](t, r); len(got) != 1 || got[0]["path"] != "app/db" {
+	if got := wiretest.DecodeBody[[]map[string]any](t, r); len(got) != 1 || got[0]["path"] != "app/db" {
 		t.Errorf("list with secret/get = %s, want app/db", r.Body)
 	}
 	checkB(t, "create with secret/get only", e.as(tok, "POST", secretsB, `{"path":"app/x","version":{"data":{"a":"b"}}}`), 403)
@@ -65,7 +67,7 @@ func TestPAT_Expired(t *testing.T) {
 	checkB(t, "list at expiry", e.as(tok, "GET", secretsB, ""), 401)
 	e.as(tok, "GET", usersPath, "").Expect(t, 401, "Client::Unauthorized")
 	// The expired token is still listed, with its expiry, until revoked.
-	got := decode[map[string]any](t, e.Must("GET", usersPath+"/alice/token/ci", ""))
+	got := wiretest.DecodeBody[map[string]any](t, e.Must("GET", usersPath+"/alice/token/ci", ""))
 	if got["expiresAt"] != at(time.Hour) {
 		t.Errorf("expiresAt = %v, want %s", got["expiresAt"], at(time.Hour))
 	}
@@ -156,7 +158,7 @@ func TestNonAdmin(t *testing.T) {
 		r.Expect(t, 403, forbidden)
 	}
 	// Nothing changed: the group is still REGULAR, the token still works.
-	if g := decode[map[string]any](t, e.Must("GET", groupsPath+"/dev", "")); g["role"] != "REGULAR" {
+	if g := wiretest.DecodeBody[map[string]any](t, e.Must("GET", groupsPath+"/dev", "")); g["role"] != "REGULAR" {
 		t.Errorf("role of dev = %v, want REGULAR", g["role"])
 	}
 	checkB(t, "the token still works", e.as(tok, "GET", secretsB, ""), 200)

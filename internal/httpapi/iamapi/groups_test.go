@@ -5,6 +5,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/seed-3e8d63de/coffer/internal/wiretest"
 )
 
 const groupsPath = "/1.0/me/identity/group"
@@ -17,7 +19,7 @@ func TestGroups_Create(t *testing.T) {
 			Golden: "group_create"},
 		{Name: "200/role defaults to NONE", Body: `{"name":"ops"}`, Status: 200,
 			Check: func(t *testing.T, _ *env, r *response) {
-				if role := decode[map[string]any](t, r)["role"]; role != "NONE" {
+				if role := wiretest.DecodeBody[map[string]any](t, r)["role"]; role != "NONE" {
 					t.Errorf("role = %v, want NONE", role)
 				}
 			}},
@@ -86,7 +88,7 @@ func TestGroups_Update(t *testing.T) {
 	cases := []apiCase{
 		{Name: "200/role", Setup: setup, Body: `{"role":"ADMIN"}`, Status: 200, Golden: "group_update",
 			Check: func(t *testing.T, _ *env, r *response) {
-				g := decode[map[string]any](t, r)
+				g := wiretest.DecodeBody[map[string]any](t, r)
 				if g["description"] != "Operators" || g["lastUpdate"] != at(time.Hour) {
 					t.Errorf("group = %v, want description kept and lastUpdate %s", g, at(time.Hour))
 				}
@@ -117,7 +119,7 @@ func TestGroups_Delete(t *testing.T) {
 	cases := []apiCase{
 		{Name: "204/empty group", Setup: setup, Target: groupsPath + "/dev", Status: 204, Golden: "group_delete",
 			Check: func(t *testing.T, e *env, _ *response) {
-				if got := decode[[]string](t, e.Must("GET", groupsPath, "")); !slices.Equal(got, []string{"ops"}) {
+				if got := wiretest.DecodeBody[[]string](t, e.Must("GET", groupsPath, "")); !slices.Equal(got, []string{"ops"}) {
 					t.Errorf("groups after delete = %q, want [ops]", got)
 				}
 			}},

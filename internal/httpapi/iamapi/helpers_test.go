@@ -1,12 +1,8 @@
 package iamapi_test
 
 import (
-	"cmp"
-	"encoding/json"
 	"fmt"
-	"maps"
 	"regexp"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -31,7 +27,6 @@ var t0 = testenv.T0
 // env is one running server and the test that owns it; its Client sends
 // to the identity-management routes.
 type env struct {
-	*wiretest.Client
 	*testenv.Env
 	t *testing.T
 }
@@ -56,28 +51,9 @@ func newEnv(t *testing.T) *env {
 // newEnvWith is newEnv with the configuration changed by configure.
 func newEnvWith(t *testing.T, configure func(*server.Config)) *env {
 	t.Helper()
-	var opts []testenv.Option
-	if configure != nil {
-		opts = append(opts, testenv.Configure(configure))
-	}
-	e := &env{Env: testenv.Start(t, opts...), t: t}
-	e.Client = &wiretest.Client{T: t, HTTPClient: e.HTTP.Client(), Resolve: e.resolve, Expect: contract.Expect}
+	e := &env{Env: testenv.Start(t, testenv.Configure(configure)), t: t}
+	e.Expect = contract.Expect
 	return e
-}
-
-// resolve completes a request: its URL, its token as Authorization:
-// Bearer, and Content-Type: application/json with a body, unless its
-// Header says otherwise. A redirect is an answer of its own: these routes
-// never send one.
-func (e *env) resolve(rq *request) {
-	rq.URL = e.HTTP.URL + strings.ReplaceAll(rq.Target, "{okmsId}", e.Domain)
-	rq.Default = map[string]string{}
-	if tok := cmp.Or(rq.Token, rootToken); tok != noToken {
-		rq.Default["Authorization"] = "Bearer " + tok
-	}
-	if rq.Body != "" {
-		rq.Default["Content-Type"] = "application/json"
-	}
 }
 
 // as sends a request with token.
@@ -112,7 +88,7 @@ func (e *env) createToken(login, name, expiresAt string) string {
 		body = fmt.Sprintf(`{"name":%q,"expiresAt":%q}`, name, expiresAt)
 	}
 	r := e.Must("POST", "/1.0/me/identity/user/"+login+"/token", body)
-	tok := decode[map[string]any](e.t, r)["token"].(string)
+	tok := wiretest.DecodeBody[map[string]any](e.t, r)["token"].(string)
 	if !strings.HasPrefix(tok, "cof_pat_") {
 		e.t.Fatalf("token = %q, want a cof_pat_ token", tok)
 	}
@@ -123,7 +99,7 @@ func (e *env) createToken(login, name, expiresAt string) string {
 func (e *env) createPolicy(body string) string {
 	e.t.Helper()
 	r := e.Must("POST", "/v2/iam/policy", body)
-	return decode[map[string]any](e.t, r)["id"].(string)
+	return wiretest.DecodeBody[map[string]any](e.t, r)["id"].(string)
 }
 
 // userURN and domainURN are the URNs of iam.md 2 for this server.
@@ -146,11 +122,6 @@ func policyDoc(name, identity, resource string, allow []string, extra ...string)
 	return doc + "}"
 }
 
-func decode[T any](t *testing.T, r *response) T {
-	t.Helper()
-	return wiretest.Decode[T](t, r.Body)
-}
-
 var (
 	uuidV4   = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
 	anyUUID  = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
@@ -161,33 +132,16 @@ var (
 // 8.2): the common checks of wiretest.Contract, X-Ovh-QueryID equal to
 // X-Request-Id, times in the members that hold them, and for errors the
 // OVH envelope.
-var contract = wiretest.Contract{QueryID: true, Envelope: ovhEnvelope,
-	TimeMember: regexp.MustCompile(`(At|^creation|^lastUpdate|^lastUsed)$`)}
-
-// ovhEnvelope checks an error body: exactly class and message, of the
-// class given.
-func ovhEnvelope(t *testing.T, r *wiretest.Response, _, class string) {
+var contract = wiretest.Contract{QueryID: true, Envelope: func(t *testing.T, r *wiretest.Response, _, class string) {
 	t.Helper()
-	var env map[string]json.RawMessage
-	if err := json.Unmarshal(r.Body, &env); err != nil {
-		t.Fatalf("error body is not an object: %s", r.Body)
-	}
-	if keys := slices.Sorted(maps.Keys(env)); !slices.Equal(keys, []string{"class", "message"}) {
-		t.Errorf("error envelope members = %v, want class, message", keys)
-	}
-	e := wiretest.Decode[struct{ Class, Message string }](t, r.Body)
-	if e.Class != class {
-		t.Errorf("class = %q, want %q; body %s", e.Class, class, r.Body)
-	}
-	if e.Message == "" {
-		t.Errorf("message is empty")
-	}
-}
+	wiretest.CheckOVHError(t, r, class)
+},
+	TimeMember: regexp.MustCompile(`(At|^creation|^lastUpdate|^lastUsed)$`)}
 
 // message returns the message of an error response.
 func message(t *testing.T, r *response) string {
 	t.Helper()
-	return decode[struct{ Message string }](t, r).Message
+	return wiretest.DecodeBody[struct{ Message string }](t, r).Message
 }
 
 // Golden files (wiretest.Golden): testdata/<name>.golden holds the
@@ -232,13 +186,13 @@ func runCases(t *testing.T, method string, cases []apiCase) {
 func (e *env) Snapshot() string {
 	e.t.Helper()
 	var b strings.Builder
-	for _, login := range decode[[]string](e.t, e.Must("GET", "/1.0/me/identity/user", "")) {
+	for _, login := range wiretest.DecodeBody[[]string](e.t, e.Must("GET", "/1.0/me/identity/user", "")) {
 		b.Write(e.Must("GET", "/1.0/me/identity/user/"+login, "").Body)
-		for _, tok := range decode[[]string](e.t, e.Must("GET", "/1.0/me/identity/user/"+login+"/token", "")) {
+		for _, tok := range wiretest.DecodeBody[[]string](e.t, e.Must("GET", "/1.0/me/identity/user/"+login+"/token", "")) {
 			b.Write(e.Must("GET", "/1.0/me/identity/user/"+login+"/token/"+tok, "").Body)
 		}
 	}
-	for _, g := range decode[[]string](e.t, e.Must("GET", "/1.0/me/identity/group", "")) {
+	for _, g := range wiretest.DecodeBody[[]string](e.t, e.Must("GET", "/1.0/me/identity/group", "")) {
 		b.Write(e.Must("GET", "/1.0/me/identity/group/"+g, "").Body)
 	}
 	b.Write(e.Must("GET", "/v2/iam/policy", "").Body)

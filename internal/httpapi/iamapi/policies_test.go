@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/seed-3e8d63de/coffer/internal/wiretest"
 )
 
 const policiesPath = "/v2/iam/policy"
@@ -19,7 +21,7 @@ func readerDoc(e *env, name string, extra ...string) string {
 // policyIDOf returns the target of the first policy in the listing.
 func policyIDOf(e *env) string {
 	e.t.Helper()
-	ps := decode[[]map[string]any](e.t, e.Must("GET", policiesPath, ""))
+	ps := wiretest.DecodeBody[[]map[string]any](e.t, e.Must("GET", policiesPath, ""))
 	if len(ps) == 0 {
 		e.t.Fatal("no policy")
 	}
@@ -64,7 +66,7 @@ func TestPolicies_Create(t *testing.T) {
 	cases := []tcase{
 		{name: "200/policy", body: doc(`"description":"External Secrets reads prod"`), status: 200, golden: "policy_create",
 			check: func(t *testing.T, e *env, r *response) {
-				p := decode[map[string]any](t, r)
+				p := wiretest.DecodeBody[map[string]any](t, r)
 				if !uuidV4.MatchString(p["id"].(string)) || p["owner"] != "coffer" || p["readOnly"] != false ||
 					p["createdAt"] != at(0) || p["updatedAt"] != at(0) || p["expiredAt"] != nil {
 					t.Errorf("policy = %v, want a UUID id, owner coffer, not read-only, created and updated at %s, no expiry", p, at(0))
@@ -77,7 +79,7 @@ func TestPolicies_Create(t *testing.T) {
 			}},
 		{name: "200/with an expiry", body: doc(`"expiredAt":"2026-06-30T23:59:59.9+02:00"`), status: 200,
 			check: func(t *testing.T, _ *env, r *response) {
-				if got := decode[map[string]any](t, r)["expiredAt"]; got != "2026-06-30T21:59:59Z" {
+				if got := wiretest.DecodeBody[map[string]any](t, r)["expiredAt"]; got != "2026-06-30T21:59:59Z" {
 					t.Errorf("expiredAt = %v, want 2026-06-30T21:59:59Z", got)
 				}
 			}},
@@ -256,7 +258,7 @@ func TestPolicies_Update(t *testing.T) {
 			Body: `{"name":"eso-reader","identities":["urn:v1:eu:identity:group:coffer/ops"],` +
 				`"resources":[{"urn":"urn:v1:eu:resource:okms:*"}],"permissions":{"deny":[{"action":"okms:apikms:secret/delete"}]}}`,
 			Check: func(t *testing.T, e *env, r *response) {
-				p := decode[map[string]any](t, r)
+				p := wiretest.DecodeBody[map[string]any](t, r)
 				if p["createdAt"] != at(0) || p["updatedAt"] != at(time.Hour) || p["description"] != "" {
 					t.Errorf("policy = %v, want createdAt %s, updatedAt %s, description cleared", p, at(0), at(time.Hour))
 				}

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/seed-3e8d63de/coffer/internal/wiretest"
 )
 
 // The service-account routes (/1.0/me/api/oauth2/client, iam.md 7.4) and
@@ -37,7 +39,7 @@ type sa struct{ id, secret string }
 func (e *env) createSA(name string) sa {
 	e.t.Helper()
 	r := e.Must("POST", saPath, fmt.Sprintf(`{"name":%q,"description":"test","flow":"CLIENT_CREDENTIALS","callbackUrls":[]}`, name))
-	v := decode[struct{ ClientID, ClientSecret string }](e.t, r)
+	v := wiretest.DecodeBody[struct{ ClientID, ClientSecret string }](e.t, r)
 	if !clientIDValue.MatchString(v.ClientID) || !clientSecretValue.MatchString(v.ClientSecret) {
 		e.t.Fatalf("created service account %s", r.Body)
 	}
@@ -61,7 +63,7 @@ func (e *env) saGolden(t *testing.T, name string, r *response, accounts ...sa) {
 
 func (e *env) listSAs() []string {
 	e.t.Helper()
-	return decode[[]string](e.t, e.Must("GET", saPath, ""))
+	return wiretest.DecodeBody[[]string](e.t, e.Must("GET", saPath, ""))
 }
 
 func TestServiceAccounts_Create(t *testing.T) {
@@ -71,7 +73,7 @@ func TestServiceAccounts_Create(t *testing.T) {
 		{Name: "200/secret shown once", Body: `{"name":"External Secrets","description":"reads prod","flow":"CLIENT_CREDENTIALS","callbackUrls":[]}`,
 			Status: 200,
 			Check: func(t *testing.T, e *env, r *response) {
-				v := decode[map[string]string](t, r)
+				v := wiretest.DecodeBody[map[string]string](t, r)
 				if keys := slices.Sorted(maps.Keys(v)); !slices.Equal(keys, []string{"clientId", "clientSecret"}) {
 					t.Errorf("members %v, want clientId and clientSecret", keys)
 				}
@@ -135,7 +137,7 @@ func TestServiceAccounts_ListGetDelete(t *testing.T) {
 	r = e.Call("GET", saPath+"/"+a.id, "")
 	r.Expect(t, 200, "")
 	e.saGolden(t, "serviceaccount_get", r, a)
-	got := decode[map[string]any](t, r)
+	got := wiretest.DecodeBody[map[string]any](t, r)
 	if got["identity"] != "urn:v1:eu:identity:credential:coffer/oauth2-"+a.id || got["name"] != "eso" {
 		t.Errorf("GET = %s", r.Body)
 	}
@@ -234,7 +236,7 @@ func (e *env) fetchToken(t *testing.T, a sa, how string) tokenAnswer {
 	}
 	r := e.tokenRequest(form, h)
 	oauthExpect(t, r, 200, "")
-	return decode[tokenAnswer](t, r)
+	return wiretest.DecodeBody[tokenAnswer](t, r)
 }
 
 // oauthExpect checks a token endpoint answer: status, the headers RFC 6749
@@ -259,7 +261,7 @@ func oauthExpect(t *testing.T, r *response, status int, code string) {
 		if !slices.Equal(keys, []string{"access_token", "expires_in", "scope", "token_type"}) {
 			t.Errorf("members %v, want access_token, expires_in, scope, token_type", keys)
 		}
-		v := decode[tokenAnswer](t, r)
+		v := wiretest.DecodeBody[tokenAnswer](t, r)
 		if !accessTokenValue.MatchString(v.AccessToken) || len(v.AccessToken) != len("cof_oat_")+43 || v.TokenType != "Bearer" ||
 			v.ExpiresIn != 3600 || v.Scope != "all" {
 			t.Errorf("token answer %s", r.Body)
@@ -269,8 +271,8 @@ func oauthExpect(t *testing.T, r *response, status int, code string) {
 	if !slices.Equal(keys, []string{"error", "error_description"}) {
 		t.Errorf("error members %v, want error and error_description", keys)
 	}
-	v := decode[struct{ Error, ErrorDescription string }](t, r)
-	if err := decode[struct {
+	v := wiretest.DecodeBody[struct{ Error, ErrorDescription string }](t, r)
+	if err := wiretest.DecodeBody[struct {
 		Error string `json:"error"`
 		Desc  string `json:"error_description"`
 	}](t, r); err.Error != code || err.Desc == "" {

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/seed-3e8d63de/coffer/internal/wiretest"
 )
 
 const tokensPath = usersPath + "/alice/token"
@@ -19,7 +21,7 @@ func TestTokens_Create(t *testing.T) {
 		{Name: "200/token shown once", Setup: withAlice, Body: `{"name":"ci","description":"CI pipeline"}`, Status: 200,
 			Golden: "token_create",
 			Check: func(t *testing.T, e *env, r *response) {
-				tok := decode[map[string]any](t, r)["token"].(string)
+				tok := wiretest.DecodeBody[map[string]any](t, r)["token"].(string)
 				if !patValue.MatchString(tok) || len(tok) != len("cof_pat_")+43 {
 					t.Errorf("token = %q, want cof_pat_ and 43 base64url characters", tok)
 				}
@@ -34,13 +36,13 @@ func TestTokens_Create(t *testing.T) {
 		{Name: "200/expiry with a fraction and an offset", Setup: withAlice, Status: 200,
 			Body: `{"name":"ci","expiresAt":"2026-02-01T01:00:00.75+01:00"}`,
 			Check: func(t *testing.T, _ *env, r *response) {
-				if got := decode[map[string]any](t, r)["expiresAt"]; got != "2026-02-01T00:00:00Z" {
+				if got := wiretest.DecodeBody[map[string]any](t, r)["expiresAt"]; got != "2026-02-01T00:00:00Z" {
 					t.Errorf("expiresAt = %v, want 2026-02-01T00:00:00Z", got)
 				}
 			}},
 		{Name: "200/null expiry is never", Setup: withAlice, Body: `{"name":"ci","expiresAt":null}`, Status: 200,
 			Check: func(t *testing.T, _ *env, r *response) {
-				if got := decode[map[string]any](t, r)["expiresAt"]; got != nil {
+				if got := wiretest.DecodeBody[map[string]any](t, r)["expiresAt"]; got != nil {
 					t.Errorf("expiresAt = %v, want null", got)
 				}
 			}},
@@ -84,7 +86,7 @@ func TestTokens_List(t *testing.T) {
 		{Name: "200/no token", Setup: withAlice, Target: tokensPath, Status: 200},
 		{Name: "200/names in order", Setup: two, Target: tokensPath, Status: 200, Golden: "token_list",
 			Check: func(t *testing.T, _ *env, r *response) {
-				if got := decode[[]string](t, r); !slices.Equal(got, []string{"ci", "deploy"}) {
+				if got := wiretest.DecodeBody[[]string](t, r); !slices.Equal(got, []string{"ci", "deploy"}) {
 					t.Errorf("tokens = %q, want [ci deploy]", got)
 				}
 			}},
@@ -125,7 +127,7 @@ func TestTokens_Revoke(t *testing.T) {
 	cases := []apiCase{
 		{Name: "204/token", Setup: setup, Target: tokensPath + "/ci", Status: 204, Golden: "token_revoke",
 			Check: func(t *testing.T, e *env, _ *response) {
-				if got := decode[[]string](t, e.Must("GET", tokensPath, "")); !slices.Equal(got, []string{"cd"}) {
+				if got := wiretest.DecodeBody[[]string](t, e.Must("GET", tokensPath, "")); !slices.Equal(got, []string{"cd"}) {
 					t.Errorf("tokens after revoke = %q, want [cd]", got)
 				}
 			}},
@@ -168,7 +170,7 @@ func TestTokens_ValuesNeverShown(t *testing.T) {
 			}
 		}
 	}
-	got := decode[map[string]any](t, e.Must("GET", usersPath+"/alice/token/ci", ""))
+	got := wiretest.DecodeBody[map[string]any](t, e.Must("GET", usersPath+"/alice/token/ci", ""))
 	if got["lastUsed"] != at(0) {
 		t.Errorf("lastUsed of a used token = %v, want %s", got["lastUsed"], at(0))
 	}

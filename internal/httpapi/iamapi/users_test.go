@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/seed-3e8d63de/coffer/internal/service"
+	"github.com/seed-3e8d63de/coffer/internal/wiretest"
 )
 
 const (
@@ -23,7 +24,7 @@ func TestUsers_Create(t *testing.T) {
 	cases := []apiCase{
 		{Name: "200/login only", Body: `{"login":"alice"}`, Status: 200, Golden: "user_create",
 			Check: func(t *testing.T, e *env, r *response) {
-				if got := decode[[]string](t, e.Must("GET", usersPath, "")); !slices.Equal(got, []string{"alice"}) {
+				if got := wiretest.DecodeBody[[]string](t, e.Must("GET", usersPath, "")); !slices.Equal(got, []string{"alice"}) {
 					t.Errorf("GET %s = %q, want [alice]", usersPath, got)
 				}
 			}},
@@ -102,7 +103,7 @@ func TestUsers_Get(t *testing.T) {
 	cases := []apiCase{
 		{Name: "200/user", Setup: setup, Target: usersPath + "/alice", Status: 200, Golden: "user_get",
 			Check: func(t *testing.T, e *env, r *response) {
-				u := decode[map[string]any](t, r)
+				u := wiretest.DecodeBody[map[string]any](t, r)
 				if u["urn"] != userURN("alice") || u["status"] != "OK" || u["creation"] != at(0) {
 					t.Errorf("user = %v, want urn %s, status OK, creation %s", u, userURN("alice"), at(0))
 				}
@@ -133,7 +134,7 @@ func TestUsers_Update(t *testing.T) {
 		{Name: "200/description and group", Setup: setup, Body: `{"description":"Alice L.","group":"dev"}`, Status: 200,
 			Golden: "user_update",
 			Check: func(t *testing.T, e *env, r *response) {
-				u := decode[map[string]any](t, r)
+				u := wiretest.DecodeBody[map[string]any](t, r)
 				if u["email"] != "alice@example.com" || u["creation"] != at(0) || u["lastUpdate"] != at(90*time.Second) {
 					t.Errorf("user = %v, want email kept, creation %s, lastUpdate %s", u, at(0), at(90*time.Second))
 				}
@@ -143,7 +144,7 @@ func TestUsers_Update(t *testing.T) {
 			}},
 		{Name: "200/leave the group", Setup: setup, Body: `{"group":""}`, Status: 200,
 			Check: func(t *testing.T, _ *env, r *response) {
-				if g := decode[map[string]any](t, r)["group"]; g != "" {
+				if g := wiretest.DecodeBody[map[string]any](t, r)["group"]; g != "" {
 					t.Errorf("group = %v, want none", g)
 				}
 			}},
@@ -152,7 +153,7 @@ func TestUsers_Update(t *testing.T) {
 			Body: `{"user":"alice","description":"tf","email":"alice@example.com","group":"ops"}`},
 		{Name: "200/login in the body is ignored", Setup: setup, Body: `{"login":"mallory"}`, Status: 200,
 			Check: func(t *testing.T, _ *env, r *response) {
-				if l := decode[map[string]any](t, r)["login"]; l != "alice" {
+				if l := wiretest.DecodeBody[map[string]any](t, r)["login"]; l != "alice" {
 					t.Errorf("login = %v, want alice", l)
 				}
 			}},
@@ -193,12 +194,12 @@ func TestUsers_Delete(t *testing.T) {
 			Check: func(t *testing.T, e *env, r *response) {
 				e.Call("GET", usersPath+"/alice", "").Expect(t, 404, "Client::NotFound::UserNotFound")
 				e.Call("GET", usersPath+"/alice/token/ci", "").Expect(t, 404, "Client::NotFound::TokenNotFound")
-				if got := decode[[]string](t, e.Must("GET", usersPath, "")); !slices.Equal(got, []string{"bob"}) {
+				if got := wiretest.DecodeBody[[]string](t, e.Must("GET", usersPath, "")); !slices.Equal(got, []string{"bob"}) {
 					t.Errorf("users after delete = %q, want [bob]", got)
 				}
 				// Recreating the login does not bring the tokens back.
 				e.createUser("alice", "")
-				if got := decode[[]string](t, e.Must("GET", usersPath+"/alice/token", "")); len(got) != 0 {
+				if got := wiretest.DecodeBody[[]string](t, e.Must("GET", usersPath+"/alice/token", "")); len(got) != 0 {
 					t.Errorf("tokens of a recreated user = %q, want none", got)
 				}
 			}},

@@ -13,6 +13,7 @@ import (
 	"github.com/seed-3e8d63de/coffer/internal/auth"
 	"github.com/seed-3e8d63de/coffer/internal/secret"
 	"github.com/seed-3e8d63de/coffer/internal/service"
+	"github.com/seed-3e8d63de/coffer/internal/wiretest"
 )
 
 // TestCompatibility is the client checklist of okms-rest.md section 10,
@@ -27,7 +28,7 @@ func TestCompatibility(t *testing.T) {
 		{"okms-sdk-go/200 on create, read as JSON200", func(t *testing.T, e *env) {
 			r := e.Call("POST", "/secret", `{"path":"prod/db","version":{"data":{"k":"v"}}}`)
 			r.Expect(t, 200, "")
-			if out := decode[api.SecretResponse](t, r); out.Path != "prod/db" || out.Metadata.CurrentVersion != 1 {
+			if out := wiretest.DecodeBody[api.SecretResponse](t, r); out.Path != "prod/db" || out.Metadata.CurrentVersion != 1 {
 				t.Errorf("create answered %s", r.Body)
 			}
 		}},
@@ -64,7 +65,7 @@ func TestCompatibility(t *testing.T) {
 				r := e.Send(request{Method: "GET", Target: "/secret",
 					Header: map[string]string{api.HeaderPageSize: "10", api.HeaderCursor: cursor}})
 				r.Expect(t, 200, "")
-				n += len(decode[[]api.GetSecretResponse](t, r))
+				n += len(wiretest.DecodeBody[[]api.GetSecretResponse](t, r))
 				pages++
 				// iter.go: the loop ends when the header is empty.
 				if cursor = r.Header.Get(api.HeaderCursorNext); cursor == "" {
@@ -157,7 +158,7 @@ func TestCompatibility(t *testing.T) {
 			e.CreateSecret("prod/db", `{}`, `"metadata":{"casRequired":true}`)
 			e.Call("PUT", "/secret/prod%2Fdb", `{"version":{"data":{"k":"v"}}}`).Expect(t, 400, "SecretCasRequired")
 			r := e.Must("PUT", "/secret/prod%2Fdb", `{"metadata":{"casRequired":false,"customMetadata":{}},"version":{"data":{"k":"v"}}}`)
-			m := decode[api.SecretResponse](t, r).Metadata
+			m := wiretest.DecodeBody[api.SecretResponse](t, r).Metadata
 			want(t, "casRequired", m.CasRequired, false)
 			want(t, "currentVersion", m.CurrentVersion, 2)
 		}},
@@ -178,7 +179,7 @@ func TestCompatibility(t *testing.T) {
 				secret.ConfigUpdate{DeactivateAfter: &d, MaxVersions: ptr(uint32(24))}); err != nil {
 				t.Fatal(err)
 			}
-			got := decode[api.SecretConfig](t, e.Must("GET", "/secretConfig", ""))
+			got := wiretest.DecodeBody[api.SecretConfig](t, e.Must("GET", "/secretConfig", ""))
 			want(t, "config", got, api.SecretConfig{DeactivateVersionAfter: "1d", MaxVersions: 24})
 		}},
 		// 3. terraform-provider-ovh ovh_okms_secret.
@@ -187,7 +188,7 @@ func TestCompatibility(t *testing.T) {
 			e.CreateSecret("tf/secret", data)
 			e.WriteSecret("tf/secret", data)
 			s := e.getSecret("/secret/tf%2Fsecret")
-			v := decode[api.SecretVersion](t, e.Must("GET", fmt.Sprintf("/secret/tf%%2Fsecret/version/%d?includeData=true",
+			v := wiretest.DecodeBody[api.SecretVersion](t, e.Must("GET", fmt.Sprintf("/secret/tf%%2Fsecret/version/%d?includeData=true",
 				s.Metadata.CurrentVersion), ""))
 			var got, wantV any
 			_ = json.Unmarshal(v.Data, &got)
@@ -199,7 +200,7 @@ func TestCompatibility(t *testing.T) {
 		{"terraform/a metadata-only update creates no version", func(t *testing.T, e *env) {
 			e.CreateSecret("tf/secret", `{}`)
 			r := e.Must("PUT", "/secret/tf%2Fsecret?cas=1", `{"metadata":{"casRequired":true,"maxVersions":3,"customMetadata":{"a":"b"}}}`)
-			want(t, "currentVersion", decode[api.SecretResponse](t, r).Metadata.CurrentVersion, 1)
+			want(t, "currentVersion", wiretest.DecodeBody[api.SecretResponse](t, r).Metadata.CurrentVersion, 1)
 			wantIDs(t, "versions", e.versionIDs("tf/secret"), []uint32{1})
 		}},
 		{"terraform/a wrong cas fails with a message matching /cas/i", func(t *testing.T, e *env) {

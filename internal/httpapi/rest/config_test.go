@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/seed-3e8d63de/coffer/api"
+	"github.com/seed-3e8d63de/coffer/internal/wiretest"
 )
 
 // isConfig checks a secretConfig answer and what GET reads back.
@@ -12,8 +13,8 @@ func isConfig(cas bool, dva string, max uint32) func(*testing.T, *env, *response
 	return func(t *testing.T, e *env, r *response) {
 		t.Helper()
 		for what, c := range map[string]api.SecretConfig{
-			"response":  decode[api.SecretConfig](t, r),
-			"read back": decode[api.SecretConfig](t, e.Must("GET", "/secretConfig", "")),
+			"response":  wiretest.DecodeBody[api.SecretConfig](t, r),
+			"read back": wiretest.DecodeBody[api.SecretConfig](t, e.Must("GET", "/secretConfig", "")),
 		} {
 			if want := (api.SecretConfig{CasRequired: cas, DeactivateVersionAfter: dva, MaxVersions: max}); c != want {
 				t.Errorf("%s: %+v, want %+v", what, c, want)
@@ -49,7 +50,7 @@ func TestUpdateSecretConfig(t *testing.T) {
 		{Name: "200/every field", Target: target, Body: `{"casRequired":true,"deactivateVersionAfter":"1d","maxVersions":24}`,
 			Status: 200, Golden: "config_update", Check: func(t *testing.T, e *env, r *response) {
 				isConfig(true, "1d", 24)(t, e, r)
-				if decode[api.SecretConfigResponse](t, r).Warnings != nil {
+				if wiretest.DecodeBody[api.SecretConfigResponse](t, r).Warnings != nil {
 					t.Errorf("warnings: %s, want null", r.Body)
 				}
 			}},

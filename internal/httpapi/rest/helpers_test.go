@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
-	"maps"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -23,7 +22,12 @@ import (
 // on 127.0.0.1, with a fake clock. Each case gets a server of its own, so
 // cases run in parallel and never see each other's state.
 
-const rootToken = testenv.RootToken
+// rootToken is the servers' root token and unknownDomain a well-formed
+// okmsId that no domain has.
+const (
+	rootToken     = testenv.RootToken
+	unknownDomain = "0b9f2a6e-3c1d-4a53-9a7e-1f2b3c4d5e6f"
+)
 
 // raceEnabled is set under the race detector (race_test.go): cases that
 // only repeat a sequential loop thousands of times are skipped there.
@@ -31,17 +35,6 @@ var raceEnabled bool
 
 // t0 is where every fake clock starts.
 var t0 = testenv.T0
-
-// unknownDomain is a well-formed okmsId that no domain has.
-const unknownDomain = "0b9f2a6e-3c1d-4a53-9a7e-1f2b3c4d5e6f"
-
-// env is one running server and the test that owns it; its Client sends
-// to surface B.
-type env struct {
-	*wiretest.Client
-	*testenv.Env
-	t *testing.T
-}
 
 // request and response are those of package wiretest. A request's Target
 // is the escaped URL after /api/{okmsId}/v2 ("/secret/a%2Fb"), or an
@@ -53,19 +46,22 @@ type (
 	response = wiretest.Response
 )
 
+// env is one running server and the test that owns it; its Client sends
+// to surface B.
+type env struct {
+	*testenv.Env
+	t *testing.T
+}
+
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	e := &env{Env: testenv.Start(t), t: t}
-	e.Client = &wiretest.Client{T: t, HTTPClient: e.HTTP.Client(), Resolve: e.resolve, Expect: contract.Expect}
+	e.Resolve, e.Expect = e.resolve, contract.Expect
 	return e
 }
 
 // bind returns a copy of e for test t.
-func (e *env) bind(t *testing.T) *env {
-	own := *e
-	own.t, own.Client = t, e.Bind(t)
-	return &own
-}
+func (e *env) bind(t *testing.T) *env { return &env{Env: e.Env.Bind(t), t: t} }
 
 // resolve completes a request: its URL, Authorization: Bearer root, and
 // Content-Type: application/json with a body, unless its Header says
@@ -78,10 +74,7 @@ func (e *env) resolve(rq *request) {
 	} else {
 		rq.URL = e.HTTP.URL + "/api/" + domain + "/v2" + rq.Target
 	}
-	rq.Default = map[string]string{"Authorization": "Bearer " + rootToken}
-	if rq.Body != "" {
-		rq.Default["Content-Type"] = "application/json"
-	}
+	wiretest.Bearer(rq, rootToken)
 }
 
 // writeN adds n versions {"n":i}.
@@ -94,12 +87,12 @@ func (e *env) writeN(path string, n int) {
 
 func (e *env) getSecret(target string) api.GetSecretResponse {
 	e.t.Helper()
-	return decode[api.GetSecretResponse](e.t, e.Must("GET", target, ""))
+	return wiretest.DecodeBody[api.GetSecretResponse](e.t, e.Must("GET", target, ""))
 }
 
 func (e *env) getVersion(path string, id int) api.SecretVersion {
 	e.t.Helper()
-	return decode[api.SecretVersion](e.t, e.Must("GET", fmt.Sprintf("/secret/%s/version/%d?includeData=true", esc(path), id), ""))
+	return wiretest.DecodeBody[api.SecretVersion](e.t, e.Must("GET", fmt.Sprintf("/secret/%s/version/%d?includeData=true", esc(path), id), ""))
 }
 
 // versionIDs returns the ids of the versions listed for path.
@@ -144,11 +137,6 @@ func (e *env) Snapshot() string {
 }
 
 func esc(path string) string { return url.PathEscape(path) }
-
-func decode[T any](t *testing.T, r *response) T {
-	t.Helper()
-	return wiretest.Decode[T](t, r.Body)
-}
 
 // errorDef is a row of the error table of okms-rest.md 8.1, copied here
 // from the spec rather than from the implementation.
@@ -215,13 +203,7 @@ var contract = wiretest.Contract{TimeMember: regexp.MustCompile(`At$`), Envelope
 // the request id of the header.
 func okmsEnvelope(t *testing.T, r *wiretest.Response, rid, errID string) {
 	t.Helper()
-	var env map[string]json.RawMessage
-	if err := json.Unmarshal(r.Body, &env); err != nil {
-		t.Fatalf("error body is not an object: %s", r.Body)
-	}
-	if keys := slices.Sorted(maps.Keys(env)); !slices.Equal(keys, []string{"error_code", "error_id", "errors", "request_id"}) {
-		t.Errorf("error envelope members = %v, want error_code, error_id, errors, request_id", keys)
-	}
+	wiretest.Members(t, r.Body, "error_code", "error_id", "errors", "request_id")
 	e := wiretest.Decode[api.ErrorResponse](t, r.Body)
 	if e.ErrorID != errID {
 		t.Errorf("error_id = %q, want %q; body %s", e.ErrorID, errID, r.Body)
@@ -244,7 +226,7 @@ func okmsEnvelope(t *testing.T, r *wiretest.Response, rid, errID string) {
 // errorOf decodes an error response.
 func errorOf(t *testing.T, r *response) api.ErrorResponse {
 	t.Helper()
-	return decode[api.ErrorResponse](t, r)
+	return wiretest.DecodeBody[api.ErrorResponse](t, r)
 }
 
 // Golden files (wiretest.Golden): testdata/<name>.golden holds the
@@ -301,54 +283,31 @@ func runShared(t *testing.T, setup func(*env), cases []apiCase) {
 // pin writes the golden files of the two error envelopes.
 func commonCases(setup func(*env), target, body string, ok int, pin bool) []apiCase {
 	g := wiretest.GoldenIf(pin)
-	return []apiCase{
-		{Name: fmt.Sprintf("%d/Authorization: Bearer token", ok), Setup: setup, Target: target, Body: body, Status: ok},
-		{Name: fmt.Sprintf("%d/X-Vault-Token", ok), Setup: setup, Target: target, Body: body, Status: ok,
+	const unauthenticated, notFound = "Unauthenticated", "DomainNotFound"
+	cases := wiretest.TokenCases(setup, target, body, ok, rootToken, unauthenticated, g("error_Unauthenticated"))
+	cases = append(cases, wiretest.DomainCases(setup, target, body, unauthenticated, notFound, g("error_DomainNotFound"), unknownDomain)...)
+	return append(cases,
+		apiCase{Name: fmt.Sprintf("%d/X-Vault-Token", ok), Setup: setup, Target: target, Body: body, Status: ok,
 			Header: map[string]string{"Authorization": "", "X-Vault-Token": rootToken}},
-		{Name: fmt.Sprintf("%d/lower-case bearer scheme", ok), Setup: setup, Target: target, Body: body, Status: ok,
-			Header: map[string]string{"Authorization": "bearer " + rootToken}},
-		{Name: "401/no token", Setup: setup, Target: target, Body: body, Status: 401, Err: "Unauthenticated",
-			Header: map[string]string{"Authorization": ""}, Golden: g("error_Unauthenticated")},
-		{Name: "401/wrong bearer token", Setup: setup, Target: target, Body: body, Status: 401, Err: "Unauthenticated",
-			Header: map[string]string{"Authorization": "Bearer not-the-root-token"}},
-		{Name: "401/wrong X-Vault-Token", Setup: setup, Target: target, Body: body, Status: 401, Err: "Unauthenticated",
+		apiCase{Name: "401/wrong X-Vault-Token", Setup: setup, Target: target, Body: body, Status: 401, Err: unauthenticated,
 			Header: map[string]string{"Authorization": "", "X-Vault-Token": "not-the-root-token"}},
-		{Name: "401/basic credentials", Setup: setup, Target: target, Body: body, Status: 401, Err: "Unauthenticated",
-			Header: map[string]string{"Authorization": "Basic cm9vdDpyb290"}},
-		{Name: "401/malformed okmsId without a token", Setup: setup, Target: target, Body: body, Status: 401,
-			Err: "Unauthenticated", Domain: "not-a-uuid", Header: map[string]string{"Authorization": ""}},
-		{Name: "404/malformed okmsId", Setup: setup, Target: target, Body: body, Status: 404, Err: "DomainNotFound",
-			Domain: "not-a-uuid", Golden: g("error_DomainNotFound")},
-		{Name: "404/okmsId that is a uuid with its dashes removed", Setup: setup, Target: target, Body: body,
-			Status: 404, Err: "DomainNotFound", Domain: strings.ReplaceAll(unknownDomain, "-", "")},
-		{Name: "404/unknown okmsId", Setup: setup, Target: target, Body: body, Status: 404, Err: "DomainNotFound",
-			Domain: unknownDomain},
-	}
+		apiCase{Name: "404/okmsId that is a uuid with its dashes removed", Setup: setup, Target: target, Body: body,
+			Status: 404, Err: notFound, Domain: strings.ReplaceAll(unknownDomain, "-", "")},
+	)
 }
 
 // bodyCases are the cases every endpoint with a JSON body shares
 // (okms-rest.md 1.1): bodies that are not one acceptable JSON object.
 func bodyCases(setup func(*env), target string, pin bool) []apiCase {
 	g := wiretest.GoldenIf(pin)
-	huge := `{"pad":"` + strings.Repeat("x", 1<<20) + `"}`
 	const bad = "RequestBodyInvalidJson"
-	return []apiCase{
-		{Name: "400/invalid JSON", Setup: setup, Target: target, Body: `{"a":`, Status: 400, Err: bad, Golden: g("error_RequestBodyInvalidJson")},
-		{Name: "400/empty body", Setup: setup, Target: target, Status: 400, Err: bad},
-		{Name: "400/two JSON values", Setup: setup, Target: target, Body: `{} {}`, Status: 400, Err: bad},
-		{Name: "400/body is an array", Setup: setup, Target: target, Body: `[{}]`, Status: 400, Err: bad},
-		{Name: "400/body is a string", Setup: setup, Target: target, Body: `"x"`, Status: 400, Err: bad},
-		{Name: "400/duplicate member name in the body", Setup: setup, Target: target, Body: `{"x":1,"x":2}`, Status: 400, Err: bad},
-		{Name: "400/invalid UTF-8 outside data", Setup: setup, Target: target, Body: "{\"x\":\"\xff\"}", Status: 400, Err: bad},
-		{Name: "400/form-encoded body", Setup: setup, Target: target, Body: "path=a&data=b", Status: 400, Err: bad,
-			Header: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}},
-		{Name: "400/form-encoded body with a charset", Setup: setup, Target: target, Body: "a=b", Status: 400, Err: bad,
+	return append(wiretest.BodyCases(setup, target, bad, g("error_RequestBodyInvalidJson"), "RequestBodyTooLarge", g("error_RequestBodyTooLarge")),
+		apiCase{Name: "400/two JSON values", Setup: setup, Target: target, Body: `{} {}`, Status: 400, Err: bad},
+		apiCase{Name: "400/body is a string", Setup: setup, Target: target, Body: `"x"`, Status: 400, Err: bad},
+		apiCase{Name: "400/invalid UTF-8 outside data", Setup: setup, Target: target, Body: "{\"x\":\"\xff\"}", Status: 400, Err: bad},
+		apiCase{Name: "400/form-encoded body with a charset", Setup: setup, Target: target, Body: "a=b", Status: 400, Err: bad,
 			Header: map[string]string{"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}},
-		{Name: "413/body over 1 MiB", Setup: setup, Target: target, Body: huge, Status: 413, Err: "RequestBodyTooLarge",
-			Golden: g("error_RequestBodyTooLarge")},
-		{Name: "413/chunked body over 1 MiB", Setup: setup, Target: target, Body: huge, Chunked: true, Status: 413,
-			Err: "RequestBodyTooLarge"},
-	}
+	)
 }
 
 // Data and path builders.

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/seed-3e8d63de/coffer/api"
+	"github.com/seed-3e8d63de/coffer/internal/wiretest"
 )
 
 // pageNames returns n secret paths whose byte-wise order differs from
@@ -45,7 +46,7 @@ func manyVersions(n int) func(*env) {
 func page(items int, more bool) func(*testing.T, *env, *response) {
 	return func(t *testing.T, e *env, r *response) {
 		t.Helper()
-		want(t, "items", len(decode[[]any](t, r)), items)
+		want(t, "items", len(wiretest.DecodeBody[[]any](t, r)), items)
 		want(t, "X-Pagination-Cursor-Next present", r.Header.Get(api.HeaderCursorNext) != "", more)
 	}
 }
@@ -56,7 +57,7 @@ func iterate[T any](t *testing.T, e *env, target, size string, r *response, size
 	t.Helper()
 	var all []T
 	for i := 0; ; i++ {
-		items := decode[[]T](t, r)
+		items := wiretest.DecodeBody[[]T](t, r)
 		all = append(all, items...)
 		next := r.Header.Get(api.HeaderCursorNext)
 		if i < len(sizes) && len(items) != sizes[i] {
@@ -196,7 +197,7 @@ func TestListSecrets_Pagination(t *testing.T) {
 				r = e.Send(request{Method: "GET", Target: "/secret",
 					Header: map[string]string{api.HeaderPageSize: "10", api.HeaderCursor: r.Header.Get(api.HeaderCursorNext)}})
 				r.Expect(t, 200, "")
-				items := decode[[]api.GetSecretResponse](t, r)
+				items := wiretest.DecodeBody[[]api.GetSecretResponse](t, r)
 				want(t, "first path of page 2", items[0].Path, names[10])
 				want(t, "last path of page 2", items[9].Path, names[20])
 			}},

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/seed-3e8d63de/coffer/api"
+	"github.com/seed-3e8d63de/coffer/internal/wiretest"
 )
 
 // TestRoutes covers what lies around the endpoints (okms-rest.md 1, 8.1):
@@ -102,7 +103,7 @@ func TestSecretPathInURL(t *testing.T) {
 	isSecret := func(path string) func(*testing.T, *env, *response) {
 		return func(t *testing.T, e *env, r *response) {
 			t.Helper()
-			s := decode[api.GetSecretResponse](t, r)
+			s := wiretest.DecodeBody[api.GetSecretResponse](t, r)
 			want(t, "path", s.Path, path)
 		}
 	}
@@ -110,14 +111,14 @@ func TestSecretPathInURL(t *testing.T) {
 	isVersions := func(n int) func(*testing.T, *env, *response) {
 		return func(t *testing.T, e *env, r *response) {
 			t.Helper()
-			want(t, "versions", len(decode[[]api.SecretVersion](t, r)), n)
+			want(t, "versions", len(wiretest.DecodeBody[[]api.SecretVersion](t, r)), n)
 		}
 	}
 	// isVersionOf: one version, with the data naming its secret.
 	isVersionOf := func(path string, id uint32) func(*testing.T, *env, *response) {
 		return func(t *testing.T, e *env, r *response) {
 			t.Helper()
-			v := decode[api.SecretVersion](t, r)
+			v := wiretest.DecodeBody[api.SecretVersion](t, r)
 			want(t, "id", v.ID, id)
 			want(t, "data", string(v.Data), `{"of":"`+path+`"}`)
 		}

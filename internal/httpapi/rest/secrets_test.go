@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/seed-3e8d63de/coffer/api"
+	"github.com/seed-3e8d63de/coffer/internal/wiretest"
 )
 
 // okms-rest.md 4.2: the example of the spec.
@@ -41,7 +42,7 @@ func manyMetadata(n int) string {
 func createdWith(check func(t *testing.T, m api.SecretMetadata)) func(*testing.T, *env, *response) {
 	return func(t *testing.T, e *env, r *response) {
 		t.Helper()
-		out := decode[api.SecretResponse](t, r)
+		out := wiretest.DecodeBody[api.SecretResponse](t, r)
 		check(t, out.Metadata)
 		got := e.getSecret("/secret/" + esc(out.Path))
 		if !metadataEqual(got.Metadata, out.Metadata) {
@@ -68,7 +69,7 @@ func TestCreateSecret(t *testing.T) {
 		{Name: "200/the example of the spec", Body: specCreateBody, Status: 200, Golden: "secret_create",
 			Check: func(t *testing.T, e *env, r *response) {
 				noMember(t, r, "version")
-				out := decode[api.SecretResponse](t, r)
+				out := wiretest.DecodeBody[api.SecretResponse](t, r)
 				want(t, "path", out.Path, "prod/database/MySQL")
 				m := out.Metadata
 				want(t, "casRequired", m.CasRequired, true)
@@ -187,7 +188,7 @@ func TestCreateSecret(t *testing.T) {
 				e.Must("DELETE", "/secret/prod%2Fdb", "")
 			},
 			Check: func(t *testing.T, e *env, r *response) {
-				want(t, "currentVersion", decode[api.SecretResponse](t, r).Metadata.CurrentVersion, 1)
+				want(t, "currentVersion", wiretest.DecodeBody[api.SecretResponse](t, r).Metadata.CurrentVersion, 1)
 				wantIDs(t, "versions", e.versionIDs("prod/db"), []uint32{1})
 				readsBack("prod/db", `{"v":"new"}`)(t, e, r)
 			}},
@@ -271,7 +272,7 @@ func TestGetSecret(t *testing.T) {
 	t.Parallel()
 	secretVersion := func(id uint32, state, data string) func(*testing.T, *env, *response) {
 		return func(t *testing.T, e *env, r *response) {
-			got := decode[api.GetSecretResponse](t, r)
+			got := wiretest.DecodeBody[api.GetSecretResponse](t, r)
 			if got.Version == nil {
 				t.Fatalf("no version member: %s", r.Body)
 			}
@@ -296,7 +297,7 @@ func TestGetSecret(t *testing.T) {
 		{Name: "200/current version without data", Setup: seedDB, Target: "/secret/prod%2Fdb", Status: 200,
 			Golden: "secret_get", Check: func(t *testing.T, e *env, r *response) {
 				secretVersion(2, "active", "")(t, e, r)
-				got := decode[api.GetSecretResponse](t, r)
+				got := wiretest.DecodeBody[api.GetSecretResponse](t, r)
 				want(t, "createdAt", got.Metadata.CreatedAt, at(0))
 				want(t, "updatedAt", got.Metadata.UpdatedAt, at(time.Minute))
 				want(t, "version.createdAt", got.Version.CreatedAt, at(time.Minute))
@@ -313,7 +314,7 @@ func TestGetSecret(t *testing.T) {
 		{Name: "200/includeData on a deactivated version: its state, no data", Setup: withVersionState(2, "deactivated"),
 			Target: "/secret/prod%2Fdb?includeData=true", Status: 200, Check: func(t *testing.T, e *env, r *response) {
 				secretVersion(2, "deactivated", "")(t, e, r)
-				want(t, "deactivatedAt", *decode[api.GetSecretResponse](t, r).Version.DeactivatedAt, at(time.Minute+time.Hour))
+				want(t, "deactivatedAt", *wiretest.DecodeBody[api.GetSecretResponse](t, r).Version.DeactivatedAt, at(time.Minute+time.Hour))
 			}},
 		{Name: "200/includeData on a deleted version: its state, no data", Setup: withVersionState(1, "deleted"),
 			Target: "/secret/prod%2Fdb?version=1&includeData=true", Status: 200, Check: secretVersion(1, "deleted", "")},
@@ -344,7 +345,7 @@ func TestGetSecret(t *testing.T) {
 				e.Clock.Advance(time.Hour - time.Second)
 			}, Check: func(t *testing.T, e *env, r *response) {
 				secretVersion(1, "active", `{"v":1}`)(t, e, r)
-				if d := decode[api.GetSecretResponse](t, r).Version.DeactivatedAt; d != nil {
+				if d := wiretest.DecodeBody[api.GetSecretResponse](t, r).Version.DeactivatedAt; d != nil {
 					t.Errorf("deactivatedAt = %q, want null", *d)
 				}
 			}},
@@ -354,7 +355,7 @@ func TestGetSecret(t *testing.T) {
 				e.Clock.Advance(time.Hour)
 			}, Check: func(t *testing.T, e *env, r *response) {
 				secretVersion(1, "deactivated", "")(t, e, r)
-				want(t, "deactivatedAt", *decode[api.GetSecretResponse](t, r).Version.DeactivatedAt, at(time.Hour))
+				want(t, "deactivatedAt", *wiretest.DecodeBody[api.GetSecretResponse](t, r).Version.DeactivatedAt, at(time.Hour))
 			}},
 		{Name: "200/the domain's deactivateVersionAfter applies", Target: "/secret/prod%2Fdb?includeData=true",
 			Status: 200, Setup: func(e *env) {
@@ -411,7 +412,7 @@ func afterUpdate(current uint32, check func(t *testing.T, m api.SecretMetadata))
 	return func(t *testing.T, e *env, r *response) {
 		t.Helper()
 		noMember(t, r, "version")
-		out := decode[api.SecretResponse](t, r)
+		out := wiretest.DecodeBody[api.SecretResponse](t, r)
 		want(t, "currentVersion", out.Metadata.CurrentVersion, current)
 		if check != nil {
 			check(t, out.Metadata)
@@ -449,7 +450,7 @@ func TestUpdateSecret(t *testing.T) {
 	versionsAre := func(ids []uint32, oldest uint32) func(*testing.T, *env, *response) {
 		return func(t *testing.T, e *env, r *response) {
 			t.Helper()
-			want(t, "oldestVersion", decode[api.SecretResponse](t, r).Metadata.OldestVersion, oldest)
+			want(t, "oldestVersion", wiretest.DecodeBody[api.SecretResponse](t, r).Metadata.OldestVersion, oldest)
 			wantIDs(t, "versions", e.versionIDs("p"), ids)
 		}
 	}
@@ -460,7 +461,7 @@ func TestUpdateSecret(t *testing.T) {
 					want(t, "createdAt", m.CreatedAt, at(0))
 					want(t, "updatedAt", m.UpdatedAt, at(time.Hour))
 				})(t, e, r)
-				if decode[api.SecretResponse](t, r).Warnings != nil {
+				if wiretest.DecodeBody[api.SecretResponse](t, r).Warnings != nil {
 					t.Errorf("warnings: %s, want null", r.Body)
 				}
 				readsBack("prod/db", `{"v":2}`)(t, e, r)
@@ -629,7 +630,7 @@ func TestUpdateSecret(t *testing.T) {
 				e.CreateSecret("prod", `{}`)
 				e.CreateSecret("prod/version", `{}`)
 			}, Check: func(t *testing.T, e *env, r *response) {
-				want(t, "path", decode[api.SecretResponse](t, r).Path, "prod/version")
+				want(t, "path", wiretest.DecodeBody[api.SecretResponse](t, r).Path, "prod/version")
 				want(t, "prod currentVersion", e.getSecret("/secret/prod").Metadata.CurrentVersion, 1)
 			}},
 		{Name: "405/PUT on the version collection", Setup: seed, Target: "/secret/prod/db/version", Body: newData, Status: 405,
@@ -714,7 +715,7 @@ func TestListSecrets(t *testing.T) {
 	paths := func(t *testing.T, r *response) []string {
 		t.Helper()
 		var out []string
-		for _, s := range decode[[]api.GetSecretResponse](t, r) {
+		for _, s := range wiretest.DecodeBody[[]api.GetSecretResponse](t, r) {
 			out = append(out, s.Path)
 		}
 		return out
@@ -733,7 +734,7 @@ func TestListSecrets(t *testing.T) {
 				e.CreateSecret("prod/api", `{"token":"t"}`, `"metadata":{"casRequired":true,"deactivateVersionAfter":"1d"}`)
 				e.SetVersionState("prod/api", 1, "deactivated")
 			}, Check: func(t *testing.T, e *env, r *response) {
-				items := decode[[]api.GetSecretResponse](t, r)
+				items := wiretest.DecodeBody[[]api.GetSecretResponse](t, r)
 				if len(items) != 2 {
 					t.Fatalf("%d items, want 2", len(items))
 				}
@@ -773,7 +774,7 @@ func TestListSecrets(t *testing.T) {
 				e.CreateSecret("a", `{}`, `"metadata":{"deactivateVersionAfter":"1h"}`)
 				e.Clock.Advance(2 * time.Hour)
 			}, Check: func(t *testing.T, e *env, r *response) {
-				v := decode[[]api.GetSecretResponse](t, r)[0].Version
+				v := wiretest.DecodeBody[[]api.GetSecretResponse](t, r)[0].Version
 				want(t, "state", v.State, "deactivated")
 				want(t, "deactivatedAt", *v.DeactivatedAt, at(time.Hour))
 			}},
@@ -834,7 +835,7 @@ func TestConcurrentWrites(t *testing.T) {
 		ids := map[uint32]bool{}
 		for _, r := range all(t, e, request{Method: "POST", Target: "/secret/race/version", Body: `{"data":{}}`}) {
 			r.Expect(t, 200, "")
-			ids[decode[api.SecretVersion](t, r).ID] = true
+			ids[wiretest.DecodeBody[api.SecretVersion](t, r).ID] = true
 		}
 		want(t, "distinct ids", len(ids), n)
 		want(t, "currentVersion", e.getSecret("/secret/race").Metadata.CurrentVersion, n+1)

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/seed-3e8d63de/coffer/api"
+	"github.com/seed-3e8d63de/coffer/internal/wiretest"
 )
 
 // The service key routes of surface B (the OKMS swagger v2.17.0), end to
@@ -101,7 +102,7 @@ func (e *env) newKey(body string) api.ServiceKey {
 	if r.Status != http.StatusCreated {
 		e.t.Fatalf("create key %s = %d %s", body, r.Status, r.Body)
 	}
-	return decode[api.ServiceKey](e.t, r)
+	return wiretest.DecodeBody[api.ServiceKey](e.t, r)
 }
 
 // seedKeys creates an AES key, an EC key imported from fixedEC, an RSA
@@ -147,7 +148,7 @@ func TestServiceKeys_Create(t *testing.T) {
 		{Name: "201/generate an EC key with the default usages", Target: keys(""), Status: 201,
 			Body: `{"name":"ec","type":"EC","curve":"P-521","protectionLevel":"SOFTWARE"}`,
 			Check: func(t *testing.T, _ *env, r *response) {
-				k := decode[api.ServiceKey](t, r)
+				k := wiretest.DecodeBody[api.ServiceKey](t, r)
 				want(t, "operations", strings.Join(k.Operations, ","), "sign,verify")
 				want(t, "class", k.Class, "KEY_PAIR")
 			}},
@@ -159,7 +160,7 @@ func TestServiceKeys_Create(t *testing.T) {
 			Body: `{"name":"test-import-aes","context":"test-import-aes","keys":[{"kid":"test-import-aes","key_ops":["encrypt","decrypt"],` +
 				`"kty":"oct","k":"YWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWE"}],"extractable":false}`,
 			Check: func(t *testing.T, _ *env, r *response) {
-				k := decode[api.ServiceKey](t, r)
+				k := wiretest.DecodeBody[api.ServiceKey](t, r)
 				if len(k.Keys) != 1 || k.Keys[0].K != "" || k.Keys[0].Kty != "oct" || k.Size != 256 {
 					t.Errorf("an imported AES key shows %+v", k)
 				}
@@ -211,7 +212,7 @@ func TestServiceKeys_Read(t *testing.T) {
 	t.Parallel()
 	listed := func(n int, truncated bool) func(t *testing.T, e *env, r *response) {
 		return func(t *testing.T, e *env, r *response) {
-			l := decode[api.ListServiceKeysResponse](t, r)
+			l := wiretest.DecodeBody[api.ListServiceKeysResponse](t, r)
 			if len(l.ObjectsList) != n || l.IsTruncated != truncated || (l.ContinuationToken != "") != truncated {
 				t.Errorf("%d keys, truncated %v, token %q; want %d, %v", len(l.ObjectsList), l.IsTruncated, l.ContinuationToken, n, truncated)
 			}
@@ -224,7 +225,7 @@ func TestServiceKeys_Read(t *testing.T) {
 		{Name: "200/get with format=PEM", Target: keys("/" + ecID + "?format=PEM"), Status: 200, Golden: "service_key_get_pem"},
 		{Name: "200/get an RSA key with format=jwk", Target: keys("/" + rsaID + "?format=jwk"), Status: 200,
 			Check: func(t *testing.T, _ *env, r *response) {
-				k := decode[api.ServiceKey](t, r)
+				k := wiretest.DecodeBody[api.ServiceKey](t, r)
 				if len(k.Keys) != 1 || k.Keys[0].N == "" || k.Keys[0].E != "AQAB" || k.Keys[0].Kid != rsaID || k.Keys[0].D != "" {
 					t.Errorf("RSA public JWK %+v", k.Keys)
 				}
@@ -242,14 +243,14 @@ func TestServiceKeys_Read(t *testing.T) {
 		{Name: "200/random", Target: "/api/{okmsId}/v1/random?length=32", Status: 200,
 			Check: func(t *testing.T, e *env, r *response) {
 				e.keyGolden(t, "random", r)
-				b, err := base64.StdEncoding.DecodeString(decode[api.RandomResponse](t, r).Bytes)
+				b, err := base64.StdEncoding.DecodeString(wiretest.DecodeBody[api.RandomResponse](t, r).Bytes)
 				if err != nil || len(b) != 32 {
 					t.Errorf("random bytes: %d, %v", len(b), err)
 				}
 			}},
 		{Name: "200/random without length", Target: "/api/{okmsId}/v1/random", Status: 200,
 			Check: func(t *testing.T, _ *env, r *response) {
-				want(t, "bytes", len(decode[api.RandomResponse](t, r).Bytes), 4)
+				want(t, "bytes", len(wiretest.DecodeBody[api.RandomResponse](t, r).Bytes), 4)
 			}},
 		{Name: "400/list state", Target: keys("?state=ACTIVE"), Status: 400, Err: "ServiceKeyStateInvalid", Golden: "error_ServiceKeyStateInvalid"},
 		{Name: "400/list continuation-token", Target: keys("?continuation-token=nope"), Status: 400, Err: "PaginationCursorInvalid"},
@@ -310,7 +311,7 @@ func TestServiceKeys_Lifecycle(t *testing.T) {
 	e.Golden(t, "service_key_compromised", r)
 	e.Clock.Advance(61e9)
 	e.Call("POST", k+"/activate", "").Expect(t, 204, "")
-	if a := decode[api.ServiceKey](t, e.Call("GET", k, "")).Attributes; a.State != "active" || a.CompromiseDate != nil {
+	if a := wiretest.DecodeBody[api.ServiceKey](t, e.Call("GET", k, "")).Attributes; a.State != "active" || a.CompromiseDate != nil {
 		t.Errorf("after reactivation: %+v", a)
 	}
 	r = e.Call("PATCH", k, `{}`)
@@ -342,7 +343,7 @@ func TestServiceKeys_Crypto(t *testing.T) {
 	r := e.Call("POST", k+"/encrypt", `{"plaintext":"`+b64([]byte("Hello World !!!"))+`","context":"ctx"}`)
 	r.Expect(t, 200, "")
 	e.keyGolden(t, "service_key_encrypt", r)
-	ct := decode[api.EncryptResponse](t, r).Ciphertext
+	ct := wiretest.DecodeBody[api.EncryptResponse](t, r).Ciphertext
 	r = e.Call("POST", k+"/decrypt", `{"ciphertext":"`+ct+`","context":"ctx"}`)
 	r.Expect(t, 200, "")
 	e.keyGolden(t, "service_key_decrypt", r, "plaintext")
@@ -357,16 +358,16 @@ func TestServiceKeys_Crypto(t *testing.T) {
 	if r := e.Call("POST", k+"/encrypt", `{"plaintext":"`+b64(make([]byte, 4096))+`"}`); r.Status != 200 {
 		t.Fatalf("4096 bytes: %d %s", r.Status, r.Body)
 	} else {
-		e.Call("POST", k+"/decrypt", `{"ciphertext":"`+decode[api.EncryptResponse](t, r).Ciphertext+`"}`).Expect(t, 200, "")
+		e.Call("POST", k+"/decrypt", `{"ciphertext":"`+wiretest.DecodeBody[api.EncryptResponse](t, r).Ciphertext+`"}`).Expect(t, 200, "")
 	}
 
 	r = e.Call("POST", k+"/datakey", `{"name":"test-dk","size":256}`)
 	r.Expect(t, 201, "")
 	e.keyGolden(t, "service_key_datakey", r)
-	dk := decode[api.GenerateDataKeyResponse](t, r)
+	dk := wiretest.DecodeBody[api.GenerateDataKeyResponse](t, r)
 	r = e.Call("POST", k+"/datakey/decrypt", `{"key":"`+dk.Key+`"}`)
 	r.Expect(t, 200, "")
-	want(t, "data key", decode[api.DecryptDataKeyResponse](t, r).Plaintext, dk.Plaintext)
+	want(t, "data key", wiretest.DecodeBody[api.DecryptDataKeyResponse](t, r).Plaintext, dk.Plaintext)
 	e.keyGolden(t, "service_key_datakey_decrypt", r)
 	e.Call("POST", k+"/datakey", `{"size":100}`).Expect(t, 400, "ServiceKeyDataKeySizeInvalid")
 	e.Call("POST", k+"/datakey/decrypt", `{"key":"`+ct+`"}`).Expect(t, 400, "ServiceKeyCiphertextInvalid")
@@ -376,7 +377,7 @@ func TestServiceKeys_Crypto(t *testing.T) {
 	r = e.Call("POST", ec+"/sign", `{"message":"`+msg+`","alg":"ES256"}`)
 	r.Expect(t, 200, "")
 	e.keyGolden(t, "service_key_sign", r)
-	sig := decode[api.SignResponse](t, r).Signature
+	sig := wiretest.DecodeBody[api.SignResponse](t, r).Signature
 	r = e.Call("POST", ec+"/verify", `{"message":"`+msg+`","alg":"ES256","signature":"`+sig+`"}`)
 	r.Expect(t, 200, "")
 	e.Golden(t, "service_key_verify", r)
@@ -384,17 +385,17 @@ func TestServiceKeys_Crypto(t *testing.T) {
 		"okms-cli's bad signature": `{"message":"` + msg + `","alg":"ES256","signature":"YmFkIHNpZ25hdHVyZQo="}`,
 		"another message":          `{"message":"` + b64([]byte("x")) + `","alg":"ES256","signature":"` + sig + `"}`,
 	} {
-		if got := decode[api.VerifyResponse](t, e.Must("POST", ec+"/verify", body)); got.Result {
+		if got := wiretest.DecodeBody[api.VerifyResponse](t, e.Must("POST", ec+"/verify", body)); got.Result {
 			t.Errorf("%s verified", label)
 		}
 	}
 	d := sha256.Sum256([]byte("hello world !!!"))
-	jws := decode[api.SignResponse](t, e.Must("POST", ec+"/sign?format=jws", `{"message":"`+msg+`","alg":"ES256"}`)).Signature
-	if got := decode[api.VerifyResponse](t, e.Must("POST", ec+"/verify", `{"message":"`+msg+`","signature":"`+jws+`"}`)); !got.Result {
+	jws := wiretest.DecodeBody[api.SignResponse](t, e.Must("POST", ec+"/sign?format=jws", `{"message":"`+msg+`","alg":"ES256"}`)).Signature
+	if got := wiretest.DecodeBody[api.VerifyResponse](t, e.Must("POST", ec+"/verify", `{"message":"`+msg+`","signature":"`+jws+`"}`)); !got.Result {
 		t.Error("a JWS does not verify")
 	}
-	digestSig := decode[api.SignResponse](t, e.Must("POST", ec+"/sign", `{"message":"`+b64(d[:])+`","alg":"ES256","isdigest":true}`)).Signature
-	if got := decode[api.VerifyResponse](t, e.Must("POST", ec+"/verify", `{"message":"`+msg+`","alg":"ES256","signature":"`+digestSig+`"}`)); !got.Result {
+	digestSig := wiretest.DecodeBody[api.SignResponse](t, e.Must("POST", ec+"/sign", `{"message":"`+b64(d[:])+`","alg":"ES256","isdigest":true}`)).Signature
+	if got := wiretest.DecodeBody[api.VerifyResponse](t, e.Must("POST", ec+"/verify", `{"message":"`+msg+`","alg":"ES256","signature":"`+digestSig+`"}`)); !got.Result {
 		t.Error("a signature over a digest does not verify over the message")
 	}
 	r = e.Call("POST", ec+"/verify", `{"message":"`+msg+`","alg":"ES384","signature":"`+sig+`"}`)
@@ -417,7 +418,7 @@ func TestServiceKeys_Crypto(t *testing.T) {
 	r = e.Call("POST", ec+"/sign", `{"message":"`+msg+`","alg":"ES256"}`)
 	r.Expect(t, 400, "ServiceKeyNotActive")
 	e.Golden(t, "error_ServiceKeyNotActive", r)
-	if got := decode[api.VerifyResponse](t, e.Must("POST", ec+"/verify", `{"message":"`+msg+`","alg":"ES256","signature":"`+sig+`"}`)); !got.Result {
+	if got := wiretest.DecodeBody[api.VerifyResponse](t, e.Must("POST", ec+"/verify", `{"message":"`+msg+`","alg":"ES256","signature":"`+sig+`"}`)); !got.Result {
 		t.Error("a deactivated key no longer verifies")
 	}
 }
@@ -433,7 +434,7 @@ func TestServiceKeys_Wrapped(t *testing.T) {
 		if f == "RAW" {
 			e.keyGolden(t, "service_key_wrapped_export", r)
 		}
-		w := decode[api.ServiceKey](t, r).WrappedKeys
+		w := wiretest.DecodeBody[api.ServiceKey](t, r).WrappedKeys
 		if len(w) != 1 || w[0].KeyFormatType != f || w[0].WrappingKeyID != transportID || strings.Count(w[0].Ciphertext, ".") != 4 {
 			t.Fatalf("%s: wrapped keys %+v", f, w)
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/seed-3e8d63de/coffer/internal/auth"
 	"github.com/seed-3e8d63de/coffer/internal/secret"
 	"github.com/seed-3e8d63de/coffer/internal/service"
+	"github.com/seed-3e8d63de/coffer/internal/wiretest"
 )
 
 // isVersion checks a version response: id, state, deactivatedAt ("" for
@@ -18,7 +19,7 @@ import (
 func isVersion(id uint32, state, deactivatedAt, data string) func(*testing.T, *env, *response) {
 	return func(t *testing.T, e *env, r *response) {
 		t.Helper()
-		checkVersion(t, decode[api.SecretVersion](t, r), id, state, deactivatedAt, data)
+		checkVersion(t, wiretest.DecodeBody[api.SecretVersion](t, r), id, state, deactivatedAt, data)
 	}
 }
 
@@ -40,7 +41,7 @@ func TestListVersions(t *testing.T) {
 		return func(t *testing.T, e *env, r *response) {
 			t.Helper()
 			var got []uint32
-			for _, v := range decode[[]api.SecretVersion](t, r) {
+			for _, v := range wiretest.DecodeBody[[]api.SecretVersion](t, r) {
 				got = append(got, v.ID)
 				if v.Data != nil {
 					t.Errorf("version %d carries data", v.ID)
@@ -59,7 +60,7 @@ func TestListVersions(t *testing.T) {
 				e.SetVersionState("prod/db", 3, "deleted")
 			}, Check: func(t *testing.T, e *env, r *response) {
 				ids(1, 2, 3)(t, e, r)
-				vs := decode[[]api.SecretVersion](t, r)
+				vs := wiretest.DecodeBody[[]api.SecretVersion](t, r)
 				for i, st := range []string{"active", "deactivated", "deleted"} {
 					want(t, fmt.Sprintf("version %d state", i+1), vs[i].State, st)
 				}
@@ -77,7 +78,7 @@ func TestListVersions(t *testing.T) {
 				e.WriteSecret("p", `{}`)
 				e.Clock.Advance(time.Hour)
 			}, Check: func(t *testing.T, e *env, r *response) {
-				vs := decode[[]api.SecretVersion](t, r)
+				vs := wiretest.DecodeBody[[]api.SecretVersion](t, r)
 				want(t, "version 1 state", vs[0].State, "deactivated")
 				want(t, "version 1 deactivatedAt", *vs[0].DeactivatedAt, at(90*time.Minute))
 				want(t, "version 2 state", vs[1].State, "active")
@@ -119,7 +120,7 @@ func TestAddVersion(t *testing.T) {
 		return func(t *testing.T, e *env, r *response) {
 			t.Helper()
 			isVersion(id, "active", "", "")(t, e, r)
-			want(t, "createdAt", decode[api.SecretVersion](t, r).CreatedAt, at(time.Hour))
+			want(t, "createdAt", wiretest.DecodeBody[api.SecretVersion](t, r).CreatedAt, at(time.Hour))
 			s := e.getSecret("/secret/prod%2Fdb?includeData=true")
 			want(t, "currentVersion", s.Metadata.CurrentVersion, id)
 			want(t, "updatedAt", s.Metadata.UpdatedAt, at(time.Hour))

@@ -3,11 +3,11 @@ package transit_test
 import (
 	"bytes"
 	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
 	"testing"
 	"time"
+
+	"github.com/seed-3e8d63de/coffer/internal/wiretest"
 )
 
 // TestGolden pins the wire format of every Transit route: envelopes,
@@ -24,7 +24,7 @@ func TestGolden(t *testing.T) {
 	}
 	g("keys_create", "POST", "transit/keys/gold", `{"type":"aes256-gcm96"}`)
 	g("keys_create_existing", "POST", "transit/keys/gold", `{"type":"rsa-2048"}`)
-	h.clock.Advance(time.Minute)
+	h.Clock.Advance(time.Minute)
 	g("keys_create_ecdsa", "POST", "transit/keys/sig", `{"type":"ecdsa-p256"}`)
 	g("keys_create_rsa", "POST", "transit/keys/rsa", `{"type":"rsa-2048"}`)
 	g("keys_read", "GET", "transit/keys/gold", "")
@@ -62,7 +62,7 @@ func TestGolden(t *testing.T) {
 	g("hash", "POST", "transit/hash/sha2-256", `{"input":"YWJj"}`)
 	g("hash_base64", "POST", "transit/hash", `{"input":"YWJj","algorithm":"sha3-256","format":"base64"}`)
 
-	h.clock.Advance(time.Minute)
+	h.Clock.Advance(time.Minute)
 	g("keys_rotate", "POST", "transit/keys/gold/rotate", "")
 	g("keys_config", "POST", "transit/keys/gold/config", `{"min_decryption_version":2,"deletion_allowed":true}`)
 	g("keys_config_invalid", "POST", "transit/keys/gold/config", `{"min_encryption_version":1}`)
@@ -99,7 +99,7 @@ var (
 // what changes from run to run (ids, ciphertexts, signatures, public keys,
 // random bytes) replaced by placeholders.
 func (h *harness) normalise(r response) []byte {
-	b := bytes.ReplaceAll(r.body, []byte(h.domain), []byte("<okms-id>"))
+	b := bytes.ReplaceAll(r.body, []byte(h.Domain), []byte("<okms-id>"))
 	b = requestIDRE.ReplaceAll(b, []byte(`"request_id":"<request-id>"`))
 	b = uuidRE.ReplaceAll(b, []byte("<uuid>"))
 	b = accessorRE.ReplaceAll(b, []byte(`"${1}_<okms-id>"`))
@@ -109,23 +109,9 @@ func (h *harness) normalise(r response) []byte {
 	return fmt.Appendf(nil, "HTTP %d\nContent-Type: %s\n\n%s", r.status, r.header.Get("Content-Type"), b)
 }
 
+// checkGolden compares got with testdata/<name>.golden (wiretest: -update
+// rewrites it).
 func checkGolden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%s: %v (run go test -run TestGolden -update to create it)", name, err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from %s:\n--- got\n%s\n--- want\n%s", name, path, got, want)
-	}
+	wiretest.Golden(t, name, got)
 }

@@ -1,81 +1,46 @@
 package transit_test
 
 import (
-	"context"
 	"encoding/json"
-	"flag"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
+	"os/exec"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	vault "github.com/hashicorp/vault/api"
 
-	"github.com/seed-3e8d63de/coffer/internal/server"
+	"github.com/seed-3e8d63de/coffer/internal/testenv"
+	"github.com/seed-3e8d63de/coffer/internal/wiretest"
 )
 
-// update rewrites the golden files (go test -run TestGolden -update).
-var update = flag.Bool("update", false, "rewrite testdata/*.golden")
-
-// rootToken is the dev-mode root token of every test server.
-const rootToken = "root"
+// rootToken is the root token of every test server.
+const rootToken = testenv.RootToken
 
 // TestMain clears the VAULT_* and TRANSIT_* environment, which the Vault
-// client and go-kms-wrapping read.
+// client and go-kms-wrapping read, and reports the golden files no test
+// wrote after a full run (a partial one where hvac, whose goldens these
+// are too, is not installed).
 func TestMain(m *testing.M) {
 	for _, kv := range os.Environ() {
 		if name, _, _ := strings.Cut(kv, "="); strings.HasPrefix(name, "VAULT_") || strings.HasPrefix(name, "TRANSIT_") {
 			os.Unsetenv(name)
 		}
 	}
-	os.Exit(m.Run())
+	wiretest.Main(m, !hvacInstalled())
 }
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+func hvacInstalled() bool { return exec.Command(python, "-c", "import hvac").Run() == nil }
 
-func (c *clock) Now() time.Time          { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
-
-var epoch = time.Date(2026, 5, 1, 10, 0, 0, 123456700, time.UTC)
-
-// harness is a real coffer server (dev mode: in-memory store, root token
-// "root") over TCP on 127.0.0.1.
+// harness is a real coffer server (testenv: dev mode, in-memory store,
+// root token "root", a fake clock) over TCP on 127.0.0.1.
 type harness struct {
-	t      *testing.T
-	srv    *server.Server
-	http   *httptest.Server
-	domain string
-	clock  *clock
+	*testenv.Env
+	t *testing.T
 }
 
-func newHarness(t *testing.T) *harness {
-	t.Helper()
-	h := &harness{t: t, clock: &clock{t: epoch}}
-	cfg := server.Defaults()
-	cfg.Dev = true
-	cfg.Logger = slog.New(slog.DiscardHandler)
-	cfg.Out = io.Discard
-	cfg.Now = h.clock.Now
-	s, err := server.New(context.Background(), cfg)
-	if err != nil {
-		t.Fatalf("server.New: %v", err)
-	}
-	h.srv, h.domain = s, s.DefaultDomain()
-	h.http = httptest.NewServer(s.Handler())
-	t.Cleanup(func() {
-		h.http.Close()
-		s.Close()
-	})
-	return h
-}
+func newHarness(t *testing.T) *harness { return &harness{Env: testenv.Start(t), t: t} }
 
 // modes are the two addressing modes: /v1/ for the default domain, and
 // /api/{okmsId}/v1/.
@@ -83,16 +48,9 @@ var modes = []string{"default", "domain"}
 
 func (h *harness) addr(mode string) string {
 	if mode == "domain" {
-		return h.http.URL + "/api/" + h.domain
+		return h.URL + "/api/" + h.Domain
 	}
-	return h.http.URL
-}
-
-func (h *harness) prefix(mode string) string {
-	if mode == "domain" {
-		return "/api/" + h.domain
-	}
-	return ""
+	return h.URL
 }
 
 // client is the official Vault client for mode.
@@ -123,7 +81,7 @@ func (h *harness) do(method, path, body string, extra ...string) response {
 	if body != "" {
 		rd = strings.NewReader(body)
 	}
-	req, err := http.NewRequest(method, h.http.URL+path, rd)
+	req, err := http.NewRequest(method, h.URL+path, rd)
 	if err != nil {
 		h.t.Fatalf("NewRequest %s %s: %v", method, path, err)
 	}
@@ -135,7 +93,7 @@ func (h *harness) do(method, path, body string, extra ...string) response {
 		}
 		req.Header.Set(extra[i], extra[i+1])
 	}
-	res, err := h.http.Client().Do(req)
+	res, err := h.HTTP.Client().Do(req)
 	if err != nil {
 		h.t.Fatalf("%s %s: %v", method, path, err)
 	}

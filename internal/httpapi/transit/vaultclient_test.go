@@ -114,7 +114,7 @@ func errorsAs(err error, re **vault.ResponseError) bool {
 // verify route and with openssl.
 func TestCrossAPI(t *testing.T) {
 	h := newHarness(t)
-	base := "/api/" + h.domain + "/v1/servicekey"
+	base := "/api/" + h.Domain + "/v1/servicekey"
 	created := h.do("POST", base, `{"name":"okms-made","type":"oct","size":256,"operations":["encrypt","decrypt"]}`, "Content-Type", "application/json")
 	expect(t, "OKMS create", created, 201)
 	id, _ := created.json(t)["id"].(string)

@@ -4,8 +4,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -16,6 +14,7 @@ import (
 	"github.com/seed-3e8d63de/coffer/internal/seal"
 	"github.com/seed-3e8d63de/coffer/internal/seal/transitseal"
 	"github.com/seed-3e8d63de/coffer/internal/server"
+	"github.com/seed-3e8d63de/coffer/internal/testenv"
 )
 
 const token = "hvs.canary-transitseal"
@@ -52,19 +51,7 @@ func TestCheck(t *testing.T) {
 func kms(t *testing.T) (*httptest.Server, string) {
 	t.Helper()
 	const root = "cof_root_transitseal_test"
-	cfg := server.Defaults()
-	cfg.Dev, cfg.DevRootToken = true, root
-	cfg.Logger, cfg.Out = slog.New(slog.DiscardHandler), io.Discard
-	srv, err := server.New(t.Context(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv.Handler())
-	t.Cleanup(func() {
-		ts.Close()
-		srv.Service().Wait()
-		srv.Close()
-	})
+	ts := testenv.Start(t, testenv.Configure(func(c *server.Config) { c.DevRootToken = root })).HTTP
 	vc, err := vault.NewClient(&vault.Config{Address: ts.URL, MaxRetries: 0})
 	if err != nil {
 		t.Fatal(err)
