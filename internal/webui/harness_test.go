@@ -41,6 +41,9 @@ type env struct {
 type envOptions struct {
 	regions []string // region ids, the first being the default; empty: one region "local"
 	audit   bool     // audit to a file, readable in the panel
+	// tlsAuto gives the server an installation CA (dev: in memory), the
+	// public CA the API page offers; the test listener stays plain HTTP.
+	tlsAuto bool
 }
 
 const rootToken = "cof_root_webui-test-root-token"
@@ -59,6 +62,7 @@ func newEnv(t testing.TB, opt envOptions) *env {
 	if opt.audit {
 		cfg.AuditFile = filepath.Join(dir, "audit.log")
 	}
+	cfg.TLSAuto = opt.tlsAuto
 	if len(opt.regions) > 0 {
 		var y strings.Builder
 		fmt.Fprintf(&y, "defaultRegion: %s\nregions:\n", opt.regions[0])
