@@ -56,6 +56,11 @@ func TestBrowser_SearchAndBulk(t *testing.T) {
 		t.Error("a reader is offered a bulk deletion")
 	}
 	a.axe()
+	// From a folder, the search can widen to the whole domain.
+	a.open("/ui/d/" + e.domain + "/secrets?prefix=svc/&q=app-1")
+	a.shows("4 secrets found") // app-1, app-10, app-11, app-12
+	a.clickNav("#search-everywhere")
+	a.at("/ui/d/" + e.domain + "/secrets?q=app-1")
 
 	b := e.openTab(t)
 	b.signInToken(e.root)
