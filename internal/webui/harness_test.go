@@ -41,6 +41,9 @@ type env struct {
 type envOptions struct {
 	regions []string // region ids, the first being the default; empty: one region "local"
 	audit   bool     // audit to a file, readable in the panel
+	// tlsAuto gives the server an installation CA (dev: in memory), the
+	// public CA the API page offers; the test listener stays plain HTTP.
+	tlsAuto bool
 }
 
 const rootToken = "cof_root_webui-test-root-token"
@@ -55,6 +58,7 @@ func newEnv(t testing.TB, opt envOptions) *env {
 	te := testenv.Start(t, testenv.WithClock(testenv.NewClock(time.Now().UTC().Truncate(time.Second))), testenv.SelfURL(),
 		testenv.Configure(func(cfg *server.Config) {
 			cfg.Listen, cfg.DevRootToken = "127.0.0.1:0", rootToken
+			cfg.TLSAuto = opt.tlsAuto
 			cfg.Logger = slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 			if opt.audit {
 				cfg.AuditFile = filepath.Join(dir, "audit.log")
