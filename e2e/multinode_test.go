@@ -1,8 +1,10 @@
 package e2e
 
 import (
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -209,4 +211,96 @@ func TestNodeKilledDuringWrites(t *testing.T) {
 		}
 	}
 	t.Logf("node 2 killed with SIGKILL during writes: %d writes tried, %d acknowledged, all readable on both survivors", tried.Load(), len(acks))
+}
+
+// TestReadAfterWriteAcrossNodes reads on node B right after each write
+// acknowledged by node A, through both read routes that take the one-step
+// read (KV2 data and surface B with its data): node B must return the
+// version just written with its exact value, although it read the secret
+// at the previous version a moment before (its read hint is stale every
+// time). Deleting and destroying versions on A must show on B at once
+// too, and a secret deleted and created again at the same path must never
+// show its former data.
+func TestReadAfterWriteAcrossNodes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs two server processes")
+	}
+	const token = "cof_root_e2e-raw"
+	nodes := cluster(t, 2, token)
+	domain := nodes[0].domainID(t, token)
+	const rounds = 60
+	type kv2Read struct {
+		Data struct {
+			Data     map[string]any
+			Metadata struct {
+				Version      int
+				DeletionTime string `json:"deletion_time"`
+				Destroyed    bool
+			}
+		}
+	}
+	readKV2 := func(n int, path string) (int, kv2Read) {
+		st, b := nodes[n].do(t, token, "GET", "/v1/secret/data/"+path, "")
+		var r kv2Read
+		if st == 200 {
+			if err := json.Unmarshal(b, &r); err != nil {
+				t.Fatalf("node %d: %s: %v", n, b, err)
+			}
+		}
+		return st, r
+	}
+	readB := func(n int, path string) (int, map[string]any, int) {
+		st, b := nodes[n].do(t, token, "GET", "/api/"+domain+"/v2/secret/"+url.PathEscape(path)+"?includeData=true", "")
+		var r struct {
+			Metadata struct{ CurrentVersion int }
+			Version  struct{ Data map[string]any }
+		}
+		if st == 200 {
+			json.Unmarshal(b, &r)
+		}
+		return st, r.Version.Data, r.Metadata.CurrentVersion
+	}
+	for i := range rounds {
+		a, bn := i%2, 1-i%2 // write on one node, read on the other; swap each round
+		path := fmt.Sprintf("raw/s%d", i%3)
+		val := fmt.Sprintf("v%d-%s", i, rand.Text()[:8])
+		st, b := nodes[a].do(t, token, "POST", "/v1/secret/data/"+path, `{"data":{"v":"`+val+`"}}`)
+		if st != 200 {
+			t.Fatalf("round %d: write on node %d = %d %s", i, a, st, b)
+		}
+		var w struct{ Data struct{ Version int } }
+		json.Unmarshal(b, &w)
+		if st, r := readKV2(bn, path); st != 200 || r.Data.Metadata.Version != w.Data.Version || r.Data.Data["v"] != val {
+			t.Fatalf("round %d: KV2 read on node %d right after version %d (%q) on node %d = %d, version %d, %v",
+				i, bn, w.Data.Version, val, a, st, r.Data.Metadata.Version, r.Data.Data)
+		}
+		if st, data, cur := readB(bn, path); st != 200 || cur != w.Data.Version || data["v"] != val {
+			t.Fatalf("round %d: surface-B read on node %d right after version %d on node %d = %d, version %d, %v", i, bn, w.Data.Version, a, st, cur, data)
+		}
+		switch i % 6 {
+		case 3: // soft delete of the current version on A: B shows no data
+			if st, b := nodes[a].do(t, token, "DELETE", "/v1/secret/data/"+path, ""); st != 204 {
+				t.Fatalf("round %d: delete on node %d = %d %s", i, a, st, b)
+			}
+			if st, r := readKV2(bn, path); st != 404 || r.Data.Data != nil {
+				t.Fatalf("round %d: KV2 read on node %d after a delete on node %d = %d, %v; want 404 without data", i, bn, a, st, r.Data.Data)
+			}
+		case 5: // the secret deleted and created again on A: B never shows former data
+			if st, b := nodes[a].do(t, token, "DELETE", "/v1/secret/metadata/"+path, ""); st != 204 {
+				t.Fatalf("round %d: metadata delete on node %d = %d %s", i, a, st, b)
+			}
+			if st, _ := readKV2(bn, path); st != 404 {
+				t.Fatalf("round %d: KV2 read on node %d after the secret was deleted on node %d = %d, want 404", i, bn, a, st)
+			}
+			val = "again-" + rand.Text()[:8]
+			if st, b := nodes[a].do(t, token, "POST", "/v1/secret/data/"+path, `{"data":{"v":"`+val+`"}}`); st != 200 {
+				t.Fatalf("round %d: write on node %d = %d %s", i, a, st, b)
+			}
+			if st, r := readKV2(bn, path); st != 200 || r.Data.Metadata.Version != 1 || r.Data.Data["v"] != val {
+				t.Fatalf("round %d: KV2 read on node %d of the secret created again = %d, version %d, %v; want version 1, %q",
+					i, bn, st, r.Data.Metadata.Version, r.Data.Data, val)
+			}
+		}
+	}
+	t.Logf("%d writes, each read at once on the other node through KV2 and surface B: all current", rounds)
 }

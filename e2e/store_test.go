@@ -67,6 +67,11 @@ func checkStore(ctx context.Context, st storage.Backend) (storeReport, error) {
 			rec    secretIndex
 		}
 		var secrets []index
+		// The maintained counts of each domain (service/counts.go): the
+		// base record d/<id>/n plus one change record per write.
+		type counts struct{ S, V int64 }
+		based := map[string]bool{}
+		kept := map[string]*counts{}
 		for _, k := range keys {
 			rep.Records++
 			present[k] = true
@@ -80,6 +85,20 @@ func checkStore(ctx context.Context, st storage.Backend) (storeReport, error) {
 				continue
 			}
 			switch {
+			case rest == "n" || strings.HasPrefix(rest, "n/"):
+				var c counts
+				if err := json.Unmarshal(b, &c); err != nil {
+					rep.Problems = append(rep.Problems, fmt.Sprintf("%s: counts record does not decode: %v", k, err))
+					continue
+				}
+				if kept[domain] == nil {
+					kept[domain] = &counts{}
+				}
+				kept[domain].S += c.S
+				kept[domain].V += c.V
+				if rest == "n" {
+					based[domain] = true
+				}
 			case strings.HasPrefix(rest, "s/"):
 				var r secretIndex
 				if err := json.Unmarshal(b, &r); err != nil || r.ID == "" {
@@ -93,6 +112,27 @@ func checkStore(ctx context.Context, st storage.Backend) (storeReport, error) {
 				if len(b) < 2 || b[0] != 1 || !json.Valid(b[1:]) {
 					rep.Problems = append(rep.Problems, k+": version record is not format 1 with JSON")
 				}
+			}
+		}
+		scanned := map[string]*counts{}
+		for _, s := range secrets {
+			if scanned[s.domain] == nil {
+				scanned[s.domain] = &counts{}
+			}
+			scanned[s.domain].S++
+			for _, v := range s.rec.Versions {
+				if v.State != 3 {
+					scanned[s.domain].V++
+				}
+			}
+		}
+		for domain := range based {
+			got, want := kept[domain], scanned[domain]
+			if want == nil {
+				want = &counts{}
+			}
+			if *got != *want {
+				rep.Problems = append(rep.Problems, fmt.Sprintf("domain %s: kept counts %d secrets, %d versions; the records hold %d, %d", domain, got.S, got.V, want.S, want.V))
 			}
 		}
 		indexed := map[string]bool{}

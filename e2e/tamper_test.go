@@ -109,7 +109,8 @@ func (m *memAudit) integrityAudited() bool {
 		return false
 	}
 	e := m.events[len(m.events)-1]
-	return e.Phase == audit.PhaseResponse && e.Outcome == audit.Failed && e.Reason == "integrity"
+	// A read's one event (it changes nothing) carries its outcome.
+	return (e.Phase == audit.PhaseResponse || e.Phase == audit.PhaseRequestResponse) && e.Outcome == audit.Failed && e.Reason == "integrity"
 }
 
 // tamperStack is the service over the encryption layer over an in-memory

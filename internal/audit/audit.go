@@ -16,10 +16,16 @@ const (
 )
 
 // Phases: a request event is written before the operation runs, a
-// response event after (reliability-security.md 7).
+// response event after (reliability-security.md 7). An operation that
+// changes nothing (a read, a list, a metadata read) has one event instead
+// of the pair, phase PhaseRequestResponse, written once the operation is
+// done and before its answer is sent: it carries the authorization
+// decision (Decision) and the outcome, and when it cannot be written the
+// answer is not sent (fail closed).
 const (
-	PhaseRequest  = "request"
-	PhaseResponse = "response"
+	PhaseRequest         = "request"
+	PhaseResponse        = "response"
+	PhaseRequestResponse = "request+response"
 )
 
 // Event is one audit record. It never holds a value, a token or a password.
@@ -34,7 +40,11 @@ type Event struct {
 	Resource   string    `json:"resource"`
 	Outcome    string    `json:"outcome"`
 	Reason     string    `json:"reason,omitempty"`
-	RemoteAddr string    `json:"remote_addr,omitempty"`
+	// Decision is the authorization decision of an event of phase
+	// PhaseRequestResponse (what its request event's reason would have
+	// said), when Outcome and Reason tell how the operation ended.
+	Decision   string `json:"decision,omitempty"`
+	RemoteAddr string `json:"remote_addr,omitempty"`
 	// Durable asks the sink to make the event durable before Record
 	// returns: the service sets it for operations that change state.
 	Durable bool `json:"-"`
@@ -59,7 +69,7 @@ type SlogSink struct {
 
 // Record implements [Sink].
 func (s SlogSink) Record(ctx context.Context, e Event) error {
-	logio.LogAt(ctx, s.Logger, e.Time, slog.LevelInfo, "audit",
+	attrs := [...]slog.Attr{
 		slog.String("phase", e.Phase),
 		slog.String("request_id", e.RequestID),
 		slog.String("surface", e.Surface),
@@ -69,7 +79,13 @@ func (s SlogSink) Record(ctx context.Context, e Event) error {
 		slog.String("resource", e.Resource),
 		slog.String("outcome", e.Outcome),
 		slog.String("reason", e.Reason),
-	)
+		slog.String("decision", e.Decision),
+	}
+	n := len(attrs)
+	if e.Decision == "" {
+		n-- // only single events of operations that change nothing have one
+	}
+	logio.LogAt(ctx, s.Logger, e.Time, slog.LevelInfo, "audit", attrs[:n]...)
 	if e.Durable && s.Flush != nil {
 		return s.Flush()
 	}

@@ -12,16 +12,22 @@ import (
 	"sync"
 )
 
-// FileSink appends events as JSON lines to a file. Events marked Durable
-// are flushed to disk (fsync) before Record returns; concurrent Records
-// share one fsync, so that durable auditing does not serialise writers on
-// the disk.
+// FileSink appends events as JSON lines to a file. Every event is written
+// to the file (the operating system's) before Record returns; events
+// marked Durable are also flushed to disk (fsync) first. Concurrent Records
+// share one write(2) (the lines that arrive while a write is under way go
+// together in the next) and one fsync, so that auditing does not
+// serialise requests on the file.
 type FileSink struct {
 	path string
 
-	mu      sync.Mutex // guards f and written
+	mu      sync.Mutex // guards f, written, flushed, next and writing
 	f       *os.File
-	written uint64 // events written so far
+	written uint64 // events queued so far
+	flushed uint64 // events written to the file so far
+	next    *batch // lines waiting for the next write
+	writing bool   // a Record is writing a batch, without mu
+	wrote   sync.Cond
 
 	syncMu sync.Mutex // one fsync at a time
 	synced uint64     // events known to be on disk
@@ -35,32 +41,92 @@ func OpenFile(path string) (*FileSink, error) {
 	if err != nil {
 		return nil, fmt.Errorf("audit: open %s: %w", path, err)
 	}
-	return &FileSink{path: path, f: f}, nil
+	s := &FileSink{path: path, f: f}
+	s.wrote.L = &s.mu
+	return s, nil
 }
 
-// Record implements [Sink].
+// batch is lines written together by one write(2).
+type batch struct {
+	buf  []byte
+	last uint64 // the number of the last event in buf
+	done bool
+	err  error
+}
+
+// linePool holds encoding buffers.
+var linePool = sync.Pool{New: func() any { return new([]byte) }}
+
+// Record implements [Sink]. It returns once the event is written to the
+// file, and for a Durable event on disk. The first Record to find no write
+// under way writes, for itself and for every Record that queued its line
+// meanwhile, in one write(2); the others wait for it.
 func (s *FileSink) Record(_ context.Context, e Event) error {
-	line, err := json.Marshal(e)
+	lp := linePool.Get().(*[]byte)
+	line, err := appendEvent((*lp)[:0], e)
 	if err != nil {
+		linePool.Put(lp)
 		return fmt.Errorf("audit: encode event: %w", err)
 	}
 	line = append(line, '\n')
 	s.mu.Lock()
 	if s.f == nil {
 		s.mu.Unlock()
+		linePool.Put(lp)
 		return errors.New("audit: file sink closed")
 	}
-	if _, err := s.f.Write(line); err != nil {
-		s.mu.Unlock()
-		return fmt.Errorf("audit: write: %w", err)
+	if s.next == nil {
+		s.next = &batch{}
 	}
+	b := s.next
+	b.buf = append(b.buf, line...)
+	*lp = line
+	linePool.Put(lp)
 	s.written++
 	seq := s.written
+	b.last = seq
+	for !b.done {
+		if s.writing {
+			s.wrote.Wait()
+			continue
+		}
+		if s.f == nil { // closed while the lines waited
+			w := s.next
+			s.next = nil
+			w.done, w.err = true, errors.New("file sink closed")
+			s.wrote.Broadcast()
+			continue
+		}
+		// Write the waiting lines, ours among them, without holding mu
+		// so that more queue up meanwhile.
+		w, f := s.next, s.f
+		s.next, s.writing = nil, true
+		s.mu.Unlock()
+		_, werr := f.Write(w.buf)
+		s.mu.Lock()
+		w.done, w.err = true, werr
+		if werr == nil {
+			s.flushed = w.last
+		}
+		s.writing = false
+		s.wrote.Broadcast()
+	}
+	err = b.err
 	s.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("audit: write: %w", err)
+	}
 	if !e.Durable {
 		return nil
 	}
 	return s.sync(seq)
+}
+
+// idle waits, with mu held, until no Record is writing.
+func (s *FileSink) idle() {
+	for s.writing {
+		s.wrote.Wait()
+	}
 }
 
 // sync makes sure event seq is on disk. While one caller syncs, the others
@@ -75,7 +141,7 @@ func (s *FileSink) sync(seq uint64) error {
 		return errors.New("audit: sync: the file was reopened and its last fsync failed")
 	}
 	s.mu.Lock()
-	f, target := s.f, s.written
+	f, target := s.f, s.flushed
 	s.mu.Unlock()
 	if f == nil {
 		return errors.New("audit: file sink closed")
@@ -103,7 +169,8 @@ func (s *FileSink) Reopen() error {
 	s.syncMu.Lock()
 	defer s.syncMu.Unlock()
 	s.mu.Lock()
-	old, written := s.f, s.written
+	s.idle() // no write to the old file may still be under way
+	old, written := s.f, s.flushed
 	if old == nil {
 		s.mu.Unlock()
 		nf.Close()
@@ -144,6 +211,7 @@ func (s *FileSink) Moved() bool {
 func (s *FileSink) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.idle()
 	if s.f == nil {
 		return nil
 	}

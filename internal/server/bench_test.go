@@ -42,6 +42,10 @@ func benchServer(b *testing.B, storage string) *server.Server {
 	cfg.LogFlush = lw.Flush
 	cfg.Out = io.Discard
 	cfg.RootToken, cfg.DevRootToken = benchToken, benchToken
+	storage, withAudit := strings.CutSuffix(storage, "+audit")
+	if withAudit { // as production runs: events to a file of their own
+		cfg.AuditFile = filepath.Join(b.TempDir(), "audit.log")
+	}
 	if storage == "memory" {
 		cfg.Dev = true
 	} else {
@@ -60,7 +64,7 @@ func benchServer(b *testing.B, storage string) *server.Server {
 // authentication, authorization, audit, storage, decryption and encoding,
 // through the whole handler of each surface.
 func BenchmarkHandler_Read(b *testing.B) {
-	for _, storage := range []string{"memory", "bolt"} {
+	for _, storage := range []string{"memory", "bolt", "memory+audit"} {
 		s := benchServer(b, storage)
 		h := s.Handler()
 		put := httptest.NewRequest("POST", "/v1/secret/data/bench/read", strings.NewReader(`{"data":{"password":"0123456789abcdef0123456789abcdef"}}`))
@@ -141,7 +145,7 @@ func (w *discardWriter) WriteHeader(code int) {
 // where a request's time goes, the load tool's share included (package
 // loadgen in the profile).
 func BenchmarkHTTP(b *testing.B) {
-	for _, storage := range []string{"memory", "bolt"} {
+	for _, storage := range []string{"memory", "bolt", "memory+audit"} {
 		for _, sc := range []string{"kv2-read", "rest-read", "kv2-write", "rest-write", "list"} {
 			b.Run(storage+"/"+sc, func(b *testing.B) {
 				s := benchServer(b, storage)

@@ -196,6 +196,15 @@ func (b *timedBackend) View(ctx context.Context, fn func(storage.Tx) error) erro
 	return err
 }
 
+// GetMany implements [storage.MultiGetter], timed as a view.
+func (b *timedBackend) GetMany(ctx context.Context, keys []string) ([][]byte, error) {
+	start := time.Now()
+	vals, err := storage.GetMany(ctx, b.Backend, keys)
+	b.view.Observe(time.Since(start).Seconds())
+	b.count(err)
+	return vals, err
+}
+
 func (b *timedBackend) Update(ctx context.Context, fn func(storage.Tx) error) error {
 	start := time.Now()
 	err := b.Backend.Update(ctx, fn)
@@ -239,6 +248,8 @@ func (m *metrics) counted(sink audit.Sink) audit.Sink {
 func (c countingSink) Record(ctx context.Context, e audit.Event) error {
 	err := c.next.Record(ctx, e)
 	if err != nil {
+		// The one event of an operation that changes nothing refuses the
+		// operation as a request event does.
 		phase := "request"
 		if e.Phase == audit.PhaseResponse {
 			phase = "response"
@@ -252,7 +263,7 @@ func (c countingSink) Record(ctx context.Context, e audit.Event) error {
 		if r, ok := loginReasons[e.Reason]; ok {
 			c.m.logins.WithLabelValues(r).Inc()
 		}
-	case e.Phase != audit.PhaseResponse:
+	case e.Phase != audit.PhaseResponse && e.Phase != audit.PhaseRequestResponse:
 		return err // a request is counted once, at its response event
 	case e.Outcome == audit.Denied:
 		c.m.denials.WithLabelValues(surfaceLabel(e.Surface), e.Action).Inc()

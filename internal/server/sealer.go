@@ -795,6 +795,11 @@ type keepOpen struct{ storage.Backend }
 
 func (keepOpen) Close() error { return nil }
 
+// GetMany keeps the raw store's single-statement reads (storage.MultiGetter).
+func (k keepOpen) GetMany(ctx context.Context, keys []string) ([][]byte, error) {
+	return storage.GetMany(ctx, k.Backend, keys)
+}
+
 // Unwrap keeps the raw store's capabilities reachable (storage.NotifierOf).
 func (k keepOpen) Unwrap() storage.Backend { return k.Backend }
 

@@ -126,6 +126,11 @@ func (w *iamWatch) Update(ctx context.Context, fn func(storage.Tx) error) error 
 	return err
 }
 
+// GetMany implements [storage.MultiGetter]: reads change nothing to watch.
+func (w *iamWatch) GetMany(ctx context.Context, keys []string) ([][]byte, error) {
+	return storage.GetMany(ctx, w.Backend, keys)
+}
+
 // Unwrap returns the store watched, for optional capabilities
 // (storage.NotifierOf).
 func (w *iamWatch) Unwrap() storage.Backend { return w.Backend }

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -101,13 +100,30 @@ func (s *Service) domainView(ctx context.Context, domain string, fn func(storage
 	return st.View(ctx, fn)
 }
 
-// domainUpdate runs fn in a write transaction on the domain's region store.
+// domainUpdate runs fn in a write transaction on the domain's region
+// store. The transaction keeps the domain's counts (counts.go): fn's
+// changes to secret records are added up and written with it.
 func (s *Service) domainUpdate(ctx context.Context, domain string, fn func(storage.Tx) error) error {
 	st, err := s.regionStore(ctx, domain)
 	if err != nil {
 		return err
 	}
-	return st.Update(ctx, fn)
+	var changed bool
+	err = st.Update(ctx, func(tx storage.Tx) error {
+		ct := newCountingTx(tx, domain)
+		if err := fn(ct); err != nil {
+			return err
+		}
+		var err error
+		changed, err = ct.flush(s.newID())
+		return err
+	})
+	if err == nil && changed && countWrites.Add(1)%countsFoldEvery == 0 {
+		if _, ferr := s.foldDomainCounts(ctx, st, domain); ferr != nil {
+			s.log.WarnContext(ctx, "folding the domain's counts failed; the next listing folds them", "okms_id", domain, "err", ferr)
+		}
+	}
+	return err
 }
 
 func (s *Service) cachedDomain(id string) (Domain, bool) {
@@ -190,6 +206,10 @@ func (s *Service) finishDomain(ctx context.Context, d Domain) error {
 				return err
 			}
 			if err := tx.Put(configKey(d.ID), b); err != nil {
+				return err
+			}
+			// A new domain: its counts start at zero (counts.go).
+			if _, err := foldCounts(tx, d.ID); err != nil {
 				return err
 			}
 		} else if err != nil {
@@ -404,92 +424,40 @@ func (s *Service) GetDomain(ctx context.Context, c Caller, id string) (DomainInf
 	return out, internalUnlessIAM("GetDomain", err)
 }
 
-// domainInfo counts a domain's secrets and retained, non-deleted versions.
-// Counting reads every secret record of the domain, so its cost grows with
-// the domain (2.6 s of CPU for a million secrets): the counts are kept
-// with the revision of the store they were read at, when the store has
-// revisions (storage.Revisioner: the embedded and in-memory stores, each
-// written by one process), and reused while no commit has changed it. On
-// PostgreSQL, which other nodes write, every call counts.
+// domainInfo returns a domain with its counts: the maintained counts
+// (counts.go), whose cost does not depend on the number of secrets, and
+// the service keys counted.
 func (s *Service) domainInfo(ctx context.Context, d Domain) (DomainInfo, error) {
 	info := DomainInfo{Domain: d}
 	st, ok := s.regions[d.Region]
 	if !ok || d.State != DomainReady {
 		return info, nil
 	}
+	var (
+		c       countsRecord
+		changes int
+		based   bool
+	)
 	err := st.View(ctx, func(tx storage.Tx) error {
-		rev, hasRev := storage.RevisionOf(tx)
-		if hasRev {
-			if c, ok := s.counts.get(d.ID, rev); ok {
-				info.SecretCount, info.SecretVersionCount, info.ServiceKeyCount = c.secrets, c.versions, c.keys
-				return nil
-			}
-		}
-		info.SecretCount, info.SecretVersionCount = 0, 0
-		keys, err := countKeys(tx, d.ID)
-		if err != nil {
+		var err error
+		if c, changes, based, err = readCounts(tx, d.ID); err != nil {
 			return err
 		}
-		info.ServiceKeyCount = keys
-		prefix := secretPrefix(d.ID)
-		for after := ""; ; {
-			keys, err := tx.List(prefix, after, 1000)
-			if err != nil {
-				return err
-			}
-			for _, k := range keys {
-				b, err := tx.Get(k)
-				if err != nil {
-					return err
-				}
-				sec, err := decodeSecret(b)
-				if err != nil {
-					return err
-				}
-				info.SecretCount++
-				info.SecretVersionCount += sec.RetainedActive()
-			}
-			if len(keys) < 1000 {
-				break
-			}
-			after = keys[len(keys)-1]
-		}
-		if hasRev {
-			s.counts.put(d.ID, domainCounts{rev: rev, secrets: info.SecretCount, versions: info.SecretVersionCount, keys: keys})
-		}
-		return nil
+		info.ServiceKeyCount, err = countKeys(tx, d.ID)
+		return err
 	})
-	return info, err
-}
-
-// countsCache keeps the last counts of each domain with the store
-// revision they were read at. Counts depend only on stored data (the
-// number of versions not deleted, whatever their deactivation), so they
-// stay exact while the revision does.
-type countsCache struct {
-	mu sync.Mutex
-	m  map[string]domainCounts
-}
-
-type domainCounts struct {
-	rev                     uint64
-	secrets, versions, keys int
-}
-
-func (c *countsCache) get(domain string, rev uint64) (domainCounts, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.m[domain]
-	return e, ok && e.rev == rev
-}
-
-func (c *countsCache) put(domain string, e domainCounts) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.m == nil {
-		c.m = make(map[string]domainCounts)
+	if err != nil {
+		return info, err
 	}
-	c.m[domain] = e
+	if !based || changes > countsFold {
+		// Once after an upgrade (no base yet: every secret record is read),
+		// or to keep the next reads short.
+		if c, err = s.foldDomainCounts(ctx, st, d.ID); err != nil {
+			return info, err
+		}
+	}
+	info.SecretCount, info.SecretVersionCount = int(c.Secrets), int(c.Versions)
+	return info, nil
 }
 
 // RenameDomain changes a domain's display name. Root or ADMIN only.

@@ -17,9 +17,7 @@ func (s *Service) Operate(ctx context.Context, c Caller, action, resource string
 	if err := s.start(ctx, o, outcome, reason); err != nil {
 		return err
 	}
-	err := fn()
-	s.end(ctx, o, err)
-	return err
+	return s.finish(ctx, o, fn())
 }
 
 // AccountURN returns the URN of the account, the resource of operations

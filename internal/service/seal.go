@@ -191,6 +191,16 @@ func (b *gated) Update(ctx context.Context, fn func(storage.Tx) error) error {
 	return st.Update(ctx, fn)
 }
 
+// GetMany implements [storage.MultiGetter] through the unsealed store.
+func (b *gated) GetMany(ctx context.Context, keys []string) ([][]byte, error) {
+	st, ok := b.backend()
+	if !ok {
+		return nil, ErrSealed
+	}
+	defer b.g.mu.RUnlock()
+	return storage.GetMany(ctx, st, keys)
+}
+
 // Close does nothing: the Sealer owns the stores.
 func (b *gated) Close() error { return nil }
 
@@ -329,9 +339,7 @@ func (s *Service) sealOp(ctx context.Context, c Caller, action string, fn func()
 	if err := s.start(ctx, o, audit.Allowed, ""); err != nil {
 		return err
 	}
-	err := fn()
-	s.end(ctx, o, err)
-	return err
+	return s.finish(ctx, o, fn())
 }
 
 // InitSeal initialises a new installation (Vault's sys/init): the Sealer

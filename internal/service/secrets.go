@@ -44,6 +44,7 @@ func (s *Service) CreateSecret(ctx context.Context, c Caller, domain string, p s
 			} else if !errors.Is(err, storage.ErrNotFound) {
 				return err
 			}
+			secretRead(tx, secretKey(domain, p), -1)
 			sec := secret.New(id, p, now)
 			if err := sec.ApplyMetadata(meta, now); err != nil {
 				return err
@@ -69,31 +70,106 @@ func (s *Service) GetSecret(ctx context.Context, c Caller, domain string, p secr
 	var view SecretView
 	now := s.clock()
 	err := s.run(ctx, c, s.SecretURN(domain, p), actions, func() error {
-		return s.domainView(ctx, domain, func(tx storage.Tx) error {
-			sec, err := loadSecret(tx, domain, p)
-			if err != nil {
-				return err
-			}
-			view = SecretView{Secret: sec}
-			if opt.Version == 0 && sec.CurrentVersion == 0 {
-				return nil
-			}
-			v, err := sec.Version(opt.Version, now)
-			if err != nil {
-				return err
-			}
-			view.Version = &v
-			if opt.IncludeData && v.State == secret.Active {
-				d, err := loadData(tx, domain, sec.ID, v.ID)
-				if err != nil {
-					return err
-				}
-				view.Data = &d
-			}
-			return nil
-		})
+		var err error
+		view, err = s.readSecret(ctx, domain, p, opt, now)
+		return err
 	})
+	if errors.Is(err, ErrAuditUnavailable) {
+		return SecretView{}, err // read, but not audited: nothing is handed out
+	}
 	return view, internalUnlessDomain("GetSecret", err)
+}
+
+// readSecret reads what GetSecret returns in one step of the store when it
+// can: the secret record and, if data is asked for, the data record of the
+// version the read hints (readhints.go) expect, with one storage.GetMany
+// (one statement on PostgreSQL, without BEGIN and COMMIT). When the record
+// fetched names another version or secret id than the hint, or the secret
+// is absent, it reads again in a View, as every read did before: the answer
+// always comes from one snapshot.
+func (s *Service) readSecret(ctx context.Context, domain string, p secret.Path, opt GetOptions, now time.Time) (SecretView, error) {
+	st, err := s.regionStore(ctx, domain)
+	if err != nil {
+		return SecretView{}, err
+	}
+	skey := secretKey(domain, p)
+	var keys [2]string
+	keys[0] = skey
+	n, want := 1, uint32(0)
+	h, hinted := s.hints.get(skey)
+	if hinted && opt.IncludeData {
+		if want = opt.Version; want == 0 {
+			want = h.current
+		}
+		if want != 0 {
+			keys[1], n = versionKey(domain, h.id, want), 2
+		}
+	}
+	vals, err := storage.GetMany(ctx, st, keys[:n])
+	if err != nil {
+		return SecretView{}, err
+	}
+	if vals[0] == nil {
+		return s.viewSecret(ctx, st, domain, p, opt, now)
+	}
+	sec, err := decodeSecret(vals[0])
+	if err != nil {
+		return SecretView{}, err
+	}
+	s.hints.put(skey, readHint{id: sec.ID, current: sec.CurrentVersion})
+	view, v, err := versionView(sec, opt, now)
+	if err != nil || v == nil || !opt.IncludeData || v.State != secret.Active {
+		return view, err
+	}
+	if n < 2 || vals[1] == nil || h.id != sec.ID || want != v.ID {
+		return s.viewSecret(ctx, st, domain, p, opt, now)
+	}
+	d, err := decodeData(vals[1])
+	if err != nil {
+		return view, err
+	}
+	view.Data = &d
+	return view, nil
+}
+
+// viewSecret reads what GetSecret returns in a View.
+func (s *Service) viewSecret(ctx context.Context, st storage.Backend, domain string, p secret.Path, opt GetOptions, now time.Time) (SecretView, error) {
+	var view SecretView
+	err := st.View(ctx, func(tx storage.Tx) error {
+		sec, err := loadSecret(tx, domain, p)
+		if err != nil {
+			return err
+		}
+		s.hints.put(secretKey(domain, p), readHint{id: sec.ID, current: sec.CurrentVersion})
+		var v *secret.Version
+		if view, v, err = versionView(sec, opt, now); err != nil || v == nil {
+			return err
+		}
+		if opt.IncludeData && v.State == secret.Active {
+			d, err := loadData(tx, domain, sec.ID, v.ID)
+			if err != nil {
+				return err
+			}
+			view.Data = &d
+		}
+		return nil
+	})
+	return view, err
+}
+
+// versionView returns sec with the version opt asks for, as of now (nil
+// when it asks for the current version of a secret without any).
+func versionView(sec *secret.Secret, opt GetOptions, now time.Time) (SecretView, *secret.Version, error) {
+	view := SecretView{Secret: sec}
+	if opt.Version == 0 && sec.CurrentVersion == 0 {
+		return view, nil, nil
+	}
+	v, err := sec.Version(opt.Version, now)
+	if err != nil {
+		return view, nil, err
+	}
+	view.Version = &v
+	return view, &v, nil
 }
 
 // UpdateSecretInput is a surface-B or surface-A secret update: metadata,
@@ -181,6 +257,9 @@ func (s *Service) DeleteSecret(ctx context.Context, c Caller, domain string, p s
 				if err := tx.Delete(k); err != nil {
 					return err
 				}
+			}
+			if err := secretWritten(tx, secretKey(domain, p), -1); err != nil {
+				return err
 			}
 			return tx.Delete(secretKey(domain, p))
 		})
@@ -437,8 +516,10 @@ func domainConfig(tx storage.Tx, domain string) (secret.Config, error) {
 }
 
 func loadSecret(tx storage.Tx, domain string, p secret.Path) (*secret.Secret, error) {
-	b, err := tx.Get(secretKey(domain, p))
+	key := secretKey(domain, p)
+	b, err := tx.Get(key)
 	if errors.Is(err, storage.ErrNotFound) {
+		secretRead(tx, key, -1)
 		if derr := domainExists(tx, domain); derr != nil {
 			return nil, derr
 		}
@@ -447,7 +528,12 @@ func loadSecret(tx storage.Tx, domain string, p secret.Path) (*secret.Secret, er
 	if err != nil {
 		return nil, err
 	}
-	return decodeSecret(b)
+	sec, err := decodeSecret(b)
+	if err != nil {
+		return nil, err
+	}
+	secretRead(tx, key, sec.RetainedActive())
+	return sec, nil
 }
 
 func saveSecret(tx storage.Tx, domain string, sec *secret.Secret) error {
@@ -455,5 +541,9 @@ func saveSecret(tx storage.Tx, domain string, sec *secret.Secret) error {
 	if err != nil {
 		return err
 	}
-	return tx.Put(secretKey(domain, sec.Path), b)
+	key := secretKey(domain, sec.Path)
+	if err := secretWritten(tx, key, sec.RetainedActive()); err != nil {
+		return err
+	}
+	return tx.Put(key, b)
 }

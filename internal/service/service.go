@@ -76,7 +76,7 @@ type Service struct {
 	pepper        atomic.Pointer[[]byte]
 	defaultDomain atomic.Pointer[string]
 	principals    principalCache // token digest → principal (authcache.go)
-	counts        countsCache    // domain → counts at a store revision (domains.go)
+	hints         readHints      // secret → id and current version, for one-step reads (readhints.go)
 	gate          *gate          // the sealed state (seal.go); nil without a Sealer
 }
 
@@ -190,6 +190,9 @@ type op struct {
 	credential string
 	action     string
 	durable    bool
+	// decision is the authorization decision of an operation that changes
+	// nothing, kept for its one audit event.
+	decision string
 	// whileSealed: the operation is served sealed (init, unseal).
 	whileSealed bool
 }
@@ -233,24 +236,41 @@ func (s *Service) begin(ctx context.Context, c Caller, resource string, actions 
 // ErrAuditUnavailable); a denial is audited like any other request, with
 // the response event of its pair (reliability-security.md 7), and returned
 // as ErrDenied.
+//
+// An operation that changes nothing (o.durable unset: reads, lists,
+// metadata reads) has one event instead of the pair
+// (audit.PhaseRequestResponse): start only keeps the decision, and end
+// writes the event with the outcome, before the answer is sent.
 func (s *Service) start(ctx context.Context, o *op, outcome, reason string) error {
 	if err := s.sealedErr(); err != nil && !o.whileSealed {
 		return err
+	}
+	if !o.durable {
+		o.decision = reason
+		if outcome == audit.Denied {
+			if err := s.end(ctx, o, ErrDenied); err != nil {
+				return err
+			}
+			return ErrDenied
+		}
+		return nil
 	}
 	if err := s.audit.Record(ctx, s.event(o, audit.PhaseRequest, outcome, reason)); err != nil {
 		s.log.ErrorContext(ctx, "audit request event failed; operation refused", "err", err, "request_id", o.c.RequestID)
 		return ErrAuditUnavailable
 	}
 	if outcome == audit.Denied {
-		s.end(ctx, o, ErrDenied)
+		_ = s.end(ctx, o, ErrDenied)
 		return ErrDenied
 	}
 	return nil
 }
 
 // end writes the audit response event. Its failure cannot undo a committed
-// change: it is logged.
-func (s *Service) end(ctx context.Context, o *op, err error) {
+// change: it is logged, and end returns nil. For an operation that changes
+// nothing it writes the operation's one event, and its failure is
+// ErrAuditUnavailable: the caller must not send the answer (fail closed).
+func (s *Service) end(ctx context.Context, o *op, err error) error {
 	outcome, reason := audit.Allowed, ""
 	switch {
 	case errors.Is(err, ErrDenied):
@@ -258,9 +278,32 @@ func (s *Service) end(ctx context.Context, o *op, err error) {
 	case err != nil:
 		outcome, reason = audit.Failed, reasonOf(err)
 	}
+	if !o.durable {
+		e := s.event(o, audit.PhaseRequestResponse, outcome, reason)
+		e.Decision = o.decision
+		if errors.Is(err, ErrDenied) {
+			e.Reason = o.decision
+		}
+		if aerr := s.audit.Record(ctx, e); aerr != nil {
+			s.log.ErrorContext(ctx, "audit event failed; answer withheld", "err", aerr, "request_id", o.c.RequestID)
+			return ErrAuditUnavailable
+		}
+		return nil
+	}
 	if aerr := s.audit.Record(ctx, s.event(o, audit.PhaseResponse, outcome, reason)); aerr != nil {
 		s.log.ErrorContext(ctx, "audit response event failed", "err", aerr, "request_id", o.c.RequestID)
 	}
+	return nil
+}
+
+// finish ends o with fn's error err and returns what the caller must
+// return: err, or ErrAuditUnavailable when the one event of an operation
+// that changes nothing could not be written.
+func (s *Service) finish(ctx context.Context, o *op, err error) error {
+	if aerr := s.end(ctx, o, err); aerr != nil {
+		return aerr
+	}
+	return err
 }
 
 // runList audits a list request under action without enforcing it on
@@ -270,9 +313,7 @@ func (s *Service) runList(ctx context.Context, c Caller, resource, action string
 	if err := s.start(ctx, o, audit.Allowed, "list, filtered per item"); err != nil {
 		return err
 	}
-	err := fn()
-	s.end(ctx, o, err)
-	return err
+	return s.finish(ctx, o, fn())
 }
 
 // run is begin, fn, end.
@@ -281,9 +322,7 @@ func (s *Service) run(ctx context.Context, c Caller, resource string, actions []
 	if err != nil {
 		return err
 	}
-	err = fn()
-	s.end(ctx, o, err)
-	return err
+	return s.finish(ctx, o, fn())
 }
 
 func (s *Service) event(o *op, phase, outcome, reason string) audit.Event {

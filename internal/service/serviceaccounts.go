@@ -342,7 +342,7 @@ func (s *Service) IssueOAuth2Token(ctx context.Context, c Caller) (OAuth2Token, 
 		return OAuth2Token{}, err
 	}
 	out, err := s.issueOAuth2Token(ctx, p.CredentialID)
-	s.end(ctx, o, err)
+	err = s.finish(ctx, o, err)
 	if err != nil {
 		return OAuth2Token{}, internalUnlessIAM("IssueOAuth2Token", err)
 	}

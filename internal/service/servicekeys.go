@@ -114,9 +114,7 @@ func (s *Service) runKey(ctx context.Context, c Caller, checks []keyCheck, fn fu
 	if err := s.start(ctx, o, outcome, reason); err != nil {
 		return err
 	}
-	err := fn()
-	s.end(ctx, o, err)
-	return err
+	return s.finish(ctx, o, fn())
 }
 
 // on is one check of action (a suffix) on a key of the domain.

@@ -135,3 +135,56 @@ func GetShared(tx Tx, key string) ([]byte, error) {
 	}
 	return tx.Get(key)
 }
+
+// MultiGetter is an optional capability of a Backend: GetMany reads
+// several keys from one consistent snapshot, as a View calling Get for each
+// would, but in one step of the backend's own: a single statement outside
+// any explicit transaction on PostgreSQL (one round trip instead of BEGIN,
+// a statement per key and COMMIT), one read transaction on the embedded
+// stores. It serves reads that know every key they need up front.
+//
+// The result has one entry per key, in the order of keys: the value, which
+// belongs to the caller, or nil when the key is absent (an empty value is
+// an empty, non-nil slice). A key may appear more than once. After Close
+// GetMany fails with an error satisfying errors.Is(err, ErrClosed), and
+// with ctx's error when ctx is done before it reads. Decorators
+// (encryption, metrics, the seal gate) implement it by calling [GetMany] on
+// what they wrap. Use [GetMany], which falls back to a View.
+type MultiGetter interface {
+	GetMany(ctx context.Context, keys []string) ([][]byte, error)
+}
+
+// GetMany reads keys with b's GetMany if it has one, else with Get in one
+// View: the same result either way (see [MultiGetter]).
+func GetMany(ctx context.Context, b Backend, keys []string) ([][]byte, error) {
+	if m, ok := b.(MultiGetter); ok {
+		return m.GetMany(ctx, keys)
+	}
+	return GetManyView(ctx, b, keys)
+}
+
+// GetManyView is [GetMany] through b's View alone, for backends and
+// decorators whose native GetMany would do nothing better.
+func GetManyView(ctx context.Context, b Backend, keys []string) ([][]byte, error) {
+	out := make([][]byte, len(keys))
+	err := b.View(ctx, func(tx Tx) error {
+		for i, k := range keys {
+			v, err := tx.Get(k)
+			switch {
+			case errors.Is(err, ErrNotFound):
+				out[i] = nil
+			case err != nil:
+				return err
+			case v == nil:
+				out[i] = []byte{}
+			default:
+				out[i] = v
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}

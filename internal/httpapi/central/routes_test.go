@@ -124,7 +124,7 @@ func (l *lockedBuffer) requestEvent(t *testing.T, rid string) auditRecord {
 	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
 		var a auditRecord
-		if json.Unmarshal(sc.Bytes(), &a) == nil && a.Msg == "audit" && a.Phase == "request" && a.RequestID == rid {
+		if json.Unmarshal(sc.Bytes(), &a) == nil && a.Msg == "audit" && (a.Phase == "request" || a.Phase == "request+response") && a.RequestID == rid {
 			return a
 		}
 	}

@@ -32,7 +32,9 @@ type auditEvent struct {
 	Resource   string   `json:"resource"`
 	Outcome    string   `json:"outcome"`
 	Reason     string   `json:"reason"`
-	RemoteAddr string   `json:"remoteAddr"`
+	// Decision is the authorization decision of a request+response event.
+	Decision   string `json:"decision,omitempty"`
+	RemoteAddr string `json:"remoteAddr"`
 }
 
 func toAuditEvent(e audit.Event) auditEvent {
@@ -42,7 +44,7 @@ func toAuditEvent(e audit.Event) auditEvent {
 	}
 	return auditEvent{Time: e.Time.UTC().Format(time.RFC3339Nano), Phase: e.Phase, RequestID: e.RequestID,
 		Surface: e.Surface, Principal: p, Credential: e.Credential, Action: e.Action, Resource: e.Resource,
-		Outcome: e.Outcome, Reason: e.Reason, RemoteAddr: e.RemoteAddr}
+		Outcome: e.Outcome, Reason: e.Reason, Decision: e.Decision, RemoteAddr: e.RemoteAddr}
 }
 
 // auditLimit parses the optional limit query parameter: 1..10000, default

@@ -30,7 +30,7 @@ func (a *API) readData(w http.ResponseWriter, r *http.Request, c *call) error {
 		return writeRaw404(w, r, body, nil, secret.ErrVersionNotFound)
 	}
 	body.Data = v.Data.JSON()
-	return reply(w, r, c, body)
+	return replyData(w, r, c, body)
 }
 
 // writeData serves POST|PUT data/<key> (vault-kv2.md 4.3): a new version,

@@ -69,7 +69,7 @@ func (a *API) getSecret(w http.ResponseWriter, r *http.Request, domain string, c
 	if err != nil {
 		return err
 	}
-	httpapi.WriteJSON(w, http.StatusOK, toGetSecret(a.svc, domain, v))
+	writeGetSecret(w, toGetSecret(a.svc, domain, v))
 	return nil
 }
 

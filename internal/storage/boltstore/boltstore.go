@@ -106,7 +106,10 @@ type Store struct {
 	closeErr  error
 }
 
-var _ storage.Backend = (*Store)(nil)
+var (
+	_ storage.Backend     = (*Store)(nil)
+	_ storage.MultiGetter = (*Store)(nil)
+)
 
 // Open opens the bbolt file at path, creating it with mode 0600 if it does
 // not exist (an existing file keeps its mode), and makes sure it holds the
@@ -200,6 +203,29 @@ func (s *Store) View(ctx context.Context, fn func(storage.Tx) error) error {
 		return nil
 	})
 	return s.result("View", err)
+}
+
+// GetMany implements [storage.MultiGetter] with one read transaction.
+func (s *Store) GetMany(ctx context.Context, keys []string) ([][]byte, error) {
+	if err := s.enter(ctx); err != nil {
+		return nil, fmt.Errorf("boltstore.GetMany: %w", err)
+	}
+	defer s.active.Done()
+	out := make([][]byte, len(keys))
+	err := s.db.View(func(btx *bolt.Tx) error {
+		c := btx.Bucket(bucketName).Cursor()
+		for i, key := range keys {
+			// As in Get: Seek tells an empty value from a missing key.
+			if k, v := c.Seek([]byte(key)); k != nil && string(k) == key {
+				out[i] = clone(v)
+			}
+		}
+		return nil
+	})
+	if err := s.result("GetMany", err); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // Update runs fn in a read-write transaction and returns once it has been

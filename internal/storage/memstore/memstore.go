@@ -30,7 +30,10 @@ type Store struct {
 	rev uint64
 }
 
-var _ storage.Backend = (*Store)(nil)
+var (
+	_ storage.Backend     = (*Store)(nil)
+	_ storage.MultiGetter = (*Store)(nil)
+)
 
 // New returns an empty Store. It is the same as new(Store) and exists so
 // that every backend is made by a constructor.
@@ -57,6 +60,23 @@ func (s *Store) View(ctx context.Context, fn func(storage.Tx) error) error {
 	t := &viewTx{tx: tx{s: s}, rev: s.rev}
 	defer t.end()
 	return fn(t)
+}
+
+// GetMany implements [storage.MultiGetter]: the keys are read under one
+// read lock, so they come from one committed state.
+func (s *Store) GetMany(ctx context.Context, keys []string) ([][]byte, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if err := s.usable(ctx); err != nil {
+		return nil, fmt.Errorf("memstore.GetMany: %w", err)
+	}
+	out := make([][]byte, len(keys))
+	for i, k := range keys {
+		if v, ok := s.vals[k]; ok {
+			out[i] = append(make([]byte, 0, len(v)), v...)
+		}
+	}
+	return out, nil
 }
 
 // Update runs fn under the write lock with its writes staged in an overlay,

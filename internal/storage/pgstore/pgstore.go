@@ -103,7 +103,10 @@ type Store struct {
 	closeOnce sync.Once
 }
 
-var _ storage.Backend = (*Store)(nil)
+var (
+	_ storage.Backend     = (*Store)(nil)
+	_ storage.MultiGetter = (*Store)(nil)
+)
 
 // Open connects to the PostgreSQL database at url, checks that the server
 // is PostgreSQL 12.4 or later with UTF-8 encoding, and creates or migrates
@@ -310,21 +313,9 @@ func (s *Store) attempt(ctx context.Context, fn func(storage.Tx) error, writable
 	if writable {
 		op = "Update"
 	}
-	actx, cancel := context.WithTimeout(ctx, s.acquireTimeout)
-	conn, err := s.pool.Acquire(actx)
-	cancel()
-	switch {
-	case err == nil:
-	case ctx.Err() != nil:
-		return final, fmt.Errorf("pgstore.%s %s: %w", op, s.where, ctxErr(ctx, err))
-	case actx.Err() != nil && !unreachable(err):
-		// Every connection stayed busy (or none could be opened) for the
-		// whole wait: nothing was sent, but waiting again would double it.
-		return final, fmt.Errorf("pgstore.%s %s: %w: no connection of the pool (%d) was free within %v (%v)",
-			op, s.where, storage.ErrUnavailable, s.pool.Config().MaxConns, s.acquireTimeout, err)
-	default:
-		// Could not connect: nothing was sent.
-		return lostConnection, fmt.Errorf("pgstore.%s %s: %w: %w", op, s.where, storage.ErrUnavailable, err)
+	conn, why, err := s.acquire(ctx, op)
+	if err != nil {
+		return why, err
 	}
 	t := newTx(ctx, conn.Conn(), writable)
 	defer func() {
@@ -347,7 +338,7 @@ func (s *Store) attempt(ctx context.Context, fn func(storage.Tx) error, writable
 	// The database failed one of fn's operations or the commit, so the
 	// transaction is over whatever fn returned (fn's error usually wraps
 	// t.err).
-	why := t.classify()
+	why = t.classify()
 	down := t.unreachable()
 	switch {
 	case why == lostConnection:
@@ -363,6 +354,117 @@ func (s *Store) attempt(ctx context.Context, fn func(storage.Tx) error, writable
 		fnErr = fmt.Errorf("%w: %w", storage.ErrUnavailable, fnErr)
 	}
 	return final, fnErr
+}
+
+// acquire takes a connection of the pool for op, waiting at most
+// acquireTimeout, and says whether a failure is worth another attempt.
+func (s *Store) acquire(ctx context.Context, op string) (*pgxpool.Conn, outcome, error) {
+	actx, cancel := context.WithTimeout(ctx, s.acquireTimeout)
+	conn, err := s.pool.Acquire(actx)
+	cancel()
+	switch {
+	case err == nil:
+		return conn, final, nil
+	case ctx.Err() != nil:
+		return nil, final, fmt.Errorf("pgstore.%s %s: %w", op, s.where, ctxErr(ctx, err))
+	case actx.Err() != nil && !unreachable(err):
+		// Every connection stayed busy (or none could be opened) for the
+		// whole wait: nothing was sent, but waiting again would double it.
+		return nil, final, fmt.Errorf("pgstore.%s %s: %w: no connection of the pool (%d) was free within %v (%v)",
+			op, s.where, storage.ErrUnavailable, s.pool.Config().MaxConns, s.acquireTimeout, err)
+	default:
+		// Could not connect: nothing was sent.
+		return nil, lostConnection, fmt.Errorf("pgstore.%s %s: %w: %w", op, s.where, storage.ErrUnavailable, err)
+	}
+}
+
+// sqlGetMany reads several keys in one statement. Outside an explicit
+// transaction (autocommit), one statement reads one snapshot: the rows
+// returned are a consistent state, as in a REPEATABLE READ View.
+const sqlGetMany = "SELECT key, value FROM kv WHERE key = ANY($1)"
+
+// GetMany implements [storage.MultiGetter] with a single statement and no
+// BEGIN or COMMIT: one round trip to the database, where a View reading
+// two keys takes three (BEGIN with the first read, the second read, the
+// COMMIT). pgx prepares the statement once per connection and reuses it
+// (its default QueryExecModeCacheStatement). Errors are those of View; a
+// statement that failed because its pooled connection was dead (after a
+// database restart) is sent again on another, since it changes nothing.
+func (s *Store) GetMany(ctx context.Context, keys []string) ([][]byte, error) {
+	if err := s.enter(ctx); err != nil {
+		return nil, fmt.Errorf("pgstore.GetMany: %w", err)
+	}
+	defer s.active.Done()
+	for reconnects := 0; ; reconnects++ {
+		out, why, err := s.getMany(ctx, keys)
+		if why != lostConnection || reconnects >= maxReconnects {
+			return out, err
+		}
+	}
+}
+
+func (s *Store) getMany(ctx context.Context, keys []string) ([][]byte, outcome, error) {
+	out := make([][]byte, len(keys))
+	valid := make([]string, 0, len(keys))
+	for _, k := range keys {
+		if checkKey(k) == nil { // others cannot be stored: absent
+			valid = append(valid, k)
+		}
+	}
+	if len(valid) == 0 {
+		return out, final, nil
+	}
+	conn, why, err := s.acquire(ctx, "GetMany")
+	if err != nil {
+		return nil, why, err
+	}
+	defer conn.Release()
+	err = func() error {
+		rows, err := conn.Query(ctx, sqlGetMany, valid)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var (
+				key   string
+				value []byte
+			)
+			if err := rows.Scan(&key, &value); err != nil {
+				return err
+			}
+			if value == nil {
+				value = []byte{} // an empty value is not a missing key
+			}
+			// pgx decodes into a slice of its own for every row; a key asked
+			// for twice gets a copy of its own.
+			first := true
+			for i, k := range keys {
+				if k != key {
+					continue
+				}
+				if first {
+					out[i], first = value, false
+				} else {
+					out[i] = append([]byte{}, value...)
+				}
+			}
+		}
+		return rows.Err()
+	}()
+	if err == nil {
+		return out, final, nil
+	}
+	err = ctxErr(ctx, err)
+	switch {
+	case ctx.Err() != nil:
+		return nil, final, fmt.Errorf("pgstore.GetMany %s: %w", s.where, err)
+	case conn.Conn().IsClosed():
+		return nil, lostConnection, fmt.Errorf("pgstore.GetMany %s: %w: %w", s.where, storage.ErrUnavailable, err)
+	case unreachable(err):
+		return nil, final, fmt.Errorf("pgstore.GetMany %s: %w: %w", s.where, storage.ErrUnavailable, err)
+	}
+	return nil, final, fmt.Errorf("pgstore.GetMany %s: %w", s.where, err)
 }
 
 // Close waits for the transactions in flight, then closes every connection

@@ -359,6 +359,28 @@ func terminate(t *testing.T, app string) (int, error) {
 // nothing of that attempt: the Update runs again on a new connection, and
 // fails with a clear error if the connection keeps dying. The store works
 // again once the database answers.
+// GetMany changes nothing, so a statement lost with its pooled connection
+// (the database restarted, the backend was terminated) is sent again on a
+// new connection instead of failing the read.
+func TestGetMany_lostConnection(t *testing.T) {
+	t.Parallel()
+	u, _ := schemaURL(t)
+	app := "coffer-test-" + strings.ToLower(rand.Text()[:10])
+	s := openURL(t, withParam(t, u, "application_name", app), pgstore.Options{MaxConns: 1})
+	if err := s.Update(t.Context(), func(tx storage.Tx) error { return tx.Put("k", []byte("v")) }); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		if n, err := terminate(t, app); err != nil || n == 0 {
+			t.Fatalf("terminating the store's connection: %d terminated, %v", n, err)
+		}
+		vals, err := s.GetMany(t.Context(), []string{"k"})
+		if err != nil || string(vals[0]) != "v" {
+			t.Fatalf("GetMany() after the connection was terminated (%d) = %q, %v; want \"v\", nil", i, vals, err)
+		}
+	}
+}
+
 func TestUpdate_lostConnection(t *testing.T) {
 	t.Parallel()
 	u, _ := schemaURL(t)
@@ -638,6 +660,9 @@ func TestTx_invalidKeys(t *testing.T) {
 		})
 		if err != nil {
 			t.Fatalf("View() = %v", err)
+		}
+		if vals, err := s.GetMany(t.Context(), []string{key, "other"}); err != nil || vals[0] != nil || vals[1] != nil {
+			t.Errorf("GetMany(%q) = %q, %v; want both absent", key, vals, err)
 		}
 	}
 }

@@ -155,6 +155,42 @@ func (s *Store) Update(ctx context.Context, fn func(storage.Tx) error) error {
 	return err
 }
 
+// GetMany implements [storage.MultiGetter]: the wrapped backend's GetMany
+// (one statement on PostgreSQL), then every value opened as Get opens it,
+// with the same errors. A value sealed under a key term this process has
+// not seen yet (another node rotated the key) is read again through a View,
+// which loads the keyring from the store.
+func (s *Store) GetMany(ctx context.Context, keys []string) ([][]byte, error) {
+	if s.closed.Load() {
+		return nil, fmt.Errorf("sealed.GetMany: %w", storage.ErrClosed)
+	}
+	for _, k := range keys {
+		if reserved(k) {
+			return nil, fmt.Errorf("sealed: get %q: %w", k, ErrReserved)
+		}
+	}
+	vals, err := storage.GetMany(ctx, s.b, keys)
+	if err != nil {
+		return nil, err
+	}
+	kr := s.keyring.Load()
+	t := &tx{s: s}
+	for i, ct := range vals {
+		if ct == nil {
+			continue
+		}
+		if term, err := crypto.Term(ct); err == nil {
+			if _, ok := kr.Lookup(s.selectKey(keys[i]), term); !ok {
+				return storage.GetManyView(ctx, s, keys)
+			}
+		}
+		if vals[i], err = t.openValue(keys[i], ct); err != nil {
+			return nil, err
+		}
+	}
+	return vals, nil
+}
+
 // Close closes the wrapped backend, then drops the Store's references to the
 // root key and the keyring. Every later call returns an error wrapping
 // [storage.ErrClosed]. Close is idempotent and returns the wrapped backend's

@@ -57,6 +57,11 @@ func (t *tx) get(key string, fetch func(string) ([]byte, error)) ([]byte, error)
 	if err != nil {
 		return nil, err
 	}
+	return t.openValue(key, ct)
+}
+
+// openValue opens ct, read under key, as Get does.
+func (t *tx) openValue(key string, ct []byte) ([]byte, error) {
 	id := t.s.selectKey(key)
 	if err := checkKeyID(id, key); err != nil {
 		return nil, err

@@ -54,6 +54,9 @@ func Run(t *testing.T, newBackend func(t *testing.T) storage.Backend) {
 		{"view/writes fail with ErrReadOnly", testViewReadOnly},
 		{"view/panic propagates", testViewPanics},
 		{"view/revision changes with every commit", testRevision},
+		{"getmany/values, absent and empty keys, copies", testGetMany},
+		{"getmany/never sees a partial update", testGetManySnapshot},
+		{"getmany/context done and closed", testGetManyDone},
 		{"context/done before fn runs", testContextDone},
 		{"close/then every call fails with ErrClosed", testClosed},
 	}
@@ -1163,6 +1166,126 @@ func testContextDone(t *testing.T, b storage.Backend) {
 			}
 			wantMissing(t, b, "k")
 		})
+	}
+}
+
+// getManyWays are the two ways a caller reads several keys at once: the
+// backend's own GetMany when it has one, and the View it must agree with.
+var getManyWays = []struct {
+	name string
+	fn   func(ctx context.Context, b storage.Backend, keys []string) ([][]byte, error)
+}{
+	{"GetMany", storage.GetMany},
+	{"GetManyView", storage.GetManyView},
+}
+
+// GetMany returns one entry per key, in order: the value, nil for an absent
+// key, an empty non-nil slice for an empty value; repeated keys get
+// separate copies, and changing a result changes nothing stored.
+func testGetMany(t *testing.T, b storage.Backend) {
+	update(t, b, func(tx storage.Tx) error {
+		if err := tx.Put("a", []byte("alpha")); err != nil {
+			return err
+		}
+		if err := tx.Put("a/b", []byte("below")); err != nil {
+			return err
+		}
+		return tx.Put("e", []byte{})
+	})
+	if _, ok := b.(storage.MultiGetter); !ok {
+		t.Logf("%T has no GetMany of its own: storage.GetMany reads through View", b)
+	}
+	keys := []string{"a", "missing", "e", "a", "a/", "a/b", "A"}
+	for _, w := range getManyWays {
+		got, err := w.fn(t.Context(), b, keys)
+		if err != nil {
+			t.Fatalf("%s(%q) = %v", w.name, keys, err)
+		}
+		want := []string{"alpha", "", "", "alpha", "", "below", ""}
+		absent := []bool{false, true, false, false, true, false, true}
+		if len(got) != len(keys) {
+			t.Fatalf("%s returned %d values for %d keys", w.name, len(got), len(keys))
+		}
+		for i := range keys {
+			switch {
+			case absent[i] && got[i] != nil:
+				t.Errorf("%s: %q = %q, want nil (absent)", w.name, keys[i], got[i])
+			case !absent[i] && got[i] == nil:
+				t.Errorf("%s: %q = nil, want %q (present)", w.name, keys[i], want[i])
+			case string(got[i]) != want[i]:
+				t.Errorf("%s: %q = %q, want %q", w.name, keys[i], got[i], want[i])
+			}
+		}
+		got[0][0] = 'X'
+		if string(got[3]) != "alpha" {
+			t.Errorf("%s: changing the first copy of a repeated key changed the second: %q", w.name, got[3])
+		}
+		wantValue(t, b, "a", "alpha")
+		if got, err := w.fn(t.Context(), b, nil); err != nil || len(got) != 0 {
+			t.Errorf("%s(no keys) = %q, %v; want empty, nil", w.name, got, err)
+		}
+	}
+}
+
+// GetMany reads one committed state, as a View does.
+func testGetManySnapshot(t *testing.T, b storage.Backend) {
+	const rounds, readers = 50, 4
+	putAll(t, b, map[string]string{"x": "0", "y": "0"})
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	for r := range readers {
+		wg.Go(func() {
+			w := getManyWays[r%len(getManyWays)]
+			for {
+				got, err := w.fn(t.Context(), b, []string{"x", "y"})
+				if err != nil {
+					t.Errorf("%s() = %v, want nil", w.name, err)
+					return
+				}
+				if !bytes.Equal(got[0], got[1]) || got[0] == nil {
+					t.Errorf("%s saw x=%q, y=%q; a single Update always sets both", w.name, got[0], got[1])
+					return
+				}
+				select {
+				case <-done:
+					return
+				default:
+				}
+				runtime.Gosched()
+			}
+		})
+	}
+	for i := 1; i <= rounds; i++ {
+		v := []byte(strconv.Itoa(i))
+		update(t, b, func(tx storage.Tx) error {
+			if err := tx.Put("x", v); err != nil {
+				return err
+			}
+			return tx.Put("y", v)
+		})
+	}
+	close(done)
+	wg.Wait()
+}
+
+// GetMany fails with ctx's error when ctx is done, and with ErrClosed
+// after Close.
+func testGetManyDone(t *testing.T, b storage.Backend) {
+	putKeys(t, b, "k")
+	canceled, cancel := context.WithCancel(t.Context())
+	cancel()
+	for _, w := range getManyWays {
+		if _, err := w.fn(canceled, b, []string{"k"}); !errors.Is(err, context.Canceled) {
+			t.Errorf("%s(canceled ctx) = %v, want context.Canceled", w.name, err)
+		}
+	}
+	if err := b.Close(); err != nil {
+		t.Fatalf("Close() = %v", err)
+	}
+	for _, w := range getManyWays {
+		if _, err := w.fn(t.Context(), b, []string{"k"}); !errors.Is(err, storage.ErrClosed) {
+			t.Errorf("%s after Close = %v, want ErrClosed", w.name, err)
+		}
 	}
 }
 
