@@ -693,15 +693,25 @@ func (s *Service) TransitEncrypt(ctx context.Context, c Caller, domain, name str
 	})
 }
 
-// ciphertextVersions returns the versions the items' ciphertexts name.
-func ciphertextVersions(items []TransitItem) []uint32 {
+// valueVersions returns the versions the items' Transit values (the
+// field value picks) name.
+func valueVersions(items []TransitItem, value func(*TransitItem) string) []uint32 {
 	out := make([]uint32, 0, len(items))
-	for _, it := range items {
-		if v, _, err := servicekey.ParseTransitValue(it.Ciphertext); err == nil {
+	for i := range items {
+		if v, _, err := servicekey.ParseTransitValue(value(&items[i])); err == nil {
 			out = append(out, v)
 		}
 	}
 	return out
+}
+
+func itemCiphertext(it *TransitItem) string { return it.Ciphertext }
+func itemSignature(it *TransitItem) string  { return it.Signature }
+func itemHMAC(it *TransitItem) string       { return it.HMAC }
+
+// ciphertextVersions returns the versions the items' ciphertexts name.
+func ciphertextVersions(items []TransitItem) []uint32 {
+	return valueVersions(items, itemCiphertext)
 }
 
 // decryptItem decrypts one item's ciphertext.
@@ -838,25 +848,53 @@ func (s *Service) TransitSign(ctx context.Context, c Caller, domain, name string
 		if err := signOptionsFit(k, opt); err != nil {
 			return err
 		}
-		for i := range items {
-			it := &items[i]
-			v, err := k.EncryptionVersion(it.KeyVersion)
-			if err == nil && len(it.Input) > MaxTransitPlaintext {
-				err = transitInvalid("input exceeds 524288 bytes")
-			}
-			if err != nil {
-				it.Err = err
-				continue
-			}
-			sig, err := s.keys.TransitSign(mats[v], opt.input(it.Input))
-			if err != nil {
-				it.Err = err
-				continue
-			}
-			it.Value, it.Version = servicekey.TransitValue(v, sig, opt.JWS), v
-		}
+		tagItems(k, items, opt.JWS, func(v uint32, input []byte) ([]byte, error) {
+			return s.keys.TransitSign(mats[v], opt.input(input))
+		})
 		return nil
 	})
+}
+
+// tagItems computes each item's tag (a signature or an HMAC of its input)
+// with the version it asks for; an item that cannot be tagged gets its
+// own error.
+func tagItems(k *servicekey.Key, items []TransitItem, jws bool, tag func(v uint32, input []byte) ([]byte, error)) {
+	for i := range items {
+		it := &items[i]
+		v, err := k.EncryptionVersion(it.KeyVersion)
+		if err == nil && len(it.Input) > MaxTransitPlaintext {
+			err = transitInvalid("input exceeds 524288 bytes")
+		}
+		if err != nil {
+			it.Err = err
+			continue
+		}
+		b, err := tag(v, it.Input)
+		if err != nil {
+			it.Err = err
+			continue
+		}
+		it.Value, it.Version = servicekey.TransitValue(v, b, jws), v
+	}
+}
+
+// checkItems parses each item's tag (the field value picks) and, when it
+// names a version the key still decrypts with, runs check on it; an item
+// whose tag does not parse is servicekey.ErrSignature.
+func checkItems(k *servicekey.Key, items []TransitItem, value func(*TransitItem) string, check func(it *TransitItem, v uint32, tag []byte)) {
+	for i := range items {
+		it := &items[i]
+		v, tag, err := servicekey.ParseTransitValue(value(it))
+		if err != nil {
+			it.Err = servicekey.ErrSignature
+			continue
+		}
+		if _, err := k.DecryptionVersion(v); err != nil {
+			it.Err = err
+			continue
+		}
+		check(it, v, tag)
+	}
 }
 
 // signOptionsFit refuses options of another key type: a signature
@@ -880,15 +918,7 @@ func (s *Service) TransitVerify(ctx context.Context, c Caller, domain, name stri
 	if err := checkBatch(len(items)); err != nil {
 		return err
 	}
-	versions := func(*servicekey.Key) []uint32 {
-		var out []uint32
-		for _, it := range items {
-			if v, _, err := servicekey.ParseTransitValue(it.Signature); err == nil {
-				out = append(out, v)
-			}
-		}
-		return out
-	}
+	versions := func(*servicekey.Key) []uint32 { return valueVersions(items, itemSignature) }
 	return s.transitRun(ctx, c, domain, name, []string{policy.ServiceKeyVerify}, func(id string) error {
 		k, mats, err := s.transitMaterials(ctx, domain, id, permitOp(servicekey.OpVerify), versions)
 		if err != nil {
@@ -897,20 +927,10 @@ func (s *Service) TransitVerify(ctx context.Context, c Caller, domain, name stri
 		if err := signOptionsFit(k, opt); err != nil {
 			return err
 		}
-		for i := range items {
-			it := &items[i]
-			v, sig, err := servicekey.ParseTransitValue(it.Signature)
-			if err != nil {
-				it.Err = servicekey.ErrSignature
-				continue
-			}
-			if _, err := k.DecryptionVersion(v); err != nil {
-				it.Err = err
-				continue
-			}
+		checkItems(k, items, itemSignature, func(it *TransitItem, v uint32, sig []byte) {
 			it.Valid, it.Err = s.keys.TransitVerify(mats[v], opt.input(it.Input), sig)
 			it.Version = v
-		}
+		})
 		return nil
 	})
 }
@@ -943,23 +963,9 @@ func (s *Service) TransitHMAC(ctx context.Context, c Caller, domain, name string
 		if err != nil {
 			return err
 		}
-		for i := range items {
-			it := &items[i]
-			v, err := k.EncryptionVersion(it.KeyVersion)
-			if err == nil && len(it.Input) > MaxTransitPlaintext {
-				err = transitInvalid("input exceeds 524288 bytes")
-			}
-			if err != nil {
-				it.Err = err
-				continue
-			}
-			mac, err := s.keys.HMAC(mats[v], h, it.Input)
-			if err != nil {
-				it.Err = err
-				continue
-			}
-			it.Value, it.Version = servicekey.TransitValue(v, mac, false), v
-		}
+		tagItems(k, items, false, func(v uint32, input []byte) ([]byte, error) {
+			return s.keys.HMAC(mats[v], h, input)
+		})
 		return nil
 	})
 }
@@ -969,38 +975,20 @@ func (s *Service) TransitVerifyHMAC(ctx context.Context, c Caller, domain, name 
 	if err := checkBatch(len(items)); err != nil {
 		return err
 	}
-	versions := func(*servicekey.Key) []uint32 {
-		var out []uint32
-		for _, it := range items {
-			if v, _, err := servicekey.ParseTransitValue(it.HMAC); err == nil {
-				out = append(out, v)
-			}
-		}
-		return out
-	}
+	versions := func(*servicekey.Key) []uint32 { return valueVersions(items, itemHMAC) }
 	return s.transitRun(ctx, c, domain, name, []string{policy.ServiceKeyVerify}, func(id string) error {
 		k, mats, err := s.transitMaterials(ctx, domain, id, hmacPermit(false), versions)
 		if err != nil {
 			return err
 		}
-		for i := range items {
-			it := &items[i]
-			v, mac, err := servicekey.ParseTransitValue(it.HMAC)
-			if err != nil {
-				it.Err = servicekey.ErrSignature
-				continue
-			}
-			if _, err := k.DecryptionVersion(v); err != nil {
-				it.Err = err
-				continue
-			}
+		checkItems(k, items, itemHMAC, func(it *TransitItem, v uint32, mac []byte) {
 			want, err := s.keys.HMAC(mats[v], h, it.Input)
 			if err != nil {
 				it.Err = err
-				continue
+				return
 			}
 			it.Valid, it.Version = hmacEqual(want, mac), v
-		}
+		})
 		return nil
 	})
 }
