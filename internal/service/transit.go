@@ -399,14 +399,7 @@ func (s *Service) TransitListKeys(ctx context.Context, c Caller, domain string) 
 func (s *Service) TransitDeleteKey(ctx context.Context, c Caller, domain, name string) error {
 	now := s.clock()
 	return s.transitRun(ctx, c, domain, name, []string{policy.ServiceKeyDelete}, func(id string) error {
-		return s.domainUpdate(ctx, domain, func(tx storage.Tx) error {
-			k, err := loadKey(tx, domain, id)
-			if err != nil {
-				return err
-			}
-			if k.State.Destroyed() {
-				return servicekey.ErrNotFound
-			}
+		return s.updateLiveKey(ctx, domain, id, func(tx storage.Tx, k *servicekey.Key) error {
 			if !k.DeletionAllowed {
 				return servicekey.ErrDeletionNotAllowed
 			}
@@ -421,12 +414,42 @@ func (s *Service) TransitDeleteKey(ctx context.Context, c Caller, domain, name s
 			if err := destroyMaterial(tx, domain, id); err != nil {
 				return err
 			}
-			if err := unindexName(tx, domain, k.Name, id); err != nil {
-				return err
-			}
-			return saveKey(tx, domain, k)
+			return unindexName(tx, domain, k.Name, id)
 		})
 	})
+}
+
+// updateLiveKey runs fn on key id, which must not be destroyed, and saves
+// it, in one transaction.
+func (s *Service) updateLiveKey(ctx context.Context, domain, id string, fn func(tx storage.Tx, k *servicekey.Key) error) error {
+	return s.domainUpdate(ctx, domain, func(tx storage.Tx) error {
+		k, err := loadKey(tx, domain, id)
+		if err != nil {
+			return err
+		}
+		if k.State.Destroyed() {
+			return servicekey.ErrNotFound
+		}
+		if err := fn(tx, k); err != nil {
+			return err
+		}
+		return saveKey(tx, domain, k)
+	})
+}
+
+// transitUpdate resolves name, authorizes serviceKey/update, runs fn with
+// the key's id, audited, and returns the key as it is then.
+func (s *Service) transitUpdate(ctx context.Context, c Caller, domain, name string, fn func(id string) error) (TransitKey, error) {
+	var out TransitKey
+	err := s.transitRun(ctx, c, domain, name, []string{policy.ServiceKeyUpdate}, func(id string) error {
+		if err := fn(id); err != nil {
+			return err
+		}
+		var err error
+		out, err = s.transitView(ctx, domain, id)
+		return err
+	})
+	return out, err
 }
 
 // TransitConfigKey changes a key's Transit settings (keys/<name>/config).
@@ -440,16 +463,8 @@ func (s *Service) TransitConfigKey(ctx context.Context, c Caller, domain, name s
 	case cfg.AutoRotate:
 		return TransitKey{}, unsupported("auto_rotate_period")
 	}
-	var out TransitKey
-	err := s.transitRun(ctx, c, domain, name, []string{policy.ServiceKeyUpdate}, func(id string) error {
-		err := s.domainUpdate(ctx, domain, func(tx storage.Tx) error {
-			k, err := loadKey(tx, domain, id)
-			if err != nil {
-				return err
-			}
-			if k.State.Destroyed() {
-				return servicekey.ErrNotFound
-			}
+	return s.transitUpdate(ctx, c, domain, name, func(id string) error {
+		return s.updateLiveKey(ctx, domain, id, func(_ storage.Tx, k *servicekey.Key) error {
 			if v := cfg.MinDecryptionVersion; v != nil && *v != 0 {
 				if *v > k.LatestVersion || *v < k.MinAvailableVersion() {
 					return transitInvalid("min_decryption_version must be between the oldest retained version and the latest version")
@@ -467,15 +482,9 @@ func (s *Service) TransitConfigKey(ctx context.Context, c Caller, domain, name s
 			if cfg.DeletionAllowed != nil {
 				k.DeletionAllowed = *cfg.DeletionAllowed
 			}
-			return saveKey(tx, domain, k)
+			return nil
 		})
-		if err != nil {
-			return err
-		}
-		out, err = s.transitView(ctx, domain, id)
-		return err
 	})
-	return out, err
 }
 
 func transitInvalid(reason string) error { return servicekey.Invalid(servicekey.FieldTransit, reason) }
@@ -484,8 +493,7 @@ func transitInvalid(reason string) error { return servicekey.Invalid(servicekey.
 // OKMS side's RotateServiceKey does. Action: serviceKey/update.
 func (s *Service) TransitRotateKey(ctx context.Context, c Caller, domain, name string) (TransitKey, error) {
 	now := s.clock()
-	var out TransitKey
-	err := s.transitRun(ctx, c, domain, name, []string{policy.ServiceKeyUpdate}, func(id string) error {
+	return s.transitUpdate(ctx, c, domain, name, func(id string) error {
 		var k *servicekey.Key
 		err := s.domainView(ctx, domain, func(tx storage.Tx) (err error) {
 			k, err = loadKey(tx, domain, id)
@@ -501,7 +509,7 @@ func (s *Service) TransitRotateKey(ctx context.Context, c Caller, domain, name s
 		if err != nil {
 			return err
 		}
-		err = s.domainUpdate(ctx, domain, func(tx storage.Tx) error {
+		return s.domainUpdate(ctx, domain, func(tx storage.Tx) error {
 			k, err := loadKey(tx, domain, id)
 			if err != nil {
 				return err
@@ -515,13 +523,7 @@ func (s *Service) TransitRotateKey(ctx context.Context, c Caller, domain, name s
 			}
 			return saveKey(tx, domain, k)
 		})
-		if err != nil {
-			return err
-		}
-		out, err = s.transitView(ctx, domain, id)
-		return err
 	})
-	return out, err
 }
 
 // TransitTrimKey destroys the material of the versions below
@@ -532,16 +534,8 @@ func (s *Service) TransitTrimKey(ctx context.Context, c Caller, domain, name str
 	if minAvailable == 0 {
 		return TransitKey{}, transitInvalid("missing or invalid min_available_version")
 	}
-	var out TransitKey
-	err := s.transitRun(ctx, c, domain, name, []string{policy.ServiceKeyUpdate}, func(id string) error {
-		err := s.domainUpdate(ctx, domain, func(tx storage.Tx) error {
-			k, err := loadKey(tx, domain, id)
-			if err != nil {
-				return err
-			}
-			if k.State.Destroyed() {
-				return servicekey.ErrNotFound
-			}
+	return s.transitUpdate(ctx, c, domain, name, func(id string) error {
+		return s.updateLiveKey(ctx, domain, id, func(tx storage.Tx, k *servicekey.Key) error {
 			if k.MinEncryptionVersion != 0 && minAvailable > k.MinEncryptionVersion {
 				return transitInvalid("cannot trim to a version above min_encryption_version")
 			}
@@ -554,15 +548,9 @@ func (s *Service) TransitTrimKey(ctx context.Context, c Caller, domain, name str
 					return err
 				}
 			}
-			return saveKey(tx, domain, k)
+			return nil
 		})
-		if err != nil {
-			return err
-		}
-		out, err = s.transitView(ctx, domain, id)
-		return err
 	})
-	return out, err
 }
 
 // TransitItem is one item of a batch: its input, and, after the call, its
