@@ -408,13 +408,8 @@ func (s *Service) TransitDeleteKey(ctx context.Context, c Caller, domain, name s
 					return err
 				}
 			}
-			if _, err := k.Destroy(now); err != nil {
-				return err
-			}
-			if err := destroyMaterial(tx, domain, id); err != nil {
-				return err
-			}
-			return unindexName(tx, domain, k.Name, id)
+			_, err := destroyKey(tx, domain, id, k, now)
+			return err
 		})
 	})
 }
@@ -494,35 +489,8 @@ func transitInvalid(reason string) error { return servicekey.Invalid(servicekey.
 func (s *Service) TransitRotateKey(ctx context.Context, c Caller, domain, name string) (TransitKey, error) {
 	now := s.clock()
 	return s.transitUpdate(ctx, c, domain, name, func(id string) error {
-		var k *servicekey.Key
-		err := s.domainView(ctx, domain, func(tx storage.Tx) (err error) {
-			k, err = loadKey(tx, domain, id)
-			return err
-		})
-		if err != nil {
-			return err
-		}
-		if k.State.Destroyed() {
-			return servicekey.ErrNotFound
-		}
-		m, err := s.keys.Generate(k.Spec)
-		if err != nil {
-			return err
-		}
-		return s.domainUpdate(ctx, domain, func(tx storage.Tx) error {
-			k, err := loadKey(tx, domain, id)
-			if err != nil {
-				return err
-			}
-			v, err := k.Rotate(now)
-			if err != nil {
-				return err
-			}
-			if err := putMaterial(tx, domain, id, v.Number, m); err != nil {
-				return err
-			}
-			return saveKey(tx, domain, k)
-		})
+		_, err := s.rotateKey(ctx, domain, id, now, servicekey.ErrNotFound)
+		return err
 	})
 }
 
