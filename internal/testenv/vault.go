@@ -2,6 +2,7 @@ package testenv
 
 import (
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -73,4 +74,29 @@ func (e *Env) VaultDo(t testing.TB, method, path, body string, extra ...string) 
 	}
 	return wiretest.Must(t, e.HTTP.Client(), wiretest.Request{Method: method, URL: e.URL + path, Body: body,
 		Default: map[string]string{"X-Vault-Token": RootToken}, Header: hdr, FollowRedirects: true})
+}
+
+// Python is Debian's interpreter, which sees Debian's python3-hvac (the
+// pyenv python3 first on some PATHs does not).
+const Python = "/usr/bin/python3"
+
+// HvacMissing returns why Python cannot import hvac, nil when it can:
+// hvac tests skip then (apt-get install python3-hvac).
+func HvacMissing() error { return exec.Command(Python, "-c", "import hvac").Run() }
+
+// HvacEnv is the environment of an hvac script: this process's without
+// the VAULT_* variables hvac would read and without proxies, plus vars.
+func HvacEnv(vars map[string]string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(name, "VAULT_") || strings.HasSuffix(strings.ToLower(name), "_proxy") {
+			continue
+		}
+		env = append(env, kv)
+	}
+	for k, v := range vars {
+		env = append(env, k+"="+v)
+	}
+	return env
 }

@@ -44,43 +44,36 @@ var (
 )
 
 // requestError is a client error with its own message, Vault's exact
-// text, rendered by the table row kind.
-type requestError struct {
-	kind error
-	msg  string
-}
-
-func (e *requestError) Error() string        { return e.msg }
-func (e *requestError) Is(target error) bool { return target == e.kind }
+// text, rendered by the table row of its kind.
+type requestError = vaultwire.RequestError
 
 // fieldError is Vault's parameter conversion error (vault-kv2.md 2.2).
 func fieldError(name, detail string) error {
-	return &requestError{kind: errFieldValidation,
-		msg: fmt.Sprintf("Field validation failed: error converting input for field %q: %s", name, detail)}
+	return vaultwire.FieldError(errFieldValidation, name, detail)
 }
 
 // jsonError is a body that is not a JSON object (vault-kv2.md 2.2); a PATCH
 // gets Vault's shorter message. The detail never quotes the body.
 func jsonError(detail string, patch bool) error {
 	if patch {
-		return &requestError{kind: errBadJSON, msg: "error parsing JSON"}
+		return &requestError{Kind: errBadJSON, Msg: "error parsing JSON"}
 	}
-	return &requestError{kind: errBadJSON, msg: "error parsing JSON: failed to parse JSON input: " + detail}
+	return vaultwire.JSONError(errBadJSON, detail)
 }
 
-func mediaTypeError(msg string) error { return &requestError{kind: errNoMediaType, msg: msg} }
+func mediaTypeError(msg string) error { return &requestError{Kind: errNoMediaType, Msg: msg} }
 
 func unsupportedMediaType(mt string) error {
-	return &requestError{kind: errBadMediaType,
-		msg: "PATCH requires Content-Type of application/merge-patch+json, provided " + mt}
+	return &requestError{Kind: errBadMediaType,
+		Msg: "PATCH requires Content-Type of application/merge-patch+json, provided " + mt}
 }
 
 func routeError(path string) error {
-	return &requestError{kind: errNoRoute, msg: fmt.Sprintf("no handler for route %q. route entry not found.", path)}
+	return &requestError{Kind: errNoRoute, Msg: fmt.Sprintf("no handler for route %q. route entry not found.", path)}
 }
 
 func preflightError(path string) error {
-	return &requestError{kind: errPreflight, msg: fmt.Sprintf(
+	return &requestError{Kind: errPreflight, Msg: fmt.Sprintf(
 		"preflight capability check returned 403, please ensure client's policies grant access to path %q", path+"/")}
 }
 
@@ -107,10 +100,10 @@ type wireError struct {
 }
 
 // Vault's multi-error texts (go-multierror), which clients print as is.
-const (
-	invalidToken = "2 errors occurred:\n\t* permission denied\n\t* invalid token\n\n"
-	denied       = "1 error occurred:\n\t* permission denied\n\n"
-	unsupported  = "1 error occurred:\n\t* unsupported operation\n\n"
+var (
+	invalidToken = vaultwire.InvalidToken
+	denied       = vaultwire.Denied
+	unsupported  = vaultwire.Unsupported
 )
 
 // table maps errors to the wire, in the order they are tested. Auth
@@ -214,17 +207,13 @@ func describe(err error) wireError {
 // a generic 500 that carries the request id.
 func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	we := describe(err)
-	rid := httpapi.RequestID(r.Context())
-	if we.status >= 500 {
-		a.log.ErrorContext(r.Context(), "request failed", "err", err, "request_id", rid)
-	}
-	httpapi.SetRetryAfter(w, we.status)
 	if we.empty {
+		httpapi.SetRetryAfter(w, we.status)
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(we.status)
 		return
 	}
-	writeJSON(w, we.status, errorBody{Errors: we.errors, ErrorCode: httpapi.OKMSCode(we.id), ErrorID: we.id, RequestID: rid}, true)
+	vaultwire.WriteError(w, r, a.log, err, we.status, we.errors, we.id)
 }
 
 // violationMessages renders violations in Vault's wording (vault-kv2.md

@@ -26,29 +26,19 @@ var (
 )
 
 // requestError is a client error with its own message, rendered by the
-// row of kind.
-type requestError struct {
-	kind error
-	msg  string
-}
-
-func (e *requestError) Error() string        { return e.msg }
-func (e *requestError) Is(target error) bool { return target == e.kind }
+// row of its kind.
+type requestError = vaultwire.RequestError
 
 func badInput(format string, args ...any) error {
-	return &requestError{kind: errBadInput, msg: fmt.Sprintf(format, args...)}
+	return &requestError{Kind: errBadInput, Msg: fmt.Sprintf(format, args...)}
 }
 
-func fieldError(name, detail string) error {
-	return badInput("Field validation failed: error converting input for field %q: %s", name, detail)
-}
+func fieldError(name, detail string) error { return vaultwire.FieldError(errBadInput, name, detail) }
 
-func jsonError(detail string) error {
-	return &requestError{kind: errBadJSON, msg: "error parsing JSON: failed to parse JSON input: " + detail}
-}
+func jsonError(detail string) error { return vaultwire.JSONError(errBadJSON, detail) }
 
 func routeError(path string) error {
-	return &requestError{kind: errNoRoute, msg: vaultwire.MultiError([]string{"unsupported path"})}
+	return &requestError{Kind: errNoRoute, Msg: vaultwire.MultiError([]string{"unsupported path"})}
 }
 
 // keyMissing is a key that does not exist, as the crypto routes say it
@@ -70,9 +60,9 @@ type wire struct {
 
 // Vault's multi-error texts.
 var (
-	invalidToken = vaultwire.MultiError([]string{"permission denied", "invalid token"})
-	denied       = vaultwire.MultiError([]string{"permission denied"})
-	unsupported  = vaultwire.MultiError([]string{"unsupported operation"})
+	invalidToken = vaultwire.InvalidToken
+	denied       = vaultwire.Denied
+	unsupported  = vaultwire.Unsupported
 )
 
 // table maps errors to the wire, in the order they are tested: the same
@@ -157,10 +147,5 @@ func itemError(err error) string {
 // Unknown errors are logged in full and answered with a generic 500.
 func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	we := describe(err)
-	rid := httpapi.RequestID(r.Context())
-	if we.status >= 500 {
-		a.log.ErrorContext(r.Context(), "request failed", "err", err, "request_id", rid)
-	}
-	httpapi.SetRetryAfter(w, we.status)
-	vaultwire.WriteJSON(w, we.status, vaultwire.ErrorBody{Errors: we.errors, ErrorCode: httpapi.OKMSCode(we.id), ErrorID: we.id, RequestID: rid}, true)
+	vaultwire.WriteError(w, r, a.log, err, we.status, we.errors, we.id)
 }

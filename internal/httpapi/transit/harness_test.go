@@ -1,7 +1,6 @@
 package transit_test
 
 import (
-	"os/exec"
 	"testing"
 
 	vault "github.com/hashicorp/vault/api"
@@ -22,7 +21,7 @@ func TestMain(m *testing.M) {
 	wiretest.Main(m, !hvacInstalled())
 }
 
-func hvacInstalled() bool { return exec.Command(python, "-c", "import hvac").Run() == nil }
+func hvacInstalled() bool { return testenv.HvacMissing() == nil }
 
 // harness is a real coffer server (testenv: dev mode, in-memory store,
 // root token "root", a fake clock) over TCP on 127.0.0.1.
