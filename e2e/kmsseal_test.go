@@ -14,7 +14,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -425,14 +424,7 @@ func TestSealCrashKMS(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs server processes")
 	}
-	cycles := 8
-	if s := os.Getenv("COFFER_SEAL_CRASH_CYCLES"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 {
-			t.Fatalf("COFFER_SEAL_CRASH_CYCLES=%q", s)
-		}
-		cycles = n
-	}
+	cycles := envCount(t, "COFFER_SEAL_CRASH_CYCLES", 8)
 	k := setupKMS(t)
 	env := []string{"COFFER_SEAL_OKMS_TOKEN=" + k.token, "COFFER_SEAL_TRANSIT_TOKEN=" + k.token}
 	dir := t.TempDir()

@@ -5,9 +5,7 @@ import (
 	"context"
 	"errors"
 	mrand "math/rand/v2"
-	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -146,14 +144,7 @@ func TestSealCrash(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
-	cycles := 10
-	if s := os.Getenv("COFFER_SEAL_CRASH_CYCLES"); s != "" {
-		if n, err := strconv.Atoi(s); err != nil || n < 1 {
-			t.Fatalf("COFFER_SEAL_CRASH_CYCLES=%q", s)
-		} else {
-			cycles = n
-		}
-	}
+	cycles := envCount(t, "COFFER_SEAL_CRASH_CYCLES", 10)
 	dir := t.TempDir()
 	ctx := t.Context()
 	pass := "correct horse battery staple"
