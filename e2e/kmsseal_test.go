@@ -456,20 +456,7 @@ func kmsSealOp(ctx context.Context, c *client.Client, s *sealCrashState, i int) 
 	default:
 		req = client.SealChangeRequest{To: "shamir", Shares: 2, Threshold: 2}
 	}
-	ch, err := c.StartSealChange(ctx, req)
-	if err != nil {
-		return err
-	}
-	s.pendTyp, s.pending = ch.Type, ch.Keys
-	commit := client.SealCommitRequest{Nonce: ch.Nonce}
-	if ch.T > 0 {
-		commit.Keys = s.pending[:ch.T]
-	}
-	if _, err := c.CommitSealChange(ctx, commit); err != nil {
-		return err
-	}
-	s.typ, s.keys, s.pending, s.pendTyp = s.pendTyp, s.pending, nil, ""
-	return nil
+	return changeSeal(ctx, c, s, req)
 }
 
 // TestSealKMSSeveralNodes: nodes on one PostgreSQL schema with --seal okms

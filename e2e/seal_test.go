@@ -261,13 +261,19 @@ func sealOp(ctx context.Context, c *client.Client, s *sealCrashState, pass strin
 	default: // passphrase
 		req.To = "file"
 	}
+	return changeSeal(ctx, c, s, req)
+}
+
+// changeSeal starts the change req and commits it, keeping s up to date:
+// the change is pending between the two, current after the commit.
+func changeSeal(ctx context.Context, c *client.Client, s *sealCrashState, req client.SealChangeRequest) error {
 	ch, err := c.StartSealChange(ctx, req)
 	if err != nil {
 		return err
 	}
 	s.pendTyp, s.pending = ch.Type, ch.Keys
 	if ch.Type == "passphrase" {
-		s.pending = []string{pass}
+		s.pending = []string{req.Passphrase}
 	}
 	commit := client.SealCommitRequest{Nonce: ch.Nonce}
 	if ch.T > 0 {
