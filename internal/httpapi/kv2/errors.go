@@ -99,13 +99,6 @@ type wireError struct {
 	empty  bool // 404 with an empty body (vault-kv2.md 2.5-3)
 }
 
-// Vault's multi-error texts (go-multierror), which clients print as is.
-var (
-	invalidToken = vaultwire.InvalidToken
-	denied       = vaultwire.Denied
-	unsupported  = vaultwire.Unsupported
-)
-
 // table maps errors to the wire, in the order they are tested. Auth
 // failures are 403 with Vault's strings, not 401, because Vault clients are
 // written against 403; no client error is ever 5xx, 412 or 429, which
@@ -115,8 +108,8 @@ var table = []struct {
 	wire wireError
 }{
 	{errNoToken, wireError{http.StatusForbidden, []string{"permission denied"}, "Unauthenticated", false}},
-	{service.ErrUnauthenticated, wireError{http.StatusForbidden, []string{invalidToken}, "Unauthenticated", false}},
-	{service.ErrDenied, wireError{http.StatusForbidden, []string{denied}, "Forbidden", false}},
+	{service.ErrUnauthenticated, wireError{http.StatusForbidden, []string{vaultwire.InvalidToken}, "Unauthenticated", false}},
+	{service.ErrDenied, wireError{http.StatusForbidden, []string{vaultwire.Denied}, "Forbidden", false}},
 	{errPreflight, wireError{http.StatusForbidden, nil, "Forbidden", false}},
 	{errEmptyNotFound, wireError{http.StatusNotFound, []string{}, "SecretNotFound", true}},
 	{secret.ErrNotFound, wireError{http.StatusNotFound, []string{}, "SecretNotFound", false}},
@@ -126,7 +119,7 @@ var table = []struct {
 	{errNoDefaultDomain, wireError{http.StatusNotFound, nil, "DomainNotFound", false}},
 	{errNoRoute, wireError{http.StatusNotFound, nil, "RouteNotFound", false}},
 	{errMethod, wireError{http.StatusMethodNotAllowed, []string{}, "MethodNotAllowed", false}},
-	{errUnsupported, wireError{http.StatusMethodNotAllowed, []string{unsupported}, "MethodNotAllowed", false}},
+	{errUnsupported, wireError{http.StatusMethodNotAllowed, []string{vaultwire.Unsupported}, "MethodNotAllowed", false}},
 	{httpapi.ErrBodyTooLarge, wireError{http.StatusRequestEntityTooLarge, []string{"http: request body too large"}, "RequestBodyTooLarge", false}},
 	{errBadMediaType, wireError{http.StatusUnsupportedMediaType, nil, "RequestBodyInvalidJson", false}},
 	{errNoMediaType, wireError{http.StatusBadRequest, nil, "RequestBodyInvalidJson", false}},

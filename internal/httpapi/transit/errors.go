@@ -58,13 +58,6 @@ type wire struct {
 	id     string
 }
 
-// Vault's multi-error texts.
-var (
-	invalidToken = vaultwire.InvalidToken
-	denied       = vaultwire.Denied
-	unsupported  = vaultwire.Unsupported
-)
-
 // table maps errors to the wire, in the order they are tested: the same
 // authentication, domain and availability rows as surface C, then the
 // Transit refusals. No client error is 5xx, 412 or 429.
@@ -73,14 +66,14 @@ var table = []struct {
 	wire wire
 }{
 	{errNoToken, wire{http.StatusForbidden, []string{"permission denied"}, "Unauthenticated"}},
-	{service.ErrUnauthenticated, wire{http.StatusForbidden, []string{invalidToken}, "Unauthenticated"}},
-	{service.ErrDenied, wire{http.StatusForbidden, []string{denied}, "Forbidden"}},
+	{service.ErrUnauthenticated, wire{http.StatusForbidden, []string{vaultwire.InvalidToken}, "Unauthenticated"}},
+	{service.ErrDenied, wire{http.StatusForbidden, []string{vaultwire.Denied}, "Forbidden"}},
 	{service.ErrDomainNotFound, wire{http.StatusNotFound, []string{"OKMS domain not found"}, "DomainNotFound"}},
 	{service.ErrDomainNotReady, wire{http.StatusBadRequest, []string{"the OKMS domain is being created or deleted; retry shortly"}, "DomainNotReady"}},
 	{errNoDefaultDomain, wire{http.StatusNotFound, nil, "DomainNotFound"}},
 	{errNoRoute, wire{http.StatusNotFound, nil, "RouteNotFound"}},
 	{errMethod, wire{http.StatusMethodNotAllowed, []string{}, "MethodNotAllowed"}},
-	{errUnsupported, wire{http.StatusMethodNotAllowed, []string{unsupported}, "MethodNotAllowed"}},
+	{errUnsupported, wire{http.StatusMethodNotAllowed, []string{vaultwire.Unsupported}, "MethodNotAllowed"}},
 	{vaultwire.ErrListParam, wire{http.StatusBadRequest, []string{}, "QueryParameterInvalid"}},
 	{vaultwire.ErrNamespace, wire{http.StatusBadRequest, nil, "QueryParameterInvalid"}},
 	{vaultwire.ErrWrapping, wire{http.StatusBadRequest, nil, "QueryParameterInvalid"}},
