@@ -187,7 +187,9 @@ type client struct {
 
 func (e *env) client() *client {
 	jar, _ := cookiejar.New(nil)
-	return &client{t: e.t, e: e, http: &http.Client{Jar: jar,
+	// The httptest server's transport: it trusts the server's certificate
+	// when tlsAuto serves TLS.
+	return &client{t: e.t, e: e, http: &http.Client{Jar: jar, Transport: e.ts.Client().Transport,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
 
