@@ -9,10 +9,8 @@ import (
 	mrand "math/rand/v2"
 	"net/http"
 	"net/url"
-	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -40,15 +38,7 @@ const (
 )
 
 func crashCycles(t *testing.T) int {
-	n := 10
-	if s := os.Getenv("COFFER_CRASH_CYCLES"); s != "" {
-		v, err := strconv.Atoi(s)
-		if err != nil || v < 1 {
-			t.Fatalf("COFFER_CRASH_CYCLES=%q: want a positive integer", s)
-		}
-		n = v
-	}
-	return n
+	return envCount(t, "COFFER_CRASH_CYCLES", 10)
 }
 
 func TestCrashBolt(t *testing.T) {

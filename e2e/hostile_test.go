@@ -40,14 +40,7 @@ const (
 )
 
 func hostileSize(t *testing.T) (int, uint64) {
-	n := 10000
-	if s := os.Getenv("COFFER_HOSTILE_REQUESTS"); s != "" {
-		v, err := strconv.Atoi(s)
-		if err != nil || v < 1 {
-			t.Fatalf("COFFER_HOSTILE_REQUESTS=%q: want a positive integer", s)
-		}
-		n = v
-	}
+	n := envCount(t, "COFFER_HOSTILE_REQUESTS", 10000)
 	seed := uint64(time.Now().UnixNano())
 	if s := os.Getenv("COFFER_HOSTILE_SEED"); s != "" {
 		v, err := strconv.ParseUint(s, 10, 64)

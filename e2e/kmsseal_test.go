@@ -7,17 +7,13 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
-	"errors"
-	mrand "math/rand/v2"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -425,86 +421,21 @@ func TestSealCrashKMS(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs server processes")
 	}
-	cycles := 8
-	if s := os.Getenv("COFFER_SEAL_CRASH_CYCLES"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 {
-			t.Fatalf("COFFER_SEAL_CRASH_CYCLES=%q", s)
-		}
-		cycles = n
-	}
+	cycles := envCount(t, "COFFER_SEAL_CRASH_CYCLES", 8)
 	k := setupKMS(t)
 	env := []string{"COFFER_SEAL_OKMS_TOKEN=" + k.token, "COFFER_SEAL_TRANSIT_TOKEN=" + k.token}
 	dir := t.TempDir()
-	ctx := t.Context()
 	kmsArgs := append(k.args(), "--seal-transit-address", k.b.url(), "--seal-transit-ca-cert", k.b.ca, "--seal-transit-key-name", "coffer-a-seal")
 	serve := func(seal ...string) *proc {
 		return start(t, env, append(append([]string{"--data-dir", dir}, seal...), kmsArgs...)...)
 	}
 	p := serve("--seal", "shamir")
-	init, err := sealClient(t, p, "").Init(ctx, client.InitRequest{Shares: 2, Threshold: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	token := init.RootToken
-	state := &sealCrashState{typ: "shamir", keys: init.Keys}
-	if _, err := unsealAll(ctx, sealClient(t, p, ""), init.Keys); err != nil {
-		t.Fatal(err)
-	}
-	if err := putSecret(ctx, sealClient(t, p, token), "crash/kms", `{"k":"before"}`); err != nil {
-		t.Fatal(err)
-	}
-	outcomes := map[string]int{}
-	var ops atomic.Int64
-	for cycle := range cycles {
-		c := sealClient(t, p, token)
-		var failed atomic.Value
-		stop, done := make(chan struct{}), make(chan struct{})
-		go func() {
-			defer close(done)
-			for i := 0; ; i++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				if err := kmsSealOp(ctx, c, state, i); err != nil {
-					if !errors.As(err, new(*client.TransportError)) {
-						failed.Store(err.Error())
-					}
-					return
-				}
-				ops.Add(1)
-			}
-		}()
-		time.Sleep(time.Duration(mrand.Int64N(int64(2 * time.Second))))
-		p.kill9(t)
-		close(stop)
-		<-done
-		if e := failed.Load(); e != nil {
-			t.Fatalf("cycle %d: an operation failed before the kill: %v", cycle, e)
-		}
-		p = serve()
-		c = sealClient(t, p, "")
-		st, err := c.SealStatus(ctx)
-		if err != nil {
-			t.Fatalf("cycle %d: seal status: %v", cycle, err)
-		}
-		how, err := reopen(ctx, c, st, state)
-		if err != nil {
-			t.Fatalf("cycle %d: the store opens with neither the old nor the new protection (seal %s, state %+v): %v\n%s",
-				cycle, st.Type, state, err, p.logs.String())
-		}
-		if !st.Sealed {
-			how = st.Type + ", unsealed by itself at start"
-		}
-		outcomes[how]++
-		if v, err := readSecret(ctx, sealClient(t, p, token), "crash/kms"); err != nil || !strings.Contains(v, "before") {
-			t.Fatalf("cycle %d: read after restart: %q %v", cycle, v, err)
-		}
-	}
+	outcomes, ops := sealCrash{
+		path: "crash/kms", maxDelay: 2 * time.Second, op: kmsSealOp,
+		restart: func() *proc { return serve() }, selfUnseal: true,
+	}.run(t, p, cycles)
 	t.Logf("T16/issue 19 KMS seal crash: %d kill -9 during %d operations (migrations shamir → okms → transit → shamir, root key rotations under each); reopened with %v; 0 stores that open with neither",
-		cycles, ops.Load(), outcomes)
+		cycles, ops, outcomes)
 }
 
 // kmsSealOp runs the i-th operation: a root key rotation every second
@@ -525,20 +456,7 @@ func kmsSealOp(ctx context.Context, c *client.Client, s *sealCrashState, i int) 
 	default:
 		req = client.SealChangeRequest{To: "shamir", Shares: 2, Threshold: 2}
 	}
-	ch, err := c.StartSealChange(ctx, req)
-	if err != nil {
-		return err
-	}
-	s.pendTyp, s.pending = ch.Type, ch.Keys
-	commit := client.SealCommitRequest{Nonce: ch.Nonce}
-	if ch.T > 0 {
-		commit.Keys = s.pending[:ch.T]
-	}
-	if _, err := c.CommitSealChange(ctx, commit); err != nil {
-		return err
-	}
-	s.typ, s.keys, s.pending, s.pendTyp = s.pendTyp, s.pending, nil, ""
-	return nil
+	return changeSeal(ctx, c, s, req)
 }
 
 // TestSealKMSSeveralNodes: nodes on one PostgreSQL schema with --seal okms
@@ -562,6 +480,9 @@ func TestSealKMSSeveralNodes(t *testing.T) {
 		wg.Go(func() { nodes[i] = node(i) })
 	}
 	wg.Wait()
+	if t.Failed() {
+		t.FailNow() // a node did not start (start failed the test from its goroutine)
+	}
 	nodes = append(nodes, node(2))
 	for i, p := range nodes {
 		if st := waitUnsealed(t, p.addr, 20*time.Second); st.Type != "okms" {

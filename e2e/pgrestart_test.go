@@ -40,14 +40,7 @@ func TestCrashPostgresRestart(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a PostgreSQL cluster and two server processes")
 	}
-	restarts := 2
-	if s := os.Getenv("COFFER_PG_RESTARTS"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 {
-			t.Fatalf("COFFER_PG_RESTARTS=%q: want a positive integer", s)
-		}
-		restarts = n
-	}
+	restarts := envCount(t, "COFFER_PG_RESTARTS", 2)
 	began := time.Now()
 	pg := newCluster(t)
 	setup := time.Since(began)

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -156,4 +157,20 @@ func (p *proc) domainID(t *testing.T, token string) string {
 		t.Fatalf("GET /v2/okms/resource = %d %s", st, b)
 	}
 	return ds[0].ID
+}
+
+// envCount is the positive integer in the environment variable name, def
+// when it is unset: how many cycles, restarts or requests a long test
+// runs. Anything else fails the test.
+func envCount(t *testing.T, name string, def int) int {
+	t.Helper()
+	s := os.Getenv(name)
+	if s == "" {
+		return def
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 {
+		t.Fatalf("%s=%q: want a positive integer", name, s)
+	}
+	return n
 }

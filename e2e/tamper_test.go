@@ -296,14 +296,7 @@ func TestTampering(t *testing.T) {
 	if testing.Short() {
 		t.Skip("ten thousand reads")
 	}
-	flips := 10000
-	if s := os.Getenv("COFFER_TAMPER_FLIPS"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 {
-			t.Fatalf("COFFER_TAMPER_FLIPS=%q: want a positive integer", s)
-		}
-		flips = n
-	}
+	flips := envCount(t, "COFFER_TAMPER_FLIPS", 10000)
 	fx := populate(t)
 	s := openTamperStack(t, fx, copyToMemory(t, filepath.Join(fx.dir, "coffer.db")))
 	recs := s.records(t)

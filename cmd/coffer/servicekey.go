@@ -438,10 +438,7 @@ For larger data, make a data key (key datakey new) and encrypt locally.`,
 			return show(cmd, x, func(ctx context.Context, c *client.Client) (*api.EncryptResponse, error) {
 				ct, err := c.Encrypt(ctx, args[0], data, keyCtx)
 				return &api.EncryptResponse{Ciphertext: ct}, err
-			}, func(w io.Writer, r *api.EncryptResponse) error {
-				_, err := fmt.Fprintln(w, r.Ciphertext)
-				return err
-			})
+			}, printLine(func(r *api.EncryptResponse) string { return r.Ciphertext }))
 		},
 	}
 	cmd.Flags().StringVar(&keyCtx, "context", "", "context bound to the ciphertext (additional authenticated data)")
@@ -558,10 +555,7 @@ digest, in base64.`,
 			return show(cmd, x, func(ctx context.Context, c *client.Client) (*api.SignResponse, error) {
 				sig, err := c.Sign(ctx, args[0], s.alg, d, true)
 				return &api.SignResponse{Signature: base64.StdEncoding.EncodeToString(sig)}, err
-			}, func(w io.Writer, r *api.SignResponse) error {
-				_, err := fmt.Fprintln(w, r.Signature)
-				return err
-			})
+			}, printLine(func(r *api.SignResponse) string { return r.Signature }))
 		},
 	}
 	s.add(cmd)
@@ -667,10 +661,7 @@ with the service key and print the data key in base64.`,
 			return show(cmd, x, func(ctx context.Context, c *client.Client) (*api.DecryptDataKeyResponse, error) {
 				p, err := c.DecryptDataKey(ctx, args[0], wrapped)
 				return &api.DecryptDataKeyResponse{Plaintext: base64.StdEncoding.EncodeToString(p)}, err
-			}, func(w io.Writer, r *api.DecryptDataKeyResponse) error {
-				_, err := fmt.Fprintln(w, r.Plaintext)
-				return err
-			})
+			}, printLine(func(r *api.DecryptDataKeyResponse) string { return r.Plaintext }))
 		},
 	}
 	return group("datakey", "Make and unwrap data keys",

@@ -53,6 +53,15 @@ func act(cmd *cobra.Command, x *cli, call func(context.Context, *client.Client) 
 		})
 }
 
+// printLine is a table for show that prints one value of the result on
+// a line: a ciphertext, a signature, a key.
+func printLine[T any](text func(T) string) func(io.Writer, T) error {
+	return func(w io.Writer, v T) error {
+		_, err := fmt.Fprintln(w, text(v))
+		return err
+	}
+}
+
 // collect reads a listing to its end; the slice is empty, not nil, when
 // there is nothing.
 func collect[T any](seq iter.Seq2[T, error]) ([]T, error) {

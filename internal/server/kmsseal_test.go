@@ -3,6 +3,7 @@ package server
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -33,13 +34,20 @@ import (
 // through coffer's Transit API, by its name. It can be taken down: its
 // connections are then cut, as a stopped KMS's would be refused.
 
-// downable answers through h unless down, when it cuts the connection.
+// downable answers through h unless down, when it cuts the connection,
+// or hung, when it waits until hang is closed.
 type downable struct {
 	h    http.Handler
 	down atomic.Bool
+	hang atomic.Pointer[chan struct{}]
+	hung atomic.Int64 // requests that waited on hang
 }
 
 func (d *downable) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h := d.hang.Load(); h != nil {
+		d.hung.Add(1)
+		<-*h
+	}
 	if d.down.Load() {
 		if hj, ok := w.(http.Hijacker); ok {
 			if c, _, err := hj.Hijack(); err == nil {
@@ -281,5 +289,90 @@ func TestKMSSealFirstStartRace(t *testing.T) {
 	}
 	for _, m := range sealers {
 		m.Seal(ctx)
+	}
+}
+
+// TestKMSSealStatusWhileKMSHangs: while an unseal waits for a KMS that
+// does not answer, the seal status (which /v1/sys/seal-status, /readyz and
+// the panel read) answers at once.
+func TestKMSSealStatusWhileKMSHangs(t *testing.T) {
+	ctx := t.Context()
+	k := newTestKMS(t)
+	raw := memstore.New()
+	withKMS := func(c *Config) { k.config(c); c.Seal = "okms" }
+	m := testSealer(t, t.TempDir(), raw, withKMS)
+	if _, st, err := m.Unseal(ctx, "", false); err != nil || st == nil {
+		t.Fatalf("first start: %v", err)
+	}
+	m.Seal(ctx)
+	hang := make(chan struct{})
+	k.hang.Store(&hang)
+	var release sync.Once
+	unhang := func() { release.Do(func() { k.hang.Store(nil); close(hang) }) }
+	t.Cleanup(unhang) // before the KMS's own cleanup, which waits for its handlers
+	done := make(chan error, 1)
+	go func() {
+		_, _, err := m.Unseal(ctx, "", false)
+		done <- err
+	}()
+	for k.hung.Load() == 0 {
+		time.Sleep(time.Millisecond) // until the unseal waits for the KMS
+	}
+	for range 3 {
+		got := make(chan service.SealStatus, 1)
+		go func() { st, _ := m.Status(ctx); got <- st }()
+		select {
+		case st := <-got:
+			if st.Type != "okms" || !st.Initialized {
+				t.Fatalf("status while the KMS hangs: %+v", st)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("the seal status waits for the KMS")
+		}
+	}
+	unhang()
+	if err := <-done; err != nil {
+		t.Fatalf("unseal once the KMS answers: %v", err)
+	}
+	m.Seal(ctx)
+}
+
+// afterView runs hook once, after the first View that ends once it is
+// armed: another node's writes landing between two reads.
+type afterView struct {
+	storage.Backend
+	hook func()
+	once sync.Once
+}
+
+func (a *afterView) View(ctx context.Context, fn func(storage.Tx) error) error {
+	err := a.Backend.View(ctx, fn)
+	if a.hook != nil {
+		a.once.Do(a.hook)
+	}
+	return err
+}
+
+// TestSealRecordRace: a node reads the seal record of an empty store, and
+// before it looks for data another node stores its record and its first
+// records. The first node must find that record, not take the store for an
+// installation made before seals existed (the file seal).
+func TestSealRecordRace(t *testing.T) {
+	ctx := t.Context()
+	raw := memstore.New()
+	rec, _ := (&seal.Record{Type: seal.TypeOKMS, Initialized: true, KMS: map[string]string{"key_id": "k"}, Root: []byte("wrapped")}).Marshal()
+	av := &afterView{Backend: raw}
+	m := testSealer(t, t.TempDir(), av)
+	av.hook = func() {
+		raw.Update(ctx, func(tx storage.Tx) error {
+			if err := tx.Put(seal.RecordKey, rec); err != nil {
+				return err
+			}
+			return tx.Put("sys/keyring", []byte("the other node's keyring"))
+		})
+	}
+	got, err := m.record(ctx)
+	if err != nil || got == nil || got.Type != seal.TypeOKMS {
+		t.Fatalf("record() = %+v, %v; want the okms record the other node wrote", got, err)
 	}
 }

@@ -131,33 +131,59 @@ func (m *sealer) Regions() []string {
 // record reads the installation's seal record. An installation made
 // before seals existed has none but holds data: its seal is the file seal.
 // A store with neither is not initialized (nil, nil).
+//
+// The record and the data of the default region are read in one
+// transaction (one snapshot): read apart, a node of a PostgreSQL
+// installation could find no record, then the data another node wrote
+// with its new record meanwhile, and take the installation for one made
+// before seals existed.
 func (m *sealer) record(ctx context.Context) (*seal.Record, error) {
-	rec, err := m.storedRecord(ctx)
+	rec, used, err := m.storedRecord(ctx)
 	if err != nil || rec != nil {
 		return rec, err
 	}
-	used, err := m.holdsData(ctx)
-	if err != nil || !used {
-		return nil, err
+	if !used {
+		if used, err = m.holdsData(ctx); err != nil || !used {
+			return nil, err
+		}
+		// Another region holds data: written before seals existed, or by
+		// a node that has stored its seal record since the read above
+		// (a node writes the record before anything else).
+		if rec, _, err = m.storedRecord(ctx); err != nil || rec != nil {
+			return rec, err
+		}
 	}
 	return &seal.Record{Type: seal.TypeFile, Initialized: true}, nil
 }
 
-// storedRecord reads the stored seal record, nil if there is none.
-func (m *sealer) storedRecord(ctx context.Context) (*seal.Record, error) {
-	var b []byte
+// storedRecord reads the stored seal record, nil if there is none, and
+// then whether the default region holds other records (in the same
+// snapshot).
+func (m *sealer) storedRecord(ctx context.Context) (*seal.Record, bool, error) {
+	var (
+		b    []byte
+		used bool
+	)
 	err := m.raws[m.system].View(ctx, func(tx storage.Tx) error {
 		var err error
 		b, err = tx.Get(seal.RecordKey)
+		if !errors.Is(err, storage.ErrNotFound) {
+			return err
+		}
+		keys, err := tx.List("", "", 2)
+		for _, k := range keys {
+			used = used || k != seal.RecordKey
+		}
 		return err
 	})
-	if errors.Is(err, storage.ErrNotFound) {
-		return nil, nil
-	}
 	if err != nil {
-		return nil, fmt.Errorf("read the seal record: %w", err)
+		return nil, false, fmt.Errorf("read the seal record: %w", err)
 	}
-	return seal.ParseRecord(b)
+	if b == nil {
+		return nil, used, nil
+	}
+	rec, err := seal.ParseRecord(b)
+	return rec, true, err
 }
 
 // writeRecord stores rec, in one transaction: every change of seal commits
@@ -197,21 +223,21 @@ func (m *sealer) unsealAuto(ctx context.Context) (service.SealStatus, map[string
 	if err != nil || rec == nil || !rec.Initialized {
 		return m.status(rec), nil, err
 	}
+	if !rec.Type.KMS() {
+		return m.status(rec), nil, fmt.Errorf("the installation's seal is %s, not %s", rec.Type, m.want)
+	}
 	s, err := m.sealOf(rec.Type)
 	if err != nil {
 		return m.status(rec), nil, err
 	}
-	if !s.Auto() {
-		return m.status(rec), nil, nil
-	}
-	w, err := s.Unlock(ctx, rec, nil)
+	w, roots, err := unwrapRoots(ctx, s, rec)
 	if err != nil {
 		return m.status(rec), nil, kmsError(err)
 	}
-	stores, err := m.unlockStores(ctx, rec, w)
+	stores, err := m.openRoots(ctx, rec, w, roots)
 	if err != nil {
 		w.Wipe()
-		return m.status(rec), nil, kmsError(err)
+		return m.status(rec), nil, err
 	}
 	return m.status(rec), stores, nil
 }
@@ -397,11 +423,29 @@ func (m *sealer) Unseal(ctx context.Context, key string, reset bool) (service.Se
 		return m.status(rec), nil, nil
 	}
 	var w seal.Wrapper
-	if s.Auto() {
+	switch {
+	case rec.Type.KMS():
+		// The KMS may take long to answer (or time out): the lock is
+		// released meanwhile so that the seal status, which health checks
+		// read, does not wait for it. Unseals are serialised by the
+		// service (its sealing lock), so no other one runs meanwhile.
+		m.mu.Unlock()
+		w, roots, err := unwrapRoots(ctx, s, rec)
+		m.mu.Lock()
+		if err != nil {
+			return m.status(rec), nil, kmsError(err)
+		}
+		stores, err := m.openRoots(ctx, rec, w, roots)
+		if err != nil {
+			w.Wipe()
+			return m.status(rec), nil, err
+		}
+		return m.status(rec), stores, nil
+	case s.Auto():
 		if w, err = s.Unlock(ctx, rec, nil); err != nil {
 			return m.status(rec), nil, kmsError(err)
 		}
-	} else {
+	default:
 		if key == "" {
 			return m.status(rec), nil, nil
 		}
@@ -439,6 +483,24 @@ func (m *sealer) Unseal(ctx context.Context, key string, reset bool) (service.Se
 	return m.status(rec), stores, nil
 }
 
+// wrapNewRoot creates the protection of s and a new root key wrapped
+// under it, in the record returned.
+func wrapNewRoot(ctx context.Context, s seal.Seal) (*seal.Record, seal.Wrapper, crypto.Key, error) {
+	rec, w, _, err := s.Create(ctx, seal.CreateOptions{})
+	if err != nil {
+		return nil, nil, crypto.Key{}, err
+	}
+	root, err := crypto.NewKey(rand.Reader)
+	if err == nil {
+		rec.Root, err = w.Wrap(ctx, root)
+	}
+	if err != nil {
+		w.Wipe()
+		return nil, nil, crypto.Key{}, err
+	}
+	return rec, w, root, nil
+}
+
 // kmsError makes a KMS's failure to unwrap the root key (seal.ErrKMS) a
 // service.ErrSealed: the installation stays sealed (503) and the server
 // tries again (autounseal.go); the message says why.
@@ -464,18 +526,15 @@ func (m *sealer) firstKMSStart(ctx context.Context, rec *seal.Record) (service.S
 	if err != nil {
 		return m.status(nil), nil, err
 	}
-	newRec, w, _, err := s.Create(ctx, seal.CreateOptions{})
+	// As in Unseal, the KMS is called without the lock.
+	m.mu.Unlock()
+	newRec, w, root, err := wrapNewRoot(ctx, s)
+	m.mu.Lock()
 	if err != nil {
 		return m.status(nil), nil, kmsError(err)
 	}
-	root, err := crypto.NewKey(rand.Reader)
-	if err == nil {
-		newRec.Root, err = w.Wrap(ctx, root)
-	}
-	if err == nil {
-		newRec.Initialized = true
-		err = m.createRecord(ctx, newRec)
-	}
+	newRec.Initialized = true
+	err = m.createRecord(ctx, newRec)
 	if errors.Is(err, errRecordExists) {
 		// Another node of a PostgreSQL installation started first: its
 		// seal is the installation's.
@@ -486,7 +545,7 @@ func (m *sealer) firstKMSStart(ctx context.Context, rec *seal.Record) (service.S
 	}
 	if err != nil {
 		w.Wipe()
-		return m.status(nil), nil, kmsError(err)
+		return m.status(nil), nil, err
 	}
 	stores, err := m.openAll(ctx, []crypto.Key{root})
 	if err != nil {
@@ -541,6 +600,32 @@ func (m *sealer) unlockStores(ctx context.Context, rec *seal.Record, w seal.Wrap
 	if rec.Type == seal.TypeFile {
 		return m.openFile(ctx, w)
 	}
+	roots, err := unwrapWith(ctx, w, rec)
+	if err != nil {
+		return nil, err
+	}
+	return m.openRoots(ctx, rec, w, roots)
+}
+
+// unwrapRoots unlocks the automatic seal s and unwraps rec's root key (and
+// the next one of a rotation in progress) with it; it touches nothing of
+// the sealer's, so it runs without its lock.
+func unwrapRoots(ctx context.Context, s seal.Seal, rec *seal.Record) (seal.Wrapper, []crypto.Key, error) {
+	w, err := s.Unlock(ctx, rec, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	roots, err := unwrapWith(ctx, w, rec)
+	if err != nil {
+		w.Wipe()
+		return nil, nil, err
+	}
+	return w, roots, nil
+}
+
+// unwrapWith unwraps rec's root key with w, and the next root key of a
+// rotation that stopped half way, if it unwraps.
+func unwrapWith(ctx context.Context, w seal.Wrapper, rec *seal.Record) ([]crypto.Key, error) {
 	root, err := w.Unwrap(ctx, rec.Root)
 	if err != nil {
 		return nil, fmt.Errorf("unwrap the root key: %w", err)
@@ -553,6 +638,12 @@ func (m *sealer) unlockStores(ctx context.Context, rec *seal.Record, w seal.Wrap
 			roots = append(roots, next)
 		}
 	}
+	return roots, nil
+}
+
+// openRoots opens every region under roots (the root key, and the next
+// one of a rotation in progress, which it finishes), keeping w.
+func (m *sealer) openRoots(ctx context.Context, rec *seal.Record, w seal.Wrapper, roots []crypto.Key) (map[string]storage.Backend, error) {
 	stores, err := m.openAll(ctx, roots)
 	if err != nil {
 		return nil, err

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -741,20 +742,27 @@ func (s *Service) DeleteServiceKey(ctx context.Context, c Caller, domain, keyID 
 			if err != nil {
 				return err
 			}
-			changed, err := k.Destroy(now)
+			changed, err := destroyKey(tx, domain, id, k, now)
 			if err != nil || !changed {
-				return err
-			}
-			if err := destroyMaterial(tx, domain, id); err != nil {
-				return err
-			}
-			if err := unindexName(tx, domain, k.Name, id); err != nil {
 				return err
 			}
 			return saveKey(tx, domain, k)
 		})
 	})
 	return internalUnlessKey("DeleteServiceKey", err)
+}
+
+// destroyKey destroys key id (k) with its material and frees its name; a
+// key already destroyed is left as it is (changed false). The caller saves
+// k.
+func destroyKey(tx storage.Tx, domain, id string, k *servicekey.Key, now time.Time) (changed bool, err error) {
+	if changed, err = k.Destroy(now); err != nil || !changed {
+		return changed, err
+	}
+	if err := destroyMaterial(tx, domain, id); err != nil {
+		return true, err
+	}
+	return true, unindexName(tx, domain, k.Name, id)
 }
 
 // RotateServiceKey adds a new latest version of fresh material to a key:
@@ -770,39 +778,49 @@ func (s *Service) RotateServiceKey(ctx context.Context, c Caller, domain, keyID 
 	var out *servicekey.Key
 	now := s.clock()
 	err = s.runKey(ctx, c, []keyCheck{s.on(c, policy.ServiceKeyUpdate, domain, id)}, func() error {
-		var k *servicekey.Key
-		err := s.domainView(ctx, domain, func(tx storage.Tx) (err error) {
-			k, err = loadKey(tx, domain, id)
-			return err
-		})
-		if err != nil {
-			return err
-		}
-		if k.State.Destroyed() {
-			return servicekey.ErrDestroyed
-		}
-		// Generated outside the transaction, which may run more than once.
-		m, err := s.keys.Generate(k.Spec)
-		if err != nil {
-			return err
-		}
-		return s.domainUpdate(ctx, domain, func(tx storage.Tx) error {
-			k, err := loadKey(tx, domain, id)
-			if err != nil {
-				return err
-			}
-			v, err := k.Rotate(now)
-			if err != nil {
-				return err
-			}
-			if err := putMaterial(tx, domain, id, v.Number, m); err != nil {
-				return err
-			}
-			out = k
-			return saveKey(tx, domain, k)
-		})
+		var err error
+		out, err = s.rotateKey(ctx, domain, id, now, servicekey.ErrDestroyed)
+		return err
 	})
 	return out, internalUnlessKey("RotateServiceKey", err)
+}
+
+// rotateKey adds a version of fresh material to key id and returns the
+// key; a destroyed key is the error destroyed.
+func (s *Service) rotateKey(ctx context.Context, domain, id string, now time.Time, destroyed error) (*servicekey.Key, error) {
+	var k *servicekey.Key
+	err := s.domainView(ctx, domain, func(tx storage.Tx) (err error) {
+		k, err = loadKey(tx, domain, id)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if k.State.Destroyed() {
+		return nil, destroyed
+	}
+	// Generated outside the transaction, which may run more than once.
+	m, err := s.keys.Generate(k.Spec)
+	if err != nil {
+		return nil, err
+	}
+	var out *servicekey.Key
+	err = s.domainUpdate(ctx, domain, func(tx storage.Tx) error {
+		k, err := loadKey(tx, domain, id)
+		if err != nil {
+			return err
+		}
+		v, err := k.Rotate(now)
+		if err != nil {
+			return err
+		}
+		if err := putMaterial(tx, domain, id, v.Number, m); err != nil {
+			return err
+		}
+		out = k
+		return saveKey(tx, domain, k)
+	})
+	return out, err
 }
 
 // withMaterial runs fn with a key and the material of one of its

@@ -76,6 +76,24 @@ func TestServiceKeysSeal(t *testing.T) {
 	if _, err := svc.Decrypt(t.Context(), root, res.DefaultDomain, v.Key.ID, ct, ""); !errors.Is(err, service.ErrSealed) {
 		t.Errorf("Decrypt while sealed = %v, want ErrSealed", err)
 	}
+	// Transit too (issue 16): every call, the hash included.
+	transit := map[string]func() error{
+		"TransitEncrypt": func() error {
+			return svc.TransitEncrypt(t.Context(), root, res.DefaultDomain, "k", []service.TransitItem{{Plaintext: plain("x")}})
+		},
+		"TransitReadKey":  func() error { _, err := svc.TransitReadKey(t.Context(), root, res.DefaultDomain, "k"); return err },
+		"TransitListKeys": func() error { _, err := svc.TransitListKeys(t.Context(), root, res.DefaultDomain); return err },
+		"TransitCreateKey": func() error {
+			_, err := svc.TransitCreateKey(t.Context(), root, res.DefaultDomain, "new", service.TransitCreate{})
+			return err
+		},
+		"TransitHash": func() error { _, err := svc.TransitHash("sha2-256", []byte("x")); return err },
+	}
+	for name, call := range transit {
+		if err := call(); !errors.Is(err, service.ErrSealed) {
+			t.Errorf("%s while sealed = %v, want ErrSealed", name, err)
+		}
+	}
 	if _, err := svc.Unseal(t.Context(), service.Caller{RequestID: "unseal"}, "", false); err != nil {
 		t.Fatalf("Unseal: %v", err)
 	}

@@ -399,14 +399,7 @@ func (s *Service) TransitListKeys(ctx context.Context, c Caller, domain string) 
 func (s *Service) TransitDeleteKey(ctx context.Context, c Caller, domain, name string) error {
 	now := s.clock()
 	return s.transitRun(ctx, c, domain, name, []string{policy.ServiceKeyDelete}, func(id string) error {
-		return s.domainUpdate(ctx, domain, func(tx storage.Tx) error {
-			k, err := loadKey(tx, domain, id)
-			if err != nil {
-				return err
-			}
-			if k.State.Destroyed() {
-				return servicekey.ErrNotFound
-			}
+		return s.updateLiveKey(ctx, domain, id, func(tx storage.Tx, k *servicekey.Key) error {
 			if !k.DeletionAllowed {
 				return servicekey.ErrDeletionNotAllowed
 			}
@@ -415,18 +408,43 @@ func (s *Service) TransitDeleteKey(ctx context.Context, c Caller, domain, name s
 					return err
 				}
 			}
-			if _, err := k.Destroy(now); err != nil {
-				return err
-			}
-			if err := destroyMaterial(tx, domain, id); err != nil {
-				return err
-			}
-			if err := unindexName(tx, domain, k.Name, id); err != nil {
-				return err
-			}
-			return saveKey(tx, domain, k)
+			_, err := destroyKey(tx, domain, id, k, now)
+			return err
 		})
 	})
+}
+
+// updateLiveKey runs fn on key id, which must not be destroyed, and saves
+// it, in one transaction.
+func (s *Service) updateLiveKey(ctx context.Context, domain, id string, fn func(tx storage.Tx, k *servicekey.Key) error) error {
+	return s.domainUpdate(ctx, domain, func(tx storage.Tx) error {
+		k, err := loadKey(tx, domain, id)
+		if err != nil {
+			return err
+		}
+		if k.State.Destroyed() {
+			return servicekey.ErrNotFound
+		}
+		if err := fn(tx, k); err != nil {
+			return err
+		}
+		return saveKey(tx, domain, k)
+	})
+}
+
+// transitUpdate resolves name, authorizes serviceKey/update, runs fn with
+// the key's id, audited, and returns the key as it is then.
+func (s *Service) transitUpdate(ctx context.Context, c Caller, domain, name string, fn func(id string) error) (TransitKey, error) {
+	var out TransitKey
+	err := s.transitRun(ctx, c, domain, name, []string{policy.ServiceKeyUpdate}, func(id string) error {
+		if err := fn(id); err != nil {
+			return err
+		}
+		var err error
+		out, err = s.transitView(ctx, domain, id)
+		return err
+	})
+	return out, err
 }
 
 // TransitConfigKey changes a key's Transit settings (keys/<name>/config).
@@ -440,16 +458,8 @@ func (s *Service) TransitConfigKey(ctx context.Context, c Caller, domain, name s
 	case cfg.AutoRotate:
 		return TransitKey{}, unsupported("auto_rotate_period")
 	}
-	var out TransitKey
-	err := s.transitRun(ctx, c, domain, name, []string{policy.ServiceKeyUpdate}, func(id string) error {
-		err := s.domainUpdate(ctx, domain, func(tx storage.Tx) error {
-			k, err := loadKey(tx, domain, id)
-			if err != nil {
-				return err
-			}
-			if k.State.Destroyed() {
-				return servicekey.ErrNotFound
-			}
+	return s.transitUpdate(ctx, c, domain, name, func(id string) error {
+		return s.updateLiveKey(ctx, domain, id, func(_ storage.Tx, k *servicekey.Key) error {
 			if v := cfg.MinDecryptionVersion; v != nil && *v != 0 {
 				if *v > k.LatestVersion || *v < k.MinAvailableVersion() {
 					return transitInvalid("min_decryption_version must be between the oldest retained version and the latest version")
@@ -467,15 +477,9 @@ func (s *Service) TransitConfigKey(ctx context.Context, c Caller, domain, name s
 			if cfg.DeletionAllowed != nil {
 				k.DeletionAllowed = *cfg.DeletionAllowed
 			}
-			return saveKey(tx, domain, k)
+			return nil
 		})
-		if err != nil {
-			return err
-		}
-		out, err = s.transitView(ctx, domain, id)
-		return err
 	})
-	return out, err
 }
 
 func transitInvalid(reason string) error { return servicekey.Invalid(servicekey.FieldTransit, reason) }
@@ -484,44 +488,10 @@ func transitInvalid(reason string) error { return servicekey.Invalid(servicekey.
 // OKMS side's RotateServiceKey does. Action: serviceKey/update.
 func (s *Service) TransitRotateKey(ctx context.Context, c Caller, domain, name string) (TransitKey, error) {
 	now := s.clock()
-	var out TransitKey
-	err := s.transitRun(ctx, c, domain, name, []string{policy.ServiceKeyUpdate}, func(id string) error {
-		var k *servicekey.Key
-		err := s.domainView(ctx, domain, func(tx storage.Tx) (err error) {
-			k, err = loadKey(tx, domain, id)
-			return err
-		})
-		if err != nil {
-			return err
-		}
-		if k.State.Destroyed() {
-			return servicekey.ErrNotFound
-		}
-		m, err := s.keys.Generate(k.Spec)
-		if err != nil {
-			return err
-		}
-		err = s.domainUpdate(ctx, domain, func(tx storage.Tx) error {
-			k, err := loadKey(tx, domain, id)
-			if err != nil {
-				return err
-			}
-			v, err := k.Rotate(now)
-			if err != nil {
-				return err
-			}
-			if err := putMaterial(tx, domain, id, v.Number, m); err != nil {
-				return err
-			}
-			return saveKey(tx, domain, k)
-		})
-		if err != nil {
-			return err
-		}
-		out, err = s.transitView(ctx, domain, id)
+	return s.transitUpdate(ctx, c, domain, name, func(id string) error {
+		_, err := s.rotateKey(ctx, domain, id, now, servicekey.ErrNotFound)
 		return err
 	})
-	return out, err
 }
 
 // TransitTrimKey destroys the material of the versions below
@@ -532,16 +502,8 @@ func (s *Service) TransitTrimKey(ctx context.Context, c Caller, domain, name str
 	if minAvailable == 0 {
 		return TransitKey{}, transitInvalid("missing or invalid min_available_version")
 	}
-	var out TransitKey
-	err := s.transitRun(ctx, c, domain, name, []string{policy.ServiceKeyUpdate}, func(id string) error {
-		err := s.domainUpdate(ctx, domain, func(tx storage.Tx) error {
-			k, err := loadKey(tx, domain, id)
-			if err != nil {
-				return err
-			}
-			if k.State.Destroyed() {
-				return servicekey.ErrNotFound
-			}
+	return s.transitUpdate(ctx, c, domain, name, func(id string) error {
+		return s.updateLiveKey(ctx, domain, id, func(tx storage.Tx, k *servicekey.Key) error {
 			if k.MinEncryptionVersion != 0 && minAvailable > k.MinEncryptionVersion {
 				return transitInvalid("cannot trim to a version above min_encryption_version")
 			}
@@ -554,15 +516,9 @@ func (s *Service) TransitTrimKey(ctx context.Context, c Caller, domain, name str
 					return err
 				}
 			}
-			return saveKey(tx, domain, k)
+			return nil
 		})
-		if err != nil {
-			return err
-		}
-		out, err = s.transitView(ctx, domain, id)
-		return err
 	})
-	return out, err
 }
 
 // TransitItem is one item of a batch: its input, and, after the call, its
@@ -693,15 +649,25 @@ func (s *Service) TransitEncrypt(ctx context.Context, c Caller, domain, name str
 	})
 }
 
-// ciphertextVersions returns the versions the items' ciphertexts name.
-func ciphertextVersions(items []TransitItem) []uint32 {
+// valueVersions returns the versions the items' Transit values (the
+// field value picks) name.
+func valueVersions(items []TransitItem, value func(*TransitItem) string) []uint32 {
 	out := make([]uint32, 0, len(items))
-	for _, it := range items {
-		if v, _, err := servicekey.ParseTransitValue(it.Ciphertext); err == nil {
+	for i := range items {
+		if v, _, err := servicekey.ParseTransitValue(value(&items[i])); err == nil {
 			out = append(out, v)
 		}
 	}
 	return out
+}
+
+func itemCiphertext(it *TransitItem) string { return it.Ciphertext }
+func itemSignature(it *TransitItem) string  { return it.Signature }
+func itemHMAC(it *TransitItem) string       { return it.HMAC }
+
+// ciphertextVersions returns the versions the items' ciphertexts name.
+func ciphertextVersions(items []TransitItem) []uint32 {
+	return valueVersions(items, itemCiphertext)
 }
 
 // decryptItem decrypts one item's ciphertext.
@@ -838,25 +804,53 @@ func (s *Service) TransitSign(ctx context.Context, c Caller, domain, name string
 		if err := signOptionsFit(k, opt); err != nil {
 			return err
 		}
-		for i := range items {
-			it := &items[i]
-			v, err := k.EncryptionVersion(it.KeyVersion)
-			if err == nil && len(it.Input) > MaxTransitPlaintext {
-				err = transitInvalid("input exceeds 524288 bytes")
-			}
-			if err != nil {
-				it.Err = err
-				continue
-			}
-			sig, err := s.keys.TransitSign(mats[v], opt.input(it.Input))
-			if err != nil {
-				it.Err = err
-				continue
-			}
-			it.Value, it.Version = servicekey.TransitValue(v, sig, opt.JWS), v
-		}
+		tagItems(k, items, opt.JWS, func(v uint32, input []byte) ([]byte, error) {
+			return s.keys.TransitSign(mats[v], opt.input(input))
+		})
 		return nil
 	})
+}
+
+// tagItems computes each item's tag (a signature or an HMAC of its input)
+// with the version it asks for; an item that cannot be tagged gets its
+// own error.
+func tagItems(k *servicekey.Key, items []TransitItem, jws bool, tag func(v uint32, input []byte) ([]byte, error)) {
+	for i := range items {
+		it := &items[i]
+		v, err := k.EncryptionVersion(it.KeyVersion)
+		if err == nil && len(it.Input) > MaxTransitPlaintext {
+			err = transitInvalid("input exceeds 524288 bytes")
+		}
+		if err != nil {
+			it.Err = err
+			continue
+		}
+		b, err := tag(v, it.Input)
+		if err != nil {
+			it.Err = err
+			continue
+		}
+		it.Value, it.Version = servicekey.TransitValue(v, b, jws), v
+	}
+}
+
+// checkItems parses each item's tag (the field value picks) and, when it
+// names a version the key still decrypts with, runs check on it; an item
+// whose tag does not parse is servicekey.ErrSignature.
+func checkItems(k *servicekey.Key, items []TransitItem, value func(*TransitItem) string, check func(it *TransitItem, v uint32, tag []byte)) {
+	for i := range items {
+		it := &items[i]
+		v, tag, err := servicekey.ParseTransitValue(value(it))
+		if err != nil {
+			it.Err = servicekey.ErrSignature
+			continue
+		}
+		if _, err := k.DecryptionVersion(v); err != nil {
+			it.Err = err
+			continue
+		}
+		check(it, v, tag)
+	}
 }
 
 // signOptionsFit refuses options of another key type: a signature
@@ -880,15 +874,7 @@ func (s *Service) TransitVerify(ctx context.Context, c Caller, domain, name stri
 	if err := checkBatch(len(items)); err != nil {
 		return err
 	}
-	versions := func(*servicekey.Key) []uint32 {
-		var out []uint32
-		for _, it := range items {
-			if v, _, err := servicekey.ParseTransitValue(it.Signature); err == nil {
-				out = append(out, v)
-			}
-		}
-		return out
-	}
+	versions := func(*servicekey.Key) []uint32 { return valueVersions(items, itemSignature) }
 	return s.transitRun(ctx, c, domain, name, []string{policy.ServiceKeyVerify}, func(id string) error {
 		k, mats, err := s.transitMaterials(ctx, domain, id, permitOp(servicekey.OpVerify), versions)
 		if err != nil {
@@ -897,20 +883,10 @@ func (s *Service) TransitVerify(ctx context.Context, c Caller, domain, name stri
 		if err := signOptionsFit(k, opt); err != nil {
 			return err
 		}
-		for i := range items {
-			it := &items[i]
-			v, sig, err := servicekey.ParseTransitValue(it.Signature)
-			if err != nil {
-				it.Err = servicekey.ErrSignature
-				continue
-			}
-			if _, err := k.DecryptionVersion(v); err != nil {
-				it.Err = err
-				continue
-			}
+		checkItems(k, items, itemSignature, func(it *TransitItem, v uint32, sig []byte) {
 			it.Valid, it.Err = s.keys.TransitVerify(mats[v], opt.input(it.Input), sig)
 			it.Version = v
-		}
+		})
 		return nil
 	})
 }
@@ -943,23 +919,9 @@ func (s *Service) TransitHMAC(ctx context.Context, c Caller, domain, name string
 		if err != nil {
 			return err
 		}
-		for i := range items {
-			it := &items[i]
-			v, err := k.EncryptionVersion(it.KeyVersion)
-			if err == nil && len(it.Input) > MaxTransitPlaintext {
-				err = transitInvalid("input exceeds 524288 bytes")
-			}
-			if err != nil {
-				it.Err = err
-				continue
-			}
-			mac, err := s.keys.HMAC(mats[v], h, it.Input)
-			if err != nil {
-				it.Err = err
-				continue
-			}
-			it.Value, it.Version = servicekey.TransitValue(v, mac, false), v
-		}
+		tagItems(k, items, false, func(v uint32, input []byte) ([]byte, error) {
+			return s.keys.HMAC(mats[v], h, input)
+		})
 		return nil
 	})
 }
@@ -969,38 +931,20 @@ func (s *Service) TransitVerifyHMAC(ctx context.Context, c Caller, domain, name 
 	if err := checkBatch(len(items)); err != nil {
 		return err
 	}
-	versions := func(*servicekey.Key) []uint32 {
-		var out []uint32
-		for _, it := range items {
-			if v, _, err := servicekey.ParseTransitValue(it.HMAC); err == nil {
-				out = append(out, v)
-			}
-		}
-		return out
-	}
+	versions := func(*servicekey.Key) []uint32 { return valueVersions(items, itemHMAC) }
 	return s.transitRun(ctx, c, domain, name, []string{policy.ServiceKeyVerify}, func(id string) error {
 		k, mats, err := s.transitMaterials(ctx, domain, id, hmacPermit(false), versions)
 		if err != nil {
 			return err
 		}
-		for i := range items {
-			it := &items[i]
-			v, mac, err := servicekey.ParseTransitValue(it.HMAC)
-			if err != nil {
-				it.Err = servicekey.ErrSignature
-				continue
-			}
-			if _, err := k.DecryptionVersion(v); err != nil {
-				it.Err = err
-				continue
-			}
+		checkItems(k, items, itemHMAC, func(it *TransitItem, v uint32, mac []byte) {
 			want, err := s.keys.HMAC(mats[v], h, it.Input)
 			if err != nil {
 				it.Err = err
-				continue
+				return
 			}
 			it.Valid, it.Version = hmacEqual(want, mac), v
-		}
+		})
 		return nil
 	})
 }

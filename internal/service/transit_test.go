@@ -9,6 +9,7 @@ import (
 	"github.com/seed-3e8d63de/coffer/internal/policy"
 	"github.com/seed-3e8d63de/coffer/internal/service"
 	"github.com/seed-3e8d63de/coffer/internal/servicekey"
+	"github.com/seed-3e8d63de/coffer/internal/storage"
 )
 
 func items(pts ...string) []service.TransitItem {
@@ -208,5 +209,94 @@ func TestService_TransitSignHMAC(t *testing.T) {
 			}
 		}
 		_ = policy.ServiceKeySign
+	})
+}
+
+// TestService_TransitIndexBackfill: keys made before the name index (no
+// index records, no "built" mark) are indexed by the first Transit call,
+// once, in one transaction.
+func TestService_TransitIndexBackfill(t *testing.T) {
+	eachBackend(t, func(t *testing.T, f *fixture) {
+		ctx := t.Context()
+		a := createKey(t, f, service.KeyInput{Name: "old-a", Type: "oct", Size: 256})
+		createKey(t, f, service.KeyInput{Name: "old-b", Type: "EC", Curve: "P-256"})
+		gone := createKey(t, f, service.KeyInput{Name: "old-gone", Type: "oct", Size: 128})
+		if _, err := f.svc.UpdateServiceKey(ctx, f.root, f.domain, gone.ID, service.KeyChange{Deactivate: str("unspecified")}); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.svc.DeleteServiceKey(ctx, f.root, f.domain, gone.ID); err != nil {
+			t.Fatal(err)
+		}
+		// The store as a release before the index left it.
+		prefix := "d/" + f.domain + "/kn"
+		err := f.store.Update(ctx, func(tx storage.Tx) error {
+			keys, err := tx.List(prefix, "", 0)
+			if err != nil {
+				return err
+			}
+			for _, k := range keys {
+				if err := tx.Delete(k); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := storeKeys(t, f, prefix); n != 0 {
+			t.Fatalf("%d index records left", n)
+		}
+		tk, err := f.svc.TransitReadKey(ctx, f.root, f.domain, "old-a")
+		if err != nil || tk.Key.ID != a.ID {
+			t.Fatalf("TransitReadKey after the upgrade = %+v, %v", tk, err)
+		}
+		names, err := f.svc.TransitListKeys(ctx, f.root, f.domain)
+		if err != nil || strings.Join(names, ",") != "old-a,old-b" {
+			t.Fatalf("TransitListKeys = %q, %v; want the live keys only", names, err)
+		}
+		if n := storeKeys(t, f, prefix); n != 3 { // two names and the mark
+			t.Fatalf("%d index records, want 2 and the built mark", n)
+		}
+	})
+}
+
+// TestService_TransitCreateRace: concurrent Transit creations of one name
+// leave exactly one key with it; every caller gets that key or learns it
+// was created meanwhile.
+func TestService_TransitCreateRace(t *testing.T) {
+	eachBackend(t, func(t *testing.T, f *fixture) {
+		ctx := t.Context()
+		const n = 8
+		ids := make(chan string, n)
+		errs := make(chan error, n)
+		for range n {
+			go func() {
+				tk, err := f.svc.TransitCreateKey(ctx, f.root, f.domain, "raced", service.TransitCreate{Type: "aes128-gcm96"})
+				if err != nil {
+					errs <- err
+					return
+				}
+				ids <- tk.Key.ID
+			}()
+		}
+		seen := map[string]bool{}
+		for range n {
+			select {
+			case id := <-ids:
+				seen[id] = true
+			case err := <-errs:
+				if !errors.Is(err, servicekey.ErrExists) {
+					t.Errorf("TransitCreateKey: %v", err)
+				}
+			}
+		}
+		if len(seen) != 1 {
+			t.Errorf("%d keys returned, want one", len(seen))
+		}
+		tk, err := f.svc.TransitReadKey(ctx, f.root, f.domain, "raced")
+		if err != nil || !seen[tk.Key.ID] {
+			t.Fatalf("the name resolves to %+v, %v", tk.Key, err)
+		}
 	})
 }

@@ -49,7 +49,13 @@ type Option func(*options)
 type options struct {
 	clock     *Clock
 	configure []func(*server.Config)
+	selfURL   bool
 }
+
+// SelfURL makes the server announce, as its PublicURL, the address of its
+// httptest listener: pages and documents that show the URL clients reach
+// the server at then show the real one.
+func SelfURL() Option { return func(o *options) { o.selfURL = true } }
 
 // WithClock gives the server clock c instead of a new one at [T0]: nodes
 // of one test may share a clock, or a test may start its clock elsewhere.
@@ -97,7 +103,15 @@ func Start(t testing.TB, opts ...Option) *Env {
 	for _, f := range o.configure {
 		f(&cfg)
 	}
-	return Serve(t, cfg, o.clock)
+	ts := httptest.NewUnstartedServer(nil)
+	if o.selfURL {
+		scheme := "http://"
+		if cfg.TLSAuto || cfg.TLSCert != "" {
+			scheme = "https://"
+		}
+		cfg.PublicURL = scheme + ts.Listener.Addr().String()
+	}
+	return serve(t, cfg, o.clock, ts)
 }
 
 // Serve starts a server with exactly cfg, whose clock is clock (nil if
@@ -106,11 +120,18 @@ func Start(t testing.TB, opts ...Option) *Env {
 // or a certificate), and stops both when the test ends.
 func Serve(t testing.TB, cfg server.Config, clock *Clock) *Env {
 	t.Helper()
+	return serve(t, cfg, clock, httptest.NewUnstartedServer(nil))
+}
+
+// serve is Serve on the unstarted httptest server ts.
+func serve(t testing.TB, cfg server.Config, clock *Clock, ts *httptest.Server) *Env {
+	t.Helper()
 	srv, err := server.New(t.Context(), cfg)
 	if err != nil {
+		ts.Close()
 		t.Fatalf("server.New: %v", err)
 	}
-	ts := httptest.NewUnstartedServer(srv.Handler())
+	ts.Config.Handler = srv.Handler()
 	if tlsConfig := srv.TLSConfig(); tlsConfig != nil {
 		// httptest's client trusts the certificate itself; a test that
 		// wants coffer's own trust reads the installation CA.

@@ -92,7 +92,7 @@ func (u *UI) createToken(w http.ResponseWriter, r *http.Request, rc *reqCtx) err
 	if s := strings.TrimSpace(r.PostFormValue("days")); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > 3650 {
-			return u.formFailed(w, r, rc, "tokens", &formErr{msg: "The lifetime must be a number of days between 1 and 3650, or empty for a token that does not expire."})
+			return u.formFailed(w, r, rc, "tokens", &formErr{msg: "The lifetime must be a number of days between 1 and 3650, or empty for a token that does not expire.", field: "days"})
 		}
 		expires = u.now().Add(time.Duration(n) * 24 * time.Hour)
 	}

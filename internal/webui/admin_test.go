@@ -102,3 +102,39 @@ func TestBrowser_Administration(t *testing.T) {
 		t.Error("the deleted domain is still listed")
 	}
 }
+
+// A mistake in a settings form is shown next to its field, which is
+// marked invalid and focused; what was typed is kept.
+func TestBrowser_SettingsFieldErrors(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{})
+	e.createUser("taken", "", "")
+	b := e.openTab(t)
+	b.signInToken(e.root)
+	d := "/ui/d/" + e.domain
+
+	b.open(d + "/settings?tab=users")
+	b.typeIn("#u-login", "bad login!")
+	b.clickText("Add the user")
+	b.waitText("#u-login-error", "Login must be 1 to 64 characters")
+	b.shows("Nothing was saved: correct the field marked below.")
+	if got := b.eval(`[document.activeElement.id, document.querySelector("#u-login").getAttribute("aria-invalid"), document.querySelector("#u-login").value].join(" ")`); got != "u-login true bad login!" {
+		t.Errorf("after the mistake: %q", got)
+	}
+	b.axe()
+	b.replace("#u-login", "taken")
+	b.clickText("Add the user")
+	b.waitText("#u-login-error", "This name is already taken.")
+
+	b.open(d + "/settings?tab=policies")
+	b.typeIn("#p-name", "p1")
+	b.typeIn("#p-ids", "urn:v1:eu:identity:user:coffer/taken")
+	b.typeIn("#p-more", "okms:apiovh:secret/update")
+	b.clickText("Create the policy")
+	b.waitText("#p-more-error", "okms:apiovh:secret/update")
+
+	b.open(d + "/settings")
+	b.replace("#cfg-deactivateAfter", "soon")
+	b.clickText("Save")
+	b.waitText("#cfg-deactivateAfter-error", "The expiration period must be a duration")
+}

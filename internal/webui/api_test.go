@@ -1,6 +1,8 @@
 package webui_test
 
 import (
+	"crypto/x509"
+	"encoding/pem"
 	"io"
 	"net/http"
 	"strings"
@@ -59,5 +61,34 @@ func TestBrowser_APIAccess(t *testing.T) {
 		if res := r.get("/ui/ca.pem"); res.status != http.StatusNotFound {
 			t.Errorf("GET /ui/ca.pem without a CA = %d, want 404", res.status)
 		}
+	}
+}
+
+// With an installation CA, the API page offers it for download, and the
+// examples use it.
+func TestAPIAccessPublicCA(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{tlsAuto: true})
+	c := e.client()
+	c.signIn("", e.root)
+	page := c.get("/ui/d/" + e.domain + "/api")
+	for _, want := range []string{"Download the CA certificate (ca.pem)", "export VAULT_CACERT=ca.pem", "--ca ca.pem", "caBundle"} {
+		if !strings.Contains(page.body, want) {
+			t.Errorf("the API page lacks %q", want)
+		}
+	}
+	res := c.get("/ui/ca.pem")
+	block, _ := pem.Decode([]byte(res.body))
+	if res.status != http.StatusOK || block == nil || block.Type != "CERTIFICATE" ||
+		!strings.Contains(res.header.Get("Content-Disposition"), `filename="ca.pem"`) {
+		t.Fatalf("GET /ui/ca.pem = %d %q %.80q", res.status, res.header.Get("Content-Disposition"), res.body)
+	}
+	cert, err := x509.ParseCertificate(block.Bytes)
+	if err != nil || !cert.IsCA {
+		t.Errorf("the CA downloaded: %v, IsCA %v", err, cert != nil && cert.IsCA)
+	}
+	// Signed out, nothing.
+	if res := e.client().get("/ui/ca.pem"); res.status != http.StatusSeeOther {
+		t.Errorf("GET /ui/ca.pem signed out = %d, want 303 to the sign-in", res.status)
 	}
 }

@@ -109,7 +109,7 @@ func (e *env) openTab(t testing.TB) *tab {
 		t.Fatalf("Chromium: %v", browserErr)
 	}
 	tctx, cancel := chromedp.NewContext(browserCtx, chromedp.WithNewBrowserContext())
-	ctx, cancelTimeout := context.WithTimeout(tctx, 90*time.Second)
+	ctx, cancelTimeout := context.WithTimeout(tctx, 240*time.Second) // tours with axe-core on a loaded machine, -race included
 	t.Cleanup(func() { cancelTimeout(); cancel() })
 	b := &tab{t: t, e: e, ctx: ctx}
 	b.do(chromedp.EmulateViewport(1280, 800))

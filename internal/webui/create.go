@@ -247,7 +247,8 @@ func formError(err error) bool {
 	var ie *service.InvalidError
 	var fe *formErr
 	return errors.As(err, &ie) || errors.As(err, &fe) || errors.Is(err, secret.ErrExists) ||
-		errors.Is(err, secret.ErrCASMismatch) || errors.Is(err, secret.ErrCASRequired) || errors.Is(err, policy.ErrInvalidPolicy)
+		errors.Is(err, secret.ErrCASMismatch) || errors.Is(err, secret.ErrCASRequired) || errors.Is(err, policy.ErrInvalidPolicy) ||
+		errors.Is(err, service.ErrIdentityExists)
 }
 
 // formErr is a mistake found by the panel itself, about one field of the

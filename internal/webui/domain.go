@@ -50,6 +50,9 @@ type settingsData struct {
 	AuditError string
 
 	Form map[string]string // what a form with a mistake sent back
+	// ErrField is the id of the input a mistake is about, ErrMsg the
+	// mistake, shown next to it.
+	ErrField, ErrMsg string
 
 	// ServiceAccounts: the service accounts tab (serviceaccounts.go).
 	ServiceAccounts []service.ServiceAccount
@@ -80,6 +83,12 @@ func (u *UI) settings(w http.ResponseWriter, r *http.Request, rc *reqCtx) error 
 // showSettings renders a settings tab, with an error and the form sent
 // back when a form had a mistake.
 func (u *UI) showSettings(w http.ResponseWriter, r *http.Request, rc *reqCtx, tabID string, status int, errMsg string, form map[string]string) error {
+	return u.showSettingsField(w, r, rc, tabID, status, errMsg, form, "")
+}
+
+// showSettingsField is showSettings with the mistake shown next to the
+// input whose id is field (when set), the top of the page saying so.
+func (u *UI) showSettingsField(w http.ResponseWriter, r *http.Request, rc *reqCtx, tabID string, status int, errMsg string, form map[string]string, field string) error {
 	domain := r.PathValue("okms")
 	dom, err := u.domainOf(r, rc, domain)
 	if err != nil {
@@ -97,6 +106,10 @@ func (u *UI) showSettings(w http.ResponseWriter, r *http.Request, rc *reqCtx, ta
 	}
 	if d.Form == nil {
 		d.Form = map[string]string{}
+	}
+	if field != "" {
+		d.ErrField, d.ErrMsg = field, errMsg
+		errMsg = "Nothing was saved: correct the field marked below."
 	}
 	if err := u.loadTab(r, rc, &d); err != nil {
 		return err
@@ -198,7 +211,8 @@ func (u *UI) formFailed(w http.ResponseWriter, r *http.Request, rc *reqCtx, tabI
 		return err
 	}
 	status, msg := describe(err)
-	return u.showSettings(w, r, rc, tabID, status, msg, formValues(r))
+	form := r.URL.Path[strings.LastIndexByte(r.URL.Path, '/')+1:]
+	return u.showSettingsField(w, r, rc, tabID, status, msg, formValues(r), settingsField(form, err))
 }
 
 // updateConfig saves the domain's secret configuration.
@@ -212,7 +226,7 @@ func (u *UI) updateConfig(w http.ResponseWriter, r *http.Request, rc *reqCtx) er
 		var up secret.ConfigUpdate
 		n, err := strconv.ParseInt(strings.TrimSpace(r.PostFormValue("maxVersions")), 10, 64)
 		if err != nil {
-			return &formErr{msg: "The maximum number of versions must be a whole number."}
+			return &formErr{msg: "The maximum number of versions must be a whole number.", field: "maxVersions"}
 		}
 		mv, err := secret.ParseMaxVersions(n)
 		if err != nil {
@@ -267,7 +281,7 @@ func (u *UI) createCredential(w http.ResponseWriter, r *http.Request, rc *reqCtx
 	if s := strings.TrimSpace(r.PostFormValue("validity")); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil {
-			return u.formFailed(w, r, rc, "certificates", &formErr{msg: "The validity must be a number of days."})
+			return u.formFailed(w, r, rc, "certificates", &formErr{msg: "The validity must be a number of days.", field: "validity"})
 		}
 		in.ValidityDays = n
 	}

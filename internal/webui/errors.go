@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"regexp"
 	"strings"
 
 	"github.com/seed-3e8d63de/coffer/internal/httpapi"
@@ -71,6 +72,10 @@ func describe(err error) (int, string) {
 	}
 	var ie *service.InvalidError
 	if errors.As(err, &ie) {
+		if plainField.MatchString(ie.Field) && strings.HasPrefix(ie.Reason, "must") {
+			// "login", "must be …": say which field.
+			return http.StatusBadRequest, sentence(ie.Field + " " + ie.Reason)
+		}
 		return http.StatusBadRequest, sentence(ie.Reason)
 	}
 	var de *service.DeniedError
@@ -89,6 +94,10 @@ func describe(err error) (int, string) {
 	}
 	return http.StatusInternalServerError, "Something went wrong on the server. Quote the request id to your administrator."
 }
+
+// plainField matches the field names of the service's InvalidError that
+// read as words ("login", "displayName"), not OKMS error ids.
+var plainField = regexp.MustCompile(`^[a-z][a-zA-Z]*$`)
 
 // pathRules explains what a secret path may hold (okms-rest.md 2.2).
 const pathRules = "A path uses letters, digits and _ . : = @ -, with folders separated by / (not at the start or the end, never //, no . or .. folder), at most 255 characters."
@@ -172,4 +181,57 @@ func (u *UI) fail(w http.ResponseWriter, r *http.Request, rc *reqCtx, err error)
 		rc = nil
 	}
 	u.renderError(w, r, rc, status, msg)
+}
+
+// settingsFields maps the forms of the domain settings (by the last
+// element of the path they post to) to their prefix of input ids, and the
+// fields the service names (InvalidError.Field, policy problems) to the
+// inputs, so that a mistake is shown next to its field.
+var settingsFields = map[string]map[string]string{
+	"users":            {"login": "u-login", "password": "u-password", "group": "u-group", "email": "u-email", "description": "u-desc", "": "u-login"},
+	"groups":           {"name": "g-name", "role": "g-role", "description": "g-desc", "": "g-name"},
+	"tokens":           {"name": "t-name", "expiresAt": "t-days", "days": "t-days", "": "t-name"},
+	"service-accounts": {"name": "sa-name", "description": "sa-desc", "": "sa-name"},
+	"policies": {"name": "p-name", "identities": "p-ids", "resources": "p-res", "permissions": "p-more",
+		"permissions.allow": "p-more", "permissions.except": "p-more", "permissions.deny": "p-deny", "": "p-name"},
+	"credentials": {"Name": "cred-name", "Description": "cred-desc", "IdentityURNs": "cred-ids", "Validity": "cred-validity",
+		"CSR": "cred-csr", "validity": "cred-validity"},
+	"config": {"maxVersions": "cfg-maxVersions", string(secret.FieldMaxVersions): "cfg-maxVersions",
+		string(secret.FieldDeactivateVersionAfter): "cfg-deactivateAfter"},
+	"rename": {"displayName": "displayName"},
+}
+
+// settingsField returns the id of the input of a settings form that err
+// is about, "" when it is about none in particular. form is the last
+// element of the path the form posted to.
+func settingsField(form string, err error) string {
+	m := settingsFields[form]
+	if m == nil {
+		return ""
+	}
+	var ie *service.InvalidError
+	var ps policy.Problems
+	var fe *formErr
+	switch {
+	case errors.Is(err, service.ErrIdentityExists):
+		return m[""]
+	case errors.As(err, &ie):
+		if id := m[ie.Field]; id != "" {
+			return id
+		}
+		// Credential errors are OKMS ids: Credential<Field><Rule>.
+		for f, id := range m {
+			if f != "" && strings.HasPrefix(ie.Field, "Credential"+f) {
+				return id
+			}
+		}
+	case errors.As(err, &ps) && len(ps) > 0:
+		return m[string(ps[0].Field)]
+	case errors.As(err, &fe):
+		return m[fe.field]
+	}
+	if vs, ok := secret.AsViolations(err); ok && len(vs) > 0 {
+		return m[string(vs[0].Field)]
+	}
+	return ""
 }

@@ -41,6 +41,9 @@ type env struct {
 type envOptions struct {
 	regions []string // region ids, the first being the default; empty: one region "local"
 	audit   bool     // audit to a file, readable in the panel
+	// tlsAuto gives the server an installation CA (dev: in memory), the
+	// public CA the API page offers; the test listener stays plain HTTP.
+	tlsAuto bool
 }
 
 const rootToken = "cof_root_webui-test-root-token"
@@ -48,46 +51,40 @@ const rootToken = "cof_root_webui-test-root-token"
 func newEnv(t testing.TB, opt envOptions) *env {
 	t.Helper()
 	dir := t.TempDir()
-	c := testenv.NewClock(time.Now().UTC().Truncate(time.Second))
 	logs := &testenv.LogBuffer{}
-	cfg := server.Defaults()
-	cfg.Listen = "127.0.0.1:0"
-	cfg.Dev, cfg.DevRootToken = true, rootToken
-	cfg.Now = c.Now
-	cfg.Logger = slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	cfg.Out = io.Discard
-	if opt.audit {
-		cfg.AuditFile = filepath.Join(dir, "audit.log")
+	// The panel's sessions and cookies meet the browser's real time: the
+	// clock starts at it. The server announces the URL clients reach it
+	// at (the API page shows it).
+	te := testenv.Start(t, testenv.WithClock(testenv.NewClock(time.Now().UTC().Truncate(time.Second))), testenv.SelfURL(),
+		testenv.Configure(func(cfg *server.Config) {
+			cfg.Listen, cfg.DevRootToken = "127.0.0.1:0", rootToken
+			cfg.TLSAuto = opt.tlsAuto
+			cfg.Logger = slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+			if opt.audit {
+				cfg.AuditFile = filepath.Join(dir, "audit.log")
+			}
+			if len(opt.regions) > 0 {
+				cfg.ConfigFile = regionsFile(t, dir, opt.regions)
+			}
+		}))
+	srv := te.Server
+	return &env{t: t, srv: srv, svc: srv.Service(), ts: te.HTTP, clock: te.Clock, log: logs, domain: te.Domain, root: rootToken}
+}
+
+// regionsFile writes a configuration file holding regions (in memory),
+// the first being the default, and returns its path.
+func regionsFile(t testing.TB, dir string, regions []string) string {
+	t.Helper()
+	var y strings.Builder
+	fmt.Fprintf(&y, "defaultRegion: %s\nregions:\n", regions[0])
+	for _, r := range regions {
+		fmt.Fprintf(&y, "  - id: %s\n    storage: {type: memory}\n", r)
 	}
-	if len(opt.regions) > 0 {
-		var y strings.Builder
-		fmt.Fprintf(&y, "defaultRegion: %s\nregions:\n", opt.regions[0])
-		for _, r := range opt.regions {
-			fmt.Fprintf(&y, "  - id: %s\n    storage: {type: memory}\n", r)
-		}
-		cfg.ConfigFile = filepath.Join(dir, "coffer.yaml")
-		if err := os.WriteFile(cfg.ConfigFile, []byte(y.String()), 0o600); err != nil {
-			t.Fatal(err)
-		}
+	path := filepath.Join(dir, "coffer.yaml")
+	if err := os.WriteFile(path, []byte(y.String()), 0o600); err != nil {
+		t.Fatal(err)
 	}
-	// The listener first, so that the server knows the URL clients reach
-	// it at (the API page shows it).
-	ts := httptest.NewUnstartedServer(nil)
-	cfg.PublicURL = "http://" + ts.Listener.Addr().String()
-	srv, err := server.New(t.Context(), cfg)
-	if err != nil {
-		ts.Close()
-		t.Fatalf("server.New: %v", err)
-	}
-	ts.Config.Handler = srv.Handler()
-	ts.Start()
-	t.Cleanup(func() {
-		ts.Close()
-		if err := srv.Close(); err != nil {
-			t.Errorf("server.Close: %v", err)
-		}
-	})
-	return &env{t: t, srv: srv, svc: srv.Service(), ts: ts, clock: c, log: logs, domain: srv.DefaultDomain(), root: rootToken}
+	return path
 }
 
 // root is the caller the tests seed data as.
@@ -190,7 +187,9 @@ type client struct {
 
 func (e *env) client() *client {
 	jar, _ := cookiejar.New(nil)
-	return &client{t: e.t, e: e, http: &http.Client{Jar: jar,
+	// The httptest server's transport: it trusts the server's certificate
+	// when tlsAuto serves TLS.
+	return &client{t: e.t, e: e, http: &http.Client{Jar: jar, Transport: e.ts.Client().Transport,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
 

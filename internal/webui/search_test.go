@@ -56,6 +56,11 @@ func TestBrowser_SearchAndBulk(t *testing.T) {
 		t.Error("a reader is offered a bulk deletion")
 	}
 	a.axe()
+	// From a folder, the search can widen to the whole domain.
+	a.open("/ui/d/" + e.domain + "/secrets?prefix=svc/&q=app-1")
+	a.shows("4 secrets found") // app-1, app-10, app-11, app-12
+	a.clickNav("#search-everywhere")
+	a.at("/ui/d/" + e.domain + "/secrets?q=app-1")
 
 	b := e.openTab(t)
 	b.signInToken(e.root)
@@ -79,6 +84,21 @@ func TestBrowser_SearchAndBulk(t *testing.T) {
 		t.Errorf("sorted by update, the first is %q", got)
 	}
 	b.axe()
+
+	// Bulk deactivation of the current versions, after a summary.
+	b.click(`input[aria-label="Select svc/app-5"]`)
+	b.click(`input[aria-label="Select svc/app-7"]`)
+	b.clickText("Deactivate the current versions")
+	b.shows("Deactivate the current version of 2 secret(s)?", "svc/app-5", "(version 1)", "Nothing is deleted.")
+	b.clickText("Deactivate 2 current version(s)")
+	b.shows("The current version of 2 secret(s) deactivated.")
+	for _, p := range []string{"svc/app-5", "svc/app-7"} {
+		v, err := e.svc.GetSecret(e.ctx(), root, e.domain, secret.MustParsePath(p), service.GetOptions{})
+		if err != nil || v.Version.State != secret.Deactivated {
+			t.Errorf("%s after the bulk deactivation: %v, %v", p, v.Version, err)
+		}
+	}
+	b.open("/ui/d/" + e.domain + "/secrets?prefix=svc/&sort=updated")
 
 	// Bulk deletion, after a summary.
 	b.click(`input[aria-label="Select svc/app-1"]`)

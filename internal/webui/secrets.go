@@ -51,8 +51,11 @@ type listData struct {
 	Folders   int // visible folders listed, all pages
 	Secrets   int // visible secrets listed, all pages
 	CanCreate bool
-	CanDelete bool // may delete secrets anywhere in the domain: bulk selection offered
-	Truncated bool // the folder or search was cut after listCalls list calls
+	CanDelete bool // may delete secrets anywhere in the domain
+	// CanDeactivate: may deactivate versions anywhere in the domain.
+	CanDeactivate bool
+	CanBulk       bool // either: the rows can be selected
+	Truncated     bool // the folder or search was cut after listCalls list calls
 }
 
 // panel returns the domains the caller may use in the panel and their
@@ -213,6 +216,8 @@ func (u *UI) listSecrets(w http.ResponseWriter, r *http.Request, rc *reqCtx) err
 	d.Crumbs = crumbs(d.Prefix)
 	d.CanCreate = u.canCreateIn(rc.caller, id)
 	d.CanDelete = u.may(rc.caller, u.svc.DomainURN(id), policy.SecretDelete)
+	d.CanDeactivate = u.may(rc.caller, u.svc.DomainURN(id), policy.SecretVersionEdit, policy.SecretVersionDeactivate)
+	d.CanBulk = d.CanDelete || d.CanDeactivate
 	u.render(w, r, rc, http.StatusOK, "secrets", &view{Title: "Secrets", Section: "secrets", Domain: &dom, Data: d})
 	return nil
 }

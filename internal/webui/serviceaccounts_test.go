@@ -27,7 +27,7 @@ func TestBrowser_ServiceAccounts(t *testing.T) {
 	b.typeIn("#sa-name", "   ")
 	b.typeIn("#sa-desc", "kept")
 	b.clickText("Create the service account")
-	b.shows("Must be 1 to 256 characters")
+	b.shows("must be 1 to 256 characters")
 	if got := b.value("#sa-desc"); got != "kept" {
 		t.Errorf("the description reads %q after a refusal", got)
 	}

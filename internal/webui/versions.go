@@ -256,16 +256,20 @@ func (u *UI) bulkVersions(w http.ResponseWriter, r *http.Request, rc *reqCtx) er
 	return nil
 }
 
-// bulkSecretsData is the summary of a deletion of several secrets.
+// bulkSecretsData is the summary of a change of several secrets: their
+// deletion, or the deactivation of their current versions.
 type bulkSecretsData struct {
-	D       service.Domain
-	Secrets []bulkSecret
-	Missing []string // paths no longer there (or not visible)
+	D          service.Domain
+	Deactivate bool // deactivate the current versions; else delete the secrets
+	Secrets    []bulkSecret
+	Unchanged  []string // secrets left as they are, and why
+	Missing    []string // paths no longer there (or not visible)
 }
 
 type bulkSecret struct {
 	Path     string
 	Versions int
+	Current  uint32
 }
 
 // bulkDeleteSecrets deletes the secrets selected in the list: first a
@@ -288,13 +292,29 @@ func (u *UI) bulkDeleteSecrets(w http.ResponseWriter, r *http.Request, rc *reqCt
 		u.redirect(w, r, rc, "/ui/d/"+domain+"/secrets", "Select at least one secret.")
 		return nil
 	}
+	d.Deactivate = r.PostFormValue("action") == "deactivate"
 	if r.PostFormValue("confirm") == "yes" {
+		n := 0
 		for _, p := range paths {
-			if err := u.svc.DeleteSecret(r.Context(), rc.caller, domain, p); err != nil && !errors.Is(err, secret.ErrNotFound) {
+			var err error
+			if d.Deactivate {
+				var v service.SecretView
+				if v, err = u.svc.GetSecret(r.Context(), rc.caller, domain, p, service.GetOptions{}); err == nil && v.Version != nil && v.Version.State == secret.Active {
+					_, err = u.svc.SetVersionState(r.Context(), rc.caller, domain, p, v.Version.ID, secret.Deactivated)
+					n++
+				}
+			} else if err = u.svc.DeleteSecret(r.Context(), rc.caller, domain, p); err == nil {
+				n++
+			}
+			if err != nil && !errors.Is(err, secret.ErrNotFound) {
 				return err
 			}
 		}
-		u.redirect(w, r, rc, "/ui/d/"+domain+"/secrets", fmt.Sprintf("%d secret(s) deleted.", len(paths)))
+		msg := fmt.Sprintf("%d secret(s) deleted.", n)
+		if d.Deactivate {
+			msg = fmt.Sprintf("The current version of %d secret(s) deactivated.", n)
+		}
+		u.redirect(w, r, rc, "/ui/d/"+domain+"/secrets", msg)
 		return nil
 	}
 	for _, p := range paths {
@@ -304,14 +324,24 @@ func (u *UI) bulkDeleteSecrets(w http.ResponseWriter, r *http.Request, rc *reqCt
 			d.Missing = append(d.Missing, p.String())
 		case err != nil:
 			return err
+		case d.Deactivate && (v.Version == nil || v.Version.State != secret.Active):
+			d.Unchanged = append(d.Unchanged, p.String()+": its current version is not active.")
 		default:
-			d.Secrets = append(d.Secrets, bulkSecret{Path: p.String(), Versions: len(v.Secret.Versions)})
+			b := bulkSecret{Path: p.String(), Versions: len(v.Secret.Versions)}
+			if v.Version != nil {
+				b.Current = v.Version.ID
+			}
+			d.Secrets = append(d.Secrets, b)
 		}
 	}
 	var err error
 	if d.D, err = u.domainOf(r, rc, domain); err != nil {
 		return err
 	}
-	u.render(w, r, rc, http.StatusOK, "bulk-secrets", &view{Title: "Delete secrets", Section: "secrets", Domain: &d.D, Data: d})
+	title := "Delete secrets"
+	if d.Deactivate {
+		title = "Deactivate current versions"
+	}
+	u.render(w, r, rc, http.StatusOK, "bulk-secrets", &view{Title: title, Section: "secrets", Domain: &d.D, Data: d})
 	return nil
 }

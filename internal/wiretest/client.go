@@ -106,3 +106,12 @@ func (c *Client) ListAll(target, cursor, next string) []json.RawMessage {
 	c.T.Fatalf("GET %s: the cursor never ends", target)
 	return nil
 }
+
+// ExpectStatus stops the test unless r has status; what names the request
+// in the message, which shows the body.
+func ExpectStatus(t testing.TB, what string, r *Response, status int) {
+	t.Helper()
+	if r.Status != status {
+		t.Fatalf("%s: status %d, want %d; body %s", what, r.Status, status, r.Body)
+	}
+}

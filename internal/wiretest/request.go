@@ -125,3 +125,16 @@ func NoMember(t testing.TB, body []byte, name string) {
 		t.Errorf("body has a %q member, want none: %s", name, body)
 	}
 }
+
+// Get walks a decoded JSON value along keys ("data", "metadata", ...); it
+// returns nil where a key is missing or a value is not an object.
+func Get(v any, keys ...string) any {
+	for _, k := range keys {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = m[k]
+	}
+	return v
+}

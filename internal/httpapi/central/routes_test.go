@@ -2,14 +2,13 @@ package central_test
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 
+	"github.com/seed-3e8d63de/coffer/internal/testenv"
 	"github.com/seed-3e8d63de/coffer/internal/wiretest"
 )
 
@@ -106,16 +105,7 @@ func TestListDomains(t *testing.T) {
 }
 
 // lockedBuffer collects the server's log lines across goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
+type lockedBuffer struct{ testenv.LogBuffer }
 
 // auditRecord is one audit event as the server logs it.
 type auditRecord struct {
@@ -130,9 +120,7 @@ type auditRecord struct {
 // requestEvent returns the audit request event of a request id.
 func (l *lockedBuffer) requestEvent(t *testing.T, rid string) auditRecord {
 	t.Helper()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	sc := bufio.NewScanner(bytes.NewReader(l.b.Bytes()))
+	sc := bufio.NewScanner(strings.NewReader(l.String()))
 	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
 		var a auditRecord

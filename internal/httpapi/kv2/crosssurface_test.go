@@ -15,7 +15,7 @@ import (
 // harness's domain: path is what follows /api/{okmsId}/v2/.
 func (h *harness) surfaceB(method, path, body string) response {
 	h.t.Helper()
-	return h.do(method, "/api/"+h.domain+"/v2/"+path, body, "X-Vault-Token", "", "Authorization", "Bearer "+rootToken)
+	return h.do(method, "/api/"+h.Domain+"/v2/"+path, body, "X-Vault-Token", "", "Authorization", "Bearer "+rootToken)
 }
 
 // TestCrossSurface shows that surfaces B and C share one set of objects
@@ -54,10 +54,10 @@ func TestCrossSurface(t *testing.T) {
 		if err != nil || got.Data["user"] != "bob" || got.VersionMetadata.Version != 2 {
 			t.Fatalf("C sees B's version: %+v, %v", got, err)
 		}
-		h.clock.Advance(time.Second)
+		h.Clock.Advance(time.Second)
 		expect(t, "B deactivate v2", h.surfaceB("PUT", "secret/"+esc+"/version/2", `{"state":"deactivated"}`), 200)
 		got, err = kv.Get(ctx, "cross/c")
-		if err != nil || got.Data != nil || !got.VersionMetadata.DeletionTime.Equal(h.clock.Now()) {
+		if err != nil || got.Data != nil || !got.VersionMetadata.DeletionTime.Equal(h.Clock.Now()) {
 			t.Fatalf("C after B's deactivation: %+v, %v", got, err)
 		}
 		if err := kv.Undelete(ctx, "cross/c", []int{2}); err != nil {
@@ -86,7 +86,7 @@ func TestCrossSurface(t *testing.T) {
 			`{"path":"cross/b","version":{"data":{"k":"v1"}},"metadata":{"maxVersions":2,"deactivateVersionAfter":"1d","customMetadata":{"team":"ops"}}}`), 200)
 		got, err := kv.Get(ctx, "cross/b")
 		if err != nil || got.Data["k"] != "v1" || got.CustomMetadata["team"] != "ops" ||
-			!got.VersionMetadata.DeletionTime.Equal(h.clock.Now().Add(24*time.Hour)) {
+			!got.VersionMetadata.DeletionTime.Equal(h.Clock.Now().Add(24*time.Hour)) {
 			t.Fatalf("C reads B's secret: %+v, %v", got, err)
 		}
 		md, err := kv.GetMetadata(ctx, "cross/b")
@@ -112,7 +112,7 @@ func TestCrossSurface(t *testing.T) {
 			t.Fatalf("B sees C's delete: %s", r.body)
 		}
 		// The domain configuration is one object too (okms-rest.md 2.5).
-		r = h.do("PUT", "/api/"+h.domain+"/v1/secret/config", `{"delete_version_after":"1d","max_versions":24}`)
+		r = h.do("PUT", "/api/"+h.Domain+"/v1/secret/config", `{"delete_version_after":"1d","max_versions":24}`)
 		expect(t, "C config", r, 204)
 		r = h.surfaceB("GET", "secretConfig", "")
 		if d, m := jsonText(get(r.json(t), "deactivateVersionAfter")), jsonText(get(r.json(t), "maxVersions")); d != "1d" || m != "24" {

@@ -29,9 +29,6 @@ type rawNotFound struct {
 	ErrorID   string `json:"error_id"`
 }
 
-// errorBody is an error answer (vault-kv2.md 2.4).
-type errorBody = vaultwire.ErrorBody
-
 // versionMetadata describes one version in data reads and writes, patches
 // and subkeys (vault-kv2.md 4.2, 4.3): exactly these members, sorted.
 type versionMetadata struct {

@@ -44,43 +44,36 @@ var (
 )
 
 // requestError is a client error with its own message, Vault's exact
-// text, rendered by the table row kind.
-type requestError struct {
-	kind error
-	msg  string
-}
-
-func (e *requestError) Error() string        { return e.msg }
-func (e *requestError) Is(target error) bool { return target == e.kind }
+// text, rendered by the table row of its kind.
+type requestError = vaultwire.RequestError
 
 // fieldError is Vault's parameter conversion error (vault-kv2.md 2.2).
 func fieldError(name, detail string) error {
-	return &requestError{kind: errFieldValidation,
-		msg: fmt.Sprintf("Field validation failed: error converting input for field %q: %s", name, detail)}
+	return vaultwire.FieldError(errFieldValidation, name, detail)
 }
 
 // jsonError is a body that is not a JSON object (vault-kv2.md 2.2); a PATCH
 // gets Vault's shorter message. The detail never quotes the body.
 func jsonError(detail string, patch bool) error {
 	if patch {
-		return &requestError{kind: errBadJSON, msg: "error parsing JSON"}
+		return &requestError{Kind: errBadJSON, Msg: "error parsing JSON"}
 	}
-	return &requestError{kind: errBadJSON, msg: "error parsing JSON: failed to parse JSON input: " + detail}
+	return vaultwire.JSONError(errBadJSON, detail)
 }
 
-func mediaTypeError(msg string) error { return &requestError{kind: errNoMediaType, msg: msg} }
+func mediaTypeError(msg string) error { return &requestError{Kind: errNoMediaType, Msg: msg} }
 
 func unsupportedMediaType(mt string) error {
-	return &requestError{kind: errBadMediaType,
-		msg: "PATCH requires Content-Type of application/merge-patch+json, provided " + mt}
+	return &requestError{Kind: errBadMediaType,
+		Msg: "PATCH requires Content-Type of application/merge-patch+json, provided " + mt}
 }
 
 func routeError(path string) error {
-	return &requestError{kind: errNoRoute, msg: fmt.Sprintf("no handler for route %q. route entry not found.", path)}
+	return &requestError{Kind: errNoRoute, Msg: fmt.Sprintf("no handler for route %q. route entry not found.", path)}
 }
 
 func preflightError(path string) error {
-	return &requestError{kind: errPreflight, msg: fmt.Sprintf(
+	return &requestError{Kind: errPreflight, Msg: fmt.Sprintf(
 		"preflight capability check returned 403, please ensure client's policies grant access to path %q", path+"/")}
 }
 
@@ -106,13 +99,6 @@ type wireError struct {
 	empty  bool // 404 with an empty body (vault-kv2.md 2.5-3)
 }
 
-// Vault's multi-error texts (go-multierror), which clients print as is.
-const (
-	invalidToken = "2 errors occurred:\n\t* permission denied\n\t* invalid token\n\n"
-	denied       = "1 error occurred:\n\t* permission denied\n\n"
-	unsupported  = "1 error occurred:\n\t* unsupported operation\n\n"
-)
-
 // table maps errors to the wire, in the order they are tested. Auth
 // failures are 403 with Vault's strings, not 401, because Vault clients are
 // written against 403; no client error is ever 5xx, 412 or 429, which
@@ -122,8 +108,8 @@ var table = []struct {
 	wire wireError
 }{
 	{errNoToken, wireError{http.StatusForbidden, []string{"permission denied"}, "Unauthenticated", false}},
-	{service.ErrUnauthenticated, wireError{http.StatusForbidden, []string{invalidToken}, "Unauthenticated", false}},
-	{service.ErrDenied, wireError{http.StatusForbidden, []string{denied}, "Forbidden", false}},
+	{service.ErrUnauthenticated, wireError{http.StatusForbidden, []string{vaultwire.InvalidToken}, "Unauthenticated", false}},
+	{service.ErrDenied, wireError{http.StatusForbidden, []string{vaultwire.Denied}, "Forbidden", false}},
 	{errPreflight, wireError{http.StatusForbidden, nil, "Forbidden", false}},
 	{errEmptyNotFound, wireError{http.StatusNotFound, []string{}, "SecretNotFound", true}},
 	{secret.ErrNotFound, wireError{http.StatusNotFound, []string{}, "SecretNotFound", false}},
@@ -133,7 +119,7 @@ var table = []struct {
 	{errNoDefaultDomain, wireError{http.StatusNotFound, nil, "DomainNotFound", false}},
 	{errNoRoute, wireError{http.StatusNotFound, nil, "RouteNotFound", false}},
 	{errMethod, wireError{http.StatusMethodNotAllowed, []string{}, "MethodNotAllowed", false}},
-	{errUnsupported, wireError{http.StatusMethodNotAllowed, []string{unsupported}, "MethodNotAllowed", false}},
+	{errUnsupported, wireError{http.StatusMethodNotAllowed, []string{vaultwire.Unsupported}, "MethodNotAllowed", false}},
 	{httpapi.ErrBodyTooLarge, wireError{http.StatusRequestEntityTooLarge, []string{"http: request body too large"}, "RequestBodyTooLarge", false}},
 	{errBadMediaType, wireError{http.StatusUnsupportedMediaType, nil, "RequestBodyInvalidJson", false}},
 	{errNoMediaType, wireError{http.StatusBadRequest, nil, "RequestBodyInvalidJson", false}},
@@ -214,17 +200,13 @@ func describe(err error) wireError {
 // a generic 500 that carries the request id.
 func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	we := describe(err)
-	rid := httpapi.RequestID(r.Context())
-	if we.status >= 500 {
-		a.log.ErrorContext(r.Context(), "request failed", "err", err, "request_id", rid)
-	}
-	httpapi.SetRetryAfter(w, we.status)
 	if we.empty {
+		httpapi.SetRetryAfter(w, we.status)
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(we.status)
 		return
 	}
-	writeJSON(w, we.status, errorBody{Errors: we.errors, ErrorCode: httpapi.OKMSCode(we.id), ErrorID: we.id, RequestID: rid}, true)
+	vaultwire.WriteError(w, r, a.log, err, we.status, we.errors, we.id)
 }
 
 // violationMessages renders violations in Vault's wording (vault-kv2.md

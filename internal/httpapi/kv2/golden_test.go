@@ -123,7 +123,7 @@ func TestGolden(t *testing.T) {
 	}
 	h := newHarness(t)
 	for _, st := range steps {
-		h.clock.Advance(st.advance)
+		h.Clock.Advance(st.advance)
 		r := h.do(st.method, "/v1/"+st.path, st.body, st.header...)
 		if st.golden == "" {
 			if r.status >= 300 {
@@ -148,7 +148,7 @@ var (
 // type and the body byte for byte, with what changes from run to run
 // replaced by placeholders.
 func (h *harness) normalise(r response) []byte {
-	b := bytes.ReplaceAll(r.body, []byte(h.domain), []byte("<okms-id>"))
+	b := bytes.ReplaceAll(r.body, []byte(h.Domain), []byte("<okms-id>"))
 	b = requestIDRE.ReplaceAll(b, []byte(`"request_id":"<request-id>"`))
 	b = uuidRE.ReplaceAll(b, []byte("<uuid>"))
 	b = accessorRE.ReplaceAll(b, []byte("<accessor>"))

@@ -3,15 +3,11 @@ package kv2_test
 import (
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
-	"os"
 	"strings"
 	"testing"
-	"time"
 
 	vault "github.com/hashicorp/vault/api"
 
-	"github.com/seed-3e8d63de/coffer/internal/server"
 	"github.com/seed-3e8d63de/coffer/internal/testenv"
 	"github.com/seed-3e8d63de/coffer/internal/wiretest"
 )
@@ -23,92 +19,48 @@ const rootToken = testenv.RootToken
 // (vault-kv2.md section 7: tests must not depend on the developer's shell),
 // and reports golden files no test wrote.
 func TestMain(m *testing.M) {
-	for _, kv := range os.Environ() {
-		if name, _, _ := strings.Cut(kv, "="); strings.HasPrefix(name, "VAULT_") {
-			os.Unsetenv(name)
-		}
-	}
+	testenv.Unsetenv("VAULT_")
 	wiretest.Main(m, false)
 }
 
-// epoch is the start of every test clock; its fraction has trailing zeros
-// so that responses show Vault's trimming (vault-kv2.md 2.6).
-var epoch = time.Date(2026, 5, 1, 10, 0, 0, 123456700, time.UTC)
-
-// harness is a real coffer server over TCP, on 127.0.0.1, with its clock.
-type harness struct {
-	t      *testing.T
-	te     *testenv.Env
-	srv    *server.Server
-	http   *httptest.Server
-	domain string
-	clock  *testenv.Clock
-}
-
-// newHarness starts a dev-mode server (in-memory store, root token
-// "root"); dataDir, when set, gives a bolt store there instead.
-func newHarness(t *testing.T, dataDir ...string) *harness {
-	t.Helper()
-	opts := []testenv.Option{testenv.WithClock(testenv.NewClock(epoch))}
-	if len(dataDir) > 0 {
-		opts = append(opts, testenv.OnDisk(dataDir[0]))
-	}
-	te := testenv.Start(t, opts...)
-	return &harness{t: t, te: te, srv: te.Server, http: te.HTTP, domain: te.Domain, clock: te.Clock}
-}
-
-// addr is the VAULT_ADDR of an addressing mode (vault-kv2.md section 1):
-// the server itself for the default domain, or /api/{okmsId} under it.
-func (h *harness) addr(mode string) string {
-	if mode == "domain" {
-		return h.http.URL + "/api/" + h.domain
-	}
-	return h.http.URL
-}
-
-// modes are the two addressing modes every client test runs in.
-var modes = []string{"default", "domain"}
-
-// prefix is the path prefix of raw requests in a mode.
-func (h *harness) prefix(mode string) string {
-	if mode == "domain" {
-		return "/api/" + h.domain
-	}
-	return ""
-}
-
-// client returns the official Vault client for mode, configured as a user
-// would: address, token, and no retries.
-func (h *harness) client(mode string) *vault.Client {
-	h.t.Helper()
-	cfg := vault.DefaultConfig()
-	cfg.Address = h.addr(mode)
-	cfg.MaxRetries = 0
-	c, err := vault.NewClient(cfg)
-	if err != nil {
-		h.t.Fatalf("vault.NewClient: %v", err)
-	}
-	c.SetToken(rootToken)
-	return c
-}
-
-// response is a raw HTTP answer.
+// response is a raw HTTP answer, read in full by do.
 type response struct {
 	status int
 	header http.Header
 	body   []byte
 }
 
-// do sends a raw request with the root token; extra is a list of header
-// name, value pairs ("X-Vault-Token", "" drops the token).
+// harness is a real coffer server over TCP, on 127.0.0.1, with its clock.
+type harness struct {
+	*testenv.Env
+	t *testing.T
+}
+
+// newHarness starts a dev-mode server (in-memory store, root token
+// "root"); dataDir, when set, gives a bolt store there instead.
+func newHarness(t *testing.T, dataDir ...string) *harness {
+	t.Helper()
+	opts := []testenv.Option{testenv.WithClock(testenv.NewClock(testenv.VaultEpoch))}
+	if len(dataDir) > 0 {
+		opts = append(opts, testenv.OnDisk(dataDir[0]))
+	}
+	te := testenv.Start(t, opts...)
+	return &harness{Env: te, t: t}
+}
+
+// addr, prefix and client are testenv's for the Vault surfaces: the
+// VAULT_ADDR, the raw path prefix and the official client of an
+// addressing mode; modes are the two every client test runs in.
+func (h *harness) addr(mode string) string          { return h.VaultAddr(mode) }
+func (h *harness) prefix(mode string) string        { return h.VaultPrefix(mode) }
+func (h *harness) client(mode string) *vault.Client { return h.VaultClient(h.t, mode) }
+
+var modes = testenv.VaultModes
+
+// do sends a raw request with the root token (testenv.VaultDo).
 func (h *harness) do(method, path, body string, extra ...string) response {
 	h.t.Helper()
-	hdr := map[string]string{}
-	for i := 0; i+1 < len(extra); i += 2 {
-		hdr[extra[i]] = extra[i+1]
-	}
-	r := wiretest.Must(h.t, h.http.Client(), wiretest.Request{Method: method, URL: h.http.URL + path, Body: body,
-		Default: map[string]string{"X-Vault-Token": rootToken}, Header: hdr, FollowRedirects: true})
+	r := h.VaultDo(h.t, method, path, body, extra...)
 	return response{status: r.Status, header: r.Header, body: r.Body}
 }
 
@@ -142,16 +94,7 @@ func (r response) errors(t *testing.T) []string {
 }
 
 // get walks a decoded JSON value along keys ("data", "metadata", …).
-func get(v any, keys ...string) any {
-	for _, k := range keys {
-		m, ok := v.(map[string]any)
-		if !ok {
-			return nil
-		}
-		v = m[k]
-	}
-	return v
-}
+func get(v any, keys ...string) any { return wiretest.Get(v, keys...) }
 
 // expect checks a response's status; on failure it shows the body.
 func expect(t *testing.T, what string, r response, status int) {

@@ -2,16 +2,17 @@ package kv2_test
 
 import (
 	"context"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/seed-3e8d63de/coffer/internal/testenv"
 )
 
 // python is Debian's interpreter, which sees Debian's python3-hvac (the
 // pyenv python3 first on some PATHs does not).
-const python = "/usr/bin/python3"
+const python = testenv.Python
 
 // TestHvac drives a real coffer server on 127.0.0.1 with python hvac
 // (Debian's python3-hvac 0.11.2) through testdata/hvac_client.py, in both
@@ -21,7 +22,7 @@ const python = "/usr/bin/python3"
 // Skipped where hvac is not installed; CI installs it (.ci/run).
 func TestHvac(t *testing.T) {
 	t.Parallel()
-	if err := exec.Command(python, "-c", "import hvac").Run(); err != nil {
+	if err := testenv.HvacMissing(); err != nil {
 		t.Skipf("%s cannot import hvac (apt-get install python3-hvac): %v", python, err)
 	}
 	for _, mode := range modes {
@@ -46,19 +47,5 @@ func TestHvac(t *testing.T) {
 	}
 }
 
-// hvacEnv is the environment of the script: this process's without the
-// VAULT_* variables hvac would read and without proxies, plus vars.
-func hvacEnv(vars map[string]string) []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		name, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(name, "VAULT_") || strings.HasSuffix(strings.ToLower(name), "_proxy") {
-			continue
-		}
-		env = append(env, kv)
-	}
-	for k, v := range vars {
-		env = append(env, k+"="+v)
-	}
-	return env
-}
+// hvacEnv is the environment of the script (testenv.HvacEnv).
+var hvacEnv = testenv.HvacEnv

@@ -23,12 +23,12 @@ type okmsCLI struct {
 
 func newOkmsCLI(t *testing.T, h *harness) *okmsCLI {
 	t.Helper()
-	c, err := okms.NewRestAPIClient(h.http.URL, okms.ClientConfig{Retry: &okms.RetryConfig{RetryMax: 0}})
+	c, err := okms.NewRestAPIClient(h.HTTP.URL, okms.ClientConfig{Retry: &okms.RetryConfig{RetryMax: 0}})
 	if err != nil {
 		t.Fatalf("okms.NewRestAPIClient: %v", err)
 	}
 	c.SetCustomHeader("Authorization", "Bearer "+rootToken)
-	return &okmsCLI{t: t, client: c, domain: uuid.MustParse(h.domain)}
+	return &okmsCLI{t: t, client: c, domain: uuid.MustParse(h.Domain)}
 }
 
 func ptr[T any](v T) *T { return &v }

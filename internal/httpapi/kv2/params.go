@@ -324,7 +324,7 @@ func (p params) stringMap(name string) (m map[string]*string, present bool, err 
 		}
 		s, err := weakString(item)
 		if err != nil {
-			return nil, true, &requestError{kind: errBadMetadataValue, msg: "custom_metadata validation failed: " + err.Error()}
+			return nil, true, &requestError{Kind: errBadMetadataValue, Msg: "custom_metadata validation failed: " + err.Error()}
 		}
 		m[k] = &s
 	}

@@ -205,7 +205,7 @@ func TestVersionedKV_DataPutKeys(t *testing.T) {
 func TestVersionedKV_DeleteVersionAfter(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	at := func(d time.Duration) string { return `"` + h.clock.Now().Add(d).UTC().Format(time.RFC3339Nano) + `"` }
+	at := func(d time.Duration) string { return `"` + h.Clock.Now().Add(d).UTC().Format(time.RFC3339Nano) + `"` }
 	h.run(t, "default", []step{
 		{method: "PUT", path: "secret/config", body: `{"delete_version_after":"1h"}`, status: 204},
 		{method: "PUT", path: "secret/data/dva", body: `{"data":{}}`, status: 200, want: map[string]string{"data.deletion_time": at(time.Hour)}},
@@ -216,7 +216,7 @@ func TestVersionedKV_DeleteVersionAfter(t *testing.T) {
 		{name: "schedules stored earlier stay", method: "GET", path: "secret/data/dva?version=1", status: 200,
 			want: map[string]string{"data.metadata.deletion_time": at(time.Hour)}},
 	})
-	h.clock.Advance(2 * time.Hour)
+	h.Clock.Advance(2 * time.Hour)
 	h.run(t, "default", []step{
 		{method: "GET", path: "secret/data/dva?version=1", status: 404, want: map[string]string{"data.metadata.deletion_time": `"2026-05-01T11:00:00.1234567Z"`}},
 		{name: "delete skips an expired version", method: "PUT", path: "secret/delete/dva", body: `{"versions":[1]}`, status: 204},
@@ -239,12 +239,12 @@ func TestVersionedKV_Reload(t *testing.T) {
 		{method: "PUT", path: "secret/metadata/kept", body: `{"custom_metadata":{"k":"v"}}`, status: 204},
 		{method: "PUT", path: "secret/config", body: `{"max_versions":4}`, status: 204},
 	})
-	if err := h.te.Close(); err != nil {
+	if err := h.Close(); err != nil {
 		t.Fatal(err)
 	}
 	h2 := newHarness(t, dir)
-	if h2.domain != h.domain {
-		t.Fatalf("default domain changed across a restart: %s, %s", h.domain, h2.domain)
+	if h2.Domain != h.Domain {
+		t.Fatalf("default domain changed across a restart: %s, %s", h.Domain, h2.Domain)
 	}
 	h2.run(t, "domain", []step{
 		{method: "GET", path: "secret/data/kept", status: 200, want: map[string]string{"data.data": `{"a":"b"}`, "data.metadata.custom_metadata": `{"k":"v"}`}},

@@ -101,8 +101,8 @@ func TestListForms(t *testing.T) {
 		{"LIST", "/v1/secret/metadata/", root},
 		{"GET", "/v1/secret/metadata?list=true", root},
 		{"GET", "/v1/secret/metadata", root},
-		{"LIST", "/api/" + h.domain + "/v1/secret/metadata/team", team},
-		{"GET", "/api/" + h.domain + "/v1/secret/metadata/team/?list=true", team},
+		{"LIST", "/api/" + h.Domain + "/v1/secret/metadata/team", team},
+		{"GET", "/api/" + h.Domain + "/v1/secret/metadata/team/?list=true", team},
 		{"GET", "/v1/secret/metadata/team/?list=true&exclude_deleted=true", []any{"a", "b", "b/", "meta-only"}},
 	}
 	for _, tc := range tests {

@@ -75,7 +75,7 @@ func (a *API) initialize(w http.ResponseWriter, r *http.Request, c *call) error 
 	for _, name := range []string{"pgp_keys", "root_token_pgp_key", "recovery_pgp_keys"} {
 		if v, ok := c.params.value(name); ok && v != nil && v != "" {
 			if l, isList := v.([]any); !isList || len(l) > 0 {
-				return &requestError{kind: errSealRequest, msg: name + " is not supported: coffer encrypts shares to age public keys (age_recipients)"}
+				return &requestError{Kind: errSealRequest, Msg: name + " is not supported: coffer encrypts shares to age public keys (age_recipients)"}
 			}
 		}
 	}
@@ -85,26 +85,26 @@ func (a *API) initialize(w http.ResponseWriter, r *http.Request, c *call) error 
 			return err
 		}
 		if n < 0 || n > 255 {
-			return &requestError{kind: errSealRequest, msg: fmt.Sprintf("%s must be between 1 and 255", name)}
+			return &requestError{Kind: errSealRequest, Msg: fmt.Sprintf("%s must be between 1 and 255", name)}
 		}
 		*dst = int(n)
 	}
 	if v, ok := c.params.value("passphrase"); ok {
 		s, isString := v.(string)
 		if !isString {
-			return &requestError{kind: errSealRequest, msg: "passphrase must be a string"}
+			return &requestError{Kind: errSealRequest, Msg: "passphrase must be a string"}
 		}
 		req.Passphrase = []byte(s)
 	}
 	if v, ok := c.params.value("age_recipients"); ok && v != nil {
 		list, isList := v.([]any)
 		if !isList {
-			return &requestError{kind: errSealRequest, msg: "age_recipients must be a list of age public keys"}
+			return &requestError{Kind: errSealRequest, Msg: "age_recipients must be a list of age public keys"}
 		}
 		for _, e := range list {
 			s, isString := e.(string)
 			if !isString {
-				return &requestError{kind: errSealRequest, msg: "age_recipients must be a list of age public keys"}
+				return &requestError{Kind: errSealRequest, Msg: "age_recipients must be a list of age public keys"}
 			}
 			req.Recipients = append(req.Recipients, s)
 		}
@@ -129,7 +129,7 @@ func (a *API) unseal(w http.ResponseWriter, r *http.Request, c *call) error {
 	if v, ok := c.params.value("key"); ok && v != nil {
 		s, isString := v.(string)
 		if !isString {
-			return &requestError{kind: errSealRequest, msg: "'key' must be a valid hex or base64 string"}
+			return &requestError{Kind: errSealRequest, Msg: "'key' must be a valid hex or base64 string"}
 		}
 		key = s
 	}
@@ -139,12 +139,12 @@ func (a *API) unseal(w http.ResponseWriter, r *http.Request, c *call) error {
 			return err
 		}
 		if st.T > 0 {
-			return &requestError{kind: errSealRequest, msg: "'key' must be specified in request body as JSON, or 'reset' set to true"}
+			return &requestError{Kind: errSealRequest, Msg: "'key' must be specified in request body as JSON, or 'reset' set to true"}
 		}
 	}
 	st, err := a.svc.Unseal(r.Context(), sealCaller(r), key, reset)
 	if errors.Is(err, service.ErrNotInitialized) {
-		return &requestError{kind: errSealRequest, msg: "server is not yet initialized"}
+		return &requestError{Kind: errSealRequest, Msg: "server is not yet initialized"}
 	}
 	if err != nil {
 		return err

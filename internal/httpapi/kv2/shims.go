@@ -133,7 +133,7 @@ func healthStatus(q url.Values, st service.SealStatus) (int, error) {
 		}
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 200 || n > 599 {
-			return 0, &requestError{kind: errBadHealthCode, msg: "bad code: " + s}
+			return 0, &requestError{Kind: errBadHealthCode, Msg: "bad code: " + s}
 		}
 		if name == code {
 			status = n
@@ -298,7 +298,7 @@ func (a *API) revokeSelf(w http.ResponseWriter, r *http.Request, c *call) error 
 // renewable, and Vault answers a token without a renewable lease with
 // "lease is not renewable" (its leaseEntry.renewable).
 func (a *API) renewSelf(http.ResponseWriter, *http.Request, *call) error {
-	return &requestError{kind: errNotRenewable, msg: "lease is not renewable"}
+	return &requestError{Kind: errNotRenewable, Msg: "lease is not renewable"}
 }
 
 // policies names what a token may do in Vault's terms: "root" for the

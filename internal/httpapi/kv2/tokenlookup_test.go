@@ -51,11 +51,11 @@ func TestTokenLookupTellsTheTruth(t *testing.T) {
 			if ttl, err := self.TokenTTL(); err != nil || ttl != 24*time.Hour {
 				t.Errorf("ttl = %v, %v; want 24h", ttl, err)
 			}
-			exp := h.clock.Now().Add(24 * time.Hour).UTC().Format(time.RFC3339)
-			if d["expire_time"] != exp || d["issue_time"] != h.clock.Now().UTC().Format(time.RFC3339) {
+			exp := h.Clock.Now().Add(24 * time.Hour).UTC().Format(time.RFC3339)
+			if d["expire_time"] != exp || d["issue_time"] != h.Clock.Now().UTC().Format(time.RFC3339) {
 				t.Errorf("expire_time %v, issue_time %v; want %s", d["expire_time"], d["issue_time"], exp)
 			}
-			if ct, _ := d["creation_time"].(json.Number).Int64(); ct != h.clock.Now().Unix() {
+			if ct, _ := d["creation_time"].(json.Number).Int64(); ct != h.Clock.Now().Unix() {
 				t.Errorf("creation_time = %v", d["creation_time"])
 			}
 			if ren, err := self.TokenIsRenewable(); err != nil || ren {
@@ -87,7 +87,7 @@ func TestTokenLookupTellsTheTruth(t *testing.T) {
 			}
 
 			// Time passes on the server's clock: the ttl follows the record.
-			h.clock.Advance(5 * time.Minute)
+			h.Clock.Advance(5 * time.Minute)
 			self, err = c.Auth().Token().LookupSelf()
 			if ttl, _ := self.TokenTTL(); err != nil || ttl != 24*time.Hour-5*time.Minute {
 				t.Errorf("ttl 5 minutes later = %v, %v", ttl, err)
@@ -164,7 +164,7 @@ func TestVaultAgentTokenFile(t *testing.T) {
 func (h *harness) userPAT(t *testing.T) string {
 	t.Helper()
 	ctx := t.Context()
-	svc := h.srv.Service()
+	svc := h.Server.Service()
 	p, err := svc.Authenticate(ctx, rootToken)
 	if err != nil {
 		t.Fatal(err)
@@ -179,11 +179,11 @@ func (h *harness) userPAT(t *testing.T) string {
 	}
 	for name, who := range map[string]string{"alice-read": "urn:v1:eu:identity:user:coffer/alice", "ops-read": "urn:v1:eu:identity:group:coffer/ops"} {
 		if _, err := svc.CreatePolicy(ctx, root, policy.Policy{Name: name, Identities: []string{who},
-			Allow: []string{"okms:apikms:*"}, Resources: []string{svc.DomainURN(h.domain) + "/*", svc.DomainURN(h.domain)}}); err != nil {
+			Allow: []string{"okms:apikms:*"}, Resources: []string{svc.DomainURN(h.Domain) + "/*", svc.DomainURN(h.Domain)}}); err != nil {
 			t.Fatalf("CreatePolicy(%s): %v", name, err)
 		}
 	}
-	tok, _, err := svc.CreatePAT(ctx, root, "alice", "ci", "", h.clock.Now().Add(24*time.Hour))
+	tok, _, err := svc.CreatePAT(ctx, root, "alice", "ci", "", h.Clock.Now().Add(24*time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}

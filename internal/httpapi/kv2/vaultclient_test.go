@@ -388,13 +388,13 @@ func TestKVHelpers_Retention(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if want := h.clock.Now().Add(time.Hour); !s.VersionMetadata.DeletionTime.Equal(want) {
+			if want := h.Clock.Now().Add(time.Hour); !s.VersionMetadata.DeletionTime.Equal(want) {
 				t.Fatalf("scheduled deletion_time = %v, want %v", s.VersionMetadata.DeletionTime, want)
 			}
 			if _, err := kv.Rollback(ctx, "prune", 12); err == nil {
 				t.Fatal("Rollback to a version with a scheduled deletion succeeded (the client must refuse it)")
 			}
-			h.clock.Advance(2 * time.Hour)
+			h.Clock.Advance(2 * time.Hour)
 			got, err := kv.Get(ctx, "prune")
 			if err != nil || got.Data != nil || got.VersionMetadata.Version != 12 {
 				t.Fatalf("expired version: %+v, %v; want no data", got, err)
@@ -403,7 +403,7 @@ func TestKVHelpers_Retention(t *testing.T) {
 				t.Fatal(err)
 			}
 			got, err = kv.Get(ctx, "prune")
-			if err != nil || got.Data == nil || !got.VersionMetadata.DeletionTime.Equal(h.clock.Now().Add(time.Hour)) {
+			if err != nil || got.Data == nil || !got.VersionMetadata.DeletionTime.Equal(h.Clock.Now().Add(time.Hour)) {
 				t.Fatalf("after undelete: %+v, %v; want data, deletion in an hour", got, err)
 			}
 			// Deleting a version that is scheduled replaces the schedule.
@@ -411,7 +411,7 @@ func TestKVHelpers_Retention(t *testing.T) {
 				t.Fatal(err)
 			}
 			got, _ = kv.Get(ctx, "prune")
-			if got.Data != nil || !got.VersionMetadata.DeletionTime.Equal(h.clock.Now()) {
+			if got.Data != nil || !got.VersionMetadata.DeletionTime.Equal(h.Clock.Now()) {
 				t.Fatalf("after Delete: %+v", got.VersionMetadata)
 			}
 		})
@@ -487,7 +487,7 @@ func TestVaultClient_SysAndToken(t *testing.T) {
 			}
 			ec := h.client(mode)
 			ec.SetToken(expiring.Auth.ClientToken)
-			h.clock.Advance(2 * time.Minute)
+			h.Clock.Advance(2 * time.Minute)
 			if _, err := ec.KVv2("secret").Get(context.Background(), "by/child"); err == nil || !strings.Contains(err.Error(), "invalid token") {
 				t.Fatalf("expired child token: %v", err)
 			}

@@ -64,7 +64,7 @@ func (a *API) batch(w http.ResponseWriter, r *http.Request, c *call, parse itemP
 		if items[0].Err != nil {
 			return keyMissing(items[0].Err)
 		}
-		return reply(w, r, result(&items[0]))
+		return c.reply(w, r, result(&items[0]))
 	}
 	results := make([]map[string]any, len(items))
 	failed, succeeded := false, false
@@ -91,7 +91,7 @@ func (a *API) batch(w http.ResponseWriter, r *http.Request, c *call, parse itemP
 			status = int(code)
 		}
 	}
-	vaultwire.WriteJSON(w, status, vaultwire.NewEnvelope(r, "transit", map[string]any{"batch_results": results}, nil), true)
+	vaultwire.WriteJSON(w, status, vaultwire.NewEnvelope(r, "transit", map[string]any{"batch_results": results}, c.warnings(nil)), true)
 	return nil
 }
 
@@ -219,7 +219,7 @@ func (a *API) datakey(w http.ResponseWriter, r *http.Request, c *call) error {
 	if kind == "plaintext" {
 		out["plaintext"] = base64.StdEncoding.EncodeToString(it.Output.Bytes())
 	}
-	return reply(w, r, out)
+	return c.reply(w, r, out)
 }
 
 // signOptions reads the hash (path, else hash_algorithm or algorithm),
@@ -395,7 +395,7 @@ func (a *API) random(w http.ResponseWriter, r *http.Request, c *call) error {
 	if err != nil {
 		return err
 	}
-	return reply(w, r, map[string]string{"random_bytes": out})
+	return c.reply(w, r, map[string]string{"random_bytes": out})
 }
 
 func (a *API) hash(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -422,5 +422,5 @@ func (a *API) hash(w http.ResponseWriter, r *http.Request, c *call) error {
 	if err != nil {
 		return err
 	}
-	return reply(w, r, map[string]string{"sum": out})
+	return c.reply(w, r, map[string]string{"sum": out})
 }

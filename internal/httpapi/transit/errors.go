@@ -26,29 +26,19 @@ var (
 )
 
 // requestError is a client error with its own message, rendered by the
-// row of kind.
-type requestError struct {
-	kind error
-	msg  string
-}
-
-func (e *requestError) Error() string        { return e.msg }
-func (e *requestError) Is(target error) bool { return target == e.kind }
+// row of its kind.
+type requestError = vaultwire.RequestError
 
 func badInput(format string, args ...any) error {
-	return &requestError{kind: errBadInput, msg: fmt.Sprintf(format, args...)}
+	return &requestError{Kind: errBadInput, Msg: fmt.Sprintf(format, args...)}
 }
 
-func fieldError(name, detail string) error {
-	return badInput("Field validation failed: error converting input for field %q: %s", name, detail)
-}
+func fieldError(name, detail string) error { return vaultwire.FieldError(errBadInput, name, detail) }
 
-func jsonError(detail string) error {
-	return &requestError{kind: errBadJSON, msg: "error parsing JSON: failed to parse JSON input: " + detail}
-}
+func jsonError(detail string) error { return vaultwire.JSONError(errBadJSON, detail) }
 
 func routeError(path string) error {
-	return &requestError{kind: errNoRoute, msg: vaultwire.MultiError([]string{"unsupported path"})}
+	return &requestError{Kind: errNoRoute, Msg: vaultwire.MultiError([]string{"unsupported path"})}
 }
 
 // keyMissing is a key that does not exist, as the crypto routes say it
@@ -68,13 +58,6 @@ type wire struct {
 	id     string
 }
 
-// Vault's multi-error texts.
-var (
-	invalidToken = vaultwire.MultiError([]string{"permission denied", "invalid token"})
-	denied       = vaultwire.MultiError([]string{"permission denied"})
-	unsupported  = vaultwire.MultiError([]string{"unsupported operation"})
-)
-
 // table maps errors to the wire, in the order they are tested: the same
 // authentication, domain and availability rows as surface C, then the
 // Transit refusals. No client error is 5xx, 412 or 429.
@@ -83,14 +66,14 @@ var table = []struct {
 	wire wire
 }{
 	{errNoToken, wire{http.StatusForbidden, []string{"permission denied"}, "Unauthenticated"}},
-	{service.ErrUnauthenticated, wire{http.StatusForbidden, []string{invalidToken}, "Unauthenticated"}},
-	{service.ErrDenied, wire{http.StatusForbidden, []string{denied}, "Forbidden"}},
+	{service.ErrUnauthenticated, wire{http.StatusForbidden, []string{vaultwire.InvalidToken}, "Unauthenticated"}},
+	{service.ErrDenied, wire{http.StatusForbidden, []string{vaultwire.Denied}, "Forbidden"}},
 	{service.ErrDomainNotFound, wire{http.StatusNotFound, []string{"OKMS domain not found"}, "DomainNotFound"}},
 	{service.ErrDomainNotReady, wire{http.StatusBadRequest, []string{"the OKMS domain is being created or deleted; retry shortly"}, "DomainNotReady"}},
 	{errNoDefaultDomain, wire{http.StatusNotFound, nil, "DomainNotFound"}},
 	{errNoRoute, wire{http.StatusNotFound, nil, "RouteNotFound"}},
 	{errMethod, wire{http.StatusMethodNotAllowed, []string{}, "MethodNotAllowed"}},
-	{errUnsupported, wire{http.StatusMethodNotAllowed, []string{unsupported}, "MethodNotAllowed"}},
+	{errUnsupported, wire{http.StatusMethodNotAllowed, []string{vaultwire.Unsupported}, "MethodNotAllowed"}},
 	{vaultwire.ErrListParam, wire{http.StatusBadRequest, []string{}, "QueryParameterInvalid"}},
 	{vaultwire.ErrNamespace, wire{http.StatusBadRequest, nil, "QueryParameterInvalid"}},
 	{vaultwire.ErrWrapping, wire{http.StatusBadRequest, nil, "QueryParameterInvalid"}},
@@ -157,10 +140,5 @@ func itemError(err error) string {
 // Unknown errors are logged in full and answered with a generic 500.
 func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	we := describe(err)
-	rid := httpapi.RequestID(r.Context())
-	if we.status >= 500 {
-		a.log.ErrorContext(r.Context(), "request failed", "err", err, "request_id", rid)
-	}
-	httpapi.SetRetryAfter(w, we.status)
-	vaultwire.WriteJSON(w, we.status, vaultwire.ErrorBody{Errors: we.errors, ErrorCode: httpapi.OKMSCode(we.id), ErrorID: we.id, RequestID: rid}, true)
+	vaultwire.WriteError(w, r, a.log, err, we.status, we.errors, we.id)
 }

@@ -3,16 +3,16 @@ package transit_test
 import (
 	"bytes"
 	"context"
-	"fmt"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/seed-3e8d63de/coffer/internal/testenv"
 )
 
 // python is Debian's interpreter, which sees Debian's python3-hvac.
-const python = "/usr/bin/python3"
+const python = testenv.Python
 
 // TestHvac drives a real coffer server with python hvac through
 // testdata/hvac_transit.py in both addressing modes: keys, batch
@@ -37,7 +37,7 @@ func TestHvac(t *testing.T) {
 				if rest, ok := strings.CutPrefix(line, "ENVELOPE "); ok {
 					name, body, _ := strings.Cut(rest, " ")
 					if mode == "default" {
-						checkGolden(t, "hvac_"+name, h.normalise(response{status: 200, body: []byte(body)}))
+						checkGolden(t, "hvac_"+name, h.normalise(response{Status: 200, Body: []byte(body)}))
 					}
 					continue
 				}
@@ -54,19 +54,6 @@ func TestHvac(t *testing.T) {
 	}
 }
 
-// hvacEnv is this process's environment without the VAULT_* variables
-// hvac would read and without proxies, plus vars.
-func hvacEnv(vars map[string]string) []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		name, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(name, "VAULT_") || strings.HasSuffix(strings.ToLower(name), "_proxy") {
-			continue
-		}
-		env = append(env, kv)
-	}
-	for k, v := range vars {
-		env = append(env, fmt.Sprintf("%s=%s", k, v))
-	}
-	return env
-}
+// hvacEnv is testenv's: this process's environment without the VAULT_*
+// variables hvac would read and without proxies, plus vars.
+var hvacEnv = testenv.HvacEnv

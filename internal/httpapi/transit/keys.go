@@ -78,7 +78,7 @@ func (a *API) listKeys(w http.ResponseWriter, r *http.Request, c *call) error {
 	if len(names) == 0 {
 		return servicekey.ErrNotFound // Vault: 404 for an empty list
 	}
-	return reply(w, r, map[string][]string{"keys": names})
+	return c.reply(w, r, map[string][]string{"keys": names})
 }
 
 func (a *API) readKey(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -86,7 +86,7 @@ func (a *API) readKey(w http.ResponseWriter, r *http.Request, c *call) error {
 	if err != nil {
 		return err
 	}
-	return reply(w, r, toKeyDoc(tk))
+	return c.reply(w, r, toKeyDoc(tk))
 }
 
 func (a *API) createKey(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -109,9 +109,9 @@ func (a *API) createKey(w http.ResponseWriter, r *http.Request, c *call) error {
 		return err
 	}
 	if tk.Existed {
-		return reply(w, r, toKeyDoc(tk), "key "+c.name()+" already existed")
+		return c.reply(w, r, toKeyDoc(tk), "key "+c.name()+" already existed")
 	}
-	return reply(w, r, toKeyDoc(tk))
+	return c.reply(w, r, toKeyDoc(tk))
 }
 
 func (a *API) deleteKey(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -155,7 +155,7 @@ func (a *API) configKey(w http.ResponseWriter, r *http.Request, c *call) error {
 	if err != nil {
 		return err
 	}
-	return reply(w, r, toKeyDoc(tk))
+	return c.reply(w, r, toKeyDoc(tk))
 }
 
 func (a *API) rotateKey(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -163,7 +163,7 @@ func (a *API) rotateKey(w http.ResponseWriter, r *http.Request, c *call) error {
 	if err != nil {
 		return err
 	}
-	return reply(w, r, toKeyDoc(tk))
+	return c.reply(w, r, toKeyDoc(tk))
 }
 
 func (a *API) trimKey(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -175,5 +175,5 @@ func (a *API) trimKey(w http.ResponseWriter, r *http.Request, c *call) error {
 	if err != nil {
 		return err
 	}
-	return reply(w, r, toKeyDoc(tk))
+	return c.reply(w, r, toKeyDoc(tk))
 }

@@ -140,7 +140,7 @@ func (p params) b64(name string) ([]byte, bool, error) {
 	b, err := base64.StdEncoding.DecodeString(s)
 	if err != nil {
 		if b, err = base64.RawStdEncoding.DecodeString(strings.TrimRight(s, "=")); err != nil {
-			return nil, true, &requestError{kind: errBadInput, msg: fmt.Sprintf("failed to base64-decode %s", name)}
+			return nil, true, &requestError{Kind: errBadInput, Msg: fmt.Sprintf("failed to base64-decode %s", name)}
 		}
 	}
 	return b, true, nil
@@ -162,7 +162,7 @@ func (p params) batch() ([]params, error) {
 		}
 	}
 	if len(items) == 0 {
-		return nil, &requestError{kind: errBadInput, msg: "missing batch input to process"}
+		return nil, &requestError{Kind: errBadInput, Msg: "missing batch input to process"}
 	}
 	out := make([]params, len(items))
 	for i, m := range items {

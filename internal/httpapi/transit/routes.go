@@ -9,9 +9,11 @@
 package transit
 
 import (
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/google/uuid"
@@ -62,6 +64,7 @@ type call struct {
 	params    params
 	caller    service.Caller
 	vars      []string // the variable segments of the route
+	ignored   []string // unknown body parameters, sorted
 }
 
 type handler func(a *API, w http.ResponseWriter, r *http.Request, c *call) error
@@ -74,10 +77,24 @@ type route struct {
 	pattern string // for the access log and the route table
 	segs    []string
 	ops     map[vaultwire.Op]handler
+	// fields are the body parameters of its writes; others are ignored
+	// with Vault's warning.
+	fields []string
 }
 
-func r(pattern string, ops map[vaultwire.Op]handler) route {
-	return route{pattern: pattern, segs: strings.Split(pattern, "/"), ops: ops}
+func r(pattern string, ops map[vaultwire.Op]handler, fields ...string) route {
+	return route{pattern: pattern, segs: strings.Split(pattern, "/"), ops: ops, fields: fields}
+}
+
+// Parameters shared by the batch routes.
+var batchFields = []string{"batch_input", "partial_failure_response_code"}
+
+func with(fields ...[]string) []string {
+	var out []string
+	for _, f := range fields {
+		out = append(out, f...)
+	}
+	return out
 }
 
 type ops = map[vaultwire.Op]handler
@@ -93,19 +110,26 @@ var (
 // {hash} a hash algorithm, {type} plaintext or wrapped, {bytes} a count.
 var routes = []route{
 	r("keys", ops{list: (*API).listKeys}),
-	r("keys/{name}", ops{read: (*API).readKey, write: (*API).createKey, del: (*API).deleteKey}),
-	r("keys/{name}/config", ops{write: (*API).configKey}),
+	r("keys/{name}", ops{read: (*API).readKey, write: (*API).createKey, del: (*API).deleteKey},
+		"type", "exportable", "derived", "allow_plaintext_backup", "convergent_encryption", "auto_rotate_period", "context", "key_size"),
+	r("keys/{name}/config", ops{write: (*API).configKey},
+		"min_decryption_version", "min_encryption_version", "deletion_allowed", "exportable", "allow_plaintext_backup", "auto_rotate_period"),
 	r("keys/{name}/rotate", ops{write: (*API).rotateKey}),
-	r("keys/{name}/trim", ops{write: (*API).trimKey}),
-	r("encrypt/{name}", ops{write: (*API).encrypt}),
-	r("decrypt/{name}", ops{write: (*API).decrypt}),
-	r("rewrap/{name}", ops{write: (*API).rewrap}),
-	r("datakey/{type}/{name}", ops{write: (*API).datakey}),
-	r("sign/{name}/{hash?}", ops{write: (*API).sign}),
-	r("verify/{name}/{hash?}", ops{write: (*API).verify}),
-	r("hmac/{name}/{hash?}", ops{write: (*API).hmac}),
-	r("random/{source?}/{bytes?}", ops{write: (*API).random}),
-	r("hash/{hash?}", ops{write: (*API).hash}),
+	r("keys/{name}/trim", ops{write: (*API).trimKey}, "min_available_version"),
+	r("encrypt/{name}", ops{write: (*API).encrypt},
+		with([]string{"plaintext", "context", "associated_data", "key_version", "type"}, batchFields)...),
+	r("decrypt/{name}", ops{write: (*API).decrypt}, with([]string{"ciphertext", "context", "associated_data"}, batchFields)...),
+	r("rewrap/{name}", ops{write: (*API).rewrap},
+		with([]string{"ciphertext", "context", "associated_data", "key_version"}, batchFields)...),
+	r("datakey/{type}/{name}", ops{write: (*API).datakey}, "bits", "context", "associated_data", "key_version"),
+	r("sign/{name}/{hash?}", ops{write: (*API).sign}, with([]string{"input", "key_version", "hash_algorithm", "algorithm",
+		"prehashed", "signature_algorithm", "marshaling_algorithm"}, batchFields)...),
+	// hvac sends the key's name in the body of a verify.
+	r("verify/{name}/{hash?}", ops{write: (*API).verify}, with([]string{"input", "signature", "hmac", "hash_algorithm",
+		"algorithm", "prehashed", "signature_algorithm", "marshaling_algorithm", "name"}, batchFields)...),
+	r("hmac/{name}/{hash?}", ops{write: (*API).hmac}, with([]string{"input", "key_version", "algorithm"}, batchFields)...),
+	r("random/{source?}/{bytes?}", ops{write: (*API).random}, "bytes", "format", "source"),
+	r("hash/{hash?}", ops{write: (*API).hash}, "input", "algorithm", "format"),
 }
 
 // Routes lists the routes as method and path under
@@ -226,7 +250,7 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request) error {
 			return errUnsupported
 		}
 		c.vars = vars
-		if err := a.readParams(w, r, c); err != nil {
+		if err := a.readParams(w, r, c, rt.fields); err != nil {
 			return err
 		}
 		return h(a, w, r, c)
@@ -291,8 +315,9 @@ func (a *API) authenticate(r *http.Request, c *call) error {
 	return nil
 }
 
-// readParams reads the JSON body of a write, the query string otherwise.
-func (a *API) readParams(w http.ResponseWriter, r *http.Request, c *call) error {
+// readParams reads the JSON body of a write, the query string otherwise,
+// and notes the body parameters not in known.
+func (a *API) readParams(w http.ResponseWriter, r *http.Request, c *call, known []string) error {
 	if c.op != write {
 		c.params = params{query: c.query}
 		return nil
@@ -301,12 +326,29 @@ func (a *API) readParams(w http.ResponseWriter, r *http.Request, c *call) error 
 	if err != nil {
 		return err
 	}
-	c.params, err = bodyParams(b)
-	return err
+	if c.params, err = bodyParams(b); err != nil {
+		return err
+	}
+	for name := range c.params.body {
+		if !slices.Contains(known, name) {
+			c.ignored = append(c.ignored, name)
+		}
+	}
+	slices.Sort(c.ignored)
+	return nil
 }
 
-// reply writes a 200 envelope with data.
-func reply(w http.ResponseWriter, r *http.Request, data any, warnings ...string) error {
-	vaultwire.WriteJSON(w, http.StatusOK, vaultwire.NewEnvelope(r, "transit", data, warnings), true)
+// warnings returns the handler's warnings, then Vault's about the
+// parameters ignored.
+func (c *call) warnings(ws []string) []string {
+	if len(c.ignored) > 0 {
+		ws = append(ws, fmt.Sprintf("Endpoint ignored these unrecognized parameters: %v", c.ignored))
+	}
+	return ws
+}
+
+// reply writes a 200 envelope with data and the warnings.
+func (c *call) reply(w http.ResponseWriter, r *http.Request, data any, warnings ...string) error {
+	vaultwire.WriteJSON(w, http.StatusOK, vaultwire.NewEnvelope(r, "transit", data, c.warnings(warnings)), true)
 	return nil
 }

@@ -15,6 +15,8 @@ import (
 	"testing"
 
 	vault "github.com/hashicorp/vault/api"
+
+	"github.com/seed-3e8d63de/coffer/internal/wiretest"
 )
 
 func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
@@ -116,10 +118,10 @@ func TestCrossAPI(t *testing.T) {
 	h := newHarness(t)
 	base := "/api/" + h.Domain + "/v1/servicekey"
 	created := h.do("POST", base, `{"name":"okms-made","type":"oct","size":256,"operations":["encrypt","decrypt"]}`, "Content-Type", "application/json")
-	expect(t, "OKMS create", created, 201)
-	id, _ := created.json(t)["id"].(string)
+	wiretest.ExpectStatus(t, "OKMS create", &created, 201)
+	id, _ := wiretest.DecodeBody[map[string]any](t, &created)["id"].(string)
 	okmsCT := h.do("POST", base+"/"+id+"/encrypt", `{"plaintext":"`+b64("from okms")+`"}`, "Content-Type", "application/json")
-	expect(t, "OKMS encrypt", okmsCT, 200)
+	wiretest.ExpectStatus(t, "OKMS encrypt", &okmsCT, 200)
 
 	c := h.client("default")
 	enc := write(t, c, "transit/encrypt/okms-made", map[string]any{"plaintext": b64("via transit")})
@@ -129,12 +131,12 @@ func TestCrossAPI(t *testing.T) {
 	}
 	write(t, c, "transit/keys/okms-made/rotate", nil)
 	got := h.do("GET", base+"/"+id, "")
-	expect(t, "OKMS read after rotation", got, 200)
-	if ct, _ := okmsCT.json(t)["ciphertext"].(string); true {
+	wiretest.ExpectStatus(t, "OKMS read after rotation", &got, 200)
+	if ct, _ := wiretest.DecodeBody[map[string]any](t, &okmsCT)["ciphertext"].(string); true {
 		r := h.do("POST", base+"/"+id+"/decrypt", `{"ciphertext":"`+ct+`"}`, "Content-Type", "application/json")
-		expect(t, "OKMS decrypt of a pre-rotation ciphertext", r, 200)
-		if r.json(t)["plaintext"] != b64("from okms") {
-			t.Fatalf("OKMS decrypt = %s", r.body)
+		wiretest.ExpectStatus(t, "OKMS decrypt of a pre-rotation ciphertext", &r, 200)
+		if wiretest.DecodeBody[map[string]any](t, &r)["plaintext"] != b64("from okms") {
+			t.Fatalf("OKMS decrypt = %s", r.Body)
 		}
 	}
 	enc = write(t, c, "transit/encrypt/okms-made", map[string]any{"plaintext": b64("v2")})
@@ -142,8 +144,8 @@ func TestCrossAPI(t *testing.T) {
 		t.Fatalf("after rotation: %v", enc.Data["ciphertext"])
 	}
 	deact := h.do("POST", base+"/"+id+"/deactivate", `{"reason":"unspecified"}`, "Content-Type", "application/json")
-	if deact.status >= 300 {
-		t.Fatalf("OKMS deactivate: %d %s", deact.status, deact.body)
+	if deact.Status >= 300 {
+		t.Fatalf("OKMS deactivate: %d %s", deact.Status, deact.Body)
 	}
 	if _, err := c.Logical().Write("transit/encrypt/okms-made", map[string]any{"plaintext": b64("x")}); err == nil ||
 		!strings.Contains(err.Error(), "not active") {
@@ -159,14 +161,14 @@ func TestCrossAPI(t *testing.T) {
 	sig := write(t, c, "transit/sign/transit-made", map[string]any{"input": b64("payload")})
 	raw := strings.TrimPrefix(sig.Data["signature"].(string), "vault:v1:")
 	r := h.do("POST", base+"/"+tid+"/verify", `{"message":"`+b64("payload")+`","signature":"`+raw+`","alg":"ES256"}`, "Content-Type", "application/json")
-	expect(t, "OKMS verify of a Transit signature", r, 200)
-	if r.json(t)["result"] != true {
-		t.Fatalf("OKMS verify = %s", r.body)
+	wiretest.ExpectStatus(t, "OKMS verify of a Transit signature", &r, 200)
+	if wiretest.DecodeBody[map[string]any](t, &r)["result"] != true {
+		t.Fatalf("OKMS verify = %s", r.Body)
 	}
 	r = h.do("GET", base+"/"+tid, "")
-	expect(t, "OKMS read of a Transit key", r, 200)
-	if r.json(t)["name"] != "transit-made" {
-		t.Fatalf("OKMS read = %s", r.body)
+	wiretest.ExpectStatus(t, "OKMS read of a Transit key", &r, 200)
+	if wiretest.DecodeBody[map[string]any](t, &r)["name"] != "transit-made" {
+		t.Fatalf("OKMS read = %s", r.Body)
 	}
 
 	// openssl verifies the DER signature with the public key of the key document.

@@ -10,6 +10,7 @@ package vaultwire
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -97,6 +98,49 @@ const (
 	OpDelete
 	OpHead // sys/health only
 )
+
+// Vault's multi-error texts, which clients print as is.
+var (
+	InvalidToken = MultiError([]string{"permission denied", "invalid token"})
+	Denied       = MultiError([]string{"permission denied"})
+	Unsupported  = MultiError([]string{"unsupported operation"})
+)
+
+// RequestError is a client error with its own message, Vault's exact
+// text, rendered by the row of its surface's error table that Kind names
+// (through Is).
+type RequestError struct {
+	Kind error
+	Msg  string
+}
+
+func (e *RequestError) Error() string        { return e.Msg }
+func (e *RequestError) Is(target error) bool { return target == e.Kind }
+
+// FieldError is Vault's parameter conversion error (vault-kv2.md 2.2),
+// of the surface's kind.
+func FieldError(kind error, name, detail string) error {
+	return &RequestError{Kind: kind,
+		Msg: fmt.Sprintf("Field validation failed: error converting input for field %q: %s", name, detail)}
+}
+
+// JSONError is a body that is not a JSON object (vault-kv2.md 2.2), of the
+// surface's kind. The detail never quotes the body.
+func JSONError(kind error, detail string) error {
+	return &RequestError{Kind: kind, Msg: "error parsing JSON: failed to parse JSON input: " + detail}
+}
+
+// WriteError renders an error answer (vault-kv2.md 2.4): Content-Type
+// exactly application/json, Vault's errors array and the OKMS members of
+// the error_id id. A 5xx is logged in full with err and the request id.
+func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error, status int, errs []string, id string) {
+	rid := httpapi.RequestID(r.Context())
+	if status >= 500 {
+		log.ErrorContext(r.Context(), "request failed", "err", err, "request_id", rid)
+	}
+	httpapi.SetRetryAfter(w, status)
+	WriteJSON(w, status, ErrorBody{Errors: errs, ErrorCode: httpapi.OKMSCode(id), ErrorID: id, RequestID: rid}, true)
+}
 
 // Errors of the request's form, rendered by each surface's table.
 var (

@@ -609,8 +609,21 @@
     });
   }
 
+  // A mistake shown next to its field marks the field, and says so to
+  // screen readers; the focus goes to it.
+  function initFieldErrors() {
+    $$('[data-error-for]').forEach((p, i) => {
+      const f = document.getElementById(p.dataset.errorFor);
+      if (!f) return;
+      f.setAttribute('aria-invalid', 'true');
+      f.setAttribute('aria-describedby', (p.id + ' ' + (f.getAttribute('aria-describedby') || '')).trim());
+      if (i === 0) f.focus();
+    });
+  }
+
   function init() {
     enhance();
+    initFieldErrors();
     initCopyFrom();
     initDownloads();
     initJSONEditors();
