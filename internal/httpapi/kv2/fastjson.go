@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
-	"slices"
 	"strconv"
 	"sync"
-	"unicode/utf8"
 
 	"github.com/seed-3e8d63de/coffer/internal/httpapi"
 )
@@ -32,7 +30,7 @@ func replyData(w http.ResponseWriter, r *http.Request, c *call, body dataRespons
 	}()
 	b := bp.AvailableBuffer()
 	b = append(b, `{"request_id":`...)
-	b = appendJSONString(b, httpapi.RequestID(r.Context()))
+	b = httpapi.AppendString(b, httpapi.RequestID(r.Context()), false)
 	b = append(b, `,"lease_id":"","renewable":false,"lease_duration":0,"data":{"data":`...)
 	bp.Write(b)
 	if body.Data == nil {
@@ -44,35 +42,17 @@ func replyData(w http.ResponseWriter, r *http.Request, c *call, body dataRespons
 	m := body.Metadata
 	b = bp.AvailableBuffer()
 	b = append(b, `,"metadata":{"created_time":`...)
-	b = appendJSONString(b, m.CreatedTime)
+	b = httpapi.AppendString(b, m.CreatedTime, false)
 	b = append(b, `,"custom_metadata":`...)
-	if m.CustomMetadata == nil {
-		b = append(b, "null"...)
-	} else {
-		keys := make([]string, 0, len(m.CustomMetadata))
-		for k := range m.CustomMetadata {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys) // encoding/json sorts map keys
-		b = append(b, '{')
-		for i, k := range keys {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendJSONString(b, k)
-			b = append(b, ':')
-			b = appendJSONString(b, m.CustomMetadata[k])
-		}
-		b = append(b, '}')
-	}
+	b = httpapi.AppendStringMap(b, m.CustomMetadata, false)
 	b = append(b, `,"deletion_time":`...)
-	b = appendJSONString(b, m.DeletionTime)
+	b = httpapi.AppendString(b, m.DeletionTime, false)
 	b = append(b, `,"destroyed":`...)
 	b = strconv.AppendBool(b, m.Destroyed)
 	b = append(b, `,"version":`...)
 	b = strconv.AppendUint(b, uint64(m.Version), 10)
 	b = append(b, `}},"wrap_info":null,"warnings":null,"auth":null,"mount_type":`...)
-	b = appendJSONString(b, c.mount)
+	b = httpapi.AppendString(b, c.mount, false)
 	b = append(b, "}\n"...)
 	bp.Write(b)
 	w.Header().Set("Content-Type", "application/json")
@@ -82,21 +62,3 @@ func replyData(w http.ResponseWriter, r *http.Request, c *call, body dataRespons
 }
 
 var dataBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-
-// appendJSONString appends s as encoding/json encodes a string without
-// HTML escaping (as every KV2 answer is written): printable ASCII without
-// quotes and backslashes directly, anything else through encoding/json.
-func appendJSONString(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' {
-			var buf bytes.Buffer
-			enc := json.NewEncoder(&buf)
-			enc.SetEscapeHTML(false)
-			_ = enc.Encode(s) // a string always encodes
-			return append(b, bytes.TrimSuffix(buf.Bytes(), []byte("\n"))...)
-		}
-	}
-	b = append(b, '"')
-	b = append(b, s...)
-	return append(b, '"')
-}

@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
-	"slices"
 	"strconv"
 	"sync"
-	"unicode/utf8"
 
 	"github.com/seed-3e8d63de/coffer/api"
 	"github.com/seed-3e8d63de/coffer/internal/httpapi"
@@ -30,13 +28,13 @@ func writeGetSecret(w http.ResponseWriter, out api.GetSecretResponse) {
 	m := out.Metadata
 	b := bp.AvailableBuffer()
 	b = append(b, `{"path":`...)
-	b = appendHTMLString(b, out.Path)
+	b = httpapi.AppendString(b, out.Path, true)
 	b = append(b, `,"metadata":{"casRequired":`...)
 	b = strconv.AppendBool(b, m.CasRequired)
 	b = append(b, `,"createdAt":`...)
-	b = appendHTMLString(b, m.CreatedAt)
+	b = httpapi.AppendString(b, m.CreatedAt, true)
 	b = append(b, `,"updatedAt":`...)
-	b = appendHTMLString(b, m.UpdatedAt)
+	b = httpapi.AppendString(b, m.UpdatedAt, true)
 	b = append(b, `,"currentVersion":`...)
 	b = strconv.AppendUint(b, uint64(m.CurrentVersion), 10)
 	b = append(b, `,"oldestVersion":`...)
@@ -44,42 +42,24 @@ func writeGetSecret(w http.ResponseWriter, out api.GetSecretResponse) {
 	b = append(b, `,"maxVersions":`...)
 	b = strconv.AppendUint(b, uint64(m.MaxVersions), 10)
 	b = append(b, `,"deactivateVersionAfter":`...)
-	b = appendHTMLString(b, m.DeactivateVersionAfter)
+	b = httpapi.AppendString(b, m.DeactivateVersionAfter, true)
 	b = append(b, `,"customMetadata":`...)
-	if m.CustomMetadata == nil {
-		b = append(b, "null"...)
-	} else {
-		keys := make([]string, 0, len(m.CustomMetadata))
-		for k := range m.CustomMetadata {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys) // encoding/json sorts map keys
-		b = append(b, '{')
-		for i, k := range keys {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendHTMLString(b, k)
-			b = append(b, ':')
-			b = appendHTMLString(b, m.CustomMetadata[k])
-		}
-		b = append(b, '}')
-	}
+	b = httpapi.AppendStringMap(b, m.CustomMetadata, true)
 	b = append(b, `,"urn":`...)
-	b = appendHTMLString(b, m.URN)
+	b = httpapi.AppendString(b, m.URN, true)
 	b = append(b, '}')
 	if v := out.Version; v != nil {
 		b = append(b, `,"version":{"id":`...)
 		b = strconv.AppendUint(b, uint64(v.ID), 10)
 		b = append(b, `,"state":`...)
-		b = appendHTMLString(b, v.State)
+		b = httpapi.AppendString(b, v.State, true)
 		b = append(b, `,"createdAt":`...)
-		b = appendHTMLString(b, v.CreatedAt)
+		b = httpapi.AppendString(b, v.CreatedAt, true)
 		b = append(b, `,"deactivatedAt":`...)
 		if v.DeactivatedAt == nil {
 			b = append(b, "null"...)
 		} else {
-			b = appendHTMLString(b, *v.DeactivatedAt)
+			b = httpapi.AppendString(b, *v.DeactivatedAt, true)
 		}
 		if len(v.Data) > 0 { // omitempty
 			b = append(b, `,"data":`...)
@@ -114,19 +94,4 @@ func appendRaw(bp *bytes.Buffer, raw []byte) bool {
 	}
 	json.HTMLEscape(bp, compact.Bytes())
 	return true
-}
-
-// appendHTMLString appends s as encoding/json encodes a string with HTML
-// escaping: printable ASCII without quotes, backslashes and <>& directly,
-// anything else through encoding/json.
-func appendHTMLString(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			q, _ := json.Marshal(s) // a string always encodes
-			return append(b, q...)
-		}
-	}
-	b = append(b, '"')
-	b = append(b, s...)
-	return append(b, '"')
 }
