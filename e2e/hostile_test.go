@@ -151,13 +151,23 @@ func envelopeProblem(surface string, status int, hdr http.Header, body []byte) s
 			return "not an OAuth2 error"
 		}
 	case "C", "T":
-		// Vault's errors member may be empty (405), and a 404 may carry
-		// the secret's metadata instead (vault-kv2.md 2.5).
+		// Vault's errors member may be empty (405), a 404 may carry the
+		// secret's metadata instead (vault-kv2.md 2.5), and a Transit batch
+		// whose every item failed is a 400 carrying the batch results with
+		// their errors, as Vault answers it.
 		var m map[string]json.RawMessage
 		if json.Unmarshal(body, &m) != nil {
 			return "not a JSON object"
 		}
-		if _, ok := m["errors"]; !ok && status != http.StatusNotFound {
+		var data struct {
+			BatchResults []struct{ Error string } `json:"batch_results"`
+		}
+		failedBatch := surface == "T" && status == http.StatusBadRequest &&
+			json.Unmarshal(m["data"], &data) == nil && len(data.BatchResults) > 0
+		for _, r := range data.BatchResults {
+			failedBatch = failedBatch && r.Error != ""
+		}
+		if _, ok := m["errors"]; !ok && status != http.StatusNotFound && !failedBatch {
 			return "not Vault's envelope"
 		}
 	default:
