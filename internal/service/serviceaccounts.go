@@ -365,10 +365,7 @@ func (s *Service) issueOAuth2Token(ctx context.Context, clientID string) (OAuth2
 		if err := getJSON(tx, saKey(clientID), &sa, ErrUnauthenticated); err != nil {
 			return err
 		}
-		if err := sweepOAuth2Tokens(tx, clientID, now); err != nil {
-			return err
-		}
-		if err := evictOAuth2Tokens(tx, clientID, MaxLiveOAuth2Tokens-1); err != nil {
+		if err := pruneOAuth2Tokens(tx, clientID, now, MaxLiveOAuth2Tokens-1); err != nil {
 			return err
 		}
 		rec := childTokenRecord{tokenRecord: tokenRecord{F: recordFormat, Kind: string(auth.KindOAuth2), Name: sa.Name,
@@ -385,20 +382,22 @@ func (s *Service) issueOAuth2Token(ctx context.Context, clientID string) (OAuth2
 	return OAuth2Token{Token: token, ExpiresAt: expires, TTL: OAuth2TokenTTL}, nil
 }
 
-// sweepOAuth2Tokens removes up to maxSweep expired access tokens of a
-// service account, so that a client fetching a token every hour does not
-// leave a record behind each time. Their index keys sort by expiry: the
-// sweep stops at the first token still alive. Child tokens made from them
-// expired with them and are refused; their records stay.
-func sweepOAuth2Tokens(tx storage.Tx, clientID string, now time.Time) error {
+// pruneOAuth2Tokens reads a service account's token index once and, in
+// tx, removes up to maxSweep expired access tokens (so that a client
+// fetching a token every hour does not leave a record behind each time;
+// their child tokens expired with them and are refused, their records
+// stay), then revokes the oldest live ones with their child tokens until
+// at most keep are left. Index keys sort by expiry, expired ones first.
+func pruneOAuth2Tokens(tx storage.Tx, clientID string, now time.Time, keep int) error {
 	prefix := oatPrefix(clientID)
-	keys, err := tx.List(prefix, "", maxSweep)
+	keys, err := tx.List(prefix, "", 0)
 	if err != nil {
 		return err
 	}
+	swept := 0
 	for _, k := range keys {
 		exp, digest, ok := parseOATKey(k, prefix)
-		if ok && exp > now.UnixNano() {
+		if swept == maxSweep || ok && exp > now.UnixNano() {
 			break
 		}
 		if ok {
@@ -409,20 +408,14 @@ func sweepOAuth2Tokens(tx storage.Tx, clientID string, now time.Time) error {
 		if err := tx.Delete(k); err != nil {
 			return err
 		}
+		swept++
 	}
-	return nil
-}
-
-// evictOAuth2Tokens revokes the oldest access tokens of a service account
-// (and their child tokens) until at most keep are left.
-func evictOAuth2Tokens(tx storage.Tx, clientID string, keep int) error {
-	prefix := oatPrefix(clientID)
-	keys, err := tx.List(prefix, "", 0)
-	if err != nil || len(keys) <= keep {
-		return err
+	live := keys[swept:]
+	if len(live) <= keep {
+		return nil
 	}
 	var digests []string
-	for _, k := range keys[:len(keys)-keep] {
+	for _, k := range live[:len(live)-keep] {
 		if _, d, ok := parseOATKey(k, prefix); ok {
 			digests = append(digests, d)
 		}
